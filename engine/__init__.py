@@ -1,0 +1,52 @@
+"""convviz engine: convolution, pooling, their gradients and step traces, in pure NumPy.
+
+All arrays are float64 and channels-first: ``x (C_in, H, W)`` or ``(H, W)``,
+``w (C_out, C_in, kh, kw)`` or ``(kh, kw)``. Results keep the caller's form.
+Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps, pooling
+padding and ``ceil_mode`` rules). This package never imports Qt.
+"""
+
+from .conv import conv2d, conv2d_backward
+from .geometry import AxisGeometry, Geometry, conv_param_count, output_size
+from .pool import pool2d, pool2d_backward
+from .trace import (
+    ConvBackwardStep,
+    ConvBackwardTrace,
+    ConvStep,
+    ConvTrace,
+    Gradients,
+    PoolBackwardStep,
+    PoolBackwardTrace,
+    PoolStep,
+    PoolTrace,
+    Window,
+    trace_conv2d,
+    trace_conv2d_backward,
+    trace_pool2d,
+    trace_pool2d_backward,
+)
+
+__all__ = [
+    "AxisGeometry",
+    "ConvBackwardStep",
+    "ConvBackwardTrace",
+    "ConvStep",
+    "ConvTrace",
+    "Geometry",
+    "Gradients",
+    "PoolBackwardStep",
+    "PoolBackwardTrace",
+    "PoolStep",
+    "PoolTrace",
+    "Window",
+    "conv2d",
+    "conv2d_backward",
+    "conv_param_count",
+    "output_size",
+    "pool2d",
+    "pool2d_backward",
+    "trace_conv2d",
+    "trace_conv2d_backward",
+    "trace_pool2d",
+    "trace_pool2d_backward",
+]

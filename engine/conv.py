@@ -1,0 +1,317 @@
+"""2-D convolution (cross-correlation, as in every deep-learning framework) and its gradients.
+
+Shapes are channels-first. ``x`` is ``(C_in, H, W)`` or ``(H, W)``; ``w`` is
+``(C_out, C_in, kh, kw)`` or ``(kh, kw)``. The fast path is im2col + BLAS:
+a strided window view of the padded input contracted with the kernel by
+``np.tensordot``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .geometry import (
+    Geometry,
+    as_pair,
+    check_array,
+    check_padding_mode,
+    make_geometry,
+    normalize_padding,
+    source_index,
+)
+
+__all__ = ["ConvSetup", "conv2d", "conv2d_backward", "prepare_conv"]
+
+
+@dataclass(frozen=True, eq=False)
+class ConvSetup:
+    """A checked convolution problem in canonical 3-D/4-D form.
+
+    Attributes
+    ----------
+    x : ndarray, shape (C_in, H, W)
+    w : ndarray, shape (C_out, C_in, kh, kw)
+        The kernel as applied (already flipped when ``flip_kernel``).
+    bias : ndarray, shape (C_out,)
+        Zeros when the caller gave none.
+    has_bias : bool
+    geometry : Geometry
+    padding_mode : str
+    flip_kernel : bool
+    x_2d, w_2d : bool
+        The caller's forms, to give results back in the same form.
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+    bias: np.ndarray
+    has_bias: bool
+    geometry: Geometry
+    padding_mode: str
+    flip_kernel: bool
+    x_2d: bool
+    w_2d: bool
+
+    @property
+    def out_2d(self) -> bool:
+        """True when the caller gave 2-D ``x`` and ``w``: results are 2-D too."""
+        return self.x_2d and self.w_2d
+
+    def padded_input(self) -> np.ndarray:
+        """The input with its padding filled by ``padding_mode``, shape (C_in, Hp, Wp)."""
+        return pad(self.x, self.geometry, self.padding_mode)
+
+
+def prepare_conv(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    padding_mode: str = "zeros",
+    flip_kernel: bool = False,
+) -> ConvSetup:
+    """Check every argument of a convolution and bring it to canonical form.
+
+    Raises
+    ------
+    TypeError, ValueError
+        With a message naming the parameter, its value and the rule broken.
+    """
+    xa = check_array(x, "input x", (2, 3))
+    wa = check_array(w, "kernel w", (2, 4))
+    x3 = xa[None] if xa.ndim == 2 else xa
+    w4 = wa[None, None] if wa.ndim == 2 else wa
+    if w4.shape[1] != x3.shape[0]:
+        raise ValueError(
+            f"kernel w expects {w4.shape[1]} input channel(s) but input x has {x3.shape[0]}"
+        )
+    c_out = w4.shape[0]
+    if bias is None:
+        b = np.zeros(c_out)
+        has_bias = False
+    else:
+        b = check_array(np.atleast_1d(np.asarray(bias)), "bias", (1,))
+        if b.shape != (c_out,):
+            raise ValueError(f"bias must have one value per output channel ({c_out}), got {b.shape[0]}")
+        has_bias = True
+    stride_p = as_pair(stride, "stride")
+    dilation_p = as_pair(dilation, "dilation")
+    kernel = (w4.shape[2], w4.shape[3])
+    pad_p = normalize_padding(padding, kernel, dilation_p, stride_p)
+    mode = check_padding_mode(padding_mode, pad_p, x3.shape[1:])
+    geom = make_geometry(x3.shape[1:], kernel, stride_p, pad_p, dilation_p, mode=mode)
+    if not isinstance(flip_kernel, (bool, np.bool_)):
+        raise TypeError(f"flip_kernel must be True or False, got {flip_kernel!r}")
+    if flip_kernel:
+        w4 = w4[:, :, ::-1, ::-1]
+    return ConvSetup(
+        x=x3,
+        w=np.ascontiguousarray(w4),
+        bias=b,
+        has_bias=has_bias,
+        geometry=geom,
+        padding_mode=mode,
+        flip_kernel=bool(flip_kernel),
+        x_2d=xa.ndim == 2,
+        w_2d=wa.ndim == 2,
+    )
+
+
+def pad(x: np.ndarray, geom: Geometry, mode: str = "zeros", fill: float = 0.0) -> np.ndarray:
+    """Pad ``x (C, H, W)`` to ``(C, extent_h, extent_w)``.
+
+    ``mode`` fills the explicit padding (``zeros`` uses ``fill``);
+    positions past it (ceil-mode overhang) always get ``fill``.
+    """
+    r, c = geom.rows, geom.cols
+    if mode == "zeros":
+        return np.pad(
+            x,
+            ((0, 0), (r.before, r.extent - r.before - r.size), (c.before, c.extent - c.before - c.size)),
+            constant_values=fill,
+        )
+    src_r = source_index(r.size, r.before, r.after, mode)
+    src_c = source_index(c.size, c.before, c.after, mode)
+    xp = x[:, src_r][:, :, src_c]
+    if r.extent > r.padded or c.extent > c.padded:
+        xp = np.pad(
+            xp, ((0, 0), (0, r.extent - r.padded), (0, c.extent - c.padded)), constant_values=fill
+        )
+    return xp
+
+
+def windows(xp: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Read-only view of every window: ``(C, H_out, W_out, kh, kw)`` from ``xp (C, Hp, Wp)``."""
+    r, c = geom.rows, geom.cols
+    v = sliding_window_view(xp, (r.span, c.span), axis=(1, 2))
+    return v[:, :: r.stride, :: c.stride, :: r.dilation, :: c.dilation][:, : r.out, : c.out]
+
+
+def fold(gp: np.ndarray, geom: Geometry, mode: str) -> np.ndarray:
+    """Gradient on the padded grid ``(C, Hp', Wp')`` back onto the input ``(C, H, W)``.
+
+    Constant padding and overhang drop their gradient; reflected, replicated
+    and wrapped padding cells add theirs to the cell they copy.
+    """
+    out = gp
+    for axis, g in ((1, geom.rows), (2, geom.cols)):
+        src = g.sources()
+        inner = np.take(out, np.arange(g.before, g.before + g.size), axis=axis)
+        if mode != "zeros":
+            for p in np.flatnonzero(src[: g.padded] >= 0):
+                if g.before <= p < g.before + g.size:
+                    continue
+                idx = [slice(None)] * 3
+                idx[axis] = src[p]
+                sel = [slice(None)] * 3
+                sel[axis] = p
+                inner[tuple(idx)] += out[tuple(sel)]
+        out = inner
+    return out
+
+
+def forward(s: ConvSetup) -> np.ndarray:
+    """Convolution output ``(C_out, H_out, W_out)`` of a prepared setup."""
+    win = windows(s.padded_input(), s.geometry)
+    y = np.tensordot(s.w, win, axes=([1, 2, 3], [0, 3, 4]))
+    if s.has_bias:
+        y += s.bias[:, None, None]
+    return y
+
+
+def backward_padded(s: ConvSetup, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of a prepared setup with the input gradient left on the padded grid.
+
+    Parameters
+    ----------
+    dy : ndarray, shape (C_out, H_out, W_out)
+
+    Returns
+    -------
+    gxp : ndarray, shape (C_in, Hp, Wp)
+        Gradient reaching every padded position, padding included.
+    gw : ndarray, shape (C_out, C_in, kh, kw)
+        Gradient of the kernel as applied (flipped when ``flip_kernel``).
+    gb : ndarray, shape (C_out,)
+    """
+    g = s.geometry
+    r, c = g.rows, g.cols
+    win = windows(s.padded_input(), g)
+    gw = np.tensordot(dy, win, axes=([1, 2], [1, 2]))
+    gb = dy.sum(axis=(1, 2))
+    cols = np.tensordot(s.w, dy, axes=([0], [0]))  # (C_in, kh, kw, H_out, W_out)
+    gxp = np.zeros((s.x.shape[0], r.extent, c.extent))
+    h_end = r.stride * (r.out - 1) + 1
+    w_end = c.stride * (c.out - 1) + 1
+    for i in range(r.kernel):
+        for j in range(c.kernel):
+            ri, cj = i * r.dilation, j * c.dilation
+            gxp[:, ri : ri + h_end : r.stride, cj : cj + w_end : c.stride] += cols[:, i, j]
+    return gxp, gw, gb
+
+
+def conv2d(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    padding_mode: str = "zeros",
+    flip_kernel: bool = False,
+) -> np.ndarray:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
+
+    ``y[o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * xp[c, i*sh + p*dh, j*sw + q*dw]``
+    where ``xp`` is the padded input.
+
+    Parameters
+    ----------
+    x : array_like, shape (C_in, H, W) or (H, W)
+    w : array_like, shape (C_out, C_in, kh, kw) or (kh, kw)
+    bias : array_like, shape (C_out,), optional
+    stride, dilation : int or (h, w)
+    padding : int, (h, w), ((top, bottom), (left, right)), "valid" or "same"
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+    flip_kernel : bool
+        Flip the kernel in both spatial axes first: the mathematical
+        convolution rather than the cross-correlation deep learning uses.
+
+    Returns
+    -------
+    y : ndarray, shape (C_out, H_out, W_out), or (H_out, W_out) when ``x`` and ``w`` are 2-D
+    """
+    s = prepare_conv(
+        x, w, bias, stride=stride, padding=padding, dilation=dilation,
+        padding_mode=padding_mode, flip_kernel=flip_kernel,
+    )
+    y = forward(s)
+    return y[0] if s.out_2d else y
+
+
+def check_grad_out(s_out_shape: tuple[int, ...], grad_out: object, out_2d: bool) -> np.ndarray:
+    """Check ``grad_out`` has the output's shape; return it 3-D ``(C, H_out, W_out)``."""
+    dy = check_array(grad_out, "grad_out", (2,) if out_2d else (3,))
+    expect = s_out_shape[1:] if out_2d else s_out_shape
+    if dy.shape != tuple(expect):
+        raise ValueError(f"grad_out must have the output's shape {tuple(expect)}, got {dy.shape}")
+    return dy[None] if out_2d else dy
+
+
+def conv2d_backward(
+    x: object,
+    w: object,
+    grad_out: object,
+    *,
+    bias: object = None,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    padding_mode: str = "zeros",
+    flip_kernel: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of ``conv2d`` with respect to its input, kernel and bias.
+
+    Parameters
+    ----------
+    x, w : array_like
+        As for ``conv2d``.
+    grad_out : array_like, shape of ``conv2d``'s output
+        The upstream gradient dL/dy.
+    bias : array_like, optional
+        Accepted for symmetry with ``conv2d``; the gradients do not depend on it.
+
+    Returns
+    -------
+    grad_x : ndarray, shape of ``x``
+        Padding cells' gradient is dropped (zeros) or folded onto the cell
+        they copy (reflect, replicate, circular).
+    grad_w : ndarray, shape of ``w``
+        With respect to the kernel as the caller gave it (un-flipped).
+    grad_bias : ndarray, shape (C_out,), or shape () when ``w`` is 2-D
+        ``grad_out`` summed over each output channel.
+    """
+    s = prepare_conv(
+        x, w, bias, stride=stride, padding=padding, dilation=dilation,
+        padding_mode=padding_mode, flip_kernel=flip_kernel,
+    )
+    out_shape = (s.w.shape[0], *s.geometry.out_shape)
+    dy = check_grad_out(out_shape, grad_out, s.out_2d)
+    gxp, gw, gb = backward_padded(s, dy)
+    gx = fold(gxp, s.geometry, s.padding_mode)
+    if s.flip_kernel:
+        gw = gw[:, :, ::-1, ::-1]
+    gw = np.ascontiguousarray(gw)
+    return (
+        gx[0] if s.x_2d else gx,
+        gw[0, 0] if s.w_2d else gw,
+        gb.reshape(()) if s.w_2d else gb,
+    )
+

@@ -1,0 +1,628 @@
+"""Step traces: lazy sequences that describe every animation step of an operation.
+
+A trace keeps only the checked problem (padded input, kernel, geometry) and
+builds a step on demand in O(kernel size), so a 512x512 trace costs no more
+memory than its input and output. Steps are frozen dataclasses holding
+read-only arrays; everything a frame shows is in them.
+
+Steps run over output cells in channel-major raster order: step
+``(o * H_out + i) * W_out + j`` is output cell ``(o, i, j)``. At ``"tap"``
+granularity a convolution step is a single multiply-add, in the order
+``(c, p, q)`` (input channel, kernel row, kernel column) within each window.
+
+Coordinates of window cells are *padded* coordinates: padded row ``r`` is
+input row ``r - top``. ``Window.kind`` says whether each cell is real input
+(0), padding (1) or ceil-mode overhang (2), and ``Window.source_rows`` /
+``source_cols`` which input row/column a padding cell copies (-1 for a
+constant, -2 for overhang).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar, overload
+
+import numpy as np
+
+from . import conv as _conv
+from . import pool as _pool
+from .geometry import Geometry
+
+__all__ = [
+    "ConvBackwardStep",
+    "ConvBackwardTrace",
+    "ConvStep",
+    "ConvTrace",
+    "Gradients",
+    "PoolBackwardStep",
+    "PoolBackwardTrace",
+    "PoolStep",
+    "PoolTrace",
+    "Window",
+    "trace_conv2d",
+    "trace_conv2d_backward",
+    "trace_pool2d",
+    "trace_pool2d_backward",
+]
+
+REAL, PADDING, OVERHANG = 0, 1, 2
+Granularity = Literal["window", "tap"]
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Window:
+    """The cells one window covers.
+
+    Attributes
+    ----------
+    rows : ndarray of int, shape (kh,)
+        Padded row of each kernel row's taps.
+    cols : ndarray of int, shape (kw,)
+        Padded column of each kernel column's taps.
+    kind : ndarray of int8, shape (kh, kw)
+        0 real input, 1 padding, 2 ceil-mode overhang.
+    source_rows, source_cols : ndarray of int, shapes (kh,), (kw,)
+        Input row/column each tap reads (the copied cell for reflect,
+        replicate and circular padding); -1 for constant padding, -2 overhang.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    kind: np.ndarray
+    source_rows: np.ndarray
+    source_cols: np.ndarray
+
+    @property
+    def is_padding(self) -> np.ndarray:
+        """True where a tap is not real input (padding or overhang), shape (kh, kw)."""
+        return self.kind != REAL
+
+
+class _Windows:
+    """Window lookups for one geometry, with per-axis tables built once."""
+
+    def __init__(self, geometry: Geometry) -> None:
+        self.geometry = geometry
+        r, c = geometry.rows, geometry.cols
+        self._kind_r, self._kind_c = r.kinds(), c.kinds()
+        self._src_r, self._src_c = r.sources(), c.sources()
+
+    def __call__(self, oh: int, ow: int) -> Window:
+        rows, cols = self.geometry.window(oh, ow)
+        kr, kc = self._kind_r[rows], self._kind_c[cols]
+        kind = np.maximum(kr[:, None], kc[None, :]).astype(np.int8)
+        return Window(_ro(rows), _ro(cols), _ro(kind), _ro(self._src_r[rows]), _ro(self._src_c[cols]))
+
+
+S = TypeVar("S")
+
+
+class _Trace(Sequence, Generic[S]):  # type: ignore[type-arg]
+    """A lazy, indexable sequence of steps."""
+
+    _n: int
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> S: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[S]: ...
+
+    def __getitem__(self, i: int | slice) -> S | list[S]:
+        if isinstance(i, slice):
+            return [self._step(k) for k in range(*i.indices(self._n))]
+        k = int(i)
+        if k < 0:
+            k += self._n
+        if not 0 <= k < self._n:
+            raise IndexError(f"step {i} is out of range: the trace has {self._n} steps")
+        return self._step(k)
+
+    def _step(self, k: int) -> S:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_upto(self, i: int) -> int:
+        i = int(i)
+        if not -1 <= i < self._n:
+            raise IndexError(f"step {i} is out of range: the trace has {self._n} steps (-1 = none done)")
+        return i
+
+    @staticmethod
+    def _unravel(k: int, shape: tuple[int, int, int]) -> tuple[int, int, int]:
+        o, rem = divmod(k, shape[1] * shape[2])
+        i, j = divmod(rem, shape[2])
+        return o, i, j
+
+
+# --------------------------------------------------------------------------- forward conv
+
+
+@dataclass(frozen=True, eq=False)
+class ConvStep:
+    """One step of a convolution's forward pass.
+
+    Attributes
+    ----------
+    index : int
+    out_channel, out_row, out_col : int
+        The output cell being written.
+    window : Window
+    inputs : ndarray, shape (C_in, kh, kw)
+        Padded input values under the window (padding in the mode's values).
+    weights : ndarray, shape (C_in, kh, kw)
+        The kernel ``w[out_channel]`` as applied (flipped if ``flip_kernel``).
+    products : ndarray, shape (C_in, kh, kw)
+        ``inputs * weights``.
+    bias : float
+    total : float
+        ``products.sum() + bias``: the output cell's final value.
+    tap : tuple of int or None
+        ``(c, p, q)`` of the single multiply-add at "tap" granularity, else None.
+    partial_sum : float
+        Sum of the products up to and including ``tap`` (all of them at
+        "window" granularity), without the bias.
+    complete : bool
+        True when this step finishes the cell (always at "window" granularity).
+    """
+
+    index: int
+    out_channel: int
+    out_row: int
+    out_col: int
+    window: Window
+    inputs: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    bias: float
+    total: float
+    tap: tuple[int, int, int] | None
+    partial_sum: float
+    complete: bool
+
+    @property
+    def value(self) -> float:
+        """What the output cell shows after this step: ``total`` when complete, else ``partial_sum``."""
+        return self.total if self.complete else self.partial_sum
+
+
+class ConvTrace(_Trace[ConvStep]):
+    """Forward convolution, one step per output cell (or per multiply-add).
+
+    Attributes
+    ----------
+    setup : ConvSetup
+    geometry : Geometry
+    granularity : {"window", "tap"}
+    x_padded : ndarray, shape (C_in, Hp, Wp)
+        The padded input as drawn.
+    out_shape : tuple of int
+        ``(C_out, H_out, W_out)``.
+    """
+
+    def __init__(self, setup: _conv.ConvSetup, granularity: Granularity = "window") -> None:
+        if granularity not in ("window", "tap"):
+            raise ValueError(f"granularity must be 'window' or 'tap', got {granularity!r}")
+        self.setup = setup
+        self.geometry = setup.geometry
+        self.granularity = granularity
+        self.x_padded = _ro(setup.padded_input())
+        self.out_shape = (setup.w.shape[0], *setup.geometry.out_shape)
+        self.taps_per_window = int(np.prod(setup.w.shape[1:]))
+        cells = int(np.prod(self.out_shape))
+        self._n = cells * (self.taps_per_window if granularity == "tap" else 1)
+        self._windows = _Windows(setup.geometry)
+        self._output: np.ndarray | None = None
+
+    @property
+    def output(self) -> np.ndarray:
+        """The full output ``(C_out, H_out, W_out)``, computed once, read-only."""
+        if self._output is None:
+            self._output = _ro(_conv.forward(self.setup))
+        return self._output
+
+    def cell_step(self, o: int, i: int, j: int) -> int:
+        """Index of the (last) step that writes output cell ``(o, i, j)``."""
+        cell = (o * self.out_shape[1] + i) * self.out_shape[2] + j
+        if self.granularity == "tap":
+            return (cell + 1) * self.taps_per_window - 1
+        return cell
+
+    def _step(self, k: int) -> ConvStep:
+        cell, t = divmod(k, self.taps_per_window) if self.granularity == "tap" else (k, None)
+        o, i, j = self._unravel(cell, self.out_shape)
+        win = self._windows(i, j)
+        inputs = self.x_padded[:, win.rows[:, None], win.cols[None, :]]
+        weights = self.setup.w[o]
+        products = inputs * weights
+        bias = float(self.setup.bias[o])
+        total = float(products.sum()) + bias
+        if t is None:
+            tap, partial, complete = None, float(products.sum()), True
+        else:
+            tap = tuple(int(v) for v in np.unravel_index(t, weights.shape))
+            partial = float(products.ravel()[: t + 1].sum())
+            complete = t == self.taps_per_window - 1
+        return ConvStep(
+            k, o, i, j, win, _ro(inputs), _ro(weights), _ro(products), bias, total,
+            tap, partial, complete,  # type: ignore[arg-type]
+        )
+
+    def partial(self, i: int) -> np.ndarray:
+        """The output after steps ``0..i`` (``i = -1``: nothing yet), NaN where not yet written.
+
+        Returns
+        -------
+        ndarray, shape (C_out, H_out, W_out)
+            At "tap" granularity the cell in progress holds its partial sum.
+        """
+        i = self._check_upto(i)
+        y = np.array(self.output)
+        flat = y.reshape(-1)
+        if self.granularity == "window":
+            flat[i + 1 :] = np.nan
+        else:
+            cell, t = divmod(i + 1, self.taps_per_window)
+            flat[cell:] = np.nan
+            if t:
+                flat[cell] = self._step(i).partial_sum
+        return y
+
+
+def trace_conv2d(
+    x: object,
+    w: object,
+    bias: object = None,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    padding_mode: str = "zeros",
+    flip_kernel: bool = False,
+    granularity: Granularity = "window",
+) -> ConvTrace:
+    """Trace of ``conv2d``; same arguments plus ``granularity`` ("window" or "tap")."""
+    s = _conv.prepare_conv(
+        x, w, bias, stride=stride, padding=padding, dilation=dilation,
+        padding_mode=padding_mode, flip_kernel=flip_kernel,
+    )
+    return ConvTrace(s, granularity)
+
+
+# --------------------------------------------------------------------------- backward conv
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """Gradients accumulated so far by a backward trace.
+
+    Attributes
+    ----------
+    grad_x : ndarray, shape (C_in, H, W)
+        On the real input (padding's share dropped or folded back).
+    grad_x_padded : ndarray, shape (C_in, Hp, Wp)
+        On the padded grid, before padding's share is dropped or folded.
+    hits : ndarray of int, shape (C_in, Hp, Wp)
+        How many steps have sent gradient to each padded cell so far.
+    grad_w : ndarray, shape (C_out, C_in, kh, kw) or None
+        Kernel gradient (convolution only), for the kernel as applied.
+    grad_bias : ndarray, shape (C_out,) or None
+    """
+
+    grad_x: np.ndarray
+    grad_x_padded: np.ndarray
+    hits: np.ndarray
+    grad_w: np.ndarray | None = None
+    grad_bias: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ConvBackwardStep:
+    """One output-gradient cell sent back through a convolution.
+
+    Attributes
+    ----------
+    index, out_channel, out_row, out_col : int
+    grad : float
+        ``dy[out_channel, out_row, out_col]``.
+    window : Window
+    inputs : ndarray, shape (C_in, kh, kw)
+    weights : ndarray, shape (C_in, kh, kw)
+    grad_input : ndarray, shape (C_in, kh, kw)
+        ``grad * weights``: what each window cell receives (padding cells'
+        share is then dropped, or folded onto the copied cell).
+    grad_weight : ndarray, shape (C_in, kh, kw)
+        ``grad * inputs``: what is added into ``dW[out_channel]``.
+    grad_bias : float
+        ``grad``, added into ``db[out_channel]``.
+    """
+
+    index: int
+    out_channel: int
+    out_row: int
+    out_col: int
+    grad: float
+    window: Window
+    inputs: np.ndarray
+    weights: np.ndarray
+    grad_input: np.ndarray
+    grad_weight: np.ndarray
+    grad_bias: float
+
+
+class ConvBackwardTrace(_Trace[ConvBackwardStep]):
+    """Backward convolution, one step per output-gradient cell."""
+
+    def __init__(self, setup: _conv.ConvSetup, dy: np.ndarray) -> None:
+        self.setup = setup
+        self.geometry = setup.geometry
+        self.dy = _ro(dy)
+        self.x_padded = _ro(setup.padded_input())
+        self.out_shape = dy.shape
+        self._n = int(dy.size)
+        self._windows = _Windows(setup.geometry)
+
+    def _step(self, k: int) -> ConvBackwardStep:
+        o, i, j = self._unravel(k, self.out_shape)
+        win = self._windows(i, j)
+        inputs = self.x_padded[:, win.rows[:, None], win.cols[None, :]]
+        weights = self.setup.w[o]
+        g = float(self.dy[o, i, j])
+        return ConvBackwardStep(
+            k, o, i, j, g, win, _ro(inputs), _ro(weights), _ro(g * weights), _ro(g * inputs), g
+        )
+
+    def partial(self, i: int) -> Gradients:
+        """Gradients accumulated by steps ``0..i`` (``i = -1``: all zero).
+
+        ``partial(len - 1)`` equals ``conv2d_backward`` (``grad_w`` for the
+        kernel as applied).
+        """
+        i = self._check_upto(i)
+        done = np.arange(self.dy.size).reshape(self.dy.shape) <= i
+        gxp, gw, gb = _conv.backward_padded(self.setup, np.where(done, self.dy, 0.0))
+        hits = _scatter_count(self.geometry, done.sum(axis=0))
+        hits = np.broadcast_to(hits, gxp.shape)
+        return Gradients(
+            _conv.fold(gxp, self.geometry, self.setup.padding_mode), gxp, hits, gw, gb
+        )
+
+
+def _scatter_count(g: Geometry, per_window: np.ndarray) -> np.ndarray:
+    """Add ``per_window (H_out, W_out)`` onto every tap of each window: shape (extent_h, extent_w)."""
+    r, c = g.rows, g.cols
+    out = np.zeros((r.extent, c.extent), dtype=int)
+    h_end = r.stride * (r.out - 1) + 1
+    w_end = c.stride * (c.out - 1) + 1
+    for p in range(r.kernel):
+        for q in range(c.kernel):
+            rp, cq = p * r.dilation, q * c.dilation
+            out[rp : rp + h_end : r.stride, cq : cq + w_end : c.stride] += per_window
+    return out
+
+
+def trace_conv2d_backward(
+    x: object,
+    w: object,
+    grad_out: object,
+    *,
+    bias: object = None,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    padding_mode: str = "zeros",
+    flip_kernel: bool = False,
+) -> ConvBackwardTrace:
+    """Trace of ``conv2d_backward``; same arguments."""
+    s = _conv.prepare_conv(
+        x, w, bias, stride=stride, padding=padding, dilation=dilation,
+        padding_mode=padding_mode, flip_kernel=flip_kernel,
+    )
+    dy = _conv.check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
+    return ConvBackwardTrace(s, dy)
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+@dataclass(frozen=True, eq=False)
+class PoolStep:
+    """One step of a pooling's forward pass.
+
+    Attributes
+    ----------
+    index, channel, out_row, out_col : int
+    window : Window
+    values : ndarray, shape (kh, kw)
+        Values under the window; padding and overhang hold -inf (max),
+        +inf (min) or 0 (avg).
+    op : {"max", "min", "avg"}
+    chosen : tuple of int or None
+        ``(p, q)`` of the winning tap for max/min (the first in raster
+        order when several tie), None for avg.
+    divisor : int or None
+        Average only: how many taps the sum is divided by.
+    counted : ndarray of bool, shape (kh, kw)
+        Taps that take part: all non-padding taps for max/min; for avg the
+        taps counted in the divisor.
+    result : float
+    """
+
+    index: int
+    channel: int
+    out_row: int
+    out_col: int
+    window: Window
+    values: np.ndarray
+    op: str
+    chosen: tuple[int, int] | None
+    divisor: int | None
+    counted: np.ndarray
+    result: float
+
+
+class PoolTrace(_Trace[PoolStep]):
+    """Forward pooling, one step per output cell."""
+
+    def __init__(self, setup: _pool.PoolSetup) -> None:
+        self.setup = setup
+        self.geometry = setup.geometry
+        self.x_padded = _ro(setup.padded_input())
+        self.out_shape = (setup.x.shape[0], *setup.geometry.out_shape)
+        self._n = int(np.prod(self.out_shape))
+        self._windows = _Windows(setup.geometry)
+        self._divisors = _ro(setup.divisors())
+        self._output: np.ndarray | None = None
+
+    @property
+    def output(self) -> np.ndarray:
+        """The full output ``(C, H_out, W_out)``, computed once, read-only."""
+        if self._output is None:
+            self._output = _ro(_pool.forward(self.setup))
+        return self._output
+
+    def cell_step(self, o: int, i: int, j: int) -> int:
+        """Index of the step that writes output cell ``(o, i, j)``."""
+        return (o * self.out_shape[1] + i) * self.out_shape[2] + j
+
+    def _describe(self, k: int) -> tuple[int, int, int, Window, np.ndarray, tuple[int, int] | None,
+                                         int | None, np.ndarray, float]:
+        c, i, j = self._unravel(k, self.out_shape)
+        win = self._windows(i, j)
+        values = self.x_padded[c][win.rows[:, None], win.cols[None, :]]
+        op = self.setup.op
+        if op == "avg":
+            divisor = int(self._divisors[i, j])
+            counted = win.kind <= (PADDING if self.setup.count_include_pad else REAL)
+            return c, i, j, win, values, None, divisor, counted, float(values.sum()) / divisor
+        flat = int(values.argmax() if op == "max" else values.argmin())
+        chosen = divmod(flat, values.shape[1])
+        return c, i, j, win, values, chosen, None, win.kind == REAL, float(values[chosen])
+
+    def _step(self, k: int) -> PoolStep:
+        c, i, j, win, values, chosen, divisor, counted, result = self._describe(k)
+        return PoolStep(
+            k, c, i, j, win, _ro(values), self.setup.op, chosen, divisor, _ro(counted), result
+        )
+
+    def partial(self, i: int) -> np.ndarray:
+        """The output after steps ``0..i``, NaN where not yet written; shape (C, H_out, W_out)."""
+        i = self._check_upto(i)
+        y = np.array(self.output)
+        y.reshape(-1)[i + 1 :] = np.nan
+        return y
+
+
+def trace_pool2d(
+    x: object,
+    kernel_size: object,
+    *,
+    op: str = "max",
+    stride: object = None,
+    padding: object = 0,
+    dilation: object = 1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> PoolTrace:
+    """Trace of ``pool2d``; same arguments."""
+    s = _pool.prepare_pool(
+        x, kernel_size, op=op, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+    )
+    return PoolTrace(s)
+
+
+@dataclass(frozen=True, eq=False)
+class PoolBackwardStep:
+    """One output-gradient cell sent back through a pooling.
+
+    Attributes
+    ----------
+    index, channel, out_row, out_col : int
+    grad : float
+        ``dy[channel, out_row, out_col]``.
+    window : Window
+    values : ndarray, shape (kh, kw)
+    op : str
+    chosen : tuple of int or None
+        Max/min: the tap that receives all of ``grad`` (first extreme in
+        raster order on ties).
+    divisor : int or None
+        Avg: each counted tap receives ``grad / divisor``.
+    grad_input : ndarray, shape (kh, kw)
+        What each window cell receives.
+    """
+
+    index: int
+    channel: int
+    out_row: int
+    out_col: int
+    grad: float
+    window: Window
+    values: np.ndarray
+    op: str
+    chosen: tuple[int, int] | None
+    divisor: int | None
+    grad_input: np.ndarray
+
+
+class PoolBackwardTrace(_Trace[PoolBackwardStep]):
+    """Backward pooling, one step per output-gradient cell."""
+
+    def __init__(self, setup: _pool.PoolSetup, dy: np.ndarray) -> None:
+        self._fwd = PoolTrace(setup)
+        self.setup = setup
+        self.geometry = setup.geometry
+        self.x_padded = self._fwd.x_padded
+        self.dy = _ro(dy)
+        self.out_shape = dy.shape
+        self._n = int(dy.size)
+
+    def _step(self, k: int) -> PoolBackwardStep:
+        c, i, j, win, values, chosen, divisor, counted, _ = self._fwd._describe(k)
+        g = float(self.dy[c, i, j])
+        if chosen is not None:
+            gi = np.zeros(values.shape)
+            gi[chosen] = g
+        else:
+            gi = np.where(counted, g / divisor, 0.0)
+        return PoolBackwardStep(k, c, i, j, g, win, _ro(values), self.setup.op, chosen, divisor, _ro(gi))
+
+    def partial(self, i: int) -> Gradients:
+        """Gradient accumulated by steps ``0..i`` (``i = -1``: all zero)."""
+        i = self._check_upto(i)
+        done = np.arange(self.dy.size).reshape(self.dy.shape) <= i
+        gp = _pool.backward_padded(self.setup, np.where(done, self.dy, 0.0))
+        # Sending 1 (avg: the divisor) from every finished window counts the sends per cell.
+        ones = done * (self.setup.divisors() if self.setup.op == "avg" else 1.0)
+        hits = np.rint(_pool.backward_padded(self.setup, ones)).astype(int)
+        return Gradients(_pool.crop(gp, self.geometry), gp, hits)
+
+
+def trace_pool2d_backward(
+    x: object,
+    grad_out: object,
+    kernel_size: object,
+    *,
+    op: str = "max",
+    stride: object = None,
+    padding: object = 0,
+    dilation: object = 1,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> PoolBackwardTrace:
+    """Trace of ``pool2d_backward``; same arguments."""
+    s = _pool.prepare_pool(
+        x, kernel_size, op=op, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+    )
+    dy = _conv.check_grad_out((s.x.shape[0], *s.geometry.out_shape), grad_out, s.x_2d)
+    return PoolBackwardTrace(s, dy)
