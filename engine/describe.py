@@ -1,0 +1,125 @@
+"""Words and numbers for the screen: formulas with their values, per-step arithmetic.
+
+Pure string building over engine results, so every view (and every export)
+shows exactly the same text, and tests can check it without Qt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import AxisGeometry
+from .trace import ConvStep, PoolStep
+
+__all__ = ["conv_arithmetic", "fmt", "fmt_cell", "output_size_formula", "pool_arithmetic"]
+
+MINUS = "\u2212"
+TIMES = "\u00b7"
+INF = "\u221e"
+
+
+def fmt(v: float, digits: int = 6) -> str:
+    """Format a number for text: integers plainly, others with up to ``digits`` significant digits.
+
+    Negative numbers use a true minus sign; infinities show as ``±∞``.
+    """
+    if np.isnan(v):
+        return ""
+    if np.isinf(v):
+        return ("-" if v < 0 else "+") + INF
+    s = str(int(v)) if float(v).is_integer() and abs(v) < 1e9 else f"{v:.{digits}g}"
+    return s.replace("-", MINUS)
+
+
+def fmt_cell(v: float) -> str:
+    """Short form for a grid cell (at most about five characters)."""
+    if not np.isnan(v) and not np.isinf(v) and not float(v).is_integer() and abs(v) < 100:
+        s = f"{v:.2f}".rstrip("0").rstrip(".")
+        return s.replace("-", MINUS)
+    return fmt(v, 3)
+
+
+def _term(v: float) -> str:
+    s = fmt(v)
+    return f"({s})" if v < 0 else s
+
+
+def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 27) -> str:
+    """The multiply-adds of one convolution step, with the real numbers.
+
+    Examples
+    --------
+    ``1·0 + 2·(−1) + 0·3 + 0.5 (bias) = −1.5`` at window granularity;
+    at tap granularity ``… + 2·(−1) = 4`` up to the current tap.
+    """
+    x = step.inputs.ravel()
+    w = step.weights.ravel()
+    n = x.size if step.tap is None else int(np.ravel_multi_index(step.tap, step.weights.shape)) + 1
+    terms = [f"{_term(x[k])}{TIMES}{_term(w[k])}" for k in range(n)]
+    if len(terms) > max_terms:
+        terms = [*terms[: max_terms - 3], f"… ({len(terms) - max_terms + 1} more) …", *terms[-2:]]
+    text = " + ".join(terms)
+    if step.complete and show_bias:
+        text += f" + {_term(step.bias)} (bias)"
+    value = step.total if step.complete else step.partial_sum
+    text += f" = {fmt(value)}"
+    if step.tap is not None:
+        text += f"   [multiply-add {n} of {x.size}]"
+    return text
+
+
+def pool_arithmetic(step: PoolStep) -> str:
+    """One pooling step: ``max(3, 1, [4], 1) = 4`` (winner in brackets) or ``(3+1+4+1)/4 = 2.25``.
+
+    Padding shows as ``−∞``/``+∞`` for max/min and 0 for average; taps left
+    out of an average are not listed, and the divisor rule is spelled out.
+    """
+    vals = step.values.ravel()
+    kind = step.window.kind.ravel()
+    if step.op in ("max", "min"):
+        chosen = step.chosen[0] * step.values.shape[1] + step.chosen[1]
+        parts = []
+        for k, v in enumerate(vals):
+            if kind[k] == 2:
+                continue
+            s = fmt(v)
+            parts.append(f"[{s}]" if k == chosen else s)
+        return f"{step.op}({', '.join(parts)}) = {fmt(step.result)}"
+    counted = step.counted.ravel()
+    parts = [fmt(v) if v >= 0 else f"({fmt(v)})" for v, c in zip(vals, counted, strict=True) if c]
+    n_pad = int(((kind == 1)).sum())
+    text = f"({' + '.join(parts)}) / {step.divisor} = {fmt(step.result)}"
+    if n_pad:
+        rule = "counted" if step.counted.ravel()[kind == 1].all() else "not counted"
+        text += f"   [{n_pad} padding cell{'s' if n_pad > 1 else ''} {rule} in the divisor]"
+    return text
+
+
+def output_size_formula(g: AxisGeometry, axis: str, *, ceil_mode: bool = False) -> tuple[str, str]:
+    """The output-size formula of one axis, general and with the numbers filled in.
+
+    Parameters
+    ----------
+    g : AxisGeometry
+    axis : {"H", "W"}
+    ceil_mode : bool
+
+    Returns
+    -------
+    (general, filled) : tuple of str
+        e.g. ``H_out = ⌊(H + p_top + p_bottom − d·(k−1) − 1) / s⌋ + 1`` and
+        ``⌊(5 + 1 + 1 − 1·(3−1) − 1) / 2⌋ + 1 = 3``.
+    """
+    lo, hi = ("\u2308", "\u2309") if ceil_mode else ("\u230a", "\u230b")
+    p1, p2 = ("p_top", "p_bottom") if axis == "H" else ("p_left", "p_right")
+    general = f"{axis}_out = {lo}({axis} + {p1} + {p2} {MINUS} d{TIMES}(k{MINUS}1) {MINUS} 1) / s{hi} + 1"
+    filled = (
+        f"{lo}({g.size} + {g.before} + {g.after} {MINUS} {g.dilation}{TIMES}({g.kernel}{MINUS}1)"
+        f" {MINUS} 1) / {g.stride}{hi} + 1"
+    )
+    raw = (g.padded - g.span) / g.stride
+    natural = (int(np.ceil(raw)) if ceil_mode else int(np.floor(raw))) + 1
+    filled += f" = {g.out}"
+    if natural != g.out:
+        filled += " (the last window would start in the trailing padding, so it is dropped)"
+    return general, filled

@@ -1,0 +1,420 @@
+"""The parameter panel and the playback bar: thin views over ``SceneModel``.
+
+User actions assign to the model; model changes update the widgets with
+their signals blocked, so nothing echoes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.kernels import KERNEL_PRESETS
+
+from .controller import MAX_SPEED, MIN_SPEED, PlaybackController
+from .model import OP_LABELS, OPS, PAD_KINDS, PADDING_MODES, SceneModel
+
+
+@contextmanager
+def signals_blocked(*widgets: QObject) -> Iterator[None]:
+    """Block the widgets' signals for the duration (model-to-widget updates)."""
+    old = [w.blockSignals(True) for w in widgets]
+    try:
+        yield
+    finally:
+        for w, b in zip(widgets, old, strict=True):
+            w.blockSignals(b)
+
+
+def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setToolTip(tip)
+    s.setKeyboardTracking(False)
+    s.setAccelerated(True)
+    return s
+
+
+class PairEditor(QWidget):
+    """Two spin boxes (height, width) with a link toggle for square settings."""
+
+    def __init__(self, lo: int, hi: int, tip: str, name: str) -> None:
+        super().__init__()
+        self.h = _spin(lo, hi, f"{tip} (height / rows)")
+        self.w = _spin(lo, hi, f"{tip} (width / columns)")
+        self.h.setObjectName(f"{name}_h")
+        self.w.setObjectName(f"{name}_w")
+        self.link = QToolButton()
+        self.link.setText("=")
+        self.link.setCheckable(True)
+        self.link.setChecked(True)
+        self.link.setToolTip("Linked (=): height and width change together; click to set them apart")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.h)
+        lay.addWidget(QLabel("×"))
+        lay.addWidget(self.w)
+        lay.addWidget(self.link)
+
+    def value(self) -> tuple[int, int]:
+        """``(h, w)``."""
+        return (self.h.value(), self.w.value())
+
+    def set_value(self, v: tuple[int, int]) -> None:
+        """Show ``v`` without emitting."""
+        with signals_blocked(self.h, self.w):
+            self.h.setValue(v[0])
+            self.w.setValue(v[1])
+        self.link.setChecked(v[0] == v[1] and self.link.isChecked())
+
+
+class ControlPanel(QWidget):
+    """Every parameter of the scenario, and the message line for refused input."""
+
+    def __init__(self, model: SceneModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        outer = QVBoxLayout(self)
+        self.error = QLabel("")
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(
+            "QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
+            " border-radius: 4px; padding: 6px; font-weight: bold; }"
+        )
+        self.error.setVisible(False)
+        outer.addWidget(self.error)
+
+        op_box = QGroupBox("Operation")
+        f = QFormLayout(op_box)
+        self.op = QComboBox()
+        self.op.setObjectName("op")
+        for op in OPS:
+            self.op.addItem(OP_LABELS[op], op)
+        self.op.setToolTip("The operation to animate")
+        f.addRow("Operation", self.op)
+        outer.addWidget(op_box)
+
+        shape_box = QGroupBox("Shapes")
+        f = QFormLayout(shape_box)
+        self.input_size = PairEditor(1, 512, "Input size", "input")
+        self.in_c = _spin(1, 3, "Input channels (1-3: gray to RGB)")
+        self.in_c.setObjectName("in_c")
+        self.kernel_size = PairEditor(1, 15, "Kernel / window size", "kernel")
+        self.out_c = _spin(1, 4, "Output channels: the number of kernels")
+        self.out_c.setObjectName("out_c")
+        f.addRow("Input H × W", self.input_size)
+        f.addRow("Input channels", self.in_c)
+        f.addRow("Kernel h × w", self.kernel_size)
+        f.addRow("Kernels (out channels)", self.out_c)
+        outer.addWidget(shape_box)
+
+        slide_box = QGroupBox("Sliding")
+        f = QFormLayout(slide_box)
+        self.stride = PairEditor(1, 16, "Stride: how far the window moves per step", "stride")
+        self.dilation = PairEditor(1, 8, "Dilation: spacing between kernel taps (1 = no gaps)", "dilation")
+        self.pad_kind = QComboBox()
+        self.pad_kind.setObjectName("pad_kind")
+        self.pad_kind.addItems(list(PAD_KINDS))
+        self.pad_kind.setToolTip(
+            "symmetric: same on both sides; asymmetric: top/bottom/left/right; "
+            "valid: none; same: output as large as the input (stride 1)"
+        )
+        self.pad = [_spin(0, 16, f"Padding {s}") for s in ("top", "bottom", "left", "right")]
+        for s, name in zip(self.pad, ("pad_top", "pad_bottom", "pad_left", "pad_right"), strict=True):
+            s.setObjectName(name)
+        pad_row = QWidget()
+        pl = QHBoxLayout(pad_row)
+        pl.setContentsMargins(0, 0, 0, 0)
+        for s in self.pad:
+            pl.addWidget(s)
+        self.padding_mode = QComboBox()
+        self.padding_mode.setObjectName("padding_mode")
+        self.padding_mode.addItems(list(PADDING_MODES))
+        self.padding_mode.setToolTip(
+            "What the padding holds: zeros, a mirror image, the edge, or a wrap-around"
+        )
+        f.addRow("Stride", self.stride)
+        f.addRow("Dilation", self.dilation)
+        f.addRow("Padding", self.pad_kind)
+        self.pad_label = QLabel("top, bottom, left, right")
+        f.addRow(self.pad_label, pad_row)
+        f.addRow("Padding mode", self.padding_mode)
+        outer.addWidget(slide_box)
+
+        opt_box = QGroupBox("Options")
+        f = QFormLayout(opt_box)
+        self.bias = QCheckBox("Add a bias")
+        self.bias.setObjectName("bias")
+        self.bias.setToolTip("Add one learnable bias per output channel")
+        self.flip = QCheckBox("True convolution (flip the kernel)")
+        self.flip.setObjectName("flip")
+        self.flip.setToolTip(
+            "Deep-learning 'convolution' is cross-correlation; tick to flip the kernel "
+            "and get the mathematical convolution"
+        )
+        self.ceil = QCheckBox("ceil_mode")
+        self.ceil.setObjectName("ceil")
+        self.ceil.setToolTip("Pooling: round the output size up (the last window may hang over the edge)")
+        self.cip = QCheckBox("count_include_pad")
+        self.cip.setObjectName("cip")
+        self.cip.setToolTip("Average pooling: count padding cells in the divisor")
+        self.integers = QComboBox()
+        self.integers.setObjectName("integers")
+        self.integers.addItem("Integers", True)
+        self.integers.addItem("Decimals", False)
+        self.integers.setToolTip("Random values as small integers or as decimals")
+        self.preset = QComboBox()
+        self.preset.setObjectName("preset")
+        self.preset.addItems(list(KERNEL_PRESETS))
+        self.preset.setToolTip("Kernel values: random or a classic filter")
+        self.new_values = QPushButton("New values")
+        self.new_values.setObjectName("new_values")
+        self.new_values.setToolTip("Draw new random values (Ctrl+R); double-click a cell to edit it")
+        for w in (self.bias, self.flip, self.ceil, self.cip):
+            f.addRow(w)
+        f.addRow("Values", self.integers)
+        f.addRow("Kernel preset", self.preset)
+        f.addRow(self.new_values)
+        outer.addWidget(opt_box)
+
+        self.formula = QLabel("")
+        self.formula.setObjectName("formula")
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula.setToolTip("Output size per axis: the general formula and the current numbers")
+        outer.addWidget(self.formula)
+        outer.addStretch(1)
+
+        self._connect()
+        model.changed.connect(self.refresh)
+        model.error.connect(self.show_error)
+        self.refresh()
+
+    # ------------------------------------------------------------------ user -> model
+    def _connect(self) -> None:
+        m = self.model
+        self.op.currentIndexChanged.connect(lambda _: m.set_params(op=self.op.currentData()))
+        self._pair(self.input_size, lambda v: m.set_params(in_h=v[0], in_w=v[1]))
+        self._pair(self.kernel_size, lambda v: m.set_params(k_h=v[0], k_w=v[1]))
+        self._pair(self.stride, lambda v: m.set_params(stride=v))
+        self._pair(self.dilation, lambda v: m.set_params(dilation=v))
+        self.in_c.valueChanged.connect(lambda v: m.set_params(in_c=v))
+        self.out_c.valueChanged.connect(lambda v: m.set_params(out_c=v))
+        self.pad_kind.currentTextChanged.connect(lambda v: m.set_params(pad_kind=v))
+        for s in self.pad:
+            s.valueChanged.connect(self._padding_changed)
+        self.padding_mode.currentTextChanged.connect(lambda v: m.set_params(padding_mode=v))
+        self.bias.toggled.connect(lambda v: m.set_params(bias=v))
+        self.flip.toggled.connect(lambda v: m.set_params(flip_kernel=v))
+        self.ceil.toggled.connect(lambda v: m.set_params(ceil_mode=v))
+        self.cip.toggled.connect(lambda v: m.set_params(count_include_pad=v))
+        self.integers.currentIndexChanged.connect(
+            lambda _: m.set_params(integers=self.integers.currentData())
+        )
+        self.preset.currentTextChanged.connect(self._preset_changed)
+        self.new_values.clicked.connect(m.new_values)
+
+    def _pair(self, editor: PairEditor, apply: object) -> None:
+        def changed_h(v: int) -> None:
+            if editor.link.isChecked():
+                with signals_blocked(editor.w):
+                    editor.w.setValue(v)
+            apply(editor.value())  # type: ignore[operator]
+
+        def changed_w(v: int) -> None:
+            if editor.link.isChecked():
+                with signals_blocked(editor.h):
+                    editor.h.setValue(v)
+            apply(editor.value())  # type: ignore[operator]
+
+        editor.h.valueChanged.connect(changed_h)
+        editor.w.valueChanged.connect(changed_w)
+
+    def _padding_changed(self) -> None:
+        t, b, left, r = (s.value() for s in self.pad)
+        if self.pad_kind.currentText() == "symmetric":
+            sender = self.sender()
+            if sender is self.pad[1]:
+                t = b
+            if sender is self.pad[3]:
+                left = r
+            b, r = t, left
+        self.model.set_params(padding=(t, b, left, r))
+
+    def _preset_changed(self, name: str) -> None:
+        if name in ("sharpen", "sobel x", "sobel y", "laplacian"):
+            self.model.set_params(preset=name, k_h=3, k_w=3)
+        else:
+            self.model.set_params(preset=name)
+
+    # ------------------------------------------------------------------ model -> widgets
+    def refresh(self) -> None:
+        """Show the model's parameters (signals blocked: nothing echoes back)."""
+        p = self.model.params
+        widgets = [self.op, self.in_c, self.out_c, self.pad_kind, self.padding_mode, self.bias,
+                   self.flip, self.ceil, self.cip, self.integers, self.preset, *self.pad]
+        with signals_blocked(*widgets):
+            self.op.setCurrentIndex(OPS.index(p.op))
+            self.in_c.setValue(p.in_c)
+            self.out_c.setValue(p.out_c)
+            self.pad_kind.setCurrentText(p.pad_kind)
+            self.padding_mode.setCurrentText(p.padding_mode)
+            self.bias.setChecked(p.bias)
+            self.flip.setChecked(p.flip_kernel)
+            self.ceil.setChecked(p.ceil_mode)
+            self.cip.setChecked(p.count_include_pad)
+            self.integers.setCurrentIndex(0 if p.integers else 1)
+            self.preset.setCurrentText(p.preset)
+            g = self.model.trace.geometry
+            shown = (g.rows.before, g.rows.after, g.cols.before, g.cols.after)
+            for s, v in zip(self.pad, shown, strict=True):
+                s.setValue(v)
+        self.input_size.set_value((p.in_h, p.in_w))
+        self.kernel_size.set_value((p.k_h, p.k_w))
+        self.stride.set_value(p.stride)
+        self.dilation.set_value(p.dilation)
+        conv = p.is_conv
+        self.out_c.setEnabled(conv)
+        self.bias.setEnabled(conv)
+        self.flip.setEnabled(conv)
+        self.padding_mode.setEnabled(conv)
+        self.preset.setEnabled(conv)
+        self.ceil.setEnabled(not conv)
+        self.cip.setEnabled(p.op == "avg")
+        editable = p.pad_kind in ("symmetric", "asymmetric")
+        for k, s in enumerate(self.pad):
+            s.setEnabled(editable and (p.pad_kind == "asymmetric" or k in (0, 2)))
+        self.pad_kind.model().item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
+        self.formula.setText(self._formula_html())
+
+    def _formula_html(self) -> str:
+        f = self.model.frame()
+        rows = "".join(
+            f"<p style='margin:4px 0'><b>{gen}</b><br>&nbsp;&nbsp;= {filled}</p>"
+            for gen, filled in f.formulas
+        )
+        extra = ""
+        if len(f.unreached_rows) or len(f.unreached_cols):
+            parts = []
+            if len(f.unreached_rows):
+                parts.append("rows " + ", ".join(str(int(r)) for r in f.unreached_rows))
+            if len(f.unreached_cols):
+                parts.append("columns " + ", ".join(str(int(c)) for c in f.unreached_cols))
+            extra += (f"<p style='color:#b00000'>Never reached by a window (hatched): "
+                      f"{'; '.join(parts)}</p>")
+        if f.param_count is not None:
+            p = f.params
+            b = f" + {p.out_c} biases" if p.bias else ""
+            extra += (f"<p><b>Parameters</b>: {p.k_h}·{p.k_w}·{p.in_c}·{p.out_c} weights{b} "
+                      f"= <b>{f.param_count}</b></p>")
+        return rows + extra
+
+    def show_error(self, message: str) -> None:
+        """Show a refused change's reason next to the controls (empty: hide)."""
+        self.error.setText(f"Not applied: {message}" if message else "")
+        self.error.setVisible(bool(message))
+
+
+class PlaybackBar(QWidget):
+    """Transport buttons, the timeline slider, speed and granularity."""
+
+    def __init__(self, model: SceneModel, controller: PlaybackController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.controller = controller
+        lay = QHBoxLayout(self)
+        sp = QStyle.StandardPixmap
+        self.first = self._button(sp.SP_MediaSkipBackward, "First step (Home)", controller.first)
+        self.back = self._button(sp.SP_MediaSeekBackward, "Step back (Left)", lambda: controller.step_by(-1))
+        self.play = self._button(sp.SP_MediaPlay, "Play / pause (Space)", controller.toggle)
+        self.fwd = self._button(sp.SP_MediaSeekForward, "Step forward (Right)", lambda: controller.step_by(1))
+        self.last = self._button(sp.SP_MediaSkipForward, "Last step (End)", controller.last)
+        for b in (self.first, self.back, self.play, self.fwd, self.last):
+            lay.addWidget(b)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("timeline")
+        self.slider.setToolTip("Timeline: drag to any step")
+        self.slider.valueChanged.connect(lambda v: controller.go_to(v, animate=False))
+        lay.addWidget(self.slider, 1)
+        self.label = QLabel()
+        self.label.setMinimumWidth(110)
+        lay.addWidget(self.label)
+        self.speed = QDoubleSpinBox()
+        self.speed.setObjectName("speed")
+        self.speed.setRange(MIN_SPEED, MAX_SPEED)
+        self.speed.setDecimals(2)
+        self.speed.setSuffix(" steps/s")
+        self.speed.setSingleStep(0.25)
+        self.speed.setToolTip("Playback speed, 0.25-60 steps per second (+ / -)")
+        self.speed.setValue(controller.speed)
+        self.speed.valueChanged.connect(controller.set_speed)
+        lay.addWidget(self.speed)
+        self.granularity = QComboBox()
+        self.granularity.setObjectName("granularity")
+        self.granularity.addItem("per window", "window")
+        self.granularity.addItem("per multiply-add", "tap")
+        self.granularity.setToolTip("Convolution: one step per output cell, or per multiply-add")
+        self.granularity.currentIndexChanged.connect(
+            lambda _: model.set_params(granularity=self.granularity.currentData())
+        )
+        lay.addWidget(self.granularity)
+        model.changed.connect(self.refresh)
+        model.step_changed.connect(self._step)
+        controller.playing_changed.connect(self._playing)
+        controller.speed_changed.connect(self._speed)
+        self.refresh()
+
+    def _playing(self, on: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay
+        self.play.setIcon(self.style().standardIcon(icon))
+
+    def _button(self, icon: QStyle.StandardPixmap, tip: str, slot: object) -> QPushButton:
+        b = QPushButton()
+        b.setIcon(self.style().standardIcon(icon))
+        b.setToolTip(tip)
+        b.setFixedWidth(44)
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.clicked.connect(slot)
+        return b
+
+    def refresh(self) -> None:
+        """Show the model's step count, position and granularity."""
+        p = self.model.params
+        with signals_blocked(self.slider, self.granularity):
+            self.slider.setRange(0, self.model.n_steps - 1)
+            self.slider.setValue(self.model.step)
+            self.granularity.setCurrentIndex(0 if p.granularity == "window" else 1)
+        self.granularity.setEnabled(p.is_conv)
+        self._label()
+
+    def _step(self, k: int) -> None:
+        with signals_blocked(self.slider):
+            self.slider.setValue(k)
+        self._label()
+
+    def _speed(self, v: float) -> None:
+        with signals_blocked(self.speed):
+            self.speed.setValue(v)
+
+    def _label(self) -> None:
+        self.label.setText(f"step {self.model.step + 1} / {self.model.n_steps}")
