@@ -26,7 +26,7 @@ def fmt(v: float, digits: int = 6) -> str:
     if np.isnan(v):
         return ""
     if np.isinf(v):
-        return ("-" if v < 0 else "+") + INF
+        return (MINUS if v < 0 else "+") + INF
     s = str(int(v)) if float(v).is_integer() and abs(v) < 1e9 else f"{v:.{digits}g}"
     return s.replace("-", MINUS)
 
@@ -44,8 +44,12 @@ def _term(v: float) -> str:
     return f"({s})" if v < 0 else s
 
 
-def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 27) -> str:
+def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 27,
+                    per_line: int = 9) -> str:
     """The multiply-adds of one convolution step, with the real numbers.
+
+    Terms are ``input·weight``. Lines break (``\n``) between input channels
+    and after every ``per_line`` terms, so the text fits a projector.
 
     Examples
     --------
@@ -54,11 +58,17 @@ def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 
     """
     x = step.inputs.ravel()
     w = step.weights.ravel()
+    per_channel = step.weights[0].size
     n = x.size if step.tap is None else int(np.ravel_multi_index(step.tap, step.weights.shape)) + 1
     terms = [f"{_term(x[k])}{TIMES}{_term(w[k])}" for k in range(n)]
+    breaks = {k for k in range(1, n) if k % per_channel == 0 or (k % per_channel) % per_line == 0}
     if len(terms) > max_terms:
-        terms = [*terms[: max_terms - 3], f"… ({len(terms) - max_terms + 1} more) …", *terms[-2:]]
-    text = " + ".join(terms)
+        skipped = len(terms) - max_terms + 1
+        terms = [*terms[: max_terms - 3], f"… ({skipped} more) …", *terms[-2:]]
+        breaks = {k for k in breaks if k < max_terms - 3}
+    text = "".join(
+        (" +\n" if k in breaks else " + ") + t if k else t for k, t in enumerate(terms)
+    )
     if step.complete and show_bias:
         text += f" + {_term(step.bias)} (bias)"
     value = step.total if step.complete else step.partial_sum

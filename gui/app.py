@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import traceback
 from types import TracebackType
 
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 ERROR_LOG: list[str] = []
@@ -29,9 +31,18 @@ def report_exception(exc_type: type[BaseException], exc: BaseException, tb: Trac
             show(message)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command-line options (``argv`` without the program name)."""
+    ap = argparse.ArgumentParser(prog="convviz", description="Convolution and pooling, step by step.")
+    ap.add_argument("--screenshot", metavar="PNG", help="save a picture of the window, then quit")
+    ap.add_argument("--step", type=int, default=0, help="start at this step (0-based)")
+    return ap.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app; returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
+    args = parse_args(argv[1:])
     import pyqtgraph as pg
 
     from .mainwindow import MainWindow
@@ -41,6 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("convviz")
     pg.setConfigOptions(antialias=True)
     sys.excepthook = report_exception
-    win = MainWindow()
+    win = MainWindow(settings=None if args.screenshot else QSettings())
+    win.model.set_step(args.step)
     win.show()
+    if args.screenshot:
+        def snap() -> None:
+            ok = win.grab().save(args.screenshot)
+            if not ok:
+                sys.stderr.write(f"convviz: could not write {args.screenshot}\n")
+            app.exit(0 if ok else 1)
+
+        QTimer.singleShot(400, snap)
     return app.exec()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.renderer.cell_double_clicked.connect(self._edit_cell)
         self._make_actions()
         self.resize(1400, 860)
+        self._restore_settings()
         self._redraw()
 
     # ------------------------------------------------------------------ actions
@@ -200,7 +203,27 @@ class MainWindow(QMainWindow):
         self.status.setStyleSheet("color: #b00000; font-weight: bold")
 
     # ------------------------------------------------------------------ lifetime
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            return
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        with contextlib.suppress(TypeError, ValueError):  # a damaged entry keeps the default
+            self.controller.set_speed(float(s.value("playback/speed", self.controller.speed)))
+        self.act_expand.setChecked(str(s.value("view/expanded", "false")).lower() == "true")
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            return
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("playback/speed", self.controller.speed)
+        s.setValue("view/expanded", self.act_expand.isChecked())
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self._save_settings()
         self.controller.stop()
         super().closeEvent(event)
 

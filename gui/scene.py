@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy
 
 from engine.describe import fmt_cell
 
@@ -256,6 +257,54 @@ class CellMarks(pg.GraphicsObject):
                 p.restore()
 
 
+class Legend(pg.GraphicsObject):
+    """A colour bar with its lowest and highest value, under a panel."""
+
+    def __init__(self, theme: dict[str, str]) -> None:
+        super().__init__()
+        self.theme = theme
+        self.colors: list[QColor] = []
+        self.labels = ("", "")
+        self.rect = QRectF()
+
+    def set_legend(self, cmap: pg.ColorMap, levels: tuple[float, float], rect: QRectF,
+                   labels: tuple[str, str] | None = None) -> None:
+        """Show ``cmap`` from ``levels[0]`` to ``levels[1]`` in ``rect`` (scene units)."""
+        self.prepareGeometryChange()
+        rgba = cmap.map(np.linspace(0.0, 1.0, 64), mode="byte")
+        self.colors = [QColor(*(int(v) for v in c[:3])) for c in rgba]
+        self.labels = labels or (fmt_cell(levels[0]), fmt_cell(levels[1]))
+        self.rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self.rect.adjusted(-0.5, 0, 0.5, 1.2)
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        if not self.colors:
+            return
+        r = self.rect
+        n = len(self.colors)
+        p.setPen(Qt.PenStyle.NoPen)
+        for k, c in enumerate(self.colors):
+            p.fillRect(QRectF(r.x() + r.width() * k / n, r.y(), r.width() / n + 0.01, r.height()), c)
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(int(min(max(10, px * 0.3), 22)))
+        p.setFont(font)
+        p.setPen(QColor(self.theme["text"]))
+        left = tr.map(QPointF(r.left(), r.bottom()))
+        right = tr.map(QPointF(r.right(), r.bottom()))
+        h = font.pixelSize() * 1.6
+        p.drawText(QRectF(left.x(), left.y() + 2, 200, h), Qt.AlignmentFlag.AlignLeft, self.labels[0])
+        p.drawText(QRectF(right.x() - 200, right.y() + 2, 200, h), Qt.AlignmentFlag.AlignRight,
+                   self.labels[1])
+        p.restore()
+
+
 class Tile:
     """One 2-D grid: an ``ImageItem`` for the colours and a ``GridOverlay`` on top."""
 
@@ -321,6 +370,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.view.setMenuEnabled(False)
         self.arith = self.addLabel("", row=2, col=0, size="15pt", color=self.theme["text"])
         self.ci.layout.setRowStretchFactor(1, 10)
+        for label in (self.caption, self.arith):  # text never dictates the scene's width
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cmaps = {
             "input": pg.colormap.get("cividis"),
             "kernel": pg.colormap.get("CET-CBD1"),
@@ -339,6 +390,10 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         for m in (self.out_mark, self.tap_mark, self.hover_marks, self.hover_out):
             m.setZValue(50)
             self.view.addItem(m)
+        self.legends = {k: Legend(self.theme) for k in self.tiles}
+        for lg in self.legends.values():
+            self.view.addItem(lg)
+        self._legend_boxes: dict[str, QRectF] = {}
         self.expanded = False
         self.frame: Frame | None = None
         self._glide_from: dict[int, QPointF] = {}
@@ -372,6 +427,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         h, w = shape
         tiles = self._tiles(panel, n)
         right = x0 + w
+        bottom = h if not self.expanded else ((n + columns - 1) // columns) * (h + 1.0) - 1.0
         for k, (tile, data) in enumerate(zip(tiles, datas, strict=True)):
             if self.expanded:
                 col, row = k % columns, k // columns
@@ -385,6 +441,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
                 z = -depth
             tile.set(data, origin, z)
             right = max(right, origin[0] + w)
+        self._legend_boxes[panel] = QRectF(x0 - 0.5, bottom - 0.5 + 0.35, w, 0.3)
         return right
 
     def show_frame(self, f: Frame) -> None:
@@ -439,9 +496,17 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         active_out = step.out_channel if conv else step.channel
         self._place("output", o_datas, active_out, ox, out.shape[1:])
         self._titles(f, kx, ox)
+        for panel in ("input", "output"):
+            self.legends[panel].set_legend(self.cmaps[panel], f.levels[panel], self._legend_boxes[panel])
+        if conv:
+            self.legends["kernel"].set_legend(self.cmaps["kernel"], f.levels["kernel"],
+                                              self._legend_boxes["kernel"])
+        else:
+            self.legends["kernel"].set_legend(self.cmaps["kernel"], (0, 1), QRectF(), labels=("", ""))
+            self.legends["kernel"].colors = []
         self._marks(f, prev)
         self.caption.setText(f"{OP_LABELS[p.op]} — {f.caption}")
-        self.arith.setText(_html_escape(f.arithmetic))
+        self.arith.setText(_html_escape(f.arithmetic).replace("\n", "<br>"))
         key = (self.expanded, f.x_padded.shape, None if f.kernel is None else f.kernel.shape,
                f.output.shape, p.op)
         if key != self._layout_key:
