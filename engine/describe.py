@@ -9,9 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry import AxisGeometry
-from .trace import ConvStep, PoolStep
+from .trace import ConvBackwardStep, ConvStep, PoolBackwardStep, PoolStep
 
-__all__ = ["conv_arithmetic", "fmt", "fmt_cell", "output_size_formula", "pool_arithmetic"]
+__all__ = [
+    "conv_arithmetic",
+    "conv_backward_arithmetic",
+    "fmt",
+    "fmt_cell",
+    "loss_text",
+    "output_size_formula",
+    "pool_arithmetic",
+    "pool_backward_arithmetic",
+]
 
 MINUS = "\u2212"
 TIMES = "\u00b7"
@@ -133,3 +142,76 @@ def output_size_formula(g: AxisGeometry, axis: str, *, ceil_mode: bool = False) 
     if natural != g.out:
         filled += " (the last window would start in the trailing padding, so it is dropped)"
     return general, filled
+
+
+def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
+                             offset: tuple[int, int], grad_bias_after: float, *, per_line: int = 3) -> str:
+    """What one output-gradient cell sends back through a convolution, with the numbers.
+
+    Parameters
+    ----------
+    step : ConvBackwardStep
+    grad_x_padded : ndarray, shape (C_in, Hp, Wp)
+        The input gradient accumulated *after* this step (for the running totals).
+    offset : (int, int)
+        Padded coordinate of input cell (0, 0): ``(top, left)``.
+    grad_bias_after : float
+        ``db[out_channel]`` after this step.
+
+    Returns
+    -------
+    str
+        A header line, then ``dX[c,r,q] += dy·w = amount → total`` terms,
+        ``per_line`` to a line (padding cells marked "dropped").
+    """
+    o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
+    lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]   "
+             f"dW[{o}] += {_term(g)}{TIMES}X(window)   db[{o}] += {_term(g)} → {fmt(grad_bias_after)}"]
+    terms = []
+    win = step.window
+    for c in range(step.weights.shape[0]):
+        for p, r in enumerate(win.rows):
+            for q, col in enumerate(win.cols):
+                amount = float(step.grad_input[c, p, q])
+                total = float(grad_x_padded[c, r, col])
+                where = f"{c},{int(r) - offset[0]},{int(col) - offset[1]}"
+                note = " (padding: dropped)" if win.kind[p, q] != 0 else ""
+                terms.append(
+                    f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
+                    f" → {fmt(total)}{note}"
+                )
+    if len(terms) > 4 * per_line:
+        terms = [*terms[: 4 * per_line - 1], f"… and {len(terms) - 4 * per_line + 1} more"]
+    for k in range(0, len(terms), per_line):
+        lines.append(";   ".join(terms[k : k + per_line]))
+    return "\n".join(lines)
+
+
+def pool_backward_arithmetic(step: PoolBackwardStep, grad_x_padded: np.ndarray,
+                             offset: tuple[int, int]) -> str:
+    """Where one output-gradient cell goes in a pooling's backward pass.
+
+    Max/min: all of it to the winning cell (the first in raster order on
+    ties); average: an equal share to every cell counted in the divisor.
+    """
+    c, i, j, g = step.channel, step.out_row, step.out_col, step.grad
+    head = f"dY[{c},{i},{j}] = {fmt(g)}"
+    if step.chosen is not None:
+        p, q = step.chosen
+        r, col = int(step.window.rows[p]), int(step.window.cols[q])
+        ties = int((step.values == step.values[p, q]).sum())
+        tie = f" (tie of {ties}: the first in raster order wins)" if ties > 1 else ""
+        where = f"{c},{r - offset[0]},{col - offset[1]}"
+        total = fmt(float(grad_x_padded[c, r, col]))
+        return (f"{head} goes to the {step.op} cell X[{where}] = {fmt(float(step.values[p, q]))}{tie}\n"
+                f"dX[{where}] += {fmt(g)} → {total}")
+    share = g / step.divisor
+    n_pad = int(((step.window.kind == 1) & (step.grad_input != 0)).sum())
+    rule = f" (incl. {n_pad} padding cell{'s' if n_pad != 1 else ''}, dropped)" if n_pad else ""
+    return (f"{head} is shared by the {step.divisor} counted cells{rule}:\n"
+            f"each gets {fmt(g)} / {step.divisor} = {fmt(share)}")
+
+
+def loss_text(loss: float) -> str:
+    """``L = ½·Σ(Y − T)² = …`` and where dL/dY comes from."""
+    return f"L = ½·Σ(Y {MINUS} T)² = {fmt(loss)},   so dL/dY = Y {MINUS} T"

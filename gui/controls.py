@@ -30,7 +30,17 @@ from PySide6.QtWidgets import (
 from engine.kernels import KERNEL_PRESETS
 
 from .controller import MAX_SPEED, MIN_SPEED, PlaybackController
-from .model import OP_LABELS, OPS, PAD_KINDS, PADDING_MODES, SceneModel
+from .model import (
+    MODE_LABELS,
+    MODES,
+    OP_LABELS,
+    OPS,
+    PAD_KINDS,
+    PADDING_MODES,
+    UPSTREAM_LABELS,
+    UPSTREAMS,
+    SceneModel,
+)
 
 
 @contextmanager
@@ -111,6 +121,40 @@ class ControlPanel(QWidget):
             self.op.addItem(OP_LABELS[op], op)
         self.op.setToolTip("The operation to animate")
         f.addRow("Operation", self.op)
+        self.mode = QComboBox()
+        self.mode.setObjectName("mode")
+        for m in MODES:
+            self.mode.addItem(MODE_LABELS[m], m)
+        self.mode.setToolTip("Forward pass, backward pass (gradients), or one after the other")
+        f.addRow("Pass", self.mode)
+        self.upstream = QComboBox()
+        self.upstream.setObjectName("upstream")
+        for u in UPSTREAMS:
+            self.upstream.addItem(UPSTREAM_LABELS[u], u)
+        self.upstream.setToolTip(
+            "The gradient arriving at the output, dL/dY: all ones (L = sum of outputs), random, "
+            "from the loss ½Σ(Y−T)² against a target T, or typed (double-click a dL/dY cell)"
+        )
+        f.addRow("dL/dY", self.upstream)
+        self.gather = QCheckBox("Gather view (transposed convolution)")
+        self.gather.setObjectName("gather")
+        self.gather.setToolTip(
+            "Compute dL/dX by sliding the flipped kernel over dL/dY with zeros inserted: "
+            "the same numbers as scattering, the link to transposed convolution"
+        )
+        f.addRow(self.gather)
+        self.check = QPushButton("Check gradient")
+        self.check.setObjectName("check")
+        self.check.setToolTip(
+            "Compare the analytic gradient of the selected cell (click an input or kernel cell) "
+            "with a centred finite difference of the forward pass (Ctrl+G)"
+        )
+        f.addRow(self.check)
+        self.check_result = QLabel("")
+        self.check_result.setObjectName("check_result")
+        self.check_result.setWordWrap(True)
+        self.check_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f.addRow(self.check_result)
         outer.addWidget(op_box)
 
         shape_box = QGroupBox("Shapes")
@@ -201,6 +245,7 @@ class ControlPanel(QWidget):
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula.setToolTip("Output size per axis: the general formula and the current numbers")
+        self.formula.setMinimumWidth(10)
         outer.addWidget(self.formula)
         outer.addStretch(1)
 
@@ -213,6 +258,11 @@ class ControlPanel(QWidget):
     def _connect(self) -> None:
         m = self.model
         self.op.currentIndexChanged.connect(lambda _: m.set_params(op=self.op.currentData()))
+        self.mode.currentIndexChanged.connect(lambda _: m.set_params(mode=self.mode.currentData()))
+        self.upstream.currentIndexChanged.connect(
+            lambda _: m.set_params(upstream=self.upstream.currentData())
+        )
+        self.gather.toggled.connect(lambda on: m.set_params(grad_view="gather" if on else "scatter"))
         self._pair(self.input_size, lambda v: m.set_params(in_h=v[0], in_w=v[1]))
         self._pair(self.kernel_size, lambda v: m.set_params(k_h=v[0], k_w=v[1]))
         self._pair(self.stride, lambda v: m.set_params(stride=v))
@@ -270,10 +320,14 @@ class ControlPanel(QWidget):
     def refresh(self) -> None:
         """Show the model's parameters (signals blocked: nothing echoes back)."""
         p = self.model.params
-        widgets = [self.op, self.in_c, self.out_c, self.pad_kind, self.padding_mode, self.bias,
-                   self.flip, self.ceil, self.cip, self.integers, self.preset, *self.pad]
+        widgets = [self.op, self.mode, self.upstream, self.gather, self.in_c, self.out_c, self.pad_kind,
+                   self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers, self.preset,
+                   *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
+            self.mode.setCurrentIndex(MODES.index(p.mode))
+            self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
+            self.gather.setChecked(p.grad_view == "gather")
             self.in_c.setValue(p.in_c)
             self.out_c.setValue(p.out_c)
             self.pad_kind.setCurrentText(p.pad_kind)
@@ -293,6 +347,10 @@ class ControlPanel(QWidget):
         self.stride.set_value(p.stride)
         self.dilation.set_value(p.dilation)
         conv = p.is_conv
+        backward = p.mode != "forward"
+        self.upstream.setEnabled(backward)
+        self.gather.setEnabled(backward and conv)
+        self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.describe import fmt
+
 from .controller import PlaybackController
 from .controls import ControlPanel, PlaybackBar
 from .model import Params, SceneModel
@@ -36,11 +38,14 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model, self.controller)
         self.pinned: tuple[int, int] | None = None
+        #: The cell the gradient check looks at: ("x", (c, i, j)) or ("w", (o, c, i, j)).
+        self.selected: tuple[str, tuple[int, ...]] = ("x", (0, 0, 0))
 
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
+        scroll.setMinimumWidth(370)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -61,6 +66,7 @@ class MainWindow(QMainWindow):
         self.renderer.cell_hovered.connect(self._hovered)
         self.renderer.cell_clicked.connect(self._clicked)
         self.renderer.cell_double_clicked.connect(self._edit_cell)
+        self.controls.check.clicked.connect(self.check_gradient)
         self._make_actions()
         self.resize(1400, 860)
         self._restore_settings()
@@ -98,6 +104,11 @@ class MainWindow(QMainWindow):
         self._action(play, "Faster", Qt.Key.Key_Plus, "Play faster", c.faster)
         self.addAction(self._hidden("Faster (=)", Qt.Key.Key_Equal, c.faster))
         self._action(play, "Slower", Qt.Key.Key_Minus, "Play slower", c.slower)
+        self.act_check = self._action(
+            play, "Check gradient", "Ctrl+G",
+            "Analytic gradient of the selected cell against a centred finite difference",
+            self.check_gradient,
+        )
         view = bar.addMenu("&View")
         self.act_expand = self._action(
             view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
@@ -133,7 +144,7 @@ class MainWindow(QMainWindow):
     def _hovered(self, panel: str, ch: int, i: int, j: int) -> None:
         if self.pinned is not None:
             return
-        self._highlight(panel, i, j)
+        self._highlight({"dy": "output", "dx": "input"}.get(panel, panel), i, j)
 
     def _highlight(self, panel: str, i: int, j: int) -> None:
         g = self.model.trace.geometry
@@ -158,7 +169,19 @@ class MainWindow(QMainWindow):
             self.renderer.show_fed_outputs([])
 
     def _clicked(self, panel: str, ch: int, i: int, j: int) -> None:
-        if panel != "output":
+        g = self.model.trace.geometry
+        if panel in ("input", "dx"):
+            r, c = i - g.rows.before, j - g.cols.before
+            if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
+                self.selected = ("x", (ch, r, c))
+                self.status.setText(f"Selected X[{ch},{r},{c}] for the gradient check (Ctrl+G)")
+            return
+        if panel in ("kernel", "dw") and self.model.params.is_conv:
+            o, c = divmod(ch, self.model.params.in_c)
+            self.selected = ("w", (o, c, *self._given_tap(i, j)))
+            self.status.setText(f"Selected W{list(self.selected[1])} for the gradient check (Ctrl+G)")
+            return
+        if panel not in ("output", "dy"):
             return
         if self.pinned == (i, j):
             self._unpin()
@@ -172,9 +195,47 @@ class MainWindow(QMainWindow):
         self.renderer.show_receptive_field([])
         self.status.setText("")
 
+    def _given_tap(self, i: int, j: int) -> tuple[int, int]:
+        """Kernel cell on screen (flipped when ``flip_kernel``) to the weight as entered."""
+        p = self.model.params
+        return (p.k_h - 1 - i, p.k_w - 1 - j) if p.flip_kernel else (i, j)
+
+    def check_gradient(self) -> None:
+        """Compare the selected cell's analytic gradient with a centred finite difference."""
+        m = self.model
+        if m.params.mode == "forward":
+            self.controls.check_result.setText("Switch the pass to Backward to check a gradient.")
+            return
+        wrt, index = self.selected
+        if wrt == "w" and not m.params.is_conv:
+            wrt, index = "x", (0, 0, 0)
+        try:
+            analytic, numeric = m.check_gradient(wrt, index)
+        except (ValueError, IndexError) as exc:
+            self.controls.check_result.setText(f"Cannot check: {exc}")
+            return
+        name = ("dL/dX" if wrt == "x" else "dL/dW") + str(list(index))
+        self.controls.check_result.setText(
+            f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
+            f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}"
+        )
+
     def _edit_cell(self, panel: str, ch: int, i: int, j: int) -> None:
         m = self.model
         g = m.trace.geometry
+        if panel == "dy":
+            old = float(m.run.dy[ch, i, j])
+            value, ok = QInputDialog.getDouble(self, "Edit dL/dY", f"dL/dY [{ch}, {i}, {j}]", old,
+                                               -1e6, 1e6, 4)
+            if ok:
+                m.set_upstream_value(ch, i, j, value)
+            return
+        if panel == "target":
+            old = float(m.target[ch, i, j])
+            value, ok = QInputDialog.getDouble(self, "Edit target", f"T [{ch}, {i}, {j}]", old, -1e6, 1e6, 4)
+            if ok:
+                m.set_target_value(ch, i, j, value)
+            return
         if panel == "input":
             r, c = i - g.rows.before, j - g.cols.before
             if not (0 <= r < g.rows.size and 0 <= c < g.cols.size):
@@ -188,9 +249,7 @@ class MainWindow(QMainWindow):
                 m.set_input_value(ch, r, c, value)
         elif panel == "kernel" and m.params.is_conv:
             o, c = divmod(ch, m.params.in_c)
-            pi, pj = i, j
-            if m.params.flip_kernel:  # the screen shows the flipped kernel
-                pi, pj = m.params.k_h - 1 - i, m.params.k_w - 1 - j
+            pi, pj = self._given_tap(i, j)
             old = float(m.w[o, c, pi, pj])
             value, ok = QInputDialog.getDouble(self, "Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]",
                                                old, -1e6, 1e6, 4)

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 import engine
-from engine import describe, kernels
+from engine import backprop, describe, kernels
 
 OPS: tuple[str, ...] = ("conv", "max", "min", "avg")
 OP_LABELS: dict[str, str] = {
@@ -23,6 +23,15 @@ OP_LABELS: dict[str, str] = {
 }
 PAD_KINDS: tuple[str, ...] = ("symmetric", "asymmetric", "valid", "same")
 PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
+MODES: tuple[str, ...] = ("forward", "backward", "both")
+MODE_LABELS: dict[str, str] = {
+    "forward": "Forward", "backward": "Backward", "both": "Forward, then backward",
+}
+UPSTREAMS: tuple[str, ...] = ("ones", "random", "loss", "custom")
+UPSTREAM_LABELS: dict[str, str] = {
+    "ones": "all ones (L = ΣY)", "random": "random", "loss": "loss ½Σ(Y−T)²", "custom": "typed",
+}
+GRAD_VIEWS: tuple[str, ...] = ("scatter", "gather")
 #: Largest input side that still shows numbers in its cells.
 MAX_VALUE_GRID = 64
 
@@ -55,6 +64,9 @@ class Params:
     integers: bool = True
     seed: int = 0
     preset: str = "random"
+    mode: str = "forward"
+    upstream: str = "ones"
+    grad_view: str = "scatter"
 
     @property
     def is_conv(self) -> bool:
@@ -100,6 +112,19 @@ class Frame:
     offset : (int, int)
         Padded coordinate of input cell (0, 0): ``(top, left)``.
     show_values : bool
+    param_count : int or None
+    phase : {"forward", "backward", "gather"}
+    titles : dict of str to str
+        Panel titles that replace the defaults (the gather view).
+    diverging : frozenset of str
+        Panels drawn with the diverging map centred on zero.
+    grads : engine.Gradients or None
+        Backward: the gradients accumulated so far.
+    dy : ndarray, shape (C_out, H_out, W_out) or None
+        Backward: the upstream gradient.
+    y_full : ndarray or None
+        Backward: the full forward output.
+    loss : float or None
     """
 
     params: Params
@@ -120,7 +145,13 @@ class Frame:
     offset: tuple[int, int]
     show_values: bool
     param_count: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    phase: str = "forward"
+    titles: dict[str, str] = field(default_factory=dict)
+    diverging: frozenset[str] = frozenset()
+    grads: Any = None
+    dy: np.ndarray | None = None
+    y_full: np.ndarray | None = None
+    loss: float | None = None
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
@@ -136,13 +167,34 @@ def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
     return (lo, hi)
 
 
+@dataclass(eq=False)
+class Run:
+    """The engine's answer for one scenario: forward trace and, in backward modes, the rest.
+
+    Attributes
+    ----------
+    fwd : engine.ConvTrace or engine.PoolTrace
+    bwd : engine.ConvBackwardTrace or engine.PoolBackwardTrace or None
+    dy : ndarray, shape (C_out, H_out, W_out) or None
+    loss : float or None
+    gather : backprop.GatherView or None
+        Convolution in backward modes: the transposed-convolution route.
+    """
+
+    fwd: Any
+    bwd: Any = None
+    dy: np.ndarray | None = None
+    loss: float | None = None
+    gather: Any = None
+
+
 class SceneModel(QObject):
     """The state of one scenario; emits when it changes.
 
     Signals
     -------
     changed()
-        Parameters or values changed: the trace was rebuilt.
+        Parameters or values changed: the traces were rebuilt.
     step_changed(int)
         The step position moved.
     error(str)
@@ -161,7 +213,9 @@ class SceneModel(QObject):
         self._x = self._new_input(p)
         self._w = self._new_kernel(p)
         self._b = self._new_bias(p)
-        self._trace = self._build(p, self._x, self._w, self._b)
+        self._dy_custom: np.ndarray | None = None
+        self._target: np.ndarray | None = None
+        self._run = self._build(p, self._x, self._w, self._b)
         self._step = 0
         self._frame_cache: tuple[int, Frame] | None = None
         self._scenario_cache: dict[str, Any] | None = None
@@ -175,12 +229,17 @@ class SceneModel(QObject):
 
     @property
     def trace(self) -> engine.ConvTrace | engine.PoolTrace:
-        """The engine trace of the current scenario."""
-        return self._trace
+        """The forward trace of the current scenario."""
+        return self._run.fwd
+
+    @property
+    def run(self) -> Run:
+        """Forward and backward traces, upstream gradient and loss."""
+        return self._run
 
     @property
     def x(self) -> np.ndarray:
-        """Input values, shape (C_in, H, W) (read-only copy)."""
+        """Input values, shape (C_in, H, W) (read-only view)."""
         v = self._x.view()
         v.flags.writeable = False
         return v
@@ -198,14 +257,34 @@ class SceneModel(QObject):
         return self._b.copy()
 
     @property
+    def target(self) -> np.ndarray | None:
+        """The loss target ``T`` (shape of the output) in "loss" mode, else None."""
+        return None if self._target is None else self._target.copy()
+
+    @property
     def step(self) -> int:
         """Index of the step shown, ``0 <= step < n_steps``."""
         return self._step
 
     @property
+    def n_forward(self) -> int:
+        """Forward steps in the current sequence (0 in backward mode)."""
+        return 0 if self._params.mode == "backward" else len(self._run.fwd)
+
+    @property
     def n_steps(self) -> int:
-        """Number of steps of the current trace."""
-        return len(self._trace)
+        """Number of steps in the current sequence."""
+        p, r = self._params, self._run
+        n = 0 if p.mode == "backward" else len(r.fwd)
+        if p.mode != "forward":
+            n += len(self._backward_trace())
+        return n
+
+    def _backward_trace(self) -> Any:
+        r = self._run
+        if self._params.grad_view == "gather" and r.gather is not None:
+            return r.gather.trace
+        return r.bwd
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -229,32 +308,69 @@ class SceneModel(QObject):
         return np.round(rng.uniform(-1, 1, size=p.out_c), 2)
 
     @staticmethod
-    def _build(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Any:
+    def _forward(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Any:
         if p.op not in OPS:
             raise ValueError(f"unknown operation {p.op!r}")
         if p.is_conv:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
                 dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
-                granularity=p.granularity,  # type: ignore[arg-type]
+                granularity=p.granularity if p.mode == "forward" else "window",  # type: ignore[arg-type]
             )
-        padding = p.engine_padding()
         return engine.trace_pool2d(
-            x, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=padding,
+            x, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
         )
 
+    def _upstream(self, p: Params, y: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """The upstream gradient for output ``y`` and, in loss mode, the loss."""
+        if p.upstream not in UPSTREAMS:
+            raise ValueError(f"unknown upstream gradient {p.upstream!r}")
+        if p.upstream == "loss":
+            if self._target is None or self._target.shape != y.shape:
+                self._target = kernels.random_values(y.shape, p.seed + 3, integers=p.integers)
+                if p.integers:
+                    self._target = np.round(self._target * np.abs(y).max() / 9.0)
+            loss, dy = backprop.squared_error_loss(y, self._target)
+            return dy, loss
+        if p.upstream == "custom" and self._dy_custom is not None and self._dy_custom.shape == y.shape:
+            return self._dy_custom.copy(), None
+        if p.upstream == "random":
+            rng = np.random.default_rng(p.seed + 4)
+            if p.integers:
+                return rng.integers(-2, 3, size=y.shape).astype(float), None
+            return np.round(rng.uniform(-1, 1, size=y.shape), 2), None
+        return np.ones(y.shape), None
+
+    def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
+        fwd = self._forward(p, x, w, b)
+        if p.mode == "forward":
+            return Run(fwd)
+        if p.mode not in MODES:
+            raise ValueError(f"unknown mode {p.mode!r}")
+        y = np.asarray(fwd.output)
+        dy, loss = self._upstream(p, y)
+        if p.is_conv:
+            bwd = engine.ConvBackwardTrace(fwd.setup, dy)
+            gather = backprop.gather_input_grad(fwd.setup, dy)
+        else:
+            bwd = engine.PoolBackwardTrace(fwd.setup, dy)
+            gather = None
+        return Run(fwd, bwd, dy, loss, gather)
+
     def _apply(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
         """Try a new state; on success emit ``changed``, on failure ``error`` and keep the old."""
+        saved = (self._target, self._dy_custom)
         try:
-            trace = self._build(p, x, w, b)
+            run = self._build(p, x, w, b)
         except (ValueError, TypeError) as exc:
+            self._target, self._dy_custom = saved
             self.last_error = str(exc)
             self.error.emit(self.last_error)
             return False
         old_step = self._step
-        self._params, self._x, self._w, self._b, self._trace = p, x, w, b, trace
-        self._step = min(old_step, len(trace) - 1)
+        self._params, self._x, self._w, self._b, self._run = p, x, w, b, run
+        self._step = min(old_step, self.n_steps - 1)
         self._frame_cache = None
         self._scenario_cache = None
         if self.last_error:
@@ -296,6 +412,8 @@ class SceneModel(QObject):
             self.last_error = str(exc)
             self.error.emit(self.last_error)
             return False
+        if (p.seed, p.integers) != (old.seed, old.integers):
+            self._target = None
         return self._apply(p, x, w, b)
 
     def new_values(self) -> bool:
@@ -320,12 +438,77 @@ class SceneModel(QObject):
         b[o] = value
         return self._apply(self._params, self._x, self._w, b)
 
+    def set_upstream_value(self, o: int, i: int, j: int, value: float) -> bool:
+        """Type one cell of dL/dY; the upstream gradient becomes "custom"."""
+        if self._run.dy is None:
+            return False
+        dy = self._run.dy.copy()
+        dy[o, i, j] = value
+        saved = self._dy_custom
+        self._dy_custom = dy
+        if not self._apply(replace(self._params, upstream="custom"), self._x, self._w, self._b):
+            self._dy_custom = saved
+            return False
+        return True
+
+    def set_target_value(self, o: int, i: int, j: int, value: float) -> bool:
+        """Edit one cell of the loss target ``T`` (loss mode)."""
+        if self._target is None:
+            return False
+        saved = self._target
+        self._target = self._target.copy()
+        self._target[o, i, j] = value
+        if not self._apply(self._params, self._x, self._w, self._b):
+            self._target = saved
+            return False
+        return True
+
     def set_step(self, k: int) -> None:
-        """Move to step ``k`` (clamped to the trace)."""
-        k = max(0, min(int(k), len(self._trace) - 1))
+        """Move to step ``k`` (clamped to the sequence)."""
+        k = max(0, min(int(k), self.n_steps - 1))
         if k != self._step:
             self._step = k
             self.step_changed.emit(k)
+
+    # ------------------------------------------------------------------ gradient check
+    def check_gradient(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
+        """Analytic gradient and its centred finite-difference estimate at one cell.
+
+        Parameters
+        ----------
+        wrt : {"x", "w"}
+            Input cell ``(c, i, j)`` or kernel weight ``(o, c, i, j)`` (as entered).
+        index : tuple of int
+        eps : float
+
+        Returns
+        -------
+        (analytic, numeric) : tuple of float
+        """
+        r, p = self._run, self._params
+        if r.dy is None:
+            raise ValueError("the gradient check needs the backward mode")
+        target = self._target if p.upstream == "loss" else None
+        if p.is_conv:
+            of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target)
+            gx, gw, _ = engine.conv2d_backward(
+                self._x, self._w, r.dy, stride=p.stride, padding=p.engine_padding(),
+                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
+            )
+            if wrt == "w":
+                def of_given(w: np.ndarray) -> float:
+                    return of_w(w[:, :, ::-1, ::-1] if p.flip_kernel else w)
+
+                return float(gw[index]), backprop.numeric_gradient(of_given, self._w, index, eps)
+            return float(gx[index]), backprop.numeric_gradient(of_x, self._x, index, eps)
+        if wrt != "x":
+            raise ValueError("pooling has no weights: check an input cell")
+        of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
+        gx = engine.pool2d_backward(
+            self._x, r.dy, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
+            dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
+        )
+        return float(gx[index]), backprop.numeric_gradient(of_x, self._x, index, eps)
 
     # ------------------------------------------------------------------ snapshot
     def frame(self) -> Frame:
@@ -340,7 +523,7 @@ class SceneModel(QObject):
         """Parts of a frame that only change with the scenario (computed once per change)."""
         if self._scenario_cache is not None:
             return self._scenario_cache
-        p, t = self._params, self._trace
+        p, t = self._params, self._run.fwd
         g = t.geometry
         kinds = np.maximum(g.rows.kinds()[:, None], g.cols.kinds()[None, :]).astype(np.int8)
         xp = np.asarray(t.x_padded)
@@ -357,6 +540,13 @@ class SceneModel(QObject):
             count = None
             real = xp[:, kinds == 0]
             levels = {"input": _levels(real), "kernel": (0.0, 1.0), "output": _levels(real)}
+        r = self._run
+        if r.bwd is not None:
+            final = r.bwd.partial(len(r.bwd) - 1)
+            levels["dx"] = _levels(final.grad_x_padded, symmetric=True)
+            levels["dy"] = _levels(r.dy, symmetric=True)
+            if final.grad_w is not None:
+                levels["dw"] = _levels(final.grad_w, symmetric=True)
         ceil = p.ceil_mode and not p.is_conv
         self._scenario_cache = {
             "kinds": kinds, "x_padded": xp, "kernel": kernel, "kernel_given": given,
@@ -372,7 +562,12 @@ class SceneModel(QObject):
         return self._scenario_cache
 
     def _make_frame(self, k: int) -> Frame:
-        p, t = self._params, self._trace
+        nf = self.n_forward
+        if k >= nf:
+            if self._params.grad_view == "gather" and self._run.gather is not None:
+                return self._gather_frame(k - nf, k)
+            return self._backward_frame(k - nf, k)
+        p, t = self._params, self._run.fwd
         step = t[k]
         if p.is_conv:
             arith = describe.conv_arithmetic(step, show_bias=p.bias)
@@ -380,8 +575,73 @@ class SceneModel(QObject):
         else:
             arith = describe.pool_arithmetic(step)
             where = f"channel {step.channel + 1}"
-        cap = f"Step {k + 1} of {len(t)}: {where}, cell ({step.out_row}, {step.out_col})"
+        cap = f"Step {k + 1} of {self.n_steps}: {where}, cell ({step.out_row}, {step.out_col})"
+        if p.mode == "both":
+            cap = "Forward pass — " + cap
         return Frame(
-            params=p, step_index=k, n_steps=len(t), step=step, output=t.partial(k),
+            params=p, step_index=k, n_steps=self.n_steps, step=step, output=t.partial(k),
             arithmetic=arith, caption=cap, **self._scenario(),
+        )
+
+    def _backward_frame(self, kb: int, k: int) -> Frame:
+        p, r = self._params, self._run
+        step = r.bwd[kb]
+        grads = r.bwd.partial(kb)
+        sc = self._scenario()
+        if p.is_conv:
+            arith = describe.conv_backward_arithmetic(
+                step, grads.grad_x_padded, sc["offset"], float(grads.grad_bias[step.out_channel])
+            )
+            where = f"dY channel {step.out_channel + 1}"
+        else:
+            arith = describe.pool_backward_arithmetic(step, grads.grad_x_padded, sc["offset"])
+            where = f"dY channel {step.channel + 1}"
+        if r.loss is not None:
+            arith = describe.loss_text(r.loss) + "\n" + arith
+        cap = (f"Backward pass — step {k + 1} of {self.n_steps}: {where}, "
+               f"cell ({step.out_row}, {step.out_col})")
+        return Frame(
+            params=p, step_index=k, n_steps=self.n_steps, step=step, output=np.asarray(r.fwd.output),
+            arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dy,
+            y_full=np.asarray(r.fwd.output), loss=r.loss,
+            diverging=frozenset({"dx", "dw", "dy"}), **sc,
+        )
+
+    def _gather_frame(self, kg: int, k: int) -> Frame:
+        """The gather view: a forward correlation of the spread dY with the flipped kernel."""
+        p, r = self._params, self._run
+        gv = r.gather
+        t = gv.trace
+        step = t[kg]
+        sc = self._scenario()
+        spread = gv.dy_spread
+        g = r.fwd.geometry
+        # Cells of the spread grid that hold a real dY value (the rest are inserted zeros or padding).
+        kinds = np.ones(spread.shape[1:], dtype=np.int8)
+        ph, pw = g.rows.dilation * (g.rows.kernel - 1), g.cols.dilation * (g.cols.kernel - 1)
+        kinds[ph : ph + (g.rows.out - 1) * g.rows.stride + 1 : g.rows.stride,
+              pw : pw + (g.cols.out - 1) * g.cols.stride + 1 : g.cols.stride] = 0
+        out = t.partial(kg)
+        done = np.isfinite(out).all() and np.allclose(out, r.bwd.partial(len(r.bwd) - 1).grad_x_padded,
+                                                      rtol=1e-12, atol=1e-12)
+        arith = describe.conv_arithmetic(step, show_bias=False)
+        arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
+        if kg == len(t) - 1:
+            diff = float(np.abs(out - r.bwd.partial(len(r.bwd) - 1).grad_x_padded).max())
+            arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
+                      if done else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
+        cap = (f"Backward pass, gather view (transposed convolution) — step {k + 1} of {self.n_steps}: "
+               f"dX cell ({step.out_row}, {step.out_col}) of channel {step.out_channel + 1}")
+        lv = _levels(gv.grad_x_padded, symmetric=True)
+        levels = {"input": _levels(spread, symmetric=True), "kernel": _levels(gv.kernel, symmetric=True),
+                  "output": lv}
+        empty = np.array([], dtype=int)
+        return Frame(
+            params=p, step_index=k, n_steps=self.n_steps, step=step, x_padded=spread, kinds=kinds,
+            kernel=gv.kernel, kernel_given=None, output=out, levels=levels, arithmetic=arith,
+            caption=cap, formulas=sc["formulas"], unreached_rows=empty, unreached_cols=empty,
+            offset=(0, 0), show_values=sc["show_values"], param_count=sc["param_count"], phase="gather",
+            titles={"input": "dL/dY spread: zeros between, padded", "kernel": "W flipped, channels swapped",
+                    "output": "dL/dX (padded grid)"},
+            diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, loss=r.loss,
         )

@@ -64,6 +64,7 @@ class TileData:
     unreached_rows: np.ndarray | None = None
     unreached_cols: np.ndarray | None = None
     front: bool = True
+    corner: list[list[str]] | None = None
 
 
 def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
@@ -171,6 +172,18 @@ class GridOverlay(pg.GraphicsObject):
                 c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))  # type: ignore[attr-defined]
                 p.setPen(dark if d.dark_text[i, j] else light)
                 p.drawText(QRectF(c.x() - px / 2, c.y() - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+        if d.corner is not None and px >= 30:
+            small = QFont(font)
+            small.setPixelSize(int(max(8, px * 0.2)))
+            p.setFont(small)
+            for i, row in enumerate(d.corner):
+                for j, s in enumerate(row):
+                    if not s:
+                        continue
+                    c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))  # type: ignore[attr-defined]
+                    p.setPen(dark if d.dark_text[i, j] else light)
+                    box = QRectF(c.x() - px / 2 + 2, c.y() + px * 0.18, px - 5, px * 0.3)
+                    p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, s)
         p.restore()
 
 
@@ -341,18 +354,65 @@ class Tile:
         return None
 
 
+class FlowLines(pg.GraphicsObject):
+    """Lines from one cell to the cells it sends gradient to, as thick as the amount sent."""
+
+    def __init__(self, pos_color: str, neg_color: str) -> None:
+        super().__init__()
+        self.pos, self.neg = QColor(pos_color), QColor(neg_color)
+        self.start = QPointF()
+        self.ends: list[QPointF] = []
+        self.weights: list[float] = []
+        self._rect = QRectF()
+
+    def set_lines(self, start: QPointF, ends: list[QPointF], amounts: list[float]) -> None:
+        """Draw a line from ``start`` to each of ``ends``; width ∝ |amount|, colour by sign."""
+        self.prepareGeometryChange()
+        self.start, self.ends = start, ends
+        top = max((abs(a) for a in amounts), default=0.0) or 1.0
+        self.weights = [a / top for a in amounts]
+        pts = [start, *ends]
+        xs, ys = [q.x() for q in pts], [q.y() for q in pts]
+        self._rect = QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2, max(ys) - min(ys) + 2)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        for end, wgt in zip(self.ends, self.weights, strict=True):
+            if wgt == 0:
+                continue
+            c = QColor(self.pos if wgt > 0 else self.neg)
+            c.setAlpha(170)
+            pen = QPen(c, 1.0 + 5.0 * abs(wgt))
+            pen.setCosmetic(True)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            p.drawLine(self.start, end)
+
+
+PANEL_TITLES = {
+    "input": "Input", "kernel": "Kernel", "output": "Output", "target": "Target T",
+    "dx": "dL/dX", "dw": "dL/dW", "dy": "dL/dY",
+}
+
+
 class SceneRenderer(pg.GraphicsLayoutWidget):
-    """Draws a ``Frame``: caption, the three panels, and the step's arithmetic.
+    """Draws a ``Frame``: caption, the panels, and the step's arithmetic.
+
+    Forward frames show one row (input, kernel, output). Backward frames add
+    a second row under it with the gradients (dL/dX, dL/dW, dL/dY), and lines
+    from the active dL/dY cell to the cells it feeds.
 
     Signals
     -------
     cell_hovered(str, int, int, int)
-        Panel ("input" or "output"), channel, row, column under the mouse
-        (channel -1 when the mouse leaves every cell). Input rows/columns are
-        padded coordinates.
+        Panel, channel, row, column under the mouse (panel "" when none).
+        Input and dL/dX rows/columns are padded coordinates.
     cell_clicked(str, int, int, int)
     cell_double_clicked(str, int, int, int)
-        Panel ("input", "kernel", "output"); kernel cells give ``o*C_in + c`` as channel.
+        Kernel and dL/dW cells give ``o*C_in + c`` as channel.
     """
 
     cell_hovered = Signal(str, int, int, int)
@@ -376,24 +436,29 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             "input": pg.colormap.get("cividis"),
             "kernel": pg.colormap.get("CET-CBD1"),
             "output": pg.colormap.get("viridis"),
+            "diverging": pg.colormap.get("CET-CBD1"),
         }
-        self.tiles: dict[str, list[Tile]] = {"input": [], "kernel": [], "output": []}
+        self.tiles: dict[str, list[Tile]] = {k: [] for k in PANEL_TITLES}
         self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in self.tiles}
         for t in self.titles.values():
             t.setFont(_font(13, bold=True))
             self.view.addItem(t)
-        self.window_marks: list[CellMarks] = []
-        self.out_mark = CellMarks(self.theme["output"], 4.0, 40)
-        self.tap_mark = CellMarks(self.theme["output"], 4.0, 0)
-        self.hover_marks = CellMarks(self.theme["hover"], 3.0, 90)
-        self.hover_out = CellMarks(self.theme["hover"], 3.0, 90)
-        for m in (self.out_mark, self.tap_mark, self.hover_marks, self.hover_out):
-            m.setZValue(50)
-            self.view.addItem(m)
         self.legends = {k: Legend(self.theme) for k in self.tiles}
         for lg in self.legends.values():
             self.view.addItem(lg)
         self._legend_boxes: dict[str, QRectF] = {}
+        self.window_marks: list[CellMarks] = []
+        self.cell_marks: list[CellMarks] = []
+        self.out_mark = self._cell_mark()
+        self.tap_mark = CellMarks(self.theme["output"], 4.0, 0)
+        self.hover_marks = CellMarks(self.theme["hover"], 3.0, 90)
+        self.hover_out = CellMarks(self.theme["hover"], 3.0, 90)
+        self.flow = FlowLines(self.theme["window"], self.theme["hover"])
+        self.flow.setZValue(45)
+        self.view.addItem(self.flow)
+        for m in (self.tap_mark, self.hover_marks, self.hover_out):
+            m.setZValue(50)
+            self.view.addItem(m)
         self.expanded = False
         self.frame: Frame | None = None
         self._glide_from: dict[int, QPointF] = {}
@@ -403,7 +468,21 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
 
-    # ------------------------------------------------------------------ drawing
+    def _cell_mark(self) -> CellMarks:
+        m = CellMarks(self.theme["output"], 4.0, 40)
+        m.setZValue(50)
+        self.view.addItem(m)
+        self.cell_marks.append(m)
+        return m
+
+    def _window_mark(self) -> CellMarks:
+        m = CellMarks(self.theme["window"], 3.5, 45)
+        m.setZValue(40)
+        self.view.addItem(m)
+        self.window_marks.append(m)
+        return m
+
+    # ------------------------------------------------------------------ layout helpers
     def set_expanded(self, on: bool) -> None:
         """Show every channel side by side (True) or as a stack (False)."""
         if on != self.expanded:
@@ -420,181 +499,298 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             t.set_visible(False)
         return tiles[:n]
 
+    def visible_tiles(self, panel: str) -> list[Tile]:
+        """The shown tiles of ``panel``, in channel order."""
+        return [t for t in self.tiles[panel] if t.image.isVisible()]
+
+    def front_tile(self, panel: str) -> Tile | None:
+        """The tile drawn in front (the active channel) of ``panel``."""
+        tiles = self.visible_tiles(panel)
+        return next((t for t in tiles if t.overlay.data is not None and t.overlay.data.front),
+                    tiles[0] if tiles else None)
+
+    def _cmap(self, f: Frame, panel: str) -> pg.ColorMap:
+        if panel in f.diverging or panel in ("dx", "dw", "dy"):
+            return self.cmaps["diverging"]
+        return self.cmaps.get(panel, self.cmaps["output"])
+
     def _place(self, panel: str, datas: list[TileData], front: int, x0: float,
-               shape: tuple[int, int], columns: int = 1) -> float:
-        """Lay the tiles of one panel out from ``x0``; return the panel's right edge."""
+               shape: tuple[int, int], columns: int = 1, y0: float = 0.0) -> tuple[float, float]:
+        """Lay the tiles of one panel out from ``(x0, y0)``; return its right and bottom edges."""
         n = len(datas)
         h, w = shape
         tiles = self._tiles(panel, n)
         right = x0 + w
-        bottom = h if not self.expanded else ((n + columns - 1) // columns) * (h + 1.0) - 1.0
+        rows = (n + columns - 1) // columns
+        bottom = y0 + (h if not self.expanded else rows * (h + 1.0) - 1.0)
         for k, (tile, data) in enumerate(zip(tiles, datas, strict=True)):
             if self.expanded:
                 col, row = k % columns, k // columns
-                origin = (x0 + col * (w + 1), row * (h + 1.0))
+                origin = (x0 + col * (w + 1), y0 + row * (h + 1.0))
                 data.front = True
                 z = 0.0
             else:
                 depth = (k - front) % n
-                origin = (x0 + depth * STACK_SHIFT, -depth * STACK_SHIFT)
+                origin = (x0 + depth * STACK_SHIFT, y0 - depth * STACK_SHIFT)
                 data.front = depth == 0
                 z = -depth
             tile.set(data, origin, z)
             right = max(right, origin[0] + w)
         self._legend_boxes[panel] = QRectF(x0 - 0.5, bottom - 0.5 + 0.35, w, 0.3)
-        return right
+        lift = 0 if self.expanded else STACK_SHIFT * (n - 1)
+        self.titles[panel].setPos(x0 - 0.5, y0 - 0.6 - lift)
+        return right, bottom
 
+    def _grid(self, f: Frame, panel: str, values: np.ndarray, levels: tuple[float, float],
+              show_text: bool) -> TileData:
+        return colorize(values, levels, self._cmap(f, panel), QColor(self.theme["empty"]),
+                        show_text=show_text)
+
+    def _panel(self, f: Frame, panel: str, stack: np.ndarray, front: int, x0: float, y0: float,
+               levels: tuple[float, float], *, show_text: bool, kinds: np.ndarray | None = None,
+               columns: int = 1) -> tuple[float, float]:
+        """Colour and place a stack ``(n, h, w)`` of grids as one panel, with its legend."""
+        datas = []
+        for a in stack:
+            d = self._grid(f, panel, a, levels, show_text)
+            d.kinds = kinds
+            datas.append(d)
+        edges = self._place(panel, datas, front, x0, stack.shape[1:], columns, y0)
+        self.legends[panel].set_legend(self._cmap(f, panel), levels, self._legend_boxes[panel])
+        self.legends[panel].setVisible(True)
+        return edges
+
+    def _pool_window(self, f: Frame, x0: float, y0: float) -> tuple[float, float]:
+        p = f.params
+        d = self._grid(f, "kernel", np.full((p.k_h, p.k_w), np.nan), (0, 1), False)
+        d.text = [[p.op] * p.k_w for _ in range(p.k_h)]
+        d.dark_text = np.ones((p.k_h, p.k_w), bool)
+        edges = self._place("kernel", [d], 0, x0, (p.k_h, p.k_w), 1, y0)
+        self.legends["kernel"].setVisible(False)
+        return edges
+
+    # ------------------------------------------------------------------ drawing
     def show_frame(self, f: Frame) -> None:
-        """Draw frame ``f`` (positions jump; see ``glide`` for the motion)."""
+        """Draw frame ``f`` (moving highlights jump; ``glide`` animates them)."""
         prev = self.frame
         self.frame = f
-        p = f.params
-        empty = QColor(self.theme["empty"])
-        step = f.step
-        conv = p.is_conv
-        c_in = f.x_padded.shape[0]
-        # --- input
-        in_datas = []
-        for c in range(c_in):
-            d = colorize(f.x_padded[c], f.levels["input"], self.cmaps["input"], empty,
-                         show_text=f.show_values)
-            d.kinds = f.kinds
-            d.unreached_rows = f.unreached_rows + f.offset[0]
-            d.unreached_cols = f.unreached_cols + f.offset[1]
-            in_datas.append(d)
-        active_in = 0 if conv else step.channel
-        hp, wp = f.x_padded.shape[1:]
-        right = self._place("input", in_datas, active_in, 0.0, (hp, wp))
-        # --- kernel
-        kx = right + GAP
-        if conv:
-            k = f.kernel
-            k_datas = [
-                colorize(k[o, c], f.levels["kernel"], self.cmaps["kernel"], empty, show_text=True)
-                for o in range(k.shape[0]) for c in range(k.shape[1])
-            ]
-            if self.expanded:
-                front = 0
-            else:
-                o = step.out_channel
-                k_datas = k_datas[o * k.shape[1] : (o + 1) * k.shape[1]]
-                front = 0
-            right = self._place("kernel", k_datas, front, kx, k.shape[2:], columns=k.shape[1])
-        else:
-            win = np.full((p.k_h, p.k_w), np.nan)
-            d = colorize(win, (0, 1), self.cmaps["kernel"], QColor(self.theme["empty"]), show_text=False)
-            d.text = [[p.op] * p.k_w for _ in range(p.k_h)]
-            d.dark_text = np.ones((p.k_h, p.k_w), bool)
-            right = self._place("kernel", [d], 0, kx, (p.k_h, p.k_w))
-        # --- output
-        ox = right + GAP
-        out = f.output
-        o_datas = [
-            colorize(out[o], f.levels["output"], self.cmaps["output"], empty, show_text=f.show_values)
-            for o in range(out.shape[0])
-        ]
-        active_out = step.out_channel if conv else step.channel
-        self._place("output", o_datas, active_out, ox, out.shape[1:])
-        self._titles(f, kx, ox)
-        for panel in ("input", "output"):
-            self.legends[panel].set_legend(self.cmaps[panel], f.levels[panel], self._legend_boxes[panel])
-        if conv:
-            self.legends["kernel"].set_legend(self.cmaps["kernel"], f.levels["kernel"],
-                                              self._legend_boxes["kernel"])
-        else:
-            self.legends["kernel"].set_legend(self.cmaps["kernel"], (0, 1), QRectF(), labels=("", ""))
-            self.legends["kernel"].colors = []
+        used = self._show_backward(f) if f.phase == "backward" else self._show_forward(f)
+        for panel in self.tiles:
+            if panel not in used:
+                self._tiles(panel, 0)
+                self.titles[panel].setText("")
+                self.legends[panel].setVisible(False)
         self._marks(f, prev)
-        self.caption.setText(f"{OP_LABELS[p.op]} — {f.caption}")
-        self.arith.setText(_html_escape(f.arithmetic).replace("\n", "<br>"))
-        key = (self.expanded, f.x_padded.shape, None if f.kernel is None else f.kernel.shape,
-               f.output.shape, p.op)
+        self._set_label(self.caption, f"{OP_LABELS[f.params.op]} — {_html_escape(f.caption)}")
+        self._set_label(self.arith, _html_escape(f.arithmetic).replace("\n", "<br>"))
+        key = (self.expanded, f.phase, f.x_padded.shape, None if f.kernel is None else f.kernel.shape,
+               f.output.shape, f.params.op, f.loss is None)
         if key != self._layout_key:
             self._layout_key = key
             self.view.autoRange(padding=0.04)
 
-    def _titles(self, f: Frame, kx: float, ox: float) -> None:
+    def _set_label(self, label: pg.LabelItem, html: str) -> None:
+        """Set a label's text wrapped to the widget's width (a LabelItem otherwise widens the scene)."""
+        label.item.setTextWidth(-1)
+        label.setText(html)
+        avail = max(200.0, self.width() - 40.0)
+        if label.item.boundingRect().width() > avail:
+            label.item.setTextWidth(avail)
+            label.updateMin()
+        # Keep the layout inside the viewport: a grown label shrinks the view, never the reverse.
+        self.ci.setGeometry(QRectF(0, 0, self.viewport().width(), self.viewport().height()))
+
+    def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(ev)  # type: ignore[arg-type]
+        if getattr(self, "frame", None) is not None:
+            self._set_label(self.arith, self.arith.text)
+            self._set_label(self.caption, self.caption.text)
+
+    def _show_forward(self, f: Frame) -> set[str]:
+        p, step = f.params, f.step
+        conv = p.is_conv or f.phase == "gather"
+        active_in = 0 if conv else step.channel
+        right, _ = self._panel(f, "input", f.x_padded, active_in, 0.0, 0.0, f.levels["input"],
+                               show_text=f.show_values, kinds=f.kinds)
+        for t in self.visible_tiles("input"):
+            d = t.overlay.data
+            d.unreached_rows = f.unreached_rows + f.offset[0]
+            d.unreached_cols = f.unreached_cols + f.offset[1]
+        kx = right + GAP
+        if conv:
+            k = f.kernel
+            stack = k.reshape(-1, *k.shape[2:]) if self.expanded else k[step.out_channel]
+            right, _ = self._panel(f, "kernel", stack, 0, kx, 0.0, f.levels["kernel"], show_text=True,
+                                   columns=k.shape[1])
+        else:
+            right, _ = self._pool_window(f, kx, 0.0)
+        ox = right + GAP
+        active_out = step.out_channel if conv else step.channel
+        self._panel(f, "output", f.output, active_out, ox, 0.0, f.levels["output"],
+                    show_text=f.show_values)
+        self._forward_titles(f)
+        return {"input", "kernel", "output"}
+
+    def _forward_titles(self, f: Frame) -> None:
         p = f.params
         c_in, h, w = p.in_c, p.in_h, p.in_w
         pad = "" if (f.kinds == 0).all() else " + padding"
-        self.titles["input"].setText(f"Input {c_in}×{h}×{w}{pad}" if c_in > 1 else f"Input {h}×{w}{pad}")
-        self.titles["input"].setPos(-0.5, -0.6 - (0 if self.expanded else STACK_SHIFT * (c_in - 1)))
+        t = self.titles
+        t["input"].setText(f"Input {c_in}×{h}×{w}{pad}" if c_in > 1 else f"Input {h}×{w}{pad}")
         if p.is_conv:
             flip = " (flipped)" if p.flip_kernel else ""
-            label = f"Kernel {f.step.out_channel + 1}/{p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
+            o = getattr(f.step, "out_channel", 0)
+            label = f"Kernel {o + 1}/{p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
         else:
             label = f"{p.op} window"
-        self.titles["kernel"].setText(f"{label} {p.k_h}×{p.k_w}")
-        self.titles["kernel"].setPos(kx - 0.5, -0.6 - (0 if self.expanded else STACK_SHIFT * (c_in - 1)))
+        t["kernel"].setText(f"{label} {p.k_h}×{p.k_w}")
         co, ho, wo = f.output.shape
-        self.titles["output"].setText(f"Output {co}×{ho}×{wo}" if co > 1 else f"Output {ho}×{wo}")
-        self.titles["output"].setPos(ox - 0.5, -0.6 - (0 if self.expanded else STACK_SHIFT * (co - 1)))
+        t["output"].setText(f"Output {co}×{ho}×{wo}" if co > 1 else f"Output {ho}×{wo}")
+        for panel, text in f.titles.items():
+            t[panel].setText(text)
+
+    def _show_backward(self, f: Frame) -> set[str]:
+        p, step, g = f.params, f.step, f.grads
+        conv = p.is_conv
+        active_in = 0 if conv else step.channel
+        o = step.out_channel if conv else step.channel
+        # Row 1: the forward tensors.
+        right, bottom = self._panel(f, "input", f.x_padded, active_in, 0.0, 0.0, f.levels["input"],
+                                    show_text=f.show_values, kinds=f.kinds)
+        kx = right + GAP + 1.5
+        if conv:
+            k = f.kernel
+            stack = k.reshape(-1, *k.shape[2:]) if self.expanded else k[o]
+            kr, kb = self._panel(f, "kernel", stack, 0, kx, 0.0, f.levels["kernel"], show_text=True,
+                                 columns=k.shape[1])
+        else:
+            kr, kb = self._pool_window(f, kx, 0.0)
+        ox = kr + GAP + 1.5
+        orr, ob = self._panel(f, "output", f.y_full, o, ox, 0.0, f.levels["output"],
+                              show_text=f.show_values)
+        used = {"input", "kernel", "output", "dx", "dy"}
+        if f.loss is not None:
+            tx = orr + GAP
+            target = f.y_full - f.dy
+            self._panel(f, "target", target, o, tx, 0.0, f.levels["output"], show_text=f.show_values)
+            self.titles["target"].setText("Target T")
+            used.add("target")
+        # Row 2: the gradients, under the tensors they belong to.
+        y1 = max(bottom, kb, ob) + 3.2
+        dxs = self._panel(f, "dx", g.grad_x_padded, active_in, 0.0, y1, f.levels["dx"],
+                          show_text=f.show_values, kinds=f.kinds)
+        hits = np.asarray(g.hits)
+        for c, t in enumerate(self.visible_tiles("dx")):
+            h = hits[c]
+            t.overlay.data.corner = [[f"{n}×" if n else "" for n in row] for row in h.tolist()]
+            t.overlay.update()
+        del dxs
+        if conv:
+            gw = g.grad_w
+            stack = gw.reshape(-1, *gw.shape[2:]) if self.expanded else gw[o]
+            self._panel(f, "dw", stack, 0, kx, y1, f.levels["dw"], show_text=True, columns=gw.shape[1])
+            db = ", ".join(fmt_cell(v) for v in g.grad_bias)
+            self.titles["dw"].setText(f"dL/dW, db = {db}")
+            used.add("dw")
+        self._panel(f, "dy", f.dy, o, ox, y1, f.levels["dy"], show_text=f.show_values)
+        t = self.titles
+        t["input"].setText("Input X")
+        t["kernel"].setText("Kernel W" if conv else f"{p.op} window")
+        t["output"].setText("Output Y")
+        t["dx"].setText("dL/dX")
+        upstream = {"ones": "ones", "random": "random", "loss": "Y − T", "custom": "typed"}[p.upstream]
+        t["dy"].setText(f"dL/dY ({upstream})")
+        return used
 
     def _marks(self, f: Frame, prev: Frame | None) -> None:
-        """Window, tap and output-cell highlights for the current step."""
-        step = f.step
-        p = f.params
-        conv = p.is_conv
+        """Window, tap and cell highlights (and flow lines) for the current step."""
+        step, p = f.step, f.params
+        backward = f.phase == "backward"
+        conv = p.is_conv or f.phase == "gather"
         win = step.window
         rows0, cols0 = int(win.rows[0]), int(win.cols[0])
         cells = [(float(r - rows0), float(c - cols0)) for r in win.rows for c in win.cols]
         span = QRectF(-0.5, -0.5, float(win.cols[-1] - cols0 + 1), float(win.rows[-1] - rows0 + 1))
-        in_tiles = [t for t in self.tiles["input"] if t.image.isVisible()]
-        targets = in_tiles if self.expanded else in_tiles[:1]
-        if not conv and self.expanded:
-            targets = [in_tiles[step.channel]]
-        elif not self.expanded:
-            targets = [t for t in in_tiles if t.overlay.data is not None and t.overlay.data.front]
+        in_ch = getattr(step, "channel", None)
+
+        def window_tiles(panel: str) -> list[tuple[Tile, int]]:
+            tiles = self.visible_tiles(panel)
+            if self.expanded:
+                pairs = list(enumerate(tiles)) if in_ch is None else [(in_ch, tiles[in_ch])]
+                return [(t, c) for c, t in pairs]
+            front = self.front_tile(panel)
+            return [] if front is None else [(front, in_ch or 0)]
+
+        targets = [(t, c, "input") for t, c in window_tiles("input")]
+        if backward:
+            targets += [(t, c, "dx") for t, c in window_tiles("dx")]
         while len(self.window_marks) < len(targets):
-            m = CellMarks(self.theme["window"], 3.5, 45)
-            m.setZValue(40)
-            self.view.addItem(m)
-            self.window_marks.append(m)
-        labels: list[str] = []
-        special = None
+            self._window_mark()
         for k, m in enumerate(self.window_marks):
             if k >= len(targets):
                 m.set_cells([])
                 continue
-            if conv:
-                c = k if self.expanded else 0
-                labels = [f"×{fmt_cell(v)}" for v in step.weights[c].ravel()]
-            elif step.chosen is not None:
+            tile, c, panel = targets[k]
+            labels: list[str] = []
+            special = None
+            if not p.is_conv and step.chosen is not None:
                 special = cells[step.chosen[0] * len(win.cols) + step.chosen[1]]
+            if panel == "dx":
+                amounts = step.grad_input[c] if p.is_conv else step.grad_input
+                labels = [f"+{fmt_cell(v)}" if v >= 0 else fmt_cell(v) for v in np.ravel(amounts)]
+                if not p.is_conv:
+                    labels = [s if v != 0 else "" for s, v in zip(labels, np.ravel(amounts), strict=True)]
+            elif conv and not backward:
+                labels = [f"×{fmt_cell(v)}" for v in step.weights[c if self.expanded else 0].ravel()]
             m.set_cells(cells, labels=labels, special=special, outline=span)
-            t = targets[k]
-            m.setPos(QPointF(t.origin[0] + cols0, t.origin[1] + rows0))
-        # output cell
-        out_tiles = [t for t in self.tiles["output"] if t.image.isVisible()]
-        oc = step.out_channel if conv else step.channel
-        t_out = out_tiles[oc] if self.expanded else next(
-            (t for t in out_tiles if t.overlay.data is not None and t.overlay.data.front), out_tiles[0])
-        self.out_mark.set_cells([(0.0, 0.0)])
-        self.out_mark.setPos(QPointF(t_out.origin[0] + step.out_col, t_out.origin[1] + step.out_row))
-        # current tap (tap granularity)
-        if conv and step.tap is not None:
+            m.setPos(QPointF(tile.origin[0] + cols0, tile.origin[1] + rows0))
+        # Output cell(s): Y (and dL/dY when going backward).
+        o = getattr(step, "out_channel", None)
+        o = step.channel if o is None else o
+        cell_panels = ["output", "dy"] if backward else ["output"]
+        while len(self.cell_marks) < len(cell_panels):
+            self._cell_mark()
+        for m, panel in zip(self.cell_marks, cell_panels + [None] * len(self.cell_marks), strict=False):
+            if panel is None:
+                m.set_cells([])
+                continue
+            tiles = self.visible_tiles(panel)
+            t = tiles[o] if self.expanded and o < len(tiles) else self.front_tile(panel)
+            m.set_cells([(0.0, 0.0)])
+            m.setPos(QPointF(t.origin[0] + step.out_col, t.origin[1] + step.out_row))
+        # Current tap (tap granularity).
+        if not backward and p.is_conv and step.tap is not None:
             c, i, j = step.tap
-            k_tiles = [t for t in self.tiles["kernel"] if t.image.isVisible()]
+            k_tiles = self.visible_tiles("kernel")
             idx = (step.out_channel * p.in_c + c) if self.expanded else c
             kt = k_tiles[min(idx, len(k_tiles) - 1)]
             self.tap_mark.set_cells([(float(i), float(j))])
             self.tap_mark.setPos(QPointF(kt.origin[0], kt.origin[1]))
         else:
             self.tap_mark.set_cells([])
-        # glide bookkeeping: where each moving item was, and where it is now
-        items = [*self.window_marks, self.out_mark]
-        self._glide_to = {id(m): m.pos() for m in items}
-        if prev is not None and prev.params == p:
-            self._glide_from = {id(m): self._glide_last.get(id(m), m.pos()) for m in items}
+        # Flow lines: from the dL/dY cell to every dL/dX cell it feeds.
+        if backward:
+            dy_t, dx_t = self.front_tile("dy"), self.front_tile("dx")
+            start = QPointF(dy_t.origin[0] + step.out_col, dy_t.origin[1] + step.out_row)
+            amounts = step.grad_input[0] if p.is_conv else step.grad_input
+            ends = [QPointF(dx_t.origin[0] + cols0 + c, dx_t.origin[1] + rows0 + r) for r, c in cells]
+            self.flow.set_lines(start, ends, [float(a) for a in np.ravel(amounts)])
+            self.flow.setVisible(True)
         else:
-            self._glide_from = dict(self._glide_to)
+            self.flow.setVisible(False)
+        # Glide bookkeeping: where each moving item was, and where it is now.
+        items = [*self.window_marks, *self.cell_marks]
+        self._glide_to = {id(m): m.pos() for m in items}
+        same = prev is not None and prev.params == p and prev.phase == f.phase
+        self._glide_from = ({id(m): self._glide_last.get(id(m), m.pos()) for m in items} if same
+                            else dict(self._glide_to))
         self._glide_last = dict(self._glide_to)
 
     def glide(self, t: float) -> None:
         """Place the moving highlights at fraction ``t`` (0..1) of the way to this frame's positions."""
         t = min(max(t, 0.0), 1.0)
         s = t * t * (3 - 2 * t)  # smoothstep
-        for m in [*self.window_marks, self.out_mark]:
+        for m in [*self.window_marks, *self.cell_marks]:
             a = self._glide_from.get(id(m))
             b = self._glide_to.get(id(m))
             if a is None or b is None:
@@ -603,49 +799,44 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------------ hover / pick
     def show_receptive_field(self, cells: list[tuple[int, int]], channel_tiles: str = "input") -> None:
-        """Highlight padded input cells ``(row, col)`` on the front/visible input tiles."""
-        tiles = [t for t in self.tiles[channel_tiles] if t.image.isVisible()]
-        t = tiles[0] if tiles else None
-        if t is None or not cells:
+        """Highlight padded input cells ``(row, col)`` on the front input tile."""
+        front = self.front_tile(channel_tiles)
+        if front is None or not cells:
             self.hover_marks.set_cells([])
             return
-        front = next((x for x in tiles if x.overlay.data is not None and x.overlay.data.front), t)
         self.hover_marks.setPos(QPointF(*front.origin))
         self.hover_marks.set_cells([(float(r), float(c)) for r, c in cells])
 
     def show_fed_outputs(self, cells: list[tuple[int, int]], labels: list[str] | None = None) -> None:
         """Highlight output cells ``(row, col)`` on the front output tile, with tap labels."""
-        tiles = [t for t in self.tiles["output"] if t.image.isVisible()]
-        if not tiles or not cells:
+        front = self.front_tile("output")
+        if front is None or not cells:
             self.hover_out.set_cells([])
             return
-        front = next((x for x in tiles if x.overlay.data is not None and x.overlay.data.front), tiles[0])
         self.hover_out.setPos(QPointF(*front.origin))
         self.hover_out.set_cells([(float(r), float(c)) for r, c in cells], labels=labels)
 
     def pick(self, scene_pos: QPointF) -> tuple[str, int, int, int] | None:
         """The panel, channel index and cell under a scene position, or None."""
         v = self.view.mapSceneToView(scene_pos)
-        for panel in ("output", "input", "kernel"):
-            tiles = [t for t in self.tiles[panel] if t.image.isVisible()]
+        f = self.frame
+        for panel in ("output", "dy", "target", "input", "dx", "kernel", "dw"):
+            tiles = self.visible_tiles(panel)
             ordered = sorted(enumerate(tiles), key=lambda kt: -kt[1].image.zValue())
             for k, t in ordered:
                 hit = t.cell_at(v.x(), v.y())
-                if hit is not None:
-                    return panel, self._channel_of(panel, k), hit[0], hit[1]
+                if hit is None:
+                    continue
+                ch = k
+                if panel in ("kernel", "dw") and f is not None and f.params.is_conv and not self.expanded:
+                    o = getattr(f.step, "out_channel", 0)
+                    ch = o * f.params.in_c + k
+                return panel, ch, hit[0], hit[1]
         return None
-
-    def _channel_of(self, panel: str, k: int) -> int:
-        f = self.frame
-        if f is None or self.expanded or (panel == "kernel" and not self.expanded):
-            if panel == "kernel" and f is not None and f.params.is_conv and not self.expanded:
-                return f.step.out_channel * f.params.in_c + k
-            return k
-        return k
 
     def cell_center(self, panel: str, k: int, i: int, j: int) -> QPointF:
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
-        t = [x for x in self.tiles[panel] if x.image.isVisible()][k]
+        t = self.visible_tiles(panel)[k]
         sp = self.view.mapViewToScene(QPointF(t.origin[0] + j, t.origin[1] + i))
         return self.mapFromScene(sp)
 
