@@ -125,6 +125,11 @@ class Frame:
     y_full : ndarray or None
         Backward: the full forward output.
     loss : float or None
+    output_full : ndarray or None
+        The finished output (the same array for every step of a scenario).
+    done : int
+        Output cells already written, in channel-major raster order: the
+        renderer shows ``output_full`` for those and empty cells after.
     """
 
     params: Params
@@ -152,6 +157,8 @@ class Frame:
     dy: np.ndarray | None = None
     y_full: np.ndarray | None = None
     loss: float | None = None
+    output_full: np.ndarray | None = None
+    done: int = 0
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
@@ -578,9 +585,11 @@ class SceneModel(QObject):
         cap = f"Step {k + 1} of {self.n_steps}: {where}, cell ({step.out_row}, {step.out_col})"
         if p.mode == "both":
             cap = "Forward pass — " + cap
+        done = (k + 1) // t.taps_per_window if p.is_conv and t.granularity == "tap" else k + 1
         return Frame(
             params=p, step_index=k, n_steps=self.n_steps, step=step, output=t.partial(k),
-            arithmetic=arith, caption=cap, **self._scenario(),
+            arithmetic=arith, caption=cap, output_full=np.asarray(t.output), done=done,
+            **self._scenario(),
         )
 
     def _backward_frame(self, kb: int, k: int) -> Frame:
@@ -603,7 +612,8 @@ class SceneModel(QObject):
         return Frame(
             params=p, step_index=k, n_steps=self.n_steps, step=step, output=np.asarray(r.fwd.output),
             arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dy,
-            y_full=np.asarray(r.fwd.output), loss=r.loss,
+            y_full=np.asarray(r.fwd.output), loss=r.loss, output_full=np.asarray(r.fwd.output),
+            done=int(np.asarray(r.fwd.output).size),
             diverging=frozenset({"dx", "dw", "dy"}), **sc,
         )
 
@@ -644,4 +654,5 @@ class SceneModel(QObject):
             titles={"input": "dL/dY spread: zeros between, padded", "kernel": "W flipped, channels swapped",
                     "output": "dL/dX (padded grid)"},
             diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, loss=r.loss,
+            output_full=np.asarray(t.output), done=kg + 1,
         )

@@ -65,6 +65,26 @@ class TileData:
     unreached_cols: np.ndarray | None = None
     front: bool = True
     corner: list[list[str]] | None = None
+    pending_from: int | None = None  # cells from this raster index on are not computed yet
+
+
+def _bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
+    """Rectangles (cell units, origin at cell (0, 0)'s corner) covering padding and overhang.
+
+    The real cells form one block; explicit padding rings it and ceil-mode
+    overhang lies past it on the bottom/right, so a few bands cover each.
+    """
+    h, w = kinds.shape
+    rr, rc = np.nonzero(kinds == 0)
+    r0, r1, c0, c1 = rr.min(), rr.max() + 1, rc.min(), rc.max() + 1
+    inside_r = np.flatnonzero((kinds <= 1).any(axis=1))
+    inside_c = np.flatnonzero((kinds <= 1).any(axis=0))
+    R1, C1 = inside_r.max() + 1, inside_c.max() + 1
+    pad = [QRectF(0, 0, C1, r0), QRectF(0, r1, C1, R1 - r1), QRectF(0, r0, c0, r1 - r0),
+           QRectF(c1, r0, C1 - c1, r1 - r0)]
+    over = [QRectF(C1, 0, w - C1, h), QRectF(0, R1, C1, h - R1)]
+    keep = [r for r in pad if r.width() > 0 and r.height() > 0]
+    return keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
 
 
 def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
@@ -79,7 +99,7 @@ def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
     rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
     rgba[~finite] = (empty.red(), empty.green(), empty.blue(), 255)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    text = [[fmt_cell(v) if show_text else "" for v in row] for row in values.tolist()]
+    text = [[fmt_cell(v) for v in row] for row in values.tolist()] if show_text else []
     return TileData(rgba, text, lum > 140)
 
 
@@ -92,6 +112,8 @@ class GridOverlay(pg.GraphicsObject):
         self.data: TileData | None = None
         self.origin = (0.0, 0.0)
         self._rect = QRectF()
+        self._bands_of: np.ndarray | None = None
+        self._bands: tuple[list[QRectF], list[QRectF], QRectF] = ([], [], QRectF())
 
     def set_tile(self, data: TileData, origin: tuple[float, float]) -> None:
         """Show ``data`` with cell (0, 0) centred on ``origin = (x0, y0)``."""
@@ -113,6 +135,11 @@ class GridOverlay(pg.GraphicsObject):
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))  # pixels per cell
+        if d.pending_from is not None and d.pending_from < h * w:
+            r0, c0 = divmod(d.pending_from, w)
+            empty = QColor(self.theme["empty"])
+            p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
+            p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
         grid = QPen(QColor(self.theme["grid"]))
         grid.setCosmetic(True)
         grid.setWidthF(1.0 if px >= 8 else 0.0)
@@ -127,25 +154,28 @@ class GridOverlay(pg.GraphicsObject):
             veil = QColor(self.theme["background"])
             veil.setAlpha(110)
             hatch = QBrush(QColor(self.theme["padding"]), Qt.BrushStyle.BDiagPattern)
+            if self._bands_of is not d.kinds:
+                self._bands_of, self._bands = d.kinds, _bands(d.kinds)
+            pad, over, real = self._bands
             p.setPen(Qt.PenStyle.NoPen)
-            for i, j in zip(*np.nonzero(d.kinds == 1), strict=True):
-                r = QRectF(x0 + j, y0 + i, 1, 1)
+            for r in pad:
+                r = r.translated(x0, y0)
                 p.fillRect(r, veil)
                 p.fillRect(r, hatch)
-            dotted = QPen(QColor(self.theme["padding"]), 1.0, Qt.PenStyle.DotLine)
-            dotted.setCosmetic(True)
-            p.setPen(dotted)
-            for i, j in zip(*np.nonzero(d.kinds == 2), strict=True):
-                p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(self.theme["background"]))
-                p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
+            for r in over:
+                p.fillRect(r.translated(x0, y0), QColor(self.theme["background"]))
+            if over and px >= 8:
+                dotted = QPen(QColor(self.theme["padding"]), 1.0, Qt.PenStyle.DotLine)
+                dotted.setCosmetic(True)
+                p.setPen(dotted)
+                for i, j in zip(*np.nonzero(d.kinds == 2), strict=True):
+                    p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
             # The real input's border, drawn strong.
-            rows, cols = np.nonzero(d.kinds == 0)
             border = QPen(QColor(self.theme["text"]), 2.0)
             border.setCosmetic(True)
             p.setPen(border)
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(QRectF(x0 + cols.min(), y0 + rows.min(),
-                              cols.max() - cols.min() + 1, rows.max() - rows.min() + 1))
+            p.drawRect(real.translated(x0, y0))
         if d.unreached_rows is not None and (len(d.unreached_rows) or len(d.unreached_cols)):
             mark = QColor(self.theme["unreached"])
             mark.setAlpha(70)
@@ -165,9 +195,13 @@ class GridOverlay(pg.GraphicsObject):
         font.setPixelSize(int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2)))))
         p.setFont(font)
         dark, light = QColor("#111111"), QColor("#ffffff")
+        w = d.rgba.shape[1]
+        stop = d.pending_from if d.pending_from is not None else d.rgba.shape[0] * w
         for i, row in enumerate(d.text):
+            if i * w >= stop:
+                break
             for j, s in enumerate(row):
-                if not s:
+                if not s or i * w + j >= stop:
                     continue
                 c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))  # type: ignore[attr-defined]
                 p.setPen(dark if d.dark_text[i, j] else light)
@@ -332,9 +366,11 @@ class Tile:
     def set(self, data: TileData, origin: tuple[float, float], z: float) -> None:
         """Show ``data`` with cell (0, 0) at ``origin``, stacked at depth ``z``."""
         h, w = data.rgba.shape[:2]
+        if data is not self.overlay.data:  # unchanged colours are not converted again
+            self.image.setImage(data.rgba, autoLevels=False)
+        if data is not self.overlay.data or origin != self.origin:
+            self.image.setRect(QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h))
         self.origin, self.shape = origin, (h, w)
-        self.image.setImage(data.rgba, autoLevels=False)
-        self.image.setRect(QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h))
         self.image.setZValue(z)
         self.overlay.setZValue(z + 0.1)
         self.overlay.set_tile(data, origin)
@@ -451,12 +487,13 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.cell_marks: list[CellMarks] = []
         self.out_mark = self._cell_mark()
         self.tap_mark = CellMarks(self.theme["output"], 4.0, 0)
+        self.tap_in_mark = CellMarks(self.theme["output"], 4.0, 0)
         self.hover_marks = CellMarks(self.theme["hover"], 3.0, 90)
         self.hover_out = CellMarks(self.theme["hover"], 3.0, 90)
         self.flow = FlowLines(self.theme["window"], self.theme["hover"])
         self.flow.setZValue(45)
         self.view.addItem(self.flow)
-        for m in (self.tap_mark, self.hover_marks, self.hover_out):
+        for m in (self.tap_mark, self.tap_in_mark, self.hover_marks, self.hover_out):
             m.setZValue(50)
             self.view.addItem(m)
         self.expanded = False
@@ -465,6 +502,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self._glide_to: dict[int, QPointF] = {}
         self._glide_last: dict[int, QPointF] = {}
         self._layout_key: tuple | None = None
+        self._color_cache: dict[tuple, tuple[object, list[TileData]]] = {}
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
 
@@ -548,13 +586,30 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
 
     def _panel(self, f: Frame, panel: str, stack: np.ndarray, front: int, x0: float, y0: float,
                levels: tuple[float, float], *, show_text: bool, kinds: np.ndarray | None = None,
-               columns: int = 1) -> tuple[float, float]:
-        """Colour and place a stack ``(n, h, w)`` of grids as one panel, with its legend."""
-        datas = []
-        for a in stack:
-            d = self._grid(f, panel, a, levels, show_text)
-            d.kinds = kinds
-            datas.append(d)
+               columns: int = 1, same_as: object = None, variant: int = 0) -> tuple[float, float]:
+        """Colour and place a stack ``(n, h, w)`` of grids as one panel, with its legend.
+
+        ``same_as`` names what ``stack`` was cut from when it does not change
+        between steps (the input, the kernel): its colours are then computed
+        once per scenario, not once per step.
+        """
+        key = None
+        if same_as is not None:
+            key = (panel, id(same_as), variant, stack.shape, levels, show_text,
+                   panel in f.diverging, self.expanded)
+        cached = self._color_cache.get(key) if key is not None else None
+        if cached is not None and cached[0] is same_as:
+            datas = cached[1]
+        else:
+            datas = []
+            for a in stack:
+                d = self._grid(f, panel, a, levels, show_text)
+                d.kinds = kinds
+                datas.append(d)
+            if key is not None:
+                if len(self._color_cache) > 32:
+                    self._color_cache.clear()
+                self._color_cache[key] = (same_as, datas)
         edges = self._place(panel, datas, front, x0, stack.shape[1:], columns, y0)
         self.legends[panel].set_legend(self._cmap(f, panel), levels, self._legend_boxes[panel])
         self.legends[panel].setVisible(True)
@@ -589,6 +644,16 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             self._layout_key = key
             self.view.autoRange(padding=0.04)
 
+    def _set_pending(self, panel: str, done: int | None) -> None:
+        """Cover the cells not computed yet: the first ``done`` cells (channel-major) are shown."""
+        for c, t in enumerate(self.visible_tiles(panel)):
+            d = t.overlay.data
+            n = d.rgba.shape[0] * d.rgba.shape[1]
+            start = None if done is None else min(max(done - c * n, 0), n)
+            if d.pending_from != (None if start == n else start):
+                d.pending_from = None if start == n else start
+                t.overlay.update()
+
     def _set_label(self, label: pg.LabelItem, html: str) -> None:
         """Set a label's text wrapped to the widget's width (a LabelItem otherwise widens the scene)."""
         label.item.setTextWidth(-1)
@@ -611,6 +676,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         conv = p.is_conv or f.phase == "gather"
         active_in = 0 if conv else step.channel
         right, _ = self._panel(f, "input", f.x_padded, active_in, 0.0, 0.0, f.levels["input"],
+                               same_as=f.x_padded,
                                show_text=f.show_values, kinds=f.kinds)
         for t in self.visible_tiles("input"):
             d = t.overlay.data
@@ -619,15 +685,19 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         kx = right + GAP
         if conv:
             k = f.kernel
-            stack = k.reshape(-1, *k.shape[2:]) if self.expanded else k[step.out_channel]
+            o = step.out_channel
+            stack = k.reshape(-1, *k.shape[2:]) if self.expanded else k[o]
             right, _ = self._panel(f, "kernel", stack, 0, kx, 0.0, f.levels["kernel"], show_text=True,
+                                   same_as=f.kernel, variant=-1 if self.expanded else o,
                                    columns=k.shape[1])
         else:
             right, _ = self._pool_window(f, kx, 0.0)
         ox = right + GAP
         active_out = step.out_channel if conv else step.channel
-        self._panel(f, "output", f.output, active_out, ox, 0.0, f.levels["output"],
-                    show_text=f.show_values)
+        full = f.output if f.output_full is None else f.output_full
+        self._panel(f, "output", full, active_out, ox, 0.0, f.levels["output"],
+                    show_text=f.show_values, same_as=None if f.output_full is None else full)
+        self._set_pending("output", f.done if f.output_full is not None else None)
         self._forward_titles(f)
         return {"input", "kernel", "output"}
 
@@ -656,18 +726,21 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         o = step.out_channel if conv else step.channel
         # Row 1: the forward tensors.
         right, bottom = self._panel(f, "input", f.x_padded, active_in, 0.0, 0.0, f.levels["input"],
+                                    same_as=f.x_padded,
                                     show_text=f.show_values, kinds=f.kinds)
         kx = right + GAP + 1.5
         if conv:
             k = f.kernel
             stack = k.reshape(-1, *k.shape[2:]) if self.expanded else k[o]
             kr, kb = self._panel(f, "kernel", stack, 0, kx, 0.0, f.levels["kernel"], show_text=True,
+                                   same_as=f.kernel, variant=-1 if self.expanded else o,
                                  columns=k.shape[1])
         else:
             kr, kb = self._pool_window(f, kx, 0.0)
         ox = kr + GAP + 1.5
-        orr, ob = self._panel(f, "output", f.y_full, o, ox, 0.0, f.levels["output"],
+        orr, ob = self._panel(f, "output", f.y_full, o, ox, 0.0, f.levels["output"], same_as=f.y_full,
                               show_text=f.show_values)
+        self._set_pending("output", None)
         used = {"input", "kernel", "output", "dx", "dy"}
         if f.loss is not None:
             tx = orr + GAP
@@ -692,7 +765,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             db = ", ".join(fmt_cell(v) for v in g.grad_bias)
             self.titles["dw"].setText(f"dL/dW, db = {db}")
             used.add("dw")
-        self._panel(f, "dy", f.dy, o, ox, y1, f.levels["dy"], show_text=f.show_values)
+        self._panel(f, "dy", f.dy, o, ox, y1, f.levels["dy"], show_text=f.show_values, same_as=f.dy)
         t = self.titles
         t["input"].setText("Input X")
         t["kernel"].setText("Kernel W" if conv else f"{p.op} window")
@@ -766,8 +839,14 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             kt = k_tiles[min(idx, len(k_tiles) - 1)]
             self.tap_mark.set_cells([(float(i), float(j))])
             self.tap_mark.setPos(QPointF(kt.origin[0], kt.origin[1]))
+            in_tiles = self.visible_tiles("input")
+            it = in_tiles[c] if self.expanded else self.front_tile("input")
+            self.tap_in_mark.set_cells([(float(win.rows[i]), float(win.cols[j]))])
+            self.tap_in_mark.setPos(QPointF(*it.origin))
+            self.out_mark.set_cells([(0.0, 0.0)], labels=[f"Σ {fmt_cell(step.value)}"])
         else:
             self.tap_mark.set_cells([])
+            self.tap_in_mark.set_cells([])
         # Flow lines: from the dL/dY cell to every dL/dX cell it feeds.
         if backward:
             dy_t, dx_t = self.front_tile("dy"), self.front_tile("dx")
