@@ -423,6 +423,58 @@ class SceneModel(QObject):
             self._target = None
         return self._apply(p, x, w, b)
 
+    def load(self, params: Params, *, x: np.ndarray | None = None, w: np.ndarray | None = None,
+             bias: np.ndarray | None = None, upstream: np.ndarray | None = None,
+             target: np.ndarray | None = None, step: int = 0) -> bool:
+        """Replace the whole scenario at once; values not given are drawn from ``params.seed``.
+
+        Parameters
+        ----------
+        params : Params
+        x : ndarray, shape (in_c, in_h, in_w), optional
+        w : ndarray, shape (out_c, in_c, k_h, k_w), optional
+        bias : ndarray, shape (out_c,), optional
+        upstream : ndarray, shape of the output, optional
+            Used when ``params.upstream == "custom"``.
+        target : ndarray, shape of the output, optional
+            The loss target (``params.upstream == "loss"``).
+        step : int
+            Clamped to the new sequence.
+
+        Returns
+        -------
+        bool
+            False (with ``error`` emitted, nothing changed) when the engine or a
+            shape check refuses it.
+        """
+        try:
+            xa = self._new_input(params) if x is None else np.array(x, dtype=float)
+            wa = self._new_kernel(params) if w is None else np.array(w, dtype=float)
+            ba = self._new_bias(params) if bias is None else np.array(bias, dtype=float)
+            for name, a, shape in (
+                ("input", xa, (params.in_c, params.in_h, params.in_w)),
+                ("kernel", wa, (params.out_c, params.in_c, params.k_h, params.k_w)),
+                ("bias", ba, (params.out_c,)),
+            ):
+                if a.shape != shape:
+                    raise ValueError(f"{name} values have shape {a.shape} but the settings need {shape}")
+        except (ValueError, TypeError) as exc:
+            self.last_error = str(exc)
+            self.error.emit(self.last_error)
+            return False
+        saved = (self._target, self._dy_custom)
+        self._target = None if target is None else np.array(target, dtype=float)
+        self._dy_custom = None if upstream is None else np.array(upstream, dtype=float)
+        old_step = self._step
+        self._step = max(0, int(step))
+        if not self._apply(params, xa, wa, ba):
+            self._target, self._dy_custom = saved
+            self._step = old_step
+            return False
+        if self._step != min(max(0, int(step)), self.n_steps - 1):
+            self.set_step(step)
+        return True
+
     def new_values(self) -> bool:
         """Draw new random input (and random kernel) values with the next seed."""
         return self.set_params(seed=self._params.seed + 1)

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QLinearGradient,
+    QPainter,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QSizePolicy
 
 from engine.describe import fmt_cell
@@ -37,6 +46,25 @@ THEMES: dict[str, dict[str, str]] = {
         "padding": "#8a8a8a", "window": "#ffb000", "output": "#ff5c5c", "hover": "#4dd8ff",
         "unreached": "#ff5c5c",
     },
+    # For projectors that wash colours out: pure black and white, saturated highlights.
+    "high-contrast": {
+        "background": "#000000", "text": "#ffffff", "grid": "#ffffff", "empty": "#262626",
+        "padding": "#c0c0c0", "window": "#ffff00", "output": "#ff3df5", "hover": "#00ffff",
+        "unreached": "#ff4040",
+    },
+    # Okabe-Ito highlight colours, told apart with any common colour-vision deficiency.
+    "colour-blind": {
+        "background": "#ffffff", "text": "#000000", "grid": "#404040", "empty": "#eeeeee",
+        "padding": "#8c8c8c", "window": "#e69f00", "output": "#0072b2", "hover": "#009e73",
+        "unreached": "#d55e00",
+    },
+}
+#: Colour maps per theme: sequential for values, diverging (centred on zero) for signed ones.
+THEME_CMAPS: dict[str, dict[str, str]] = {
+    "light": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1"},
+    "dark": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1"},
+    "high-contrast": {"input": "CET-L1", "output": "CET-L1", "diverging": "CET-CBD1"},
+    "colour-blind": {"input": "cividis", "output": "CET-CBL2", "diverging": "CET-CBD1"},
 }
 
 
@@ -93,14 +121,28 @@ def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
     lo, hi = levels
     finite = np.isfinite(values)
     norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
-    rgba = cmap.map(norm.ravel(), mode="byte").reshape(*values.shape, -1)
-    if rgba.shape[-1] == 3:
-        rgba = np.concatenate([rgba, np.full((*values.shape, 1), 255, np.uint8)], axis=-1)
-    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    rgba = _lut(cmap)[np.rint(norm * 255).astype(np.intp)]
     rgba[~finite] = (empty.red(), empty.green(), empty.blue(), 255)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    text = [[fmt_cell(v) for v in row] for row in values.tolist()] if show_text else []
+    text: list[list[str]] = []
+    if show_text:
+        memo: dict[float, str] = {}
+        text = [[memo[v] if v in memo else memo.setdefault(v, fmt_cell(v)) for v in row]
+                for row in values.tolist()]
     return TileData(rgba, text, lum > 140)
+
+
+_LUTS: dict[str, np.ndarray] = {}
+
+
+def _lut(cmap: pg.ColorMap) -> np.ndarray:
+    """256 RGBA bytes of ``cmap`` (indexing this is ~10x faster than ``ColorMap.map``)."""
+    key = cmap.name or str(id(cmap))
+    lut = _LUTS.get(key)
+    if lut is None:
+        lut = np.ascontiguousarray(cmap.getLookupTable(0.0, 1.0, 256, alpha=True, mode="byte"), np.uint8)
+        _LUTS[key] = lut
+    return lut
 
 
 class GridOverlay(pg.GraphicsObject):
@@ -113,6 +155,11 @@ class GridOverlay(pg.GraphicsObject):
         self.origin = (0.0, 0.0)
         self._rect = QRectF()
         self._bands_of: np.ndarray | None = None
+        self._text_key: tuple | None = None
+        self._lines_key: tuple | None = None
+        self._lines: list[QLineF] = []
+        self._text_of: TileData | None = None
+        self._text_pix = QPixmap()
         self._bands: tuple[list[QRectF], list[QRectF], QRectF] = ([], [], QRectF())
 
     def set_tile(self, data: TileData, origin: tuple[float, float]) -> None:
@@ -145,10 +192,11 @@ class GridOverlay(pg.GraphicsObject):
         grid.setWidthF(1.0 if px >= 8 else 0.0)
         if px >= 4:
             p.setPen(grid)
-            for i in range(h + 1):
-                p.drawLine(QPointF(x0, y0 + i), QPointF(x0 + w, y0 + i))
-            for j in range(w + 1):
-                p.drawLine(QPointF(x0 + j, y0), QPointF(x0 + j, y0 + h))
+            if self._lines_key != (h, w, x0, y0):
+                self._lines_key = (h, w, x0, y0)
+                self._lines = [QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)] + [
+                    QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)]
+            p.drawLines(self._lines)
         if d.kinds is not None and (d.kinds != 0).any():
             # Padding: a hatched veil; overhang: a dotted outline only.
             veil = QColor(self.theme["background"])
@@ -188,37 +236,81 @@ class GridOverlay(pg.GraphicsObject):
             self._paint_text(p, d, tr, px, x0, y0)
 
     def _paint_text(self, p: QPainter, d: TileData, tr: object, px: float, x0: float, y0: float) -> None:
+        """Blit the tile's cached text picture, clipped to the cells already computed."""
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (id(d), round(px, 2), dpr, d.corner is not None)
+        if self._text_key != key or self._text_of is not d:
+            self._text_pix = _text_picture(d, px, dpr)
+            self._text_key, self._text_of = key, d
+        h, w = d.rgba.shape[:2]
+        stop = h * w if d.pending_from is None else d.pending_from
+        if stop <= 0:
+            return
+        r0, c0 = divmod(stop, w)
         p.save()
+        top_left = tr.map(QPointF(x0, y0))  # type: ignore[attr-defined]
         p.resetTransform()
-        font = QFont()
-        longest = max((len(s) for row in d.text for s in row), default=1) or 1
-        font.setPixelSize(int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2)))))
-        p.setFont(font)
-        dark, light = QColor("#111111"), QColor("#ffffff")
-        w = d.rgba.shape[1]
-        stop = d.pending_from if d.pending_from is not None else d.rgba.shape[0] * w
-        for i, row in enumerate(d.text):
-            if i * w >= stop:
-                break
-            for j, s in enumerate(row):
-                if not s or i * w + j >= stop:
-                    continue
-                c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))  # type: ignore[attr-defined]
-                p.setPen(dark if d.dark_text[i, j] else light)
-                p.drawText(QRectF(c.x() - px / 2, c.y() - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
-        if d.corner is not None and px >= 30:
-            small = QFont(font)
-            small.setPixelSize(int(max(8, px * 0.2)))
-            p.setFont(small)
-            for i, row in enumerate(d.corner):
-                for j, s in enumerate(row):
-                    if not s:
-                        continue
-                    c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))  # type: ignore[attr-defined]
-                    p.setPen(dark if d.dark_text[i, j] else light)
-                    box = QRectF(c.x() - px / 2 + 2, c.y() + px * 0.18, px - 5, px * 0.3)
-                    p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, s)
+        for rows, cols in (((0, r0), (0, w)), ((r0, r0 + 1), (0, c0))):
+            if rows[1] > rows[0] and cols[1] > cols[0] and rows[0] < h:
+                clip = QRectF(top_left.x() + cols[0] * px, top_left.y() + rows[0] * px,
+                              (cols[1] - cols[0]) * px, (rows[1] - rows[0]) * px)
+                p.setClipRect(clip)
+                p.drawPixmap(top_left, self._text_pix)
         p.restore()
+
+
+_GLYPHS: dict[tuple[str, bool, int, float], QPixmap] = {}
+
+
+def _glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
+    """A small transparent picture of one string (cached: grids repeat few distinct values)."""
+    key = (s, dark, size, dpr)
+    pix = _GLYPHS.get(key)
+    if pix is None:
+        if len(_GLYPHS) > 4096:
+            _GLYPHS.clear()
+        font = QFont()
+        font.setPixelSize(size)
+        fm = QFontMetricsF(font)
+        wd, ht = fm.horizontalAdvance(s) + 2, fm.height() + 1
+        pix = QPixmap(max(1, int(np.ceil(wd * dpr))), max(1, int(np.ceil(ht * dpr))))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        gp = QPainter(pix)
+        gp.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        gp.setFont(font)
+        gp.setPen(QColor("#111111") if dark else QColor("#ffffff"))
+        gp.drawText(QRectF(0, 0, wd, ht), Qt.AlignmentFlag.AlignCenter, s)
+        gp.end()
+        _GLYPHS[key] = pix
+    return pix
+
+
+def _text_picture(d: TileData, px: float, dpr: float) -> QPixmap:
+    """All of a tile's cell texts (and corner counts) on one transparent picture, ``px`` per cell."""
+    h, w = d.rgba.shape[:2]
+    pix = QPixmap(max(1, int(np.ceil(w * px * dpr))), max(1, int(np.ceil(h * px * dpr))))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.GlobalColor.transparent)
+    gp = QPainter(pix)
+    longest = max((len(s) for row in d.text for s in row), default=1) or 1
+    size = int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2))))
+    for i, row in enumerate(d.text):
+        for j, s in enumerate(row):
+            if s:
+                g = _glyph(s, bool(d.dark_text[i, j]), size, dpr)
+                gw, gh = g.width() / dpr, g.height() / dpr
+                gp.drawPixmap(QPointF((j + 0.5) * px - gw / 2, (i + 0.5) * px - gh / 2), g)
+    if d.corner is not None and px >= 30:
+        small = int(max(8, px * 0.2))
+        for i, row in enumerate(d.corner):
+            for j, s in enumerate(row):
+                if s:
+                    g = _glyph(s, bool(d.dark_text[i, j]), small, dpr)
+                    gw, gh = g.width() / dpr, g.height() / dpr
+                    gp.drawPixmap(QPointF((j + 1) * px - gw - 2, (i + 1) * px - gh - 1), g)
+    gp.end()
+    return pix
 
 
 class CellMarks(pg.GraphicsObject):
@@ -313,14 +405,20 @@ class Legend(pg.GraphicsObject):
         self.colors: list[QColor] = []
         self.labels = ("", "")
         self.rect = QRectF()
+        self._key: tuple | None = None
 
     def set_legend(self, cmap: pg.ColorMap, levels: tuple[float, float], rect: QRectF,
                    labels: tuple[str, str] | None = None) -> None:
         """Show ``cmap`` from ``levels[0]`` to ``levels[1]`` in ``rect`` (scene units)."""
+        labels = labels or (fmt_cell(levels[0]), fmt_cell(levels[1]))
+        key = (cmap.name, labels, rect.getRect())
+        if key == self._key:
+            return
+        self._key = key
         self.prepareGeometryChange()
-        rgba = cmap.map(np.linspace(0.0, 1.0, 64), mode="byte")
+        rgba = _lut(cmap)[::16]
         self.colors = [QColor(*(int(v) for v in c[:3])) for c in rgba]
-        self.labels = labels or (fmt_cell(levels[0]), fmt_cell(levels[1]))
+        self.labels = labels
         self.rect = rect
         self.update()
 
@@ -331,10 +429,11 @@ class Legend(pg.GraphicsObject):
         if not self.colors:
             return
         r = self.rect
+        grad = QLinearGradient(r.left(), 0.0, r.right(), 0.0)
         n = len(self.colors)
-        p.setPen(Qt.PenStyle.NoPen)
         for k, c in enumerate(self.colors):
-            p.fillRect(QRectF(r.x() + r.width() * k / n, r.y(), r.width() / n + 0.01, r.height()), c)
+            grad.setColorAt(k / (n - 1), c)
+        p.fillRect(r, QBrush(grad))
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))
         p.save()
@@ -458,7 +557,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
     def __init__(self, parent: object = None, theme: str = "light") -> None:
         super().__init__(parent)
         self.theme_name = theme
-        self.theme = THEMES[theme]
+        self.theme = dict(THEMES[theme])  # items share this dict, so a theme switch reaches them
+        self.zoom = 1.0
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
         self.caption = self.addLabel("", row=0, col=0, size="14pt", color=self.theme["text"])
@@ -468,12 +568,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(1, 10)
         for label in (self.caption, self.arith):  # text never dictates the scene's width
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.cmaps = {
-            "input": pg.colormap.get("cividis"),
-            "kernel": pg.colormap.get("CET-CBD1"),
-            "output": pg.colormap.get("viridis"),
-            "diverging": pg.colormap.get("CET-CBD1"),
-        }
+        self.cmaps = self._theme_cmaps(theme)
         self.tiles: dict[str, list[Tile]] = {k: [] for k in PANEL_TITLES}
         self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in self.tiles}
         for t in self.titles.values():
@@ -505,6 +600,48 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self._color_cache: dict[tuple, tuple[object, list[TileData]]] = {}
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
+
+    @staticmethod
+    def _theme_cmaps(theme: str) -> dict[str, pg.ColorMap]:
+        names = THEME_CMAPS[theme]
+        return {
+            "input": pg.colormap.get(names["input"]),
+            "kernel": pg.colormap.get(names["diverging"]),
+            "output": pg.colormap.get(names["output"]),
+            "diverging": pg.colormap.get(names["diverging"]),
+        }
+
+    def set_theme(self, name: str, zoom: float | None = None) -> None:
+        """Switch to theme ``name`` (one of ``THEMES``) and text zoom; redraws the current frame."""
+        if name not in THEMES:
+            raise ValueError(f"unknown theme {name!r}; choose one of {', '.join(THEMES)}")
+        self.theme_name = name
+        self.theme.clear()
+        self.theme.update(THEMES[name])
+        if zoom is not None:
+            self.zoom = min(max(float(zoom), 0.5), 3.0)
+        self.cmaps = self._theme_cmaps(name)
+        self._color_cache.clear()
+        self.setBackground(self.theme["background"])
+        for label, size in ((self.caption, 14), (self.arith, 15)):
+            label.opts["color"] = self.theme["text"]
+            label.opts["size"] = f"{size * self.zoom:.0f}pt"
+        for t in self.titles.values():
+            t.setColor(self.theme["text"])
+            t.setFont(_font(round(13 * self.zoom), bold=True))
+        for m in self.window_marks:
+            m.color = QColor(self.theme["window"])
+        for m in (*self.cell_marks, self.tap_mark, self.tap_in_mark):
+            m.color = QColor(self.theme["output"])
+        for m in (self.hover_marks, self.hover_out):
+            m.color = QColor(self.theme["hover"])
+        self.flow.pos, self.flow.neg = QColor(self.theme["window"]), QColor(self.theme["hover"])
+        for tiles in self.tiles.values():
+            for t in tiles:
+                t.overlay.data = None
+        if self.frame is not None:
+            f, self.frame = self.frame, None
+            self.show_frame(f)
 
     def _cell_mark(self) -> CellMarks:
         m = CellMarks(self.theme["output"], 4.0, 40)
