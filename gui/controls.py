@@ -163,7 +163,7 @@ class ControlPanel(QWidget):
         self.in_c = _spin(1, 3, "Input channels (1-3: gray to RGB)")
         self.in_c.setObjectName("in_c")
         self.kernel_size = PairEditor(1, 15, "Kernel / window size", "kernel")
-        self.out_c = _spin(1, 4, "Output channels: the number of kernels")
+        self.out_c = _spin(1, 6, "Output channels: the number of kernels (1-6)")
         self.out_c.setObjectName("out_c")
         f.addRow("Input H × W", self.input_size)
         f.addRow("Input channels", self.in_c)

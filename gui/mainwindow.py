@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDialog,
+    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
+    QProgressDialog,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -18,10 +31,14 @@ from PySide6.QtWidgets import (
 
 from engine.describe import fmt
 
+from . import export, scenario
 from .controller import PlaybackController
 from .controls import ControlPanel, PlaybackBar
+from .dialogs import ExportDialog
 from .model import Params, SceneModel
-from .scene import SceneRenderer
+from .scene import THEMES, SceneRenderer
+
+MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
@@ -38,6 +55,12 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model, self.controller)
         self.pinned: tuple[int, int] | None = None
+        self.path: Path | None = None  # the scenario file being edited, if any
+        self.deck: list[scenario.Scenario] = []
+        self.deck_title = ""
+        self.deck_index = 0
+        self.presenting = False
+        self.last_export = ""
         #: The cell the gradient check looks at: ("x", (c, i, j)) or ("w", (o, c, i, j)).
         self.selected: tuple[str, tuple[int, ...]] = ("x", (0, 0, 0))
 
@@ -51,6 +74,8 @@ class MainWindow(QMainWindow):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.renderer, 1)
         rl.addWidget(self.playback)
+        self.scroll = scroll
+        self.right = right
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(right)
@@ -68,6 +93,10 @@ class MainWindow(QMainWindow):
         self.renderer.cell_double_clicked.connect(self._edit_cell)
         self.controls.check.clicked.connect(self.check_gradient)
         self._make_actions()
+        # Enter in a spin box hands the keyboard back to the scene, so Right/Left step again.
+        for box in self.controls.findChildren(QAbstractSpinBox):
+            box.lineEdit().returnPressed.connect(self.renderer.setFocus)
+        self.setAcceptDrops(True)
         self.resize(1400, 860)
         self._restore_settings()
         self._redraw()
@@ -91,9 +120,28 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         c = self.controller
         file_menu = bar.addMenu("&File")
+        file_menu.setToolTipsVisible(True)
+        self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open,
+                     "Open a scenario or a lecture deck (.json); you can also drop a file on the window",
+                     self.open_dialog)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        presets = file_menu.addMenu("&Presets")
+        for name in scenario.list_presets():
+            a = QAction(name, self)
+            a.triggered.connect(lambda _=False, n=name: self.open_preset(n))
+            presets.addAction(a)
+        self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, "Save the scenario", self.save)
+        self._action(file_menu, "Save &As…", "Ctrl+Shift+S", "Save the scenario to a new file", self.save_as)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export…", "Ctrl+Shift+E",
+                     "Export this step or a range as PNG, SVG, GIF or MP4", self.export_dialog)
+        self._action(file_menu, "Copy as &PyTorch", "Ctrl+Shift+C",
+                     "Copy the equivalent torch.nn call to the clipboard", self.copy_pytorch)
+        file_menu.addSeparator()
         self._action(file_menu, "&New values", "Ctrl+R", "Draw new random values", self.model.new_values)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, "Quit convviz", self.close)
+        self._update_recent()
         play = bar.addMenu("&Playback")
         self.act_play = self._action(play, "Play / pause", Qt.Key.Key_Space, "Play or pause", c.toggle)
         self._action(play, "Step forward", Qt.Key.Key_Right, "Next step", lambda: c.step_by(1))
@@ -110,13 +158,43 @@ class MainWindow(QMainWindow):
             self.check_gradient,
         )
         view = bar.addMenu("&View")
+        view.setToolTipsVisible(True)
+        play.setToolTipsVisible(True)
+        theme_menu = view.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            a = QAction(name, self, checkable=True)
+            a.setChecked(name == self.renderer.theme_name)
+            a.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_group.addAction(a)
+            theme_menu.addAction(a)
+            self.theme_actions[name] = a
+        self._action(view, "Larger text", QKeySequence.StandardKey.ZoomIn, "Larger captions and titles",
+                     lambda: self.set_zoom(self.renderer.zoom + 0.25))
+        self._action(view, "Smaller text", QKeySequence.StandardKey.ZoomOut, "Smaller captions and titles",
+                     lambda: self.set_zoom(self.renderer.zoom - 0.25))
+        self.act_present = self._action(
+            view, "&Presenter mode", Qt.Key.Key_F5,
+            "Full screen, large type, no editing controls (Esc leaves)", self.toggle_presenter,
+        )
+        lecture = bar.addMenu("&Lecture")
+        lecture.setToolTipsVisible(True)
+        self.act_next = self._action(lecture, "Next scenario", Qt.Key.Key_PageDown,
+                                     "Next scenario of the lecture deck (what clickers send)",
+                                     lambda: self.deck_step(1))
+        self.act_prev = self._action(lecture, "Previous scenario", Qt.Key.Key_PageUp,
+                                     "Previous scenario of the lecture deck", lambda: self.deck_step(-1))
+        for a in (self.act_next, self.act_prev):  # only with a deck open: else Page keys scroll as usual
+            a.setEnabled(False)
         self.act_expand = self._action(
             view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
             self.renderer.set_expanded, checkable=True,
         )
         self._action(view, "&Full screen", Qt.Key.Key_F11, "Full screen for the lecture hall",
                      self._toggle_fullscreen)
-        self._action(view, "Clear pinned receptive field", Qt.Key.Key_Escape, "Unpin", self._unpin)
+        self._action(view, "Clear pinned receptive field / leave presenter mode", Qt.Key.Key_Escape,
+                     "Unpin the receptive field; in presenter mode, leave it", self._escape)
 
     def _hidden(self, text: str, key: object, slot: object) -> QAction:
         a = QAction(text, self)
@@ -124,12 +202,238 @@ class MainWindow(QMainWindow):
         a.triggered.connect(slot)
         return a
 
+    # ------------------------------------------------------------------ files
+    def notify(self, message: str, *, error: bool = False) -> None:
+        """Say something next to the controls (errors in red) and in the status bar."""
+        self.controls.error.setText(message)
+        self.controls.error.setVisible(bool(message))
+        self.controls.error.setProperty("info", not error)
+        self.status.setText(message)
+        self.status.setStyleSheet("color: #b00000; font-weight: bold" if error else "")
+
+    def load_scenario(self, s: scenario.Scenario, *, origin: str) -> bool:
+        """Show ``s``; on refusal the current scenario stays and the reason is shown."""
+        errors: list[str] = []
+        self.model.error.connect(errors.append)
+        try:
+            ok = scenario.apply(self.model, s)
+        finally:
+            self.model.error.disconnect(errors.append)
+        if not ok:
+            self.notify(f"Could not open {origin}: {errors[-1] if errors else 'refused'}", error=True)
+            return False
+        if s.theme != self.renderer.theme_name:
+            self.set_theme(s.theme)
+        self.setWindowTitle(f"convviz — {s.title or origin}")
+        self.status.setText(f"Opened {origin}")
+        return True
+
+    def open_preset(self, name: str) -> bool:
+        """Open a built-in preset."""
+        try:
+            s = scenario.load_preset(name)
+        except scenario.ScenarioError as exc:
+            self.notify(f"Could not open the preset: {exc}", error=True)
+            return False
+        self.path = None
+        return self.load_scenario(s, origin=f"preset {name}")
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a scenario or a lecture deck file."""
+        p = Path(path)
+        try:
+            if scenario.is_deck(p):
+                title, scenes = scenario.load_deck(p)
+                self.deck, self.deck_title, self.deck_index = scenes, title, 0
+                ok = self.load_scenario(scenes[0], origin=f"{p.name} (1 of {len(scenes)})")
+                for a in (self.act_next, self.act_prev):
+                    a.setEnabled(True)
+            else:
+                ok = self.load_scenario(scenario.load(p), origin=p.name)
+                if ok:
+                    self.path = p
+        except scenario.ScenarioError as exc:
+            self.notify(f"Could not open {p.name}: {exc}. The current scenario is unchanged.", error=True)
+            return False
+        if ok:
+            self._remember(p)
+        return ok
+
+    def open_dialog(self) -> None:
+        """Ask for a file and open it."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a scenario or lecture deck", "",
+                                              "convviz files (*.json);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        """Save to the current file, or ask where."""
+        return self.save_to(self.path) if self.path is not None else self.save_as()
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", str(self.path or "scenario.json"),
+                                              "convviz scenarios (*.json)")
+        if not path:
+            return False
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        return self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> bool:
+        """Write the scenario to ``path`` (atomically); say so, or say why not."""
+        s = scenario.from_model(self.model, theme=self.renderer.theme_name,
+                                title=self.windowTitle().removeprefix("convviz — "))
+        try:
+            scenario.save(path, s)
+        except OSError as exc:
+            self.notify(f"Could not save {path.name}: {exc.strerror or exc}. Nothing was written.",
+                        error=True)
+            return False
+        self.path = path
+        self._remember(path)
+        self.notify("")
+        self.status.setText(f"Saved {path}")
+        return True
+
+    def _remember(self, path: Path) -> None:
+        if self.settings is None:
+            return
+        recent = [str(path.resolve())] + [p for p in self._recent() if p != str(path.resolve())]
+        self.settings.setValue("files/recent", recent[:MAX_RECENT])
+        self._update_recent()
+
+    def _recent(self) -> list[str]:
+        if self.settings is None:
+            return []
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _update_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self._recent():
+            a = QAction(Path(p).name, self)
+            a.setToolTip(p)
+            a.triggered.connect(lambda _=False, q=p: self.open_path(q))
+            self.recent_menu.addAction(a)
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            self.open_path(urls[0].toLocalFile())
+            event.acceptProposedAction()
+
+    def copy_pytorch(self) -> None:
+        """Put the equivalent PyTorch call on the clipboard."""
+        code = scenario.pytorch_code(self.model.params)
+        QGuiApplication.clipboard().setText(code)
+        self.status.setText("Copied: " + code.splitlines()[-1])
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        """Ask what to export, then export it with a progress dialog that can cancel."""
+        dlg = ExportDialog(self.model.n_steps, self.model.step, self, self.last_export)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.run_export(dlg.fmt(), dlg.path.text().strip(), dlg.steps(), dlg.scale.value(),
+                        dlg.fps.value(), dlg.loop.value())
+
+    def run_export(self, fmt_key: str, path: str, steps: range, scale: float = 1.0, fps: float = 2.0,
+                   loop: int = 0) -> bool:
+        """Export through the on-screen renderer (the class sees exactly what is exported)."""
+        if not path:
+            self.notify("Export: choose where to save first.", error=True)
+            return False
+        self.controller.pause()
+        progress = QProgressDialog("Exporting…", "Cancel", 0, len(steps), self)
+        progress.setWindowTitle("Export")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+
+        def tick(done: int, total: int) -> bool:
+            progress.setValue(done)
+            QGuiApplication.processEvents()
+            return not progress.wasCanceled()
+
+        try:
+            out = export.export(self.model, self.renderer, fmt_key, path, steps=steps, scale=scale, fps=fps,
+                                loop=loop, progress=tick)
+        except export.ExportCancelled:
+            self.notify("Export cancelled; nothing was written.")
+            return False
+        except export.ExportError as exc:
+            self.notify(f"Export failed: {exc}", error=True)
+            return False
+        finally:
+            progress.close()
+            progress.deleteLater()
+        self.last_export = path
+        self.notify("")
+        self.status.setText(f"Exported {out}")
+        return True
+
+    # ------------------------------------------------------------------ themes, lecture mode
+    def set_theme(self, name: str) -> None:
+        """Switch theme (remembered between runs)."""
+        self.renderer.set_theme(name)
+        if name in self.theme_actions:
+            self.theme_actions[name].setChecked(True)
+        if self.settings is not None:
+            self.settings.setValue("view/theme", name)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Scale captions and titles (remembered between runs)."""
+        self.renderer.set_theme(self.renderer.theme_name, zoom=zoom)
+        if self.settings is not None:
+            self.settings.setValue("view/zoom", self.renderer.zoom)
+
+    def toggle_presenter(self) -> None:
+        """Presenter mode: full screen, large type, no editing controls."""
+        self.presenting = not self.presenting
+        for w in (self.scroll, self.playback, self.menuBar(), self.statusBar()):
+            w.setVisible(not self.presenting)
+        if self.presenting:
+            self._zoom_before = self.renderer.zoom
+            self.renderer.set_theme(self.renderer.theme_name, zoom=max(1.6, self.renderer.zoom))
+            self.showFullScreen()
+        else:
+            self.renderer.set_theme(self.renderer.theme_name, zoom=getattr(self, "_zoom_before", 1.0))
+            self.showNormal()
+
+    def _escape(self) -> None:
+        if self.presenting:
+            self.toggle_presenter()
+        else:
+            self._unpin()
+
+    def deck_step(self, delta: int) -> None:
+        """Next (+1) or previous (−1) scenario of the lecture deck."""
+        if not self.deck:
+            self.status.setText("No lecture deck is open (File ▸ Open a deck file)")
+            return
+        k = min(max(self.deck_index + delta, 0), len(self.deck) - 1)
+        if k == self.deck_index:
+            return
+        self.controller.pause()
+        origin = f"{self.deck_title or 'deck'} ({k + 1} of {len(self.deck)})"
+        if self.load_scenario(self.deck[k], origin=origin):
+            self.deck_index = k
+
     def _toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     # ------------------------------------------------------------------ drawing
     def _redraw(self) -> None:
-        self.pinned = None
+        if self.pinned is not None:
+            self._unpin()
         self.renderer.show_frame(self.model.frame())
         self.renderer.show_receptive_field([])
         self.renderer.show_fed_outputs([])
@@ -272,6 +576,11 @@ class MainWindow(QMainWindow):
         with contextlib.suppress(TypeError, ValueError):  # a damaged entry keeps the default
             self.controller.set_speed(float(s.value("playback/speed", self.controller.speed)))
         self.act_expand.setChecked(str(s.value("view/expanded", "false")).lower() == "true")
+        theme = str(s.value("view/theme", "light"))
+        if theme in THEMES:
+            self.set_theme(theme)
+        with contextlib.suppress(TypeError, ValueError):
+            self.renderer.set_theme(self.renderer.theme_name, zoom=float(s.value("view/zoom", 1.0)))
 
     def _save_settings(self) -> None:
         s = self.settings

@@ -402,7 +402,8 @@ class SceneModel(QObject):
         try:
             p = replace(old, **changes)
         except TypeError as exc:
-            self.error.emit(str(exc))
+            self.last_error = str(exc)
+            self.error.emit(self.last_error)
             return False
         x, w, b = self._x, self._w, self._b
         try:
@@ -419,9 +420,13 @@ class SceneModel(QObject):
             self.last_error = str(exc)
             self.error.emit(self.last_error)
             return False
+        old_target = self._target
         if (p.seed, p.integers) != (old.seed, old.integers):
-            self._target = None
-        return self._apply(p, x, w, b)
+            self._target = None  # new values: a new target to go with them
+        if not self._apply(p, x, w, b):
+            self._target = old_target
+            return False
+        return True
 
     def load(self, params: Params, *, x: np.ndarray | None = None, w: np.ndarray | None = None,
              bias: np.ndarray | None = None, upstream: np.ndarray | None = None,

@@ -598,6 +598,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self._glide_last: dict[int, QPointF] = {}
         self._layout_key: tuple | None = None
         self._color_cache: dict[tuple, tuple[object, list[TileData]]] = {}
+        self._panel_width: dict[str, float] = {}
+        self._label_pt = {id(self.caption): 14.0, id(self.arith): 15.0}
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
 
@@ -623,9 +625,9 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.cmaps = self._theme_cmaps(name)
         self._color_cache.clear()
         self.setBackground(self.theme["background"])
-        for label, size in ((self.caption, 14), (self.arith, 15)):
+        self._label_pt = {id(self.caption): 14 * self.zoom, id(self.arith): 15 * min(self.zoom, 1.25)}
+        for label in (self.caption, self.arith):
             label.opts["color"] = self.theme["text"]
-            label.opts["size"] = f"{size * self.zoom:.0f}pt"
         for t in self.titles.values():
             t.setColor(self.theme["text"])
             t.setFont(_font(round(13 * self.zoom), bold=True))
@@ -714,6 +716,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self._legend_boxes[panel] = QRectF(x0 - 0.5, bottom - 0.5 + 0.35, w, 0.3)
         lift = 0 if self.expanded else STACK_SHIFT * (n - 1)
         self.titles[panel].setPos(x0 - 0.5, y0 - 0.6 - lift)
+        self._panel_width[panel] = right - x0
         return right, bottom
 
     def _grid(self, f: Frame, panel: str, values: np.ndarray, levels: tuple[float, float],
@@ -779,7 +782,40 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
                f.output.shape, f.params.op, f.loss is None)
         if key != self._layout_key:
             self._layout_key = key
-            self.view.autoRange(padding=0.04)
+            self._fit_range()
+        self._fit_titles()
+
+    def _fit_range(self) -> None:
+        """Show every visible tile, with room above for titles and below for legends."""
+        rect = QRectF()
+        for tiles in self.tiles.values():
+            for t in tiles:
+                if t.image.isVisible():
+                    h, w = t.shape
+                    rect = rect.united(QRectF(t.origin[0] - 0.5, t.origin[1] - 0.5, w, h))
+        if rect.isEmpty():
+            return
+        self.view.setRange(rect.adjusted(-0.3, -1.9, 0.3, 1.3), padding=0)
+
+    def _fit_titles(self) -> None:
+        """Shrink a title's type until it fits over its panel (and the gap after it)."""
+        px_w = self.view.viewPixelSize()[0]
+        if px_w <= 0:
+            return
+        per_cell = 1.0 / px_w
+        base = round(13 * self.zoom)
+        for panel, t in self.titles.items():
+            text = t.textItem.toPlainText()
+            if not text or panel not in self._panel_width:
+                continue
+            room = (self._panel_width[panel] + GAP * 0.6) * per_cell
+            size = base
+            font = _font(size, bold=True)
+            while size > 7 and QFontMetricsF(font).horizontalAdvance(text) > room:
+                size -= 1
+                font = _font(size, bold=True)
+            if t.textItem.font().pointSize() != size:
+                t.setFont(font)
 
     def _set_pending(self, panel: str, done: int | None) -> None:
         """Cover the cells not computed yet: the first ``done`` cells (channel-major) are shown."""
@@ -792,19 +828,31 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
                 t.overlay.update()
 
     def _set_label(self, label: pg.LabelItem, html: str) -> None:
-        """Set a label's text wrapped to the widget's width (a LabelItem otherwise widens the scene)."""
-        label.item.setTextWidth(-1)
-        label.setText(html)
+        """Set a label's text wrapped to the widget's width (a LabelItem otherwise widens the scene).
+
+        The arithmetic's type shrinks (down to 8 pt) until it takes at most
+        30% of the height, so the grids keep the room.
+        """
         avail = max(200.0, self.width() - 40.0)
-        if label.item.boundingRect().width() > avail:
-            label.item.setTextWidth(avail)
-            label.updateMin()
+        size = self._label_pt.get(id(label), 12.0)
+        while True:
+            label.item.setTextWidth(-1)
+            label.setText(html, size=f"{size:.0f}pt")
+            if label.item.boundingRect().width() > avail:
+                label.item.setTextWidth(avail)
+                label.updateMin()
+            too_tall = label is self.arith and label.item.boundingRect().height() > 0.3 * self.height()
+            if not too_tall or size <= 8:
+                break
+            size -= 1
         # Keep the layout inside the viewport: a grown label shrinks the view, never the reverse.
         self.ci.setGeometry(QRectF(0, 0, self.viewport().width(), self.viewport().height()))
+        label.resizeEvent(None)  # LabelItem centres its text only when resized
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)  # type: ignore[arg-type]
         if getattr(self, "frame", None) is not None:
+            self._fit_titles()
             self._set_label(self.arith, self.arith.text)
             self._set_label(self.caption, self.caption.text)
 
@@ -1054,7 +1102,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
         t = self.visible_tiles(panel)[k]
         sp = self.view.mapViewToScene(QPointF(t.origin[0] + j, t.origin[1] + i))
-        return self.mapFromScene(sp)
+        return QPointF(self.mapFromScene(sp))
 
     def _mouse_moved(self, pos: QPointF) -> None:
         hit = self.pick(pos)

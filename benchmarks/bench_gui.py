@@ -1,0 +1,423 @@
+"""GUI timing benchmarks for convviz: prints each figure with its goal and PASS/MISS.
+
+Run from the checkout (offscreen by default)::
+
+    .venv/bin/python benchmarks/bench_gui.py            # all five measurements, ~30 s
+    .venv/bin/python benchmarks/bench_gui.py --profile  # plus cProfile of the in-process ones
+
+Measurements
+------------
+1. Parameter change to painted window, 32x32 input with values (conv 3x3, padding 1):
+   ``model.set_params(stride=1 or 2)``, then the event loop's pending work
+   (layout, repaint) as the running app would do it; goal < 16 ms.
+2. The same with a 256x256 three-channel (colour) input, values hidden; goal < 50 ms.
+3. Playback at 60 steps/s on a 32x32 input for ~3 s: steps played vs expected,
+   ``controller.dropped``, steps never painted, and paint/tick times.
+4. Scrubbing a 512x512 convolution (262,144 steps): ``model.set_step(random k)``
+   then repaint; goal < 16 ms per jump.
+5. Cold start to the first painted frame, in subprocesses: an empty PySide6
+   window vs convviz's ``MainWindow``; goal < 1.5 s and < 2x the empty window.
+
+Notes on what "painted" means: the scene is a ``QGraphicsView``; its items are
+drawn by the *viewport* widget. ``SceneRenderer.repaint()`` repaints only the
+view's frame (about 2 ms, no grid is drawn), so this script waits for a paint
+event of ``renderer.viewport()`` and times it with an event filter (the same
+``viewportEvent`` call Qt's own scroll-area filter makes). The window is
+1920x1080 (the lecture-hall full screen), where a 32x32 input's cells are big
+enough (>= 16 px) for their values to be drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.mainwindow import MainWindow  # noqa: E402
+from gui.model import Params  # noqa: E402
+
+WINDOW = (1920, 1080)
+RUNS = 30
+WARMUP = 2
+PLAY_SECONDS = 3.0
+PLAY_SPEED = 60.0
+COLD_REPEATS = 3
+
+
+# ---------------------------------------------------------------------- helpers
+def _qt_messages(kind: QtMsgType, context: object, message: str) -> None:
+    """Pass Qt's messages on to stderr, except the offscreen plugin's harmless size-hint notice."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")
+
+
+class PaintTimer(QObject):
+    """Times every paint of a ``QGraphicsView``'s viewport and notes the model step it showed."""
+
+    def __init__(self, win: MainWindow) -> None:
+        super().__init__()
+        self.view = win.renderer
+        self.model = win.model
+        self.times: list[float] = []
+        self.steps: list[int] = []
+        self.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Paint:
+            t = time.perf_counter()
+            self.view.viewportEvent(ev)
+            self.times.append(time.perf_counter() - t)
+            self.steps.append(self.model.step)
+            return True
+        return False
+
+    def remove(self) -> None:
+        self.view.viewport().removeEventFilter(self)
+
+
+class TickTimer(QObject):
+    """Times the work done per playback timer tick (step, frame, layout of the highlights)."""
+
+    def __init__(self, timer: QTimer) -> None:
+        super().__init__()
+        self.timer = timer
+        self.times: list[float] = []
+        timer.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Timer:
+            t = time.perf_counter()
+            self.timer.event(ev)
+            self.times.append(time.perf_counter() - t)
+            return True
+        return False
+
+    def remove(self) -> None:
+        self.timer.removeEventFilter(self)
+
+
+def make_window(app: QApplication, params: Params) -> MainWindow:
+    win = MainWindow(params)
+    win.resize(*WINDOW)
+    win.show()
+    settle(app)
+    return win
+
+
+def settle(app: QApplication) -> None:
+    for _ in range(3):
+        app.processEvents()
+
+
+def close_window(app: QApplication, win: MainWindow) -> None:
+    win.close()
+    win.deleteLater()
+    settle(app)
+
+
+def ms(xs: list[float] | np.ndarray) -> tuple[float, float]:
+    """Median and 95th percentile, in milliseconds."""
+    a = np.asarray(xs, float) * 1e3
+    return float(np.median(a)), float(np.percentile(a, 95))
+
+
+def cell_px(win: MainWindow) -> float:
+    """Screen pixels per grid cell."""
+    return 1.0 / float(win.renderer.view.viewPixelSize()[0])
+
+
+def timed_updates(app: QApplication, win: MainWindow, change: Callable[[int], object],
+                  runs: int = RUNS) -> dict[str, list[float]]:
+    """Time ``change(i)`` followed by the event loop's pending work and a finished viewport paint.
+
+    Returns per-run totals, the model+scene update part (the ``change`` call,
+    which synchronously rebuilds the frame through the window's slots), and
+    the viewport paint part.
+    """
+    pt = PaintTimer(win)
+    out: dict[str, list[float]] = {"total": [], "update": [], "paint": []}
+    forced = 0
+    for i in range(runs + WARMUP):
+        n0 = len(pt.times)
+        t0 = time.perf_counter()
+        change(i)
+        t1 = time.perf_counter()
+        app.processEvents()  # layout requests and the queued repaint, as the event loop would
+        if len(pt.times) == n0:  # nothing painted the scene yet: force it
+            forced += 1
+            win.renderer.viewport().repaint()
+        t2 = time.perf_counter()
+        if i >= WARMUP:
+            out["total"].append(t2 - t0)
+            out["update"].append(t1 - t0)
+            out["paint"].append(sum(pt.times[n0:]))
+    pt.remove()
+    out["forced"] = [float(forced)]
+    return out
+
+
+# ---------------------------------------------------------------------- measurements
+def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, list[float]], str]:
+    win = make_window(app, params)
+    res = timed_updates(app, win, lambda i: win.model.set_params(stride=(1 + i % 2, 1 + i % 2)))
+    shown = getattr(win.model.frame(), "show_values", None)
+    values = "values ?" if shown is None else f"values {'shown' if shown else 'hidden'}"
+    info = f"{params.in_c}x{params.in_h}x{params.in_w}, {values}, {cell_px(win):.0f} px/cell"
+    close_window(app, win)
+    return res, info
+
+
+def bench_scrub(app: QApplication) -> tuple[dict[str, list[float]], str]:
+    win = make_window(app, Params(in_h=512, in_w=512))
+    n = win.model.n_steps
+    ks = np.random.default_rng(1).integers(0, n, RUNS + WARMUP)
+    res = timed_updates(app, win, lambda i: win.model.set_step(int(ks[i])))
+    close_window(app, win)
+    return res, f"{n:,} steps"
+
+
+def bench_playback(app: QApplication) -> dict[str, float | list[float]]:
+    win = make_window(app, Params(in_h=32, in_w=32))
+    c = win.controller
+    c.set_speed(PLAY_SPEED)
+    win.model.set_step(0)
+    settle(app)
+    c.dropped = 0
+    c.steps_played = 0
+    pt = PaintTimer(win)
+    tt = TickTimer(c.timer)
+    loop = QEventLoop()
+    QTimer.singleShot(int(PLAY_SECONDS * 1000), loop.quit)
+    t0 = time.perf_counter()
+    c.play()
+    loop.exec()
+    elapsed = time.perf_counter() - t0
+    c.pause()
+    last = win.model.step
+    tt.remove()
+    pt.remove()
+    played = c.steps_played
+    shown = set(pt.steps)
+    # the last step may land after the loop quit, before its paint: not counted
+    unpainted = sum(1 for k in range(1, last) if k not in shown)
+    res: dict[str, float | list[float]] = {
+        "elapsed": elapsed, "expected": elapsed * c.speed, "played": played, "dropped": c.dropped,
+        "unpainted": unpainted, "paints": len(pt.times), "paint": pt.times, "tick": tt.times,
+    }
+    c.stop()
+    close_window(app, win)
+    return res
+
+
+COLD_PRELUDE = r"""
+import os, sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+def _done():
+    print((time.time_ns() - int(os.environ["BENCH_T0_NS"])) / 1e9, flush=True)
+    os._exit(0)
+
+class _FirstPaint(QObject):
+    def eventFilter(self, obj, ev):
+        if ev.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, _done)  # runs once this paint has finished
+        return False
+"""
+
+COLD_EMPTY = COLD_PRELUDE + r"""
+from PySide6.QtWidgets import QWidget
+app = QApplication(sys.argv)
+win = QWidget()
+win.resize(1400, 860)
+target = win
+_f = _FirstPaint()
+target.installEventFilter(_f)
+win.show()
+app.exec()
+"""
+
+COLD_CONVVIZ = COLD_PRELUDE + r"""
+import pyqtgraph as pg
+from gui.mainwindow import MainWindow
+app = QApplication(sys.argv)
+app.setApplicationName("convviz")
+app.setOrganizationName("convviz")
+pg.setConfigOptions(antialias=True)
+win = MainWindow()
+target = win.renderer.viewport()
+_f = _FirstPaint()
+target.installEventFilter(_f)
+win.show()
+app.exec()
+"""
+
+
+def cold_start(code: str) -> tuple[float, float]:
+    """Seconds from spawning ``python -c code`` to its first painted frame, and to its exit."""
+    env = dict(os.environ)
+    env["BENCH_T0_NS"] = str(time.time_ns())
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    wall = time.perf_counter() - t0
+    lines = proc.stdout.split()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"cold-start child failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return float(lines[-1]), wall
+
+
+def bench_cold() -> dict[str, tuple[float, float]]:
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(COLD_REPEATS):  # interleaved, so both see the same machine state
+        for name, code in (("empty", COLD_EMPTY), ("convviz", COLD_CONVVIZ)):
+            r = cold_start(code)
+            if name not in best or r[0] < best[name][0]:
+                best[name] = r
+    return best
+
+
+# ---------------------------------------------------------------------- profiling
+def profile(label: str, fn: Callable[[], object], top: int = 14) -> None:
+    prof = cProfile.Profile()
+    prof.enable()
+    fn()
+    prof.disable()
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    text = buf.getvalue()
+    body = text[text.find("   ncalls"):]
+    print(f"\n--- cProfile: {label} (sorted by own time) ---")
+    print(body.rstrip())
+
+
+def run_profiles(app: QApplication) -> None:
+    def param_change(params: Params) -> Callable[[], object]:
+        def go() -> None:
+            win = make_window(app, params)
+            for i in range(10):
+                win.model.set_params(stride=(1 + i % 2, 1 + i % 2))
+                app.processEvents()
+            close_window(app, win)
+        return go
+
+    def scrub() -> None:
+        win = make_window(app, Params(in_h=512, in_w=512))
+        ks = np.random.default_rng(2).integers(0, win.model.n_steps, 10)
+        for k in ks:
+            win.model.set_step(int(k))
+            app.processEvents()
+        close_window(app, win)
+
+    profile("1. 32x32 param change x10", param_change(Params(in_h=32, in_w=32)))
+    profile("2. 3x256x256 param change x10", param_change(Params(in_h=256, in_w=256, in_c=3)))
+    profile("4. 512x512 scrub x10", scrub)
+
+
+# ---------------------------------------------------------------------- report
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
+    args = ap.parse_args()
+    t_start = time.perf_counter()
+    load = os.getloadavg()[0]
+
+    cold = bench_cold()  # first, before this process loads the CPU with its own work
+
+    qInstallMessageHandler(_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    pg.setConfigOptions(antialias=True)  # as gui.app.main does
+    small, small_info = bench_param_change(app, Params(in_h=32, in_w=32))
+    big, big_info = bench_param_change(app, Params(in_h=256, in_w=256, in_c=3))
+    play = bench_playback(app)
+    scrub, scrub_info = bench_scrub(app)
+
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    details: list[str] = []
+
+    def add(n: str, what: str, goal: str, res: dict[str, list[float]], limit: float, info: str) -> None:
+        med, p95 = ms(res["total"])
+        um, up = ms(res["update"])
+        pm, pp = ms(res["paint"])
+        rows.append((n, what, goal, f"{med:.1f}", f"{p95:.1f}", verdict(p95 < limit)))
+        forced = int(res["forced"][0])
+        details.append(f"{n}. {info}; update (set + show_frame) {um:.1f}/{up:.1f} ms, "
+                       f"viewport paint {pm:.1f}/{pp:.1f} ms (median/p95)"
+                       + (f"; {forced} runs needed a forced repaint" if forced else ""))
+
+    add("1", "param change -> painted, 32x32 + values", "< 16 ms", small, 16.0, small_info)
+    add("2", "param change -> painted, 3x256x256", "< 50 ms", big, 50.0, big_info)
+
+    pm, pp = ms(play["paint"])  # type: ignore[arg-type]
+    tm, tp = ms(play["tick"])  # type: ignore[arg-type]
+    expected, played = float(play["expected"]), int(play["played"])  # type: ignore[arg-type]
+    dropped, unpainted = int(play["dropped"]), int(play["unpainted"])  # type: ignore[arg-type]
+    ok = dropped == 0 and unpainted == 0 and played >= 0.95 * expected
+    rows.append(("3", "playback 60 steps/s, 32x32, 3 s", "0 dropped", f"{played}/{expected:.0f}",
+                 f"drop {dropped}", verdict(ok)))
+    details.append(
+        f"3. {played} steps played of {expected:.0f} expected in {float(play['elapsed']):.2f} s "  # type: ignore[arg-type]
+        f"({played / expected:.0%}); controller.dropped {dropped}; {unpainted} steps never painted; "
+        f"{int(play['paints'])} paints ({int(play['paints']) / float(play['elapsed']):.0f}/s), "  # type: ignore[arg-type]
+        f"paint {pm:.1f}/{pp:.1f} ms, "
+        f"max {max(play['paint'], default=0) * 1e3:.1f} ms; "  # type: ignore[arg-type]
+        f"timer tick {tm:.1f}/{tp:.1f} ms (median/p95)"
+    )
+
+    add("4", "scrub 512x512 conv, random jump", "< 16 ms", scrub, 16.0, scrub_info)
+
+    e_first, e_wall = cold["empty"]
+    c_first, c_wall = cold["convviz"]
+    ratio = c_first / e_first
+    rows.append(("5", "cold start -> first paint (best of 3)", "< 1.5 s, < 2x",
+                 f"{c_first:.2f} s", f"{ratio:.1f}x", verdict(c_first < 1.5 and ratio < 2.0)))
+    details.append(f"5. empty QWidget first paint {e_first:.2f} s (exit {e_wall:.2f} s); "
+                   f"convviz MainWindow first paint {c_first:.2f} s (exit {c_wall:.2f} s); "
+                   f"ratio {ratio:.2f}x")
+
+    head = ("#", "measure", "goal", "median", "p95", "result")
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+    fmt = "  ".join(f"{{:{'>' if k in (3, 4) else '<'}{w}}}" for k, w in enumerate(widths))
+    print(f"convviz GUI benchmark  (Qt platform {app.platformName()}, window {WINDOW[0]}x{WINDOW[1]}, "
+          f"{os.cpu_count()} cpus, load average {load:.1f} at start)")
+    print(fmt.format(*head))
+    print(fmt.format(*("-" * w for w in widths)))
+    for r in rows:
+        print(fmt.format(*r))
+    print("(ms unless marked; row 3: steps played/expected, controller.dropped; row 5: time, ratio to empty)")
+    print()
+    for d in details:
+        print(d)
+
+    if args.profile:
+        run_profiles(app)
+    print(f"\ntotal benchmark time {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The export dialog: what to export, which steps, how large, where."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+FORMAT_LABELS: dict[str, str] = {
+    "png": "PNG picture (one step) or PNG sequence (several)",
+    "svg": "SVG vector picture (current step)",
+    "gif": "Animated GIF",
+    "mp4": "MP4 video",
+}
+FILTERS: dict[str, str] = {
+    "png": "PNG pictures (*.png)", "svg": "SVG pictures (*.svg)", "gif": "GIF animations (*.gif)",
+    "mp4": "MP4 videos (*.mp4)",
+}
+
+
+class ExportDialog(QDialog):
+    """Choose format, step range, scale, frame rate, loop and destination."""
+
+    def __init__(self, n_steps: int, current: int, parent: QWidget | None = None,
+                 last_path: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        f = QFormLayout(self)
+        self.format = QComboBox()
+        self.format.setObjectName("format")
+        for k, v in FORMAT_LABELS.items():
+            self.format.addItem(v, k)
+        f.addRow("Format", self.format)
+        self.first = QSpinBox()
+        self.first.setObjectName("first")
+        self.last = QSpinBox()
+        self.last.setObjectName("last")
+        for s in (self.first, self.last):
+            s.setRange(1, max(1, n_steps))
+        self.first.setValue(current + 1)
+        self.last.setValue(current + 1)
+        row = QWidget()
+        rl = QHBoxLayout(row)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.first)
+        rl.addWidget(QLabel("to"))
+        rl.addWidget(self.last)
+        all_steps = QPushButton("All")
+        all_steps.setToolTip("Every step of the animation")
+        all_steps.clicked.connect(lambda: (self.first.setValue(1), self.last.setValue(n_steps)))
+        rl.addWidget(all_steps)
+        f.addRow("Steps", row)
+        self.scale = QDoubleSpinBox()
+        self.scale.setObjectName("scale")
+        self.scale.setRange(1.0, 4.0)
+        self.scale.setSingleStep(1.0)
+        self.scale.setDecimals(0)
+        self.scale.setSuffix("×")
+        self.scale.setToolTip("2× or more stays crisp on a 4K projector")
+        f.addRow("Scale", self.scale)
+        self.fps = QDoubleSpinBox()
+        self.fps.setObjectName("fps")
+        self.fps.setRange(0.25, 60.0)
+        self.fps.setValue(2.0)
+        self.fps.setSuffix(" frames/s")
+        f.addRow("Frame rate", self.fps)
+        self.loop = QSpinBox()
+        self.loop.setObjectName("loop")
+        self.loop.setRange(0, 1000)
+        self.loop.setSpecialValueText("forever")
+        self.loop.setToolTip("How many times a GIF plays (forever by default)")
+        f.addRow("GIF loops", self.loop)
+        path_row = QWidget()
+        pl = QHBoxLayout(path_row)
+        pl.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit(last_path)
+        self.path.setObjectName("path")
+        self.path.setPlaceholderText("where to write (a new folder for a PNG sequence)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        pl.addWidget(self.path, 1)
+        pl.addWidget(browse)
+        f.addRow("Save to", path_row)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        f.addRow(self.buttons)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
+
+    def fmt(self) -> str:
+        """The chosen format key."""
+        return str(self.format.currentData())
+
+    def steps(self) -> range:
+        """0-based steps, last included."""
+        a, b = sorted((self.first.value(), self.last.value()))
+        return range(a - 1, b)
+
+    def _format_changed(self) -> None:
+        fmt = self.fmt()
+        self.fps.setEnabled(fmt in ("gif", "mp4"))
+        self.loop.setEnabled(fmt == "gif")
+        self.scale.setEnabled(fmt != "svg")
+        self.last.setEnabled(fmt != "svg")
+
+    def _browse(self) -> None:
+        fmt = self.fmt()
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), FILTERS[fmt])
+        if path:
+            if fmt != "png" and not path.lower().endswith(f".{fmt}"):
+                path += f".{fmt}"
+            self.path.setText(path)

@@ -1,0 +1,204 @@
+"""SceneModel on its own (no widgets): step position across changes, refused changes, the frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engine
+from gui.model import Params, SceneModel
+
+
+def snapshot(m: SceneModel) -> tuple:
+    return (m.params, m.trace, m.step, m.x.copy(), m.w.copy(), m.bias_values)
+
+
+def assert_same_state(m: SceneModel, before: tuple) -> None:
+    params, trace, step, x, w, b = before
+    assert m.params == params
+    assert m.trace is trace
+    assert m.step == step
+    np.testing.assert_array_equal(m.x, x)
+    np.testing.assert_array_equal(m.w, w)
+    np.testing.assert_array_equal(m.bias_values, b)
+
+
+def test_default_model_matches_the_engine(qapp) -> None:
+    m = SceneModel()
+    p = m.params
+    assert p == Params()
+    expected = engine.conv2d(np.array(m.x), np.array(m.w), stride=1, padding=1)
+    np.testing.assert_allclose(m.trace.output, expected)
+    assert m.n_steps == expected[0].size == 25
+    assert m.step == 0
+
+
+def test_param_change_keeps_the_step_where_it_still_exists(qtbot) -> None:
+    m = SceneModel()
+    with qtbot.waitSignal(m.step_changed, timeout=1000) as blocker:
+        m.set_step(7)
+    assert blocker.args == [7]
+    # Max pooling over the same geometry: same number of steps, so step 7 stays.
+    with qtbot.assertNotEmitted(m.step_changed), qtbot.waitSignal(m.changed, timeout=1000):
+        assert m.set_params(op="max") is True
+    assert m.n_steps == 25
+    assert m.step == 7
+    assert m.frame().step_index == 7
+    assert m.frame().step.out_row == 1 and m.frame().step.out_col == 2
+
+
+def test_param_change_clamps_a_step_that_no_longer_exists(qtbot) -> None:
+    m = SceneModel()
+    m.set_step(20)
+    seen: list[object] = []
+    m.changed.connect(lambda: seen.append("changed"))
+    m.step_changed.connect(seen.append)
+    with qtbot.waitSignals([m.changed, m.step_changed], order="strict", timeout=1000):
+        assert m.set_params(stride=(2, 2)) is True
+    assert m.n_steps == 9
+    assert m.step == 8
+    assert seen == ["changed", 8]
+    # Back to stride 1: step 8 exists again and is kept.
+    with qtbot.assertNotEmitted(m.step_changed):
+        m.set_params(stride=(1, 1))
+    assert (m.n_steps, m.step) == (25, 8)
+
+
+def test_set_step_clamps_to_the_trace(qtbot) -> None:
+    m = SceneModel()
+    m.set_step(10_000)
+    assert m.step == m.n_steps - 1
+    m.set_step(-5)
+    assert m.step == 0
+    with qtbot.assertNotEmitted(m.step_changed):
+        m.set_step(0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"k_h": 9, "k_w": 9}, "larger than"),
+        ({"pad_kind": "valid", "k_h": 7, "k_w": 7}, "larger than"),
+        ({"pad_kind": "same", "stride": (2, 2)}, "needs stride 1"),
+        ({"op": "max", "padding": (3, 3, 3, 3)}, "padding"),
+    ],
+)
+def test_refused_change_reports_the_engine_words_and_keeps_the_state(qtbot, changes, words) -> None:
+    m = SceneModel()
+    m.set_step(4)
+    before = snapshot(m)
+    with qtbot.assertNotEmitted(m.changed), qtbot.assertNotEmitted(m.step_changed), \
+            qtbot.waitSignal(m.error, timeout=1000) as blocker:
+        assert m.set_params(**changes) is False
+    message = blocker.args[0]
+    assert words in message
+    assert m.last_error == message
+    assert_same_state(m, before)
+    # The engine says the same thing in the same words.
+    p = Params(**changes)
+    x, w = np.array(m.x), np.ones((1, 1, p.k_h, p.k_w))
+    with pytest.raises(ValueError) as info:
+        if p.is_conv:
+            engine.trace_conv2d(x, w, stride=p.stride, padding=p.engine_padding(), dilation=p.dilation)
+        else:
+            engine.trace_pool2d(x, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
+                                dilation=p.dilation)
+    assert str(info.value) == message
+
+
+def test_valid_change_after_a_refusal_clears_the_error(qtbot) -> None:
+    m = SceneModel()
+    m.set_params(k_h=9, k_w=9)
+    assert m.last_error
+    with qtbot.waitSignal(m.error, timeout=1000, check_params_cb=lambda msg: msg == ""):
+        assert m.set_params(k_h=5, k_w=5) is True
+    assert m.last_error == ""
+    assert m.trace.out_shape[1:] == (3, 3)
+
+
+def test_editing_values_rebuilds_the_trace(qtbot) -> None:
+    m = SceneModel()
+    with qtbot.waitSignal(m.changed, timeout=1000):
+        assert m.set_input_value(0, 2, 2, 100.0)
+    assert m.x[0, 2, 2] == 100.0
+    np.testing.assert_allclose(m.trace.output, engine.conv2d(np.array(m.x), np.array(m.w), padding=1))
+    with qtbot.waitSignal(m.changed, timeout=1000):
+        assert m.set_kernel_value(0, 0, 1, 1, -3.0)
+    np.testing.assert_allclose(m.trace.output, engine.conv2d(np.array(m.x), np.array(m.w), padding=1))
+
+
+def test_values_are_read_only_views(qapp) -> None:
+    m = SceneModel()
+    with pytest.raises(ValueError):
+        m.x[0, 0, 0] = 1.0
+    with pytest.raises(ValueError):
+        m.w[0, 0, 0, 0] = 1.0
+
+
+@pytest.mark.parametrize(("op", "marker"), [("conv", "\u00b7"), ("max", "max("), ("min", "min("),
+                                            ("avg", "/ ")])
+def test_frame_arithmetic_names_the_operation(qapp, op, marker) -> None:
+    m = SceneModel(Params(op=op))
+    assert marker in m.frame().arithmetic
+    assert m.frame().caption.startswith("Step 1 of 25")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    kernel=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    pad=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    start=st.integers(0, 200),
+)
+def test_any_conv_geometry_is_applied_or_refused_whole(
+    qapp, size, kernel, stride, dilation, pad, start
+) -> None:
+    m = SceneModel()
+    m.set_step(start)
+    before = snapshot(m)
+    errors: list[str] = []
+    m.error.connect(errors.append)
+    try:
+        expected = tuple(
+            engine.output_size(n, k, s, p, d)
+            for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True)
+        )
+    except ValueError:
+        expected = None
+    ok = m.set_params(in_h=size[0], in_w=size[1], k_h=kernel[0], k_w=kernel[1], stride=stride,
+                      dilation=dilation, padding=(pad[0], pad[0], pad[1], pad[1]))
+    if expected is None:
+        assert ok is False
+        assert errors and errors[-1]
+        assert_same_state(m, before)
+    else:
+        assert ok is True
+        assert m.trace.out_shape[1:] == expected
+        assert m.n_steps == expected[0] * expected[1]
+        assert m.step == min(before[2], m.n_steps - 1)
+        assert m.x.shape == (1, *size)
+
+
+def test_refused_change_keeps_the_loss_target(qtbot) -> None:
+    m = SceneModel(Params(mode="backward", upstream="loss"))
+    target = m.target
+    assert target is not None
+    with qtbot.waitSignal(m.error, timeout=1000):
+        assert m.set_params(seed=5, k_h=9, k_w=9) is False
+    assert m.params.seed == 0
+    assert m.target is not None
+    np.testing.assert_array_equal(m.target, target)
+
+
+def test_error_from_an_unknown_setting_is_cleared_by_the_next_valid_change(qtbot) -> None:
+    m = SceneModel()
+    messages: list[str] = []
+    m.error.connect(messages.append)
+    assert m.set_params(no_such_setting=1) is False
+    assert messages and messages[-1]
+    assert m.set_params(stride=(2, 2)) is True
+    assert messages[-1] == ""
