@@ -15,7 +15,11 @@ Measurements
    ``controller.dropped``, steps never painted, and paint/tick times.
 4. Scrubbing a 512x512 convolution (262,144 steps): ``model.set_step(random k)``
    then repaint; goal < 16 ms per jump.
-5. Cold start to the first painted frame, in subprocesses: an empty PySide6
+6. A backward step (gradients, flow lines) on a 32x32 input: goal < 16 ms.
+7. Export: a GIF's time per frame against the on-screen step + paint time at
+   the same size; goal under 2x.
+8. A 100-frame GIF at 1280x720; goal under 5 s.
+9. Cold start to the first painted frame, in subprocesses: an empty PySide6
    window vs convviz's ``MainWindow``; goal < 1.5 s and < 2x the empty window.
 
 Notes on what "painted" means: the scene is a ``QGraphicsView``; its items are
@@ -194,6 +198,44 @@ def bench_scrub(app: QApplication) -> tuple[dict[str, list[float]], str]:
     return res, f"{n:,} steps"
 
 
+def bench_backward(app: QApplication) -> tuple[dict[str, list[float]], str]:
+    """A backward step (dL/dX, dL/dW, flow lines) on a 32x32 input: random step, then repaint."""
+    win = make_window(app, Params(in_h=32, in_w=32, mode="backward", upstream="random"))
+    n = win.model.n_steps
+    ks = np.random.default_rng(3).integers(0, n, RUNS + WARMUP)
+    res = timed_updates(app, win, lambda i: win.model.set_step(int(ks[i])))
+    info = f"{n:,} backward steps, {cell_px(win):.0f} px/cell"
+    close_window(app, win)
+    return res, info
+
+
+def bench_export(app: QApplication) -> dict[str, float]:
+    """A 100-frame GIF through the offscreen renderer vs drawing the same steps on screen."""
+    import tempfile
+
+    from gui import export
+    from gui.model import SceneModel
+
+    params = Params(in_h=10, in_w=10)  # 10x10 outputs with padding 1: 100 steps
+    win = make_window(app, params)
+    win.resize(*export.DEFAULT_SIZE)
+    settle(app)
+    res = timed_updates(app, win, lambda i: win.model.set_step(i % win.model.n_steps), runs=40)
+    close_window(app, win)
+    model = SceneModel(params)
+    renderer = export.offscreen_renderer(export.DEFAULT_SIZE)
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        export.export(model, renderer, "gif", Path(d) / "a.gif")
+        gif = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        export.export(model, renderer, "png", Path(d) / "seq", steps=range(0, 20))
+        png = (time.perf_counter() - t0) / 20
+    renderer.close()
+    return {"frames": float(model.n_steps), "gif": gif, "render": float(np.median(res["total"])),
+            "png": png}
+
+
 def bench_playback(app: QApplication) -> dict[str, float | list[float]]:
     win = make_window(app, Params(in_h=32, in_w=32))
     c = win.controller
@@ -355,6 +397,8 @@ def main() -> int:
     big, big_info = bench_param_change(app, Params(in_h=256, in_w=256, in_c=3))
     play = bench_playback(app)
     scrub, scrub_info = bench_scrub(app)
+    back, back_info = bench_backward(app)
+    exp = bench_export(app)
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     details: list[str] = []
@@ -390,12 +434,22 @@ def main() -> int:
 
     add("4", "scrub 512x512 conv, random jump", "< 16 ms", scrub, 16.0, scrub_info)
 
+    add("6", "backward step -> painted, 32x32", "< 16 ms", back, 16.0, back_info)
+    per_frame = exp["gif"] / exp["frames"]
+    rows.append(("7", "export GIF per frame vs on-screen frame", "< 2x", f"{per_frame * 1e3:.1f}",
+                 f"{per_frame / exp['render']:.1f}x", verdict(per_frame < 2 * exp["render"])))
+    rows.append(("8", f"{exp['frames']:.0f}-frame GIF, 1280x720", "< 5 s", f"{exp['gif']:.2f} s", "",
+                 verdict(exp["gif"] < 5.0)))
+    details.append(f"7. on-screen step + paint {exp['render'] * 1e3:.1f} ms (median, 1280x720); "
+                   f"GIF export {per_frame * 1e3:.1f} ms per frame; PNG sequence {exp['png'] * 1e3:.1f} ms "
+                   f"per frame ({exp['png'] / exp['render']:.1f}x)")
+
     e_first, e_wall = cold["empty"]
     c_first, c_wall = cold["convviz"]
     ratio = c_first / e_first
-    rows.append(("5", "cold start -> first paint (best of 3)", "< 1.5 s, < 2x",
+    rows.append(("9", "cold start -> first paint (best of 3)", "< 1.5 s, < 2x",
                  f"{c_first:.2f} s", f"{ratio:.1f}x", verdict(c_first < 1.5 and ratio < 2.0)))
-    details.append(f"5. empty QWidget first paint {e_first:.2f} s (exit {e_wall:.2f} s); "
+    details.append(f"9. empty QWidget first paint {e_first:.2f} s (exit {e_wall:.2f} s); "
                    f"convviz MainWindow first paint {c_first:.2f} s (exit {c_wall:.2f} s); "
                    f"ratio {ratio:.2f}x")
 
@@ -408,7 +462,8 @@ def main() -> int:
     print(fmt.format(*("-" * w for w in widths)))
     for r in rows:
         print(fmt.format(*r))
-    print("(ms unless marked; row 3: steps played/expected, controller.dropped; row 5: time, ratio to empty)")
+    print("(ms unless marked; row 3: steps played/expected, controller.dropped; row 7: ms, ratio; "
+          "row 9: time, ratio to empty)")
     print()
     for d in details:
         print(d)

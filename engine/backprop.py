@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import activations
 from . import conv as _conv
 from . import pool as _pool
 from .trace import ConvTrace
@@ -125,19 +126,22 @@ def numeric_gradient(f: LossFn, a: np.ndarray, index: tuple[int, ...], eps: floa
 
 
 def conv_loss(
-    setup: _conv.ConvSetup, dy: np.ndarray | None, target: np.ndarray | None
+    setup: _conv.ConvSetup, dy: np.ndarray | None, target: np.ndarray | None, *,
+    activation: str = "none",
 ) -> tuple[LossFn, LossFn]:
     """Loss functions of the input and of the kernel for a gradient check.
 
     With ``target``: ``½·Σ(y − t)²``; otherwise ``Σ y·dy`` (whose gradient
-    with respect to ``y`` is ``dy``).
+    with respect to ``y`` is ``dy``), where ``y`` is the convolution's output
+    after ``activation``.
 
     Returns
     -------
     (loss_of_x, loss_of_w) : two callables taking ``x (C_in, H, W)`` / ``w (C_out, C_in, kh, kw)``
         ``w`` is the kernel as applied (already flipped when ``flip_kernel``).
     """
-    def loss(y: np.ndarray) -> float:
+    def loss(z: np.ndarray) -> float:
+        y = activations.activate(activation, z)
         if target is not None:
             return squared_error_loss(y, target)[0]
         return float((y * dy).sum())

@@ -12,6 +12,7 @@ from .geometry import AxisGeometry
 from .trace import ConvBackwardStep, ConvStep, PoolBackwardStep, PoolStep
 
 __all__ = [
+    "activation_text",
     "conv_arithmetic",
     "conv_backward_arithmetic",
     "fmt",
@@ -215,3 +216,26 @@ def pool_backward_arithmetic(step: PoolBackwardStep, grad_x_padded: np.ndarray,
 def loss_text(loss: float) -> str:
     """``L = ½·Σ(Y − T)² = …`` and where dL/dY comes from."""
     return f"L = ½·Σ(Y {MINUS} T)² = {fmt(loss)},   so dL/dY = Y {MINUS} T"
+
+
+def activation_text(name: str, z: np.ndarray, y: np.ndarray) -> str:
+    """What an activation did to a layer's outputs ``z`` (before) and ``y`` (after), any shape."""
+    n = z.size
+    neg = int((z < 0).sum())
+    if name == "relu":
+        example = ""
+        if neg:
+            k = int(np.argmin(z))
+            example = f"  (e.g. {fmt(float(z.flat[k]))} → 0)"
+        return f"ReLU: y = max(0, z).  {neg} of {n} outputs were negative and become 0{example}"
+    if name == "leaky_relu":
+        return (f"Leaky ReLU: y = z if z > 0, else 0.01·z.  {neg} of {n} negative outputs are "
+                f"scaled by 0.01, not zeroed, so their gradient never dies")
+    if name == "sigmoid":
+        return (f"Sigmoid: y = 1 / (1 + e^{MINUS}z) squashes all {n} outputs into (0, 1): "
+                f"{fmt(float(z.min()))} → {fmt(float(y.min()), 3)}, {fmt(float(z.max()))} → "
+                f"{fmt(float(y.max()), 3)}")
+    if name == "tanh":
+        return (f"tanh squashes all {n} outputs into ({MINUS}1, 1): {fmt(float(z.min()))} → "
+                f"{fmt(float(y.min()), 3)}, {fmt(float(z.max()))} → {fmt(float(y.max()), 3)}")
+    return "no activation"

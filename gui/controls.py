@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.activations import ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS
 
 from .controller import MAX_SPEED, MIN_SPEED, PlaybackController
@@ -121,6 +122,14 @@ class ControlPanel(QWidget):
             self.op.addItem(OP_LABELS[op], op)
         self.op.setToolTip("The operation to animate")
         f.addRow("Operation", self.op)
+        self.activation = QComboBox()
+        self.activation.setObjectName("activation")
+        self.activation.addItems(list(ACTIVATIONS))
+        self.activation.setToolTip(
+            "An activation after the convolution, shown as its own step; in the backward pass "
+            "its derivative multiplies dL/dY"
+        )
+        f.addRow("Activation", self.activation)
         self.mode = QComboBox()
         self.mode.setObjectName("mode")
         for m in MODES:
@@ -259,6 +268,7 @@ class ControlPanel(QWidget):
         m = self.model
         self.op.currentIndexChanged.connect(lambda _: m.set_params(op=self.op.currentData()))
         self.mode.currentIndexChanged.connect(lambda _: m.set_params(mode=self.mode.currentData()))
+        self.activation.currentTextChanged.connect(lambda v: m.set_params(activation=v))
         self.upstream.currentIndexChanged.connect(
             lambda _: m.set_params(upstream=self.upstream.currentData())
         )
@@ -320,12 +330,13 @@ class ControlPanel(QWidget):
     def refresh(self) -> None:
         """Show the model's parameters (signals blocked: nothing echoes back)."""
         p = self.model.params
-        widgets = [self.op, self.mode, self.upstream, self.gather, self.in_c, self.out_c, self.pad_kind,
-                   self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers, self.preset,
-                   *self.pad]
+        widgets = [self.op, self.activation, self.mode, self.upstream, self.gather, self.in_c, self.out_c,
+                   self.pad_kind, self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers,
+                   self.preset, *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
             self.mode.setCurrentIndex(MODES.index(p.mode))
+            self.activation.setCurrentText(p.activation)
             self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
             self.gather.setChecked(p.grad_view == "gather")
             self.in_c.setValue(p.in_c)
@@ -352,6 +363,7 @@ class ControlPanel(QWidget):
         self.gather.setEnabled(backward and conv)
         self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
+        self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv)
         self.padding_mode.setEnabled(conv)

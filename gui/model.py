@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 import engine
-from engine import backprop, describe, kernels
+from engine import activations, backprop, describe, kernels
 
 OPS: tuple[str, ...] = ("conv", "max", "min", "avg")
 OP_LABELS: dict[str, str] = {
@@ -67,6 +67,12 @@ class Params:
     mode: str = "forward"
     upstream: str = "ones"
     grad_view: str = "scatter"
+    activation: str = "none"
+
+    @property
+    def has_activation(self) -> bool:
+        """True when an activation follows the convolution (pooling takes none)."""
+        return self.is_conv and self.activation != "none"
 
     @property
     def is_conv(self) -> bool:
@@ -130,6 +136,8 @@ class Frame:
     done : int
         Output cells already written, in channel-major raster order: the
         renderer shows ``output_full`` for those and empty cells after.
+    changed : ndarray of bool or None
+        The activation step: output cells the activation changed (zeroed by ReLU).
     """
 
     params: Params
@@ -159,6 +167,7 @@ class Frame:
     loss: float | None = None
     output_full: np.ndarray | None = None
     done: int = 0
+    changed: np.ndarray | None = None
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
@@ -186,6 +195,11 @@ class Run:
     loss : float or None
     gather : backprop.GatherView or None
         Convolution in backward modes: the transposed-convolution route.
+    y : ndarray
+        The layer's output after the activation (``fwd.output`` when none).
+    dz : ndarray or None
+        ``dy · f'(Z)``: the gradient that enters the convolution (``dy`` when
+        there is no activation).
     """
 
     fwd: Any
@@ -193,6 +207,8 @@ class Run:
     dy: np.ndarray | None = None
     loss: float | None = None
     gather: Any = None
+    y: Any = None
+    dz: np.ndarray | None = None
 
 
 class SceneModel(QObject):
@@ -276,13 +292,14 @@ class SceneModel(QObject):
     @property
     def n_forward(self) -> int:
         """Forward steps in the current sequence (0 in backward mode)."""
-        return 0 if self._params.mode == "backward" else len(self._run.fwd)
+        p = self._params
+        return 0 if p.mode == "backward" else len(self._run.fwd) + int(p.has_activation)
 
     @property
     def n_steps(self) -> int:
         """Number of steps in the current sequence."""
-        p, r = self._params, self._run
-        n = 0 if p.mode == "backward" else len(r.fwd)
+        p = self._params
+        n = self.n_forward
         if p.mode != "forward":
             n += len(self._backward_trace())
         return n
@@ -351,19 +368,23 @@ class SceneModel(QObject):
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
         fwd = self._forward(p, x, w, b)
+        z = np.asarray(fwd.output)
+        if p.activation not in activations.ACTIVATIONS:
+            raise ValueError(f"unknown activation {p.activation!r}")
+        y = activations.activate(p.activation, z) if p.has_activation else z
         if p.mode == "forward":
-            return Run(fwd)
+            return Run(fwd, y=y)
         if p.mode not in MODES:
             raise ValueError(f"unknown mode {p.mode!r}")
-        y = np.asarray(fwd.output)
         dy, loss = self._upstream(p, y)
+        dz = dy * activations.activation_grad(p.activation, z) if p.has_activation else dy
         if p.is_conv:
-            bwd = engine.ConvBackwardTrace(fwd.setup, dy)
-            gather = backprop.gather_input_grad(fwd.setup, dy)
+            bwd = engine.ConvBackwardTrace(fwd.setup, dz)
+            gather = backprop.gather_input_grad(fwd.setup, dz)
         else:
-            bwd = engine.PoolBackwardTrace(fwd.setup, dy)
+            bwd = engine.PoolBackwardTrace(fwd.setup, dz)
             gather = None
-        return Run(fwd, bwd, dy, loss, gather)
+        return Run(fwd, bwd, dy, loss, gather, y, dz)
 
     def _apply(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
         """Try a new state; on success emit ``changed``, on failure ``error`` and keep the old."""
@@ -554,9 +575,10 @@ class SceneModel(QObject):
             raise ValueError("the gradient check needs the backward mode")
         target = self._target if p.upstream == "loss" else None
         if p.is_conv:
-            of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target)
+            of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target,
+                                            activation=p.activation if p.has_activation else "none")
             gx, gw, _ = engine.conv2d_backward(
-                self._x, self._w, r.dy, stride=p.stride, padding=p.engine_padding(),
+                self._x, self._w, r.dz, stride=p.stride, padding=p.engine_padding(),
                 dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
             )
             if wrt == "w":
@@ -631,6 +653,8 @@ class SceneModel(QObject):
             if self._params.grad_view == "gather" and self._run.gather is not None:
                 return self._gather_frame(k - nf, k)
             return self._backward_frame(k - nf, k)
+        if k == len(self._run.fwd):
+            return self._activation_frame(k)
         p, t = self._params, self._run.fwd
         step = t[k]
         if p.is_conv:
@@ -647,6 +671,22 @@ class SceneModel(QObject):
             params=p, step_index=k, n_steps=self.n_steps, step=step, output=t.partial(k),
             arithmetic=arith, caption=cap, output_full=np.asarray(t.output), done=done,
             **self._scenario(),
+        )
+
+    def _activation_frame(self, k: int) -> Frame:
+        """The step after the last window: the activation applied to every output cell at once."""
+        p, r = self._params, self._run
+        t = r.fwd
+        z = np.asarray(t.output)
+        cap = f"Step {k + 1} of {self.n_steps}: the activation, {p.activation}, on every output cell"
+        if p.mode == "both":
+            cap = "Forward pass — " + cap
+        changed = (z < 0) if p.activation in ("relu", "leaky_relu") else np.ones(z.shape, bool)
+        return Frame(
+            params=p, step_index=k, n_steps=self.n_steps, step=t[len(t) - 1], output=r.y,
+            arithmetic=describe.activation_text(p.activation, z, r.y), caption=cap, output_full=r.y,
+            done=int(r.y.size), phase="activation", changed=changed,
+            titles={"output": f"Output after {p.activation}"}, **self._scenario(),
         )
 
     def _backward_frame(self, kb: int, k: int) -> Frame:
@@ -667,10 +707,10 @@ class SceneModel(QObject):
         cap = (f"Backward pass — step {k + 1} of {self.n_steps}: {where}, "
                f"cell ({step.out_row}, {step.out_col})")
         return Frame(
-            params=p, step_index=k, n_steps=self.n_steps, step=step, output=np.asarray(r.fwd.output),
-            arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dy,
-            y_full=np.asarray(r.fwd.output), loss=r.loss, output_full=np.asarray(r.fwd.output),
-            done=int(np.asarray(r.fwd.output).size),
+            params=p, step_index=k, n_steps=self.n_steps, step=step, output=r.y,
+            arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dz,
+            y_full=r.y, loss=r.loss, output_full=r.y, done=int(r.y.size),
+            titles={"dy": f"dL/dZ = dL/dY·{p.activation}′(Z)"} if p.has_activation else {},
             diverging=frozenset({"dx", "dw", "dy"}), **sc,
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.activations import ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS
 
 from .model import GRAD_VIEWS, MODES, OPS, PAD_KINDS, PADDING_MODES, UPSTREAMS, Params, SceneModel
@@ -32,7 +33,7 @@ PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 _CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": ("window", "tap"),
-    "preset": KERNEL_PRESETS,
+    "preset": KERNEL_PRESETS, "activation": ACTIVATIONS,
 }
 _BOUNDS: dict[str, tuple[int, int]] = {
     "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 3), "k_h": (1, 15), "k_w": (1, 15),

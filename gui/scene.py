@@ -585,10 +585,11 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.tap_in_mark = CellMarks(self.theme["output"], 4.0, 0)
         self.hover_marks = CellMarks(self.theme["hover"], 3.0, 90)
         self.hover_out = CellMarks(self.theme["hover"], 3.0, 90)
+        self.change_marks = CellMarks(self.theme["unreached"], 3.0, 0)
         self.flow = FlowLines(self.theme["window"], self.theme["hover"])
         self.flow.setZValue(45)
         self.view.addItem(self.flow)
-        for m in (self.tap_mark, self.tap_in_mark, self.hover_marks, self.hover_out):
+        for m in (self.tap_mark, self.tap_in_mark, self.hover_marks, self.hover_out, self.change_marks):
             m.setZValue(50)
             self.view.addItem(m)
         self.expanded = False
@@ -637,6 +638,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             m.color = QColor(self.theme["output"])
         for m in (self.hover_marks, self.hover_out):
             m.color = QColor(self.theme["hover"])
+        self.change_marks.color = QColor(self.theme["unreached"])
         self.flow.pos, self.flow.neg = QColor(self.theme["window"]), QColor(self.theme["hover"])
         for tiles in self.tiles.values():
             for t in tiles:
@@ -1042,6 +1044,17 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             self.flow.setVisible(True)
         else:
             self.flow.setVisible(False)
+        # The activation step: outline the cells the activation changed (ReLU's zeros).
+        front_out = self.front_tile("output")
+        if f.phase == "activation" and f.changed is not None and front_out is not None:
+            o = getattr(step, "out_channel", 0)
+            cells_changed = np.argwhere(f.changed[o]) if f.params.activation in ("relu", "leaky_relu") else []
+            self.change_marks.set_cells([(float(i), float(j)) for i, j in cells_changed])
+            self.change_marks.setPos(QPointF(*front_out.origin))
+            for m in [*self.window_marks, *self.cell_marks]:
+                m.set_cells([])
+        else:
+            self.change_marks.set_cells([])
         # Glide bookkeeping: where each moving item was, and where it is now.
         items = [*self.window_marks, *self.cell_marks]
         self._glide_to = {id(m): m.pos() for m in items}
