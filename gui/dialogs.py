@@ -123,3 +123,80 @@ class ExportDialog(QDialog):
             if fmt != "png" and not path.lower().endswith(f".{fmt}"):
                 path += f".{fmt}"
             self.path.setText(path)
+
+
+class ImageDialog(QDialog):
+    """Choose a picture (a built-in sample or a file), its channels, grid size and value range."""
+
+    def __init__(self, parent: QWidget | None = None, size: tuple[int, int] = (28, 28)) -> None:
+        from .images import SAMPLES
+
+        super().__init__(parent)
+        self.setWindowTitle("Open a picture as the input")
+        f = QFormLayout(self)
+        self.source = QComboBox()
+        self.source.setObjectName("source")
+        for s in SAMPLES:
+            self.source.addItem(f"sample: {s}", s)
+        self.source.addItem("a file…", "")
+        f.addRow("Picture", self.source)
+        path_row = QWidget()
+        pl = QHBoxLayout(path_row)
+        pl.setContentsMargins(0, 0, 0, 0)
+        self.path = QLineEdit()
+        self.path.setObjectName("path")
+        self.path.setPlaceholderText("a PNG, JPEG or BMP file")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        pl.addWidget(self.path, 1)
+        pl.addWidget(browse)
+        f.addRow("File", path_row)
+        self.channels = QComboBox()
+        self.channels.setObjectName("channels")
+        self.channels.addItem("grayscale (1 channel)", True)
+        self.channels.addItem("RGB (3 channels)", False)
+        f.addRow("Channels", self.channels)
+        self.h = QSpinBox()
+        self.h.setObjectName("grid_h")
+        self.w = QSpinBox()
+        self.w.setObjectName("grid_w")
+        for s, v in ((self.h, size[0]), (self.w, size[1])):
+            s.setRange(1, 512)
+            s.setValue(v)
+            s.setToolTip("Grid size: the picture is resized by area averaging (values shown up to 64)")
+        row = QWidget()
+        rl = QHBoxLayout(row)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.h)
+        rl.addWidget(QLabel("×"))
+        rl.addWidget(self.w)
+        f.addRow("Grid H × W", row)
+        self.unit = QComboBox()
+        self.unit.setObjectName("unit")
+        self.unit.addItem("0 to 1", True)
+        self.unit.addItem("0 to 255", False)
+        f.addRow("Values", self.unit)
+        ok_cancel = QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(ok_cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        f.addRow(buttons)
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self._source_changed()
+
+    def chosen_path(self) -> str:
+        """The file to read: the sample's picture or the typed path."""
+        from .images import sample_path
+
+        name = self.source.currentData()
+        return str(sample_path(name)) if name else self.path.text().strip()
+
+    def _source_changed(self) -> None:
+        self.path.setEnabled(not self.source.currentData())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a picture", self.path.text(),
+                                              "Pictures (*.png *.jpg *.jpeg *.bmp)")
+        if path:
+            self.path.setText(path)
+            self.source.setCurrentIndex(self.source.count() - 1)

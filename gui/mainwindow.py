@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -34,7 +35,8 @@ from engine.describe import fmt
 from . import export, scenario
 from .controller import PlaybackController
 from .controls import ControlPanel, PlaybackBar
-from .dialogs import ExportDialog
+from .dialogs import ExportDialog, ImageDialog
+from .images import ImageError, read_image
 from .model import Params, SceneModel
 from .scene import THEMES, SceneRenderer
 
@@ -130,6 +132,8 @@ class MainWindow(QMainWindow):
             a = QAction(name, self)
             a.triggered.connect(lambda _=False, n=name: self.open_preset(n))
             presets.addAction(a)
+        self._action(file_menu, "Open &picture…", "Ctrl+I",
+                     "Use a picture (a sample or a PNG/JPEG/BMP file) as the input", self.open_picture_dialog)
         self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, "Save the scenario", self.save)
         self._action(file_menu, "Save &As…", "Ctrl+Shift+S", "Save the scenario to a new file", self.save_as)
         file_menu.addSeparator()
@@ -258,6 +262,39 @@ class MainWindow(QMainWindow):
         if ok:
             self._remember(p)
         return ok
+
+    def open_picture_dialog(self) -> None:
+        """Ask which picture, how many channels, what grid size; then use it as the input."""
+        dlg = ImageDialog(self)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.open_picture(dlg.chosen_path(), gray=bool(dlg.channels.currentData()),
+                          size=(dlg.h.value(), dlg.w.value()), unit=bool(dlg.unit.currentData()))
+
+    def open_picture(self, path: str | Path, *, gray: bool = True, size: tuple[int, int] = (28, 28),
+                     unit: bool = True) -> bool:
+        """Read a picture into the input; on a refused file the current input stays."""
+        try:
+            x = read_image(path, gray=gray, size=size, unit=unit)
+        except ImageError as exc:
+            self.notify(f"Could not use the picture: {exc}. The input is unchanged.", error=True)
+            return False
+        p = replace(self.model.params, in_c=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], picture=True,
+                    integers=False)
+        errors: list[str] = []
+        self.model.error.connect(errors.append)
+        try:
+            same_kernel = p.in_c == self.model.params.in_c  # else a new kernel for the new channels
+            ok = self.model.load(p, x=x, w=self.model.w if same_kernel else None,
+                                 bias=self.model.bias_values, step=0)
+        finally:
+            self.model.error.disconnect(errors.append)
+        if not ok:
+            self.notify(f"Could not use the picture: {errors[-1] if errors else 'refused'}", error=True)
+            return False
+        self.notify("")
+        self.status.setText(f"Input: {Path(path).name}, {x.shape[0]}×{x.shape[1]}×{x.shape[2]}")
+        return True
 
     def open_dialog(self) -> None:
         """Ask for a file and open it."""

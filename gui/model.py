@@ -68,6 +68,7 @@ class Params:
     upstream: str = "ones"
     grad_view: str = "scatter"
     activation: str = "none"
+    picture: bool = False  # the input came from a picture: drawn in grey
 
     @property
     def has_activation(self) -> bool:
@@ -444,6 +445,8 @@ class SceneModel(QObject):
         old_target = self._target
         if (p.seed, p.integers) != (old.seed, old.integers):
             self._target = None  # new values: a new target to go with them
+        if p.picture and x is not self._x:  # random values replaced the picture
+            p = replace(p, picture=False)
         if not self._apply(p, x, w, b):
             self._target = old_target
             return False

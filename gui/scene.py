@@ -190,7 +190,7 @@ class GridOverlay(pg.GraphicsObject):
         grid = QPen(QColor(self.theme["grid"]))
         grid.setCosmetic(True)
         grid.setWidthF(1.0 if px >= 8 else 0.0)
-        if px >= 4:
+        if px >= 9:  # finer grids read as pictures: no lines
             p.setPen(grid)
             if self._lines_key != (h, w, x0, y0):
                 self._lines_key = (h, w, x0, y0)
@@ -612,6 +612,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             "kernel": pg.colormap.get(names["diverging"]),
             "output": pg.colormap.get(names["output"]),
             "diverging": pg.colormap.get(names["diverging"]),
+            "picture": pg.colormap.get("CET-L1"),  # grey, for inputs that came from a picture
         }
 
     def set_theme(self, name: str, zoom: float | None = None) -> None:
@@ -691,6 +692,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
     def _cmap(self, f: Frame, panel: str) -> pg.ColorMap:
         if panel in f.diverging or panel in ("dx", "dw", "dy"):
             return self.cmaps["diverging"]
+        if panel == "input" and f.params.picture:
+            return self.cmaps["picture"]
         return self.cmaps.get(panel, self.cmaps["output"])
 
     def _place(self, panel: str, datas: list[TileData], front: int, x0: float,
@@ -738,7 +741,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         key = None
         if same_as is not None:
             key = (panel, id(same_as), variant, stack.shape, levels, show_text,
-                   panel in f.diverging, self.expanded)
+                   self._cmap(f, panel).name, self.expanded)
         cached = self._color_cache.get(key) if key is not None else None
         if cached is not None and cached[0] is same_as:
             datas = cached[1]
