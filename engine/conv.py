@@ -2,12 +2,15 @@
 
 Shapes are channels-first. ``x`` is ``(C_in, H, W)`` or ``(H, W)``; ``w`` is
 ``(C_out, C_in, kh, kw)`` or ``(kh, kw)``. The fast path is im2col + BLAS:
-a strided window view of the padded input contracted with the kernel by
-``np.tensordot``.
+a strided window view of the padded input is copied into an im2col matrix a
+block of output rows at a time (small enough to stay in cache) and each block
+goes through one matrix product. With stride 1 the input gradient is the
+transposed convolution, computed the same way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,28 +161,124 @@ def fold(gp: np.ndarray, geom: Geometry, mode: str) -> np.ndarray:
 
     Constant padding and overhang drop their gradient; reflected, replicated
     and wrapped padding cells add theirs to the cell they copy.
+
+    Parameters
+    ----------
+    gp : ndarray, shape (C, extent_h, extent_w)
+        Not modified.
+    geom : Geometry
+    mode : {"zeros", "reflect", "replicate", "circular"}
+
+    Returns
+    -------
+    ndarray, shape (C, H, W)
+        A new array.
     """
     out = gp
     for axis, g in ((1, geom.rows), (2, geom.cols)):
-        src = g.sources()
-        inner = np.take(out, np.arange(g.before, g.before + g.size), axis=axis)
+        idx: list[slice | int] = [slice(None)] * 3
+        idx[axis] = slice(g.before, g.before + g.size)
+        inner = out[tuple(idx)]
         if mode != "zeros":
+            src = g.sources()
+            inner = inner.copy()
             for p in np.flatnonzero(src[: g.padded] >= 0):
                 if g.before <= p < g.before + g.size:
                     continue
-                idx = [slice(None)] * 3
-                idx[axis] = src[p]
-                sel = [slice(None)] * 3
-                sel[axis] = p
-                inner[tuple(idx)] += out[tuple(sel)]
+                dst: list[slice | int] = [slice(None)] * 3
+                dst[axis] = int(src[p])
+                sel: list[slice | int] = [slice(None)] * 3
+                sel[axis] = int(p)
+                inner[tuple(dst)] += out[tuple(sel)]
         out = inner
-    return out
+    return out if out.base is None else out.copy()
+
+
+#: Bytes of im2col matrix built at a time: small enough to stay in cache
+#: between the copy that builds a block and the matrix product that reads it.
+_BLOCK_BYTES = 1 << 19
+
+
+def _im2col_blocks(win: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+    """The im2col matrix of ``win``, a block of output rows at a time.
+
+    Parameters
+    ----------
+    win : ndarray, shape (C, H_out, W_out, kh, kw)
+        A window view (see ``windows``).
+
+    Yields
+    ------
+    i0, i1 : int
+        The block's output rows ``i0:i1``.
+    cols : ndarray, shape (C*kh*kw, (i1 - i0) * W_out)
+        ``cols[(c, p, q), (i, j)] = win[c, i0 + i, j, p, q]``, rows in
+        ``(c, p, q)`` order. One buffer, reused (overwritten) for each block.
+    """
+    C, Ho, Wo, kh, kw = win.shape
+    K = C * kh * kw
+    view = win.transpose(0, 3, 4, 1, 2)  # (C, kh, kw, H_out, W_out), still no copy
+    rows = max(1, min(Ho, _BLOCK_BYTES // (8 * K * Wo)))
+    buf = np.empty((C, kh, kw, rows, Wo))
+    for i0 in range(0, Ho, rows):
+        i1 = min(i0 + rows, Ho)
+        block = buf[:, :, :, : i1 - i0]
+        np.copyto(block, view[:, :, :, i0:i1])
+        yield i0, i1, block.reshape(K, (i1 - i0) * Wo)
+
+
+def _correlate(win: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    """Contract windows with a flattened kernel: ``y[o, i, j] = sum_k w2[o, k] * win[(c, p, q) = k][i, j]``.
+
+    Parameters
+    ----------
+    win : ndarray, shape (C, H_out, W_out, kh, kw)
+    w2 : ndarray, shape (C_out, C*kh*kw)
+        The kernel flattened in ``(c, p, q)`` order.
+
+    Returns
+    -------
+    ndarray, shape (C_out, H_out, W_out)
+    """
+    _, Ho, Wo = win.shape[:3]
+    y = np.empty((w2.shape[0], Ho, Wo))
+    flat = y.reshape(w2.shape[0], Ho * Wo)  # a view: y is new and contiguous
+    for i0, i1, cols in _im2col_blocks(win):
+        np.matmul(w2, cols, out=flat[:, i0 * Wo : i1 * Wo])
+    return y
+
+
+def _kernel_grad(win: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Kernel gradient ``gw[o, (c, p, q)] = sum_{i, j} dy[o, i, j] * win[c, i, j, p, q]``.
+
+    Parameters
+    ----------
+    win : ndarray, shape (C, H_out, W_out, kh, kw)
+    dy : ndarray, shape (C_out, H_out, W_out)
+
+    Returns
+    -------
+    ndarray, shape (C_out, C*kh*kw)
+    """
+    _, Ho, Wo, kh, kw = win.shape
+    flat = np.ascontiguousarray(dy).reshape(dy.shape[0], Ho * Wo)
+    gw = np.zeros((dy.shape[0], win.shape[0] * kh * kw))
+    for i0, i1, cols in _im2col_blocks(win):
+        gw += flat[:, i0 * Wo : i1 * Wo] @ cols.T
+    return gw
+
+
+def _padded(s: ConvSetup) -> np.ndarray:
+    """``s.padded_input()``, or ``s.x`` itself when there is nothing to pad: read it, never write it."""
+    r, c = s.geometry.rows, s.geometry.cols
+    if r.extent == r.size and c.extent == c.size:
+        return s.x
+    return s.padded_input()
 
 
 def forward(s: ConvSetup) -> np.ndarray:
     """Convolution output ``(C_out, H_out, W_out)`` of a prepared setup."""
-    win = windows(s.padded_input(), s.geometry)
-    y = np.tensordot(s.w, win, axes=([1, 2, 3], [0, 3, 4]))
+    y = _correlate(windows(_padded(s), s.geometry), s.w.reshape(s.w.shape[0], -1))
     if s.has_bias:
         y += s.bias[:, None, None]
     return y
@@ -190,6 +289,7 @@ def backward_padded(s: ConvSetup, dy: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
     Parameters
     ----------
+    s : ConvSetup
     dy : ndarray, shape (C_out, H_out, W_out)
 
     Returns
@@ -202,11 +302,21 @@ def backward_padded(s: ConvSetup, dy: np.ndarray) -> tuple[np.ndarray, np.ndarra
     """
     g = s.geometry
     r, c = g.rows, g.cols
-    win = windows(s.padded_input(), g)
-    gw = np.tensordot(dy, win, axes=([1, 2], [1, 2]))
+    c_in = s.w.shape[1]
+    gw = _kernel_grad(windows(_padded(s), g), dy).reshape(s.w.shape)
     gb = dy.sum(axis=(1, 2))
+    if r.stride == 1 and c.stride == 1:
+        # The input gradient is the transposed convolution: ``dy`` padded by the
+        # kernel's span less one on every side, correlated with the kernel
+        # flipped in space and with its channel axes swapped. Its output,
+        # ``H_out + span - 1`` rows, is exactly the padded grid.
+        dyp = np.pad(dy, ((0, 0), (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)))
+        win = sliding_window_view(dyp, (r.span, c.span), axis=(1, 2))[:, :, :, :: r.dilation, :: c.dilation]
+        wt = s.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(c_in, -1)
+        return _correlate(win, wt), gw, gb
+    # Strided: scatter every tap's share (col2im).
     cols = np.tensordot(s.w, dy, axes=([0], [0]))  # (C_in, kh, kw, H_out, W_out)
-    gxp = np.zeros((s.x.shape[0], r.extent, c.extent))
+    gxp = np.zeros((c_in, r.extent, c.extent))
     h_end = r.stride * (r.out - 1) + 1
     w_end = c.stride * (c.out - 1) + 1
     for i in range(r.kernel):

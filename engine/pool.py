@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conv import check_grad_out, pad, windows
-from .geometry import Geometry, as_pair, check_array, make_geometry, normalize_padding
+from .conv import check_grad_out, pad
+from .geometry import AxisGeometry, Geometry, as_pair, check_array, make_geometry, normalize_padding
 
 __all__ = ["PoolSetup", "pool2d", "pool2d_backward", "prepare_pool"]
 
@@ -108,57 +108,177 @@ def prepare_pool(
         x3.shape[1:], kernel, stride_p, pad_p, dilation_p, ceil_mode=bool(ceil_mode)
     )
     for name, g in (("row", geom.rows), ("column", geom.cols)):
-        kinds = g.kinds()
-        for o in range(g.out):
-            if not (kinds[g.taps(o)] == 0).any():
-                raise ValueError(
-                    f"pooling window {o} along the {name}s covers only padding "
-                    f"(kernel {g.kernel}, dilation {g.dilation}, input {g.size} {name}s): "
-                    "use less padding or dilation"
-                )
+        taps = np.arange(g.out)[:, None] * g.stride + g.dilation * np.arange(g.kernel)[None, :]
+        only_padding = np.flatnonzero(~(g.kinds()[taps] == 0).any(axis=1))
+        if only_padding.size:
+            o = int(only_padding[0])
+            raise ValueError(
+                f"pooling window {o} along the {name}s covers only padding "
+                f"(kernel {g.kernel}, dilation {g.dilation}, input {g.size} {name}s): "
+                "use less padding or dilation"
+            )
     return PoolSetup(x3, op, geom, bool(count_include_pad), xa.ndim == 2)
 
 
-def _winner(s: PoolSetup, win: np.ndarray) -> np.ndarray:
-    """Flat tap index (raster order) of the first max/min of every window, shape (C, H_out, W_out)."""
-    flat = win.reshape(*win.shape[:3], -1)
-    return flat.argmax(axis=-1) if s.op == "max" else flat.argmin(axis=-1)
+def _taps(g: Geometry) -> list[tuple[slice, slice, slice]]:
+    """Every kernel tap in raster order, as the index of the padded cells it reads for all windows.
+
+    Returns
+    -------
+    list of tuple of slice
+        For tap ``(p, q)``, ``xp[index]`` is the ``(C, H_out, W_out)`` grid
+        ``xp[:, i*sh + p*dh, j*sw + q*dw]``.
+    """
+    r, c = g.rows, g.cols
+    h_end = r.stride * (r.out - 1) + 1
+    w_end = c.stride * (c.out - 1) + 1
+    return [
+        (
+            slice(None),
+            slice(p * r.dilation, p * r.dilation + h_end, r.stride),
+            slice(q * c.dilation, q * c.dilation + w_end, c.stride),
+        )
+        for p in range(r.kernel)
+        for q in range(c.kernel)
+    ]
+
+
+#: Bytes of one band of column-reduced rows in ``_reduce``: it stays in cache
+#: between the column passes that write it and the row passes that read it.
+_BAND_BYTES = 1 << 19
+
+
+def _reduce(xp: np.ndarray, g: Geometry, ufunc: np.ufunc) -> np.ndarray:
+    """Reduce every window of a padded input with a binary ufunc (add, maximum or minimum).
+
+    Separable, a band of output rows at a time: along the columns first (one
+    pass per kernel column), then along the rows (one pass per kernel row).
+
+    Parameters
+    ----------
+    xp : ndarray, shape (C, extent_h, extent_w)
+        Read only.
+    g : Geometry
+    ufunc : numpy.ufunc
+
+    Returns
+    -------
+    ndarray, shape (C, H_out, W_out)
+        A new array.
+    """
+    r, c = g.rows, g.cols
+    C = xp.shape[0]
+    w_end = c.stride * (c.out - 1) + 1
+    y = np.empty((C, r.out, c.out))
+    rows = max(1, _BAND_BYTES // (8 * C * c.out * r.stride))
+    band_buf = np.empty((C, (rows - 1) * r.stride + r.span, c.out))
+    for i0 in range(0, r.out, rows):
+        i1 = min(i0 + rows, r.out)
+        top, bottom = i0 * r.stride, (i1 - 1) * r.stride + r.span
+        band = xp[:, top:bottom]
+        across = band_buf[:, : bottom - top]  # (C, rows of the band, W_out)
+        if c.kernel == 1:
+            np.copyto(across, band[:, :, 0:w_end : c.stride])
+        for q in range(1, c.kernel):
+            cq = q * c.dilation
+            first = band[:, :, 0:w_end : c.stride] if q == 1 else across
+            ufunc(first, band[:, :, cq : cq + w_end : c.stride], out=across)
+        out = y[:, i0:i1]
+        h_end = r.stride * (i1 - i0 - 1) + 1
+        if r.kernel == 1:
+            np.copyto(out, across[:, 0:h_end : r.stride])
+        for p in range(1, r.kernel):
+            rp = p * r.dilation
+            first = across[:, 0:h_end : r.stride] if p == 1 else out
+            ufunc(first, across[:, rp : rp + h_end : r.stride], out=out)
+    return y
+
+
+def _padded(s: PoolSetup) -> np.ndarray:
+    """``s.padded_input()``, or ``s.x`` itself when there is nothing to pad: read it, never write it."""
+    r, c = s.geometry.rows, s.geometry.cols
+    if r.extent == r.size and c.extent == c.size:
+        return s.x
+    return s.padded_input()
 
 
 def forward(s: PoolSetup) -> np.ndarray:
     """Pooled output ``(C, H_out, W_out)`` of a prepared setup."""
-    win = windows(s.padded_input(), s.geometry)
+    xp = _padded(s)
     if s.op == "avg":
-        return win.sum(axis=(3, 4)) / s.divisors()
-    return win.max(axis=(3, 4)) if s.op == "max" else win.min(axis=(3, 4))
+        y = _reduce(xp, s.geometry, np.add)
+        y /= s.divisors()
+        return y
+    return _reduce(xp, s.geometry, np.maximum if s.op == "max" else np.minimum)
 
 
 def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
-    """Gradient on the padded grid ``(C, extent_h, extent_w)`` from ``dy (C, H_out, W_out)``."""
+    """Gradient on the padded grid ``(C, extent_h, extent_w)`` from ``dy (C, H_out, W_out)``.
+
+    Parameters
+    ----------
+    s : PoolSetup
+    dy : ndarray, shape (C, H_out, W_out)
+
+    Returns
+    -------
+    ndarray, shape (C, extent_h, extent_w)
+    """
     g: Geometry = s.geometry
     r, c = g.rows, g.cols
     C = s.x.shape[0]
+    h_end = r.stride * (r.out - 1) + 1
+    w_end = c.stride * (c.out - 1) + 1
     if s.op == "avg":
         share = dy / s.divisors()
-        gp = np.zeros((C, r.extent, c.extent))
-        h_end = r.stride * (r.out - 1) + 1
-        w_end = c.stride * (c.out - 1) + 1
-        for i in range(r.kernel):
+        if r.stride == 1 and c.stride == 1:
+            # Every padded cell gathers the shares of the windows over it: a window
+            # sum of the shares padded by the span less one, read with stride 1.
+            spread = Geometry(
+                AxisGeometry(r.out, r.kernel, 1, r.dilation, r.span - 1, r.span - 1, r.extent),
+                AxisGeometry(c.out, c.kernel, 1, c.dilation, c.span - 1, c.span - 1, c.extent),
+            )
+            pad_h, pad_w = (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)
+            gp = _reduce(np.pad(share, ((0, 0), pad_h, pad_w)), spread, np.add)
+        else:
+            # Separable spread: down the kernel rows, then across the kernel columns.
+            down = np.zeros((C, r.extent, c.out))
+            for i in range(r.kernel):
+                ri = i * r.dilation
+                down[:, ri : ri + h_end : r.stride] += share
+            gp = np.zeros((C, r.extent, c.extent))
             for j in range(c.kernel):
-                ri, cj = i * r.dilation, j * c.dilation
-                gp[:, ri : ri + h_end : r.stride, cj : cj + w_end : c.stride] += share
+                cj = j * c.dilation
+                gp[:, :, cj : cj + w_end : c.stride] += down
         if not s.count_include_pad or r.extent > r.padded or c.extent > c.padded:
             # Taps that were not counted in the divisor do not receive gradient either.
             keep = _counted_mask(s)
             gp *= keep
         return gp
-    k = _winner(s, windows(s.padded_input(), g))
-    ki, kj = np.divmod(k, c.kernel)
-    rows = np.arange(r.out)[None, :, None] * r.stride + ki * r.dilation
-    cols = np.arange(c.out)[None, None, :] * c.stride + kj * c.dilation
-    flat = (np.arange(C)[:, None, None] * r.extent + rows) * c.extent + cols
-    gp = np.bincount(flat.ravel(), weights=dy.ravel(), minlength=C * r.extent * c.extent)
-    return gp.reshape(C, r.extent, c.extent)
+    xp = _padded(s)
+    best = _reduce(xp, g, np.maximum if s.op == "max" else np.minimum)
+    # Each window's gradient goes to its first extreme tap in raster order:
+    # walk the taps in that order, and mark windows already served as done.
+    done = np.zeros(best.shape, dtype=bool)
+    hit = np.empty(best.shape, dtype=bool)
+    share = np.empty(best.shape)
+    gp = np.zeros((C, r.extent, c.extent))
+    disjoint = r.stride >= r.span and c.stride >= c.span  # no cell is in two windows
+    taps = _taps(g)
+    for t, idx in enumerate(taps):
+        np.equal(xp[idx], best, out=hit)
+        if t:
+            np.greater(hit, done, out=hit)  # hit and not done
+        if t < len(taps) - 1:
+            np.logical_or(done, hit, out=done)
+        if disjoint:
+            np.multiply(dy, hit, out=gp[idx])
+        else:
+            np.multiply(dy, hit, out=share)
+            gp[idx] += share
+    if disjoint:
+        gp += 0.0  # -0.0 (a negative gradient times a miss) becomes 0.0, as when adding up
+    return gp
 
 
 def _counted_mask(s: PoolSetup) -> np.ndarray:
