@@ -6,6 +6,7 @@ import contextlib
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import (
     QAction,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import network as nw
 from engine.describe import fmt
 
 from . import export, scenario
@@ -38,6 +40,7 @@ from .controls import ControlPanel, PlaybackBar
 from .dialogs import ExportDialog, ImageDialog
 from .images import ImageError, read_image
 from .model import Params, SceneModel
+from .pipeline import PipelineWindow
 from .scene import THEMES, SceneRenderer
 
 MAX_RECENT = 8
@@ -63,6 +66,7 @@ class MainWindow(QMainWindow):
         self.deck_index = 0
         self.presenting = False
         self.last_export = ""
+        self.pipeline: PipelineWindow | None = None
         #: The cell the gradient check looks at: ("x", (c, i, j)) or ("w", (o, c, i, j)).
         self.selected: tuple[str, tuple[int, ...]] = ("x", (0, 0, 0))
 
@@ -178,6 +182,9 @@ class MainWindow(QMainWindow):
                      lambda: self.set_zoom(self.renderer.zoom + 0.25))
         self._action(view, "Smaller text", QKeySequence.StandardKey.ZoomOut, "Smaller captions and titles",
                      lambda: self.set_zoom(self.renderer.zoom - 0.25))
+        self._action(view, "Pi&peline view", "Ctrl+L",
+                     "A whole small CNN: feature maps, shapes, parameters and receptive fields",
+                     self.show_pipeline)
         self.act_present = self._action(
             view, "&Presenter mode", Qt.Key.Key_F5,
             "Full screen, large type, no editing controls (Esc leaves)", self.toggle_presenter,
@@ -463,6 +470,47 @@ class MainWindow(QMainWindow):
         origin = f"{self.deck_title or 'deck'} ({k + 1} of {len(self.deck)})"
         if self.load_scenario(self.deck[k], origin=origin):
             self.deck_index = k
+
+    # ------------------------------------------------------------------ pipeline
+    def show_pipeline(self) -> PipelineWindow:
+        """Open (or raise) the pipeline window."""
+        if self.pipeline is None:
+            self.pipeline = PipelineWindow(self)
+            self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
+            self.pipeline.open_layer.connect(self.open_layer)
+        self.pipeline.show()
+        self.pipeline.raise_()
+        return self.pipeline
+
+    def open_layer(self, spec: dict) -> bool:
+        """Show one pipeline layer here, with its input maps and weights, for step-by-step study."""
+        layer, x = spec["layer"], np.asarray(spec["x"])
+        c, h, w = x.shape
+        base = replace(self.model.params, in_c=c, in_h=h, in_w=w, integers=False, picture=False, seed=0,
+                       mode="forward", upstream="ones", grad_view="scatter", activation="none")
+        if isinstance(layer, nw.Conv):
+            kh, kw = nw._pair(layer.kernel)
+            pad = layer.padding
+            kind, padding = ("valid", (0, 0, 0, 0)) if pad in ("valid", 0) else (
+                ("same", (0, 0, 0, 0)) if pad == "same" else
+                ("symmetric", (nw._pair(pad)[0], nw._pair(pad)[0], nw._pair(pad)[1], nw._pair(pad)[1])))
+            p = replace(base, op="conv", k_h=kh, k_w=kw, out_c=layer.out_channels,
+                        stride=nw._pair(layer.stride), dilation=nw._pair(layer.dilation), pad_kind=kind,
+                        padding=padding, bias=layer.bias)
+            ok = self.model.load(p, x=x, w=np.round(spec["w"], 3), bias=np.round(spec["b"], 3))
+        else:
+            kh, kw = nw._pair(layer.kernel)
+            ph, pw = nw._pair(layer.padding)
+            p = replace(base, op=layer.op, k_h=kh, k_w=kw, stride=nw._pair(layer.stride or layer.kernel),
+                        dilation=(1, 1), pad_kind="symmetric", padding=(ph, ph, pw, pw))
+            ok = self.model.load(p, x=x)
+        if ok:
+            self.setWindowTitle(f"convviz — pipeline layer: {nw.describe_layer(layer)}")
+            self.raise_()
+            self.activateWindow()
+        else:
+            self.notify(f"Could not open the layer: {self.model.last_error}", error=True)
+        return ok
 
     def _toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

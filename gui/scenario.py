@@ -36,8 +36,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "preset": KERNEL_PRESETS, "activation": ACTIVATIONS,
 }
 _BOUNDS: dict[str, tuple[int, int]] = {
-    "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 3), "k_h": (1, 15), "k_w": (1, 15),
-    "out_c": (1, 6), "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "seed": (0, 2**31 - 1),
+    "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
+    "out_c": (1, 16), "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "seed": (0, 2**31 - 1),
 }
 
 
