@@ -284,13 +284,16 @@ def forward(s: ConvSetup) -> np.ndarray:
     return y
 
 
-def backward_padded(s: ConvSetup, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of a prepared setup with the input gradient left on the padded grid.
 
     Parameters
     ----------
     s : ConvSetup
     dy : ndarray, shape (C_out, H_out, W_out)
+    xp : ndarray, shape (C_in, Hp, Wp), optional
+        ``s.padded_input()`` when the caller already has it (a trace keeps it).
 
     Returns
     -------
@@ -303,7 +306,7 @@ def backward_padded(s: ConvSetup, dy: np.ndarray) -> tuple[np.ndarray, np.ndarra
     g = s.geometry
     r, c = g.rows, g.cols
     c_in = s.w.shape[1]
-    gw = _kernel_grad(windows(_padded(s), g), dy).reshape(s.w.shape)
+    gw = _kernel_grad(windows(_padded(s) if xp is None else xp, g), dy).reshape(s.w.shape)
     gb = dy.sum(axis=(1, 2))
     if r.stride == 1 and c.stride == 1:
         # The input gradient is the transposed convolution: ``dy`` padded by the

@@ -19,8 +19,9 @@ constant, -2 for overhang).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Generic, Literal, TypeVar, overload
 
 import numpy as np
@@ -311,7 +312,8 @@ class Gradients:
     grad_x_padded : ndarray, shape (C_in, Hp, Wp)
         On the padded grid, before padding's share is dropped or folded.
     hits : ndarray of int, shape (C_in, Hp, Wp)
-        How many steps have sent gradient to each padded cell so far.
+        How many steps have sent gradient to each padded cell so far
+        (computed on first access: only a display needs it).
     grad_w : ndarray, shape (C_out, C_in, kh, kw) or None
         Kernel gradient (convolution only), for the kernel as applied.
     grad_bias : ndarray, shape (C_out,) or None
@@ -319,9 +321,14 @@ class Gradients:
 
     grad_x: np.ndarray
     grad_x_padded: np.ndarray
-    hits: np.ndarray
+    count_hits: Callable[[], np.ndarray] = field(repr=False)
     grad_w: np.ndarray | None = None
     grad_bias: np.ndarray | None = None
+
+    @cached_property
+    def hits(self) -> np.ndarray:
+        """Steps that have sent gradient to each padded cell, shape (C_in, Hp, Wp)."""
+        return self.count_hits()
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,6 +376,24 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         self.out_shape = dy.shape
         self._n = int(dy.size)
         self._windows = _Windows(setup.geometry)
+        self._scratch: np.ndarray | None = None
+        self._scratch_n = 0
+
+    def _dy_prefix(self, n: int) -> np.ndarray:
+        """``dy`` with everything after its first ``n`` cells zeroed, in a reused buffer.
+
+        Only the cells between the previous prefix and this one are written, so
+        scrubbing costs what it moves. Read-only for callers.
+        """
+        if self._scratch is None:
+            self._scratch, self._scratch_n = np.zeros(self.dy.shape), 0
+        flat, src, old = self._scratch.reshape(-1), self.dy.reshape(-1), self._scratch_n
+        if n > old:
+            flat[old:n] = src[old:n]
+        else:
+            flat[n:old] = 0.0
+        self._scratch_n = n
+        return self._scratch
 
     def _step(self, k: int) -> ConvBackwardStep:
         o, i, j = self._unravel(k, self.out_shape)
@@ -387,13 +412,27 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         kernel as applied).
         """
         i = self._check_upto(i)
-        done = np.arange(self.dy.size).reshape(self.dy.shape) <= i
-        gxp, gw, gb = _conv.backward_padded(self.setup, np.where(done, self.dy, 0.0))
-        hits = _scatter_count(self.geometry, done.sum(axis=0))
-        hits = np.broadcast_to(hits, gxp.shape)
+        gxp, gw, gb = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded)
+        # Windows done per output position: every channel finished so far, plus the current one's prefix.
+        cells = self.out_shape[1] * self.out_shape[2]
+
+        def count() -> np.ndarray:
+            full, rem = divmod(i + 1, cells)
+            per_window = np.full(cells, full, dtype=int)
+            per_window[:rem] += 1
+            hits = _scatter_count(self.geometry, per_window.reshape(self.out_shape[1:]))
+            return np.broadcast_to(hits, gxp.shape)
+
         return Gradients(
-            _conv.fold(gxp, self.geometry, self.setup.padding_mode), gxp, hits, gw, gb
+            _conv.fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
         )
+
+
+def _prefix(a: np.ndarray, n: int) -> np.ndarray:
+    """A copy of ``a`` with every element after the first ``n`` (raster order) set to zero."""
+    out = np.zeros(a.shape)  # fresh zero pages: only the prefix is written
+    out.reshape(-1)[:n] = a.reshape(-1)[:n]
+    return out
 
 
 def _scatter_count(g: Geometry, per_window: np.ndarray) -> np.ndarray:
@@ -599,12 +638,15 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
     def partial(self, i: int) -> Gradients:
         """Gradient accumulated by steps ``0..i`` (``i = -1``: all zero)."""
         i = self._check_upto(i)
-        done = np.arange(self.dy.size).reshape(self.dy.shape) <= i
-        gp = _pool.backward_padded(self.setup, np.where(done, self.dy, 0.0))
-        # Sending 1 (avg: the divisor) from every finished window counts the sends per cell.
-        ones = done * (self.setup.divisors() if self.setup.op == "avg" else 1.0)
-        hits = np.rint(_pool.backward_padded(self.setup, ones)).astype(int)
-        return Gradients(_pool.crop(gp, self.geometry), gp, hits)
+        gp = _pool.backward_padded(self.setup, _prefix(self.dy, i + 1))
+
+        def count() -> np.ndarray:
+            # Sending 1 (avg: the divisor) from every finished window counts the sends per cell.
+            done = _prefix(np.ones(self.dy.shape), i + 1)
+            ones = done * (self.setup.divisors() if self.setup.op == "avg" else 1.0)
+            return np.rint(_pool.backward_padded(self.setup, ones)).astype(int)
+
+        return Gradients(_pool.crop(gp, self.geometry), gp, count)
 
 
 def trace_pool2d_backward(
