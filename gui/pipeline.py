@@ -41,6 +41,7 @@ from engine.activations import ACTIVATIONS
 from engine.image import area_resize, to_gray
 
 from .images import SAMPLES, ImageError, qimage_to_array, read_image, sample_path
+from .scene import apply_lut, close_view
 
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
 PRESETS = {"LeNet-5": nw.lenet5, "tiny VGG": nw.tiny_vgg}
@@ -239,12 +240,30 @@ class PipelineView(pg.GraphicsLayoutWidget):
         self.tiles: list[list[tuple[float, float, int, int]]] = []  # per stage: (x0, y0, h, w) per map
         self.rf_items: list[pg.GraphicsObject] = []
         self.flat_items: list[pg.GraphicsObject] = []
+        self.items: list[list[pg.GraphicsObject]] = []
+        self._structure: list[tuple[str, tuple[int, ...]]] = []
         self.scene().sigMouseClicked.connect(self._clicked)
 
+    def close(self) -> bool:
+        """Close safely (see ``gui.scene.close_view``)."""
+        return close_view(self)
+
     def show_stages(self, names: list[str], outputs: list[np.ndarray]) -> None:
-        """Draw ``outputs`` (maps ``(C, H, W)`` or vectors ``(N,)``), each under its name."""
+        """Draw ``outputs`` (maps ``(C, H, W)`` or vectors ``(N,)``), each under its name.
+
+        When the stages are the same as last time (a new picture or new
+        weights), only the pictures and bars are updated; otherwise the view
+        is rebuilt.
+        """
+        structure = [(n, a.shape) for n, a in zip(names, outputs, strict=False)]
+        if structure == self._structure:
+            for k, a in enumerate(outputs[: len(self.boxes)]):
+                self._update(k, a)
+            return
+        self._structure = structure
         self.clear()
         self.boxes, self.labels, self.tiles, self.rf_items, self.flat_items = [], [], [], [], []
+        self.items: list[list[pg.GraphicsObject]] = []
         for k, (name, a) in enumerate(zip(names, outputs, strict=False)):
             label = SqueezyLabel(name, size="10pt" if a.ndim == 3 else "8pt", color="#222222")
             self.addItem(label, row=0, col=k)
@@ -252,6 +271,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
             box.setMenuEnabled(False)
             self.labels.append(label)
             self.boxes.append(box)
+            self.items.append([])
             self.tiles.append(self._draw(box, a))
             self.ci.layout.setColumnStretchFactor(k, 3 if a.ndim == 3 else 1)
         self._fit()
@@ -267,35 +287,66 @@ class PipelineView(pg.GraphicsLayoutWidget):
         if getattr(self, "boxes", None):
             self._fit()
 
-    def _draw(self, box: pg.ViewBox, a: np.ndarray) -> list[tuple[float, float, int, int]]:
+    @staticmethod
+    def _levels(a: np.ndarray) -> tuple[float, float]:
         finite = a[np.isfinite(a)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if hi - lo < 1e-12:
-            hi = lo + 1.0
-        lut = self.cmap.getLookupTable(0.0, 1.0, 256)
+        return (lo, hi if hi - lo >= 1e-12 else lo + 1.0)
+
+    @staticmethod
+    def _as_maps(a: np.ndarray) -> np.ndarray:
+        """A long vector folded into a square picture ``(1, s, s)`` (NaN after its end)."""
+        side = int(np.ceil(np.sqrt(a.size)))
+        grid = np.full(side * side, np.nan)
+        grid[: a.size] = a
+        return grid.reshape(1, side, side)
+
+    @staticmethod
+    def _bar_colors(a: np.ndarray) -> list[str]:
+        return ["#4477aa" if v >= 0 else "#cc6677" for v in a]
+
+    def _update(self, k: int, a: np.ndarray) -> None:
+        """New values for stage ``k``'s existing pictures or bars."""
+        items = self.items[k]
+        if a.ndim == 1 and a.size <= 128:
+            items[0].setOpts(width=a, brushes=self._bar_colors(a))
+            return
+        rgba = self._colors((a if a.ndim == 3 else self._as_maps(a))[: len(items)])
+        for m, img in enumerate(items):
+            img.setImage(rgba[m], autoLevels=False)
+
+    def _colors(self, a: np.ndarray) -> np.ndarray:
+        """RGBA bytes ``(C, H, W, 4)`` of a stack, levels from its own range (NaN: white)."""
+        lo, hi = self._levels(a)
+        nan = np.isnan(a)
+        norm = np.clip((np.where(nan, lo, a) - lo) / (hi - lo), 0.0, 1.0)
+        rgba = apply_lut(self.cmap, norm)
+        rgba[nan] = 255
+        return rgba
+
+    def _draw(self, box: pg.ViewBox, a: np.ndarray) -> list[tuple[float, float, int, int]]:
         if a.ndim == 1:
             if a.size <= 128:  # dense outputs as horizontal bars, one per unit, top to bottom
-                colors = ["#4477aa" if v >= 0 else "#cc6677" for v in a]
-                bars = pg.BarGraphItem(x0=0, y=np.arange(a.size), width=a, height=0.8, brushes=colors,
-                                       pen=None)
+                bars = pg.BarGraphItem(x0=0, y=np.arange(a.size), width=a, height=0.8,
+                                       brushes=self._bar_colors(a), pen=None)
                 box.addItem(bars)
+                self.items[-1].append(bars)
                 box.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen("#888888")))
                 box.setAspectLocked(False)
                 return [(0.0, 0.0, int(a.size), 1)]
-            side = int(np.ceil(np.sqrt(a.size)))  # a long vector as a strip folded into rows
-            grid = np.full(side * side, np.nan)
-            grid[: a.size] = a
-            a = grid.reshape(1, side, side)
+            a = self._as_maps(a)
         c, h, w = a.shape
         n = min(c, MAX_MAPS)
         cols = int(np.ceil(np.sqrt(n)))
+        rgba = self._colors(a[:n])
         tiles = []
         for m in range(n):
             x0, y0 = (m % cols) * (w + 1.0), (m // cols) * (h + 1.0)
             img = pg.ImageItem(axisOrder="row-major")
-            img.setImage(np.nan_to_num(a[m], nan=lo), levels=(lo, hi), lut=lut)
+            img.setImage(rgba[m], autoLevels=False)
             img.setRect(QRectF(x0 - 0.5, y0 - 0.5, w, h))
             box.addItem(img)
+            self.items[-1].append(img)
             tiles.append((x0, y0, h, w))
         if c > n:
             t = pg.TextItem(f"+{c - n} more", color="#444444", anchor=(0, 0))

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QSizePolicy
+from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 
 from engine.describe import fmt_cell
 
@@ -121,7 +121,7 @@ def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
     lo, hi = levels
     finite = np.isfinite(values)
     norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
-    rgba = _lut(cmap)[np.rint(norm * 255).astype(np.intp)]
+    rgba = apply_lut(cmap, norm)
     rgba[~finite] = (empty.red(), empty.green(), empty.blue(), 255)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
     text: list[list[str]] = []
@@ -135,7 +135,14 @@ def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
 _LUTS: dict[str, np.ndarray] = {}
 
 
-def _lut(cmap: pg.ColorMap) -> np.ndarray:
+def apply_lut(cmap: pg.ColorMap, norm: np.ndarray) -> np.ndarray:
+    """RGBA bytes ``(..., 4)`` for values ``norm`` in [0, 1]: one 32-bit lookup per cell."""
+    lut32 = lut_bytes(cmap).view(np.uint32).ravel()
+    idx = (norm * 255.0 + 0.5).astype(np.uint8)
+    return np.take(lut32, idx).view(np.uint8).reshape(*norm.shape, 4)
+
+
+def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
     """256 RGBA bytes of ``cmap`` (indexing this is ~10x faster than ``ColorMap.map``)."""
     key = cmap.name or str(id(cmap))
     lut = _LUTS.get(key)
@@ -416,7 +423,7 @@ class Legend(pg.GraphicsObject):
             return
         self._key = key
         self.prepareGeometryChange()
-        rgba = _lut(cmap)[::16]
+        rgba = lut_bytes(cmap)[::16]
         self.colors = [QColor(*(int(v) for v in c[:3])) for c in rgba]
         self.labels = labels
         self.rect = rect
@@ -647,6 +654,10 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         if self.frame is not None:
             f, self.frame = self.frame, None
             self.show_frame(f)
+
+    def close(self) -> bool:
+        """Close safely (see ``close_view``)."""
+        return close_view(self)
 
     def _cell_mark(self) -> CellMarks:
         m = CellMarks(self.theme["output"], 4.0, 40)
@@ -1135,6 +1146,21 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             self.cell_double_clicked.emit(*hit)
         else:
             self.cell_clicked.emit(*hit)
+
+
+def close_view(view: pg.GraphicsView) -> bool:
+    """pyqtgraph's ``GraphicsView.close`` without its ``setViewport(None)``.
+
+    Swapping the viewport out of a view that was shown off-screen
+    (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
+    clean-up (clearing the scene, marking the view closed) is kept.
+    """
+    view.centralWidget = None
+    view.scene().clear()
+    view.currentItem = None
+    view.sceneObj = None
+    view.closed = True
+    return QGraphicsView.close(view)
 
 
 def _font(size: int, *, bold: bool = False) -> QFont:
