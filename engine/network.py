@@ -18,7 +18,7 @@ import numpy as np
 from . import activations
 from .conv import conv2d
 from .geometry import AxisGeometry, Geometry, make_geometry, normalize_padding
-from .pool import pool2d
+from .pool import pool2d, prepare_pool
 
 __all__ = [
     "Activation",
@@ -188,6 +188,10 @@ def output_shape(layer: Layer, shape: tuple[int, ...], index: int = 0) -> tuple[
     if isinstance(layer, Conv) and layer.out_channels < 1:
         raise LayerError(index, f"a convolution needs at least 1 kernel, got {layer.out_channels}")
     try:
+        if isinstance(layer, Pool):
+            # The pooling's own checks too (op, padding at most half the window, no all-padding window).
+            prepare_pool(np.zeros((1, *shape[1:])), layer.kernel, op=layer.op, stride=layer.stride,
+                         padding=layer.padding)
         g = _spatial(layer, shape)
     except (ValueError, TypeError) as exc:
         raise LayerError(index, f"{describe_layer(layer)} cannot slide over a "

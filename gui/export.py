@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from .model import SceneModel
@@ -76,6 +76,8 @@ def draw(renderer: SceneRenderer, model: SceneModel, step: int) -> None:
     model.set_step(step)
     renderer.show_frame(model.frame())
     renderer.glide(1.0)
+    # Let the caption and arithmetic rows take their new heights now, as the screen's event loop would.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
 def grab(renderer: SceneRenderer, scale: float = 1.0) -> QImage:

@@ -497,7 +497,7 @@ class MainWindow(QMainWindow):
             p = replace(base, op="conv", k_h=kh, k_w=kw, out_c=layer.out_channels,
                         stride=nw._pair(layer.stride), dilation=nw._pair(layer.dilation), pad_kind=kind,
                         padding=padding, bias=layer.bias)
-            ok = self.model.load(p, x=x, w=np.round(spec["w"], 3), bias=np.round(spec["b"], 3))
+            ok = self.model.load(p, x=x, w=spec["w"], bias=spec["b"])
         else:
             kh, kw = nw._pair(layer.kernel)
             ph, pw = nw._pair(layer.padding)

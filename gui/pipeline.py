@@ -611,6 +611,7 @@ class PipelineWindow(QMainWindow):
             for k, layer in enumerate(m.network.layers) if shapes[k + 1] is not None
         ]
         self.view.show_stages([n.replace("\n", "<br>") for n in names], m.outputs)
+        self._layer_selected(self.layers.currentRow())
         self.flatten_button.setEnabled(any(isinstance(layer, nw.Flatten) for layer in m.network.layers)
                                        and m.problem is None)
 
