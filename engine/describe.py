@@ -146,7 +146,8 @@ def output_size_formula(g: AxisGeometry, axis: str, *, ceil_mode: bool = False) 
 
 
 def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
-                             offset: tuple[int, int], grad_bias_after: float, *, per_line: int = 3) -> str:
+                             offset: tuple[int, int], grad_bias_after: float, *, per_line: int = 3,
+                             max_lines: int = 2) -> str:
     """What one output-gradient cell sends back through a convolution, with the numbers.
 
     Parameters
@@ -163,7 +164,8 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
     -------
     str
         A header line, then ``dX[c,r,q] += dy·w = amount → total`` terms,
-        ``per_line`` to a line (padding cells marked "dropped").
+        ``per_line`` to a line, at most ``max_lines`` lines (padding cells
+        marked "dropped"; every amount is also labelled on its cell).
     """
     o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
     lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]   "
@@ -181,8 +183,9 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
                     f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
                     f" → {fmt(total)}{note}"
                 )
-    if len(terms) > 4 * per_line:
-        terms = [*terms[: 4 * per_line - 1], f"… and {len(terms) - 4 * per_line + 1} more"]
+    room = max_lines * per_line
+    if len(terms) > room:
+        terms = [*terms[: room - 1], f"… and {len(terms) - room + 1} more (each on the grid)"]
     for k in range(0, len(terms), per_line):
         lines.append(";   ".join(terms[k : k + per_line]))
     return "\n".join(lines)

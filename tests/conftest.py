@@ -6,11 +6,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from PySide6.QtCore import QAbstractAnimation, QEvent, QPoint, QPointF, Qt, QTimer, QVariantAnimation
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QWidget
 
 # Read when the QApplication is created (by pytest-qt's qapp fixture), not at import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# CI replays the same examples every run (a failure there is reproducible); locally they vary.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 _STILL_RUNNING = pytest.StashKey[list[str]]()
 
