@@ -284,7 +284,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)  # type: ignore[arg-type]
-        if getattr(self, "boxes", None):
+        if getattr(self, "boxes", None) and not getattr(self, "closed", False):
             self._fit()
 
     @staticmethod

@@ -867,6 +867,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)  # type: ignore[arg-type]
+        if getattr(self, "closed", False):  # the scene's items are gone
+            return
         if getattr(self, "frame", None) is not None:
             self._fit_titles()
             self._set_label(self.arith, self.arith.text)
