@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -25,6 +26,9 @@ from .geometry import (
     normalize_padding,
     source_index,
 )
+
+if TYPE_CHECKING:
+    from .pool import PoolSetup
 
 __all__ = ["ConvSetup", "conv2d", "conv2d_backward", "prepare_conv"]
 
@@ -268,7 +272,7 @@ def _kernel_grad(win: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return gw
 
 
-def _padded(s: ConvSetup) -> np.ndarray:
+def _padded(s: ConvSetup | PoolSetup) -> np.ndarray:
     """``s.padded_input()``, or ``s.x`` itself when there is nothing to pad: read it, never write it."""
     r, c = s.geometry.rows, s.geometry.cols
     if r.extent == r.size and c.extent == c.size:
@@ -319,14 +323,7 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
         return _correlate(win, wt), gw, gb
     # Strided: scatter every tap's share (col2im).
     cols = np.tensordot(s.w, dy, axes=([0], [0]))  # (C_in, kh, kw, H_out, W_out)
-    gxp = np.zeros((c_in, r.extent, c.extent))
-    h_end = r.stride * (r.out - 1) + 1
-    w_end = c.stride * (c.out - 1) + 1
-    for i in range(r.kernel):
-        for j in range(c.kernel):
-            ri, cj = i * r.dilation, j * c.dilation
-            gxp[:, ri : ri + h_end : r.stride, cj : cj + w_end : c.stride] += cols[:, i, j]
-    return gxp, gw, gb
+    return g.add_to_taps(np.zeros((c_in, r.extent, c.extent)), cols), gw, gb
 
 
 def conv2d(

@@ -329,6 +329,40 @@ class Geometry:
         """Padded rows (kh,) and columns (kw,) of the taps of output cell ``(oh, ow)``."""
         return self.rows.taps(oh), self.cols.taps(ow)
 
+    def add_to_taps(self, out: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Add every window's values onto the padded positions of its taps (col2im), in place.
+
+        Parameters
+        ----------
+        out : ndarray, shape (..., extent_h, extent_w)
+        values : ndarray, shape (..., kh, kw, H_out, W_out) or (..., H_out, W_out)
+            One value per tap and window, or one per window for all its taps
+            (then spread separably: down the kernel rows, then across the columns).
+
+        Returns
+        -------
+        ndarray
+            ``out``.
+        """
+        r, c = self.rows, self.cols
+        h_end = r.stride * (r.out - 1) + 1
+        w_end = c.stride * (c.out - 1) + 1
+        if values.ndim == out.ndim + 2:
+            for i in range(r.kernel):
+                for j in range(c.kernel):
+                    ri, cj = i * r.dilation, j * c.dilation
+                    rows, cols = slice(ri, ri + h_end, r.stride), slice(cj, cj + w_end, c.stride)
+                    out[..., rows, cols] += values[..., i, j, :, :]
+            return out
+        down = np.zeros((*values.shape[:-2], r.extent, c.out), dtype=out.dtype)
+        for i in range(r.kernel):
+            ri = i * r.dilation
+            down[..., ri : ri + h_end : r.stride, :] += values
+        for j in range(c.kernel):
+            cj = j * c.dilation
+            out[..., cj : cj + w_end : c.stride] += down
+        return out
+
     def feeds(self, row: int, col: int) -> list[tuple[int, int, int, int]]:
         """Output cells fed by *padded* input cell ``(row, col)``.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conv import check_grad_out, pad
+from .conv import _padded, check_grad_out, pad
 from .geometry import AxisGeometry, Geometry, as_pair, check_array, make_geometry, normalize_padding
 
 __all__ = ["PoolSetup", "pool2d", "pool2d_backward", "prepare_pool"]
@@ -194,14 +194,6 @@ def _reduce(xp: np.ndarray, g: Geometry, ufunc: np.ufunc) -> np.ndarray:
     return y
 
 
-def _padded(s: PoolSetup) -> np.ndarray:
-    """``s.padded_input()``, or ``s.x`` itself when there is nothing to pad: read it, never write it."""
-    r, c = s.geometry.rows, s.geometry.cols
-    if r.extent == r.size and c.extent == c.size:
-        return s.x
-    return s.padded_input()
-
-
 def forward(s: PoolSetup) -> np.ndarray:
     """Pooled output ``(C, H_out, W_out)`` of a prepared setup."""
     xp = _padded(s)
@@ -227,8 +219,6 @@ def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
     g: Geometry = s.geometry
     r, c = g.rows, g.cols
     C = s.x.shape[0]
-    h_end = r.stride * (r.out - 1) + 1
-    w_end = c.stride * (c.out - 1) + 1
     if s.op == "avg":
         share = dy / s.divisors()
         if r.stride == 1 and c.stride == 1:
@@ -241,15 +231,7 @@ def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
             pad_h, pad_w = (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)
             gp = _reduce(np.pad(share, ((0, 0), pad_h, pad_w)), spread, np.add)
         else:
-            # Separable spread: down the kernel rows, then across the kernel columns.
-            down = np.zeros((C, r.extent, c.out))
-            for i in range(r.kernel):
-                ri = i * r.dilation
-                down[:, ri : ri + h_end : r.stride] += share
-            gp = np.zeros((C, r.extent, c.extent))
-            for j in range(c.kernel):
-                cj = j * c.dilation
-                gp[:, :, cj : cj + w_end : c.stride] += down
+            gp = g.add_to_taps(np.zeros((C, r.extent, c.extent)), share)
         if not s.count_include_pad or r.extent > r.padded or c.extent > c.padded:
             # Taps that were not counted in the divisor do not receive gradient either.
             keep = _counted_mask(s)

@@ -437,15 +437,7 @@ def _prefix(a: np.ndarray, n: int) -> np.ndarray:
 
 def _scatter_count(g: Geometry, per_window: np.ndarray) -> np.ndarray:
     """Add ``per_window (H_out, W_out)`` onto every tap of each window: shape (extent_h, extent_w)."""
-    r, c = g.rows, g.cols
-    out = np.zeros((r.extent, c.extent), dtype=int)
-    h_end = r.stride * (r.out - 1) + 1
-    w_end = c.stride * (c.out - 1) + 1
-    for p in range(r.kernel):
-        for q in range(c.kernel):
-            rp, cq = p * r.dilation, q * c.dilation
-            out[rp : rp + h_end : r.stride, cq : cq + w_end : c.stride] += per_window
-    return out
+    return g.add_to_taps(np.zeros((g.rows.extent, g.cols.extent), dtype=int), per_window)
 
 
 def trace_conv2d_backward(

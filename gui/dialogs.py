@@ -29,6 +29,21 @@ FILTERS: dict[str, str] = {
 }
 
 
+def path_row(text: str, placeholder: str, browse: object) -> tuple[QWidget, QLineEdit]:
+    """A path field (object name "path") with a Browse… button calling ``browse``."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    edit = QLineEdit(text)
+    edit.setObjectName("path")
+    edit.setPlaceholderText(placeholder)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    layout.addWidget(edit, 1)
+    layout.addWidget(button)
+    return row, edit
+
+
 class ExportDialog(QDialog):
     """Choose format, step range, scale, frame rate, loop and destination."""
 
@@ -81,17 +96,8 @@ class ExportDialog(QDialog):
         self.loop.setSpecialValueText("forever")
         self.loop.setToolTip("How many times a GIF plays (forever by default)")
         f.addRow("GIF loops", self.loop)
-        path_row = QWidget()
-        pl = QHBoxLayout(path_row)
-        pl.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit(last_path)
-        self.path.setObjectName("path")
-        self.path.setPlaceholderText("where to write (a new folder for a PNG sequence)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        pl.addWidget(self.path, 1)
-        pl.addWidget(browse)
-        f.addRow("Save to", path_row)
+        row, self.path = path_row(last_path, "where to write (a new folder for a PNG sequence)", self._browse)
+        f.addRow("Save to", row)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -140,17 +146,8 @@ class ImageDialog(QDialog):
             self.source.addItem(f"sample: {s}", s)
         self.source.addItem("a file…", "")
         f.addRow("Picture", self.source)
-        path_row = QWidget()
-        pl = QHBoxLayout(path_row)
-        pl.setContentsMargins(0, 0, 0, 0)
-        self.path = QLineEdit()
-        self.path.setObjectName("path")
-        self.path.setPlaceholderText("a PNG, JPEG or BMP file")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        pl.addWidget(self.path, 1)
-        pl.addWidget(browse)
-        f.addRow("File", path_row)
+        row, self.path = path_row("", "a PNG, JPEG or BMP file", self._browse)
+        f.addRow("File", row)
         self.channels = QComboBox()
         self.channels.setObjectName("channels")
         self.channels.addItem("grayscale (1 channel)", True)
