@@ -154,7 +154,8 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
     ----------
     step : ConvBackwardStep
     grad_x_padded : ndarray, shape (C_in, Hp, Wp)
-        The input gradient accumulated *after* this step (for the running totals).
+        The input gradient accumulated *after* this step (for the running totals),
+        with the real cells holding the folded gradient when padding copies cells.
     offset : (int, int)
         Padded coordinate of input cell (0, 0): ``(top, left)``.
     grad_bias_after : float
@@ -178,7 +179,11 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
                 amount = float(step.grad_input[c, p, q])
                 total = float(grad_x_padded[c, r, col])
                 where = f"{c},{int(r) - offset[0]},{int(col) - offset[1]}"
-                note = " (padding: dropped)" if win.kind[p, q] != 0 else ""
+                note = ""
+                if win.kind[p, q] != 0:
+                    sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
+                    note = (f" (padding: folded onto X[{c},{sr},{sc}])" if sr >= 0 and sc >= 0
+                            else " (padding: dropped)")
                 terms.append(
                     f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
                     f" → {fmt(total)}{note}"

@@ -43,6 +43,11 @@ from .model import (
     SceneModel,
 )
 
+_ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
+                " border-radius: 4px; padding: 6px; font-weight: bold; }")
+_INFO_STYLE = ("QLabel#error { color: #0b3d66; background: #e6f0fa; border: 1px solid #4477aa;"
+               " border-radius: 4px; padding: 6px; }")
+
 
 @contextmanager
 def signals_blocked(*widgets: QObject) -> Iterator[None]:
@@ -107,10 +112,7 @@ class ControlPanel(QWidget):
         self.error = QLabel("")
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(
-            "QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
-            " border-radius: 4px; padding: 6px; font-weight: bold; }"
-        )
+        self.error.setStyleSheet(_ERROR_STYLE)
         self.error.setVisible(False)
         outer.addWidget(self.error)
 
@@ -400,7 +402,12 @@ class ControlPanel(QWidget):
 
     def show_error(self, message: str) -> None:
         """Show a refused change's reason next to the controls (empty: hide)."""
-        self.error.setText(f"Not applied: {message}" if message else "")
+        self.show_message(f"Not applied: {message}" if message else "", error=True)
+
+    def show_message(self, message: str, *, error: bool = True) -> None:
+        """A message next to the controls: red for a problem, blue for information; empty hides it."""
+        self.error.setText(message)
+        self.error.setStyleSheet(_ERROR_STYLE if error else _INFO_STYLE)
         self.error.setVisible(bool(message))
 
 
@@ -474,7 +481,11 @@ class PlaybackBar(QWidget):
             self.slider.setRange(0, self.model.n_steps - 1)
             self.slider.setValue(self.model.step)
             self.granularity.setCurrentIndex(0 if p.granularity == "window" else 1)
-        self.granularity.setEnabled(p.is_conv)
+        self.granularity.setEnabled(p.is_conv and p.mode == "forward")
+        self.granularity.setToolTip(
+            "Convolution: one step per output cell, or per multiply-add"
+            + ("" if p.mode == "forward" else " (the forward pass only)")
+        )
         self._label()
 
     def _step(self, k: int) -> None:

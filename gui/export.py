@@ -189,8 +189,7 @@ def export(model: SceneModel, renderer: SceneRenderer, fmt: str, out: str | os.P
             return _export_svg(model, renderer, target, steps[0])
         if fmt == "png" and total == 1:
             tick(0)
-            draw(renderer, model, steps[0])
-            data = _png_bytes(grab(renderer, scale))
+            data = _png_bytes(next(frames(renderer, model, steps, scale)))
             tmp = _temp_beside(target, ".part")
             _finish(tmp, target, data)
             tick(1)
@@ -226,6 +225,7 @@ def _finish(tmp: Path, target: Path, data: bytes) -> None:
 def _export_svg(model: SceneModel, renderer: SceneRenderer, target: Path, step: int) -> Path:
     from PySide6.QtSvg import QSvgGenerator
 
+    keep = model.step
     draw(renderer, model, step)
     tmp = _temp_beside(target, ".part")
     try:
@@ -245,6 +245,8 @@ def _export_svg(model: SceneModel, renderer: SceneRenderer, target: Path, step: 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        draw(renderer, model, keep)
     return target
 
 

@@ -216,9 +216,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files
     def notify(self, message: str, *, error: bool = False) -> None:
         """Say something next to the controls (errors in red) and in the status bar."""
-        self.controls.error.setText(message)
-        self.controls.error.setVisible(bool(message))
-        self.controls.error.setProperty("info", not error)
+        self.controls.show_message(message, error=error)
         self.status.setText(message)
         self.status.setStyleSheet("color: #b00000; font-weight: bold" if error else "")
 
@@ -246,8 +244,10 @@ class MainWindow(QMainWindow):
         except scenario.ScenarioError as exc:
             self.notify(f"Could not open the preset: {exc}", error=True)
             return False
-        self.path = None
-        return self.load_scenario(s, origin=f"preset {name}")
+        ok = self.load_scenario(s, origin=f"preset {name}")
+        if ok:
+            self.path = None
+        return ok
 
     def open_path(self, path: str | Path) -> bool:
         """Open a scenario or a lecture deck file."""
@@ -255,14 +255,17 @@ class MainWindow(QMainWindow):
         try:
             if scenario.is_deck(p):
                 title, scenes = scenario.load_deck(p)
-                self.deck, self.deck_title, self.deck_index = scenes, title, 0
                 ok = self.load_scenario(scenes[0], origin=f"{p.name} (1 of {len(scenes)})")
-                for a in (self.act_next, self.act_prev):
-                    a.setEnabled(True)
+                if ok:
+                    self.deck, self.deck_title, self.deck_index = scenes, title, 0
+                    self.path = None  # Save asks for a name: it never overwrites a deck's file
             else:
                 ok = self.load_scenario(scenario.load(p), origin=p.name)
                 if ok:
                     self.path = p
+                    self.deck = []  # a scenario of its own ends the deck
+            for a in (self.act_next, self.act_prev):
+                a.setEnabled(bool(self.deck))
         except scenario.ScenarioError as exc:
             self.notify(f"Could not open {p.name}: {exc}. The current scenario is unchanged.", error=True)
             return False
@@ -358,7 +361,7 @@ class MainWindow(QMainWindow):
     def _update_recent(self) -> None:
         self.recent_menu.clear()
         for p in self._recent():
-            a = QAction(Path(p).name, self)
+            a = QAction(Path(p).name, self.recent_menu)  # owned by the menu: clear() deletes it
             a.setToolTip(p)
             a.triggered.connect(lambda _=False, q=p: self.open_path(q))
             self.recent_menu.addAction(a)
@@ -436,7 +439,7 @@ class MainWindow(QMainWindow):
     def set_zoom(self, zoom: float) -> None:
         """Scale captions and titles (remembered between runs)."""
         self.renderer.set_theme(self.renderer.theme_name, zoom=zoom)
-        if self.settings is not None:
+        if self.settings is not None and not self.presenting:  # presenter type is for the hall only
             self.settings.setValue("view/zoom", self.renderer.zoom)
 
     def toggle_presenter(self) -> None:
@@ -505,6 +508,7 @@ class MainWindow(QMainWindow):
                         dilation=(1, 1), pad_kind="symmetric", padding=(ph, ph, pw, pw))
             ok = self.model.load(p, x=x)
         if ok:
+            self.path = None
             self.setWindowTitle(f"convviz — pipeline layer: {nw.describe_layer(layer)}")
             self.raise_()
             self.activateWindow()
@@ -530,8 +534,12 @@ class MainWindow(QMainWindow):
             self.renderer.show_fed_outputs([])
 
     # ------------------------------------------------------------------ hover, pin, edit
+    def _gather_shown(self) -> bool:
+        """True while the gather view is on screen: its panels are not X, W and Y."""
+        return self.model.frame().phase == "gather"
+
     def _hovered(self, panel: str, ch: int, i: int, j: int) -> None:
-        if self.pinned is not None:
+        if self.pinned is not None or self._gather_shown():
             return
         self._highlight({"dy": "output", "dx": "input"}.get(panel, panel), i, j)
 
@@ -558,6 +566,10 @@ class MainWindow(QMainWindow):
             self.renderer.show_fed_outputs([])
 
     def _clicked(self, panel: str, ch: int, i: int, j: int) -> None:
+        if self._gather_shown():
+            self.status.setText("The gather view shows dL/dY spread out and the flipped kernel; "
+                                "switch it off to select or pin cells")
+            return
         g = self.model.trace.geometry
         if panel in ("input", "dx"):
             r, c = i - g.rows.before, j - g.cols.before
@@ -604,14 +616,26 @@ class MainWindow(QMainWindow):
             self.controls.check_result.setText(f"Cannot check: {exc}")
             return
         name = ("dL/dX" if wrt == "x" else "dL/dW") + str(list(index))
-        self.controls.check_result.setText(
-            f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
-            f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}"
-        )
+        text = (f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
+                f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}")
+        left, right = m.one_sided_slopes(wrt, index)
+        if abs(left - right) > 1e-4 * max(1.0, abs(left), abs(right)):
+            text += (f"<br><i>The loss has a kink here (a tie in the pooling window, or an activation at "
+                     f"exactly 0): its slope is {fmt(left, 6)} from the left and {fmt(right, 6)} from the "
+                     f"right. The centred difference averages them; backpropagation takes one, as "
+                     f"PyTorch does.</i>")
+        self.controls.check_result.setText(text)
 
     def _edit_cell(self, panel: str, ch: int, i: int, j: int) -> None:
         m = self.model
         g = m.trace.geometry
+        if self._gather_shown():
+            self.status.setText("The gather view is computed from dL/dY; switch it off to edit values")
+            return
+        if panel == "dy" and m.params.has_activation:
+            self.notify(f"This panel shows dL/dZ = dL/dY·{m.params.activation}′(Z); set the activation to "
+                        "none to type dL/dY.")
+            return
         if panel == "dy":
             old = float(m.run.dy[ch, i, j])
             value, ok = QInputDialog.getDouble(self, "Edit dL/dY", f"dL/dY [{ch}, {i}, {j}]", old,

@@ -34,6 +34,11 @@ UPSTREAM_LABELS: dict[str, str] = {
 GRAD_VIEWS: tuple[str, ...] = ("scatter", "gather")
 #: Largest input side that still shows numbers in its cells.
 MAX_VALUE_GRID = 64
+#: What the window can show: sides, channels, kernel sides, and steps on a timeline.
+LIMITS: dict[str, tuple[int, int]] = {
+    "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "out_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
+}
+MAX_STEPS = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,11 @@ class Frame:
     grads : engine.Gradients or None
         Backward: the gradients accumulated so far.
     dy : ndarray, shape (C_out, H_out, W_out) or None
-        Backward: the upstream gradient.
+        Backward: the upstream gradient dL/dY.
+    dz : ndarray or None
+        Backward: what enters the convolution, ``dy·f'(Z)`` (``dy`` with no activation).
+    dx_shown : ndarray, shape (C_in, Hp, Wp) or None
+        Backward: dL/dX as drawn (real cells folded, see ``SceneModel._dx_shown``).
     y_full : ndarray or None
         Backward: the full forward output.
     loss : float or None
@@ -169,6 +178,8 @@ class Frame:
     output_full: np.ndarray | None = None
     done: int = 0
     changed: np.ndarray | None = None
+    dz: np.ndarray | None = None
+    dx_shown: np.ndarray | None = None
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
@@ -210,6 +221,13 @@ class Run:
     gather: Any = None
     y: Any = None
     dz: np.ndarray | None = None
+    _final: Any = None
+
+    def final(self) -> Any:
+        """The backward trace's gradients after its last step (computed once), or None."""
+        if self._final is None and self.bwd is not None:
+            self._final = self.bwd.partial(len(self.bwd) - 1)
+        return self._final
 
 
 class SceneModel(QObject):
@@ -293,23 +311,26 @@ class SceneModel(QObject):
     @property
     def n_forward(self) -> int:
         """Forward steps in the current sequence (0 in backward mode)."""
-        p = self._params
-        return 0 if p.mode == "backward" else len(self._run.fwd) + int(p.has_activation)
+        return self._count(self._params, self._run)[0]
 
     @property
     def n_steps(self) -> int:
         """Number of steps in the current sequence."""
-        p = self._params
-        n = self.n_forward
-        if p.mode != "forward":
-            n += len(self._backward_trace())
-        return n
+        return sum(self._count(self._params, self._run))
+
+    @staticmethod
+    def _count(p: Params, r: Run) -> tuple[int, int]:
+        """(forward steps, backward steps) of a sequence."""
+        forward = 0 if p.mode == "backward" else len(r.fwd) + int(p.has_activation)
+        backward = 0 if p.mode == "forward" else len(SceneModel._backward_of(p, r))
+        return forward, backward
+
+    @staticmethod
+    def _backward_of(p: Params, r: Run) -> Any:
+        return r.gather.trace if p.grad_view == "gather" and r.gather is not None else r.bwd
 
     def _backward_trace(self) -> Any:
-        r = self._run
-        if self._params.grad_view == "gather" and r.gather is not None:
-            return r.gather.trace
-        return r.bwd
+        return self._backward_of(self._params, self._run)
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -391,12 +412,24 @@ class SceneModel(QObject):
         """Try a new state; on success emit ``changed``, on failure ``error`` and keep the old."""
         saved = (self._target, self._dy_custom)
         try:
+            for name, (lo, hi) in LIMITS.items():
+                v = getattr(p, name)
+                if not lo <= v <= hi:
+                    raise ValueError(f"{name.replace('_', ' ')} must be from {lo} to {hi} here, got {v}")
             run = self._build(p, x, w, b)
+            n = sum(self._count(p, run))
+            if n > MAX_STEPS:
+                raise ValueError(f"that makes {n:,} steps, more than a timeline can hold; use per-window "
+                                 "steps or a smaller input")
         except (ValueError, TypeError) as exc:
             self._target, self._dy_custom = saved
             self.last_error = str(exc)
             self.error.emit(self.last_error)
             return False
+        if p.upstream == "custom" and run.dy is not None and (
+            self._dy_custom is None or self._dy_custom.shape != run.dy.shape
+        ):
+            p = replace(p, upstream="ones")  # the typed values no longer fit: say what is used
         old_step = self._step
         self._params, self._x, self._w, self._b, self._run = p, x, w, b, run
         self._step = min(old_step, self.n_steps - 1)
@@ -500,8 +533,6 @@ class SceneModel(QObject):
             self._target, self._dy_custom = saved
             self._step = old_step
             return False
-        if self._step != min(max(0, int(step)), self.n_steps - 1):
-            self.set_step(step)
         return True
 
     def new_values(self) -> bool:
@@ -559,20 +590,8 @@ class SceneModel(QObject):
             self.step_changed.emit(k)
 
     # ------------------------------------------------------------------ gradient check
-    def check_gradient(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
-        """Analytic gradient and its centred finite-difference estimate at one cell.
-
-        Parameters
-        ----------
-        wrt : {"x", "w"}
-            Input cell ``(c, i, j)`` or kernel weight ``(o, c, i, j)`` (as entered).
-        index : tuple of int
-        eps : float
-
-        Returns
-        -------
-        (analytic, numeric) : tuple of float
-        """
+    def _loss_and_grad(self, wrt: str) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The loss as a function of ``x`` or ``w`` (as entered), its analytic gradient, and the point."""
         r, p = self._run, self._params
         if r.dy is None:
             raise ValueError("the gradient check needs the backward mode")
@@ -588,8 +607,8 @@ class SceneModel(QObject):
                 def of_given(w: np.ndarray) -> float:
                     return of_w(w[:, :, ::-1, ::-1] if p.flip_kernel else w)
 
-                return float(gw[index]), backprop.numeric_gradient(of_given, self._w, index, eps)
-            return float(gx[index]), backprop.numeric_gradient(of_x, self._x, index, eps)
+                return of_given, gw, self._w
+            return of_x, gx, self._x
         if wrt != "x":
             raise ValueError("pooling has no weights: check an input cell")
         of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
@@ -597,7 +616,39 @@ class SceneModel(QObject):
             self._x, r.dy, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
         )
-        return float(gx[index]), backprop.numeric_gradient(of_x, self._x, index, eps)
+        return of_x, gx, self._x
+
+    def check_gradient(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
+        """Analytic gradient and its centred finite-difference estimate at one cell.
+
+        Parameters
+        ----------
+        wrt : {"x", "w"}
+            Input cell ``(c, i, j)`` or kernel weight ``(o, c, i, j)`` (as entered).
+        index : tuple of int
+        eps : float
+
+        Returns
+        -------
+        (analytic, numeric) : tuple of float
+        """
+        f, grad, at = self._loss_and_grad(wrt)
+        return float(grad[index]), backprop.numeric_gradient(f, at, index, eps)
+
+    def one_sided_slopes(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
+        """``(f(a) − f(a − ε)) / ε`` and ``(f(a + ε) − f(a)) / ε`` at one cell.
+
+        They differ where the loss has a kink there (a tie in max pooling,
+        ReLU at exactly 0): the centred difference then averages two slopes
+        and the analytic gradient picks one of them, as PyTorch does.
+        """
+        f, _, at = self._loss_and_grad(wrt)
+        base = np.array(at, dtype=float)
+        lo, hi = base.copy(), base.copy()
+        lo[index] -= eps
+        hi[index] += eps
+        f0 = float(f(base))
+        return (f0 - float(f(lo))) / eps, (float(f(hi)) - f0) / eps
 
     # ------------------------------------------------------------------ snapshot
     def frame(self) -> Frame:
@@ -631,9 +682,9 @@ class SceneModel(QObject):
             levels = {"input": _levels(real), "kernel": (0.0, 1.0), "output": _levels(real)}
         r = self._run
         if r.bwd is not None:
-            final = r.bwd.partial(len(r.bwd) - 1)
-            levels["dx"] = _levels(final.grad_x_padded, symmetric=True)
-            levels["dy"] = _levels(r.dy, symmetric=True)
+            final = r.final()
+            levels["dx"] = _levels(self._dx_shown(final), symmetric=True)
+            levels["dy"] = _levels(r.dz if p.has_activation else r.dy, symmetric=True)
             if final.grad_w is not None:
                 levels["dw"] = _levels(final.grad_w, symmetric=True)
         ceil = p.ceil_mode and not p.is_conv
@@ -692,14 +743,33 @@ class SceneModel(QObject):
             titles={"output": f"Output after {p.activation}"}, **self._scenario(),
         )
 
+    def _dx_shown(self, grads: Any) -> np.ndarray:
+        """dL/dX on the padded grid as drawn: real cells hold the true (folded) gradient.
+
+        With zero padding the padding's share is simply dropped, so the padded
+        grid already is the answer inside. Reflect, replicate and circular
+        padding hand their share back to the cell they copy: the real cells
+        then show ``grad_x`` and the padding cells what they received.
+        """
+        gxp = grads.grad_x_padded
+        if not self._params.is_conv or self._params.padding_mode == "zeros":
+            return gxp
+        g = self._run.fwd.geometry
+        shown = np.array(gxp)
+        shown[:, g.rows.before : g.rows.before + g.rows.size, g.cols.before : g.cols.before + g.cols.size] = (
+            grads.grad_x
+        )
+        return shown
+
     def _backward_frame(self, kb: int, k: int) -> Frame:
         p, r = self._params, self._run
         step = r.bwd[kb]
         grads = r.bwd.partial(kb)
         sc = self._scenario()
+        dx_shown = self._dx_shown(grads)
         if p.is_conv:
             arith = describe.conv_backward_arithmetic(
-                step, grads.grad_x_padded, sc["offset"], float(grads.grad_bias[step.out_channel])
+                step, dx_shown, sc["offset"], float(grads.grad_bias[step.out_channel])
             )
             where = f"dY channel {step.out_channel + 1}"
         else:
@@ -711,8 +781,8 @@ class SceneModel(QObject):
                f"cell ({step.out_row}, {step.out_col})")
         return Frame(
             params=p, step_index=k, n_steps=self.n_steps, step=step, output=r.y,
-            arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dz,
-            y_full=r.y, loss=r.loss, output_full=r.y, done=int(r.y.size),
+            arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dy, dz=r.dz,
+            dx_shown=dx_shown, y_full=r.y, loss=r.loss, output_full=r.y, done=int(r.y.size),
             titles={"dy": f"dL/dZ = dL/dY·{p.activation}′(Z)"} if p.has_activation else {},
             diverging=frozenset({"dx", "dw", "dy"}), **sc,
         )
@@ -732,12 +802,11 @@ class SceneModel(QObject):
         kinds[ph : ph + (g.rows.out - 1) * g.rows.stride + 1 : g.rows.stride,
               pw : pw + (g.cols.out - 1) * g.cols.stride + 1 : g.cols.stride] = 0
         out = t.partial(kg)
-        done = np.isfinite(out).all() and np.allclose(out, r.bwd.partial(len(r.bwd) - 1).grad_x_padded,
-                                                      rtol=1e-12, atol=1e-12)
+        done = np.isfinite(out).all() and np.allclose(out, r.final().grad_x_padded, rtol=1e-12, atol=1e-12)
         arith = describe.conv_arithmetic(step, show_bias=False)
         arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
         if kg == len(t) - 1:
-            diff = float(np.abs(out - r.bwd.partial(len(r.bwd) - 1).grad_x_padded).max())
+            diff = float(np.abs(out - r.final().grad_x_padded).max())
             arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
                       if done else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
         cap = (f"Backward pass, gather view (transposed convolution) — step {k + 1} of {self.n_steps}: "
@@ -751,8 +820,8 @@ class SceneModel(QObject):
             kernel=gv.kernel, kernel_given=None, output=out, levels=levels, arithmetic=arith,
             caption=cap, formulas=sc["formulas"], unreached_rows=empty, unreached_cols=empty,
             offset=(0, 0), show_values=sc["show_values"], param_count=sc["param_count"], phase="gather",
-            titles={"input": "dL/dY spread: zeros between, padded", "kernel": "W flipped, channels swapped",
-                    "output": "dL/dX (padded grid)"},
-            diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, loss=r.loss,
+            titles={"input": f"dL/d{'Z' if p.has_activation else 'Y'} spread: zeros between, padded",
+                    "kernel": "W flipped, channels swapped", "output": "dL/dX (padded grid)"},
+            diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, dz=r.dz, loss=r.loss,
             output_full=np.asarray(t.output), done=kg + 1,
         )

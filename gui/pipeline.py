@@ -40,7 +40,7 @@ from engine import network as nw
 from engine.activations import ACTIVATIONS
 from engine.image import area_resize, to_gray
 
-from .images import SAMPLES, ImageError, qimage_to_array, read_image, sample_path
+from .images import SAMPLES, ImageError, read_image, sample_path
 from .scene import apply_lut, close_view
 
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
@@ -176,27 +176,25 @@ class LayerDialog(QDialog):
             combo("op", ("max", "avg"), layer.op, "Pooling")
         elif isinstance(layer, nw.Dense):
             spin("units", layer.units, 1, 1024, "Units")
+        self._shown = {k: (w.value() if isinstance(w, QSpinBox) else w.currentText())  # type: ignore[attr-defined]
+                       for k, w in self.fields.items()}
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.accept)
         box.rejected.connect(self.reject)
         f.addRow(box)
 
     def result_layer(self) -> nw.Layer:
-        """The edited layer."""
-        v = {k: (w.value() if isinstance(w, QSpinBox) else w.currentText())  # type: ignore[attr-defined]
-             for k, w in self.fields.items()}
-        layer = self.layer
-        if isinstance(layer, nw.Conv):
-            return nw.Conv(v["out_channels"], v["kernel"], v["stride"], v["padding"], v["dilation"])
-        if isinstance(layer, nw.Activation):
-            return nw.Activation(v["name"])
-        if isinstance(layer, nw.Pool):
-            return nw.Pool(v["op"], v["kernel"], v["stride"])
-        if isinstance(layer, nw.GlobalPool):
-            return nw.GlobalPool(v["op"])
-        if isinstance(layer, nw.Dense):
-            return nw.Dense(v["units"])
-        return layer
+        """The layer with the edited settings; settings the dialog did not change stay as they were.
+
+        A rectangular kernel, ``"same"`` padding or ``bias=False`` therefore
+        survive an OK without edits.
+        """
+        changes: dict[str, object] = {}
+        for name, w in self.fields.items():
+            value = w.value() if isinstance(w, QSpinBox) else w.currentText()  # type: ignore[attr-defined]
+            if value != self._shown[name]:
+                changes[name] = value
+        return replace(self.layer, **changes) if changes else self.layer
 
 
 NEW_LAYERS: dict[str, nw.Layer] = {
@@ -401,7 +399,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
             v = box.mapSceneToView(scene_pos)
             for m, (x0, y0, h, w) in enumerate(self.tiles[k]):
                 j, i = int(np.floor(v.x() - x0 + 0.5)), int(np.floor(v.y() - y0 + 0.5))
-                if 0 <= i < h and 0 <= j < w and h > 1:
+                if 0 <= i < h and 0 <= j < w:
                     return k, m, i, j
         return None
 
@@ -566,13 +564,6 @@ class PipelineWindow(QMainWindow):
         except ImageError as exc:
             self.message.setText(str(exc))
 
-    def use_qimage(self, img: object) -> None:
-        """Use a ``QImage`` as the input (resized to the network's input)."""
-        c, h, w = self.model.network.input_shape
-        a = qimage_to_array(img)  # type: ignore[arg-type]
-        a = to_gray(a) if c == 1 else a
-        self.model.set_input(area_resize(a, h, w) / 255.0)
-
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
         """Redraw the list, totals, message and stages from the model."""
@@ -668,7 +659,7 @@ class PipelineWindow(QMainWindow):
         self.flatten_k += 1
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
-        self.flatten_timer.stop()
+        self.animate_flatten(False)
         super().closeEvent(event)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ hand-off

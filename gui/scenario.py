@@ -188,7 +188,7 @@ def loads(text: str) -> Scenario:
         raise ScenarioError("", f"the file nests deeper than {MAX_DEPTH} levels; it is not a scenario")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, or a 5000-digit number
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         raise ScenarioError("", f"this is not valid JSON{where}: {getattr(exc, 'msg', exc)}") from None
@@ -376,7 +376,7 @@ def load_deck(path: str | os.PathLike[str]) -> tuple[str, list[Scenario]]:
         raise ScenarioError("", f"the file nests deeper than {MAX_DEPTH + 2} levels; it is not a deck")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise ScenarioError("", f"this is not valid JSON: {getattr(exc, 'msg', exc)}") from None
     if not isinstance(data, dict) or data.get("format") != DECK_FORMAT:
         raise ScenarioError("format", f"must be {DECK_FORMAT!r}; this is not a convviz lecture deck")

@@ -953,7 +953,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             used.add("target")
         # Row 2: the gradients, under the tensors they belong to.
         y1 = max(bottom, kb, ob) + 3.2
-        dxs = self._panel(f, "dx", g.grad_x_padded, active_in, 0.0, y1, f.levels["dx"],
+        dx = g.grad_x_padded if f.dx_shown is None else f.dx_shown
+        dxs = self._panel(f, "dx", dx, active_in, 0.0, y1, f.levels["dx"],
                           show_text=f.show_values, kinds=f.kinds)
         hits = np.asarray(g.hits)
         for c, t in enumerate(self.visible_tiles("dx")):
@@ -968,7 +969,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             db = ", ".join(fmt_cell(v) for v in g.grad_bias)
             self.titles["dw"].setText(f"dL/dW, db = {db}")
             used.add("dw")
-        self._panel(f, "dy", f.dy, o, ox, y1, f.levels["dy"], show_text=f.show_values, same_as=f.dy)
+        entering = f.dz if f.dz is not None else f.dy  # dL/dY·f'(Z) when an activation follows
+        self._panel(f, "dy", entering, o, ox, y1, f.levels["dy"], show_text=f.show_values, same_as=entering)
         t = self.titles
         t["input"].setText("Input X")
         t["kernel"].setText("Kernel W" if conv else f"{p.op} window")
@@ -976,6 +978,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         t["dx"].setText("dL/dX")
         upstream = {"ones": "ones", "random": "random", "loss": "Y − T", "custom": "typed"}[p.upstream]
         t["dy"].setText(f"dL/dY ({upstream})")
+        for panel, text in f.titles.items():
+            t[panel].setText(text)
         return used
 
     def _marks(self, f: Frame, prev: Frame | None) -> None:

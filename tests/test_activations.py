@@ -238,7 +238,8 @@ def test_backward_gradients_go_through_relu(qapp, upstream: str) -> None:
     f = m.frame()
     assert f.phase == "backward"
     np.testing.assert_allclose(f.grads.grad_x, gx, atol=1e-12)
-    np.testing.assert_allclose(f.dy, dz)
+    np.testing.assert_allclose(f.dz, dz)  # what enters the convolution, drawn in the dL/dY panel
+    np.testing.assert_allclose(f.dy, r.dy)  # the upstream dL/dY itself (the loss target is Y - dy)
     np.testing.assert_allclose(f.y_full, y)
 
 

@@ -1,0 +1,173 @@
+"""Regressions for problems found in review: each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QFileDialog, QSpinBox
+
+import engine
+from engine import network as nw
+from gui import export, scenario
+from gui.mainwindow import MainWindow
+from gui.model import MAX_STEPS, Params, SceneModel
+from gui.pipeline import LayerDialog
+
+
+def _naive_fold(gxp: np.ndarray, top: int, left: int, h: int, w: int, mode: str) -> np.ndarray:
+    """Fold a padded-grid gradient onto the input by explicit index arithmetic (replicate only)."""
+    assert mode == "replicate"
+    out = np.zeros((gxp.shape[0], h, w))
+    for r in range(gxp.shape[1]):
+        for c in range(gxp.shape[2]):
+            out[:, min(max(r - top, 0), h - 1), min(max(c - left, 0), w - 1)] += gxp[:, r, c]
+    return out
+
+
+def test_dx_panel_shows_the_folded_gradient_with_replicate_padding(qapp) -> None:
+    m = SceneModel(Params(in_h=4, in_w=4, padding_mode="replicate", mode="backward", upstream="random"))
+    m.set_step(m.n_steps - 1)
+    f = m.frame()
+    expected = _naive_fold(f.grads.grad_x_padded, 1, 1, 4, 4, "replicate")
+    np.testing.assert_allclose(expected, engine.conv2d_backward(
+        np.array(m.x), np.array(m.w), m.run.dy, padding=1, padding_mode="replicate")[0], atol=1e-12)
+    np.testing.assert_allclose(f.dx_shown[:, 1:5, 1:5], expected, atol=1e-12)
+    assert "folded onto X[" in f.arithmetic and "dropped" not in f.arithmetic
+
+
+def test_activation_backward_shows_dz_and_the_true_target(window) -> None:
+    m = window.model
+    assert m.set_params(activation="relu", mode="backward", upstream="loss")
+    m.set_step(m.n_steps - 1)
+    f = m.frame()
+    target = m.target
+    z = np.asarray(m.run.fwd.output)
+    np.testing.assert_allclose(f.dz, m.run.dy * (z > 0))
+    target_tile = window.renderer.visible_tiles("target")[0]
+    assert target_tile.overlay.data.text[0][0] != ""  # values are drawn
+    np.testing.assert_allclose(f.y_full - f.dy, target)  # what the target panel draws is T itself
+    assert window.renderer.titles["dy"].textItem.toPlainText().startswith("dL/dZ")
+
+
+def test_the_dz_panel_is_not_edited_as_if_it_were_dy(window, monkeypatch) -> None:
+    m = window.model
+    assert m.set_params(activation="relu", mode="backward")
+    asked: list[str] = []
+    monkeypatch.setattr("gui.mainwindow.QInputDialog.getDouble",
+                        lambda *a, **k: asked.append("asked") or (5.0, True))
+    before = np.array(m.run.dy)
+    window._edit_cell("dy", 0, 0, 0)
+    assert asked == []
+    np.testing.assert_array_equal(m.run.dy, before)
+    assert "dL/dZ" in window.controls.error.text()
+
+
+def test_gather_view_ignores_edits_instead_of_raising(window, monkeypatch) -> None:
+    m = window.model
+    assert m.set_params(out_c=2, mode="backward", grad_view="gather")
+    monkeypatch.setattr("gui.mainwindow.QInputDialog.getDouble", lambda *a, **k: (1.0, True))
+    x_before = np.array(m.x)
+    window._edit_cell("input", 1, 2, 2)  # channel 1 of the spread dL/dY: no input channel 1
+    window._edit_cell("kernel", 6, 0, 0)
+    np.testing.assert_array_equal(m.x, x_before)
+    assert "gather" in window.status.text()
+
+
+def test_gradient_check_explains_a_tie(window) -> None:
+    m = window.model
+    x = np.array([[[5.0, 5.0, 1.0, 2.0], [0.0, 1.0, 3.0, 4.0], [1.0, 2.0, 0.0, 1.0],
+                   [3.0, 0.0, 2.0, 2.0]]])
+    assert m.load(Params(op="max", in_h=4, in_w=4, k_h=2, k_w=2, stride=(2, 2), padding=(0, 0, 0, 0),
+                         mode="backward"), x=x)
+    left, right = m.one_sided_slopes("x", (0, 0, 0))
+    assert (left, right) == pytest.approx((0.0, 1.0), abs=1e-6)  # the first 5 wins only going up
+    window.selected = ("x", (0, 0, 0))
+    window.check_gradient()
+    assert "kink" in window.controls.check_result.text()
+
+
+def test_save_after_a_deck_asks_for_a_name(window, tmp_path: Path, monkeypatch) -> None:
+    own = tmp_path / "own.json"
+    assert window.save_to(own)
+    before = own.read_text()
+    assert window.open_path(scenario.PRESET_DIR.parent / "decks" / "conv-arithmetic.json")
+    window.deck_step(1)
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append("x") or "", ""))
+    window.save()
+    assert asked == ["x"]
+    assert own.read_text() == before
+    assert window.open_path(own)
+    assert window.deck == [] and not window.act_next.isEnabled()
+
+
+def test_a_huge_integer_is_refused_in_plain_words(tmp_path: Path) -> None:
+    text = '{"format": "convviz-scenario", "version": 1, "params": {}, "step": ' + "9" * 5000 + "}"
+    with pytest.raises(scenario.ScenarioError, match="not valid JSON"):
+        scenario.loads(text)
+
+
+def test_more_steps_than_a_timeline_holds_is_refused(qapp) -> None:
+    m = SceneModel()
+    ok = m.set_params(in_h=512, in_w=512, in_c=16, k_h=15, k_w=15, out_c=3, granularity="tap",
+                      padding=(7, 7, 7, 7))
+    assert not ok
+    assert "more than a timeline can hold" in m.last_error
+    assert m.params == Params()
+    assert MAX_STEPS < (512 * 512 * 3) * 16 * 15 * 15
+
+
+def test_a_layer_with_too_many_channels_is_refused_not_half_loaded(window) -> None:
+    x = np.zeros((32, 10, 10))
+    ok = window.open_layer({"layer": nw.Conv(4, 3), "x": x, "w": np.zeros((4, 32, 3, 3)), "b": np.zeros(4)})
+    assert not ok
+    assert window.model.params.in_c == 1
+    assert "16" in window.controls.error.text()
+
+
+def test_typed_dy_that_no_longer_fits_is_labelled_ones(qapp) -> None:
+    m = SceneModel(Params(mode="backward"))
+    assert m.set_upstream_value(0, 0, 0, 7.0)
+    assert m.params.upstream == "custom"
+    assert m.set_params(stride=(2, 2))  # the output shrinks: the typed grid no longer fits
+    assert m.params.upstream == "ones"
+    np.testing.assert_array_equal(m.run.dy, np.ones_like(m.run.dy))
+
+
+def test_single_png_export_leaves_the_view_where_it_was(qapp, tmp_path: Path) -> None:
+    m = SceneModel()
+    m.set_step(3)
+    r = export.offscreen_renderer((320, 240))
+    try:
+        export.export(m, r, "png", tmp_path / "a.png", steps=range(10, 11))
+        export.export(m, r, "svg", tmp_path / "a.svg", steps=range(12, 13))
+    finally:
+        r.close()
+    assert m.step == 3
+
+
+def test_layer_dialog_keeps_what_it_does_not_show(qtbot) -> None:
+    layer = nw.Conv(6, (3, 5), padding="same", bias=False)
+    dlg = LayerDialog(layer)
+    qtbot.addWidget(dlg)
+    assert dlg.result_layer() == layer
+    dlg.findChild(QSpinBox, "out_channels").setValue(8)
+    edited = dlg.result_layer()
+    assert edited.out_channels == 8 and edited.kernel == (3, 5) and edited.padding == "same"
+    assert edited.bias is False
+
+
+def test_recent_files_menu_does_not_pile_up_actions(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QAction
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    for k in range(12):
+        assert win.save_to(tmp_path / f"s{k}.json")
+    owned = [a for a in win.findChildren(QAction) if a.parent() is win and a.text().endswith(".json")]
+    assert owned == []
+    assert len(win.recent_menu.actions()) == 8
