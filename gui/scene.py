@@ -21,7 +21,9 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QImage,
     QLinearGradient,
+    QPaintEngine,
     QPainter,
     QPen,
     QPixmap,
@@ -152,8 +154,38 @@ def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
     return lut
 
 
+def screen_pen(p: QPainter, color: QColor | str, width_px: float,
+               style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    """A pen ``width_px`` screen pixels wide, whatever the zoom.
+
+    On screen and in pictures it is a cosmetic pen; in an SVG it is a plain
+    pen as wide in scene units, since not every SVG reader honours
+    ``non-scaling-stroke``.
+    """
+    pen = QPen(QColor(color), width_px, style)
+    if _is_vector(p):
+        tr = p.transform()
+        pen.setWidthF(width_px / max(float(np.hypot(tr.m11(), tr.m12())), 1e-9))
+    else:
+        pen.setCosmetic(True)
+    return pen
+
+
+def _is_vector(p: QPainter) -> bool:
+    """True when ``p`` paints on a vector device (an SVG), not into pixels."""
+    engine = p.paintEngine()
+    return engine is not None and engine.type() != QPaintEngine.Type.Raster
+
+
 class GridOverlay(pg.GraphicsObject):
-    """Grid lines, padding marks, unreached rows/columns and cell values of one tile."""
+    """One tile: cell colours, padding marks, unreached rows/columns, grid lines and values.
+
+    On a raster device (the screen, PNG/GIF/MP4 export) the tile is drawn once
+    per data and zoom into a picture at the device's resolution, and every
+    later paint is a blit; cells not computed yet come from a blank version
+    of the same picture. On a vector device (SVG export) it is drawn directly,
+    a rectangle per cell, so the file stays vector.
+    """
 
     def __init__(self, theme: dict[str, str]) -> None:
         super().__init__()
@@ -161,58 +193,105 @@ class GridOverlay(pg.GraphicsObject):
         self.data: TileData | None = None
         self.origin = (0.0, 0.0)
         self._rect = QRectF()
-        self._bands_of: np.ndarray | None = None
-        self._text_key: tuple | None = None
-        self._lines_key: tuple | None = None
-        self._lines: list[QLineF] = []
-        self._text_of: TileData | None = None
-        self._text_pix = QPixmap()
-        self._bands: tuple[list[QRectF], list[QRectF], QRectF] = ([], [], QRectF())
+        self._qimage = QImage()
+        self._pics: dict[str, QPixmap] = {}
+        self._pics_key: tuple | None = None
 
     def set_tile(self, data: TileData, origin: tuple[float, float]) -> None:
         """Show ``data`` with cell (0, 0) centred on ``origin = (x0, y0)``."""
-        self.prepareGeometryChange()
+        if data is not self.data:
+            h, w = data.rgba.shape[:2]
+            rgba = np.ascontiguousarray(data.rgba)
+            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+            self._pics_key = None
+        if data is not self.data or origin != self.origin:
+            self.prepareGeometryChange()
+            h, w = data.rgba.shape[:2]
+            self._rect = QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h)
         self.data = data
         self.origin = origin
-        h, w = data.rgba.shape[:2]
-        self._rect = QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._rect.adjusted(-0.1, -0.1, 0.1, 0.1)
 
+    # ------------------------------------------------------------------ painting
     def paint(self, p: QPainter, *args: object) -> None:
         d = self.data
         if d is None:
             return
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
+        if _is_vector(p) or px < 1.0 or abs(tr.m12()) > 1e-9:
+            self._paint_cells(p, d, px, blank=False)
+            self._paint_pending(p, d)
+            self._paint_lines(p, d, px)
+            if px >= 16 and d.front:
+                self._paint_text(p, d, px)
+            return
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (id(d), round(px, 3), dpr, d.front, d.corner is not None,
+               None if d.unreached_rows is None else (tuple(d.unreached_rows), tuple(d.unreached_cols)))
+        if key != self._pics_key:
+            self._pics, self._pics_key = {}, key
+        h, w = d.rgba.shape[:2]
+        stop = h * w if d.pending_from is None else d.pending_from
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        top_left = tr.map(QPointF(x0, y0))
+        p.save()
+        p.resetTransform()
+        r0, c0 = divmod(stop, w)
+        done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
+        todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
+        for name, parts in (("full", done), ("blank", todo)):
+            for i0, i1, j0, j1 in parts:
+                if i1 <= i0 or j1 <= j0:
+                    continue
+                p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
+                                     (j1 - j0) * px, (i1 - i0) * px))
+                p.drawPixmap(top_left, self._picture(name, d, px, dpr))
+        p.restore()
+
+    def _picture(self, name: str, d: TileData, px: float, dpr: float) -> QPixmap:
+        """The tile drawn at ``px`` pixels per cell: "full", or "blank" (not computed yet)."""
+        pix = self._pics.get(name)
+        if pix is None:
+            h, w = d.rgba.shape[:2]
+            pix = QPixmap(max(1, int(np.ceil(w * px * dpr))), max(1, int(np.ceil(h * px * dpr))))
+            pix.setDevicePixelRatio(dpr)
+            pix.fill(Qt.GlobalColor.transparent)
+            g = QPainter(pix)
+            try:
+                g.scale(px, px)
+                g.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
+                blank = name == "blank"
+                self._paint_cells(g, d, px, blank=blank)
+                self._paint_lines(g, d, px)
+                if px >= 16 and d.front and not blank:
+                    self._paint_text(g, d, px)
+            finally:
+                g.end()
+            self._pics[name] = pix
+        return pix
+
+    def _paint_cells(self, p: QPainter, d: TileData, px: float, *, blank: bool) -> None:
+        """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
         h, w = d.rgba.shape[:2]
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        tr = p.transform()
-        px = float(np.hypot(tr.m11(), tr.m12()))  # pixels per cell
-        if d.pending_from is not None and d.pending_from < h * w:
-            r0, c0 = divmod(d.pending_from, w)
-            empty = QColor(self.theme["empty"])
-            p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
-            p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
-        grid = QPen(QColor(self.theme["grid"]))
-        grid.setCosmetic(True)
-        grid.setWidthF(1.0 if px >= 8 else 0.0)
-        if px >= 9:  # finer grids read as pictures: no lines
-            p.setPen(grid)
-            if self._lines_key != (h, w, x0, y0):
-                self._lines_key = (h, w, x0, y0)
-                self._lines = [QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)] + [
-                    QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)]
-            p.drawLines(self._lines)
+        if blank:
+            p.fillRect(QRectF(x0, y0, w, h), QColor(self.theme["empty"]))
+        elif _is_vector(p) and h * w <= 4096:
+            for i in range(h):  # vector output: one rectangle per cell
+                for j in range(w):
+                    r, g, b, a = (int(v) for v in d.rgba[i, j])
+                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(r, g, b, a))
+        else:
+            p.drawImage(QRectF(x0, y0, w, h), self._qimage)
         if d.kinds is not None and (d.kinds != 0).any():
-            # Padding: a hatched veil; overhang: a dotted outline only.
             veil = QColor(self.theme["background"])
             veil.setAlpha(110)
             hatch = QBrush(QColor(self.theme["padding"]), Qt.BrushStyle.BDiagPattern)
-            if self._bands_of is not d.kinds:
-                self._bands_of, self._bands = d.kinds, _bands(d.kinds)
-            pad, over, real = self._bands
-            p.setPen(Qt.PenStyle.NoPen)
+            pad, over, real = _bands(d.kinds)
             for r in pad:
                 r = r.translated(x0, y0)
                 p.fillRect(r, veil)
@@ -220,15 +299,11 @@ class GridOverlay(pg.GraphicsObject):
             for r in over:
                 p.fillRect(r.translated(x0, y0), QColor(self.theme["background"]))
             if over and px >= 8:
-                dotted = QPen(QColor(self.theme["padding"]), 1.0, Qt.PenStyle.DotLine)
-                dotted.setCosmetic(True)
-                p.setPen(dotted)
+                p.setPen(screen_pen(p, self.theme["padding"], 1.0, Qt.PenStyle.DotLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
                 for i, j in zip(*np.nonzero(d.kinds == 2), strict=True):
                     p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
-            # The real input's border, drawn strong.
-            border = QPen(QColor(self.theme["text"]), 2.0)
-            border.setCosmetic(True)
-            p.setPen(border)
+            p.setPen(screen_pen(p, self.theme["text"], 2.0))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(real.translated(x0, y0))
         if d.unreached_rows is not None and (len(d.unreached_rows) or len(d.unreached_cols)):
@@ -239,30 +314,65 @@ class GridOverlay(pg.GraphicsObject):
                 p.fillRect(QRectF(x0, y0 + i, w, 1), brush)
             for j in d.unreached_cols:
                 p.fillRect(QRectF(x0 + j, y0, 1, h), brush)
-        if px >= 16 and d.front:
-            self._paint_text(p, d, tr, px, x0, y0)
 
-    def _paint_text(self, p: QPainter, d: TileData, tr: object, px: float, x0: float, y0: float) -> None:
-        """Blit the tile's cached text picture, clipped to the cells already computed."""
-        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        key = (id(d), round(px, 2), dpr, d.corner is not None)
-        if self._text_key != key or self._text_of is not d:
-            self._text_pix = _text_picture(d, px, dpr)
-            self._text_key, self._text_of = key, d
+    def _paint_pending(self, p: QPainter, d: TileData) -> None:
+        """Direct drawing only: the empty colour over cells not computed yet."""
         h, w = d.rgba.shape[:2]
-        stop = h * w if d.pending_from is None else d.pending_from
-        if stop <= 0:
+        if d.pending_from is None or d.pending_from >= h * w:
             return
-        r0, c0 = divmod(stop, w)
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        r0, c0 = divmod(d.pending_from, w)
+        empty = QColor(self.theme["empty"])
+        p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
+        p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
+
+    def _paint_lines(self, p: QPainter, d: TileData, px: float) -> None:
+        if px < 9:  # finer grids read as pictures: no lines
+            return
+        h, w = d.rgba.shape[:2]
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        p.setPen(screen_pen(p, self.theme["grid"], 1.0))
+        p.drawLines([QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)]
+                    + [QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)])
+
+    def _paint_text(self, p: QPainter, d: TileData, px: float) -> None:
+        """Cell values (and corner counts), centred, in type sized to the cell."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        tr = p.transform()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        vector = _is_vector(p)
+        h, w = d.rgba.shape[:2]
+        stop = h * w if vector and d.pending_from is not None else None
+        longest = max((len(s) for row in d.text for s in row), default=1) or 1
+        size = int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2))))
         p.save()
-        top_left = tr.map(QPointF(x0, y0))  # type: ignore[attr-defined]
         p.resetTransform()
-        for rows, cols in (((0, r0), (0, w)), ((r0, r0 + 1), (0, c0))):
-            if rows[1] > rows[0] and cols[1] > cols[0] and rows[0] < h:
-                clip = QRectF(top_left.x() + cols[0] * px, top_left.y() + rows[0] * px,
-                              (cols[1] - cols[0]) * px, (rows[1] - rows[0]) * px)
-                p.setClipRect(clip)
-                p.drawPixmap(top_left, self._text_pix)
+        font = QFont()
+        font.setPixelSize(size)
+        p.setFont(font)
+        dark, light = QColor("#111111"), QColor("#ffffff")
+        for i, row in enumerate(d.text):
+            for j, s in enumerate(row):
+                if not s or (stop is not None and i * w + j >= d.pending_from):
+                    continue
+                c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))
+                if vector:  # text stays text in an SVG
+                    p.setPen(dark if d.dark_text[i, j] else light)
+                    box = QRectF(c.x() - px / 2, c.y() - px / 2, px, px)
+                    p.drawText(box, Qt.AlignmentFlag.AlignCenter, s)
+                else:
+                    g = _glyph(s, bool(d.dark_text[i, j]), size, dpr)
+                    gw, gh = g.width() / dpr, g.height() / dpr
+                    p.drawPixmap(QPointF(c.x() - gw / 2, c.y() - gh / 2), g)
+        if d.corner is not None and px >= 30:
+            small = int(max(8, px * 0.2))
+            for i, row in enumerate(d.corner):
+                for j, s in enumerate(row):
+                    if s:
+                        g = _glyph(s, bool(d.dark_text[i, j]), small, dpr)
+                        gw, gh = g.width() / dpr, g.height() / dpr
+                        c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
+                        p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), g)
         p.restore()
 
 
@@ -290,33 +400,6 @@ def _glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
         gp.drawText(QRectF(0, 0, wd, ht), Qt.AlignmentFlag.AlignCenter, s)
         gp.end()
         _GLYPHS[key] = pix
-    return pix
-
-
-def _text_picture(d: TileData, px: float, dpr: float) -> QPixmap:
-    """All of a tile's cell texts (and corner counts) on one transparent picture, ``px`` per cell."""
-    h, w = d.rgba.shape[:2]
-    pix = QPixmap(max(1, int(np.ceil(w * px * dpr))), max(1, int(np.ceil(h * px * dpr))))
-    pix.setDevicePixelRatio(dpr)
-    pix.fill(Qt.GlobalColor.transparent)
-    gp = QPainter(pix)
-    longest = max((len(s) for row in d.text for s in row), default=1) or 1
-    size = int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2))))
-    for i, row in enumerate(d.text):
-        for j, s in enumerate(row):
-            if s:
-                g = _glyph(s, bool(d.dark_text[i, j]), size, dpr)
-                gw, gh = g.width() / dpr, g.height() / dpr
-                gp.drawPixmap(QPointF((j + 0.5) * px - gw / 2, (i + 0.5) * px - gh / 2), g)
-    if d.corner is not None and px >= 30:
-        small = int(max(8, px * 0.2))
-        for i, row in enumerate(d.corner):
-            for j, s in enumerate(row):
-                if s:
-                    g = _glyph(s, bool(d.dark_text[i, j]), small, dpr)
-                    gw, gh = g.width() / dpr, g.height() / dpr
-                    gp.drawPixmap(QPointF((j + 1) * px - gw - 2, (i + 1) * px - gh - 1), g)
-    gp.end()
     return pix
 
 
@@ -364,13 +447,10 @@ class CellMarks(pg.GraphicsObject):
             return
         fill = QColor(self.color)
         fill.setAlpha(self.fill_alpha)
-        pen = QPen(self.color, self.width)
-        pen.setCosmetic(True)
+        pen = screen_pen(p, self.color, self.width)
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         if self.outline is not None:
-            dashed = QPen(self.color, 1.5, Qt.PenStyle.DashLine)
-            dashed.setCosmetic(True)
-            p.setPen(dashed)
+            p.setPen(screen_pen(p, self.color, 1.5, Qt.PenStyle.DashLine))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(self.outline)
         p.setPen(pen)
@@ -378,9 +458,7 @@ class CellMarks(pg.GraphicsObject):
         for r, c in self.cells:
             p.drawRect(QRectF(c - 0.5, r - 0.5, 1, 1))
         if self.special is not None:
-            thick = QPen(self.color, self.width * 2.2)
-            thick.setCosmetic(True)
-            p.setPen(thick)
+            p.setPen(screen_pen(p, self.color, self.width * 2.2))
             p.setBrush(Qt.BrushStyle.NoBrush)
             r, c = self.special
             p.drawEllipse(QRectF(c - 0.42, r - 0.42, 0.84, 0.84))
@@ -459,33 +537,28 @@ class Legend(pg.GraphicsObject):
 
 
 class Tile:
-    """One 2-D grid: an ``ImageItem`` for the colours and a ``GridOverlay`` on top."""
+    """One 2-D grid, drawn by its ``GridOverlay``."""
 
     def __init__(self, view: pg.ViewBox, theme: dict[str, str]) -> None:
-        self.image = pg.ImageItem(axisOrder="row-major")
         self.overlay = GridOverlay(theme)
-        view.addItem(self.image)
         view.addItem(self.overlay)
         self.origin = (0.0, 0.0)
         self.shape = (0, 0)
 
     def set(self, data: TileData, origin: tuple[float, float], z: float) -> None:
         """Show ``data`` with cell (0, 0) at ``origin``, stacked at depth ``z``."""
-        h, w = data.rgba.shape[:2]
-        if data is not self.overlay.data:  # unchanged colours are not converted again
-            self.image.setImage(data.rgba, autoLevels=False)
-        if data is not self.overlay.data or origin != self.origin:
-            self.image.setRect(QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h))
-        self.origin, self.shape = origin, (h, w)
-        self.image.setZValue(z)
-        self.overlay.setZValue(z + 0.1)
+        self.origin, self.shape = origin, data.rgba.shape[:2]
+        self.overlay.setZValue(z)
         self.overlay.set_tile(data, origin)
         self.set_visible(True)
 
     def set_visible(self, on: bool) -> None:
         """Show or hide the tile."""
-        self.image.setVisible(on)
         self.overlay.setVisible(on)
+
+    def is_visible(self) -> bool:
+        """Whether the tile is shown."""
+        return self.overlay.isVisible()
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """Grid cell ``(i, j)`` under scene point ``(x, y)``, or None."""
@@ -527,8 +600,7 @@ class FlowLines(pg.GraphicsObject):
                 continue
             c = QColor(self.pos if wgt > 0 else self.neg)
             c.setAlpha(170)
-            pen = QPen(c, 1.0 + 5.0 * abs(wgt))
-            pen.setCosmetic(True)
+            pen = screen_pen(p, c, 1.0 + 5.0 * abs(wgt))
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             p.setPen(pen)
             p.drawLine(self.start, end)
@@ -692,7 +764,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
 
     def visible_tiles(self, panel: str) -> list[Tile]:
         """The shown tiles of ``panel``, in channel order."""
-        return [t for t in self.tiles[panel] if t.image.isVisible()]
+        return [t for t in self.tiles[panel] if t.is_visible()]
 
     def front_tile(self, panel: str) -> Tile | None:
         """The tile drawn in front (the active channel) of ``panel``."""
@@ -806,7 +878,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         rect = QRectF()
         for tiles in self.tiles.values():
             for t in tiles:
-                if t.image.isVisible():
+                if t.is_visible():
                     h, w = t.shape
                     rect = rect.united(QRectF(t.origin[0] - 0.5, t.origin[1] - 0.5, w, h))
         if rect.isEmpty():
@@ -1119,7 +1191,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         f = self.frame
         for panel in ("output", "dy", "target", "input", "dx", "kernel", "dw"):
             tiles = self.visible_tiles(panel)
-            ordered = sorted(enumerate(tiles), key=lambda kt: -kt[1].image.zValue())
+            ordered = sorted(enumerate(tiles), key=lambda kt: -kt[1].overlay.zValue())
             for k, t in ordered:
                 hit = t.cell_at(v.x(), v.y())
                 if hit is None:
