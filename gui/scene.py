@@ -96,6 +96,22 @@ class TileData:
     front: bool = True
     corner: list[list[str]] | None = None
     pending_from: int | None = None  # cells from this raster index on are not computed yet
+    _groups: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] | None = None
+    _longest: int = 0
+
+    def text_groups(self) -> tuple[dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]], int]:
+        """Cells by (text, dark) as row and column index arrays, and the longest text (computed once)."""
+        if self._groups is None:
+            cells: dict[tuple[str, bool], tuple[list[int], list[int]]] = {}
+            for i, row in enumerate(self.text):
+                for j, s in enumerate(row):
+                    if s:
+                        rows, cols = cells.setdefault((s, bool(self.dark_text[i, j])), ([], []))
+                        rows.append(i)
+                        cols.append(j)
+            self._groups = {k: (np.array(r), np.array(c)) for k, (r, c) in cells.items()}
+            self._longest = max((len(s) for s, _ in self._groups), default=1)
+        return self._groups, self._longest
 
 
 def _bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
@@ -126,12 +142,34 @@ def colorize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
     rgba = apply_lut(cmap, norm)
     rgba[~finite] = (empty.red(), empty.green(), empty.blue(), 255)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
+    dark = lum > 140
     text: list[list[str]] = []
+    groups: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] | None = None
     if show_text:
-        memo: dict[float, str] = {}
-        text = [[memo[v] if v in memo else memo.setdefault(v, fmt_cell(v)) for v in row]
-                for row in values.tolist()]
-    return TileData(rgba, text, lum > 140)
+        # One string per distinct value; cells grouped by (string, dark) with NumPy.
+        flat = values.ravel()
+        ok = np.flatnonzero(np.isfinite(flat))
+        uniq, inverse = np.unique(flat[ok], return_inverse=True)
+        labels = [fmt_cell(v) for v in uniq.tolist()]
+        strings = np.full(flat.size, "", dtype=object)
+        strings[ok] = np.array(labels, dtype=object)[inverse] if labels else []
+        text = strings.reshape(values.shape).tolist()
+        code = inverse * 2 + dark.ravel()[ok]
+        order = np.argsort(code, kind="stable")
+        bounds = np.flatnonzero(np.diff(code[order])) + 1
+        groups = {}
+        w = values.shape[1]
+        for part in np.split(order, bounds) if order.size else []:
+            c = int(code[part[0]])
+            cells = ok[part]
+            key = (labels[c // 2], bool(c % 2))
+            if key[0]:
+                groups[key] = (cells // w, cells % w)
+    data = TileData(rgba, text, dark)
+    if groups is not None:
+        data._groups = groups
+        data._longest = max((len(s) for s, _ in groups), default=1)
+    return data
 
 
 _LUTS: dict[str, np.ndarray] = {}
@@ -342,8 +380,7 @@ class GridOverlay(pg.GraphicsObject):
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         vector = _is_vector(p)
         h, w = d.rgba.shape[:2]
-        stop = h * w if vector and d.pending_from is not None else None
-        longest = max((len(s) for row in d.text for s in row), default=1) or 1
+        groups, longest = d.text_groups()
         size = int(max(7, min(px * 0.42, px * 1.5 / max(longest, 2))))
         p.save()
         p.resetTransform()
@@ -351,19 +388,20 @@ class GridOverlay(pg.GraphicsObject):
         font.setPixelSize(size)
         p.setFont(font)
         dark, light = QColor("#111111"), QColor("#ffffff")
-        for i, row in enumerate(d.text):
-            for j, s in enumerate(row):
-                if not s or (stop is not None and i * w + j >= d.pending_from):
-                    continue
-                c = tr.map(QPointF(x0 + j + 0.5, y0 + i + 0.5))
-                if vector:  # text stays text in an SVG
-                    p.setPen(dark if d.dark_text[i, j] else light)
-                    box = QRectF(c.x() - px / 2, c.y() - px / 2, px, px)
-                    p.drawText(box, Qt.AlignmentFlag.AlignCenter, s)
-                else:
-                    g = _glyph(s, bool(d.dark_text[i, j]), size, dpr)
-                    gw, gh = g.width() / dpr, g.height() / dpr
-                    p.drawPixmap(QPointF(c.x() - gw / 2, c.y() - gh / 2), g)
+        sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()  # no rotation here: scale and shift
+        for (s, is_dark), (ii, jj) in groups.items():
+            cx = sx * (x0 + jj + 0.5) + dx
+            cy = sy * (y0 + ii + 0.5) + dy
+            if vector:  # text stays text in an SVG; cells not computed yet stay empty
+                p.setPen(dark if is_dark else light)
+                keep = (ii * w + jj) < (h * w if d.pending_from is None else d.pending_from)
+                for x, y in zip(cx[keep].tolist(), cy[keep].tolist(), strict=True):
+                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+            else:
+                g = _glyph(s, is_dark, size, dpr)
+                gw, gh = g.width() / dpr, g.height() / dpr
+                for x, y in zip((cx - gw / 2).tolist(), (cy - gh / 2).tolist(), strict=True):
+                    p.drawPixmap(QPointF(x, y), g)
         if d.corner is not None and px >= 30:
             small = int(max(8, px * 0.2))
             for i, row in enumerate(d.corner):
