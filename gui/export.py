@@ -281,10 +281,16 @@ def _export_gif(model: SceneModel, renderer: SceneRenderer, target: Path, steps:
         from PIL import Image
     except ImportError:
         raise ExportError("GIF export needs Pillow: pip install Pillow") from None
-    pics = []
     tick(0)
+    # One palette for the whole animation, from its first and last pictures side by side: the
+    # colours of empty and of finished outputs are both in it, and mapping onto a fixed palette
+    # is several times faster than choosing one per frame (and does not flicker).
+    first_last = range(steps[0], steps[-1] + 1, max(1, len(steps) - 1))
+    ends = [_rgb(img) for img in frames(renderer, model, first_last, scale)]
+    palette = Image.fromarray(np.concatenate(ends, axis=0)).quantize(256, method=Image.Quantize.FASTOCTREE)
+    pics = []
     for n, img in enumerate(frames(renderer, model, steps, scale)):
-        pics.append(Image.fromarray(_rgb(img)).quantize(256, method=Image.Quantize.FASTOCTREE))
+        pics.append(Image.fromarray(_rgb(img)).quantize(palette=palette, dither=Image.Dither.NONE))
         tick(n + 1)
     tmp = _temp_beside(target, ".part")
     try:
