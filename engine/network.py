@@ -18,6 +18,7 @@ import numpy as np
 from . import activations
 from .conv import conv2d
 from .geometry import AxisGeometry, Geometry, make_geometry, normalize_padding
+from .kernels import kernel_preset
 from .pool import pool2d, prepare_pool
 
 __all__ = [
@@ -37,7 +38,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Conv:
-    """``out_channels`` kernels of ``kernel`` (square or (kh, kw)), with bias."""
+    """``out_channels`` kernels of ``kernel`` (square or (kh, kw)), with bias.
+
+    ``filters`` is "random" (seeded) or a name from ``engine.kernels.KERNEL_PRESETS``:
+    every kernel is then that hand-set filter, averaged over the input channels.
+    """
 
     out_channels: int
     kernel: int | tuple[int, int] = 3
@@ -45,6 +50,7 @@ class Conv:
     padding: int | tuple[int, int] | str = 0
     dilation: int | tuple[int, int] = 1
     bias: bool = True
+    filters: str = "random"
     kind: str = field(default="conv", init=False)
 
 
@@ -114,6 +120,8 @@ def describe_layer(layer: Layer) -> str:
             extra.append(f"pad {pad}")
         if _pair(layer.dilation) != (1, 1):
             extra.append(f"dil {_fmt_pair(layer.dilation)}")
+        if layer.filters != "random":
+            extra.append(layer.filters)
         return f"conv {layer.out_channels}@{kh}x{kw}" + (f" ({', '.join(extra)})" if extra else "")
     if isinstance(layer, Activation):
         return layer.name
@@ -187,6 +195,11 @@ def output_shape(layer: Layer, shape: tuple[int, ...], index: int = 0) -> tuple[
         return (shape[0],)
     if isinstance(layer, Conv) and layer.out_channels < 1:
         raise LayerError(index, f"a convolution needs at least 1 kernel, got {layer.out_channels}")
+    if isinstance(layer, Conv) and layer.filters != "random":
+        try:
+            kernel_preset(layer.filters, *_pair(layer.kernel))
+        except ValueError as exc:
+            raise LayerError(index, str(exc)) from None
     try:
         if isinstance(layer, Pool):
             # The pooling's own checks too (op, padding at most half the window, no all-padding window).
@@ -249,8 +262,11 @@ class Network:
         for k, layer in enumerate(self.layers):
             if isinstance(layer, Conv):
                 kh, kw = _pair(layer.kernel)
-                fan_in = shapes[k][0] * kh * kw
-                w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(layer.out_channels, shapes[k][0], kh, kw))
+                c_in = shapes[k][0]
+                fan_in = c_in * kh * kw
+                w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(layer.out_channels, c_in, kh, kw))
+                if layer.filters != "random":
+                    w = np.broadcast_to(kernel_preset(layer.filters, kh, kw) / c_in, w.shape).copy()
                 out.append((w, np.zeros(layer.out_channels)))
             elif isinstance(layer, Dense):
                 w = rng.normal(0.0, np.sqrt(2.0 / shapes[k][0]), size=(layer.units, shapes[k][0]))

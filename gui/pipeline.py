@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from engine import network as nw
 from engine.activations import ACTIVATIONS
 from engine.image import area_resize, to_gray
+from engine.kernels import KERNEL_PRESETS
 
 from .images import SAMPLES, ImageError, read_image, sample_path
 from .scene import apply_lut, close_view
@@ -165,6 +166,10 @@ class LayerDialog(QDialog):
             spin("padding", 0 if isinstance(layer.padding, str) else nw._pair(layer.padding)[0], 0, 8,
                  "Padding")
             spin("dilation", nw._pair(layer.dilation)[0], 1, 8, "Dilation")
+            combo("filters", KERNEL_PRESETS, layer.filters, "Filters")
+            self.fields["filters"].setToolTip(
+                "random (seeded) weights, or every kernel a hand-set filter (Sobel, Gaussian, …)"
+            )
         elif isinstance(layer, nw.Activation):
             combo("name", ACTIVATIONS[1:], layer.name, "Activation")
         elif isinstance(layer, nw.Pool):

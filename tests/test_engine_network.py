@@ -473,3 +473,24 @@ def test_receptive_field_is_the_same_for_max_and_avg_pooling() -> None:
             for (ra, ca), (rb, cb) in zip(fa, fb, strict=True):
                 np.testing.assert_array_equal(ra, rb)
                 np.testing.assert_array_equal(ca, cb)
+
+
+def test_hand_set_filters_replace_the_random_weights() -> None:
+    """A Sobel-x layer's kernels are Sobel x (averaged over input channels) and find a vertical edge."""
+    net = nw.Network((2, 6, 6), (nw.Conv(3, 3, padding=1, filters="sobel x"),))
+    (w, b), = net.init_weights(seed=7)
+    sobel = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(w, np.broadcast_to(sobel / 2, (3, 2, 3, 3)))
+    np.testing.assert_array_equal(b, 0.0)
+    x = np.zeros((2, 6, 6))
+    x[:, :, 3:] = 1.0
+    y = net.forward(x, [(w, b)])[1]
+    # Independent check: the response at column 2 (left of the edge) is the kernel's right column sum.
+    assert y[0, 2, 2] == pytest.approx(4.0)
+    assert np.all(y[:, 1:5, 0] == 0.0)
+
+
+def test_a_hand_set_filter_of_the_wrong_size_is_flagged() -> None:
+    net = nw.Network((1, 8, 8), (nw.Conv(2, 5, filters="sobel x"),))
+    problem = net.check()
+    assert problem is not None and problem.index == 0 and "3x3" in str(problem)
