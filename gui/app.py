@@ -74,6 +74,7 @@ def run_export(argv: list[str]) -> int:
     from . import export, scenario
     from .model import SceneModel
 
+    shown = [False]  # a progress line is on the terminal: end it before an error
     try:
         s = scenario.load_preset(args.preset) if args.preset else scenario.load(args.scenario)
         size = tuple(int(v) for v in args.size.lower().split("x"))
@@ -89,19 +90,20 @@ def run_export(argv: list[str]) -> int:
         renderer = export.offscreen_renderer(size, args.theme or s.theme)  # type: ignore[arg-type]
 
         def progress(done: int, total: int) -> bool:
-            if total > 1:
+            if total > 1 and sys.stderr.isatty():
                 sys.stderr.write(f"\rframe {done}/{total}")
                 sys.stderr.flush()
+                shown[0] = True
             return True
 
         out = export.export(model, renderer, args.format, args.out, steps=steps, scale=args.scale,
                             fps=args.fps, loop=args.loop, progress=progress)
-        sys.stderr.write(f"\nwrote {out}\n" if steps is not None and len(steps) > 1 else f"wrote {out}\n")
+        sys.stderr.write(("\n" if shown[0] else "") + f"wrote {out}\n")
         renderer.close()
         del app
         return 0
     except (export.ExportError, scenario.ScenarioError, ValueError) as exc:
-        sys.stderr.write(f"convviz export: {exc}\n")
+        sys.stderr.write(("\n" if shown[0] else "") + f"convviz export: {exc}\n")
         return 1
 
 
@@ -109,12 +111,15 @@ def run_presets() -> int:
     """``convviz presets``: one line per preset, name and title."""
     from . import scenario
 
-    for name in scenario.list_presets():
-        try:
-            title = scenario.load_preset(name).title
-        except scenario.ScenarioError as exc:
-            title = f"(damaged: {exc})"
-        print(f"{name:24s} {title}")
+    try:
+        for name in scenario.list_presets():
+            try:
+                title = scenario.load_preset(name).title
+            except scenario.ScenarioError as exc:
+                title = f"(damaged: {exc})"
+            print(f"{name:24s} {title}", flush=True)
+    except BrokenPipeError:  # `convviz presets | head`: the reader has what it wanted
+        sys.stderr.close()
     return 0
 
 
@@ -136,10 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     pg.setConfigOptions(antialias=True)
     sys.excepthook = report_exception
     win = MainWindow(settings=None if args.screenshot else QSettings())
+    opened = True
     if args.preset:
-        win.open_preset(args.preset)
+        opened = win.open_preset(args.preset) and opened
     if args.file:
-        win.open_path(args.file)
+        opened = win.open_path(args.file) and opened
+    if not opened:
+        sys.stderr.write(f"convviz: {win.status.text()}\n")
+        if args.screenshot:  # nothing to show: say so and fail, rather than picture the message
+            return 1
     if args.step is not None:
         win.model.set_step(args.step)
     win.show()

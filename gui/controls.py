@@ -115,6 +115,13 @@ class ControlPanel(QWidget):
         self.error.setStyleSheet(_ERROR_STYLE)
         self.error.setVisible(False)
         outer.addWidget(self.error)
+        self.formula = QLabel("")
+        self.formula.setObjectName("formula")
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula.setToolTip("Output size per axis: the general formula and the current numbers")
+        self.formula.setMinimumWidth(10)
+        outer.addWidget(self.formula)
 
         op_box = QGroupBox("Operation")
         f = QFormLayout(op_box)
@@ -251,13 +258,6 @@ class ControlPanel(QWidget):
         f.addRow(self.new_values)
         outer.addWidget(opt_box)
 
-        self.formula = QLabel("")
-        self.formula.setObjectName("formula")
-        self.formula.setWordWrap(True)
-        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.formula.setToolTip("Output size per axis: the general formula and the current numbers")
-        self.formula.setMinimumWidth(10)
-        outer.addWidget(self.formula)
         outer.addStretch(1)
 
         self._connect()

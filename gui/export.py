@@ -19,6 +19,7 @@ from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QRectF,
 from PySide6.QtGui import QImage, QPainter
 
 from .model import SceneModel
+from .scenario import default_mode
 from .scene import SceneRenderer
 
 FORMATS: tuple[str, ...] = ("png", "svg", "gif", "mp4")
@@ -135,6 +136,7 @@ def _temp_beside(target: Path, suffix: str) -> Path:
         raise ExportError(f"cannot write to {folder}: permission denied")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
     os.close(fd)
+    os.chmod(tmp, default_mode())  # as an ordinary new file, not mkstemp's owner-only 0600
     return Path(tmp)
 
 
@@ -174,6 +176,13 @@ def export(model: SceneModel, renderer: SceneRenderer, fmt: str, out: str | os.P
     if not 0.1 <= fps <= 60:
         raise ExportError(f"frame rate must be from 0.1 to 60 frames per second, got {fps}")
     target = Path(out)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():  # said before any frame is drawn
+        raise ExportError(f"the folder {folder} does not exist")
+    single = fmt in ("svg", "gif", "mp4") or (fmt == "png" and (steps is None or len(steps) == 1))
+    if single and target.suffix and target.suffix.lower() != f".{fmt}":
+        raise ExportError(f"the file name ends in {target.suffix} but the format is {fmt}; "
+                          f"name it {target.stem}.{fmt}")
     if steps is None:
         steps = range(model.step, model.step + 1) if fmt in ("png", "svg") else range(model.n_steps)
     if len(steps) == 0:
@@ -259,6 +268,7 @@ def _export_png_folder(model: SceneModel, renderer: SceneRenderer, target: Path,
         raise ExportError(f"the folder {parent} does not exist")
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
+        os.chmod(tmp, default_mode(directory=True))
     except OSError as exc:
         raise ExportError(_os_message(exc, target)) from None
     try:

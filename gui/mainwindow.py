@@ -178,8 +178,12 @@ class MainWindow(QMainWindow):
             self.theme_group.addAction(a)
             theme_menu.addAction(a)
             self.theme_actions[name] = a
+        def larger() -> None:
+            self.set_zoom(self.renderer.zoom + 0.25)
+
         self._action(view, "Larger text", QKeySequence.StandardKey.ZoomIn, "Larger captions and titles",
-                     lambda: self.set_zoom(self.renderer.zoom + 0.25))
+                     larger)
+        self.addAction(self._hidden("Larger text (Ctrl+=)", "Ctrl+=", larger))  # Ctrl++ needs Shift
         self._action(view, "Smaller text", QKeySequence.StandardKey.ZoomOut, "Smaller captions and titles",
                      lambda: self.set_zoom(self.renderer.zoom - 0.25))
         self._action(view, "Pi&peline view", "Ctrl+L",

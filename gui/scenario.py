@@ -251,6 +251,13 @@ def load(path: str | os.PathLike[str]) -> Scenario:
     return loads(text)
 
 
+def default_mode(directory: bool = False) -> int:
+    """The permissions a new file (or folder) gets from the user's umask (temporary files get 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
@@ -266,6 +273,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, default_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -313,7 +313,8 @@ class GridOverlay(pg.GraphicsObject):
         pix = self._pics.get(name)
         if pix is None:
             h, w = d.rgba.shape[:2]
-            pix = QPixmap(max(1, int(np.ceil(w * px * dpr))), max(1, int(np.ceil(h * px * dpr))))
+            # One pixel more each way: the last grid line sits exactly on the far edge.
+            pix = QPixmap(int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1)
             pix.setDevicePixelRatio(dpr)
             pix.fill(Qt.GlobalColor.transparent)
             g = QPainter(pix)
@@ -346,7 +347,11 @@ class GridOverlay(pg.GraphicsObject):
         if d.kinds is not None and (d.kinds != 0).any():
             veil = QColor(self.theme["background"])
             veil.setAlpha(110)
-            hatch = QBrush(QColor(self.theme["padding"]), Qt.BrushStyle.BDiagPattern)
+            # Hatching on screen; an SVG gets a plain tint, since not every reader draws patterns.
+            hatch = QColor(self.theme["padding"]) if _is_vector(p) else QBrush(
+                QColor(self.theme["padding"]), Qt.BrushStyle.BDiagPattern)
+            if isinstance(hatch, QColor):
+                hatch.setAlpha(90)
             pad, over, real = _bands(d.kinds)
             for r in pad:
                 r = r.translated(x0, y0)
@@ -365,7 +370,7 @@ class GridOverlay(pg.GraphicsObject):
         if d.unreached_rows is not None and (len(d.unreached_rows) or len(d.unreached_cols)):
             mark = QColor(self.theme["unreached"])
             mark.setAlpha(70)
-            brush = QBrush(mark, Qt.BrushStyle.FDiagPattern)
+            brush = QBrush(mark) if _is_vector(p) else QBrush(mark, Qt.BrushStyle.FDiagPattern)
             for i in d.unreached_rows:
                 p.fillRect(QRectF(x0, y0 + i, w, 1), brush)
             for j in d.unreached_cols:
@@ -655,8 +660,8 @@ class FlowLines(pg.GraphicsObject):
             if wgt == 0:
                 continue
             c = QColor(self.pos if wgt > 0 else self.neg)
-            c.setAlpha(170)
-            pen = screen_pen(p, c, 1.0 + 5.0 * abs(wgt))
+            c.setAlpha(110)  # light enough to read the numbers underneath
+            pen = screen_pen(p, c, 1.0 + 3.5 * abs(wgt))
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             p.setPen(pen)
             p.drawLine(self.start, end)

@@ -171,3 +171,47 @@ def test_recent_files_menu_does_not_pile_up_actions(qtbot, tmp_path: Path) -> No
     owned = [a for a in win.findChildren(QAction) if a.parent() is win and a.text().endswith(".json")]
     assert owned == []
     assert len(win.recent_menu.actions()) == 8
+
+
+def test_exports_and_saves_get_ordinary_permissions(qapp, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    m = SceneModel()
+    r = export.offscreen_renderer((320, 240))
+    try:
+        for fmt, name in (("png", "a.png"), ("svg", "a.svg"), ("gif", "a.gif")):
+            export.export(m, r, fmt, tmp_path / name, steps=range(0, 2) if fmt == "gif" else None)
+        export.export(m, r, "png", tmp_path / "frames", steps=range(0, 2))
+    finally:
+        r.close()
+    scenario.save(tmp_path / "s.json", scenario.from_model(m))
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("a.png", "a.svg", "a.gif", "s.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "frames").stat().st_mode) == 0o777 & ~mask
+
+
+def test_export_refuses_a_wrong_suffix_or_folder_before_drawing(qapp, tmp_path: Path) -> None:
+    m = SceneModel()
+    drawn: list[int] = []
+    r = export.offscreen_renderer((320, 240))
+    try:
+        with pytest.raises(export.ExportError, match=r"ends in \.jpg but the format is png"):
+            export.export(m, r, "png", tmp_path / "a.jpg", progress=lambda i, n: drawn.append(i) or True)
+        with pytest.raises(export.ExportError, match="does not exist"):
+            export.export(m, r, "gif", tmp_path / "nope" / "a.gif",
+                          progress=lambda i, n: drawn.append(i) or True)
+    finally:
+        r.close()
+    assert drawn == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_equals_makes_the_text_larger(window, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    before = window.renderer.zoom
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert window.renderer.zoom == pytest.approx(before + 0.25)
