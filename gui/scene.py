@@ -303,8 +303,10 @@ class GridOverlay(pg.GraphicsObject):
             for i0, i1, j0, j1 in parts:
                 if i1 <= i0 or j1 <= j0:
                     continue
+                extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
+                extra_h = 1.0 if i1 == h else 0.0
                 p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
-                                     (j1 - j0) * px, (i1 - i0) * px))
+                                     (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
                 p.drawPixmap(top_left, self._picture(name, d, px, dpr))
         p.restore()
 
@@ -704,6 +706,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.caption = self.addLabel("", row=0, col=0, size="14pt", color=self.theme["text"])
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)
+        self._range: QRectF | None = None
+        self.view.sigResized.connect(self._refit)
         self.arith = self.addLabel("", row=2, col=0, size="15pt", color=self.theme["text"])
         self.ci.layout.setRowStretchFactor(1, 10)
         for label in (self.caption, self.arith):  # text never dictates the scene's width
@@ -948,7 +952,13 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
                     rect = rect.united(QRectF(t.origin[0] - 0.5, t.origin[1] - 0.5, w, h))
         if rect.isEmpty():
             return
-        self.view.setRange(rect.adjusted(-0.3, -1.9, 0.3, 1.3), padding=0)
+        self._range = rect.adjusted(-0.3, -1.9, 0.3, 1.3)
+        self.view.setRange(self._range, padding=0)
+
+    def _refit(self) -> None:
+        """The view box changed size (a caption grew): show the same scene rectangle again."""
+        if self._range is not None:
+            self.view.setRange(self._range, padding=0)
 
     def _fit_titles(self) -> None:
         """Shrink a title's type until it fits over its panel (and the gap after it)."""
