@@ -186,7 +186,12 @@ def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, lis
     res = timed_updates(app, win, lambda i: win.model.set_params(stride=(1 + i % 2, 1 + i % 2)))
     shown = getattr(win.model.frame(), "show_values", None)
     values = "values ?" if shown is None else f"values {'shown' if shown else 'hidden'}"
-    info = f"{params.in_c}x{params.in_h}x{params.in_w}, {values}, {cell_px(win):.0f} px/cell"
+    # The same change with new values each time: nothing drawn before can be reused.
+    cold = timed_updates(app, win, lambda i: win.model.set_params(seed=100 + i), runs=12)
+    cm, cp = ms(cold["total"])
+    info = (f"{params.in_c}x{params.in_h}x{params.in_w}, {values}, {cell_px(win):.0f} px/cell; "
+            f"stride toggled 1/2 (pictures reused when a setting comes back); with new values every "
+            f"time {cm:.1f}/{cp:.1f} ms")
     close_window(app, win)
     return res, info
 

@@ -251,7 +251,8 @@ class GridOverlay(pg.GraphicsObject):
         self._rect = QRectF()
         self._qimage = QImage()
         self._pics: dict[str, QPixmap] = {}
-        self._pics_key: tuple | None = None
+        # A few recent (key, data, pictures): toggling a setting back shows cached pictures again.
+        self._recent: list[tuple[tuple, TileData, dict[str, QPixmap]]] = []
 
     def set_tile(self, data: TileData, origin: tuple[float, float]) -> None:
         """Show ``data`` with cell (0, 0) centred on ``origin = (x0, y0)``."""
@@ -259,7 +260,6 @@ class GridOverlay(pg.GraphicsObject):
             h, w = data.rgba.shape[:2]
             rgba = np.ascontiguousarray(data.rgba)
             self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-            self._pics_key = None
         if data is not self.data or origin != self.origin:
             self.prepareGeometryChange()
             h, w = data.rgba.shape[:2]
@@ -288,8 +288,11 @@ class GridOverlay(pg.GraphicsObject):
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         key = (id(d), round(px, 3), dpr, d.front, d.corner is not None,
                None if d.unreached_rows is None else (tuple(d.unreached_rows), tuple(d.unreached_cols)))
-        if key != self._pics_key:
-            self._pics, self._pics_key = {}, key
+        hit = next((e for e in self._recent if e[0] == key and e[1] is d), None)
+        if hit is None:
+            hit = (key, d, {})  # holding ``d`` keeps its id from being reused while cached
+            self._recent = [hit, *self._recent[:3]]
+        self._pics = hit[2]
         h, w = d.rgba.shape[:2]
         stop = h * w if d.pending_from is None else d.pending_from
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
