@@ -29,6 +29,17 @@ FILTERS: dict[str, str] = {
 }
 
 
+def pair_row(left: QWidget, between: str, right: QWidget) -> tuple[QWidget, QHBoxLayout]:
+    """``left between right`` on one row; the layout is returned for more widgets."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(left)
+    layout.addWidget(QLabel(between))
+    layout.addWidget(right)
+    return row, layout
+
+
 def path_row(text: str, placeholder: str, browse: object) -> tuple[QWidget, QLineEdit]:
     """A path field (object name "path") with a Browse… button calling ``browse``."""
     row = QWidget()
@@ -65,12 +76,7 @@ class ExportDialog(QDialog):
             s.setRange(1, max(1, n_steps))
         self.first.setValue(current + 1)
         self.last.setValue(current + 1)
-        row = QWidget()
-        rl = QHBoxLayout(row)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.first)
-        rl.addWidget(QLabel("to"))
-        rl.addWidget(self.last)
+        row, rl = pair_row(self.first, "to", self.last)
         all_steps = QPushButton("All")
         all_steps.setToolTip("Every step of the animation")
         all_steps.clicked.connect(lambda: (self.first.setValue(1), self.last.setValue(n_steps)))
@@ -161,13 +167,7 @@ class ImageDialog(QDialog):
             s.setRange(1, 512)
             s.setValue(v)
             s.setToolTip("Grid size: the picture is resized by area averaging (values shown up to 64)")
-        row = QWidget()
-        rl = QHBoxLayout(row)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.h)
-        rl.addWidget(QLabel("×"))
-        rl.addWidget(self.w)
-        f.addRow("Grid H × W", row)
+        f.addRow("Grid H × W", pair_row(self.h, "×", self.w)[0])
         self.unit = QComboBox()
         self.unit.setObjectName("unit")
         self.unit.addItem("0 to 1", True)

@@ -329,9 +329,6 @@ class SceneModel(QObject):
     def _backward_of(p: Params, r: Run) -> Any:
         return r.gather.trace if p.grad_view == "gather" and r.gather is not None else r.bwd
 
-    def _backward_trace(self) -> Any:
-        return self._backward_of(self._params, self._run)
-
     # ------------------------------------------------------------------ building
     @staticmethod
     def _new_input(p: Params) -> np.ndarray:

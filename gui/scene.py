@@ -710,6 +710,8 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)
         self._range: QRectF | None = None
+        self._per_cell: float | None = None
+        self._title_fit: dict[str, tuple] = {}
         self.view.sigResized.connect(self._refit)
         self.arith = self.addLabel("", row=2, col=0, size="15pt", color=self.theme["text"])
         self.ci.layout.setRowStretchFactor(1, 10)
@@ -780,6 +782,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         for t in self.titles.values():
             t.setColor(self.theme["text"])
             t.setFont(_font(round(13 * self.zoom), bold=True))
+        self._title_fit.clear()
         for m in self.window_marks:
             m.color = QColor(self.theme["window"])
         for m in (*self.cell_marks, self.tap_mark, self.tap_in_mark):
@@ -943,7 +946,9 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         if key != self._layout_key:
             self._layout_key = key
             self._fit_range()
-        self._fit_titles()
+            self._fit_titles(remeasure=True)
+        else:
+            self._fit_titles()
 
     def _fit_range(self) -> None:
         """Show every visible tile, with room above for titles and below for legends."""
@@ -962,19 +967,30 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         """The view box changed size (a caption grew): show the same scene rectangle again."""
         if self._range is not None:
             self.view.setRange(self._range, padding=0)
+            self._fit_titles(remeasure=True)
 
-    def _fit_titles(self) -> None:
-        """Shrink a title's type until it fits over its panel (and the gap after it)."""
-        px_w = self.view.viewPixelSize()[0]
-        if px_w <= 0:
-            return
-        per_cell = 1.0 / px_w
+    def _fit_titles(self, *, remeasure: bool = False) -> None:
+        """Shrink a title's type until it fits over its panel (and the gap after it).
+
+        The view's scale is measured only when the layout or the view's size
+        changed (``remeasure``); a title is refitted only when its text, its
+        room or the zoom changed, so stepping costs nothing here.
+        """
+        if remeasure or self._per_cell is None:
+            px_w = self.view.viewPixelSize()[0]
+            if px_w <= 0:
+                return
+            self._per_cell = 1.0 / px_w
         base = round(13 * self.zoom)
         for panel, t in self.titles.items():
             text = t.textItem.toPlainText()
             if not text or panel not in self._panel_width:
                 continue
-            room = (self._panel_width[panel] + GAP * 0.6) * per_cell
+            room = (self._panel_width[panel] + GAP * 0.6) * self._per_cell
+            key = (text, round(room, 1), base)
+            if self._title_fit.get(panel) == key:
+                continue
+            self._title_fit[panel] = key
             size = base
             font = _font(size, bold=True)
             while size > 7 and QFontMetricsF(font).horizontalAdvance(text) > room:
@@ -1020,7 +1036,7 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
         if getattr(self, "closed", False):  # the scene's items are gone
             return
         if getattr(self, "frame", None) is not None:
-            self._fit_titles()
+            self._fit_titles(remeasure=True)
             self._set_label(self.arith, self.arith.text)
             self._set_label(self.caption, self.caption.text)
 

@@ -215,3 +215,18 @@ def test_ctrl_equals_makes_the_text_larger(window, qtbot) -> None:
     before = window.renderer.zoom
     qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     assert window.renderer.zoom == pytest.approx(before + 0.25)
+
+
+def test_pipeline_new_weights_button_draws_new_random_weights(qtbot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    from gui.pipeline import PipelineWindow
+
+    win = PipelineWindow()
+    qtbot.addWidget(win)
+    before = [None if w is None else w[0].copy() for w in win.model.weights]
+    qtbot.mouseClick(win.findChild(QPushButton, "new_weights"), Qt.MouseButton.LeftButton)
+    after = win.model.weights
+    assert any(b is not None and not np.array_equal(b, a[0]) for b, a in zip(before, after, strict=True))
+    assert win.model.outputs[0] is not None and len(win.model.outputs) == len(win.model.network.layers) + 1
