@@ -58,7 +58,7 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInst
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.mainwindow import MainWindow  # noqa: E402
-from gui.model import Params  # noqa: E402
+from gui.models.params import Params  # noqa: E402
 
 WINDOW = (1920, 1080)
 RUNS = 30
@@ -221,7 +221,7 @@ def bench_export(app: QApplication) -> dict[str, float]:
     import tempfile
 
     from gui import export
-    from gui.model import SceneModel
+    from gui.models.lesson import Lesson
 
     params = Params(in_h=10, in_w=10)  # 10x10 outputs with padding 1: 100 steps
     win = make_window(app, params)
@@ -229,7 +229,7 @@ def bench_export(app: QApplication) -> dict[str, float]:
     settle(app)
     res = timed_updates(app, win, lambda i: win.model.set_step(i % win.model.n_steps), runs=40)
     close_window(app, win)
-    model = SceneModel(params)
+    model = Lesson(params)
     renderer = export.offscreen_renderer(export.DEFAULT_SIZE)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()

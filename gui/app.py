@@ -71,8 +71,9 @@ def run_export(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     args = export_args(argv)
     app = QApplication.instance() or QApplication(["convviz"])
-    from . import export, scenario
-    from .model import SceneModel
+    from . import export
+    from .models import scenario
+    from .models.lesson import Lesson
 
     shown = [False]  # a progress line is on the terminal: end it before an error
     try:
@@ -80,7 +81,7 @@ def run_export(argv: list[str]) -> int:
         size = tuple(int(v) for v in args.size.lower().split("x"))
         if len(size) != 2 or min(size) < 64 or max(size) > 8192:
             raise export.ExportError(f"--size must look like 1280x720 (64 to 8192), got {args.size}")
-        model = SceneModel()
+        model = Lesson()
         errors: list[str] = []
         model.error.connect(errors.append)
         if not scenario.apply(model, s):
@@ -109,7 +110,7 @@ def run_export(argv: list[str]) -> int:
 
 def run_presets() -> int:
     """``convviz presets``: one line per preset, name and title."""
-    from . import scenario
+    from .models import scenario
 
     try:
         for name in scenario.list_presets():

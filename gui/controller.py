@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from .model import SceneModel
+from .models.lesson import Lesson
 
 MIN_SPEED, MAX_SPEED = 0.25, 60.0
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
@@ -14,7 +14,7 @@ GLIDE_MS = 220.0
 
 
 class PlaybackController(QObject):
-    """Plays, pauses and steps a ``SceneModel``; drives the renderer's glide.
+    """Plays, pauses and steps a ``Lesson``; drives the renderer's glide.
 
     One ``QTimer`` ticks at the display rate while anything moves. A step is
     due every ``1/speed`` seconds; the glide fraction between steps goes to
@@ -33,7 +33,7 @@ class PlaybackController(QObject):
     speed_changed = Signal(float)
     glide = Signal(float)
 
-    def __init__(self, model: SceneModel, parent: QObject | None = None) -> None:
+    def __init__(self, model: Lesson, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self._speed = 2.0

@@ -1,4 +1,4 @@
-"""The parameter panel and the playback bar: thin views over ``SceneModel``.
+"""The parameter panel and the playback bar: thin views over ``Lesson``.
 
 User actions assign to the model; model changes update the widgets with
 their signals blocked, so nothing echoes back.
@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.activations import ACTIVATIONS
-from engine.kernels import KERNEL_PRESETS
-
 from .controller import MAX_SPEED, MIN_SPEED, PlaybackController
-from .model import (
+from .models.choices import (
+    ACTIVATIONS,
+    KERNEL_PRESETS,
     MODE_LABELS,
     MODES,
     OP_LABELS,
@@ -40,8 +39,8 @@ from .model import (
     PADDING_MODES,
     UPSTREAM_LABELS,
     UPSTREAMS,
-    SceneModel,
 )
+from .models.lesson import Lesson
 
 _ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
                 " border-radius: 4px; padding: 6px; font-weight: bold; }")
@@ -105,7 +104,7 @@ class PairEditor(QWidget):
 class ControlPanel(QWidget):
     """Every parameter of the scenario, and the message line for refused input."""
 
-    def __init__(self, model: SceneModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: Lesson, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         outer = QVBoxLayout(self)
@@ -414,7 +413,7 @@ class ControlPanel(QWidget):
 class PlaybackBar(QWidget):
     """Transport buttons, the timeline slider, speed and granularity."""
 
-    def __init__(self, model: SceneModel, controller: PlaybackController,
+    def __init__(self, model: Lesson, controller: PlaybackController,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model

@@ -18,8 +18,8 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 
-from .model import SceneModel
-from .scenario import default_mode
+from .models.lesson import Lesson
+from .models.scenario import default_mode
 from .scene import SceneRenderer
 
 FORMATS: tuple[str, ...] = ("png", "svg", "gif", "mp4")
@@ -72,7 +72,7 @@ def offscreen_renderer(size: tuple[int, int] = DEFAULT_SIZE, theme: str = "light
     return r
 
 
-def draw(renderer: SceneRenderer, model: SceneModel, step: int) -> None:
+def draw(renderer: SceneRenderer, model: Lesson, step: int) -> None:
     """Put step ``step`` on ``renderer`` exactly as the screen shows it once the glide ends."""
     model.set_step(step)
     renderer.show_frame(model.frame())
@@ -99,7 +99,7 @@ def grab(renderer: SceneRenderer, scale: float = 1.0) -> QImage:
     return img
 
 
-def frames(renderer: SceneRenderer, model: SceneModel, steps: range, scale: float = 1.0) -> Iterator[QImage]:
+def frames(renderer: SceneRenderer, model: Lesson, steps: range, scale: float = 1.0) -> Iterator[QImage]:
     """Pictures of ``steps``, one per step; the model's step is restored afterwards."""
     keep = model.step
     try:
@@ -140,7 +140,7 @@ def _temp_beside(target: Path, suffix: str) -> Path:
     return Path(tmp)
 
 
-def export(model: SceneModel, renderer: SceneRenderer, fmt: str, out: str | os.PathLike[str], *,
+def export(model: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathLike[str], *,
            steps: range | None = None, scale: float = 1.0, fps: float = 2.0, loop: int = 0,
            progress: Progress | None = None) -> Path:
     """Write ``steps`` of ``model`` drawn by ``renderer`` to ``out``.
@@ -231,7 +231,7 @@ def _finish(tmp: Path, target: Path, data: bytes) -> None:
         raise
 
 
-def _export_svg(model: SceneModel, renderer: SceneRenderer, target: Path, step: int) -> Path:
+def _export_svg(model: Lesson, renderer: SceneRenderer, target: Path, step: int) -> Path:
     from PySide6.QtSvg import QSvgGenerator
 
     keep = model.step
@@ -259,7 +259,7 @@ def _export_svg(model: SceneModel, renderer: SceneRenderer, target: Path, step: 
     return target
 
 
-def _export_png_folder(model: SceneModel, renderer: SceneRenderer, target: Path, steps: range,
+def _export_png_folder(model: Lesson, renderer: SceneRenderer, target: Path, steps: range,
                        scale: float, tick: Callable[[int], None]) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ExportError(f"{target} exists and is not an empty folder; choose a new folder name")
@@ -285,7 +285,7 @@ def _export_png_folder(model: SceneModel, renderer: SceneRenderer, target: Path,
     return target
 
 
-def _export_gif(model: SceneModel, renderer: SceneRenderer, target: Path, steps: range, scale: float,
+def _export_gif(model: Lesson, renderer: SceneRenderer, target: Path, steps: range, scale: float,
                 fps: float, loop: int, tick: Callable[[int], None]) -> Path:
     try:
         from PIL import Image
@@ -315,7 +315,7 @@ def _export_gif(model: SceneModel, renderer: SceneRenderer, target: Path, steps:
     return target
 
 
-def _export_mp4(model: SceneModel, renderer: SceneRenderer, target: Path, steps: range, scale: float,
+def _export_mp4(model: Lesson, renderer: SceneRenderer, target: Path, steps: range, scale: float,
                 fps: float, tick: Callable[[int], None]) -> Path:
     try:
         import imageio_ffmpeg

@@ -34,14 +34,18 @@ from PySide6.QtWidgets import (
 from engine import network as nw
 from engine.describe import fmt
 
-from . import export, scenario
+from . import export
 from .controller import PlaybackController
 from .controls import ControlPanel, PlaybackBar
 from .dialogs import ExportDialog, ImageDialog
 from .images import ImageError, read_image
-from .model import Params, SceneModel
+from .models import scenario
+from .models.choices import THEMES
+from .models.lesson import Lesson
+from .models.params import Params
+from .models.pytorch import pytorch_code
 from .pipeline import PipelineWindow
-from .scene import THEMES, SceneRenderer
+from .scene import SceneRenderer
 
 MAX_RECENT = 8
 
@@ -53,7 +57,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("convviz — convolution and pooling, step by step")
         self.settings = settings
-        self.model = SceneModel(params, self)
+        self.model = Lesson(params)
         self.controller = PlaybackController(self.model, self)
         self.renderer = SceneRenderer(self)
         self.renderer.setObjectName("scene")
@@ -384,7 +388,7 @@ class MainWindow(QMainWindow):
 
     def copy_pytorch(self) -> None:
         """Put the equivalent PyTorch call on the clipboard."""
-        code = scenario.pytorch_code(self.model.params)
+        code = pytorch_code(self.model.params)
         QGuiApplication.clipboard().setText(code)
         self.status.setText("Copied: " + code.splitlines()[-1])
 

@@ -33,42 +33,15 @@ from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 
 from engine.describe import fmt_cell
 
-from .model import OP_LABELS, Frame
+from .models.choices import OP_LABELS, THEME_COLOUR_MAPS, THEME_COLOURS
+from .models.frame import Frame
 
 GAP = 2.5  # cells between panels
 STACK_SHIFT = 0.35  # cells each channel behind the front one is shifted up-right
 
-THEMES: dict[str, dict[str, str]] = {
-    "light": {
-        "background": "#ffffff", "text": "#1a1a1a", "grid": "#4d4d4d", "empty": "#ececec",
-        "padding": "#9a9a9a", "window": "#ff7f0e", "output": "#d62728", "hover": "#17becf",
-        "unreached": "#d62728",
-    },
-    "dark": {
-        "background": "#1e1f22", "text": "#f0f0f0", "grid": "#bdbdbd", "empty": "#34363a",
-        "padding": "#8a8a8a", "window": "#ffb000", "output": "#ff5c5c", "hover": "#4dd8ff",
-        "unreached": "#ff5c5c",
-    },
-    # For projectors that wash colours out: pure black and white, saturated highlights.
-    "high-contrast": {
-        "background": "#000000", "text": "#ffffff", "grid": "#ffffff", "empty": "#262626",
-        "padding": "#c0c0c0", "window": "#ffff00", "output": "#ff3df5", "hover": "#00ffff",
-        "unreached": "#ff4040",
-    },
-    # Okabe-Ito highlight colours, told apart with any common colour-vision deficiency.
-    "colour-blind": {
-        "background": "#ffffff", "text": "#000000", "grid": "#404040", "empty": "#eeeeee",
-        "padding": "#8c8c8c", "window": "#e69f00", "output": "#0072b2", "hover": "#009e73",
-        "unreached": "#d55e00",
-    },
-}
+THEMES = THEME_COLOURS
 #: Colour maps per theme: sequential for values, diverging (centred on zero) for signed ones.
-THEME_CMAPS: dict[str, dict[str, str]] = {
-    "light": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1"},
-    "dark": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1"},
-    "high-contrast": {"input": "CET-L1", "output": "CET-L1", "diverging": "CET-CBD1"},
-    "colour-blind": {"input": "cividis", "output": "CET-CBL2", "diverging": "CET-CBD1"},
-}
+THEME_CMAPS = THEME_COLOUR_MAPS
 
 
 @dataclass

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QComboBox
 
 import engine
 from engine.activations import ACTIVATIONS, LEAKY_SLOPE, activate, activation_grad
-from gui.model import Params, SceneModel
+from gui.models.lesson import Lesson
+from gui.models.params import Params
 
 SLOPE = 0.01
 
@@ -143,8 +144,8 @@ def test_unknown_name_is_refused() -> None:
 # --------------------------------------------------------------------------- the main window's model
 
 
-def scene(**kw: object) -> SceneModel:
-    return SceneModel(Params(**kw))  # type: ignore[arg-type]
+def scene(**kw: object) -> Lesson:
+    return Lesson(Params(**kw))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("seed", [0, 5])
@@ -195,7 +196,7 @@ def test_leaky_relu_step_marks_negative_cells(qapp) -> None:
     np.testing.assert_array_equal(f.changed, z < 0)
 
 
-def float_scene(activation: str, **kw: object) -> tuple[SceneModel, np.ndarray]:
+def float_scene(activation: str, **kw: object) -> tuple[Lesson, np.ndarray]:
     """A backward-mode scenario with float values and no convolution output near 0."""
     p = Params(in_c=2, out_c=2, in_h=5, in_w=6, integers=False, mode="backward", activation=activation,
                bias=True, **kw)  # type: ignore[arg-type]
@@ -207,7 +208,7 @@ def float_scene(activation: str, **kw: object) -> tuple[SceneModel, np.ndarray]:
         z = engine.conv2d(x, w, b, stride=p.stride, padding=p.engine_padding())
         if np.abs(z).min() > 0.02 and (z < 0).any() and (z > 0).any():
             break
-    m = SceneModel(p)
+    m = Lesson(p)
     assert m.load(p, x=x, w=w, bias=b)
     return m, z
 

@@ -19,7 +19,7 @@ import engine
 from engine import backprop
 from engine.conv import prepare_conv
 from gui import mainwindow
-from gui.model import Params
+from gui.models.params import Params
 from gui.scene import THEMES, SceneRenderer, colorize
 
 

@@ -18,8 +18,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
 import engine
-from gui import export, scenario
-from gui.model import Params, SceneModel
+from gui import export
+from gui.models import scenario
+from gui.models.lesson import Lesson
+from gui.models.params import Params
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (320, 240)
@@ -67,8 +69,8 @@ def mp4_frames(path: Path) -> tuple[int, tuple[int, int]]:
     return len(raw) // (w * h * 3), (w, h)
 
 
-def model_for(name: str) -> SceneModel:
-    m = SceneModel()
+def model_for(name: str) -> Lesson:
+    m = Lesson()
     assert scenario.apply(m, scenario.load_preset(name)), m.last_error
     return m
 
@@ -104,9 +106,10 @@ def listing(folder: Path) -> list[str]:
 CLOSE_A_USED_RENDERER = (
     "from PySide6.QtWidgets import QApplication\n"
     "app = QApplication([])\n"
-    "from gui import export, scenario\n"
-    "from gui.model import SceneModel\n"
-    "m = SceneModel(); scenario.apply(m, scenario.load_preset('conv-stride2'))\n"
+    "from gui import export\n"
+    "from gui.models import scenario\n"
+    "from gui.models.lesson import Lesson\n"
+    "m = Lesson(); scenario.apply(m, scenario.load_preset('conv-stride2'))\n"
     "r = export.offscreen_renderer((320, 240))\n"
     "export.export(m, r, 'png', '{tmp}/one.png')\n"
     "r.close()\n"
@@ -256,7 +259,7 @@ def screen_and_headless(window, qtbot, settle, renderer, tmp_path, *, settle_lay
     assert k == 4
     screen = export.grab(window.renderer)
     size = (window.renderer.width(), window.renderer.height())
-    other = SceneModel()
+    other = Lesson()
     assert scenario.apply(other, scenario.from_model(window.model, theme=window.renderer.theme_name))
     r = renderer(size, window.renderer.theme_name)
     if settle_layout:

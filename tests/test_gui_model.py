@@ -1,4 +1,4 @@
-"""SceneModel on its own (no widgets): step position across changes, refused changes, the frame."""
+"""Lesson on its own (no widgets): step position across changes, refused changes, the frame."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from gui.model import Params, SceneModel
+from gui.models.lesson import Lesson
+from gui.models.params import Params
 
 
-def snapshot(m: SceneModel) -> tuple:
+def snapshot(m: Lesson) -> tuple:
     return (m.params, m.trace, m.step, m.x.copy(), m.w.copy(), m.bias_values)
 
 
-def assert_same_state(m: SceneModel, before: tuple) -> None:
+def assert_same_state(m: Lesson, before: tuple) -> None:
     params, trace, step, x, w, b = before
     assert m.params == params
     assert m.trace is trace
@@ -26,7 +27,7 @@ def assert_same_state(m: SceneModel, before: tuple) -> None:
 
 
 def test_default_model_matches_the_engine(qapp) -> None:
-    m = SceneModel()
+    m = Lesson()
     p = m.params
     assert p == Params()
     expected = engine.conv2d(np.array(m.x), np.array(m.w), stride=1, padding=1)
@@ -36,7 +37,7 @@ def test_default_model_matches_the_engine(qapp) -> None:
 
 
 def test_param_change_keeps_the_step_where_it_still_exists(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     with qtbot.waitSignal(m.step_changed, timeout=1000) as blocker:
         m.set_step(7)
     assert blocker.args == [7]
@@ -50,7 +51,7 @@ def test_param_change_keeps_the_step_where_it_still_exists(qtbot) -> None:
 
 
 def test_param_change_clamps_a_step_that_no_longer_exists(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_step(20)
     seen: list[object] = []
     m.changed.connect(lambda: seen.append("changed"))
@@ -67,7 +68,7 @@ def test_param_change_clamps_a_step_that_no_longer_exists(qtbot) -> None:
 
 
 def test_set_step_clamps_to_the_trace(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_step(10_000)
     assert m.step == m.n_steps - 1
     m.set_step(-5)
@@ -86,7 +87,7 @@ def test_set_step_clamps_to_the_trace(qtbot) -> None:
     ],
 )
 def test_refused_change_reports_the_engine_words_and_keeps_the_state(qtbot, changes, words) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_step(4)
     before = snapshot(m)
     with qtbot.assertNotEmitted(m.changed), qtbot.assertNotEmitted(m.step_changed), \
@@ -109,7 +110,7 @@ def test_refused_change_reports_the_engine_words_and_keeps_the_state(qtbot, chan
 
 
 def test_valid_change_after_a_refusal_clears_the_error(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_params(k_h=9, k_w=9)
     assert m.last_error
     with qtbot.waitSignal(m.error, timeout=1000, check_params_cb=lambda msg: msg == ""):
@@ -119,7 +120,7 @@ def test_valid_change_after_a_refusal_clears_the_error(qtbot) -> None:
 
 
 def test_editing_values_rebuilds_the_trace(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     with qtbot.waitSignal(m.changed, timeout=1000):
         assert m.set_input_value(0, 2, 2, 100.0)
     assert m.x[0, 2, 2] == 100.0
@@ -130,7 +131,7 @@ def test_editing_values_rebuilds_the_trace(qtbot) -> None:
 
 
 def test_values_are_read_only_views(qapp) -> None:
-    m = SceneModel()
+    m = Lesson()
     with pytest.raises(ValueError):
         m.x[0, 0, 0] = 1.0
     with pytest.raises(ValueError):
@@ -140,7 +141,7 @@ def test_values_are_read_only_views(qapp) -> None:
 @pytest.mark.parametrize(("op", "marker"), [("conv", "\u00b7"), ("max", "max("), ("min", "min("),
                                             ("avg", "/ ")])
 def test_frame_arithmetic_names_the_operation(qapp, op, marker) -> None:
-    m = SceneModel(Params(op=op))
+    m = Lesson(Params(op=op))
     assert marker in m.frame().arithmetic
     assert m.frame().caption.startswith("Step 1 of 25")
 
@@ -157,7 +158,7 @@ def test_frame_arithmetic_names_the_operation(qapp, op, marker) -> None:
 def test_any_conv_geometry_is_applied_or_refused_whole(
     qapp, size, kernel, stride, dilation, pad, start
 ) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_step(start)
     before = snapshot(m)
     errors: list[str] = []
@@ -184,7 +185,7 @@ def test_any_conv_geometry_is_applied_or_refused_whole(
 
 
 def test_refused_change_keeps_the_loss_target(qtbot) -> None:
-    m = SceneModel(Params(mode="backward", upstream="loss"))
+    m = Lesson(Params(mode="backward", upstream="loss"))
     target = m.target
     assert target is not None
     with qtbot.waitSignal(m.error, timeout=1000):
@@ -195,7 +196,7 @@ def test_refused_change_keeps_the_loss_target(qtbot) -> None:
 
 
 def test_error_from_an_unknown_setting_is_cleared_by_the_next_valid_change(qtbot) -> None:
-    m = SceneModel()
+    m = Lesson()
     messages: list[str] = []
     m.error.connect(messages.append)
     assert m.set_params(no_such_setting=1) is False

@@ -10,9 +10,12 @@ from PySide6.QtWidgets import QFileDialog, QSpinBox
 
 import engine
 from engine import network as nw
-from gui import export, scenario
+from gui import export
 from gui.mainwindow import MainWindow
-from gui.model import MAX_STEPS, Params, SceneModel
+from gui.models import scenario
+from gui.models.choices import MAX_STEPS
+from gui.models.lesson import Lesson
+from gui.models.params import Params
 from gui.pipeline import LayerDialog
 
 
@@ -27,7 +30,7 @@ def _naive_fold(gxp: np.ndarray, top: int, left: int, h: int, w: int, mode: str)
 
 
 def test_dx_panel_shows_the_folded_gradient_with_replicate_padding(qapp) -> None:
-    m = SceneModel(Params(in_h=4, in_w=4, padding_mode="replicate", mode="backward", upstream="random"))
+    m = Lesson(Params(in_h=4, in_w=4, padding_mode="replicate", mode="backward", upstream="random"))
     m.set_step(m.n_steps - 1)
     f = m.frame()
     expected = _naive_fold(f.grads.grad_x_padded, 1, 1, 4, 4, "replicate")
@@ -110,7 +113,7 @@ def test_a_huge_integer_is_refused_in_plain_words(tmp_path: Path) -> None:
 
 
 def test_more_steps_than_a_timeline_holds_is_refused(qapp) -> None:
-    m = SceneModel()
+    m = Lesson()
     ok = m.set_params(in_h=512, in_w=512, in_c=16, k_h=15, k_w=15, out_c=3, granularity="tap",
                       padding=(7, 7, 7, 7))
     assert not ok
@@ -128,7 +131,7 @@ def test_a_layer_with_too_many_channels_is_refused_not_half_loaded(window) -> No
 
 
 def test_typed_dy_that_no_longer_fits_is_labelled_ones(qapp) -> None:
-    m = SceneModel(Params(mode="backward"))
+    m = Lesson(Params(mode="backward"))
     assert m.set_upstream_value(0, 0, 0, 7.0)
     assert m.params.upstream == "custom"
     assert m.set_params(stride=(2, 2))  # the output shrinks: the typed grid no longer fits
@@ -137,7 +140,7 @@ def test_typed_dy_that_no_longer_fits_is_labelled_ones(qapp) -> None:
 
 
 def test_single_png_export_leaves_the_view_where_it_was(qapp, tmp_path: Path) -> None:
-    m = SceneModel()
+    m = Lesson()
     m.set_step(3)
     r = export.offscreen_renderer((320, 240))
     try:
@@ -177,7 +180,7 @@ def test_exports_and_saves_get_ordinary_permissions(qapp, tmp_path: Path) -> Non
     import os
     import stat
 
-    m = SceneModel()
+    m = Lesson()
     r = export.offscreen_renderer((320, 240))
     try:
         for fmt, name in (("png", "a.png"), ("svg", "a.svg"), ("gif", "a.gif")):
@@ -194,7 +197,7 @@ def test_exports_and_saves_get_ordinary_permissions(qapp, tmp_path: Path) -> Non
 
 
 def test_export_refuses_a_wrong_suffix_or_folder_before_drawing(qapp, tmp_path: Path) -> None:
-    m = SceneModel()
+    m = Lesson()
     drawn: list[int] = []
     r = export.offscreen_renderer((320, 240))
     try:

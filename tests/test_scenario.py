@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QApplication
 
 import engine
 from engine.kernels import KERNEL_PRESETS
-from gui import scenario
 from gui.mainwindow import MainWindow
-from gui.model import GRAD_VIEWS, MODES, OPS, PAD_KINDS, PADDING_MODES, UPSTREAMS, Params, SceneModel
+from gui.models import scenario
+from gui.models.choices import GRAD_VIEWS, MODES, OPS, PAD_KINDS, PADDING_MODES, UPSTREAMS
+from gui.models.lesson import Lesson
+from gui.models.params import Params
 from gui.scene import THEMES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +40,7 @@ def new_window(qtbot, settings_obj=None, *, show=True):  # type: ignore[no-untyp
     return w
 
 
-def assert_same_values(a: SceneModel, b: SceneModel) -> None:
+def assert_same_values(a: Lesson, b: Lesson) -> None:
     assert a.params == b.params
     np.testing.assert_array_equal(a.x, b.x)
     np.testing.assert_array_equal(a.w, b.w)
@@ -165,7 +167,7 @@ def test_dumps_loads_round_trips_the_values_exactly(data, p) -> None:
 
 # --------------------------------------------------------------------------- refused files
 def valid_dict() -> dict:
-    m = SceneModel(Params(bias=True))
+    m = Lesson(Params(bias=True))
     return scenario.to_dict(scenario.from_model(m))
 
 

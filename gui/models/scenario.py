@@ -18,27 +18,35 @@ from typing import Any
 
 import numpy as np
 
-from engine.activations import ACTIVATIONS
-from engine.kernels import KERNEL_PRESETS
-
-from .model import GRAD_VIEWS, MODES, OPS, PAD_KINDS, PADDING_MODES, UPSTREAMS, Params, SceneModel
+from .choices import (
+    ACTIVATIONS,
+    BOUNDS,
+    GRAD_VIEWS,
+    GRANULARITIES,
+    KERNEL_PRESETS,
+    MODES,
+    OPS,
+    PAD_KINDS,
+    PADDING_MODES,
+    THEMES,
+    UPSTREAMS,
+)
+from .lesson import Lesson
+from .params import Params
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "convviz-scenario"
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 12
-THEME_NAMES: tuple[str, ...] = ("light", "dark", "high-contrast", "colour-blind")
-PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
+THEME_NAMES = THEMES
+PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "presets"
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
-    "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": ("window", "tap"),
+    "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES,
     "preset": KERNEL_PRESETS, "activation": ACTIVATIONS,
 }
-_BOUNDS: dict[str, tuple[int, int]] = {
-    "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
-    "out_c": (1, 16), "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "seed": (0, 2**31 - 1),
-}
+_BOUNDS = BOUNDS
 
 
 class ScenarioError(ValueError):
@@ -82,7 +90,7 @@ class Scenario:
 # --------------------------------------------------------------------------- model <-> scenario
 
 
-def from_model(model: SceneModel, *, theme: str = "light", title: str = "") -> Scenario:
+def from_model(model: Lesson, *, theme: str = "light", title: str = "") -> Scenario:
     """The model's current state as a ``Scenario``."""
     p = model.params
     return Scenario(
@@ -92,7 +100,7 @@ def from_model(model: SceneModel, *, theme: str = "light", title: str = "") -> S
     )
 
 
-def apply(model: SceneModel, s: Scenario) -> bool:
+def apply(model: Lesson, s: Scenario) -> bool:
     """Load ``s`` into ``model`` (False, with the model's ``error`` emitted, if refused)."""
     return model.load(s.params, x=s.x, w=s.w, bias=s.bias, upstream=s.upstream, target=s.target,
                       step=s.step)
@@ -299,50 +307,6 @@ def load_preset(name: str) -> Scenario:
     if not path.is_file():
         raise ScenarioError("", f"there is no preset {name!r}; the presets are: {', '.join(list_presets())}")
     return load(path)
-
-
-# --------------------------------------------------------------------------- PyTorch
-
-
-def pytorch_code(p: Params) -> str:
-    """The equivalent PyTorch call for the current settings (for "Copy as PyTorch")."""
-    pad = p.engine_padding()
-    stride = _pair(p.stride)
-    dil = _pair(p.dilation)
-    if p.is_conv:
-        asym = isinstance(pad, tuple) and isinstance(pad[0], tuple)
-        pad_arg = 0 if asym else repr(pad) if isinstance(pad, str) else _pair(pad)
-        line = (f"torch.nn.Conv2d(in_channels={p.in_c}, out_channels={p.out_c}, "
-                f"kernel_size={_pair((p.k_h, p.k_w))}, stride={stride}, padding={pad_arg}, "
-                f"dilation={dil}, bias={p.bias}, padding_mode={p.padding_mode!r})")
-        note = "# true convolution: flip the kernel first, w.flip(-2, -1)\n" if p.flip_kernel else ""
-        if asym:
-            (t, b), (left, r) = pad
-            mode = "constant" if p.padding_mode == "zeros" else p.padding_mode
-            return (f"{note}x = torch.nn.functional.pad(x, ({left}, {r}, {t}, {b}), mode={mode!r})\n"
-                    f"y = {line}(x)")
-        return f"{note}conv = {line}"
-    if isinstance(pad, tuple) and isinstance(pad[0], tuple):
-        pad = (max(pad[0]), max(pad[1]))
-        note = "# PyTorch pools with symmetric padding only; the larger side is used here\n"
-    else:
-        note = ""
-    pad_arg = 0 if pad == "valid" else _pair(pad)
-    common = f"kernel_size={_pair((p.k_h, p.k_w))}, stride={stride}, padding={pad_arg}"
-    if p.op == "avg":
-        extra = "" if p.dilation == (1, 1) else "  # PyTorch's AvgPool2d has no dilation"
-        return (f"{note}pool = torch.nn.AvgPool2d({common}, ceil_mode={p.ceil_mode}, "
-                f"count_include_pad={p.count_include_pad}){extra}")
-    call = f"torch.nn.MaxPool2d({common}, dilation={dil}, ceil_mode={p.ceil_mode})"
-    if p.op == "min":
-        return f"{note}pool = {call}\ny = -pool(-x)  # min pooling"
-    return f"{note}pool = {call}"
-
-
-def _pair(v: Any) -> Any:
-    if isinstance(v, tuple) and len(v) == 2 and v[0] == v[1]:
-        return v[0]
-    return v
 
 
 # --------------------------------------------------------------------------- lecture decks

@@ -1,0 +1,121 @@
+"""Every choice and bound of a lesson, in one place.
+
+The controls, the scenario file format, the command line and the core all read
+these: a new operation, padding kind or limit is added here and nowhere else.
+Each choice is a ``Literal`` type (for the type checker) and a tuple of its
+values in menu order (for widgets, files and ``argparse``), with plain-words
+labels beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from engine.activations import ACTIVATIONS as _ACTIVATIONS
+from engine.kernels import KERNEL_PRESETS as _KERNEL_PRESETS
+
+Op = Literal["conv", "max", "min", "avg"]
+PadKind = Literal["symmetric", "asymmetric", "valid", "same"]
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+Mode = Literal["forward", "backward", "both"]
+Upstream = Literal["ones", "random", "loss", "custom"]
+GradView = Literal["scatter", "gather"]
+Granularity = Literal["window", "tap"]
+Activation = Literal["none", "relu", "leaky_relu", "sigmoid", "tanh"]
+KernelPreset = Literal[
+    "random", "identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "laplacian",
+]
+Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
+#: What a frame shows: a forward step, the activation step, a backward (scatter) step, the gather view.
+Phase = Literal["forward", "activation", "backward", "gather"]
+#: The panels of the stage.
+PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy"]
+ExportFormat = Literal["png", "svg", "gif", "mp4"]
+
+OPS: tuple[Op, ...] = get_args(Op)
+PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
+PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
+MODES: tuple[Mode, ...] = get_args(Mode)
+UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)
+GRAD_VIEWS: tuple[GradView, ...] = get_args(GradView)
+GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
+ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
+KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
+THEMES: tuple[Theme, ...] = get_args(Theme)
+PANELS: tuple[PanelName, ...] = get_args(PanelName)
+EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
+
+# The engine owns the names of its activations and kernel presets; the two lists must agree.
+assert ACTIVATIONS == _ACTIVATIONS, "gui.models.choices.Activation is out of step with the engine"
+assert KERNEL_PRESETS == _KERNEL_PRESETS, "gui.models.choices.KernelPreset is out of step with the engine"
+
+OP_LABELS: dict[Op, str] = {
+    "conv": "Convolution", "max": "Max pooling", "min": "Min pooling", "avg": "Average pooling",
+}
+MODE_LABELS: dict[Mode, str] = {
+    "forward": "Forward", "backward": "Backward", "both": "Forward, then backward",
+}
+UPSTREAM_LABELS: dict[Upstream, str] = {
+    "ones": "all ones (L = ΣY)", "random": "random", "loss": "loss ½Σ(Y−T)²", "custom": "typed",
+}
+#: How the dL/dY panel's title names where the upstream gradient came from.
+UPSTREAM_SHORT: dict[Upstream, str] = {"ones": "ones", "random": "random", "loss": "Y − T", "custom": "typed"}
+GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
+VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
+#: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
+FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", "laplacian")
+
+# ----------------------------------------------------------------------------- bounds
+#: Inclusive bounds of every whole-number setting (spin boxes, files and the core read these).
+BOUNDS: dict[str, tuple[int, int]] = {
+    "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "out_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
+    "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "seed": (0, 2**31 - 1),
+}
+#: The shape bounds the core checks before it builds anything.
+SHAPE_LIMITS: tuple[str, ...] = ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")
+#: Largest input side that still shows numbers in its cells.
+MAX_VALUE_GRID = 64
+#: Most steps a timeline can hold (a Qt slider's range).
+MAX_STEPS = 2**31 - 1
+#: Playback speed bounds, steps per second.
+MIN_SPEED, MAX_SPEED = 0.25, 60.0
+DEFAULT_SPEED = 2.0
+#: Text zoom bounds (captions and titles).
+MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
+#: Export scale bounds.
+MIN_SCALE, MAX_SCALE = 1, 4
+
+# ----------------------------------------------------------------------------- themes
+#: Colours of each theme (hex), read by every painter (the stage, the pipeline, exports).
+THEME_COLOURS: dict[Theme, dict[str, str]] = {
+    "light": {
+        "background": "#ffffff", "text": "#1a1a1a", "grid": "#4d4d4d", "empty": "#ececec",
+        "padding": "#9a9a9a", "window": "#ff7f0e", "output": "#d62728", "hover": "#17becf",
+        "unreached": "#d62728",
+    },
+    "dark": {
+        "background": "#1e1f22", "text": "#f0f0f0", "grid": "#bdbdbd", "empty": "#34363a",
+        "padding": "#8a8a8a", "window": "#ffb000", "output": "#ff5c5c", "hover": "#4dd8ff",
+        "unreached": "#ff5c5c",
+    },
+    # For projectors that wash colours out: pure black and white, saturated highlights.
+    "high-contrast": {
+        "background": "#000000", "text": "#ffffff", "grid": "#ffffff", "empty": "#262626",
+        "padding": "#c0c0c0", "window": "#ffff00", "output": "#ff3df5", "hover": "#00ffff",
+        "unreached": "#ff4040",
+    },
+    # Okabe-Ito highlight colours, told apart with any common colour-vision deficiency.
+    "colour-blind": {
+        "background": "#ffffff", "text": "#000000", "grid": "#404040", "empty": "#eeeeee",
+        "padding": "#8c8c8c", "window": "#e69f00", "output": "#0072b2", "hover": "#009e73",
+        "unreached": "#d55e00",
+    },
+}
+#: Colour maps (pyqtgraph names) per theme: sequential for values, diverging (centred on zero) for
+#: signed ones, grey for pictures.
+THEME_COLOUR_MAPS: dict[Theme, dict[str, str]] = {
+    "light": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1", "picture": "CET-L1"},
+    "dark": {"input": "cividis", "output": "viridis", "diverging": "CET-CBD1", "picture": "CET-L1"},
+    "high-contrast": {"input": "CET-L1", "output": "CET-L1", "diverging": "CET-CBD1", "picture": "CET-L1"},
+    "colour-blind": {"input": "cividis", "output": "CET-CBL2", "diverging": "CET-CBD1", "picture": "CET-L1"},
+}

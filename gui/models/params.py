@@ -1,0 +1,74 @@
+"""The settings of a lesson, as one immutable, typed value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .choices import (
+    Activation,
+    GradView,
+    Granularity,
+    KernelPreset,
+    Mode,
+    Op,
+    PaddingMode,
+    PadKind,
+    Upstream,
+)
+
+#: Padding in the engine's accepted forms: a kind name, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
+EnginePadding = str | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Every setting of a scenario except the values themselves.
+
+    ``padding`` is ``(top, bottom, left, right)``; with ``pad_kind ==
+    "symmetric"`` only top and left are used (bottom = top, right = left).
+    """
+
+    op: Op = "conv"
+    in_h: int = 5
+    in_w: int = 5
+    in_c: int = 1
+    k_h: int = 3
+    k_w: int = 3
+    out_c: int = 1
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    pad_kind: PadKind = "symmetric"
+    padding: tuple[int, int, int, int] = (1, 1, 1, 1)
+    padding_mode: PaddingMode = "zeros"
+    bias: bool = False
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    flip_kernel: bool = False
+    granularity: Granularity = "window"
+    integers: bool = True
+    seed: int = 0
+    preset: KernelPreset = "random"
+    mode: Mode = "forward"
+    upstream: Upstream = "ones"
+    grad_view: GradView = "scatter"
+    activation: Activation = "none"
+    picture: bool = False  # the input came from a picture: drawn in grey
+
+    @property
+    def has_activation(self) -> bool:
+        """True when an activation follows the convolution (pooling takes none)."""
+        return self.is_conv and self.activation != "none"
+
+    @property
+    def is_conv(self) -> bool:
+        """True for convolution, False for the pooling operations."""
+        return self.op == "conv"
+
+    def engine_padding(self) -> EnginePadding:
+        """Padding in the engine's accepted forms."""
+        t, b, left, r = self.padding
+        if self.pad_kind in ("valid", "same"):
+            return self.pad_kind
+        if self.pad_kind == "symmetric":
+            return (t, left)
+        return ((t, b), (left, r))
