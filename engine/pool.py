@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conv import _padded, check_grad_out, pad
 from .geometry import AxisGeometry, Geometry, as_pair, check_array, make_geometry, normalize_padding
+from .padding import check_grad_out, crop, pad, read_padded
 
 __all__ = ["PoolSetup", "pool2d", "pool2d_backward", "prepare_pool"]
 
@@ -196,7 +196,7 @@ def _reduce(xp: np.ndarray, g: Geometry, ufunc: np.ufunc) -> np.ndarray:
 
 def forward(s: PoolSetup) -> np.ndarray:
     """Pooled output ``(C, H_out, W_out)`` of a prepared setup."""
-    xp = _padded(s)
+    xp = read_padded(s)
     if s.op == "avg":
         y = _reduce(xp, s.geometry, np.add)
         y /= s.divisors()
@@ -237,7 +237,7 @@ def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
             keep = _counted_mask(s)
             gp *= keep
         return gp
-    xp = _padded(s)
+    xp = read_padded(s)
     best = _reduce(xp, g, np.maximum if s.op == "max" else np.minimum)
     # Each window's gradient goes to its first extreme tap in raster order:
     # walk the taps in that order, and mark windows already served as done.
@@ -269,12 +269,6 @@ def _counted_mask(s: PoolSetup) -> np.ndarray:
     kr = (s.geometry.rows.kinds() <= limit).astype(float)
     kc = (s.geometry.cols.kinds() <= limit).astype(float)
     return kr[:, None] * kc[None, :]
-
-
-def crop(gp: np.ndarray, g: Geometry) -> np.ndarray:
-    """The real-input part ``(C, H, W)`` of a padded-grid array."""
-    r, c = g.rows, g.cols
-    return gp[:, r.before : r.before + r.size, c.before : c.before + c.size]
 
 
 def pool2d(

@@ -29,6 +29,7 @@ import numpy as np
 from . import conv as _conv
 from . import pool as _pool
 from .geometry import Geometry
+from .padding import check_grad_out, crop, fold
 
 __all__ = [
     "ConvBackwardStep",
@@ -424,7 +425,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
             return np.broadcast_to(hits, gxp.shape)
 
         return Gradients(
-            _conv.fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
+            fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
         )
 
 
@@ -457,7 +458,7 @@ def trace_conv2d_backward(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
         padding_mode=padding_mode, flip_kernel=flip_kernel,
     )
-    dy = _conv.check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
+    dy = check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
     return ConvBackwardTrace(s, dy)
 
 
@@ -638,7 +639,7 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
             ones = done * (self.setup.divisors() if self.setup.op == "avg" else 1.0)
             return np.rint(_pool.backward_padded(self.setup, ones)).astype(int)
 
-        return Gradients(_pool.crop(gp, self.geometry), gp, count)
+        return Gradients(crop(gp, self.geometry), gp, count)
 
 
 def trace_pool2d_backward(
@@ -658,5 +659,5 @@ def trace_pool2d_backward(
         x, kernel_size, op=op, stride=stride, padding=padding, dilation=dilation,
         ceil_mode=ceil_mode, count_include_pad=count_include_pad,
     )
-    dy = _conv.check_grad_out((s.x.shape[0], *s.geometry.out_shape), grad_out, s.x_2d)
+    dy = check_grad_out((s.x.shape[0], *s.geometry.out_shape), grad_out, s.x_2d)
     return PoolBackwardTrace(s, dy)
