@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
 
 from .geometry import (
     Geometry,
+    IntPair,
+    Padding,
+    PaddingMode,
     as_pair,
     check_array,
     check_padding_mode,
@@ -42,7 +46,7 @@ class ConvSetup:
         Zeros when the caller gave none.
     has_bias : bool
     geometry : Geometry
-    padding_mode : str
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
     flip_kernel : bool
     x_2d, w_2d : bool
         The caller's forms, to give results back in the same form.
@@ -53,7 +57,7 @@ class ConvSetup:
     bias: np.ndarray
     has_bias: bool
     geometry: Geometry
-    padding_mode: str
+    padding_mode: PaddingMode
     flip_kernel: bool
     x_2d: bool
     w_2d: bool
@@ -69,14 +73,14 @@ class ConvSetup:
 
 
 def prepare_conv(
-    x: object,
-    w: object,
-    bias: object = None,
+    x: ArrayLike,
+    w: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> ConvSetup:
     """Check every argument of a convolution and bring it to canonical form.
@@ -247,14 +251,14 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
 
 
 def conv2d(
-    x: object,
-    w: object,
-    bias: object = None,
+    x: ArrayLike,
+    w: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> np.ndarray:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
@@ -287,15 +291,15 @@ def conv2d(
 
 
 def conv2d_backward(
-    x: object,
-    w: object,
-    grad_out: object,
+    x: ArrayLike,
+    w: ArrayLike,
+    grad_out: ArrayLike,
     *,
-    bias: object = None,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    bias: ArrayLike | None = None,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``conv2d`` with respect to its input, kernel and bias.
