@@ -24,6 +24,7 @@ import numpy as np
 from . import activations
 from . import conv as _conv
 from . import pool as _pool
+from .padding import fold
 from .trace import ConvTrace
 
 LossFn = Callable[[np.ndarray], float]
@@ -86,7 +87,7 @@ def gather_input_grad(setup: _conv.ConvSetup, dy: np.ndarray) -> GatherView:
     gxp = np.asarray(trace.output)
     return GatherView(
         dy_spread=spread, kernel=kernel, dilation=(r.dilation, c.dilation),
-        grad_x_padded=gxp, grad_x=_conv.fold(gxp, g, setup.padding_mode), trace=trace,
+        grad_x_padded=gxp, grad_x=fold(gxp, g, setup.padding_mode), trace=trace,
     )
 
 

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
 
 from .geometry import (
     Geometry,
+    IntPair,
+    Padding,
+    PaddingMode,
     as_pair,
     check_array,
     check_padding_mode,
     make_geometry,
     normalize_padding,
-    source_index,
 )
-
-if TYPE_CHECKING:
-    from .pool import PoolSetup
+from .padding import check_grad_out, fold, pad, read_padded, windows
 
 __all__ = ["ConvSetup", "conv2d", "conv2d_backward", "prepare_conv"]
 
@@ -46,7 +46,7 @@ class ConvSetup:
         Zeros when the caller gave none.
     has_bias : bool
     geometry : Geometry
-    padding_mode : str
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
     flip_kernel : bool
     x_2d, w_2d : bool
         The caller's forms, to give results back in the same form.
@@ -57,7 +57,7 @@ class ConvSetup:
     bias: np.ndarray
     has_bias: bool
     geometry: Geometry
-    padding_mode: str
+    padding_mode: PaddingMode
     flip_kernel: bool
     x_2d: bool
     w_2d: bool
@@ -73,14 +73,14 @@ class ConvSetup:
 
 
 def prepare_conv(
-    x: object,
-    w: object,
-    bias: object = None,
+    x: ArrayLike,
+    w: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> ConvSetup:
     """Check every argument of a convolution and bring it to canonical form.
@@ -128,74 +128,6 @@ def prepare_conv(
         x_2d=xa.ndim == 2,
         w_2d=wa.ndim == 2,
     )
-
-
-def pad(x: np.ndarray, geom: Geometry, mode: str = "zeros", fill: float = 0.0) -> np.ndarray:
-    """Pad ``x (C, H, W)`` to ``(C, extent_h, extent_w)``.
-
-    ``mode`` fills the explicit padding (``zeros`` uses ``fill``);
-    positions past it (ceil-mode overhang) always get ``fill``.
-    """
-    r, c = geom.rows, geom.cols
-    if mode == "zeros":
-        return np.pad(
-            x,
-            ((0, 0), (r.before, r.extent - r.before - r.size), (c.before, c.extent - c.before - c.size)),
-            constant_values=fill,
-        )
-    src_r = source_index(r.size, r.before, r.after, mode)
-    src_c = source_index(c.size, c.before, c.after, mode)
-    xp = x[:, src_r][:, :, src_c]
-    if r.extent > r.padded or c.extent > c.padded:
-        xp = np.pad(
-            xp, ((0, 0), (0, r.extent - r.padded), (0, c.extent - c.padded)), constant_values=fill
-        )
-    return xp
-
-
-def windows(xp: np.ndarray, geom: Geometry) -> np.ndarray:
-    """Read-only view of every window: ``(C, H_out, W_out, kh, kw)`` from ``xp (C, Hp, Wp)``."""
-    r, c = geom.rows, geom.cols
-    v = sliding_window_view(xp, (r.span, c.span), axis=(1, 2))
-    return v[:, :: r.stride, :: c.stride, :: r.dilation, :: c.dilation][:, : r.out, : c.out]
-
-
-def fold(gp: np.ndarray, geom: Geometry, mode: str) -> np.ndarray:
-    """Gradient on the padded grid ``(C, Hp', Wp')`` back onto the input ``(C, H, W)``.
-
-    Constant padding and overhang drop their gradient; reflected, replicated
-    and wrapped padding cells add theirs to the cell they copy.
-
-    Parameters
-    ----------
-    gp : ndarray, shape (C, extent_h, extent_w)
-        Not modified.
-    geom : Geometry
-    mode : {"zeros", "reflect", "replicate", "circular"}
-
-    Returns
-    -------
-    ndarray, shape (C, H, W)
-        A new array.
-    """
-    out = gp
-    for axis, g in ((1, geom.rows), (2, geom.cols)):
-        idx: list[slice | int] = [slice(None)] * 3
-        idx[axis] = slice(g.before, g.before + g.size)
-        inner = out[tuple(idx)]
-        if mode != "zeros":
-            src = g.sources()
-            inner = inner.copy()
-            for p in np.flatnonzero(src[: g.padded] >= 0):
-                if g.before <= p < g.before + g.size:
-                    continue
-                dst: list[slice | int] = [slice(None)] * 3
-                dst[axis] = int(src[p])
-                sel: list[slice | int] = [slice(None)] * 3
-                sel[axis] = int(p)
-                inner[tuple(dst)] += out[tuple(sel)]
-        out = inner
-    return out if out.base is None else out.copy()
 
 
 #: Bytes of im2col matrix built at a time: small enough to stay in cache
@@ -272,17 +204,9 @@ def _kernel_grad(win: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return gw
 
 
-def _padded(s: ConvSetup | PoolSetup) -> np.ndarray:
-    """``s.padded_input()``, or ``s.x`` itself when there is nothing to pad: read it, never write it."""
-    r, c = s.geometry.rows, s.geometry.cols
-    if r.extent == r.size and c.extent == c.size:
-        return s.x
-    return s.padded_input()
-
-
 def forward(s: ConvSetup) -> np.ndarray:
     """Convolution output ``(C_out, H_out, W_out)`` of a prepared setup."""
-    y = _correlate(windows(_padded(s), s.geometry), s.w.reshape(s.w.shape[0], -1))
+    y = _correlate(windows(read_padded(s), s.geometry), s.w.reshape(s.w.shape[0], -1))
     if s.has_bias:
         y += s.bias[:, None, None]
     return y
@@ -310,7 +234,7 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
     g = s.geometry
     r, c = g.rows, g.cols
     c_in = s.w.shape[1]
-    gw = _kernel_grad(windows(_padded(s) if xp is None else xp, g), dy).reshape(s.w.shape)
+    gw = _kernel_grad(windows(read_padded(s) if xp is None else xp, g), dy).reshape(s.w.shape)
     gb = dy.sum(axis=(1, 2))
     if r.stride == 1 and c.stride == 1:
         # The input gradient is the transposed convolution: ``dy`` padded by the
@@ -327,14 +251,14 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
 
 
 def conv2d(
-    x: object,
-    w: object,
-    bias: object = None,
+    x: ArrayLike,
+    w: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> np.ndarray:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
@@ -366,25 +290,16 @@ def conv2d(
     return y[0] if s.out_2d else y
 
 
-def check_grad_out(s_out_shape: tuple[int, ...], grad_out: object, out_2d: bool) -> np.ndarray:
-    """Check ``grad_out`` has the output's shape; return it 3-D ``(C, H_out, W_out)``."""
-    dy = check_array(grad_out, "grad_out", (2,) if out_2d else (3,))
-    expect = s_out_shape[1:] if out_2d else s_out_shape
-    if dy.shape != tuple(expect):
-        raise ValueError(f"grad_out must have the output's shape {tuple(expect)}, got {dy.shape}")
-    return dy[None] if out_2d else dy
-
-
 def conv2d_backward(
-    x: object,
-    w: object,
-    grad_out: object,
+    x: ArrayLike,
+    w: ArrayLike,
+    grad_out: ArrayLike,
     *,
-    bias: object = None,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    bias: ArrayLike | None = None,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``conv2d`` with respect to its input, kernel and bias.

@@ -96,7 +96,7 @@ def pool_arithmetic(step: PoolStep) -> str:
     """
     vals = step.values.ravel()
     kind = step.window.kind.ravel()
-    if step.op in ("max", "min"):
+    if step.chosen is not None:  # max or min
         chosen = step.chosen[0] * step.values.shape[1] + step.chosen[1]
         parts = []
         for k, v in enumerate(vals):
@@ -214,6 +214,7 @@ def pool_backward_arithmetic(step: PoolBackwardStep, grad_x_padded: np.ndarray,
         total = fmt(float(grad_x_padded[c, r, col]))
         return (f"{head} goes to the {step.op} cell X[{where}] = {fmt(float(step.values[p, q]))}{tie}\n"
                 f"dX[{where}] += {fmt(g)} → {total}")
+    assert step.divisor is not None  # avg: no chosen cell, a divisor instead
     share = g / step.divisor
     n_pad = int(((step.window.kind == 1) & (step.grad_input != 0)).sum())
     rule = f" (incl. {n_pad} padding cell{'s' if n_pad != 1 else ''}, dropped)" if n_pad else ""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 
 __all__ = [
     "AxisGeometry",
     "Geometry",
+    "IntPair",
+    "Padding",
     "PaddingMode",
     "as_pair",
     "conv_param_count",
@@ -26,7 +28,20 @@ __all__ = [
 ]
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
-PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
+PADDING_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
+
+#: One whole number for both axes, or an ``(h, w)`` pair: kernel size, stride, dilation.
+IntPair: TypeAlias = int | tuple[int, int]
+#: Every accepted padding form: one number, ``(h, w)``, ``((top, bottom), (left, right))``,
+#: ``"valid"`` (none) or ``"same"`` (output as large as the input; convolution only).
+Padding: TypeAlias = (
+    int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]] | Literal["valid", "same"]
+)
+
+#: ``numpy.pad`` mode that fills each non-constant padding mode.
+_NUMPY_PAD_MODE: dict[PaddingMode, Literal["reflect", "edge", "wrap"]] = {
+    "reflect": "reflect", "replicate": "edge", "circular": "wrap",
+}
 
 #: Marks a padded position that holds a constant (zero, or +-inf for pooling)
 #: rather than a copy of a real input cell.
@@ -193,7 +208,7 @@ def output_size(
     return out
 
 
-def source_index(size: int, before: int, after: int, mode: str = "zeros") -> np.ndarray:
+def source_index(size: int, before: int, after: int, mode: PaddingMode = "zeros") -> np.ndarray:
     """Map each padded position on one axis to the input index it copies.
 
     Parameters
@@ -214,8 +229,7 @@ def source_index(size: int, before: int, after: int, mode: str = "zeros") -> np.
     idx = np.arange(size)
     if mode == "zeros":
         return np.pad(idx, (before, after), mode="constant", constant_values=CONSTANT)
-    numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-    return np.pad(idx, (before, after), mode=numpy_mode)
+    return np.pad(idx, (before, after), mode=_NUMPY_PAD_MODE[mode])
 
 
 @dataclass(frozen=True)
@@ -233,7 +247,7 @@ class AxisGeometry:
         Explicit padding.
     out : int
         Number of windows.
-    mode : str
+    mode : {"zeros", "reflect", "replicate", "circular"}
         Padding mode.
     """
 
@@ -244,7 +258,7 @@ class AxisGeometry:
     before: int
     after: int
     out: int
-    mode: str = "zeros"
+    mode: PaddingMode = "zeros"
 
     @property
     def span(self) -> int:
@@ -386,7 +400,7 @@ def make_geometry(
     dilation: tuple[int, int],
     *,
     ceil_mode: bool = False,
-    mode: str = "zeros",
+    mode: PaddingMode = "zeros",
 ) -> Geometry:
     """Build a checked ``Geometry`` (raises ``ValueError`` in plain words)."""
     axes = []
@@ -442,8 +456,14 @@ def check_array(a: object, name: str, ndims: tuple[int, ...]) -> np.ndarray:
 
 
 def check_padding_mode(mode: object, padding: tuple[tuple[int, int], tuple[int, int]],
-                       in_hw: tuple[int, int]) -> str:
-    """Check ``padding_mode`` against the padding it must fill (PyTorch's limits)."""
+                       in_hw: tuple[int, int]) -> PaddingMode:
+    """Check ``padding_mode`` against the padding it must fill (PyTorch's limits).
+
+    Returns
+    -------
+    {"zeros", "reflect", "replicate", "circular"}
+        The mode as a plain ``str`` (a ``numpy.str_`` comes back as ``str``).
+    """
     if mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}; got {mode!r}")
     for name, n, (a, b) in zip(("rows", "columns"), in_hw, padding, strict=True):
@@ -457,5 +477,5 @@ def check_padding_mode(mode: object, padding: tuple[tuple[int, int], tuple[int, 
                 f"circular padding of {max(a, b)} {name} would wrap around more than once: "
                 f"the input has only {n} {name}"
             )
-    return str(mode)
+    return PADDING_MODES[PADDING_MODES.index(mode)]
 

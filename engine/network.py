@@ -12,6 +12,7 @@ column): element ``c*H*W + h*W + w`` is ``x[c, h, w]``, as ``torch.flatten``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from . import activations
 from .conv import conv2d
 from .geometry import AxisGeometry, Geometry, make_geometry, normalize_padding
 from .kernels import kernel_preset
-from .pool import pool2d, prepare_pool
+from .pool import PoolOp, pool2d, prepare_pool
 
 __all__ = [
     "Activation",
@@ -47,7 +48,7 @@ class Conv:
     out_channels: int
     kernel: int | tuple[int, int] = 3
     stride: int | tuple[int, int] = 1
-    padding: int | tuple[int, int] | str = 0
+    padding: int | tuple[int, int] | Literal["valid", "same"] = 0
     dilation: int | tuple[int, int] = 1
     bias: bool = True
     filters: str = "random"
@@ -66,7 +67,7 @@ class Activation:
 class Pool:
     """Max, min or average pooling."""
 
-    op: str = "max"
+    op: PoolOp = "max"
     kernel: int | tuple[int, int] = 2
     stride: int | tuple[int, int] | None = None
     padding: int | tuple[int, int] = 0

@@ -10,16 +10,28 @@ an average's divisor, exactly as PyTorch does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .conv import _padded, check_grad_out, pad
-from .geometry import AxisGeometry, Geometry, as_pair, check_array, make_geometry, normalize_padding
+from .geometry import (
+    AxisGeometry,
+    Geometry,
+    IntPair,
+    Padding,
+    as_pair,
+    check_array,
+    make_geometry,
+    normalize_padding,
+)
+from .padding import check_grad_out, crop, pad, read_padded
 
-__all__ = ["PoolSetup", "pool2d", "pool2d_backward", "prepare_pool"]
+__all__ = ["PoolOp", "PoolSetup", "pool2d", "pool2d_backward", "prepare_pool"]
 
-POOL_OPS: tuple[str, ...] = ("max", "min", "avg")
-_FILL = {"max": -np.inf, "min": np.inf, "avg": 0.0}
+PoolOp = Literal["max", "min", "avg"]
+POOL_OPS: tuple[PoolOp, ...] = ("max", "min", "avg")
+_FILL: dict[PoolOp, float] = {"max": -np.inf, "min": np.inf, "avg": 0.0}
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,7 +49,7 @@ class PoolSetup:
     """
 
     x: np.ndarray
-    op: str
+    op: PoolOp
     geometry: Geometry
     count_include_pad: bool
     x_2d: bool
@@ -67,13 +79,13 @@ class PoolSetup:
 
 
 def prepare_pool(
-    x: object,
-    kernel_size: object,
+    x: ArrayLike,
+    kernel_size: IntPair,
     *,
-    op: str = "max",
-    stride: object = None,
-    padding: object = 0,
-    dilation: object = 1,
+    op: PoolOp = "max",
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> PoolSetup:
@@ -196,7 +208,7 @@ def _reduce(xp: np.ndarray, g: Geometry, ufunc: np.ufunc) -> np.ndarray:
 
 def forward(s: PoolSetup) -> np.ndarray:
     """Pooled output ``(C, H_out, W_out)`` of a prepared setup."""
-    xp = _padded(s)
+    xp = read_padded(s)
     if s.op == "avg":
         y = _reduce(xp, s.geometry, np.add)
         y /= s.divisors()
@@ -237,7 +249,7 @@ def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
             keep = _counted_mask(s)
             gp *= keep
         return gp
-    xp = _padded(s)
+    xp = read_padded(s)
     best = _reduce(xp, g, np.maximum if s.op == "max" else np.minimum)
     # Each window's gradient goes to its first extreme tap in raster order:
     # walk the taps in that order, and mark windows already served as done.
@@ -271,20 +283,14 @@ def _counted_mask(s: PoolSetup) -> np.ndarray:
     return kr[:, None] * kc[None, :]
 
 
-def crop(gp: np.ndarray, g: Geometry) -> np.ndarray:
-    """The real-input part ``(C, H, W)`` of a padded-grid array."""
-    r, c = g.rows, g.cols
-    return gp[:, r.before : r.before + r.size, c.before : c.before + c.size]
-
-
 def pool2d(
-    x: object,
-    kernel_size: object,
+    x: ArrayLike,
+    kernel_size: IntPair,
     *,
-    op: str = "max",
-    stride: object = None,
-    padding: object = 0,
-    dilation: object = 1,
+    op: PoolOp = "max",
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> np.ndarray:
@@ -320,14 +326,14 @@ def pool2d(
 
 
 def pool2d_backward(
-    x: object,
-    grad_out: object,
-    kernel_size: object,
+    x: ArrayLike,
+    grad_out: ArrayLike,
+    kernel_size: IntPair,
     *,
-    op: str = "max",
-    stride: object = None,
-    padding: object = 0,
-    dilation: object = 1,
+    op: PoolOp = "max",
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> np.ndarray:

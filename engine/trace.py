@@ -22,13 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Generic, Literal, TypeVar, overload
+from typing import Literal, TypeVar, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import conv as _conv
 from . import pool as _pool
-from .geometry import Geometry
+from .geometry import Geometry, IntPair, Padding, PaddingMode
+from .padding import check_grad_out, crop, fold
 
 __all__ = [
     "ConvBackwardStep",
@@ -105,7 +107,7 @@ class _Windows:
 S = TypeVar("S")
 
 
-class _Trace(Sequence, Generic[S]):  # type: ignore[type-arg]
+class _Trace(Sequence[S]):
     """A lazy, indexable sequence of steps."""
 
     _n: int
@@ -246,15 +248,17 @@ class ConvTrace(_Trace[ConvStep]):
         products = inputs * weights
         bias = float(self.setup.bias[o])
         total = float(products.sum()) + bias
+        tap: tuple[int, int, int] | None = None
         if t is None:
-            tap, partial, complete = None, float(products.sum()), True
+            partial, complete = float(products.sum()), True
         else:
-            tap = tuple(int(v) for v in np.unravel_index(t, weights.shape))
+            c, p, q = np.unravel_index(t, weights.shape)
+            tap = (int(c), int(p), int(q))
             partial = float(products.ravel()[: t + 1].sum())
             complete = t == self.taps_per_window - 1
         return ConvStep(
             k, o, i, j, win, _ro(inputs), _ro(weights), _ro(products), bias, total,
-            tap, partial, complete,  # type: ignore[arg-type]
+            tap, partial, complete,
         )
 
     def partial(self, i: int) -> np.ndarray:
@@ -279,14 +283,14 @@ class ConvTrace(_Trace[ConvStep]):
 
 
 def trace_conv2d(
-    x: object,
-    w: object,
-    bias: object = None,
+    x: ArrayLike,
+    w: ArrayLike,
+    bias: ArrayLike | None = None,
     *,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
     granularity: Granularity = "window",
 ) -> ConvTrace:
@@ -424,7 +428,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
             return np.broadcast_to(hits, gxp.shape)
 
         return Gradients(
-            _conv.fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
+            fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
         )
 
 
@@ -441,15 +445,15 @@ def _scatter_count(g: Geometry, per_window: np.ndarray) -> np.ndarray:
 
 
 def trace_conv2d_backward(
-    x: object,
-    w: object,
-    grad_out: object,
+    x: ArrayLike,
+    w: ArrayLike,
+    grad_out: ArrayLike,
     *,
-    bias: object = None,
-    stride: object = 1,
-    padding: object = 0,
-    dilation: object = 1,
-    padding_mode: str = "zeros",
+    bias: ArrayLike | None = None,
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
 ) -> ConvBackwardTrace:
     """Trace of ``conv2d_backward``; same arguments."""
@@ -457,7 +461,7 @@ def trace_conv2d_backward(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
         padding_mode=padding_mode, flip_kernel=flip_kernel,
     )
-    dy = _conv.check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
+    dy = check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
     return ConvBackwardTrace(s, dy)
 
 
@@ -493,7 +497,7 @@ class PoolStep:
     out_col: int
     window: Window
     values: np.ndarray
-    op: str
+    op: _pool.PoolOp
     chosen: tuple[int, int] | None
     divisor: int | None
     counted: np.ndarray
@@ -553,13 +557,13 @@ class PoolTrace(_Trace[PoolStep]):
 
 
 def trace_pool2d(
-    x: object,
-    kernel_size: object,
+    x: ArrayLike,
+    kernel_size: IntPair,
     *,
-    op: str = "max",
-    stride: object = None,
-    padding: object = 0,
-    dilation: object = 1,
+    op: _pool.PoolOp = "max",
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> PoolTrace:
@@ -582,7 +586,7 @@ class PoolBackwardStep:
         ``dy[channel, out_row, out_col]``.
     window : Window
     values : ndarray, shape (kh, kw)
-    op : str
+    op : {"max", "min", "avg"}
     chosen : tuple of int or None
         Max/min: the tap that receives all of ``grad`` (first extreme in
         raster order on ties).
@@ -599,7 +603,7 @@ class PoolBackwardStep:
     grad: float
     window: Window
     values: np.ndarray
-    op: str
+    op: _pool.PoolOp
     chosen: tuple[int, int] | None
     divisor: int | None
     grad_input: np.ndarray
@@ -624,6 +628,7 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
             gi = np.zeros(values.shape)
             gi[chosen] = g
         else:
+            assert divisor is not None  # avg: no chosen tap, a divisor instead
             gi = np.where(counted, g / divisor, 0.0)
         return PoolBackwardStep(k, c, i, j, g, win, _ro(values), self.setup.op, chosen, divisor, _ro(gi))
 
@@ -638,18 +643,18 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
             ones = done * (self.setup.divisors() if self.setup.op == "avg" else 1.0)
             return np.rint(_pool.backward_padded(self.setup, ones)).astype(int)
 
-        return Gradients(_pool.crop(gp, self.geometry), gp, count)
+        return Gradients(crop(gp, self.geometry), gp, count)
 
 
 def trace_pool2d_backward(
-    x: object,
-    grad_out: object,
-    kernel_size: object,
+    x: ArrayLike,
+    grad_out: ArrayLike,
+    kernel_size: IntPair,
     *,
-    op: str = "max",
-    stride: object = None,
-    padding: object = 0,
-    dilation: object = 1,
+    op: _pool.PoolOp = "max",
+    stride: IntPair | None = None,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> PoolBackwardTrace:
@@ -658,5 +663,5 @@ def trace_pool2d_backward(
         x, kernel_size, op=op, stride=stride, padding=padding, dilation=dilation,
         ceil_mode=ceil_mode, count_include_pad=count_include_pad,
     )
-    dy = _conv.check_grad_out((s.x.shape[0], *s.geometry.out_shape), grad_out, s.x_2d)
+    dy = check_grad_out((s.x.shape[0], *s.geometry.out_shape), grad_out, s.x_2d)
     return PoolBackwardTrace(s, dy)
