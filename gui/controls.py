@@ -1,7 +1,8 @@
-"""The parameter panel and the playback bar: thin views over ``Lesson``.
+"""The parameter panel and the playback bar: thin views of a ``Lesson``.
 
-User actions assign to the model; model changes update the widgets with
-their signals blocked, so nothing echoes back.
+The widgets only show the lesson (``refresh``, with signals blocked so nothing
+echoes back); ``gui.controllers.lesson`` turns user actions into changes of
+the lesson and puts a widget back to the lesson's value when a change is refused.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .controller import MAX_SPEED, MIN_SPEED, PlaybackController
 from .models.choices import (
     ACTIVATIONS,
+    BOUNDS,
+    DEFAULT_SPEED,
+    GRANULARITIES,
+    GRANULARITY_LABELS,
     KERNEL_PRESETS,
+    MAX_SPEED,
+    MIN_SPEED,
     MODE_LABELS,
     MODES,
     OP_LABELS,
@@ -39,6 +45,7 @@ from .models.choices import (
     PADDING_MODES,
     UPSTREAM_LABELS,
     UPSTREAMS,
+    VALUE_KIND_LABELS,
 )
 from .models.lesson import Lesson
 
@@ -176,11 +183,12 @@ class ControlPanel(QWidget):
 
         shape_box = QGroupBox("Shapes")
         f = QFormLayout(shape_box)
-        self.input_size = PairEditor(1, 512, "Input size", "input")
-        self.in_c = _spin(1, 16, "Input channels (1 gray, 3 RGB; more for feature maps)")
+        self.input_size = PairEditor(*BOUNDS["in_h"], "Input size", "input")
+        self.in_c = _spin(*BOUNDS["in_c"], "Input channels (1 gray, 3 RGB; more for feature maps)")
         self.in_c.setObjectName("in_c")
-        self.kernel_size = PairEditor(1, 15, "Kernel / window size", "kernel")
-        self.out_c = _spin(1, 16, "Output channels: the number of kernels (1-16)")
+        self.kernel_size = PairEditor(*BOUNDS["k_h"], "Kernel / window size", "kernel")
+        lo, hi = BOUNDS["out_c"]
+        self.out_c = _spin(lo, hi, f"Output channels: the number of kernels ({lo}-{hi})")
         self.out_c.setObjectName("out_c")
         f.addRow("Input H × W", self.input_size)
         f.addRow("Input channels", self.in_c)
@@ -190,8 +198,9 @@ class ControlPanel(QWidget):
 
         slide_box = QGroupBox("Sliding")
         f = QFormLayout(slide_box)
-        self.stride = PairEditor(1, 16, "Stride: how far the window moves per step", "stride")
-        self.dilation = PairEditor(1, 8, "Dilation: spacing between kernel taps (1 = no gaps)", "dilation")
+        self.stride = PairEditor(*BOUNDS["stride"], "Stride: how far the window moves per step", "stride")
+        self.dilation = PairEditor(*BOUNDS["dilation"], "Dilation: spacing between kernel taps (1 = no gaps)",
+                                   "dilation")
         self.pad_kind = QComboBox()
         self.pad_kind.setObjectName("pad_kind")
         self.pad_kind.addItems(list(PAD_KINDS))
@@ -199,7 +208,7 @@ class ControlPanel(QWidget):
             "symmetric: same on both sides; asymmetric: top/bottom/left/right; "
             "valid: none; same: output as large as the input (stride 1)"
         )
-        self.pad = [_spin(0, 16, f"Padding {s}") for s in ("top", "bottom", "left", "right")]
+        self.pad = [_spin(*BOUNDS["padding"], f"Padding {s}") for s in ("top", "bottom", "left", "right")]
         for s, name in zip(self.pad, ("pad_top", "pad_bottom", "pad_left", "pad_right"), strict=True):
             s.setObjectName(name)
         pad_row = QWidget()
@@ -240,8 +249,8 @@ class ControlPanel(QWidget):
         self.cip.setToolTip("Average pooling: count padding cells in the divisor")
         self.integers = QComboBox()
         self.integers.setObjectName("integers")
-        self.integers.addItem("Integers", True)
-        self.integers.addItem("Decimals", False)
+        for integers, label in VALUE_KIND_LABELS.items():
+            self.integers.addItem(label, integers)
         self.integers.setToolTip("Random values as small integers or as decimals")
         self.preset = QComboBox()
         self.preset.setObjectName("preset")
@@ -259,73 +268,7 @@ class ControlPanel(QWidget):
 
         outer.addStretch(1)
 
-        self._connect()
-        model.changed.connect(self.refresh)
-        model.error.connect(self.show_error)
         self.refresh()
-
-    # ------------------------------------------------------------------ user -> model
-    def _connect(self) -> None:
-        m = self.model
-        self.op.currentIndexChanged.connect(lambda _: m.set_params(op=self.op.currentData()))
-        self.mode.currentIndexChanged.connect(lambda _: m.set_params(mode=self.mode.currentData()))
-        self.activation.currentTextChanged.connect(lambda v: m.set_params(activation=v))
-        self.upstream.currentIndexChanged.connect(
-            lambda _: m.set_params(upstream=self.upstream.currentData())
-        )
-        self.gather.toggled.connect(lambda on: m.set_params(grad_view="gather" if on else "scatter"))
-        self._pair(self.input_size, lambda v: m.set_params(in_h=v[0], in_w=v[1]))
-        self._pair(self.kernel_size, lambda v: m.set_params(k_h=v[0], k_w=v[1]))
-        self._pair(self.stride, lambda v: m.set_params(stride=v))
-        self._pair(self.dilation, lambda v: m.set_params(dilation=v))
-        self.in_c.valueChanged.connect(lambda v: m.set_params(in_c=v))
-        self.out_c.valueChanged.connect(lambda v: m.set_params(out_c=v))
-        self.pad_kind.currentTextChanged.connect(lambda v: m.set_params(pad_kind=v))
-        for s in self.pad:
-            s.valueChanged.connect(self._padding_changed)
-        self.padding_mode.currentTextChanged.connect(lambda v: m.set_params(padding_mode=v))
-        self.bias.toggled.connect(lambda v: m.set_params(bias=v))
-        self.flip.toggled.connect(lambda v: m.set_params(flip_kernel=v))
-        self.ceil.toggled.connect(lambda v: m.set_params(ceil_mode=v))
-        self.cip.toggled.connect(lambda v: m.set_params(count_include_pad=v))
-        self.integers.currentIndexChanged.connect(
-            lambda _: m.set_params(integers=self.integers.currentData())
-        )
-        self.preset.currentTextChanged.connect(self._preset_changed)
-        self.new_values.clicked.connect(m.new_values)
-
-    def _pair(self, editor: PairEditor, apply: object) -> None:
-        def changed_h(v: int) -> None:
-            if editor.link.isChecked():
-                with signals_blocked(editor.w):
-                    editor.w.setValue(v)
-            apply(editor.value())  # type: ignore[operator]
-
-        def changed_w(v: int) -> None:
-            if editor.link.isChecked():
-                with signals_blocked(editor.h):
-                    editor.h.setValue(v)
-            apply(editor.value())  # type: ignore[operator]
-
-        editor.h.valueChanged.connect(changed_h)
-        editor.w.valueChanged.connect(changed_w)
-
-    def _padding_changed(self) -> None:
-        t, b, left, r = (s.value() for s in self.pad)
-        if self.pad_kind.currentText() == "symmetric":
-            sender = self.sender()
-            if sender is self.pad[1]:
-                t = b
-            if sender is self.pad[3]:
-                left = r
-            b, r = t, left
-        self.model.set_params(padding=(t, b, left, r))
-
-    def _preset_changed(self, name: str) -> None:
-        if name in ("sharpen", "sobel x", "sobel y", "laplacian"):
-            self.model.set_params(preset=name, k_h=3, k_w=3)
-        else:
-            self.model.set_params(preset=name)
 
     # ------------------------------------------------------------------ model -> widgets
     def refresh(self) -> None:
@@ -411,26 +354,23 @@ class ControlPanel(QWidget):
 
 
 class PlaybackBar(QWidget):
-    """Transport buttons, the timeline slider, speed and granularity."""
+    """Transport buttons, the timeline slider, speed and granularity (wired by ``LessonController``)."""
 
-    def __init__(self, model: Lesson, controller: PlaybackController,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, model: Lesson, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.controller = controller
         lay = QHBoxLayout(self)
         sp = QStyle.StandardPixmap
-        self.first = self._button(sp.SP_MediaSkipBackward, "First step (Home)", controller.first)
-        self.back = self._button(sp.SP_MediaSeekBackward, "Step back (Left)", lambda: controller.step_by(-1))
-        self.play = self._button(sp.SP_MediaPlay, "Play / pause (Space)", controller.toggle)
-        self.fwd = self._button(sp.SP_MediaSeekForward, "Step forward (Right)", lambda: controller.step_by(1))
-        self.last = self._button(sp.SP_MediaSkipForward, "Last step (End)", controller.last)
+        self.first = self._button(sp.SP_MediaSkipBackward, "First step (Home)")
+        self.back = self._button(sp.SP_MediaSeekBackward, "Step back (Left)")
+        self.play = self._button(sp.SP_MediaPlay, "Play / pause (Space)")
+        self.fwd = self._button(sp.SP_MediaSeekForward, "Step forward (Right)")
+        self.last = self._button(sp.SP_MediaSkipForward, "Last step (End)")
         for b in (self.first, self.back, self.play, self.fwd, self.last):
             lay.addWidget(b)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeline")
         self.slider.setToolTip("Timeline: drag to any step")
-        self.slider.valueChanged.connect(lambda v: controller.go_to(v, animate=False))
         lay.addWidget(self.slider, 1)
         self.label = QLabel()
         self.label.setMinimumWidth(110)
@@ -441,36 +381,28 @@ class PlaybackBar(QWidget):
         self.speed.setDecimals(2)
         self.speed.setSuffix(" steps/s")
         self.speed.setSingleStep(0.25)
-        self.speed.setToolTip("Playback speed, 0.25-60 steps per second (+ / -)")
-        self.speed.setValue(controller.speed)
-        self.speed.valueChanged.connect(controller.set_speed)
+        self.speed.setToolTip(f"Playback speed, {MIN_SPEED:g}-{MAX_SPEED:g} steps per second (+ / -)")
+        self.speed.setValue(DEFAULT_SPEED)
         lay.addWidget(self.speed)
         self.granularity = QComboBox()
         self.granularity.setObjectName("granularity")
-        self.granularity.addItem("per window", "window")
-        self.granularity.addItem("per multiply-add", "tap")
+        for g in GRANULARITIES:
+            self.granularity.addItem(GRANULARITY_LABELS[g], g)
         self.granularity.setToolTip("Convolution: one step per output cell, or per multiply-add")
-        self.granularity.currentIndexChanged.connect(
-            lambda _: model.set_params(granularity=self.granularity.currentData())
-        )
         lay.addWidget(self.granularity)
-        model.changed.connect(self.refresh)
-        model.step_changed.connect(self._step)
-        controller.playing_changed.connect(self._playing)
-        controller.speed_changed.connect(self._speed)
         self.refresh()
 
-    def _playing(self, on: bool) -> None:
+    def show_playing(self, on: bool) -> None:
+        """Show the play button as pause while playing."""
         icon = QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay
         self.play.setIcon(self.style().standardIcon(icon))
 
-    def _button(self, icon: QStyle.StandardPixmap, tip: str, slot: object) -> QPushButton:
+    def _button(self, icon: QStyle.StandardPixmap, tip: str) -> QPushButton:
         b = QPushButton()
         b.setIcon(self.style().standardIcon(icon))
         b.setToolTip(tip)
         b.setFixedWidth(44)
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        b.clicked.connect(slot)
         return b
 
     def refresh(self) -> None:
@@ -479,7 +411,7 @@ class PlaybackBar(QWidget):
         with signals_blocked(self.slider, self.granularity):
             self.slider.setRange(0, self.model.n_steps - 1)
             self.slider.setValue(self.model.step)
-            self.granularity.setCurrentIndex(0 if p.granularity == "window" else 1)
+            self.granularity.setCurrentIndex(GRANULARITIES.index(p.granularity))
         self.granularity.setEnabled(p.is_conv and p.mode == "forward")
         self.granularity.setToolTip(
             "Convolution: one step per output cell, or per multiply-add"
@@ -487,12 +419,14 @@ class PlaybackBar(QWidget):
         )
         self._label()
 
-    def _step(self, k: int) -> None:
+    def show_step(self, k: int) -> None:
+        """Move the timeline to step ``k`` (signals blocked)."""
         with signals_blocked(self.slider):
             self.slider.setValue(k)
         self._label()
 
-    def _speed(self, v: float) -> None:
+    def show_speed(self, v: float) -> None:
+        """Show speed ``v`` (signals blocked)."""
         with signals_blocked(self.speed):
             self.speed.setValue(v)
 

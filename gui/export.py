@@ -26,6 +26,8 @@ FORMATS: tuple[str, ...] = ("png", "svg", "gif", "mp4")
 DEFAULT_SIZE = (1280, 720)
 #: progress(done, total) -> keep going?
 Progress = Callable[[int, int], bool]
+#: The pictures of some steps, one per step, drawn as they are asked for.
+Pictures = Callable[[range], Iterator[QImage]]
 
 
 class ExportError(Exception):
@@ -72,10 +74,12 @@ def offscreen_renderer(size: tuple[int, int] = DEFAULT_SIZE, theme: str = "light
     return r
 
 
-def draw(renderer: SceneRenderer, model: Lesson, step: int) -> None:
-    """Put step ``step`` on ``renderer`` exactly as the screen shows it once the glide ends."""
-    model.set_step(step)
-    renderer.show_frame(model.frame())
+def draw(renderer: SceneRenderer, lesson: Lesson, step: int, *, expanded: bool = False) -> None:
+    """Put the frame of step ``step`` on ``renderer`` as the screen shows it once the glide ends.
+
+    Only reads ``lesson``: its step does not move.
+    """
+    renderer.show_frame(lesson.frame(step, expanded=expanded))
     renderer.glide(1.0)
     # Let the caption and arithmetic rows take their new heights now, as the screen's event loop would.
     QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
@@ -99,17 +103,12 @@ def grab(renderer: SceneRenderer, scale: float = 1.0) -> QImage:
     return img
 
 
-def frames(renderer: SceneRenderer, model: Lesson, steps: range, scale: float = 1.0) -> Iterator[QImage]:
-    """Pictures of ``steps``, one per step; the model's step is restored afterwards."""
-    keep = model.step
-    try:
-        for k in steps:
-            draw(renderer, model, k)
-            yield grab(renderer, scale)
-    finally:
-        model.set_step(keep)
-        renderer.show_frame(model.frame())
-        renderer.glide(1.0)
+def frames(renderer: SceneRenderer, lesson: Lesson, steps: range, scale: float = 1.0, *,
+           expanded: bool = False) -> Iterator[QImage]:
+    """Pictures of ``steps``, one per step (``lesson`` is only read)."""
+    for k in steps:
+        draw(renderer, lesson, k, expanded=expanded)
+        yield grab(renderer, scale)
 
 
 def _rgb(img: QImage) -> np.ndarray:
@@ -140,10 +139,14 @@ def _temp_beside(target: Path, suffix: str) -> Path:
     return Path(tmp)
 
 
-def export(model: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathLike[str], *,
+def export(lesson: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathLike[str], *,
            steps: range | None = None, scale: float = 1.0, fps: float = 2.0, loop: int = 0,
-           progress: Progress | None = None) -> Path:
-    """Write ``steps`` of ``model`` drawn by ``renderer`` to ``out``.
+           expanded: bool = False, progress: Progress | None = None) -> Path:
+    """Write ``steps`` of ``lesson`` drawn by ``renderer`` to ``out``.
+
+    The frames are made from a copy of ``lesson``, taken first: the lecturer's
+    lesson is never moved, and a change made while the export runs does not
+    reach the file.
 
     Parameters
     ----------
@@ -156,6 +159,8 @@ def export(model: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathL
         1 to 4: pixel size multiplier (PNG, GIF, MP4).
     fps, loop : float, int
         Animation speed and GIF loop count (0 = forever).
+    expanded : bool
+        Channels side by side, as on the stage with *Expand channels*.
     progress : callable, optional
         ``progress(done, total)``; returning False cancels.
 
@@ -183,6 +188,7 @@ def export(model: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathL
     if single and target.suffix and target.suffix.lower() != f".{fmt}":
         raise ExportError(f"the file name ends in {target.suffix} but the format is {fmt}; "
                           f"name it {target.stem}.{fmt}")
+    model = lesson.copy()
     if steps is None:
         steps = range(model.step, model.step + 1) if fmt in ("png", "svg") else range(model.n_steps)
     if len(steps) == 0:
@@ -193,21 +199,25 @@ def export(model: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.PathL
         if progress is not None and not progress(done, total):
             raise ExportCancelled()
 
+    def pictures(which: range) -> Iterator[QImage]:
+        return frames(renderer, model, which, scale, expanded=expanded)
+
     try:
         if fmt == "svg":
-            return _export_svg(model, renderer, target, steps[0])
+            draw(renderer, model, steps[0], expanded=expanded)
+            return _export_svg(renderer, target)
         if fmt == "png" and total == 1:
             tick(0)
-            data = _png_bytes(next(frames(renderer, model, steps, scale)))
+            data = _png_bytes(next(pictures(steps)))
             tmp = _temp_beside(target, ".part")
             _finish(tmp, target, data)
             tick(1)
             return target
         if fmt == "png":
-            return _export_png_folder(model, renderer, target, steps, scale, tick)
+            return _export_png_folder(pictures, target, steps, tick)
         if fmt == "gif":
-            return _export_gif(model, renderer, target, steps, scale, fps, loop, tick)
-        return _export_mp4(model, renderer, target, steps, scale, fps, tick)
+            return _export_gif(pictures, target, steps, fps, loop, tick)
+        return _export_mp4(pictures, target, steps, fps, tick)
     except OSError as exc:
         raise ExportError(_os_message(exc, target)) from None
 
@@ -231,11 +241,10 @@ def _finish(tmp: Path, target: Path, data: bytes) -> None:
         raise
 
 
-def _export_svg(model: Lesson, renderer: SceneRenderer, target: Path, step: int) -> Path:
+def _export_svg(renderer: SceneRenderer, target: Path) -> Path:
+    """Write what ``renderer`` shows as a vector SVG."""
     from PySide6.QtSvg import QSvgGenerator
 
-    keep = model.step
-    draw(renderer, model, step)
     tmp = _temp_beside(target, ".part")
     try:
         gen = QSvgGenerator()
@@ -254,13 +263,10 @@ def _export_svg(model: Lesson, renderer: SceneRenderer, target: Path, step: int)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    finally:
-        draw(renderer, model, keep)
     return target
 
 
-def _export_png_folder(model: Lesson, renderer: SceneRenderer, target: Path, steps: range,
-                       scale: float, tick: Callable[[int], None]) -> Path:
+def _export_png_folder(pictures: Pictures, target: Path, steps: range, tick: Callable[[int], None]) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ExportError(f"{target} exists and is not an empty folder; choose a new folder name")
     parent = target.parent if str(target.parent) else Path(".")
@@ -273,7 +279,7 @@ def _export_png_folder(model: Lesson, renderer: SceneRenderer, target: Path, ste
         raise ExportError(_os_message(exc, target)) from None
     try:
         tick(0)
-        for n, img in enumerate(frames(renderer, model, steps, scale)):
+        for n, img in enumerate(pictures(steps)):
             (tmp / f"frame_{n:04d}.png").write_bytes(_png_bytes(img))
             tick(n + 1)
         if target.exists():
@@ -285,8 +291,8 @@ def _export_png_folder(model: Lesson, renderer: SceneRenderer, target: Path, ste
     return target
 
 
-def _export_gif(model: Lesson, renderer: SceneRenderer, target: Path, steps: range, scale: float,
-                fps: float, loop: int, tick: Callable[[int], None]) -> Path:
+def _export_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: int,
+                tick: Callable[[int], None]) -> Path:
     try:
         from PIL import Image
     except ImportError:
@@ -296,10 +302,10 @@ def _export_gif(model: Lesson, renderer: SceneRenderer, target: Path, steps: ran
     # colours of empty and of finished outputs are both in it, and mapping onto a fixed palette
     # is several times faster than choosing one per frame (and does not flicker).
     first_last = range(steps[0], steps[-1] + 1, max(1, len(steps) - 1))
-    ends = [_rgb(img) for img in frames(renderer, model, first_last, scale)]
+    ends = [_rgb(img) for img in pictures(first_last)]
     palette = Image.fromarray(np.concatenate(ends, axis=0)).quantize(256, method=Image.Quantize.FASTOCTREE)
     pics = []
-    for n, img in enumerate(frames(renderer, model, steps, scale)):
+    for n, img in enumerate(pictures(steps)):
         pics.append(Image.fromarray(_rgb(img)).quantize(palette=palette, dither=Image.Dither.NONE))
         tick(n + 1)
     tmp = _temp_beside(target, ".part")
@@ -315,8 +321,8 @@ def _export_gif(model: Lesson, renderer: SceneRenderer, target: Path, steps: ran
     return target
 
 
-def _export_mp4(model: Lesson, renderer: SceneRenderer, target: Path, steps: range, scale: float,
-                fps: float, tick: Callable[[int], None]) -> Path:
+def _export_mp4(pictures: Pictures, target: Path, steps: range, fps: float,
+                tick: Callable[[int], None]) -> Path:
     try:
         import imageio_ffmpeg
     except ImportError:
@@ -325,7 +331,7 @@ def _export_mp4(model: Lesson, renderer: SceneRenderer, target: Path, steps: ran
     writer = None
     try:
         tick(0)
-        for n, img in enumerate(frames(renderer, model, steps, scale)):
+        for n, img in enumerate(pictures(steps)):
             rgb = _rgb(img)
             h, w = rgb.shape[:2]
             rgb = np.pad(rgb, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # H.264 needs even sides

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 from engine.describe import fmt_cell
 
 from .models.choices import OP_LABELS, THEME_COLOUR_MAPS, THEME_COLOURS
-from .models.frame import Frame
+from .models.frame import Frame, Highlight
 
 GAP = 2.5  # cells between panels
 STACK_SHIFT = 0.35  # cells each channel behind the front one is shifted up-right
@@ -1234,6 +1234,13 @@ class SceneRenderer(pg.GraphicsLayoutWidget):
             m.setPos(QPointF(a.x() + (b.x() - a.x()) * s, a.y() + (b.y() - a.y()) * s))
 
     # ------------------------------------------------------------------ hover / pick
+    def show_highlight(self, kind: str, h: Highlight | None) -> None:
+        """Light ``h``'s cells: "receptive" (input cells read) or "fed" (output cells fed, labelled)."""
+        if kind == "receptive":
+            self.show_receptive_field([] if h is None else list(h.cells), "input" if h is None else h.panel)
+        else:
+            self.show_fed_outputs([] if h is None else list(h.cells), None if h is None else list(h.labels))
+
     def show_receptive_field(self, cells: list[tuple[int, int]], channel_tiles: str = "input") -> None:
         """Highlight padded input cells ``(row, col)`` on the front input tile."""
         front = self.front_tile(channel_tiles)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
 import engine
 from engine import backprop
 from engine.conv import prepare_conv
-from gui import mainwindow
+from gui.controllers import stage as stage_controller
 from gui.models.params import Params
 from gui.scene import THEMES, SceneRenderer, colorize
 
@@ -380,7 +380,7 @@ def test_gradient_check_of_a_clicked_cell(window, qtbot, user, case, panel, cell
     choose(child(window, QComboBox, "mode"), "backward")
     result = child(window, QLabel, "check_result")
     user.click_cell(window.renderer, panel, *cell)
-    assert window.selected == expect
+    assert window.stage.selected == expect
     if case == "conv":
         child(window, QPushButton, "check").click()
     else:
@@ -492,7 +492,7 @@ def test_typing_a_dy_cell_makes_it_custom(window, user, qtbot, monkeypatch) -> N
         asked.append(args)
         return 5.0, True
 
-    monkeypatch.setattr(mainwindow.QInputDialog, "getDouble", staticmethod(get_double))
+    monkeypatch.setattr(stage_controller.QInputDialog, "getDouble", staticmethod(get_double))
     choose(child(window, QComboBox, "mode"), "backward")
     m = window.model
     x, w = np.array(m.x), np.array(m.w)

@@ -334,7 +334,7 @@ def test_gui_export_failure_is_shown_and_the_scenario_stays(window, tmp_path) ->
     m.set_step(5)
     params, x, step = m.params, np.array(m.x), m.step
     path = tmp_path / "nowhere" / "anim.gif"
-    assert window.run_export("gif", str(path), range(0, 4)) is False
+    assert window.files.run_export("gif", str(path), range(0, 4)) is False
     error = window.findChild(QLabel, "error")
     assert error.isVisible()
     assert error.text().startswith("Export failed: ")
@@ -345,14 +345,14 @@ def test_gui_export_failure_is_shown_and_the_scenario_stays(window, tmp_path) ->
     assert listing(tmp_path) == []
     # A good export afterwards clears the message and writes the frames.
     good = tmp_path / "anim.gif"
-    assert window.run_export("gif", str(good), range(0, 4))
+    assert window.files.run_export("gif", str(good), range(0, 4))
     assert not error.isVisible()
     assert gif_frames(good) == 4
     assert m.step == step
 
 
 def test_gui_export_without_a_path_asks_for_one(window) -> None:
-    assert window.run_export("png", "", range(0, 1)) is False
+    assert window.files.run_export("png", "", range(0, 1)) is False
     assert "choose where" in window.controls.error.text()
 
 
@@ -363,3 +363,32 @@ def test_closing_a_used_offscreen_renderer_does_not_crash(cli) -> None:
     run, tmp = cli["close-renderer"]
     assert (tmp / "one.png").is_file()
     assert run.returncode == 0 and "closed" in run.stdout, f"exit code {run.returncode}"
+
+
+def test_gui_export_never_moves_the_stage(window, qtbot, settle, tmp_path) -> None:
+    """Export draws from a copy of the lesson: no step signal, the stage keeps its frame, and the
+    exported picture of the current step is the stage's picture."""
+    m = window.model
+    assert m.load(scenario.load_preset("conv-stride2-padding").params)
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    settle(window)
+    shown = window.renderer.frame
+    moved: list[int] = []
+    m.step_changed.connect(moved.append)
+    redrawn: list[object] = []
+    original = window.renderer.show_frame
+    window.renderer.show_frame = lambda f: (redrawn.append(f), original(f))  # type: ignore[method-assign]
+    try:
+        assert window.files.run_export("png", str(tmp_path / "frames"), range(0, m.n_steps))
+        assert window.files.run_export("png", str(tmp_path / "now.png"), range(3, 4))
+    finally:
+        window.renderer.show_frame = original  # type: ignore[method-assign]
+        m.step_changed.disconnect(moved.append)
+    assert moved == [] and redrawn == []
+    assert window.renderer.frame is shown and m.step == 3
+    assert len(list((tmp_path / "frames").iterdir())) == m.n_steps
+    screen = export._rgb(export.grab(window.renderer))
+    picture = export._rgb(QImage(str(tmp_path / "now.png")))
+    assert screen.shape == picture.shape
+    assert (screen == picture).all(), f"{int((screen != picture).any(axis=2).sum())} pixels differ"

@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QSlider
 
 import engine
-from gui.controller import MAX_SPEED, MIN_SPEED
+from gui.controllers.playback import MAX_SPEED, MIN_SPEED
 
 
 def engine_trace(model):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
 
 import engine
-from gui import mainwindow
+from gui.controllers import stage as stage_controller
 
 
 def child(win, cls, name):  # type: ignore[no-untyped-def]
@@ -108,8 +108,31 @@ def test_same_padding_with_stride_two_is_refused(window, user) -> None:
     assert "needs stride 1" in error.text()
     assert window.model.params == before
     assert output_tile_shape(window) == (5, 5)
-    user.type_into(child(window, QSpinBox, "stride_h"), 1)
+    # The refused value does not stay in the widgets: they show the lesson's stride again.
+    assert child(window, QSpinBox, "stride_h").value() == 1
+    assert child(window, QSpinBox, "stride_w").value() == 1
+    user.type_into(child(window, QSpinBox, "input_h"), 6)  # the next accepted change clears the message
+    assert window.model.params.in_h == 6
     assert not error.isVisible()
+
+
+@pytest.mark.parametrize(("widget", "cls", "value", "name"), [
+    ("op", QComboBox, "max", "op"),  # max pooling with "same" padding
+    ("kernel_h", QSpinBox, 7, "k_h"),  # a 7x7 kernel on a 5x5 input without padding
+])
+def test_a_refused_change_puts_the_widget_back(window, user, widget, cls, value, name) -> None:
+    pad_kind = child(window, QComboBox, "pad_kind")
+    pad_kind.setCurrentIndex(pad_kind.findText("same" if name == "op" else "valid"))
+    before = window.model.params
+    w = child(window, cls, widget)
+    if cls is QComboBox:
+        w.setCurrentIndex(w.findData(value))
+        assert w.currentData() == before.op
+    else:
+        user.type_into(w, value)
+        assert w.value() == getattr(before, name)
+    assert window.model.params == before
+    assert child(window, QLabel, "error").isVisible()
 
 
 # --------------------------------------------------------------------------- operations
@@ -143,7 +166,7 @@ def test_clicking_an_output_cell_pins_its_receptive_field(window, user) -> None:
     g = window.model.trace.geometry
     i, j = 2, 3
     user.click_cell(r, "output", i, j)
-    assert window.pinned == (i, j)
+    assert window.stage.pinned == (i, j)
     rows, cols = g.window(i, j)
     pinned_cells = [(float(a), float(b)) for a in rows for b in cols]
     assert r.hover_marks.cells == pinned_cells
@@ -153,12 +176,12 @@ def test_clicking_an_output_cell_pins_its_receptive_field(window, user) -> None:
     # Hovering elsewhere does not move a pinned field.
     user.hover_cell(r, "output", 0, 0)
     user.hover_cell(r, "input", 4, 1)
-    assert window.pinned == (i, j)
+    assert window.stage.pinned == (i, j)
     assert r.hover_marks.cells == pinned_cells
 
     # Clicking the same cell again releases it; hovering works again.
     user.click_cell(r, "output", i, j)
-    assert window.pinned is None
+    assert window.stage.pinned is None
     assert r.hover_marks.cells == []
     user.hover_cell(r, "output", 0, 1)
     rows, cols = g.window(0, 1)
@@ -174,10 +197,10 @@ def test_pinned_field_survives_stepping_and_escape_releases_it(window, user, qtb
     qtbot.keyClick(window, Qt.Key.Key_Right)
     settle(window)
     assert window.model.step == 1
-    assert window.pinned == (1, 1)
+    assert window.stage.pinned == (1, 1)
     assert r.hover_marks.cells == cells
     qtbot.keyClick(window, Qt.Key.Key_Escape)
-    assert window.pinned is None
+    assert window.stage.pinned is None
     assert r.hover_marks.cells == []
 
 
@@ -186,7 +209,7 @@ def test_parameter_change_that_drops_the_pin_also_clears_its_status(window, user
     assert "pinned" in window.status.text()
     combo = child(window, QComboBox, "op")
     combo.setCurrentIndex(combo.findData("max"))
-    assert window.pinned is None
+    assert window.stage.pinned is None
     assert window.renderer.hover_marks.cells == []
     assert "pinned" not in window.status.text()
 
@@ -199,7 +222,7 @@ def test_double_clicking_an_input_cell_edits_it(window, user, monkeypatch) -> No
         asked.append(args)
         return 42.0, True
 
-    monkeypatch.setattr(mainwindow.QInputDialog, "getDouble", staticmethod(get_double))
+    monkeypatch.setattr(stage_controller.QInputDialog, "getDouble", staticmethod(get_double))
     m = window.model
     before = np.array(m.x)
     w = np.array(m.w)
@@ -217,7 +240,8 @@ def test_double_clicking_an_input_cell_edits_it(window, user, monkeypatch) -> No
 
 
 def test_cancelled_edit_changes_nothing(window, user, monkeypatch) -> None:
-    monkeypatch.setattr(mainwindow.QInputDialog, "getDouble", staticmethod(lambda *a, **k: (7.0, False)))
+    monkeypatch.setattr(stage_controller.QInputDialog, "getDouble",
+                        staticmethod(lambda *a, **k: (7.0, False)))
     before = np.array(window.model.x)
     trace = window.model.trace
     user.double_click_cell(window.renderer, "input", 1, 1)
@@ -229,7 +253,7 @@ def test_double_clicking_padding_does_not_edit(window, user, monkeypatch) -> Non
     def refuse(*a, **k):  # type: ignore[no-untyped-def]
         raise AssertionError("no dialog for a padding cell")
 
-    monkeypatch.setattr(mainwindow.QInputDialog, "getDouble", staticmethod(refuse))
+    monkeypatch.setattr(stage_controller.QInputDialog, "getDouble", staticmethod(refuse))
     trace = window.model.trace
     user.double_click_cell(window.renderer, "input", 0, 0)
     assert window.model.trace is trace
@@ -239,7 +263,7 @@ def test_double_clicking_padding_does_not_edit(window, user, monkeypatch) -> Non
 def test_editing_a_flipped_kernel_cell_edits_the_weight_shown(window, user, monkeypatch) -> None:
     window.controls.flip.click()
     assert window.model.params.flip_kernel
-    monkeypatch.setattr(mainwindow.QInputDialog, "getDouble", staticmethod(lambda *a, **k: (9.0, True)))
+    monkeypatch.setattr(stage_controller.QInputDialog, "getDouble", staticmethod(lambda *a, **k: (9.0, True)))
     user.double_click_cell(window.renderer, "kernel", 0, 1)
     assert window.model.w[0, 0, 2, 1] == 9.0  # the screen shows the kernel flipped
     assert window.renderer.frame.kernel[0, 0, 0, 1] == 9.0

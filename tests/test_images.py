@@ -256,7 +256,7 @@ def test_window_uses_a_picture_as_its_input(window, tmp_path) -> None:
     rgb = pattern()
     path = write(tmp_path / "pattern.png", rgb, "PNG")
     old_w = window.model.w.copy()
-    assert window.open_picture(path, gray=True, size=(10, 12)) is True
+    assert window.files.open_picture(path, gray=True, size=(10, 12)) is True
     m = window.model
     p = m.params
     assert (p.in_c, p.in_h, p.in_w) == (1, 10, 12)
@@ -272,7 +272,7 @@ def test_window_uses_a_picture_as_its_input(window, tmp_path) -> None:
 def test_window_takes_an_rgb_picture(window, tmp_path) -> None:
     rgb = pattern()
     path = write(tmp_path / "pattern.bmp", rgb, "BMP")
-    assert window.open_picture(path, gray=False, size=(5, 6), unit=False) is True
+    assert window.files.open_picture(path, gray=False, size=(5, 6), unit=False) is True
     p = window.model.params
     assert (p.in_c, p.in_h, p.in_w) == (3, 5, 6)
     assert window.model.w.shape == (p.out_c, 3, p.k_h, p.k_w)
@@ -295,7 +295,7 @@ def test_window_refuses_a_bad_picture_and_keeps_its_input(window, tmp_path, kind
     else:
         words = "does not exist"
     before_x, before_p = window.model.x.copy(), window.model.params
-    assert window.open_picture(path) is False
+    assert window.files.open_picture(path) is False
     assert window.controls.error.isVisible()
     text = window.controls.error.text()
     assert words in text
@@ -305,7 +305,7 @@ def test_window_refuses_a_bad_picture_and_keeps_its_input(window, tmp_path, kind
     assert window.model.params == before_p
     # A good picture afterwards clears the message.
     good = write(tmp_path / "ok.png", pattern(), "PNG")
-    assert window.open_picture(good, size=(4, 4)) is True
+    assert window.files.open_picture(good, size=(4, 4)) is True
     assert not window.controls.error.isVisible()
 
 
@@ -324,7 +324,7 @@ def test_picture_dialog_reads_the_chosen_file(window, tmp_path, monkeypatch) -> 
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(ImageDialog, "exec", answer)
-    window.open_picture_dialog()
+    window.files.open_picture_dialog()
     p = window.model.params
     assert (p.in_c, p.in_h, p.in_w) == (3, 4, 8)
     np.testing.assert_allclose(window.model.x, block_mean(rgb, 4, 8), atol=5.1e-5)
@@ -339,7 +339,7 @@ def test_picture_dialog_sample_and_cancel(window, monkeypatch) -> None:
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(ImageDialog, "exec", pick_sample)
-    window.open_picture_dialog()
+    window.files.open_picture_dialog()
     x = np.array(window.model.x)
     assert x.shape == (1, 16, 16)
     # An 8x8 checkerboard on 16x16 cells: 2x2 blocks of one colour, white at the top left.
@@ -348,7 +348,7 @@ def test_picture_dialog_sample_and_cancel(window, monkeypatch) -> None:
     before = window.model.params
 
     monkeypatch.setattr(ImageDialog, "exec", lambda dlg: QDialog.DialogCode.Rejected)
-    window.open_picture_dialog()
+    window.files.open_picture_dialog()
     assert window.model.params == before
 
 

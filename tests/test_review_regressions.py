@@ -58,10 +58,10 @@ def test_the_dz_panel_is_not_edited_as_if_it_were_dy(window, monkeypatch) -> Non
     m = window.model
     assert m.set_params(activation="relu", mode="backward")
     asked: list[str] = []
-    monkeypatch.setattr("gui.mainwindow.QInputDialog.getDouble",
+    monkeypatch.setattr("gui.controllers.stage.QInputDialog.getDouble",
                         lambda *a, **k: asked.append("asked") or (5.0, True))
     before = np.array(m.run.dy)
-    window._edit_cell("dy", 0, 0, 0)
+    window.stage.edit_cell("dy", 0, 0, 0)
     assert asked == []
     np.testing.assert_array_equal(m.run.dy, before)
     assert "dL/dZ" in window.controls.error.text()
@@ -70,10 +70,10 @@ def test_the_dz_panel_is_not_edited_as_if_it_were_dy(window, monkeypatch) -> Non
 def test_gather_view_ignores_edits_instead_of_raising(window, monkeypatch) -> None:
     m = window.model
     assert m.set_params(out_c=2, mode="backward", grad_view="gather")
-    monkeypatch.setattr("gui.mainwindow.QInputDialog.getDouble", lambda *a, **k: (1.0, True))
+    monkeypatch.setattr("gui.controllers.stage.QInputDialog.getDouble", lambda *a, **k: (1.0, True))
     x_before = np.array(m.x)
-    window._edit_cell("input", 1, 2, 2)  # channel 1 of the spread dL/dY: no input channel 1
-    window._edit_cell("kernel", 6, 0, 0)
+    window.stage.edit_cell("input", 1, 2, 2)  # channel 1 of the spread dL/dY: no input channel 1
+    window.stage.edit_cell("kernel", 6, 0, 0)
     np.testing.assert_array_equal(m.x, x_before)
     assert "gather" in window.status.text()
 
@@ -86,24 +86,24 @@ def test_gradient_check_explains_a_tie(window) -> None:
                          mode="backward"), x=x)
     left, right = m.one_sided_slopes("x", (0, 0, 0))
     assert (left, right) == pytest.approx((0.0, 1.0), abs=1e-6)  # the first 5 wins only going up
-    window.selected = ("x", (0, 0, 0))
-    window.check_gradient()
+    window.stage.selected = ("x", (0, 0, 0))
+    window.stage.check_gradient()
     assert "kink" in window.controls.check_result.text()
 
 
 def test_save_after_a_deck_asks_for_a_name(window, tmp_path: Path, monkeypatch) -> None:
     own = tmp_path / "own.json"
-    assert window.save_to(own)
+    assert window.files.save_to(own)
     before = own.read_text()
-    assert window.open_path(scenario.PRESET_DIR.parent / "decks" / "conv-arithmetic.json")
-    window.deck_step(1)
+    assert window.files.open_path(scenario.PRESET_DIR.parent / "decks" / "conv-arithmetic.json")
+    window.files.deck_step(1)
     asked: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append("x") or "", ""))
-    window.save()
+    window.files.save()
     assert asked == ["x"]
     assert own.read_text() == before
-    assert window.open_path(own)
-    assert window.deck == [] and not window.act_next.isEnabled()
+    assert window.files.open_path(own)
+    assert window.files.deck == [] and not window.act_next.isEnabled()
 
 
 def test_a_huge_integer_is_refused_in_plain_words(tmp_path: Path) -> None:
@@ -170,10 +170,10 @@ def test_recent_files_menu_does_not_pile_up_actions(qtbot, tmp_path: Path) -> No
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     for k in range(12):
-        assert win.save_to(tmp_path / f"s{k}.json")
+        assert win.files.save_to(tmp_path / f"s{k}.json")
     owned = [a for a in win.findChildren(QAction) if a.parent() is win and a.text().endswith(".json")]
     assert owned == []
-    assert len(win.recent_menu.actions()) == 8
+    assert len(win.files.recent_menu.actions()) == 8
 
 
 def test_exports_and_saves_get_ordinary_permissions(qapp, tmp_path: Path) -> None:

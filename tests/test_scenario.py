@@ -65,13 +65,13 @@ def test_save_and_open_round_trip_a_typed_upstream(window, qtbot, tmp_path) -> N
     m.set_step(m.n_steps - 3)
     dy = np.array(m.run.dy)
     path = tmp_path / "lesson.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     data = json.loads(path.read_text())
     assert data["format"] == "convviz-scenario" and data["theme"] == "dark"
     assert listing(tmp_path) == ["lesson.json"]  # no temporary file left beside it
 
     other = new_window(qtbot)
-    assert other.open_path(path)
+    assert other.files.open_path(path)
     assert_same_values(other.model, m)
     assert other.model.params.upstream == "custom"
     np.testing.assert_array_equal(other.model.run.dy, dy)
@@ -79,7 +79,7 @@ def test_save_and_open_round_trip_a_typed_upstream(window, qtbot, tmp_path) -> N
     assert other.renderer.theme_name == "dark"
     assert other.renderer.backgroundBrush().color().name() == THEMES["dark"]["background"]
     assert other.model.frame().phase == "gather"
-    assert other.path == path
+    assert other.files.path == path
 
 
 def test_save_and_open_round_trip_a_loss_target(window, qtbot, tmp_path) -> None:
@@ -91,11 +91,11 @@ def test_save_and_open_round_trip_a_loss_target(window, qtbot, tmp_path) -> None
     window.set_theme("high-contrast")
     m.set_step(9)
     path = tmp_path / "loss.json"
-    assert window.save_to(path)
+    assert window.files.save_to(path)
     # Change everything, then open the file in the same window.
     window.set_theme("light")
     assert m.load(Params(op="max", seed=9))
-    assert window.open_path(path)
+    assert window.files.open_path(path)
     assert m.params.upstream == "loss" and m.step == 9
     np.testing.assert_array_equal(m.target, target)
     assert m.target[0, 2, 4] == 11.5
@@ -107,7 +107,7 @@ def test_save_and_open_round_trip_a_loss_target(window, qtbot, tmp_path) -> None
 def test_failed_save_leaves_nothing_and_says_so(window, tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert not window.save_to(blocker / "lesson.json")
+    assert not window.files.save_to(blocker / "lesson.json")
     assert window.controls.error.isVisible()
     assert "Nothing was written" in window.controls.error.text()
     assert listing(tmp_path) == ["file"]
@@ -265,7 +265,7 @@ def test_corrupt_file_is_refused_and_the_scenario_stays(window, tmp_path, kind) 
             scenario.load(path)
         assert err.value.field == field
         assert words in str(err.value)
-    assert not window.open_path(path)
+    assert not window.files.open_path(path)
     assert (m.params, m.step) == (params, step)
     np.testing.assert_array_equal(m.x, x)
     np.testing.assert_array_equal(m.w, w)
@@ -295,7 +295,7 @@ def test_oversize_file_is_refused_before_it_is_read(window, tmp_path, monkeypatc
     params = window.model.params
     with pytest.raises(scenario.ScenarioError, match="MB"):
         scenario.load(path)
-    assert not window.open_path(path)
+    assert not window.files.open_path(path)
     assert window.model.params == params
     assert "MB" in window.controls.error.text() and window.controls.error.isVisible()
     # Text handed over directly is measured before it is parsed, too.
@@ -312,7 +312,7 @@ def test_file_at_the_size_limit_is_still_read(tmp_path) -> None:
 
 
 def test_missing_file_is_refused_in_words(window, tmp_path) -> None:
-    assert not window.open_path(tmp_path / "gone.json")
+    assert not window.files.open_path(tmp_path / "gone.json")
     assert "gone.json" in window.controls.error.text()
 
 
@@ -325,12 +325,12 @@ def deck_names() -> list[str]:
 
 def test_page_down_and_up_walk_the_deck(window, qtbot) -> None:
     names = deck_names()
-    assert window.open_path(DECK)
+    assert window.files.open_path(DECK)
     m = window.model
 
     def shows(k: int) -> None:
         assert m.params == scenario.load_preset(names[k]).params, f"expected {names[k]}"
-        assert window.deck_index == k
+        assert window.files.deck_index == k
         assert window.renderer.frame.params == m.params
         assert f"({k + 1} of {len(names)})" in window.windowTitle() + window.status.text()
 
@@ -359,8 +359,8 @@ def test_page_down_without_a_deck_changes_nothing(window, qtbot) -> None:
     for key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp):
         qtbot.keyClick(window, key)
     assert (m.params, m.step, window.windowTitle()) == (params, step, title)
-    assert window.deck == [] and window.deck_index == 0
-    window.deck_step(1)  # even called directly: only a word in the status bar
+    assert window.files.deck == [] and window.files.deck_index == 0
+    window.files.deck_step(1)  # even called directly: only a word in the status bar
     assert (m.params, m.step) == (params, step)
     assert "No lecture deck" in window.status.text()
 
@@ -371,9 +371,9 @@ def test_a_deck_with_a_bad_entry_names_it(window, tmp_path) -> None:
     path = tmp_path / "deck.json"
     path.write_text(json.dumps(bad))
     params = window.model.params
-    assert not window.open_path(path)
+    assert not window.files.open_path(path)
     assert "scenarios[1].params.stride" in window.controls.error.text()
-    assert window.model.params == params and window.deck == []
+    assert window.model.params == params and window.files.deck == []
 
 
 # --------------------------------------------------------------------------- copy as PyTorch

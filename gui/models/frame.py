@@ -298,3 +298,22 @@ def _gather_frame(lesson: Lesson, kg: int, k: int) -> Frame:
         diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, dz=r.dz, loss=r.loss,
         output_full=np.asarray(t.output), done=kg + 1,
     )
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Cells lit over a panel while the mouse is over (or pinned to) a cell.
+
+    Attributes
+    ----------
+    panel : str
+        The panel the cells belong to ("input", "output", ...).
+    cells : tuple of (int, int)
+        Grid coordinates on the panel's front tile (padded coordinates for the input).
+    labels : tuple of str
+        One label per cell (e.g. the kernel tap "w0,1"), or empty for none.
+    """
+
+    panel: str
+    cells: tuple[tuple[int, int], ...]
+    labels: tuple[str, ...] = ()

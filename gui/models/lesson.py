@@ -364,6 +364,17 @@ class Lesson:
             return False
         return True
 
+    def use_picture(self, x: np.ndarray) -> bool:
+        """Make ``x (C, H, W)``, read from a picture, the input; the grid takes its size.
+
+        The kernel stays when the channel count does; otherwise new kernels are drawn
+        for the new channels. Values are decimals from then on (a picture is not integers).
+        """
+        p = replace(self._params, in_c=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], picture=True,
+                    integers=False)
+        same_kernel = p.in_c == self._params.in_c
+        return self.load(p, x=x, w=self._w if same_kernel else None, bias=self._b, step=0)
+
     def new_values(self) -> bool:
         """Draw new random input (and random kernel) values with the next seed."""
         return self.set_params(seed=self._params.seed + 1)

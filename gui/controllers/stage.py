@@ -1,0 +1,115 @@
+"""The stage: shows the lesson's frames and turns pointing at cells into the core's interaction rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QInputDialog, QWidget
+
+from ..models import interaction
+from ..models.interaction import Hover, Selection
+from ..models.lesson import Lesson
+from ..scene import SceneRenderer
+
+
+class StageController(QObject):
+    """Connects a ``Lesson`` to the painter: frames out, hover/click/double-click in.
+
+    Parameters
+    ----------
+    lesson : Lesson
+    view : SceneRenderer
+    say : callable
+        ``say(text)`` shows one line in the status bar.
+    check_result : callable
+        ``check_result(html)`` shows the gradient check's result next to the controls.
+    notify : callable
+        ``notify(text)`` explains, next to the controls and in the status bar, why nothing happened.
+    """
+
+    def __init__(self, lesson: Lesson, view: SceneRenderer, *, say: Callable[[str], None],
+                 check_result: Callable[[str], None], notify: Callable[[str], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lesson, self.view = lesson, view
+        self._say, self._check_result, self._notify = say, check_result, notify
+        self.expanded = False
+        self.pinned: tuple[int, int] | None = None
+        #: The cell the gradient check looks at.
+        self.selected: Selection = ("x", (0, 0, 0))
+        lesson.changed.connect(self._changed)
+        lesson.step_changed.connect(self._step_changed)
+        view.cell_hovered.connect(self.hovered)
+        view.cell_clicked.connect(self.clicked)
+        view.cell_double_clicked.connect(self.edit_cell)
+
+    # ------------------------------------------------------------------ frames
+    def redraw(self) -> None:
+        """Show the lesson's current frame."""
+        self.view.show_frame(self.lesson.frame(expanded=self.expanded))
+
+    def set_expanded(self, on: bool) -> None:
+        """Every channel side by side (True) or stacked (False)."""
+        if on != self.expanded:
+            self.expanded = on
+            self.redraw()
+            if self.pinned is not None:
+                self._show(interaction.receptive_field(self.lesson, *self.pinned))
+
+    def _changed(self) -> None:
+        self.pinned = None
+        self.redraw()
+        self._show(interaction.NOTHING)
+
+    def _step_changed(self, _: int) -> None:
+        self.redraw()
+        if self.pinned is None:
+            self._show(interaction.NOTHING, say=False)
+
+    def _show(self, h: Hover, *, say: bool = True) -> None:
+        self.view.show_highlight("receptive", h.receptive)
+        self.view.show_highlight("fed", h.fed)
+        if say:
+            self._say(h.status)
+
+    # ------------------------------------------------------------------ pointing
+    def hovered(self, panel: str, ch: int, i: int, j: int) -> None:
+        """The mouse is over cell ``(i, j)`` of ``panel`` ("" for none)."""
+        if self.pinned is None and not interaction.gather_shown(self.lesson):
+            self._show(interaction.hover(self.lesson, panel, i, j))
+
+    def clicked(self, panel: str, ch: int, i: int, j: int) -> None:
+        """Select a cell for the gradient check, or pin (unpin) an output cell's receptive field."""
+        c = interaction.click(self.lesson, panel, ch, i, j, self.pinned)
+        if c.selection is not None:
+            self.selected = c.selection
+        if c.unpin:
+            self.unpin()
+            return
+        if c.pin is not None:
+            self.pinned = c.pin
+            self._show(interaction.receptive_field(self.lesson, *c.pin))
+        if c.status:
+            self._say(c.status)
+
+    def unpin(self) -> None:
+        """Release a pinned receptive field."""
+        self.pinned = None
+        self._show(interaction.NOTHING)
+
+    def edit_cell(self, panel: str, ch: int, i: int, j: int) -> None:
+        """Ask for a new value of the double-clicked cell, if it can be edited."""
+        e = interaction.edit(self.lesson, panel, ch, i, j)
+        if isinstance(e, str):
+            if e:
+                self._notify(e)
+            return
+        parent = self.view.window() if isinstance(self.view, QWidget) else None
+        value, ok = QInputDialog.getDouble(parent, e.title, e.label, e.value, -1e6, 1e6, 4)
+        if ok:
+            e.apply(value)
+
+    def check_gradient(self) -> None:
+        """Compare the selected cell's analytic gradient with a centred finite difference."""
+        self._check_result(interaction.check_gradient_text(self.lesson, self.selected))

@@ -1,0 +1,221 @@
+"""What pointing at the stage means: hover, pin, select, edit and check a gradient.
+
+Everything here is interaction logic that is not painting: padded-to-input
+coordinates, the kernel-flip mapping, receptive fields and the outputs an input
+cell feeds, which cells may be edited and how, and the wording of the gradient
+check. The Qt shell turns a mouse event into a call here and shows what comes
+back (``Highlight`` values for the painter, texts for the status bar).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.describe import fmt
+
+from .frame import Highlight
+from .lesson import Lesson
+
+#: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
+Selection = tuple[Literal["x", "w"], tuple[int, ...]]
+#: Panels whose cells stand for an output cell (Y) or an input cell (X) when hovered.
+_AS_OUTPUT = {"output": "output", "dy": "output"}
+_AS_INPUT = {"input": "input", "dx": "input"}
+
+
+@dataclass(frozen=True)
+class Hover:
+    """What to light and say for the cell under the mouse (or a pinned one).
+
+    Attributes
+    ----------
+    receptive : Highlight or None
+        Input cells an output cell reads.
+    fed : Highlight or None
+        Output cells an input cell feeds, labelled with the kernel tap that multiplies it.
+    status : str
+        One line for the status bar ("" for none).
+    """
+
+    receptive: Highlight | None = None
+    fed: Highlight | None = None
+    status: str = ""
+
+
+NOTHING = Hover()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A cell the user may type a value into.
+
+    Attributes
+    ----------
+    title : str
+        The dialog's title ("Edit input").
+    label : str
+        Which value ("Input [0, 1, 2]").
+    value : float
+        The value now.
+    apply : callable
+        ``apply(v) -> bool``: set the value (False when the lesson refused it).
+    """
+
+    title: str
+    label: str
+    value: float
+    apply: Callable[[float], bool]
+
+
+def gather_shown(lesson: Lesson) -> bool:
+    """True while the gather view is on the stage: its panels are not X, W and Y."""
+    return lesson.frame().phase == "gather"
+
+
+def padded_to_input(lesson: Lesson, i: int, j: int) -> tuple[int, int] | None:
+    """The input cell ``(r, c)`` under padded cell ``(i, j)``, or None on padding."""
+    g = lesson.trace.geometry
+    r, c = i - g.rows.before, j - g.cols.before
+    if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
+        return r, c
+    return None
+
+
+def given_tap(lesson: Lesson, i: int, j: int) -> tuple[int, int]:
+    """Kernel cell on the stage (flipped when ``flip_kernel``) to the weight as entered."""
+    p = lesson.params
+    return (p.k_h - 1 - i, p.k_w - 1 - j) if p.flip_kernel else (i, j)
+
+
+def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
+    """The padded input cells output cell ``(i, j)`` reads."""
+    g = lesson.trace.geometry
+    rows, cols = g.window(i, j)
+    cells = tuple((int(r), int(c)) for r in rows for c in cols)
+    return Hover(
+        receptive=Highlight("input", cells),
+        status=(f"Output cell ({i}, {j}) reads padded input rows {int(rows[0])}–{int(rows[-1])}, "
+                f"columns {int(cols[0])}–{int(cols[-1])}"),
+    )
+
+
+def fed_outputs(lesson: Lesson, i: int, j: int) -> Hover:
+    """The output cells padded input cell ``(i, j)`` feeds, each with its kernel tap."""
+    g = lesson.trace.geometry
+    feeds = g.feeds(i, j)
+    return Hover(
+        fed=Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
+                      tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds)),
+        status=f"Input cell ({i - g.rows.before}, {j - g.cols.before}) feeds {len(feeds)} output cell(s)",
+    )
+
+
+def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
+    """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
+    if not panel or gather_shown(lesson):
+        return NOTHING
+    if panel in _AS_OUTPUT:
+        return receptive_field(lesson, i, j)
+    if panel in _AS_INPUT:
+        return fed_outputs(lesson, i, j)
+    return NOTHING
+
+
+@dataclass(frozen=True)
+class Click:
+    """What a click did.
+
+    Attributes
+    ----------
+    selection : Selection or None
+        The new cell for the gradient check (None: unchanged).
+    pin : tuple of int or None
+        The output cell to pin; ``unpin`` says to release the pin.
+    status : str
+    """
+
+    selection: Selection | None = None
+    pin: tuple[int, int] | None = None
+    unpin: bool = False
+    status: str = ""
+
+
+def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int, int] | None) -> Click:
+    """A click on cell ``(i, j)`` of tile ``ch`` of ``panel``: select for the check, or pin."""
+    if gather_shown(lesson):
+        return Click(status="The gather view shows dL/dY spread out and the flipped kernel; "
+                            "switch it off to select or pin cells")
+    p = lesson.params
+    if panel in _AS_INPUT:
+        rc = padded_to_input(lesson, i, j)
+        if rc is None:
+            return Click()
+        sel: Selection = ("x", (ch, *rc))
+        status = f"Selected X[{ch},{rc[0]},{rc[1]}] for the gradient check (Ctrl+G)"
+        return Click(selection=sel, status=status)
+    if panel in ("kernel", "dw") and p.is_conv:
+        o, c = divmod(ch, p.in_c)
+        sel = ("w", (o, c, *given_tap(lesson, i, j)))
+        return Click(selection=sel, status=f"Selected W{list(sel[1])} for the gradient check (Ctrl+G)")
+    if panel not in _AS_OUTPUT:
+        return Click()
+    if pinned == (i, j):
+        return Click(unpin=True)
+    rf = receptive_field(lesson, i, j)
+    return Click(pin=(i, j), status=rf.status + "  (pinned: click again or press Esc to release)")
+
+
+def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
+    """The value a double-click on a cell lets the user type, or why it cannot be edited ("" for silence)."""
+    p = lesson.params
+    if gather_shown(lesson):
+        return "The gather view is computed from dL/dY; switch it off to edit values"
+    if panel == "dy" and p.has_activation:
+        return (f"This panel shows dL/dZ = dL/dY·{p.activation}′(Z); set the activation to none "
+                "to type dL/dY.")
+    run = lesson.run
+    if panel == "dy" and run.dy is not None:
+        return Edit("Edit dL/dY", f"dL/dY [{ch}, {i}, {j}]", float(run.dy[ch, i, j]),
+                    lambda v: lesson.set_upstream_value(ch, i, j, v))
+    target = lesson.target
+    if panel == "target" and target is not None:
+        return Edit("Edit target", f"T [{ch}, {i}, {j}]", float(target[ch, i, j]),
+                    lambda v: lesson.set_target_value(ch, i, j, v))
+    if panel == "input":
+        rc = padded_to_input(lesson, i, j)
+        if rc is None:
+            return "Padding cells follow the padding mode; edit a real input cell"
+        r, c = rc
+        return Edit("Edit input", f"Input [{ch}, {r}, {c}]", float(lesson.x[ch, r, c]),
+                    lambda v: lesson.set_input_value(ch, r, c, v))
+    if panel == "kernel" and p.is_conv:
+        o, c = divmod(ch, p.in_c)
+        pi, pj = given_tap(lesson, i, j)
+        return Edit("Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]", float(lesson.w[o, c, pi, pj]),
+                    lambda v: lesson.set_kernel_value(o, c, pi, pj, v))
+    return ""
+
+
+def check_gradient_text(lesson: Lesson, selected: Selection) -> str:
+    """The gradient check of the selected cell, as rich text for the controls."""
+    if lesson.params.mode == "forward":
+        return "Switch the pass to Backward to check a gradient."
+    wrt, index = selected
+    if wrt == "w" and not lesson.params.is_conv:
+        wrt, index = "x", (0, 0, 0)
+    try:
+        analytic, numeric = lesson.check_gradient(wrt, index)
+        left, right = lesson.one_sided_slopes(wrt, index)
+    except (ValueError, IndexError) as exc:
+        return f"Cannot check: {exc}"
+    name = ("dL/dX" if wrt == "x" else "dL/dW") + str(list(index))
+    text = (f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
+            f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}")
+    if abs(left - right) > 1e-4 * max(1.0, abs(left), abs(right)):
+        text += (f"<br><i>The loss has a kink here (a tie in the pooling window, or an activation at "
+                 f"exactly 0): its slope is {fmt(left, 6)} from the left and {fmt(right, 6)} from the "
+                 f"right. The centred difference averages them; backpropagation takes one, as "
+                 f"PyTorch does.</i>")
+    return text
