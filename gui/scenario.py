@@ -22,13 +22,13 @@ from engine.activations import ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS
 
 from .model import GRAD_VIEWS, MODES, OPS, PAD_KINDS, PADDING_MODES, UPSTREAMS, Params, SceneModel
+from .models import resources
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "convviz-scenario"
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 12
 THEME_NAMES: tuple[str, ...] = ("light", "dark", "high-contrast", "colour-blind")
-PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
@@ -290,15 +290,18 @@ def save(path: str | os.PathLike[str], s: Scenario) -> None:
 
 def list_presets() -> list[str]:
     """Names of the built-in presets, sorted."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+    return resources.preset_names()
 
 
 def load_preset(name: str) -> Scenario:
-    """A built-in preset by name."""
-    path = PRESET_DIR / f"{name}.json"
-    if not path.is_file():
-        raise ScenarioError("", f"there is no preset {name!r}; the presets are: {', '.join(list_presets())}")
-    return load(path)
+    """A built-in preset by name (shipped in the wheel; see ``gui.models.resources``)."""
+    try:
+        text = resources.preset_text(name)
+    except KeyError as exc:
+        raise ScenarioError("", str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError("", f"cannot read the preset {name!r}: {exc}") from None
+    return loads(text)
 
 
 # --------------------------------------------------------------------------- PyTorch

@@ -13,6 +13,7 @@ from engine import network as nw
 from gui import export, scenario
 from gui.mainwindow import MainWindow
 from gui.model import MAX_STEPS, Params, SceneModel
+from gui.models import resources
 from gui.pipeline import LayerDialog
 
 
@@ -92,7 +93,7 @@ def test_save_after_a_deck_asks_for_a_name(window, tmp_path: Path, monkeypatch) 
     own = tmp_path / "own.json"
     assert window.save_to(own)
     before = own.read_text()
-    assert window.open_path(scenario.PRESET_DIR.parent / "decks" / "conv-arithmetic.json")
+    assert window.open_path(resources.deck_path("conv-arithmetic"))
     window.deck_step(1)
     asked: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append("x") or "", ""))

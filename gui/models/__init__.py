@@ -1,0 +1,1 @@
+"""The application core: Qt-free state, frames, rules and files."""
