@@ -16,10 +16,14 @@ from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPainterPath, 
 
 from engine.image import area_resize, to_gray
 
+from .models import resources
+
 FORMATS: tuple[bytes, ...] = (b"png", b"jpeg", b"jpg", b"bmp")
 MAX_PIXELS = 50_000_000  # a 7000x7000 photo; larger pictures are refused before decoding
 ALLOCATION_LIMIT_MB = 256
 SAMPLES: tuple[str, ...] = ("digit", "checkerboard", "shapes")
+#: Where ``write_samples`` draws the samples: a source checkout's ``resources/images``.
+#: The app reads them through ``sample_path`` (from the installed package when installed).
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "images"
 
 
@@ -138,16 +142,27 @@ def draw_sample(name: str, side: int = 128) -> QImage:
 
 
 def sample_path(name: str) -> Path:
-    """Where the sample picture ``name`` is kept in ``resources/images``."""
-    return SAMPLE_DIR / f"{name}.png"
+    """The file of the sample picture ``name`` as convviz ships it (``resources/images``).
+
+    Raises
+    ------
+    ImageError
+        For a name convviz ships no picture for (a damaged install).
+    """
+    try:
+        return resources.image_path(f"{name}.png")
+    except KeyError as exc:
+        raise ImageError(str(exc)) from None
 
 
 def write_samples() -> list[Path]:
-    """(Re)draw every sample into ``resources/images`` (``python -m gui.images``)."""
-    SAMPLE_DIR.mkdir(parents=True, exist_ok=True)
+    """(Re)draw every sample into a checkout's ``resources/images`` (``python -m gui.images``)."""
+    if not (SAMPLE_DIR.parent / "__init__.py").is_file():
+        raise ImageError(f"{SAMPLE_DIR.parent} is not a convviz checkout's resources folder")
+    SAMPLE_DIR.mkdir(exist_ok=True)
     out = []
     for name in SAMPLES:
-        path = sample_path(name)
+        path = SAMPLE_DIR / f"{name}.png"
         if not draw_sample(name).save(str(path), "PNG"):
             raise ImageError(f"could not write {path}")
         out.append(path)

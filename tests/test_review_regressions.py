@@ -12,7 +12,7 @@ import engine
 from engine import network as nw
 from gui import export
 from gui.mainwindow import MainWindow
-from gui.models import scenario
+from gui.models import resources, scenario
 from gui.models.choices import MAX_STEPS
 from gui.models.lesson import Lesson
 from gui.models.params import Params
@@ -95,7 +95,7 @@ def test_save_after_a_deck_asks_for_a_name(window, tmp_path: Path, monkeypatch) 
     own = tmp_path / "own.json"
     assert window.files.save_to(own)
     before = own.read_text()
-    assert window.files.open_path(scenario.PRESET_DIR.parent / "decks" / "conv-arithmetic.json")
+    assert window.files.open_path(resources.deck_path("conv-arithmetic"))
     window.files.deck_step(1)
     asked: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append("x") or "", ""))

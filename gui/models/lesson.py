@@ -159,7 +159,11 @@ class Lesson:
 
     @staticmethod
     def _backward_of(p: Params, r: Run) -> BackwardTrace | engine.ConvTrace:
-        return r.gather.trace if p.grad_view == "gather" and r.gather is not None else r.bwd
+        if p.grad_view == "gather" and r.gather is not None:
+            return r.gather.trace
+        if r.bwd is None:
+            raise ValueError("the forward pass has no backward steps")
+        return r.bwd
 
     # ------------------------------------------------------------------ building
     @staticmethod
@@ -190,10 +194,10 @@ class Lesson:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
                 dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
-                granularity=p.granularity if p.mode == "forward" else "window",  # type: ignore[arg-type]
+                granularity=p.granularity if p.mode == "forward" else "window",
             )
         return engine.trace_pool2d(
-            x, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
+            x, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
         )
 
@@ -229,8 +233,8 @@ class Lesson:
             raise ValueError(f"unknown mode {p.mode!r}")
         dy, loss = self._upstream(p, y)
         dz = dy * activations.activation_grad(p.activation, z) if p.has_activation else dy
-        if p.is_conv:
-            bwd = engine.ConvBackwardTrace(fwd.setup, dz)
+        if isinstance(fwd, engine.ConvTrace):
+            bwd: BackwardTrace = engine.ConvBackwardTrace(fwd.setup, dz)
             gather = backprop.gather_input_grad(fwd.setup, dz)
         else:
             bwd = engine.PoolBackwardTrace(fwd.setup, dz)
@@ -433,10 +437,10 @@ class Lesson:
     def _loss_and_grad(self, wrt: str) -> tuple[Callable[[np.ndarray], float], np.ndarray, np.ndarray]:
         """The loss as a function of ``x`` or ``w`` (as entered), its analytic gradient, and the point."""
         r, p = self._run, self._params
-        if r.dy is None:
+        if r.dy is None or r.dz is None:
             raise ValueError("the gradient check needs the backward mode")
         target = self._target if p.upstream == "loss" else None
-        if p.is_conv:
+        if isinstance(r.fwd, engine.ConvTrace):
             of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target,
                                             activation=p.activation if p.has_activation else "none")
             gx, gw, _ = engine.conv2d_backward(
@@ -453,7 +457,7 @@ class Lesson:
             raise ValueError("pooling has no weights: check an input cell")
         of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
         gx = engine.pool2d_backward(
-            self._x, r.dy, (p.k_h, p.k_w), op=p.op, stride=p.stride, padding=p.engine_padding(),
+            self._x, r.dy, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
         )
         return of_x, gx, self._x

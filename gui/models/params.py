@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.geometry import Padding
+from engine.pool import PoolOp
+
 from .choices import (
     Activation,
     GradView,
@@ -17,7 +20,7 @@ from .choices import (
 )
 
 #: Padding in the engine's accepted forms: a kind name, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
-EnginePadding = str | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
+EnginePadding = Padding
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,17 @@ class Params:
         """True for convolution, False for the pooling operations."""
         return self.op == "conv"
 
+    @property
+    def pool_op(self) -> PoolOp:
+        """The pooling operation (a ``ValueError`` for convolution)."""
+        if self.op == "conv":
+            raise ValueError("convolution is not a pooling operation")
+        return self.op
+
     def engine_padding(self) -> EnginePadding:
         """Padding in the engine's accepted forms."""
         t, b, left, r = self.padding
-        if self.pad_kind in ("valid", "same"):
+        if self.pad_kind == "valid" or self.pad_kind == "same":
             return self.pad_kind
         if self.pad_kind == "symmetric":
             return (t, left)

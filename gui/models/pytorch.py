@@ -7,24 +7,24 @@ from .params import Params
 
 def pytorch_code(p: Params) -> str:
     """The equivalent PyTorch call for the current settings (for "Copy as PyTorch")."""
-    pad = p.engine_padding()
+    pad: object = p.engine_padding()
     stride = _pair(p.stride)
     dil = _pair(p.dilation)
+    t, b, left, r = p.padding
     if p.is_conv:
-        asym = isinstance(pad, tuple) and isinstance(pad[0], tuple)
+        asym = p.pad_kind == "asymmetric"
         pad_arg = 0 if asym else repr(pad) if isinstance(pad, str) else _pair(pad)
         line = (f"torch.nn.Conv2d(in_channels={p.in_c}, out_channels={p.out_c}, "
                 f"kernel_size={_pair((p.k_h, p.k_w))}, stride={stride}, padding={pad_arg}, "
                 f"dilation={dil}, bias={p.bias}, padding_mode={p.padding_mode!r})")
         note = "# true convolution: flip the kernel first, w.flip(-2, -1)\n" if p.flip_kernel else ""
         if asym:
-            (t, b), (left, r) = pad
             mode = "constant" if p.padding_mode == "zeros" else p.padding_mode
             return (f"{note}x = torch.nn.functional.pad(x, ({left}, {r}, {t}, {b}), mode={mode!r})\n"
                     f"y = {line}(x)")
         return f"{note}conv = {line}"
-    if isinstance(pad, tuple) and isinstance(pad[0], tuple):
-        pad = (max(pad[0]), max(pad[1]))
+    if p.pad_kind == "asymmetric":
+        pad = (max(t, b), max(left, r))
         note = "# PyTorch pools with symmetric padding only; the larger side is used here\n"
     else:
         note = ""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import resources
 from .choices import (
     ACTIVATIONS,
     BOUNDS,
@@ -39,7 +40,6 @@ FORMAT_NAME = "convviz-scenario"
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 12
 THEME_NAMES = THEMES
-PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "presets"
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
@@ -298,15 +298,18 @@ def save(path: str | os.PathLike[str], s: Scenario) -> None:
 
 def list_presets() -> list[str]:
     """Names of the built-in presets, sorted."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.json"))
+    return resources.preset_names()
 
 
 def load_preset(name: str) -> Scenario:
-    """A built-in preset by name."""
-    path = PRESET_DIR / f"{name}.json"
-    if not path.is_file():
-        raise ScenarioError("", f"there is no preset {name!r}; the presets are: {', '.join(list_presets())}")
-    return load(path)
+    """A built-in preset by name (shipped in the wheel; see ``gui.models.resources``)."""
+    try:
+        text = resources.preset_text(name)
+    except KeyError as exc:
+        raise ScenarioError("", str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError("", f"cannot read the preset {name!r}: {exc}") from None
+    return loads(text)
 
 
 # --------------------------------------------------------------------------- lecture decks
