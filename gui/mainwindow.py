@@ -6,7 +6,6 @@ import contextlib
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import (
     QAction,
@@ -43,6 +42,7 @@ from .models import scenario
 from .models.choices import THEMES
 from .models.lesson import Lesson
 from .models.params import Params
+from .models.pipeline import lesson_spec_for_layer
 from .models.pytorch import pytorch_code
 from .pipeline import PipelineWindow
 from .scene import SceneRenderer
@@ -439,6 +439,8 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         """Switch theme (remembered between runs)."""
         self.renderer.set_theme(name)
+        if self.pipeline is not None:
+            self.pipeline.set_theme(name)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
         if self.settings is not None:
@@ -486,7 +488,7 @@ class MainWindow(QMainWindow):
     def show_pipeline(self) -> PipelineWindow:
         """Open (or raise) the pipeline window."""
         if self.pipeline is None:
-            self.pipeline = PipelineWindow(self)
+            self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
             self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
         self.pipeline.show()
@@ -495,26 +497,9 @@ class MainWindow(QMainWindow):
 
     def open_layer(self, spec: dict) -> bool:
         """Show one pipeline layer here, with its input maps and weights, for step-by-step study."""
-        layer, x = spec["layer"], np.asarray(spec["x"])
-        c, h, w = x.shape
-        base = replace(self.model.params, in_c=c, in_h=h, in_w=w, integers=False, picture=False, seed=0,
-                       mode="forward", upstream="ones", grad_view="scatter", activation="none")
-        if isinstance(layer, nw.Conv):
-            kh, kw = nw._pair(layer.kernel)
-            pad = layer.padding
-            kind, padding = ("valid", (0, 0, 0, 0)) if pad in ("valid", 0) else (
-                ("same", (0, 0, 0, 0)) if pad == "same" else
-                ("symmetric", (nw._pair(pad)[0], nw._pair(pad)[0], nw._pair(pad)[1], nw._pair(pad)[1])))
-            p = replace(base, op="conv", k_h=kh, k_w=kw, out_c=layer.out_channels,
-                        stride=nw._pair(layer.stride), dilation=nw._pair(layer.dilation), pad_kind=kind,
-                        padding=padding, bias=layer.bias)
-            ok = self.model.load(p, x=x, w=spec["w"], bias=spec["b"])
-        else:
-            kh, kw = nw._pair(layer.kernel)
-            ph, pw = nw._pair(layer.padding)
-            p = replace(base, op=layer.op, k_h=kh, k_w=kw, stride=nw._pair(layer.stride or layer.kernel),
-                        dilation=(1, 1), pad_kind="symmetric", padding=(ph, ph, pw, pw))
-            ok = self.model.load(p, x=x)
+        layer = spec["layer"]
+        ls = lesson_spec_for_layer(layer, spec["x"], spec.get("w"), spec.get("b"), base=self.model.params)
+        ok = self.model.load(ls.params, x=ls.x, w=ls.w, bias=ls.bias)
         if ok:
             self.path = None
             self.setWindowTitle(f"convviz — pipeline layer: {nw.describe_layer(layer)}")
