@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.network import describe_layer
+
 from .controllers.document import DocumentController
 from .controllers.lesson import LessonController
 from .controllers.playback import PlaybackController
@@ -34,6 +36,7 @@ from .models import scenario
 from .models.choices import THEMES, Theme
 from .models.lesson import Lesson
 from .models.params import Params
+from .models.pipeline import lesson_spec_for_layer
 from .pipeline import PipelineWindow
 from .scene import SceneRenderer
 
@@ -258,7 +261,7 @@ class MainWindow(QMainWindow):
         self.renderer.set_theme(name)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
-        if self.pipeline is not None and hasattr(self.pipeline, "set_theme"):  # TODO(merge)
+        if self.pipeline is not None:
             self.pipeline.set_theme(name)
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
@@ -295,9 +298,8 @@ class MainWindow(QMainWindow):
     def show_pipeline(self) -> PipelineWindow:
         """Open (or raise) the pipeline window."""
         if self.pipeline is None:
-            self.pipeline = PipelineWindow(self)
+            self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
             self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
-            getattr(self.pipeline, "set_theme", print)(self.renderer.theme_name)  # TODO(merge)
             self.pipeline.open_layer.connect(self.open_layer)
         self.pipeline.show()
         self.pipeline.raise_()
@@ -305,12 +307,13 @@ class MainWindow(QMainWindow):
 
     def open_layer(self, spec: dict) -> bool:
         """Show one pipeline layer here, with its input maps and weights, for step-by-step study."""
-        title = _load_layer(self.model, spec)  # TODO(merge): the core's layer conversion
-        if title is None:
+        layer = spec["layer"]
+        ls = lesson_spec_for_layer(layer, spec["x"], spec.get("w"), spec.get("b"), base=self.model.params)
+        if not self.model.load(ls.params, x=ls.x, w=ls.w, bias=ls.bias):
             self.notify(f"Could not open the layer: {self.model.last_error}", error=True)
             return False
         self.files.path = None
-        self.setWindowTitle(f"convviz — pipeline layer: {title}")
+        self.setWindowTitle(f"convviz — pipeline layer: {describe_layer(layer)}")
         self.raise_()
         self.activateWindow()
         return True
@@ -345,32 +348,3 @@ class MainWindow(QMainWindow):
         self.controller.stop()
         super().closeEvent(event)
 
-
-def _load_layer(lesson: Lesson, spec: dict) -> str | None:
-    from dataclasses import replace
-
-    import numpy as np
-
-    from engine import network as nw
-
-    layer, x = spec["layer"], np.asarray(spec["x"])
-    c, h, w = x.shape
-    base = replace(lesson.params, in_c=c, in_h=h, in_w=w, integers=False, picture=False, seed=0,
-                   mode="forward", upstream="ones", grad_view="scatter", activation="none")
-    if isinstance(layer, nw.Conv):
-        kh, kw = nw._pair(layer.kernel)
-        pad = layer.padding
-        kind, padding = ("valid", (0, 0, 0, 0)) if pad in ("valid", 0) else (
-            ("same", (0, 0, 0, 0)) if pad == "same" else
-            ("symmetric", (nw._pair(pad)[0], nw._pair(pad)[0], nw._pair(pad)[1], nw._pair(pad)[1])))
-        p = replace(base, op="conv", k_h=kh, k_w=kw, out_c=layer.out_channels,
-                    stride=nw._pair(layer.stride), dilation=nw._pair(layer.dilation), pad_kind=kind,
-                    padding=padding, bias=layer.bias)
-        ok = lesson.load(p, x=x, w=spec["w"], bias=spec["b"])
-    else:
-        kh, kw = nw._pair(layer.kernel)
-        ph, pw = nw._pair(layer.padding)
-        p = replace(base, op=layer.op, k_h=kh, k_w=kw, stride=nw._pair(layer.stride or layer.kernel),
-                    dilation=(1, 1), pad_kind="symmetric", padding=(ph, ph, pw, pw))
-        ok = lesson.load(p, x=x)
-    return nw.describe_layer(layer) if ok else None

@@ -1,9 +1,10 @@
-"""The pipeline window driven as a user would: the stack list, clicks on maps, flatten, hand-off.
+"""The pipeline window driven as a user would: the stack list, clicks on maps, flatten, hand-off, themes.
 
-Expected shapes and parameter counts are LeNet-5's by hand; receptive-field
-sizes come from ``1 + Σ (k−1)·jump``; dense outputs are recomputed with
-``W @ x + b`` from the model's weights; the flatten order is checked against
-``np.unravel_index``.
+The state's own rules (shapes, parameters, refusals, fields, flatten order,
+a layer as a lesson) are tested without Qt in ``test_pipeline_core.py``; here
+the window must show them. Expected shapes and parameter counts are LeNet-5's
+by hand; receptive-field sizes come from ``1 + Σ (k−1)·jump``; the flatten
+order is checked against ``np.unravel_index``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QDialog, QSpinBox
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QDialog, QPushButton, QSpinBox
 
 import engine
 from engine import network as nw
 from gui.images import read_image, sample_path
-from gui.pipeline import LayerDialog, PipelineModel, PipelineWindow
+from gui.models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
+from gui.pipeline import ERROR_COLOUR, LayerDialog, PipelineWindow
+from gui.scene import apply_lut
 
 LENET_ROWS = [  # (shape after the layer, parameters) by hand
     ("6×28×28", 5 * 5 * 1 * 6 + 6), ("6×28×28", 0), ("6×14×14", 0),
@@ -84,22 +88,6 @@ def test_lenet_preset_totals_and_rows(pipeline) -> None:
     assert len(pipeline.view.boxes) == len(LENET_ROWS) + 1  # the input and every layer's output
 
 
-def test_dense_outputs_are_w_at_x_plus_b(qapp) -> None:
-    m = PipelineModel()
-    dense = [k for k, layer in enumerate(m.network.layers) if isinstance(layer, nw.Dense)]
-    assert dense == [7, 9, 11]
-    for k in dense:
-        w, b = m.weights[k]
-        x = m.outputs[k]
-        expected = np.array([sum(w[u, n] * x[n] for n in range(x.size)) + b[u] for u in range(w.shape[0])])
-        np.testing.assert_allclose(m.outputs[k + 1], expected, rtol=1e-10, atol=1e-12)
-    # Flatten between them is C-order.
-    c, h, w_ = m.outputs[6].shape
-    flat = m.outputs[7]
-    for k in (0, 1, h * w_ + w_ + 2, flat.size - 1):
-        np.testing.assert_equal(flat[k], m.outputs[6][np.unravel_index(k, (c, h, w_))])
-
-
 def test_preset_combo_switches_to_tiny_vgg_and_back(pipeline, qtbot) -> None:
     combo = pipeline.preset
     combo.setFocus()
@@ -132,15 +120,16 @@ def test_impossible_layer_is_flagged_and_fixed(pipeline, qtbot) -> None:
     assert m.problem is not None and m.problem.index == bad
     item = pipeline.layers.item(bad)
     assert "✗" in item.text()
-    assert item.foreground().color() == QColor("#b00000")
+    assert item.foreground().color() == QColor(ERROR_COLOUR)
     assert "9x9" in item.text() and "5×5" in item.text()
     msg = pipeline.message.text()
     assert f"layer {bad + 1}" in msg
     assert "conv 4@9x9 cannot slide over a 5×5 map" in msg
-    # The layers after it are greyed, and not counted.
+    # The layers after it are greyed (the palette's disabled text), and not counted.
+    greyed = pipeline.layers.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
     for k in range(bad + 1, pipeline.layers.count()):
         assert "(after the problem)" in pipeline.layers.item(k).text()
-        assert pipeline.layers.item(k).foreground().color() == QColor("#999999")
+        assert pipeline.layers.item(k).foreground().color() == greyed
     assert f"{156 + 2416:,} parameters" in pipeline.totals.text()
     # Earlier stages are still drawn and computed.
     assert len(m.outputs) == bad + 1
@@ -163,14 +152,6 @@ def test_impossible_layer_is_flagged_and_fixed(pipeline, qtbot) -> None:
     assert "layer 4" in pipeline.message.text()
     assert "flatten the 6×14×14 map first" in pipeline.message.text()
     assert len(pipeline.view.boxes) == 4
-
-
-def test_pooling_with_too_much_padding_is_flagged_not_raised(qapp) -> None:
-    m = PipelineModel()
-    layers = list(m.network.layers)
-    layers.insert(3, nw.Pool("max", 2, padding=2))
-    m.set_layers(layers)  # raises ValueError today
-    assert m.problem is not None and m.problem.index == 3
 
 
 def test_edit_layer_in_its_dialog(pipeline, qtbot, monkeypatch) -> None:
@@ -226,6 +207,14 @@ def test_clicking_a_c3_cell_traces_its_receptive_field(pipeline, qtbot) -> None:
     assert (r.x(), r.y(), r.width(), r.height()) == (12 - 0.5, 8 - 0.5, 14, 14)
     # Every shown map of every earlier stage gets an outline.
     assert len(pipeline.view.rf_items) == sum(len(pipeline.view.tiles[k]) for k in range(stage + 1))
+
+
+def test_a_cell_before_an_impossible_layer_can_still_be_traced(pipeline, qtbot) -> None:
+    pipeline.layers.setCurrentRow(5)
+    pipeline.insert_layer(nw.Conv(4, 9))
+    assert pipeline.model.problem is not None
+    click_cell(qtbot, pipeline.view, 4, 0, 4, 6)
+    assert pipeline.field_sizes == [(14, 14), (10, 10), (10, 10), (5, 5), (1, 1)]
 
 
 @pytest.mark.parametrize(("stage", "m", "cell", "size"), [(1, 2, (27, 0), 5), (3, 5, (13, 13), 6)])
@@ -391,3 +380,73 @@ def test_open_button_follows_the_row_left_selected_after_a_removal(qtbot, pipeli
     pipeline.remove_layer()  # row 3 is now the tanh that followed C3
     assert isinstance(pipeline.model.network.layers[pipeline.layers.currentRow()], nw.Activation)
     assert not pipeline.open_button.isEnabled()
+
+
+# --------------------------------------------------------------------------- refusals and themes
+
+
+def test_a_sample_that_cannot_be_read_is_reported_and_changes_nothing(pipeline, qtbot, monkeypatch,
+                                                                      tmp_path) -> None:
+    monkeypatch.setattr("gui.pipeline.sample_path", lambda name: tmp_path / f"{name}.png")
+    x = pipeline.model.x.copy()
+    pipeline.use_sample("shapes")
+    assert pipeline.message.text() == "shapes.png does not exist"
+    np.testing.assert_array_equal(pipeline.model.x, x)
+    qtbot.mouseClick(pipeline.findChild(QPushButton, "new_weights"), Qt.MouseButton.LeftButton)
+    assert pipeline.message.text() == ""  # a change that works clears it
+
+
+def stage_rgba(view, stage: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.asarray(view.items[stage][0].image)
+
+
+def expected_rgba(theme: str, role: str, a: np.ndarray) -> np.ndarray:
+    lo, hi = float(a.min()), float(a.max())
+    return apply_lut(pg.colormap.get(THEME_COLOUR_MAPS[theme][role]), (a - lo) / (hi - lo))
+
+
+def test_maps_and_bars_use_the_themes_colour_maps(pipeline) -> None:
+    view, m = pipeline.view, pipeline.model
+    assert pipeline.theme_name == "light"
+    for theme in ("light", "colour-blind", "dark"):
+        pipeline.set_theme(theme)
+        colours = THEME_COLOURS[theme]
+        assert view.backgroundBrush().color() == QColor(colours["background"])
+        # The input in the picture map, feature maps (levels from their stage) in the output map.
+        np.testing.assert_array_equal(stage_rgba(view, 0), expected_rgba(theme, "picture", m.outputs[0][0]))
+        c1 = m.outputs[1]
+        lo, hi = float(c1.min()), float(c1.max())
+        np.testing.assert_array_equal(
+            stage_rgba(view, 1),
+            apply_lut(pg.colormap.get(THEME_COLOUR_MAPS[theme]["output"]), (c1[0] - lo) / (hi - lo)))
+        # Dense outputs: bars coloured by sign with the diverging map's ends.
+        ends = apply_lut(pg.colormap.get(THEME_COLOUR_MAPS[theme]["diverging"]), np.array([0.0, 1.0]))
+        out = m.outputs[-1]
+        brushes = view.items[-1][0].opts["brushes"]
+        for v, brush in zip(out, brushes, strict=True):
+            assert pg.mkBrush(brush).color().getRgb() == tuple(int(c) for c in ends[1 if v >= 0 else 0])
+        assert view.labels[0].opts["color"] == colours["text"]
+    assert not np.array_equal(expected_rgba("light", "output", m.outputs[1][0]),
+                              expected_rgba("colour-blind", "output", m.outputs[1][0]))
+    with pytest.raises(ValueError, match="unknown theme"):
+        pipeline.set_theme("sepia")
+
+
+def test_a_traced_field_survives_a_theme_switch_in_the_new_colour(pipeline, qtbot) -> None:
+    click_cell(qtbot, pipeline.view, 4, 0, 4, 6)
+    n = len(pipeline.view.rf_items)
+    assert n > 0
+    pipeline.set_theme("high-contrast")
+    assert len(pipeline.view.rf_items) == n
+    item, _ = pipeline.view.rf_items[0]
+    assert item.pen().color() == QColor(THEME_COLOURS["high-contrast"]["window"])
+
+
+def test_the_pipeline_follows_the_main_windows_theme(window) -> None:
+    window.set_theme("dark")
+    pw = window.show_pipeline()  # opened after the switch: starts dark
+    assert pw.theme_name == "dark"
+    assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["dark"]["background"])
+    window.set_theme("colour-blind")  # switched while open: follows
+    assert pw.theme_name == "colour-blind"
+    assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["colour-blind"]["background"])
