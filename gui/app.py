@@ -11,6 +11,8 @@ from types import TracebackType
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES
+
 ERROR_LOG: list[str] = []
 
 
@@ -53,13 +55,13 @@ def export_args(argv: list[str]) -> argparse.Namespace:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--preset", help="a built-in preset name (see 'convviz presets')")
     src.add_argument("--scenario", metavar="FILE", help="a scenario file (.json)")
-    ap.add_argument("--format", required=True, choices=("png", "svg", "gif", "mp4"))
+    ap.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     ap.add_argument("--out", required=True, metavar="PATH",
                     help="output file; for png with several steps, a new folder")
     ap.add_argument("--steps", metavar="START:STOP", help="0-based, STOP excluded (default: all for "
                     "gif/mp4 and png sequences given --steps; the scenario's step for png/svg)")
-    ap.add_argument("--scale", type=float, default=1.0, help="1 to 4 (default 1)")
-    ap.add_argument("--theme", choices=("light", "dark", "high-contrast", "colour-blind"))
+    ap.add_argument("--scale", type=float, default=1.0, help=f"{MIN_SCALE} to {MAX_SCALE} (default 1)")
+    ap.add_argument("--theme", choices=THEMES)
     ap.add_argument("--size", default="1280x720", metavar="WxH", help="picture size before scaling")
     ap.add_argument("--fps", type=float, default=2.0, help="frames per second (gif, mp4)")
     ap.add_argument("--loop", type=int, default=0, help="gif loop count, 0 = forever")
@@ -82,10 +84,8 @@ def run_export(argv: list[str]) -> int:
         if len(size) != 2 or min(size) < 64 or max(size) > 8192:
             raise export.ExportError(f"--size must look like 1280x720 (64 to 8192), got {args.size}")
         model = Lesson()
-        errors: list[str] = []
-        model.error.connect(errors.append)
         if not scenario.apply(model, s):
-            raise export.ExportError(f"the scenario was refused: {errors[-1] if errors else 'invalid'}")
+            raise export.ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
         steps = (export.parse_steps(args.steps, model.n_steps) if args.steps
                  else None if args.format in ("png", "svg") else range(model.n_steps))
         renderer = export.offscreen_renderer(size, args.theme or s.theme)  # type: ignore[arg-type]

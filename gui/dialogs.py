@@ -17,12 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-FORMAT_LABELS: dict[str, str] = {
-    "png": "PNG picture (one step) or PNG sequence (several)",
-    "svg": "SVG vector picture (current step)",
-    "gif": "Animated GIF",
-    "mp4": "MP4 video",
-}
+from .models.choices import BOUNDS, EXPORT_FORMAT_LABELS, MAX_SCALE, MAX_VALUE_GRID, MIN_SCALE
+
 FILTERS: dict[str, str] = {
     "png": "PNG pictures (*.png)", "svg": "SVG pictures (*.svg)", "gif": "GIF animations (*.gif)",
     "mp4": "MP4 videos (*.mp4)",
@@ -65,7 +61,7 @@ class ExportDialog(QDialog):
         f = QFormLayout(self)
         self.format = QComboBox()
         self.format.setObjectName("format")
-        for k, v in FORMAT_LABELS.items():
+        for k, v in EXPORT_FORMAT_LABELS.items():
             self.format.addItem(v, k)
         f.addRow("Format", self.format)
         self.first = QSpinBox()
@@ -84,7 +80,7 @@ class ExportDialog(QDialog):
         f.addRow("Steps", row)
         self.scale = QDoubleSpinBox()
         self.scale.setObjectName("scale")
-        self.scale.setRange(1.0, 4.0)
+        self.scale.setRange(MIN_SCALE, MAX_SCALE)
         self.scale.setSingleStep(1.0)
         self.scale.setDecimals(0)
         self.scale.setSuffix("×")
@@ -164,9 +160,10 @@ class ImageDialog(QDialog):
         self.w = QSpinBox()
         self.w.setObjectName("grid_w")
         for s, v in ((self.h, size[0]), (self.w, size[1])):
-            s.setRange(1, 512)
+            s.setRange(*BOUNDS["in_h"])
             s.setValue(v)
-            s.setToolTip("Grid size: the picture is resized by area averaging (values shown up to 64)")
+            s.setToolTip(f"Grid size: the picture is resized by area averaging (values shown up to "
+                         f"{MAX_VALUE_GRID})")
         f.addRow("Grid H × W", pair_row(self.h, "×", self.w)[0])
         self.unit = QComboBox()
         self.unit.setObjectName("unit")

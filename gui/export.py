@@ -18,11 +18,12 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 
+from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE
 from .models.lesson import Lesson
 from .models.scenario import default_mode
 from .scene import SceneRenderer
 
-FORMATS: tuple[str, ...] = ("png", "svg", "gif", "mp4")
+FORMATS = EXPORT_FORMATS
 DEFAULT_SIZE = (1280, 720)
 #: progress(done, total) -> keep going?
 Progress = Callable[[int, int], bool]
@@ -176,8 +177,8 @@ def export(lesson: Lesson, renderer: SceneRenderer, fmt: str, out: str | os.Path
     """
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    if not 1.0 <= scale <= 4.0:
-        raise ExportError(f"scale must be from 1 to 4, got {scale}")
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise ExportError(f"scale must be from {MIN_SCALE} to {MAX_SCALE}, got {scale}")
     if not 0.1 <= fps <= 60:
         raise ExportError(f"frame rate must be from 0.1 to 60 frames per second, got {fps}")
     target = Path(out)

@@ -60,6 +60,12 @@ UPSTREAM_LABELS: dict[Upstream, str] = {
 }
 #: How the dL/dY panel's title names where the upstream gradient came from.
 UPSTREAM_SHORT: dict[Upstream, str] = {"ones": "ones", "random": "random", "loss": "Y − T", "custom": "typed"}
+EXPORT_FORMAT_LABELS: dict[ExportFormat, str] = {
+    "png": "PNG picture (one step) or PNG sequence (several)",
+    "svg": "SVG vector picture (current step)",
+    "gif": "Animated GIF",
+    "mp4": "MP4 video",
+}
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
