@@ -283,8 +283,8 @@ def bench_playback(app: QApplication) -> dict[str, float | list[float]]:
     c.set_speed(PLAY_SPEED)
     win.model.set_step(0)
     settle(app)
-    c.dropped = 0
-    c.steps_played = 0
+    c.clock.dropped = 0
+    c.clock.steps_played = 0
     pt = PaintTimer(win)
     tt = TickTimer(c.timer)
     loop = QEventLoop()
