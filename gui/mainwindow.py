@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model, self.controller)
         self.pinned: tuple[int, int] | None = None
+        self.expanded = False  # channels side by side (View ▸ Expand channels)
         self.path: Path | None = None  # the scenario file being edited, if any
         self.deck: list[scenario.Scenario] = []
         self.deck_title = ""
@@ -208,7 +209,7 @@ class MainWindow(QMainWindow):
             a.setEnabled(False)
         self.act_expand = self._action(
             view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
-            self.renderer.set_expanded, checkable=True,
+            self._set_expanded, checkable=True,
         )
         self._action(view, "&Full screen", Qt.Key.Key_F11, "Full screen for the lecture hall",
                      self._toggle_fullscreen)
@@ -531,12 +532,16 @@ class MainWindow(QMainWindow):
     def _redraw(self) -> None:
         if self.pinned is not None:
             self._unpin()
-        self.renderer.show_frame(self.model.frame())
+        self.renderer.show_frame(self.model.frame(expanded=self.expanded))
         self.renderer.show_receptive_field([])
         self.renderer.show_fed_outputs([])
 
+    def _set_expanded(self, on: bool) -> None:
+        self.expanded = bool(on)
+        self.renderer.show_frame(self.model.frame(expanded=self.expanded))
+
     def _redraw_step(self, _: int) -> None:
-        self.renderer.show_frame(self.model.frame())
+        self.renderer.show_frame(self.model.frame(expanded=self.expanded))
         if self.pinned is None:
             self.renderer.show_receptive_field([])
             self.renderer.show_fed_outputs([])
