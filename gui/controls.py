@@ -335,11 +335,10 @@ class ControlPanel(QWidget):
                 parts.append("columns " + ", ".join(str(int(c)) for c in f.unreached_cols))
             extra += (f"<p style='color:#b00000'>Never reached by a window (hatched): "
                       f"{'; '.join(parts)}</p>")
-        if f.param_count is not None:
-            p = f.params
-            b = f" + {p.out_c} biases" if p.bias else ""
-            extra += (f"<p><b>Parameters</b>: {p.k_h}·{p.k_w}·{p.in_c}·{p.out_c} weights{b} "
-                      f"= <b>{f.param_count}</b></p>")
+        if f.parameter_line:
+            label, _, rest = f.parameter_line.partition(": ")
+            expr, _, total = rest.rpartition(" = ")
+            extra += f"<p><b>{label}</b>: {expr} = <b>{total}</b></p>"
         return rows + extra
 
     def show_error(self, message: str) -> None:

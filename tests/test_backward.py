@@ -12,15 +12,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton
 
 import engine
 from engine import backprop
 from engine.conv import prepare_conv
 from gui.controllers import stage as stage_controller
+from gui.models.choices import THEMES
 from gui.models.params import Params
-from gui.scene import THEMES, SceneRenderer, colorize
+from gui.scene import colour_map, colourize
 
 
 def child(win, cls, name):  # type: ignore[no-untyped-def]
@@ -418,13 +418,12 @@ def lut256(cmap) -> np.ndarray:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("theme", list(THEMES))
 def test_diverging_map_puts_zero_in_the_middle(qapp, theme) -> None:
-    cmap = SceneRenderer._theme_cmaps(theme)["diverging"]
+    cmap = colour_map(theme, "diverging")
     lut = lut256(cmap)
     assert len(lut) == 256
     for m in (1.0, 7.5, 1e-3):
-        d = colorize(np.array([[-m, 0.0, m], [-m / 2, 0.0, m / 2]]), (-m, m), cmap, QColor("#123456"),
-                     show_text=False)
-        rgba = d.rgba.astype(int)
+        rgba = colourize(np.array([[-m, 0.0, m], [-m / 2, 0.0, m / 2]]), (-m, m), cmap, (0x12, 0x34, 0x56))
+        rgba = rgba.astype(int)
         np.testing.assert_array_equal(rgba[0, 0], lut[0])
         np.testing.assert_array_equal(rgba[0, 2], lut[255])
         # 256 entries have no single middle one: zero takes one of the two central entries,
@@ -444,13 +443,16 @@ def test_unreached_gradient_cells_are_drawn_in_the_middle_colour(window, qtbot) 
     """On screen: at the first backward step most dL/dX cells are still 0, drawn with the map's middle."""
     choose(child(window, QComboBox, "mode"), "backward")
     f = window.model.frame()
-    lo, hi = f.levels["dx"]
-    assert lo == -hi
+    dx = f.panel("dx")
+    assert dx is not None and dx.colour == "diverging"
+    lo, hi = dx.levels
+    assert lo == -hi and dx.levels == f.levels["dx"]
     tile = window.renderer.visible_tiles("dx")[0]
-    rgba = tile.overlay.data.rgba
+    assert tile.item.grid is dx.grids[0]  # the screen paints the frame's grid
+    rgba = tile.item.render.rgba
     zero = f.grads.grad_x_padded[0] == 0
     assert zero.any()
-    lut = lut256(window.renderer.cmaps["diverging"])
+    lut = lut256(colour_map(window.renderer.theme_name, "diverging"))
     assert all(any((c == lut[i]).all() for i in (127, 128)) for c in rgba[zero])
 
 

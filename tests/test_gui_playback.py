@@ -29,9 +29,9 @@ def expected_mark(win, window) -> tuple[float, float]:  # type: ignore[no-untype
     return (x0 + int(window.cols[0]), y0 + int(window.rows[0]))
 
 
-def expected_cells(window) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+def expected_cells(window) -> tuple[tuple[int, int], ...]:  # type: ignore[no-untyped-def]
     r0, c0 = int(window.rows[0]), int(window.cols[0])
-    return [(float(r - r0), float(c - c0)) for r in window.rows for c in window.cols]
+    return tuple((int(r - r0), int(c - c0)) for r in window.rows for c in window.cols)
 
 
 def press(qtbot, win, key) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +50,13 @@ def test_right_steps_and_the_window_glides_to_the_engine_window(window, qtbot, s
     assert mark_at(window) == start
     settle(window)
     assert mark_at(window) == expected_mark(window, trace[1].window)
-    assert window.renderer.window_marks[0].cells == expected_cells(trace[1].window)
+    # The frame says where the window is (the engine's window) and the painter draws just that.
+    (mark,) = window.model.frame().marks_of("window")
+    assert mark.at == (int(trace[1].window.rows[0]), int(trace[1].window.cols[0]))
+    assert mark.cells == expected_cells(trace[1].window)
+    assert window.renderer.window_marks[0].cells == [(float(r), float(c)) for r, c in mark.cells]
+    (cell,) = window.model.frame().marks_of("cell")
+    assert cell.at == (trace[1].out_row, trace[1].out_col)
     out = window.renderer.out_mark.pos()
     ox, oy = window.renderer.front_tile("output").origin
     assert (out.x(), out.y()) == (ox + trace[1].out_col, oy + trace[1].out_row)
@@ -116,7 +122,8 @@ def test_stepping_shows_the_engine_arithmetic(window, qtbot, settle) -> None:
     expected = engine.describe.conv_arithmetic(trace[1], show_bias=False)
     assert window.model.frame().arithmetic == expected
     assert window.renderer.arith.text.endswith(f"= {engine.describe.fmt(trace[1].total)}")
-    assert "Step 2 of 25" in window.renderer.caption.text
+    assert window.model.frame().caption == "Convolution — Step 2 of 25: output channel 1, cell (0, 1)"
+    assert window.renderer.caption.text == window.model.frame().caption
 
 
 # --------------------------------------------------------------------------- the timeline

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
 
 import engine
@@ -55,6 +56,7 @@ def test_typing_a_stride_resizes_the_output(window, user, stride) -> None:
         engine.output_size(p.in_w, p.k_w, stride, (1, 1)),
     )
     assert window.model.trace.out_shape[1:] == expected
+    assert window.model.frame().panel("output").grids[0].shape == expected
     assert window.renderer.tiles["output"][0].shape == expected
     assert output_tile_shape(window) == expected
     assert window.model.n_steps == expected[0] * expected[1]
@@ -160,6 +162,21 @@ def test_pooling_arithmetic_shows_the_engine_result(window) -> None:
     assert window.renderer.arith.text.endswith(f"= {first}")
 
 
+def test_expand_channels_shows_the_expanded_frame(window, qtbot, settle) -> None:
+    m = window.model
+    assert m.set_params(in_c=3, out_c=2)
+    assert not window.renderer.expanded and len(window.renderer.visible_tiles("kernel")) == 3
+    window.act_expand.trigger()
+    f = window.renderer.frame
+    assert f.expanded and f is m.frame(expanded=True)
+    assert len(window.renderer.visible_tiles("kernel")) == 6 == len(f.panel("kernel").grids)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    settle(window)
+    assert window.renderer.frame is m.frame(expanded=True) and window.renderer.frame.step_index == 1
+    window.act_expand.trigger()
+    assert not window.renderer.expanded and len(window.renderer.visible_tiles("kernel")) == 3
+
+
 # --------------------------------------------------------------------------- pin and hover
 def test_clicking_an_output_cell_pins_its_receptive_field(window, user) -> None:
     r = window.renderer
@@ -189,8 +206,6 @@ def test_clicking_an_output_cell_pins_its_receptive_field(window, user) -> None:
 
 
 def test_pinned_field_survives_stepping_and_escape_releases_it(window, user, qtbot, settle) -> None:
-    from PySide6.QtCore import Qt
-
     r = window.renderer
     user.click_cell(r, "output", 1, 1)
     cells = list(r.hover_marks.cells)

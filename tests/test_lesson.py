@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
+from gui.models.choices import OP_LABELS
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 
@@ -195,7 +196,8 @@ def test_values_are_read_only_views() -> None:
 def test_frame_arithmetic_names_the_operation(op, marker) -> None:
     m = Lesson(Params(op=op))
     assert marker in m.frame().arithmetic
-    assert m.frame().caption.startswith("Step 1 of 25")
+    # The caption painted above the stage names the operation first.
+    assert m.frame().caption.startswith(f"{OP_LABELS[op]} — Step 1 of 25")
 
 
 @settings(max_examples=60, deadline=None)

@@ -45,13 +45,16 @@ def test_activation_backward_shows_dz_and_the_true_target(window) -> None:
     assert m.set_params(activation="relu", mode="backward", upstream="loss")
     m.set_step(m.n_steps - 1)
     f = m.frame()
-    target = m.target
     z = np.asarray(m.run.fwd.output)
     np.testing.assert_allclose(f.dz, m.run.dy * (z > 0))
-    target_tile = window.renderer.visible_tiles("target")[0]
-    assert target_tile.overlay.data.text[0][0] != ""  # values are drawn
-    np.testing.assert_allclose(f.y_full - f.dy, target)  # what the target panel draws is T itself
-    assert window.renderer.titles["dy"].textItem.toPlainText().startswith("dL/dZ")
+    target = f.panel("target")
+    assert target is not None
+    np.testing.assert_allclose(target.grids[0].values, m.target[0])  # the target panel draws T itself
+    assert target.grids[0].labels[0, 0] != ""  # values are drawn
+    np.testing.assert_allclose(f.y_full - f.dy, m.target)
+    assert window.renderer.visible_tiles("target")[0].item.grid is target.grids[0]
+    assert f.panel("dy").title.startswith("dL/dZ")
+    assert window.renderer.titles["dy"].textItem.toPlainText() == f.panel("dy").title
 
 
 def test_the_dz_panel_is_not_edited_as_if_it_were_dy(window, monkeypatch) -> None:

@@ -1,111 +1,403 @@
 """The Frame: everything one picture of the stage shows, decided once, as data.
 
-``build_frame(lesson, k)`` makes the frame of step ``k``; painters and exports
-read it and interpret nothing.
+``build_frame(lesson, k)`` makes the frame of step ``k``. A frame names every
+panel with its exact title, every cell with its value and the exact label
+painted in it, every highlight with its labels, the caption, the arithmetic,
+the formulas, the colour levels and the legends. Painters and exports read it
+and interpret nothing; tests read it instead of pixels.
+
+What stays the same across the steps of one scenario (the input and kernel
+grids and their labels, the finished output, levels, formulas) is built once
+per lesson change and shared by the frames of its steps, so a step costs the
+engine's step, a few strings and the gradients that change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import hashlib
+import weakref
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import numpy as np
 
 import engine
-from engine import describe
+from engine import activations, describe
 
-from .choices import MAX_VALUE_GRID
+from .choices import MAX_VALUE_GRID, OP_LABELS, UPSTREAM_SHORT, PanelName, Phase
 from .params import Params
 
 if TYPE_CHECKING:
-    from .lesson import Lesson
+    from .lesson import Lesson, Run
+
+__all__ = [
+    "Cell",
+    "ColourRole",
+    "Flow",
+    "Frame",
+    "Grid",
+    "Highlight",
+    "Mark",
+    "MarkStyle",
+    "Panel",
+    "Step",
+    "build_frame",
+    "cell_label",
+    "cell_labels",
+    "signed_label",
+]
+
+#: The engine step a frame shows.
+Step = engine.ConvStep | engine.PoolStep | engine.ConvBackwardStep | engine.PoolBackwardStep
+#: Which colour map a panel's values go through: the input's, the output's, the diverging one
+#: (centred on zero), grey (an input that came from a picture), or none (every cell empty).
+ColourRole = Literal["input", "output", "diverging", "picture", "none"]
+#: How a mark is drawn: the sliding window, the cell being written, one multiply-add, or a cell
+#: the activation changed.
+MarkStyle = Literal["window", "cell", "tap", "changed"]
+#: A cell as ``(row, column)``.
+Cell = tuple[int, int]
+
+MINUS = describe.MINUS
+_EMPTY_INTS: tuple[int, ...] = ()
+
+#: Where each panel goes: (row, slot). Row 0 holds the tensors, row 1 their gradients, each
+#: under its tensor (dL/dX under X, dL/dW under W, dL/dY under Y); the target sits right of Y.
+PLACES: dict[PanelName, tuple[int, int]] = {
+    "input": (0, 0), "kernel": (0, 1), "output": (0, 2), "target": (0, 3),
+    "dx": (1, 0), "dw": (1, 1), "dy": (1, 2),
+}
+
+
+# ----------------------------------------------------------------------------- the value types
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """One tile: a 2-D grid of cells with the exact text painted in each.
+
+    Attributes
+    ----------
+    values : ndarray of float, shape (h, w)
+        What the cells are coloured by. NaN: nothing to show (an empty cell);
+        ±inf: the padding of max/min pooling (drawn empty, labelled ±∞).
+    labels : ndarray of str, shape (h, w)
+        The text painted in each cell; "" paints none.
+    kinds : ndarray of int8, shape (h, w), or None
+        0 real, 1 padding, 2 ceil-mode overhang (input-shaped grids only).
+    pending_from : int or None
+        Cells from this raster index on are covered as "not computed yet".
+    corner : ndarray of str, shape (h, w), or None
+        Small text in each cell's corner (how many windows reached a dL/dX cell).
+    unreached_rows, unreached_cols : tuple of int
+        Rows and columns of this grid that no window reaches (hatched).
+    """
+
+    values: np.ndarray
+    labels: np.ndarray
+    kinds: np.ndarray | None = None
+    pending_from: int | None = None
+    corner: np.ndarray | None = None
+    unreached_rows: tuple[int, ...] = _EMPTY_INTS
+    unreached_cols: tuple[int, ...] = _EMPTY_INTS
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(h, w)``."""
+        h, w = self.values.shape
+        return int(h), int(w)
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """One panel of the stage: a titled stack of grids with one colour scale.
+
+    Attributes
+    ----------
+    name : PanelName
+    title : str
+        Exactly the text painted above the panel.
+    grids : tuple of Grid
+        The stack (one grid per channel), all of one shape.
+    front : int
+        Index of the grid drawn in front of the stack.
+    columns : int
+        Grids per row when the channels are laid out side by side (``Frame.expanded``).
+    levels : (float, float)
+        Values mapped to the two ends of the colour map.
+    colour : ColourRole
+    legend : (str, str) or None
+        Labels of the colour bar's two ends; None draws no colour bar.
+    row, slot : int
+        Where the panel goes: row 0 tensors, row 1 gradients; slot 0 under
+        the input, 1 the kernel, 2 the output, 3 right of the output.
+    channel_base : int
+        Channel number of grid 0, reported when a cell is hit (a kernel stack
+        of output channel ``o`` starts at ``o * C_in``).
+    """
+
+    name: PanelName
+    title: str
+    grids: tuple[Grid, ...]
+    levels: tuple[float, float]
+    colour: ColourRole
+    legend: tuple[str, str] | None
+    row: int
+    slot: int
+    front: int = 0
+    columns: int = 1
+    channel_base: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Mark:
+    """Outlined cells on one grid: a window footprint, a cell, a tap, changed cells.
+
+    The cells are offsets from ``at``; moving ``at`` moves the whole pattern
+    (what glides between steps).
+
+    Attributes
+    ----------
+    style : MarkStyle
+    panel : PanelName
+    grid : int
+        Index of the grid in ``panel.grids``.
+    at : Cell
+        Grid cell of offset (0, 0).
+    cells : tuple of Cell
+        Offsets of the marked cells (dilation gaps included).
+    labels : tuple of str
+        Small text per cell, in the order of ``cells`` ("×2", "+0.5"); may be empty.
+    special : Cell or None
+        Offset of the cell max/min pooling chose (circled).
+    span : (int, int) or None
+        Rows and columns of a dashed outline from offset (0, 0) (the window's extent).
+    """
+
+    style: MarkStyle
+    panel: PanelName
+    grid: int
+    at: Cell
+    cells: tuple[Cell, ...]
+    labels: tuple[str, ...] = ()
+    special: Cell | None = None
+    span: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Flow:
+    """Lines from one cell to the cells it sends gradient to.
+
+    Attributes
+    ----------
+    panel, grid : PanelName, int
+        Where the lines start ...
+    cell : Cell
+        ... and from which cell.
+    to_panel, to_grid : PanelName, int
+    to_cells : tuple of Cell
+    weights : tuple of float
+        Signed amount sent to each cell relative to the largest (|w| <= 1):
+        the line's thickness and, by sign, its colour; 0 draws no line.
+    """
+
+    panel: PanelName
+    grid: int
+    cell: Cell
+    to_panel: PanelName
+    to_grid: int
+    to_cells: tuple[Cell, ...]
+    weights: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """Cells lit on the front grid of a panel (hover or pin), computed by the core.
+
+    Attributes
+    ----------
+    panel : PanelName
+    cells : tuple of Cell
+        Grid coordinates on the front tile (padded coordinates for the input).
+    labels : tuple of str
+        Small text per cell (e.g. "w0,1"); may be empty.
+    """
+
+    panel: PanelName
+    cells: tuple[Cell, ...]
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """Everything one picture shows, for the renderer (plain data, no Qt).
+    """Everything one picture shows (plain data, no Qt).
 
-    Attributes
-    ----------
-    params : Params
-    step_index, n_steps : int
-    step : engine.ConvStep or engine.PoolStep
-    x_padded : ndarray, shape (C_in, Hp, Wp)
-        Input with padding (and ceil-mode overhang) in the values drawn.
-    kinds : ndarray of int8, shape (Hp, Wp)
-        0 real, 1 padding, 2 overhang.
-    kernel : ndarray, shape (C_out, C_in, kh, kw) or None
-        The kernel as applied (flipped when ``flip_kernel``); None for pooling.
-    kernel_given : ndarray or None
-        The kernel as the user entered it.
-    output : ndarray, shape (C_out, H_out, W_out)
-        NaN where not computed yet.
-    levels : dict of str to (float, float)
-        Fixed colour levels of "input", "kernel" and "output".
-    arithmetic : str
+    What is painted
+    ---------------
     caption : str
-    formulas : list of (str, str)
+        The line above the stage, with the operation ("Convolution — Step 8 of 25: …").
+    arithmetic : str
+        The step's arithmetic under the stage (lines split by ``\\n``).
+    panels : tuple of Panel
+    marks : tuple of Mark
+    flows : tuple of Flow
+    expanded : bool
+        Channels side by side (True) or stacked (False).
+    glide_key : hashable
+        Frames with equal keys let their window and cell marks glide from one to the next.
+
+    Shown beside the stage
+    ----------------------
+    formulas : tuple of (str, str)
+        Output-size formulas, general and filled in.
+    parameter_line : str
+        "Parameters: 3·3·1·1 weights = 9" ("" for pooling).
+    param_count : int or None
     unreached_rows, unreached_cols : ndarray of int
         Input rows/columns (unpadded indices) no window reaches.
+
+    The numbers behind it (for other views, exports and tests)
+    ----------------------------------------------------------
+    params : Params
+    step_index, n_steps : int
+    phase : Phase
+    step : Step
+        The engine step shown (the last forward step in the activation phase).
+    x_padded : ndarray, shape (C_in, Hp, Wp)
+        Input with padding (the spread dL/dZ in the gather view).
+    kinds : ndarray of int8, shape (Hp, Wp)
+    kernel : ndarray, shape (C_out, C_in, kh, kw) or None
+        As applied (flipped when ``flip_kernel``; flipped and swapped in the gather view).
+    output : ndarray, shape (C_out, H_out, W_out)
+        NaN where not computed yet.
+    output_full : ndarray
+        The finished output the output panel shows, ``done`` cells of it computed.
+    done : int
+        Output cells already written, in channel-major raster order.
+    levels : mapping of str to (float, float)
     offset : (int, int)
         Padded coordinate of input cell (0, 0): ``(top, left)``.
     show_values : bool
-    param_count : int or None
-    phase : {"forward", "backward", "gather"}
-    titles : dict of str to str
-        Panel titles that replace the defaults (the gather view).
-    diverging : frozenset of str
-        Panels drawn with the diverging map centred on zero.
+        Whether the cells of the input, output and gradient grids carry numbers
+        (inputs up to ``MAX_VALUE_GRID`` a side); kernels always do.
     grads : engine.Gradients or None
-        Backward: the gradients accumulated so far.
-    dy : ndarray, shape (C_out, H_out, W_out) or None
-        Backward: the upstream gradient dL/dY.
-    dz : ndarray or None
-        Backward: what enters the convolution, ``dy·f'(Z)`` (``dy`` with no activation).
+    dy, dz : ndarray or None
+        The upstream gradient dL/dY and what enters the convolution, ``dy·f′(Z)``.
     dx_shown : ndarray, shape (C_in, Hp, Wp) or None
-        Backward: dL/dX as drawn (real cells folded, see ``SceneModel._dx_shown``).
+        dL/dX as drawn (real cells hold the folded gradient).
     y_full : ndarray or None
-        Backward: the full forward output.
     loss : float or None
-    output_full : ndarray or None
-        The finished output (the same array for every step of a scenario).
-    done : int
-        Output cells already written, in channel-major raster order: the
-        renderer shows ``output_full`` for those and empty cells after.
     changed : ndarray of bool or None
-        The activation step: output cells the activation changed (zeroed by ReLU).
+        The activation phase: output cells the activation changed.
     """
 
     params: Params
     step_index: int
     n_steps: int
-    step: Any
+    phase: Phase
+    step: Step
+    caption: str
+    arithmetic: str
+    panels: tuple[Panel, ...]
+    marks: tuple[Mark, ...]
+    formulas: tuple[tuple[str, str], ...]
+    parameter_line: str
+    param_count: int | None
+    unreached_rows: np.ndarray
+    unreached_cols: np.ndarray
     x_padded: np.ndarray
     kinds: np.ndarray
     kernel: np.ndarray | None
-    kernel_given: np.ndarray | None
     output: np.ndarray
-    levels: dict[str, tuple[float, float]]
-    arithmetic: str
-    caption: str
-    formulas: list[tuple[str, str]]
-    unreached_rows: np.ndarray
-    unreached_cols: np.ndarray
+    output_full: np.ndarray
+    done: int
+    levels: Mapping[str, tuple[float, float]]
     offset: tuple[int, int]
-    show_values: bool
-    param_count: int | None = None
-    phase: str = "forward"
-    titles: dict[str, str] = field(default_factory=dict)
-    diverging: frozenset[str] = frozenset()
-    grads: Any = None
+    glide_key: Hashable
+    show_values: bool = True
+    expanded: bool = False
+    flows: tuple[Flow, ...] = ()
+    grads: engine.Gradients | None = None
     dy: np.ndarray | None = None
-    y_full: np.ndarray | None = None
-    loss: float | None = None
-    output_full: np.ndarray | None = None
-    done: int = 0
-    changed: np.ndarray | None = None
     dz: np.ndarray | None = None
     dx_shown: np.ndarray | None = None
+    y_full: np.ndarray | None = None
+    loss: float | None = None
+    changed: np.ndarray | None = None
+
+    def panel(self, name: PanelName) -> Panel | None:
+        """The panel called ``name``, or None when this frame has none."""
+        return next((p for p in self.panels if p.name == name), None)
+
+    def marks_of(self, style: MarkStyle) -> tuple[Mark, ...]:
+        """The marks of one style, in order."""
+        return tuple(m for m in self.marks if m.style == style)
+
+
+# ----------------------------------------------------------------------------- labels
+def cell_label(v: float) -> str:
+    """The text of one cell: ``engine.describe.fmt_cell``, except that a value rounding to zero
+    reads "0", never "−0"."""
+    s = describe.fmt_cell(v)
+    return "0" if s == MINUS + "0" else s
+
+
+def signed_label(v: float) -> str:
+    """``cell_label`` with an explicit "+" on what is not negative ("+0.5", "−2", "+0")."""
+    s = cell_label(v)
+    return s if s.startswith(MINUS) else "+" + s
+
+
+_LABEL_MEMO: dict[float, str] = {}
+
+
+def cell_labels(values: np.ndarray, *, blank: np.ndarray | None = None) -> np.ndarray:
+    """The label of every cell, formatted once per distinct value.
+
+    Parameters
+    ----------
+    values : ndarray of float, any shape
+    blank : ndarray of bool, broadcastable to ``values``, optional
+        Cells that get no label.
+
+    Returns
+    -------
+    ndarray of str, shape of ``values`` (read-only)
+        ``cell_label(v)`` for every value that is not NaN (±inf reads ±∞); "" elsewhere.
+    """
+    a = np.asarray(values, dtype=float)
+    flat = a.ravel()
+    has = ~np.isnan(flat)
+    if blank is not None:
+        has &= ~np.broadcast_to(blank, a.shape).ravel()
+    out = np.full(flat.shape, "", dtype=object)
+    if has.any():
+        uniq, inverse = np.unique(flat[has], return_inverse=True)
+        memo = _LABEL_MEMO
+        if len(memo) > 100_000:
+            memo.clear()
+        names = []
+        for v in uniq.tolist():
+            s = memo.get(v)
+            if s is None:
+                s = memo[v] = cell_label(v)
+            names.append(s)
+        out[has] = np.array(names, dtype=object)[inverse.ravel()]
+    labels = out.astype(str).reshape(a.shape)
+    labels.flags.writeable = False
+    return labels
+
+
+def _blank_labels(shape: tuple[int, ...]) -> np.ndarray:
+    labels = np.full(shape, "", dtype="<U1")
+    labels.flags.writeable = False
+    return labels
+
+
+def _term(v: float) -> str:
+    """A number inside a product: negative ones in brackets."""
+    s = describe.fmt(v)
+    return f"({s})" if v < 0 else s
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
@@ -121,108 +413,160 @@ def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
     return (lo, hi)
 
 
-def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
-    finite = a[np.isfinite(a)]
-    if finite.size == 0:
-        return (0.0, 1.0)
-    lo, hi = float(finite.min()), float(finite.max())
-    if symmetric:
-        m = max(abs(lo), abs(hi), 1e-12)
-        return (-m, m)
-    if hi - lo < 1e-12:
-        return (lo - 1.0, hi + 1.0)
-    return (lo, hi)
+def _ro(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
 
 
+# ----------------------------------------------------------------------------- content memo
+_Pairs = tuple[tuple[np.ndarray, np.ndarray], ...]
+_STACKS: dict[tuple[bytes, bool, bytes], _Pairs] = {}
+_KINDS: dict[bytes, np.ndarray] = {}
 
-def _scenario(lesson: Lesson) -> dict[str, Any]:
-    """Parts of a frame that only change with the scenario (computed once per change)."""
-    p, t = lesson.params, lesson.run.fwd
-    g = t.geometry
-    kinds = np.maximum(g.rows.kinds()[:, None], g.cols.kinds()[None, :]).astype(np.int8)
-    xp = np.asarray(t.x_padded)
-    if p.is_conv:
-        kernel, given = np.asarray(t.setup.w), lesson.w.copy()
-        count = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
-        levels = {
-            "input": _levels(xp),
-            "kernel": _levels(kernel, symmetric=True),
-            "output": _levels(np.asarray(t.output)),
-        }
-    else:
-        kernel = given = None
-        count = None
-        real = xp[:, kinds == 0]
-        levels = {"input": _levels(real), "kernel": (0.0, 1.0), "output": _levels(real)}
-    r = lesson.run
-    if r.bwd is not None:
-        final = r.final()
-        levels["dx"] = _levels(_dx_shown(lesson, final), symmetric=True)
-        levels["dy"] = _levels(r.dz if p.has_activation else r.dy, symmetric=True)
-        if final.grad_w is not None:
-            levels["dw"] = _levels(final.grad_w, symmetric=True)
-    ceil = p.ceil_mode and not p.is_conv
-    return {
-        "kinds": kinds, "x_padded": xp, "kernel": kernel, "kernel_given": given,
-        "param_count": count, "levels": levels,
-        "formulas": [
+
+def _digest(a: np.ndarray | None) -> bytes:
+    """A short fingerprint of an array's shape and values."""
+    if a is None:
+        return b""
+    c = np.ascontiguousarray(a)
+    person = str(c.shape).encode()[:16]
+    return hashlib.blake2b(c.view(np.uint8).data, digest_size=16, person=person).digest()
+
+
+def _interned_kinds(kinds: np.ndarray) -> np.ndarray:
+    """An equal kinds array seen before (so painters keep their pictures), else this one."""
+    key = _digest(kinds)
+    seen = _KINDS.get(key)
+    if seen is None:
+        if len(_KINDS) > 32:
+            _KINDS.clear()
+        seen = _KINDS[key] = _ro(kinds.astype(np.int8))
+    return seen
+
+
+def _labelled(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None) -> _Pairs:
+    """``(values, labels)`` per channel of ``stack (n, h, w)``, overhang unlabelled.
+
+    Remembered by content: a new scenario with the same values (a stride
+    change leaves input and kernel alone) gets the very same arrays, so a
+    painter's cached pictures of them stay valid.
+    """
+    key = (_digest(stack), show, _digest(kinds))
+    pairs = _STACKS.get(key)
+    if pairs is None:
+        blank = None if kinds is None else kinds == 2
+        pairs = tuple(
+            (_ro(np.asarray(a, dtype=float)),
+             cell_labels(a, blank=blank) if show else _blank_labels(a.shape))
+            for a in stack
+        )
+        if len(_STACKS) > 32:
+            _STACKS.clear()
+        _STACKS[key] = pairs
+    return pairs
+
+
+# ----------------------------------------------------------------------------- per scenario
+T = TypeVar("T")
+
+
+class _Scenario:
+    """What stays the same across the steps of one scenario (built once per lesson change)."""
+
+    def __init__(self, lesson: Lesson) -> None:
+        p, r = lesson.params, lesson.run
+        t = r.fwd
+        g = t.geometry
+        self.params = p
+        self.n_steps = lesson.n_steps
+        self.n_forward = lesson.n_forward
+        self.op_label = OP_LABELS[p.op]
+        self.kinds = _interned_kinds(np.maximum(g.rows.kinds()[:, None], g.cols.kinds()[None, :]))
+        self.padded = bool((self.kinds != 0).any())
+        self.x_padded = np.asarray(t.x_padded)
+        self.offset = (int(g.rows.before), int(g.cols.before))
+        self.unreached_rows = np.asarray(g.rows.unreached())
+        self.unreached_cols = np.asarray(g.cols.unreached())
+        self.show_values = max(p.in_h, p.in_w) <= MAX_VALUE_GRID
+        ceil = p.ceil_mode and not p.is_conv
+        self.formulas = (
             describe.output_size_formula(g.rows, "H", ceil_mode=ceil),
             describe.output_size_formula(g.cols, "W", ceil_mode=ceil),
-        ],
-        "unreached_rows": g.rows.unreached(), "unreached_cols": g.cols.unreached(),
-        "offset": (g.rows.before, g.cols.before),
-        "show_values": max(p.in_h, p.in_w) <= MAX_VALUE_GRID,
-    }
+        )
+        self.fprime: np.ndarray | None = None
+        if isinstance(t, engine.ConvTrace):
+            self.kernel: np.ndarray | None = np.asarray(t.setup.w)
+            self.param_count: int | None = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
+            biases = f" + {p.out_c} biases" if p.bias else ""
+            self.parameter_line = (f"Parameters: {p.k_h}·{p.k_w}·{p.in_c}·{p.out_c} weights{biases} "
+                                   f"= {self.param_count}")
+            levels = {
+                "input": _levels(self.x_padded),
+                "kernel": _levels(self.kernel, symmetric=True),
+                "output": _levels(np.asarray(t.output)),
+            }
+            if p.has_activation:
+                self.fprime = activations.activation_grad(p.activation, np.asarray(t.output))
+        else:
+            self.kernel = None
+            self.param_count = None
+            self.parameter_line = ""
+            real = self.x_padded[:, self.kinds == 0]
+            levels = {"input": _levels(real), "kernel": (0.0, 1.0), "output": _levels(real)}
+        if r.bwd is not None:
+            final = r.final()
+            assert final is not None
+            levels["dx"] = _levels(dx_shown(lesson, final), symmetric=True)
+            entering = r.dz if p.has_activation and r.dz is not None else r.dy
+            assert entering is not None
+            levels["dy"] = _levels(entering, symmetric=True)
+            if final.grad_w is not None:
+                levels["dw"] = _levels(final.grad_w, symmetric=True)
+        self.levels: Mapping[str, tuple[float, float]] = MappingProxyType(levels)
+        self._memo: dict[Hashable, object] = {}
 
-def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
-    nf = lesson.n_forward
-    if k >= nf:
-        if lesson.params.grad_view == "gather" and lesson.run.gather is not None:
-            return _gather_frame(lesson, k - nf, k)
-        return _backward_frame(lesson, k - nf, k)
-    if k == len(lesson.run.fwd):
-        return _activation_frame(lesson, k)
-    p, t = lesson.params, lesson.run.fwd
-    step = t[k]
-    if p.is_conv:
-        arith = describe.conv_arithmetic(step, show_bias=p.bias)
-        where = f"output channel {step.out_channel + 1}"
-    else:
-        arith = describe.pool_arithmetic(step)
-        where = f"channel {step.channel + 1}"
-    cap = f"Step {k + 1} of {lesson.n_steps}: {where}, cell ({step.out_row}, {step.out_col})"
-    if p.mode == "both":
-        cap = "Forward pass — " + cap
-    done = (k + 1) // t.taps_per_window if p.is_conv and t.granularity == "tap" else k + 1
-    return Frame(
-        params=p, step_index=k, n_steps=lesson.n_steps, step=step, output=t.partial(k),
-        arithmetic=arith, caption=cap, output_full=np.asarray(t.output), done=done,
-        **_scenario(lesson),
-    )
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()`` once per scenario and key."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[return-value]
 
-def _activation_frame(lesson: Lesson, k: int) -> Frame:
-    """The step after the last window: the activation applied to every output cell at once."""
-    p, r = lesson.params, lesson.run
-    t = r.fwd
-    z = np.asarray(t.output)
-    cap = f"Step {k + 1} of {lesson.n_steps}: the activation, {p.activation}, on every output cell"
-    if p.mode == "both":
-        cap = "Forward pass — " + cap
-    changed = (z < 0) if p.activation in ("relu", "leaky_relu") else np.ones(z.shape, bool)
-    return Frame(
-        params=p, step_index=k, n_steps=lesson.n_steps, step=t[len(t) - 1], output=r.y,
-        arithmetic=describe.activation_text(p.activation, z, r.y), caption=cap, output_full=r.y,
-        done=int(r.y.size), phase="activation", changed=changed,
-        titles={"output": f"Output after {p.activation}"}, **_scenario(lesson),
-    )
+    def grids(self, key: Hashable, stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None,
+              unreached: bool = False) -> tuple[Grid, ...]:
+        """Grids of a stack ``(n, h, w)`` that does not change between steps (built once)."""
 
-def _dx_shown(lesson: Lesson, grads: engine.Gradients) -> np.ndarray:
+        def make() -> tuple[Grid, ...]:
+            rows = tuple(int(i) + self.offset[0] for i in self.unreached_rows) if unreached else ()
+            cols = tuple(int(j) + self.offset[1] for j in self.unreached_cols) if unreached else ()
+            return tuple(Grid(v, lab, kinds, unreached_rows=rows, unreached_cols=cols)
+                         for v, lab in _labelled(stack, show=show, kinds=kinds))
+
+        return self.memo(("grids", key), make)
+
+
+_SCENARIOS: weakref.WeakKeyDictionary[Run, _Scenario] = weakref.WeakKeyDictionary()
+
+
+def _scenario(lesson: Lesson) -> _Scenario:
+    s = _SCENARIOS.get(lesson.run)
+    if s is None or s.params is not lesson.params:
+        s = _SCENARIOS[lesson.run] = _Scenario(lesson)
+    return s
+
+
+def dx_shown(lesson: Lesson, grads: engine.Gradients) -> np.ndarray:
     """dL/dX on the padded grid as drawn: real cells hold the true (folded) gradient.
 
     With zero padding the padding's share is simply dropped, so the padded
     grid already is the answer inside. Reflect, replicate and circular
     padding hand their share back to the cell they copy: the real cells
     then show ``grad_x`` and the padding cells what they received.
+
+    Returns
+    -------
+    ndarray, shape (C_in, Hp, Wp)
     """
     gxp = grads.grad_x_padded
     if not lesson.params.is_conv or lesson.params.padding_mode == "zeros":
@@ -234,86 +578,442 @@ def _dx_shown(lesson: Lesson, grads: engine.Gradients) -> np.ndarray:
     )
     return shown
 
-def _backward_frame(lesson: Lesson, kb: int, k: int) -> Frame:
-    p, r = lesson.params, lesson.run
-    step = r.bwd[kb]
-    grads = r.bwd.partial(kb)
-    sc = _scenario(lesson)
-    dx_shown = _dx_shown(lesson, grads)
-    if p.is_conv:
-        arith = describe.conv_backward_arithmetic(
-            step, dx_shown, sc["offset"], float(grads.grad_bias[step.out_channel])
-        )
-        where = f"dY channel {step.out_channel + 1}"
+
+# ----------------------------------------------------------------------------- panels
+def _panel(name: PanelName, title: str, grids: tuple[Grid, ...], levels: tuple[float, float],
+           colour: ColourRole, *, legend: bool = True, front: int = 0, columns: int = 1,
+           channel_base: int = 0) -> Panel:
+    row, slot = PLACES[name]
+    ends = (cell_label(levels[0]), cell_label(levels[1])) if legend else None
+    return Panel(name, title, grids, levels, colour, ends, row, slot, front, columns, channel_base)
+
+
+def _pending(grids: tuple[Grid, ...], done: int) -> tuple[Grid, ...]:
+    """The same grids with the cells from raster index ``done`` on (channel-major) not computed yet."""
+    out = []
+    for c, g in enumerate(grids):
+        n = g.values.size
+        start = min(max(done - c * n, 0), n)
+        pending = None if start == n else start
+        out.append(g if g.pending_from == pending else replace(g, pending_from=pending))
+    return tuple(out)
+
+
+def _kernel_panel(s: _Scenario, kernel: np.ndarray, o: int, title: str, *, expanded: bool,
+                  levels: tuple[float, float], key: str = "kernel") -> Panel:
+    """A kernel ``(C_out, C_in, kh, kw)``: output channel ``o``'s stack, or every tile side by side."""
+    n_in = kernel.shape[1]
+    if expanded:
+        grids = s.grids((key, "all"), kernel.reshape(-1, *kernel.shape[2:]), show=True)
+        return _panel("kernel", title, grids, levels, "diverging", columns=n_in)
+    grids = s.grids((key, o), kernel[o], show=True)
+    return _panel("kernel", title, grids, levels, "diverging", columns=n_in, channel_base=o * n_in)
+
+
+def _pool_window_panel(s: _Scenario, title: str) -> Panel:
+    p = s.params
+
+    def make() -> tuple[Grid, ...]:
+        labels = np.full((p.k_h, p.k_w), p.op)
+        labels.flags.writeable = False
+        return (Grid(_ro(np.full((p.k_h, p.k_w), np.nan)), labels),)
+
+    return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "none", legend=False)
+
+
+def _input_colour(p: Params) -> ColourRole:
+    return "picture" if p.picture else "input"
+
+
+# ----------------------------------------------------------------------------- marks
+def _window_offsets(win: engine.Window) -> tuple[Cell, tuple[Cell, ...], tuple[int, int]]:
+    """The window's top-left cell, its cells as offsets from there, and its extent."""
+    r0, c0 = int(win.rows[0]), int(win.cols[0])
+    cells = tuple((int(r) - r0, int(c) - c0) for r in win.rows for c in win.cols)
+    span = (int(win.rows[-1]) - r0 + 1, int(win.cols[-1]) - c0 + 1)
+    return (r0, c0), cells, span
+
+
+def _window_marks(panel: Panel, step: Step, *, expanded: bool, in_channel: int | None,
+                  labels: Callable[[int], tuple[str, ...]], special: Cell | None) -> list[Mark]:
+    """The window footprint on the grids of ``panel`` that show it.
+
+    Stacked: on the front grid. Side by side: on every channel's grid, or on
+    ``in_channel``'s only (pooling reads one channel).
+    """
+    at, cells, span = _window_offsets(step.window)
+    if expanded:
+        channels = range(len(panel.grids)) if in_channel is None else [in_channel]
+        pairs = [(c, c) for c in channels]
     else:
-        arith = describe.pool_backward_arithmetic(step, grads.grad_x_padded, sc["offset"])
-        where = f"dY channel {step.channel + 1}"
-    if r.loss is not None:
-        arith = describe.loss_text(r.loss) + "\n" + arith
-    cap = (f"Backward pass — step {k + 1} of {lesson.n_steps}: {where}, "
-           f"cell ({step.out_row}, {step.out_col})")
+        pairs = [(panel.front, in_channel or 0)]
+    return [Mark("window", panel.name, grid, at, cells, labels(c), special, span) for grid, c in pairs]
+
+
+def _special(step: Step) -> Cell | None:
+    """Offset of the cell max/min pooling chose, if any."""
+    chosen = getattr(step, "chosen", None)
+    if chosen is None:
+        return None
+    win = step.window
+    return (int(win.rows[chosen[0]]) - int(win.rows[0]), int(win.cols[chosen[1]]) - int(win.cols[0]))
+
+
+def _no_labels(c: int) -> tuple[str, ...]:
+    return ()
+
+
+# ----------------------------------------------------------------------------- the builder
+def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
+    """The frame of step ``k`` of ``lesson``.
+
+    Parameters
+    ----------
+    lesson : Lesson
+    k : int
+        ``0 <= k < lesson.n_steps``.
+    expanded : bool
+        Every channel side by side instead of stacked.
+    """
+    s = _scenario(lesson)
+    nf = s.n_forward
+    if k >= nf:
+        if lesson.params.grad_view == "gather" and lesson.run.gather is not None:
+            return _gather_frame(lesson, s, k - nf, k, expanded)
+        return _backward_frame(lesson, s, k - nf, k, expanded)
+    if k == len(lesson.run.fwd):
+        return _activation_frame(lesson, s, k, expanded)
+    return _forward_frame(lesson, s, k, expanded)
+
+
+def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str, str]:
+    """Forward titles: the input's and kernel's sizes, the output's shape."""
+    p = s.params
+    pad = " + padding" if s.padded else ""
+    size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
+    if p.is_conv:
+        flip = " (flipped)" if p.flip_kernel else ""
+        label = f"Kernel {o + 1}/{p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
+    else:
+        label = f"{p.op} window"
+    co, ho, wo = out_shape
+    out = f"Output {co}×{ho}×{wo}" if co > 1 else f"Output {ho}×{wo}"
+    return f"Input {size}{pad}", f"{label} {p.k_h}×{p.k_w}", out
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """What the three forward panels show (one of forward, activation, gather)."""
+
+    key: str
+    x_padded: np.ndarray
+    kinds: np.ndarray
+    kernel: np.ndarray | None
+    out_full: np.ndarray
+    titles: tuple[str, str, str]
+    levels: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+    colours: tuple[ColourRole, ColourRole]
+    unreached: bool = True
+
+
+def _stage(s: _Scenario, st: _Stage, step: Step, o: int, in_channel: int | None, done: int,
+           expanded: bool, *, taps: bool) -> tuple[tuple[Panel, ...], list[Mark]]:
+    """Input, kernel and output panels of a forward-style step, and its window, cell and tap marks."""
+    inp = _panel("input", st.titles[0],
+                 s.grids((st.key, "input"), st.x_padded, show=s.show_values, kinds=st.kinds,
+                         unreached=st.unreached),
+                 st.levels[0], st.colours[0], front=in_channel or 0)
+    if st.kernel is not None:
+        kern = _kernel_panel(s, st.kernel, o, st.titles[1], expanded=expanded, levels=st.levels[1],
+                             key=st.key + " kernel")
+    else:
+        kern = _pool_window_panel(s, st.titles[1])
+    full = s.grids((st.key, "output"), st.out_full, show=s.show_values)
+    out = _panel("output", st.titles[2], _pending(full, done), st.levels[2], st.colours[1], front=o)
+    marks: list[Mark] = []
+    if isinstance(step, engine.ConvStep):
+        weights = step.weights
+
+        def times(c: int) -> tuple[str, ...]:
+            return tuple("×" + cell_label(v) for v in weights[c].ravel().tolist())
+
+        marks += _window_marks(inp, step, expanded=expanded, in_channel=None, labels=times, special=None)
+    else:
+        marks += _window_marks(inp, step, expanded=expanded, in_channel=in_channel, labels=_no_labels,
+                               special=_special(step))
+    sigma: tuple[str, ...] = ()
+    tap_marks: list[Mark] = []
+    if taps and isinstance(step, engine.ConvStep) and step.tap is not None:
+        c, i, j = step.tap
+        n_in = st.kernel.shape[1] if st.kernel is not None else 1
+        win = step.window
+        tap_marks.append(Mark("tap", "kernel", (o * n_in + c) if expanded else c, (i, j), ((0, 0),)))
+        tap_marks.append(Mark("tap", "input", c if expanded else 0, (int(win.rows[i]), int(win.cols[j])),
+                              ((0, 0),)))
+        sigma = ("Σ " + cell_label(step.value),)
+    marks.append(Mark("cell", "output", o, (step.out_row, step.out_col), ((0, 0),), sigma))
+    return (inp, kern, out), marks + tap_marks
+
+
+def _forward_stage(s: _Scenario, key: str, out_full: np.ndarray, out_title: str | None, o: int) -> _Stage:
+    """The input, the kernel of output channel ``o`` and ``out_full``, with the forward titles and levels."""
+    t_in, t_kernel, t_out = _titles(s, o, out_full.shape)
+    lv = s.levels
+    return _Stage(key, s.x_padded, s.kinds, s.kernel, out_full, (t_in, t_kernel, out_title or t_out),
+                  (lv["input"], lv["kernel"], lv["output"]), (_input_colour(s.params), "output"))
+
+
+def _forward_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame:
+    p, t = s.params, lesson.run.fwd
+    step = t[k]
+    z = np.asarray(t.output)
+    if isinstance(step, engine.ConvStep):
+        arith = describe.conv_arithmetic(step, show_bias=p.bias)
+        o, in_channel, where = step.out_channel, None, f"output channel {step.out_channel + 1}"
+    else:
+        assert isinstance(step, engine.PoolStep)
+        arith = describe.pool_arithmetic(step)
+        o, in_channel, where = step.channel, step.channel, f"channel {step.channel + 1}"
+    cap = f"Step {k + 1} of {s.n_steps}: {where}, cell ({step.out_row}, {step.out_col})"
+    if p.mode == "both":
+        cap = "Forward pass — " + cap
+    if isinstance(t, engine.ConvTrace) and t.granularity == "tap":
+        done = (k + 1) // t.taps_per_window  # output cells finished so far
+    else:
+        done = k + 1
+    panels, marks = _stage(s, _forward_stage(s, "forward", z, None, o), step, o, in_channel, done, expanded,
+                           taps=True)
     return Frame(
-        params=p, step_index=k, n_steps=lesson.n_steps, step=step, output=r.y,
-        arithmetic=arith, caption=cap, phase="backward", grads=grads, dy=r.dy, dz=r.dz,
-        dx_shown=dx_shown, y_full=r.y, loss=r.loss, output_full=r.y, done=int(r.y.size),
-        titles={"dy": f"dL/dZ = dL/dY·{p.activation}′(Z)"} if p.has_activation else {},
-        diverging=frozenset({"dx", "dw", "dy"}), **sc,
+        params=p, step_index=k, n_steps=s.n_steps, phase="forward", step=step,
+        caption=f"{s.op_label} — {cap}", arithmetic=arith, panels=panels, marks=tuple(marks),
+        formulas=s.formulas, parameter_line=s.parameter_line, param_count=s.param_count,
+        unreached_rows=s.unreached_rows, unreached_cols=s.unreached_cols, x_padded=s.x_padded,
+        kinds=s.kinds, kernel=s.kernel, output=_ro(t.partial(k)), output_full=z, done=done,
+        levels=s.levels, offset=s.offset, glide_key=(p, "forward", expanded), expanded=expanded,
+        show_values=s.show_values,
     )
 
-def _gather_frame(lesson: Lesson, kg: int, k: int) -> Frame:
-    """The gather view: a forward correlation of the spread dY with the flipped kernel."""
-    p, r = lesson.params, lesson.run
-    gv = r.gather
-    t = gv.trace
-    step = t[kg]
-    sc = _scenario(lesson)
+
+def _activation_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame:
+    """The step after the last window: the activation applied to every output cell at once."""
+    p, r = s.params, lesson.run
+    t = r.fwd
+    step = t[len(t) - 1]
+    assert isinstance(step, engine.ConvStep) and r.y is not None
+    z, y = np.asarray(t.output), r.y
+    cap = f"Step {k + 1} of {s.n_steps}: the activation, {p.activation}, on every output cell"
+    if p.mode == "both":
+        cap = "Forward pass — " + cap
+    zeroing = p.activation in ("relu", "leaky_relu")
+    changed = _ro(z < 0) if zeroing else _ro(np.ones(z.shape, bool))
+    o = step.out_channel
+    stage = _forward_stage(s, "activation", y, f"Output after {p.activation}", o)
+    panels, _ = _stage(s, stage, step, o, None, int(y.size), expanded, taps=False)
+    cells = tuple((int(i), int(j)) for i, j in np.argwhere(changed[o]))
+    marks = (Mark("changed", "output", o, (0, 0), cells),) if zeroing else ()
+    return Frame(
+        params=p, step_index=k, n_steps=s.n_steps, phase="activation", step=step,
+        caption=f"{s.op_label} — {cap}", arithmetic=describe.activation_text(p.activation, z, y),
+        panels=panels, marks=marks, formulas=s.formulas, parameter_line=s.parameter_line,
+        param_count=s.param_count, unreached_rows=s.unreached_rows, unreached_cols=s.unreached_cols,
+        x_padded=s.x_padded, kinds=s.kinds, kernel=s.kernel, output=y, output_full=y, done=int(y.size),
+        levels=s.levels, offset=s.offset, glide_key=(p, "activation", expanded), expanded=expanded,
+        show_values=s.show_values,
+        changed=changed,
+    )
+
+
+def _conv_backward_text(s: _Scenario, lesson: Lesson, step: engine.ConvBackwardStep,
+                        grads: engine.Gradients, shown: np.ndarray) -> str:
+    """The arithmetic of one backward convolution step, naming dL/dZ when an activation follows
+    and leaving the bias out when there is none."""
+    p, r = s.params, lesson.run
+    o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
+    assert grads.grad_bias is not None
+    text = describe.conv_backward_arithmetic(step, shown, s.offset, float(grads.grad_bias[o]))
+    lines = text.split("\n")
+    if s.fprime is not None and r.dy is not None:
+        head = (f"dZ[{o},{i},{j}] = dY{describe.TIMES}{p.activation}′(Z) = "
+                f"{_term(float(r.dy[o, i, j]))}{describe.TIMES}{_term(float(s.fprime[o, i, j]))} = "
+                f"{describe.fmt(g)} flows back:")
+    else:
+        head = f"dY[{o},{i},{j}] = {describe.fmt(g)} flows back:"
+    head += (f"  dX(window) += {_term(g)}{describe.TIMES}W[{o}]   "
+             f"dW[{o}] += {_term(g)}{describe.TIMES}X(window)")
+    if p.bias:
+        head += f"   db[{o}] += {_term(g)} → {describe.fmt(float(grads.grad_bias[o]))}"
+    return "\n".join([head, *lines[1:]])
+
+
+def _count_labels(hits: np.ndarray) -> np.ndarray:
+    """"2×" where two windows reached a cell, "" where none did (read-only, shape of ``hits``)."""
+    uniq, inverse = np.unique(hits, return_inverse=True)
+    names = np.array([f"{n}×" if n else "" for n in uniq.tolist()])
+    labels = names[inverse.ravel()].reshape(hits.shape)
+    labels.flags.writeable = False
+    return labels
+
+
+def _step_grids(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None,
+                corner: np.ndarray | None = None) -> tuple[Grid, ...]:
+    """Grids of a stack ``(n, h, w)`` that changes every step."""
+    blank = None if kinds is None else kinds == 2
+    return tuple(
+        Grid(_ro(a), cell_labels(a, blank=blank) if show else _blank_labels(a.shape), kinds,
+             corner=None if corner is None else corner[c])
+        for c, a in enumerate(stack)
+    )
+
+
+def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: bool) -> Frame:
+    p, r = s.params, lesson.run
+    assert r.bwd is not None and r.y is not None and r.dy is not None
+    step = r.bwd[kb]
+    grads = r.bwd.partial(kb)
+    shown = dx_shown(lesson, grads)
+    lv = s.levels
+    if isinstance(step, engine.ConvBackwardStep):
+        o, in_channel = step.out_channel, None
+        arith = _conv_backward_text(s, lesson, step, grads, shown)
+        where = f"{'dZ' if p.has_activation else 'dY'} channel {o + 1}"
+        amounts = step.grad_input[0]
+    else:
+        assert isinstance(step, engine.PoolBackwardStep)
+        o = in_channel = step.channel
+        arith = describe.pool_backward_arithmetic(step, grads.grad_x_padded, s.offset)
+        where = f"dY channel {o + 1}"
+        amounts = step.grad_input
+    if r.loss is not None:
+        arith = describe.loss_text(r.loss) + "\n" + arith
+    cap = (f"{s.op_label} — Backward pass — step {k + 1} of {s.n_steps}: {where}, "
+           f"cell ({step.out_row}, {step.out_col})")
+    show = s.show_values
+    front_in = in_channel or 0
+    # Row 0: the forward tensors.
+    inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
+                                             unreached=True),
+                 lv["input"], _input_colour(p), front=front_in)
+    if s.kernel is not None:
+        kern = _kernel_panel(s, s.kernel, o, "Kernel W", expanded=expanded, levels=lv["kernel"],
+                             key="forward kernel")
+    else:
+        kern = _pool_window_panel(s, f"{p.op} window")
+    out = _panel("output", "Output Y", s.grids(("backward", "y"), r.y, show=show), lv["output"], "output",
+                 front=o)
+    panels = [inp, kern, out]
+    if r.loss is not None:
+        target = s.grids(("backward", "target"), r.y - r.dy, show=show)
+        panels.append(_panel("target", "Target T", target, lv["output"], "output", front=o))
+    # Row 1: the gradients, under the tensors they belong to.
+    corner = _count_labels(np.asarray(grads.hits)) if show else None
+    dx = _panel("dx", "dL/dX", _step_grids(shown, show=show, kinds=s.kinds, corner=corner), lv["dx"],
+                "diverging", front=front_in)
+    panels.append(dx)
+    if grads.grad_w is not None:
+        gw = grads.grad_w
+        n_in = gw.shape[1]
+        title = "dL/dW"
+        if p.bias and grads.grad_bias is not None:
+            title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
+        if expanded:
+            panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
+                                 lv["dw"], "diverging", columns=n_in))
+        else:
+            panels.append(_panel("dw", title, _step_grids(gw[o], show=True), lv["dw"], "diverging",
+                                 columns=n_in, channel_base=o * n_in))
+    if p.has_activation and r.dz is not None:
+        entering, title = r.dz, f"dL/dZ = dL/dY ⊙ {p.activation}′(Z)"
+    else:
+        entering, title = r.dy, f"dL/dY ({UPSTREAM_SHORT[p.upstream]})"
+    dyp = _panel("dy", title, s.grids(("backward", "dy"), entering, show=show), lv["dy"], "diverging",
+                 front=o)
+    panels.append(dyp)
+    # Marks: the window on X and on dL/dX (with what each cell receives), the cell on Y and dL/dY.
+    special = _special(step)
+    grad_input = step.grad_input
+
+    def received(c: int) -> tuple[str, ...]:
+        a = grad_input[c] if isinstance(step, engine.ConvBackwardStep) else grad_input
+        pooled = in_channel is not None  # pooling: only the cells that receive something
+        return tuple("" if (v == 0 and pooled) else signed_label(v) for v in a.ravel().tolist())
+
+    marks = [
+        *_window_marks(inp, step, expanded=expanded, in_channel=in_channel, labels=_no_labels,
+                       special=special),
+        *_window_marks(dx, step, expanded=expanded, in_channel=in_channel, labels=received,
+                       special=special),
+        Mark("cell", "output", o, (step.out_row, step.out_col), ((0, 0),)),
+        Mark("cell", "dy", o, (step.out_row, step.out_col), ((0, 0),)),
+    ]
+    at, cells, _ = _window_offsets(step.window)
+    flat = [float(v) for v in np.ravel(amounts)]
+    top = max((abs(v) for v in flat), default=0.0) or 1.0
+    flow = Flow("dy", o, (step.out_row, step.out_col), "dx", dx.front,
+                tuple((at[0] + a, at[1] + b) for a, b in cells), tuple(v / top for v in flat))
+    return Frame(
+        params=p, step_index=k, n_steps=s.n_steps, phase="backward", step=step, caption=cap,
+        arithmetic=arith, panels=tuple(panels), marks=tuple(marks), flows=(flow,), formulas=s.formulas,
+        parameter_line=s.parameter_line, param_count=s.param_count, unreached_rows=s.unreached_rows,
+        unreached_cols=s.unreached_cols, x_padded=s.x_padded, kinds=s.kinds, kernel=s.kernel,
+        output=r.y, output_full=r.y, done=int(r.y.size), levels=lv, offset=s.offset,
+        glide_key=(p, "backward", expanded), expanded=expanded, show_values=s.show_values,
+        grads=grads, dy=r.dy, dz=r.dz, dx_shown=_ro(shown), y_full=r.y, loss=r.loss,
+    )
+
+
+def _gather_parts(lesson: Lesson, s: _Scenario) -> tuple[np.ndarray, Mapping[str, tuple[float, float]]]:
+    """The gather view's grid kinds (real dL/dY cells vs inserted zeros and padding) and levels."""
+    gv = lesson.run.gather
+    assert gv is not None
+    g = lesson.run.fwd.geometry
     spread = gv.dy_spread
-    g = r.fwd.geometry
-    # Cells of the spread grid that hold a real dY value (the rest are inserted zeros or padding).
     kinds = np.ones(spread.shape[1:], dtype=np.int8)
     ph, pw = g.rows.dilation * (g.rows.kernel - 1), g.cols.dilation * (g.cols.kernel - 1)
     kinds[ph : ph + (g.rows.out - 1) * g.rows.stride + 1 : g.rows.stride,
           pw : pw + (g.cols.out - 1) * g.cols.stride + 1 : g.cols.stride] = 0
+    levels = {"input": _levels(spread, symmetric=True), "kernel": _levels(gv.kernel, symmetric=True),
+              "output": _levels(gv.grad_x_padded, symmetric=True)}
+    return _interned_kinds(kinds), MappingProxyType(levels)
+
+
+def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool) -> Frame:
+    """The gather view: a forward correlation of the spread dY with the flipped kernel."""
+    p, r = s.params, lesson.run
+    gv = r.gather
+    assert gv is not None
+    t = gv.trace
+    step = t[kg]
+    kinds, levels = s.memo("gather", lambda: _gather_parts(lesson, s))
+    spread = np.asarray(gv.dy_spread)
     out = t.partial(kg)
-    done = np.isfinite(out).all() and np.allclose(out, r.final().grad_x_padded, rtol=1e-12, atol=1e-12)
     arith = describe.conv_arithmetic(step, show_bias=False)
     arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
     if kg == len(t) - 1:
-        diff = float(np.abs(out - r.final().grad_x_padded).max())
+        final = r.final()
+        assert final is not None
+        agree = bool(np.isfinite(out).all() and np.allclose(out, final.grad_x_padded, rtol=1e-12,
+                                                                 atol=1e-12))
+        diff = float(np.abs(out - final.grad_x_padded).max())
         arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
-                  if done else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
-    cap = (f"Backward pass, gather view (transposed convolution) — step {k + 1} of {lesson.n_steps}: "
-           f"dX cell ({step.out_row}, {step.out_col}) of channel {step.out_channel + 1}")
-    lv = _levels(gv.grad_x_padded, symmetric=True)
-    levels = {"input": _levels(spread, symmetric=True), "kernel": _levels(gv.kernel, symmetric=True),
-              "output": lv}
+                  if agree else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
+    cap = (f"{s.op_label} — Backward pass, gather view (transposed convolution) — step {k + 1} of "
+           f"{s.n_steps}: dX cell ({step.out_row}, {step.out_col}) of channel {step.out_channel + 1}")
+    o = step.out_channel
+    stage = _Stage(
+        "gather", spread, kinds, np.asarray(gv.kernel), np.asarray(t.output),
+        (f"dL/d{'Z' if p.has_activation else 'Y'} spread: zeros between, padded",
+         "W flipped, channels swapped", "dL/dX (padded grid)"),
+        (levels["input"], levels["kernel"], levels["output"]), ("diverging", "diverging"), unreached=False,
+    )
+    panels, marks = _stage(s, stage, step, o, None, kg + 1, expanded, taps=False)
     empty = np.array([], dtype=int)
     return Frame(
-        params=p, step_index=k, n_steps=lesson.n_steps, step=step, x_padded=spread, kinds=kinds,
-        kernel=gv.kernel, kernel_given=None, output=out, levels=levels, arithmetic=arith,
-        caption=cap, formulas=sc["formulas"], unreached_rows=empty, unreached_cols=empty,
-        offset=(0, 0), show_values=sc["show_values"], param_count=sc["param_count"], phase="gather",
-        titles={"input": f"dL/d{'Z' if p.has_activation else 'Y'} spread: zeros between, padded",
-                "kernel": "W flipped, channels swapped", "output": "dL/dX (padded grid)"},
-        diverging=frozenset({"input", "kernel", "output"}), dy=r.dy, dz=r.dz, loss=r.loss,
-        output_full=np.asarray(t.output), done=kg + 1,
+        params=p, step_index=k, n_steps=s.n_steps, phase="gather", step=step, caption=cap,
+        arithmetic=arith, panels=panels, marks=tuple(marks), formulas=s.formulas,
+        parameter_line=s.parameter_line, param_count=s.param_count, unreached_rows=empty,
+        unreached_cols=empty, x_padded=spread, kinds=kinds, kernel=np.asarray(gv.kernel), output=_ro(out),
+        output_full=np.asarray(t.output), done=kg + 1, levels=levels, offset=(0, 0),
+        glide_key=(p, "gather", expanded), expanded=expanded, show_values=s.show_values,
+        dy=r.dy, dz=r.dz, loss=r.loss,
     )
 
-
-@dataclass(frozen=True)
-class Highlight:
-    """Cells lit over a panel while the mouse is over (or pinned to) a cell.
-
-    Attributes
-    ----------
-    panel : str
-        The panel the cells belong to ("input", "output", ...).
-    cells : tuple of (int, int)
-        Grid coordinates on the panel's front tile (padded coordinates for the input).
-    labels : tuple of str
-        One label per cell (e.g. the kernel tap "w0,1"), or empty for none.
-    """
-
-    panel: str
-    cells: tuple[tuple[int, int], ...]
-    labels: tuple[str, ...] = ()

@@ -1,0 +1,300 @@
+"""One tile of the stage: cell colours, padding, unreached rows/columns, grid lines and the labels.
+
+On a raster device (the screen, PNG/GIF/MP4 export) a tile is drawn once per
+content and zoom into a picture at the device's resolution and every later
+paint is a blit; cells not computed yet come from a blank version of the same
+picture. On a vector device (SVG export) it is drawn directly, a rectangle per
+cell, so the file stays vector. The text is exactly ``Grid.labels``.
+
+Coordinates: one scene unit is one cell; cell ``(i, j)`` of a tile whose origin
+is ``(x0, y0)`` is centred on ``(x0 + j, y0 + i)``; y points down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPaintEngine, QPainter, QPen, QPixmap
+
+from ..models.frame import Grid
+from .colour import TileRender
+
+
+def is_vector(p: QPainter) -> bool:
+    """True when ``p`` paints on a vector device (an SVG), not into pixels."""
+    engine = p.paintEngine()
+    return engine is not None and engine.type() != QPaintEngine.Type.Raster
+
+
+def screen_pen(p: QPainter, color: QColor | str, width_px: float,
+               style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    """A pen ``width_px`` screen pixels wide, whatever the zoom.
+
+    On screen and in pictures it is a cosmetic pen; in an SVG it is a plain
+    pen as wide in scene units, since not every SVG reader honours
+    ``non-scaling-stroke``.
+    """
+    pen = QPen(QColor(color), width_px, style)
+    if is_vector(p):
+        tr = p.transform()
+        pen.setWidthF(width_px / max(float(np.hypot(tr.m11(), tr.m12())), 1e-9))
+    else:
+        pen.setCosmetic(True)
+    return pen
+
+
+def bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
+    """Rectangles (cell units, origin at cell (0, 0)'s corner) covering padding and overhang.
+
+    The real cells form one block; explicit padding rings it and ceil-mode
+    overhang lies past it on the bottom/right, so a few bands cover each.
+    """
+    h, w = kinds.shape
+    rr, rc = np.nonzero(kinds == 0)
+    r0, r1, c0, c1 = rr.min(), rr.max() + 1, rc.min(), rc.max() + 1
+    inside_r = np.flatnonzero((kinds <= 1).any(axis=1))
+    inside_c = np.flatnonzero((kinds <= 1).any(axis=0))
+    R1, C1 = inside_r.max() + 1, inside_c.max() + 1
+    pad = [QRectF(0, 0, C1, r0), QRectF(0, r1, C1, R1 - r1), QRectF(0, r0, c0, r1 - r0),
+           QRectF(c1, r0, C1 - c1, r1 - r0)]
+    over = [QRectF(C1, 0, w - C1, h), QRectF(0, R1, C1, h - R1)]
+    keep = [r for r in pad if r.width() > 0 and r.height() > 0]
+    return keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
+
+
+_GLYPHS: dict[tuple[str, bool, int, float], QPixmap] = {}
+
+
+def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
+    """A small transparent picture of one string (cached: grids repeat few distinct labels)."""
+    key = (s, dark, size, dpr)
+    pix = _GLYPHS.get(key)
+    if pix is None:
+        if len(_GLYPHS) > 4096:
+            _GLYPHS.clear()
+        font = QFont()
+        font.setPixelSize(size)
+        fm = QFontMetricsF(font)
+        wd, ht = fm.horizontalAdvance(s) + 2, fm.height() + 1
+        pix = QPixmap(max(1, int(np.ceil(wd * dpr))), max(1, int(np.ceil(ht * dpr))))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        gp = QPainter(pix)
+        gp.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        gp.setFont(font)
+        gp.setPen(QColor("#111111") if dark else QColor("#ffffff"))
+        gp.drawText(QRectF(0, 0, wd, ht), Qt.AlignmentFlag.AlignCenter, s)
+        gp.end()
+        _GLYPHS[key] = pix
+    return pix
+
+
+class GridItem(pg.GraphicsObject):
+    """One tile, painted from a ``Grid`` and its ``TileRender``."""
+
+    def __init__(self, theme: dict[str, str]) -> None:
+        super().__init__()
+        self.theme = theme  # shared with the view: a theme switch reaches every item
+        self.grid: Grid | None = None
+        self.render: TileRender | None = None
+        self.origin = (0.0, 0.0)
+        self.front = True
+        self._rect = QRectF()
+        self._qimage = QImage()
+        self._pics: dict[str, QPixmap] = {}
+        # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
+        self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
+
+    def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool) -> None:
+        """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``; text only when ``front``."""
+        if render is not self.render:
+            h, w = render.rgba.shape[:2]
+            rgba = np.ascontiguousarray(render.rgba)
+            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        if render is not self.render or origin != self.origin:
+            self.prepareGeometryChange()
+            h, w = render.rgba.shape[:2]
+            self._rect = QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h)
+        self.grid, self.render, self.origin, self.front = grid, render, origin, front
+        self.update()
+
+    def forget(self) -> None:
+        """Drop the pictures and what they show (a theme change redraws from the grid)."""
+        self.grid = self.render = None
+        self._recent = []
+        self._pics = {}
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect.adjusted(-0.1, -0.1, 0.1, 0.1)
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, p: QPainter, *args: object) -> None:
+        g, d = self.grid, self.render
+        if g is None or d is None:
+            return
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
+        if is_vector(p) or px < 1.0 or abs(tr.m12()) > 1e-9:
+            self._paint_cells(p, g, d, px, blank=False)
+            self._paint_pending(p, g)
+            self._paint_lines(p, g, px)
+            if px >= 16 and self.front:
+                self._paint_text(p, g, d, px)
+            return
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (id(d), id(g.kinds), id(g.corner), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
+               self.front)
+        held = (d, g.kinds, g.corner)  # holding them keeps their ids from being reused while cached
+        hit = next((e for e in self._recent if e[0] == key and e[1][0] is d), None)
+        if hit is None:
+            hit = (key, held, {})
+            self._recent = [hit, *self._recent[:3]]
+        self._pics = hit[2]
+        h, w = d.rgba.shape[:2]
+        stop = h * w if g.pending_from is None else g.pending_from
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        top_left = tr.map(QPointF(x0, y0))
+        p.save()
+        p.resetTransform()
+        r0, c0 = divmod(stop, w)
+        done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
+        todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
+        for name, parts in (("full", done), ("blank", todo)):
+            for i0, i1, j0, j1 in parts:
+                if i1 <= i0 or j1 <= j0:
+                    continue
+                extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
+                extra_h = 1.0 if i1 == h else 0.0
+                p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
+                                     (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
+                p.drawPixmap(top_left, self._picture(name, g, d, px, dpr))
+        p.restore()
+
+    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+        """The tile drawn at ``px`` pixels per cell: "full", or "blank" (not computed yet)."""
+        pix = self._pics.get(name)
+        if pix is None:
+            h, w = d.rgba.shape[:2]
+            # One pixel more each way: the last grid line sits exactly on the far edge.
+            pix = QPixmap(int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1)
+            pix.setDevicePixelRatio(dpr)
+            pix.fill(Qt.GlobalColor.transparent)
+            q = QPainter(pix)
+            try:
+                q.scale(px, px)
+                q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
+                blank = name == "blank"
+                self._paint_cells(q, g, d, px, blank=blank)
+                self._paint_lines(q, g, px)
+                if px >= 16 and self.front and not blank:
+                    self._paint_text(q, g, d, px)
+            finally:
+                q.end()
+            self._pics[name] = pix
+        return pix
+
+    def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
+        """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
+        h, w = d.rgba.shape[:2]
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        theme = self.theme
+        if blank:
+            p.fillRect(QRectF(x0, y0, w, h), QColor(theme["empty"]))
+        elif is_vector(p) and h * w <= 4096:
+            for i in range(h):  # vector output: one rectangle per cell
+                for j in range(w):
+                    r, gr, b, a = (int(v) for v in d.rgba[i, j])
+                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(r, gr, b, a))
+        else:
+            p.drawImage(QRectF(x0, y0, w, h), self._qimage)
+        kinds = g.kinds
+        if kinds is not None and (kinds != 0).any():
+            veil = QColor(theme["background"])
+            veil.setAlpha(110)
+            # Hatching on screen; an SVG gets a plain tint, since not every reader draws patterns.
+            tint = QColor(theme["padding"])
+            tint.setAlpha(90)
+            hatch = QBrush(tint) if is_vector(p) else QBrush(QColor(theme["padding"]),
+                                                             Qt.BrushStyle.BDiagPattern)
+            pad, over, real = bands(kinds)
+            for band in pad:
+                band = band.translated(x0, y0)
+                p.fillRect(band, veil)
+                p.fillRect(band, hatch)
+            for band in over:
+                p.fillRect(band.translated(x0, y0), QColor(theme["background"]))
+            if over and px >= 8:
+                p.setPen(screen_pen(p, theme["padding"], 1.0, Qt.PenStyle.DotLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                for i, j in zip(*np.nonzero(kinds == 2), strict=True):
+                    p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
+            p.setPen(screen_pen(p, theme["text"], 2.0))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(real.translated(x0, y0))
+        if g.unreached_rows or g.unreached_cols:
+            mark = QColor(theme["unreached"])
+            mark.setAlpha(70)
+            brush = QBrush(mark) if is_vector(p) else QBrush(mark, Qt.BrushStyle.FDiagPattern)
+            for i in g.unreached_rows:
+                p.fillRect(QRectF(x0, y0 + i, w, 1), brush)
+            for j in g.unreached_cols:
+                p.fillRect(QRectF(x0 + j, y0, 1, h), brush)
+
+    def _paint_pending(self, p: QPainter, g: Grid) -> None:
+        """Direct drawing only: the empty colour over cells not computed yet."""
+        h, w = g.shape
+        if g.pending_from is None or g.pending_from >= h * w:
+            return
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        r0, c0 = divmod(g.pending_from, w)
+        empty = QColor(self.theme["empty"])
+        p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
+        p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
+
+    def _paint_lines(self, p: QPainter, g: Grid, px: float) -> None:
+        if px < 9:  # finer grids read as pictures: no lines
+            return
+        h, w = g.shape
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        p.setPen(screen_pen(p, self.theme["grid"], 1.0))
+        p.drawLines([QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)]
+                    + [QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)])
+
+    def _paint_text(self, p: QPainter, g: Grid, d: TileRender, px: float) -> None:
+        """The labels (and corner labels), centred, in type sized to the cell."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        tr = p.transform()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        vector = is_vector(p)
+        h, w = g.shape
+        size = int(max(7, min(px * 0.42, px * 1.5 / max(d.longest, 2))))
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(size)
+        p.setFont(font)
+        dark, light = QColor("#111111"), QColor("#ffffff")
+        sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()  # no rotation here: scale and shift
+        stop = h * w if g.pending_from is None else g.pending_from
+        for (s, is_dark), (ii, jj) in d.groups.items():
+            cx = sx * (x0 + jj + 0.5) + dx
+            cy = sy * (y0 + ii + 0.5) + dy
+            if vector:  # text stays text in an SVG; cells not computed yet stay empty
+                p.setPen(dark if is_dark else light)
+                keep = (ii * w + jj) < stop
+                for x, y in zip(cx[keep].tolist(), cy[keep].tolist(), strict=True):
+                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+            else:
+                gl = glyph(s, is_dark, size, dpr)
+                gw, gh = gl.width() / dpr, gl.height() / dpr
+                for x, y in zip((cx - gw / 2).tolist(), (cy - gh / 2).tolist(), strict=True):
+                    p.drawPixmap(QPointF(x, y), gl)
+        if g.corner is not None and px >= 30:
+            small = int(max(8, px * 0.2))
+            for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
+                gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
+                gw, gh = gl.width() / dpr, gl.height() / dpr
+                c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
+                p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
+        p.restore()

@@ -1,0 +1,304 @@
+"""What is drawn over the tiles: outlined cells (windows, cells, taps, highlights), legends, flow lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainter
+
+from ..models.choices import PanelName
+from ..models.frame import Frame, Highlight, MarkStyle
+from .colour import lut_bytes
+from .grid import screen_pen
+
+HighlightKind = Literal["receptive", "fed"]
+#: Where a panel's tile ``grid`` is (cell (0, 0)'s centre; grid -1: the front tile), or None when it
+#: is not shown.
+OriginOf = Callable[[PanelName, int], tuple[float, float] | None]
+#: How each mark style is drawn: theme colour, line width (px), fill alpha, depth.
+MARK_STYLES: dict[MarkStyle, tuple[str, float, int, float]] = {
+    "window": ("window", 3.5, 45, 40.0), "cell": ("output", 4.0, 40, 50.0),
+    "tap": ("output", 4.0, 0, 50.0), "changed": ("unreached", 3.0, 0, 50.0),
+}
+#: Styles whose marks glide from one step to the next.
+GLIDING: tuple[MarkStyle, ...] = ("window", "cell")
+
+
+class CellMarks(pg.GraphicsObject):
+    """Outlined cells at offsets from the item's position (a window, a cell, a receptive field).
+
+    Moving the item with ``setPos`` moves the whole pattern: the glide.
+    """
+
+    def __init__(self, color: str, width: float = 3.0, fill_alpha: int = 60) -> None:
+        super().__init__()
+        self.color = QColor(color)
+        self.width = width
+        self.fill_alpha = fill_alpha
+        self.cells: list[tuple[float, float]] = []  # (row, col) offsets
+        self.labels: list[str] = []
+        self.special: tuple[float, float] | None = None
+        self.outline: QRectF | None = None
+        self._rect = QRectF()
+
+    def set_cells(self, cells: list[tuple[float, float]], *, labels: list[str] | None = None,
+                  special: tuple[float, float] | None = None, outline: QRectF | None = None) -> None:
+        """Cells as ``(row, col)`` offsets (centres); optional small labels and a circled cell."""
+        self.prepareGeometryChange()
+        self.cells = cells
+        self.labels = labels or []
+        self.special = special
+        self.outline = outline
+        if cells:
+            rs = [c[0] for c in cells]
+            cs = [c[1] for c in cells]
+            self._rect = QRectF(min(cs) - 0.6, min(rs) - 0.6,
+                                max(cs) - min(cs) + 1.2, max(rs) - min(rs) + 1.2)
+            if outline is not None:
+                self._rect = self._rect.united(outline.adjusted(-0.1, -0.1, 0.1, 0.1))
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        if not self.cells:
+            return
+        fill = QColor(self.color)
+        fill.setAlpha(self.fill_alpha)
+        pen = screen_pen(p, self.color, self.width)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        if self.outline is not None:
+            p.setPen(screen_pen(p, self.color, 1.5, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(self.outline)
+        p.setPen(pen)
+        p.setBrush(fill)
+        for r, c in self.cells:
+            p.drawRect(QRectF(c - 0.5, r - 0.5, 1, 1))
+        if self.special is not None:
+            p.setPen(screen_pen(p, self.color, self.width * 2.2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            r, c = self.special
+            p.drawEllipse(QRectF(c - 0.42, r - 0.42, 0.84, 0.84))
+        if self.labels:
+            self._paint_labels(p)
+
+    def _paint_labels(self, p: QPainter) -> None:
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))
+        if px < 28:
+            return
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(int(max(8, px * 0.22)))
+        font.setBold(True)
+        p.setFont(font)
+        for (r, c), s in zip(self.cells, self.labels, strict=False):
+            if not s:
+                continue
+            tl = tr.map(QPointF(c - 0.5, r - 0.5))
+            box = QRectF(tl.x() + 2, tl.y() + 1, px - 4, px * 0.3)
+            p.fillRect(box, QColor(255, 255, 255, 200))
+            p.setPen(QColor("#000000"))
+            p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, s)
+        p.restore()
+
+
+class Legend(pg.GraphicsObject):
+    """A colour bar with its two end labels, under a panel."""
+
+    def __init__(self, theme: dict[str, str]) -> None:
+        super().__init__()
+        self.theme = theme
+        self.colors: list[QColor] = []
+        self.labels = ("", "")
+        self.rect = QRectF()
+        self._key: tuple[object, ...] | None = None
+
+    def set_legend(self, cmap: pg.ColorMap, rect: QRectF, labels: tuple[str, str]) -> None:
+        """Show ``cmap`` in ``rect`` (scene units) with ``labels`` under its two ends."""
+        key = (cmap.name, labels, rect.getRect())
+        if key == self._key:
+            return
+        self._key = key
+        self.prepareGeometryChange()
+        rgba = lut_bytes(cmap)[::16]
+        self.colors = [QColor(*(int(v) for v in c[:3])) for c in rgba]
+        self.labels = labels
+        self.rect = rect
+        self.update()
+
+    def forget(self) -> None:
+        """Redraw on the next ``set_legend`` even if nothing changed (a theme change)."""
+        self._key = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self.rect.adjusted(-0.5, 0, 0.5, 1.2)
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        if not self.colors:
+            return
+        r = self.rect
+        grad = QLinearGradient(r.left(), 0.0, r.right(), 0.0)
+        n = len(self.colors)
+        for k, c in enumerate(self.colors):
+            grad.setColorAt(k / (n - 1), c)
+        p.fillRect(r, QBrush(grad))
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(int(min(max(10, px * 0.3), 22)))
+        p.setFont(font)
+        p.setPen(QColor(self.theme["text"]))
+        left = tr.map(QPointF(r.left(), r.bottom()))
+        right = tr.map(QPointF(r.right(), r.bottom()))
+        h = font.pixelSize() * 1.6
+        p.drawText(QRectF(left.x(), left.y() + 2, 200, h), Qt.AlignmentFlag.AlignLeft, self.labels[0])
+        p.drawText(QRectF(right.x() - 200, right.y() + 2, 200, h), Qt.AlignmentFlag.AlignRight,
+                   self.labels[1])
+        p.restore()
+
+
+class FlowLines(pg.GraphicsObject):
+    """Lines from one cell to the cells it sends gradient to, as thick as the amount sent."""
+
+    def __init__(self, pos_color: str, neg_color: str) -> None:
+        super().__init__()
+        self.pos, self.neg = QColor(pos_color), QColor(neg_color)
+        self.start = QPointF()
+        self.ends: list[QPointF] = []
+        self.weights: list[float] = []
+        self._rect = QRectF()
+
+    def set_lines(self, start: QPointF, ends: list[QPointF], weights: list[float]) -> None:
+        """A line from ``start`` to each of ``ends``: width by |weight| (<= 1), colour by its sign."""
+        self.prepareGeometryChange()
+        self.start, self.ends, self.weights = start, ends, weights
+        pts = [start, *ends]
+        xs, ys = [q.x() for q in pts], [q.y() for q in pts]
+        self._rect = QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2, max(ys) - min(ys) + 2)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        for end, wgt in zip(self.ends, self.weights, strict=True):
+            if wgt == 0:
+                continue
+            c = QColor(self.pos if wgt > 0 else self.neg)
+            c.setAlpha(110)  # light enough to read the numbers underneath
+            pen = screen_pen(p, c, 1.0 + 3.5 * abs(wgt))
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            p.setPen(pen)
+            p.drawLine(self.start, end)
+
+
+class MarkLayer:
+    """Every mark of a frame, its flow lines and the hover highlights, placed on the tiles they name.
+
+    Items are made on demand, one per mark, and reused from frame to frame
+    in the order of the frame's marks of each style; that order is what
+    glides.
+    """
+
+    def __init__(self, view: pg.ViewBox, theme: dict[str, str]) -> None:
+        self.view = view
+        self.theme = theme
+        self.items: dict[MarkStyle, list[CellMarks]] = {s: [] for s in MARK_STYLES}
+        self.hover: dict[HighlightKind, CellMarks] = {k: self._item("hover", 3.0, 90, 50.0)
+                                                      for k in ("receptive", "fed")}
+        self.highlights: dict[HighlightKind, Highlight | None] = {"receptive": None, "fed": None}
+        self.flow = FlowLines(theme["window"], theme["hover"])
+        self.flow.setZValue(45)
+        view.addItem(self.flow)
+        self._from: dict[int, QPointF] = {}
+        self._to: dict[int, QPointF] = {}
+        self._last: dict[int, QPointF] = {}
+
+    def _item(self, colour: str, width: float, fill: int, z: float) -> CellMarks:
+        m = CellMarks(self.theme[colour], width, fill)
+        m.setZValue(z)
+        self.view.addItem(m)
+        return m
+
+    def of(self, style: MarkStyle, n: int = 0) -> list[CellMarks]:
+        """The items of ``style``, at least ``n`` of them."""
+        items = self.items[style]
+        while len(items) < n:
+            items.append(self._item(*MARK_STYLES[style]))
+        return items
+
+    def show(self, f: Frame, same_glide: bool, origin_of: OriginOf) -> None:
+        """Place the marks and flow lines of ``f``; marks glide from the last frame when ``same_glide``."""
+        for style in MARK_STYLES:
+            marks = f.marks_of(style)
+            for k, m in enumerate(self.of(style, len(marks))):
+                mk = marks[k] if k < len(marks) else None
+                origin = None if mk is None else origin_of(mk.panel, mk.grid)
+                if mk is None or origin is None:
+                    m.set_cells([])
+                    continue
+                outline = None if mk.span is None else QRectF(-0.5, -0.5, mk.span[1], mk.span[0])
+                special = None if mk.special is None else (float(mk.special[0]), float(mk.special[1]))
+                m.set_cells([(float(r), float(c)) for r, c in mk.cells], labels=list(mk.labels),
+                            special=special, outline=outline)
+                m.setPos(QPointF(origin[0] + mk.at[1], origin[1] + mk.at[0]))
+        moving = [m for style in GLIDING for m in self.items[style]]
+        self._to = {id(m): m.pos() for m in moving}
+        self._from = ({id(m): self._last.get(id(m), m.pos()) for m in moving} if same_glide
+                      else dict(self._to))
+        self._last = dict(self._to)
+        self._show_flow(f, origin_of)
+        for kind in self.highlights:
+            self.place_highlight(kind, origin_of)
+
+    def _show_flow(self, f: Frame, origin_of: OriginOf) -> None:
+        fl = f.flows[0] if f.flows else None
+        start = None if fl is None else origin_of(fl.panel, fl.grid)
+        end = None if fl is None else origin_of(fl.to_panel, fl.to_grid)
+        if fl is None or start is None or end is None:
+            self.flow.setVisible(False)
+            return
+        self.flow.set_lines(QPointF(start[0] + fl.cell[1], start[1] + fl.cell[0]),
+                            [QPointF(end[0] + c, end[1] + r) for r, c in fl.to_cells], list(fl.weights))
+        self.flow.setVisible(True)
+
+    def glide(self, t: float) -> None:
+        """Moving marks at fraction ``t`` (0..1) of the way to the current frame's positions."""
+        t = min(max(t, 0.0), 1.0)
+        s = t * t * (3 - 2 * t)  # smoothstep
+        for style in GLIDING:
+            for m in self.items[style]:
+                a, b = self._from.get(id(m)), self._to.get(id(m))
+                if a is not None and b is not None:
+                    m.setPos(QPointF(a.x() + (b.x() - a.x()) * s, a.y() + (b.y() - a.y()) * s))
+
+    def place_highlight(self, kind: HighlightKind, origin_of: OriginOf) -> None:
+        """Draw highlight ``kind`` on the front tile of its panel."""
+        item, h = self.hover[kind], self.highlights[kind]
+        origin = None if h is None else origin_of(h.panel, -1)
+        if h is None or origin is None or not h.cells:
+            item.set_cells([])
+            return
+        item.setPos(QPointF(*origin))
+        item.set_cells([(float(r), float(c)) for r, c in h.cells], labels=list(h.labels))
+
+    def set_theme(self) -> None:
+        """Take the colours of the (shared, just changed) theme."""
+        for style, items in self.items.items():
+            for m in items:
+                m.color = QColor(self.theme[MARK_STYLES[style][0]])
+        for m in self.hover.values():
+            m.color = QColor(self.theme["hover"])
+        self.flow.pos, self.flow.neg = QColor(self.theme["window"]), QColor(self.theme["hover"])
