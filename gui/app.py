@@ -144,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     win = MainWindow(settings=None if args.screenshot else QSettings())
     opened = True
     if args.preset:
-        opened = win.open_preset(args.preset) and opened
+        opened = win.files.open_preset(args.preset) and opened
     if args.file:
-        opened = win.open_path(args.file) and opened
+        opened = win.files.open_path(args.file) and opened
     if not opened:
         sys.stderr.write(f"convviz: {win.status.text()}\n")
         if args.screenshot:  # nothing to show: say so and fail, rather than picture the message

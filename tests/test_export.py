@@ -126,6 +126,7 @@ CLI_RUNS = {
     "unknown-preset": ["export", "--preset", "no-such-preset", "--format", "gif", "--out", "{tmp}/n.gif"],
     "empty-steps": ["export", "--preset", "conv-stride2", "--format", "gif", "--out", "{tmp}/e.gif",
                     "--steps", "5:2"],
+    "screenshot": ["--preset", "backprop-conv", "--step", "12", "--screenshot", "{tmp}/window.png"],
 }
 
 
@@ -145,6 +146,17 @@ def cli(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]
         stdout, stderr = proc.communicate(timeout=120)
         out[key] = (subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), tmp)
     return out  # type: ignore[return-value]
+
+
+def test_cli_opens_a_preset_at_a_step_in_the_window(cli) -> None:
+    """``convviz --preset NAME --step K --screenshot PNG``: the window opens the preset and pictures it."""
+    run, tmp = cli["screenshot"]
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    with Image.open(tmp / "window.png") as im:
+        rgb = np.asarray(im.convert("RGB"))
+    assert rgb.shape[0] > 400 and rgb.shape[1] > 800
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 50  # a drawn stage, not a blank window
 
 
 def test_cli_presets_lists_every_preset(cli) -> None:
