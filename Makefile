@@ -36,6 +36,7 @@ oracle: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_images.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -443,3 +443,40 @@ def test_to_gray_uses_bt601_luma() -> None:
     assert g.shape == (1, 4, 5)
     np.testing.assert_allclose(g, luma(rgb), rtol=1e-14)
     np.testing.assert_allclose(to_gray(np.ones((3, 2, 2)) * [[[255]], [[0]], [[0]]]), 0.299 * 255)
+
+
+# --------------------------------------------------------------------------- large pictures
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), out_h=st.integers(1, 50), out_w=st.integers(1, 50),
+       seed=st.integers(0, 2**16))
+def test_area_resize_is_the_area_weighted_mean(h, w, out_h, out_w, seed) -> None:
+    """The running-sum resize gives the numbers of the overlap weights, up or down, any sizes."""
+    x = np.random.default_rng(seed).uniform(0, 255, size=(2, h, w))
+    a, b = area_matrix(h, out_h), area_matrix(w, out_w)
+    expected = np.zeros((2, out_h, out_w))
+    for c in range(2):
+        expected[c] = a @ x[c] @ b.T
+    np.testing.assert_allclose(area_resize(x, out_h, out_w), expected, rtol=1e-10, atol=1e-9)
+
+
+def big_picture(path: Path, h: int, w: int) -> np.ndarray:
+    """A smooth ``(3, h, w)`` picture (bands and ramps) written as PNG; returns its pixels."""
+    i, j = np.mgrid[0:h, 0:w]
+    rgb = np.stack([(255 * j) // (w - 1), (255 * i) // (h - 1), ((i // 37 + j // 53) % 2) * 200 + 20])
+    planes = np.ascontiguousarray(rgb.transpose(1, 2, 0).astype(np.uint8))
+    img = QImage(planes.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    assert img.save(str(path), "PNG")
+    return rgb.astype(float)
+
+
+def test_a_large_picture_shrinks_to_the_grid_like_the_exact_area_mean(qapp, tmp_path) -> None:
+    """Above two megapixels the decoder shrinks first (8 pixels a cell); the grid still shows the
+    picture's area means, within a grey level, and ``read_image`` asks the decoder for that size."""
+    path = tmp_path / "big.png"
+    rgb = big_picture(path, 1792, 1344)  # 2.4 megapixels, 64x48 cells of 28x28 pixels
+    got = read_image(path, gray=False, size=(64, 48), unit=False)
+    exact = area_resize(rgb, 64, 48)
+    assert got.shape == (3, 64, 48)
+    assert np.abs(got - exact).mean() < 1.0 and np.abs(got - exact).max() < 12.0
+    assert images._decode_size(1792, 1344, (64, 48)) == (512, 384)
+    assert images._decode_size(20, 24, (1, 1)) is None  # small pictures: decoded whole, averaged exactly
