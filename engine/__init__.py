@@ -1,9 +1,10 @@
 """convviz engine: convolution, pooling, their gradients and step traces, in pure NumPy.
 
 All arrays are float64 and channels-first: ``x (C_in, H, W)`` or ``(H, W)``,
-``w (C_out, C_in, kh, kw)`` or ``(kh, kw)``. Results keep the caller's form.
-Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps, pooling
-padding and ``ceil_mode`` rules). This package never imports Qt.
+``w (C_out, C_in/groups, kh, kw)`` or ``(kh, kw)``. Results keep the caller's
+form. Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps,
+pooling padding and ``ceil_mode`` rules, ``groups``). This package never
+imports Qt.
 """
 
 from .conv import conv2d, conv2d_backward

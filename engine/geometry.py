@@ -20,6 +20,7 @@ __all__ = [
     "IntPair",
     "Padding",
     "PaddingMode",
+    "as_int",
     "as_pair",
     "conv_param_count",
     "normalize_padding",
@@ -55,6 +56,10 @@ def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
     return int(value)
+
+
+#: The public name of ``_as_int`` for the operation modules.
+as_int = _as_int
 
 
 def as_pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:

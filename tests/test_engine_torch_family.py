@@ -1,0 +1,104 @@
+"""PyTorch as the oracle for the rest of the convolution family, over hypothesis-drawn configurations.
+
+Skipped when torch is not installed. Padding modes other than zeros and
+asymmetric padding go through ``F.pad`` first, as in ``test_engine_torch``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from engine import conv2d, conv2d_backward
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+TOL = {"rtol": 1e-10, "atol": 1e-12}
+
+
+def _t(a: np.ndarray, grad: bool = True) -> torch.Tensor:
+    return torch.tensor(a, dtype=torch.float64, requires_grad=grad)
+
+
+def _backward(y: torch.Tensor, dy: np.ndarray, *leaves: torch.Tensor | None) -> list[np.ndarray | None]:
+    """Run ``sum(y * dy)`` backward and return each leaf's gradient (None for a missing leaf)."""
+    (y * torch.tensor(dy)).sum().backward()
+    return [None if t is None else t.grad.numpy() for t in leaves]
+
+
+# --------------------------------------------------------------------------- grouped conv2d
+
+
+@st.composite
+def grouped_problems(draw: st.DrawFn) -> dict:
+    """Grouped and depthwise convolutions with every padding mode, stride and dilation."""
+    groups = draw(st.integers(1, 4))
+    per_group, out_per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    mode = draw(st.sampled_from(list(TORCH_PAD_MODE)))
+    pads = (
+        (draw(st.integers(0, 2)), draw(st.integers(0, 2))),
+        (draw(st.integers(0, 2)), draw(st.integers(0, 2))),
+    )
+    for n, k, d, (a, b) in ((H, kh, dilation[0], pads[0]), (W, kw, dilation[1], pads[1])):
+        assume(d * (k - 1) + 1 <= n + a + b)
+        assume(mode != "reflect" or max(a, b) < n)
+        assume(mode != "circular" or max(a, b) <= n)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "x": rng.standard_normal((groups * per_group, H, W)),
+        "w": rng.standard_normal((groups * out_per_group, per_group, kh, kw)),
+        "b": rng.standard_normal(groups * out_per_group) if draw(st.booleans()) else None,
+        "groups": groups, "stride": stride, "dilation": dilation, "pads": pads, "mode": mode,
+        "flip": draw(st.booleans()), "rng": rng,
+    }
+
+
+@SETTINGS
+@given(grouped_problems())
+def test_grouped_conv2d_matches_torch(p: dict) -> None:
+    """conv2d/conv2d_backward with groups (depthwise included) agree with F.conv2d(groups=...)."""
+    kw = {"stride": p["stride"], "padding": p["pads"], "dilation": p["dilation"], "padding_mode": p["mode"],
+          "groups": p["groups"], "flip_kernel": p["flip"]}
+    y = conv2d(p["x"], p["w"], p["b"], **kw)
+    dy = p["rng"].standard_normal(y.shape)
+    xt, wt = _t(p["x"]), _t(p["w"])
+    bt = None if p["b"] is None else _t(p["b"])
+    (top, bottom), (left, right) = p["pads"]
+    xp = F.pad(xt[None], (left, right, top, bottom), mode=TORCH_PAD_MODE[p["mode"]])
+    ty = F.conv2d(xp, torch.flip(wt, [2, 3]) if p["flip"] else wt, bt, stride=p["stride"],
+                  dilation=p["dilation"], groups=p["groups"])[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
+    gx, gw, gb = conv2d_backward(p["x"], p["w"], dy, bias=p["b"], **kw)
+    np.testing.assert_allclose(gx, tgx, **TOL)
+    np.testing.assert_allclose(gw, tgw, **TOL)
+    if tgb is not None:
+        np.testing.assert_allclose(gb, tgb, **TOL)
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "groups"), [(8, 8, 8), (8, 16, 8), (6, 9, 3), (4, 4, 2)])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_grouped_conv2d_medium_size_matches_torch(c_in: int, c_out: int, groups: int, stride: int) -> None:
+    """Depthwise and grouped convolutions on a 48x56 map: several im2col blocks per group."""
+    rng = np.random.default_rng(c_in * 10 + groups + stride)
+    x = rng.standard_normal((c_in, 48, 56))
+    w = rng.standard_normal((c_out, c_in // groups, 3, 3))
+    b = rng.standard_normal(c_out)
+    y = conv2d(x, w, b, stride=stride, padding=1, groups=groups)
+    xt, wt, bt = _t(x), _t(w), _t(b)
+    ty = F.conv2d(xt[None], wt, bt, stride=stride, padding=1, groups=groups)[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    dy = rng.standard_normal(y.shape)
+    tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
+    gx, gw, gb = conv2d_backward(x, w, dy, stride=stride, padding=1, groups=groups)
+    for got, want in ((gx, tgx), (gw, tgw), (gb, tgb)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
