@@ -1,14 +1,15 @@
 """convviz engine: convolution, pooling, their gradients and step traces, in pure NumPy.
 
 All arrays are float64 and channels-first: ``x (C_in, H, W)`` or ``(H, W)``,
-``w (C_out, C_in/groups, kh, kw)`` or ``(kh, kw)``. Results keep the caller's
-form. Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps,
-pooling padding and ``ceil_mode`` rules, ``groups``). This package never
-imports Qt.
+``w (C_out, C_in/groups, kh, kw)`` or ``(kh, kw)``; transposed convolution
+takes ``w (C_in, C_out/groups, kh, kw)``. Results keep the caller's form.
+Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps, pooling
+padding and ``ceil_mode`` rules, ``groups``, ``output_padding``). This
+package never imports Qt.
 """
 
 from .conv import conv2d, conv2d_backward
-from .geometry import AxisGeometry, Geometry, conv_param_count, output_size
+from .geometry import AxisGeometry, Geometry, conv_param_count, output_size, transposed_output_size
 from .pool import pool2d, pool2d_backward
 from .trace import (
     ConvBackwardStep,
@@ -26,6 +27,7 @@ from .trace import (
     trace_pool2d,
     trace_pool2d_backward,
 )
+from .transpose import conv_transpose2d, conv_transpose2d_backward
 
 __all__ = [
     "AxisGeometry",
@@ -43,6 +45,8 @@ __all__ = [
     "conv2d",
     "conv2d_backward",
     "conv_param_count",
+    "conv_transpose2d",
+    "conv_transpose2d_backward",
     "output_size",
     "pool2d",
     "pool2d_backward",
@@ -50,4 +54,5 @@ __all__ = [
     "trace_conv2d_backward",
     "trace_pool2d",
     "trace_pool2d_backward",
+    "transposed_output_size",
 ]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import conv2d, conv2d_backward
+from engine import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -101,4 +101,73 @@ def test_grouped_conv2d_medium_size_matches_torch(c_in: int, c_out: int, groups:
     tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
     gx, gw, gb = conv2d_backward(x, w, dy, stride=stride, padding=1, groups=groups)
     for got, want in ((gx, tgx), (gw, tgw), (gb, tgb)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- conv_transpose2d
+
+
+@st.composite
+def transposed_problems(draw: st.DrawFn) -> dict:
+    """Transposed convolutions: groups, stride, padding, dilation and every legal output_padding."""
+    groups = draw(st.integers(1, 3))
+    in_per_group, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    H, W = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    out_pad = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation, strict=True))
+    pad = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    for n, k, s, p, op, d in zip((H, W), (kh, kw), stride, pad, out_pad, dilation, strict=True):
+        assume((n - 1) * s - 2 * p + d * (k - 1) + op + 1 >= 1)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "x": rng.standard_normal((groups * in_per_group, H, W)),
+        "w": rng.standard_normal((groups * in_per_group, per_group, kh, kw)),
+        "b": rng.standard_normal(groups * per_group) if draw(st.booleans()) else None,
+        "kw": {"stride": stride, "padding": pad, "output_padding": out_pad, "dilation": dilation,
+               "groups": groups},
+        "rng": rng,
+    }
+
+
+@SETTINGS
+@given(transposed_problems())
+def test_conv_transpose2d_matches_torch(p: dict) -> None:
+    """conv_transpose2d and its backward agree with F.conv_transpose2d and autograd."""
+    y = conv_transpose2d(p["x"], p["w"], p["b"], **p["kw"])
+    xt, wt = _t(p["x"]), _t(p["w"])
+    bt = None if p["b"] is None else _t(p["b"])
+    ty = F.conv_transpose2d(xt[None], wt, bt, **p["kw"])[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    dy = p["rng"].standard_normal(y.shape)
+    tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
+    gx, gw, gb = conv_transpose2d_backward(p["x"], p["w"], dy, bias=p["b"], **p["kw"])
+    np.testing.assert_allclose(gx, tgx, **TOL)
+    np.testing.assert_allclose(gw, tgw, **TOL)
+    if tgb is not None:
+        np.testing.assert_allclose(gb, tgb, **TOL)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"stride": 2, "padding": 1, "output_padding": 1},
+        {"stride": 3, "padding": 2, "dilation": 2, "output_padding": (2, 1)},
+        {"stride": 1, "dilation": 3, "output_padding": 2, "groups": 4},
+    ],
+)
+def test_conv_transpose2d_medium_size_matches_torch(kw: dict) -> None:
+    """A 4x30x34 input upsampled: agrees with torch forward and backward."""
+    rng = np.random.default_rng(len(kw))
+    x = rng.standard_normal((4, 30, 34))
+    w = rng.standard_normal((4, 3, 3, 4))
+    b = rng.standard_normal(3 * kw.get("groups", 1))
+    y = conv_transpose2d(x, w, b, **kw)
+    xt, wt, bt = _t(x), _t(w), _t(b)
+    ty = F.conv_transpose2d(xt[None], wt, bt, **kw)[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    dy = rng.standard_normal(y.shape)
+    tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
+    for got, want in zip(conv_transpose2d_backward(x, w, dy, **kw), (tgx, tgw, tgb), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
