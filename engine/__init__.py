@@ -27,6 +27,14 @@ from .trace import (
     trace_pool2d,
     trace_pool2d_backward,
 )
+from .trace_transpose import (
+    SpreadInput,
+    TransposeGatherTrace,
+    TransposeScatterStep,
+    TransposeScatterTrace,
+    trace_conv_transpose2d,
+    trace_conv_transpose2d_scatter,
+)
 from .transpose import conv_transpose2d, conv_transpose2d_backward
 
 __all__ = [
@@ -41,6 +49,10 @@ __all__ = [
     "PoolBackwardTrace",
     "PoolStep",
     "PoolTrace",
+    "SpreadInput",
+    "TransposeGatherTrace",
+    "TransposeScatterStep",
+    "TransposeScatterTrace",
     "Window",
     "conv2d",
     "conv2d_backward",
@@ -52,6 +64,8 @@ __all__ = [
     "pool2d_backward",
     "trace_conv2d",
     "trace_conv2d_backward",
+    "trace_conv_transpose2d",
+    "trace_conv_transpose2d_scatter",
     "trace_pool2d",
     "trace_pool2d_backward",
     "transposed_output_size",

@@ -14,9 +14,10 @@ With ``groups > 1`` a step's ``group`` says which input channels it reads
 
 Coordinates of window cells are *padded* coordinates: padded row ``r`` is
 input row ``r - top``. ``Window.kind`` says whether each cell is real input
-(0), padding (1) or ceil-mode overhang (2), and ``Window.source_rows`` /
-``source_cols`` which input row/column a padding cell copies (-1 for a
-constant, -2 for overhang).
+(0), padding (1), ceil-mode overhang (2) or, in a transposed convolution's
+spread input, a zero inserted between input cells by the stride (3); and
+``Window.source_rows`` / ``source_cols`` which input row/column a cell copies
+(-1 for a constant, -2 for overhang, -3 for an inserted zero).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ __all__ = [
     "trace_pool2d_backward",
 ]
 
-REAL, PADDING, OVERHANG = 0, 1, 2
+REAL, PADDING, OVERHANG, INSERTED = 0, 1, 2, 3
 Granularity = Literal["window", "tap"]
 
 
@@ -72,10 +73,12 @@ class Window:
     cols : ndarray of int, shape (kw,)
         Padded column of each kernel column's taps.
     kind : ndarray of int8, shape (kh, kw)
-        0 real input, 1 padding, 2 ceil-mode overhang.
+        0 real input, 1 padding, 2 ceil-mode overhang, 3 a zero inserted by a
+        transposed convolution's stride (see ``engine.trace_transpose``).
     source_rows, source_cols : ndarray of int, shapes (kh,), (kw,)
         Input row/column each tap reads (the copied cell for reflect,
-        replicate and circular padding); -1 for constant padding, -2 overhang.
+        replicate and circular padding); -1 for constant padding, -2 overhang,
+        -3 an inserted zero.
     """
 
     rows: np.ndarray
@@ -86,8 +89,13 @@ class Window:
 
     @property
     def is_padding(self) -> np.ndarray:
-        """True where a tap is not real input (padding or overhang), shape (kh, kw)."""
+        """True where a tap is not real input (padding, overhang or an inserted zero), shape (kh, kw)."""
         return self.kind != REAL
+
+    @property
+    def is_inserted(self) -> np.ndarray:
+        """True where a tap reads a zero inserted by a transposed convolution's stride, shape (kh, kw)."""
+        return self.kind == INSERTED
 
 
 class _Windows:
@@ -225,13 +233,15 @@ class ConvTrace(_Trace[ConvStep]):
         ``(C_out, H_out, W_out)``.
     """
 
-    def __init__(self, setup: _conv.ConvSetup, granularity: Granularity = "window") -> None:
+    def __init__(self, setup: _conv.ConvSetup, granularity: Granularity = "window",
+                 x_padded: np.ndarray | None = None) -> None:
         if granularity not in ("window", "tap"):
             raise ValueError(f"granularity must be 'window' or 'tap', got {granularity!r}")
         self.setup = setup
         self.geometry = setup.geometry
         self.granularity = granularity
-        self.x_padded = _ro(setup.padded_input())
+        # A caller that already holds the padded input (read-only) passes it: no second copy.
+        self.x_padded = _ro(setup.padded_input()) if x_padded is None else x_padded
         self.out_shape = (setup.w.shape[0], *setup.geometry.out_shape)
         self.taps_per_window = int(np.prod(setup.w.shape[1:]))
         cells = int(np.prod(self.out_shape))
