@@ -57,9 +57,10 @@ Granularity = Literal["window", "tap"]
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    a.flags.writeable = False
-    return a
+    """A read-only view of ``a``: the array itself (perhaps the caller's) stays writeable."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
 
 
 @dataclass(frozen=True, eq=False)
