@@ -2,13 +2,15 @@
 
 All arrays are float64 and channels-first: ``x (C_in, H, W)`` or ``(H, W)``,
 ``w (C_out, C_in/groups, kh, kw)`` or ``(kh, kw)``; transposed convolution
-takes ``w (C_in, C_out/groups, kh, kw)``. Results keep the caller's form.
-Conventions are PyTorch's (cross-correlation, dilation 1 = no gaps, pooling
-padding and ``ceil_mode`` rules, ``groups``, ``output_padding``). This
-package never imports Qt.
+takes ``w (C_in, C_out/groups, kh, kw)``; 1-D convolution ``x (C_in, L)`` or
+``(L,)`` and ``w (C_out, C_in/groups, k)`` or ``(k,)``. Results keep the
+caller's form. Conventions are PyTorch's (cross-correlation, dilation 1 = no
+gaps, pooling padding and ``ceil_mode`` rules, ``groups``, ``output_padding``).
+This package never imports Qt.
 """
 
 from .conv import conv2d, conv2d_backward
+from .conv1d import conv1d, conv1d_backward, trace_conv1d, trace_conv1d_backward
 from .geometry import AxisGeometry, Geometry, conv_param_count, output_size, transposed_output_size
 from .pool import pool2d, pool2d_backward
 from .trace import (
@@ -54,6 +56,8 @@ __all__ = [
     "TransposeScatterStep",
     "TransposeScatterTrace",
     "Window",
+    "conv1d",
+    "conv1d_backward",
     "conv2d",
     "conv2d_backward",
     "conv_param_count",
@@ -62,6 +66,8 @@ __all__ = [
     "output_size",
     "pool2d",
     "pool2d_backward",
+    "trace_conv1d",
+    "trace_conv1d_backward",
     "trace_conv2d",
     "trace_conv2d_backward",
     "trace_conv_transpose2d",

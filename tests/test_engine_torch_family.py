@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
+from engine import (
+    conv1d,
+    conv1d_backward,
+    conv2d,
+    conv2d_backward,
+    conv_transpose2d,
+    conv_transpose2d_backward,
+)
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -171,3 +178,61 @@ def test_conv_transpose2d_medium_size_matches_torch(kw: dict) -> None:
     tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
     for got, want in zip(conv_transpose2d_backward(x, w, dy, **kw), (tgx, tgw, tgb), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- conv1d
+
+
+@st.composite
+def conv1d_problems(draw: st.DrawFn) -> dict:
+    """1-D convolutions with groups, stride, dilation and every padding form."""
+    groups = draw(st.integers(1, 3))
+    per_group, out_per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k, L = draw(st.integers(1, 5)), draw(st.integers(1, 12))
+    stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.sampled_from([0, 2, (3, 0), (1, 2), "valid", "same", "causal"]))
+    if padding == "same":
+        stride = 1
+    total = dilation * (k - 1)
+    sides = {"valid": (0, 0), "same": (total // 2, total - total // 2), "causal": (total, 0)}.get(
+        padding, padding if isinstance(padding, tuple) else (padding, padding))  # type: ignore[arg-type]
+    assume(total + 1 <= L + sides[0] + sides[1])
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "x": rng.standard_normal((groups * per_group, L)),
+        "w": rng.standard_normal((groups * out_per_group, per_group, k)),
+        "b": rng.standard_normal(groups * out_per_group) if draw(st.booleans()) else None,
+        "kw": {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups},
+        "sides": sides, "rng": rng,
+    }
+
+
+@SETTINGS
+@given(conv1d_problems())
+def test_conv1d_matches_torch(p: dict) -> None:
+    """conv1d/conv1d_backward agree with F.pad (causal: d*(k-1) on the left only) + F.conv1d + autograd."""
+    kw = p["kw"]
+    y = conv1d(p["x"], p["w"], p["b"], **kw)
+    xt, wt = _t(p["x"]), _t(p["w"])
+    bt = None if p["b"] is None else _t(p["b"])
+    ty = F.conv1d(F.pad(xt[None], p["sides"]), wt, bt, stride=kw["stride"], dilation=kw["dilation"],
+                  groups=kw["groups"])[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), **TOL)
+    dy = p["rng"].standard_normal(y.shape)
+    tgx, tgw, tgb = _backward(ty, dy, xt, wt, bt)
+    gx, gw, gb = conv1d_backward(p["x"], p["w"], dy, bias=p["b"], **kw)
+    np.testing.assert_allclose(gx, tgx, **TOL)
+    np.testing.assert_allclose(gw, tgw, **TOL)
+    if tgb is not None:
+        np.testing.assert_allclose(gb, tgb, **TOL)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_conv1d_same_matches_torch_same(k: int, dilation: int) -> None:
+    """padding='same' is torch's own 'same' (the odd extra cell on the right)."""
+    rng = np.random.default_rng(k + dilation)
+    x, w = rng.standard_normal((2, 11)), rng.standard_normal((3, 2, k))
+    ty = F.conv1d(_t(x, False)[None], _t(w, False), padding="same", dilation=dilation)[0]
+    np.testing.assert_allclose(conv1d(x, w, padding="same", dilation=dilation), ty.numpy(), **TOL)
