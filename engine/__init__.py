@@ -12,6 +12,12 @@ This package never imports Qt.
 from .conv import conv2d, conv2d_backward
 from .conv1d import conv1d, conv1d_backward, trace_conv1d, trace_conv1d_backward
 from .geometry import AxisGeometry, Geometry, conv_param_count, output_size, transposed_output_size
+from .global_pool import (
+    global_pool2d,
+    global_pool2d_backward,
+    trace_global_pool2d,
+    trace_global_pool2d_backward,
+)
 from .pool import pool2d, pool2d_backward
 from .trace import (
     ConvBackwardStep,
@@ -63,6 +69,8 @@ __all__ = [
     "conv_param_count",
     "conv_transpose2d",
     "conv_transpose2d_backward",
+    "global_pool2d",
+    "global_pool2d_backward",
     "output_size",
     "pool2d",
     "pool2d_backward",
@@ -72,6 +80,8 @@ __all__ = [
     "trace_conv2d_backward",
     "trace_conv_transpose2d",
     "trace_conv_transpose2d_scatter",
+    "trace_global_pool2d",
+    "trace_global_pool2d_backward",
     "trace_pool2d",
     "trace_pool2d_backward",
     "transposed_output_size",

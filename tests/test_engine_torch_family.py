@@ -18,6 +18,8 @@ from engine import (
     conv2d_backward,
     conv_transpose2d,
     conv_transpose2d_backward,
+    global_pool2d,
+    global_pool2d_backward,
 )
 
 torch = pytest.importorskip("torch")
@@ -236,3 +238,25 @@ def test_conv1d_same_matches_torch_same(k: int, dilation: int) -> None:
     x, w = rng.standard_normal((2, 11)), rng.standard_normal((3, 2, k))
     ty = F.conv1d(_t(x, False)[None], _t(w, False), padding="same", dilation=dilation)[0]
     np.testing.assert_allclose(conv1d(x, w, padding="same", dilation=dilation), ty.numpy(), **TOL)
+
+
+# --------------------------------------------------------------------------- global pooling
+
+
+@SETTINGS
+@given(st.integers(1, 4), st.integers(1, 8), st.integers(1, 8), st.sampled_from(["avg", "max", "min"]),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_global_pool_matches_torch_adaptive_pools(
+    C: int, H: int, W: int, op: str, ties: bool, seed: int
+) -> None:
+    """global_pool2d is adaptive_avg_pool2d / adaptive_max_pool2d to 1x1 (min = -max(-x)), ties included."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, size=(C, H, W)).astype(float) if ties else rng.standard_normal((C, H, W))
+    sign = -1.0 if op == "min" else 1.0
+    xt = _t(sign * x)
+    pooled = F.adaptive_avg_pool2d(xt[None], 1) if op == "avg" else F.adaptive_max_pool2d(xt[None], 1)
+    ty = sign * pooled[0, :, 0, 0]
+    np.testing.assert_allclose(global_pool2d(x, op), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    dy = rng.standard_normal(C)
+    (tgx,) = _backward(ty, dy, xt)
+    np.testing.assert_allclose(global_pool2d_backward(x, dy, op), sign * tgx, rtol=1e-12, atol=1e-12)
