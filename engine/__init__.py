@@ -18,6 +18,7 @@ from .global_pool import (
     trace_global_pool2d,
     trace_global_pool2d_backward,
 )
+from .matrix import MAX_MATRIX_ENTRIES, conv_matrix
 from .pool import pool2d, pool2d_backward
 from .trace import (
     ConvBackwardStep,
@@ -46,6 +47,7 @@ from .trace_transpose import (
 from .transpose import conv_transpose2d, conv_transpose2d_backward
 
 __all__ = [
+    "MAX_MATRIX_ENTRIES",
     "AxisGeometry",
     "ConvBackwardStep",
     "ConvBackwardTrace",
@@ -66,6 +68,7 @@ __all__ = [
     "conv1d_backward",
     "conv2d",
     "conv2d_backward",
+    "conv_matrix",
     "conv_param_count",
     "conv_transpose2d",
     "conv_transpose2d_backward",
