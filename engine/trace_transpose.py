@@ -3,9 +3,10 @@
 **Gather** (``trace_conv_transpose2d``, the conv_arithmetic picture): the input
 is *spread* — ``s - 1`` zeros inserted between neighbouring cells — and padded
 by ``d*(k - 1) - p`` on the top/left and ``d*(k - 1) - p + output_padding`` on
-the bottom/right (a negative amount crops instead). A stride-1 cross-correlation of that spread
-input with the kernel flipped in space (channel axes swapped within each group)
-gives the output, one ``ConvStep`` per output cell exactly as ``trace_conv2d``.
+the bottom/right (a negative amount crops instead). A stride-1 cross-correlation
+of that spread input with the kernel flipped in space (channel axes swapped
+within each group) gives the output, one ``ConvStep`` per output cell exactly
+as ``trace_conv2d``.
 ``SpreadInput`` says which cells of the spread input are real values,
 inserted zeros or padding; every ``Window`` carries the same kinds.
 

@@ -14,8 +14,11 @@ for every input channel ``c`` of group ``g``. Stamps falling outside the output
 It is the adjoint of ``conv2d`` with the same stride, padding, dilation and
 groups: the input gradient of ``conv2d`` is a transposed convolution, and the
 input gradient of a transposed convolution is a ``conv2d``. The fast path uses
-exactly that: the stamps are ``conv.input_grad`` over the *full* grid (every
-row any stamp reaches), then cropped by the padding.
+exactly that: the stamps land on the *full* grid (every row any stamp reaches),
+which is then cropped by the padding. With stride 1 that is ``conv.input_grad``
+(a correlation, im2col + BLAS); with a larger stride the stamps are added one
+kernel tap at a time (a small matrix product per tap, added onto a strided
+slice), which never holds every tap's products at once.
 """
 
 from __future__ import annotations
@@ -216,9 +219,47 @@ def to_full(dy: np.ndarray, s: TransposeSetup) -> np.ndarray:
     return full
 
 
+def stamp(w: np.ndarray, x: np.ndarray, grid: Geometry, groups: int = 1) -> np.ndarray:
+    """Every input cell's stamp ``x[c, i, j] * w[c]`` added onto the full grid, one kernel tap at a time.
+
+    The same numbers as ``conv.input_grad(w, x, grid, groups)`` for a strided
+    ``grid``, without building all ``kh*kw`` taps' products first.
+
+    Parameters
+    ----------
+    w : ndarray, shape (C_in, C_out/groups, kh, kw)
+    x : ndarray, shape (C_in, H, W)
+    grid : Geometry
+        ``TransposeSetup.grid``.
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (C_out, full_h, full_w)
+    """
+    r, c = grid.rows, grid.cols
+    c_in, per_group, kh, kw = w.shape
+    H, W = x.shape[1:]
+    c_out = per_group * groups
+    # wt[p, q] maps input channels to output channels, group by group: (groups, C_out/groups, C_in/groups).
+    wt = np.ascontiguousarray(w.reshape(groups, c_in // groups, per_group, kh, kw).transpose(3, 4, 0, 2, 1))
+    xg = x.reshape(groups, c_in // groups, H * W)
+    buf = np.empty((groups, per_group, H * W))
+    full = np.zeros((c_out, r.extent, c.extent))
+    h_end, w_end = r.stride * (H - 1) + 1, c.stride * (W - 1) + 1
+    for p in range(kh):
+        for q in range(kw):
+            np.matmul(wt[p, q], xg, out=buf)
+            rp, cq = p * r.dilation, q * c.dilation
+            full[:, rp : rp + h_end : r.stride, cq : cq + w_end : c.stride] += buf.reshape(c_out, H, W)
+    return full
+
+
 def forward(s: TransposeSetup, x: np.ndarray | None = None) -> np.ndarray:
     """Output ``(C_out, H_out, W_out)`` of a prepared setup (for input ``x`` instead of ``s.x`` if given)."""
-    full = input_grad(s.w, s.x if x is None else x, s.grid, s.groups)
+    xx = s.x if x is None else x
+    strided = s.stride != (1, 1)
+    full = stamp(s.w, xx, s.grid, s.groups) if strided else input_grad(s.w, xx, s.grid, s.groups)
     y = crop_full(full, s)
     if s.has_bias:
         y += s.bias[:, None, None]
