@@ -11,7 +11,9 @@ prints one table with a PASS/MISS column against each goal:
 
 * engine / torch time ratio <= 1.0 for conv2d forward, backward and both
   (max pool 2x2 and avg pool 3x3, stride 1, padding 1, are shown beside
-  PyTorch for information: there is no goal for them);
+  PyTorch for information: there is no goal for them; so are a depthwise
+  conv2d, ``w (3, 1, 3, 3)`` with ``groups=3``, and a transposed convolution,
+  ``x (3, 256, 256)``, ``w (3, 8, 4, 4)``, stride 2, padding 1);
 * fetching one random step of a conv trace (forward and backward) < 1 ms,
   the mean over 2000 random indices;
 * ``trace.partial(i)`` for a random ``i`` no slower than one full
@@ -230,6 +232,38 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for part, te in (("forward", te_f), ("backward", te_b), ("forward+backward", te_f + te_b)):
                 table.add(f"{name} {part}", ms(te))
+
+    # ----------------------------------------------------------------- the rest of the family (info)
+    wd = rng.standard_normal((3, 1, 3, 3))
+    xs = x[:, :256, :256]
+    wtr = rng.standard_normal((3, 8, 4, 4))
+    dyd = rng.standard_normal(engine.conv2d(x, wd, padding=1, groups=3).shape)
+    dyt = rng.standard_normal(engine.conv_transpose2d(xs, wtr, stride=2, padding=1).shape)
+    family = (
+        ("depthwise conv2d (groups=3)",
+         lambda: engine.conv2d(x, wd, padding=1, groups=3),
+         lambda: engine.conv2d_backward(x, wd, dyd, padding=1, groups=3),
+         x, wd, dyd, lambda a, b: F.conv2d(a, b, padding=1, groups=3)),
+        ("conv_transpose2d s2 k4",
+         lambda: engine.conv_transpose2d(xs, wtr, stride=2, padding=1),
+         lambda: engine.conv_transpose2d_backward(xs, wtr, dyt, stride=2, padding=1),
+         xs, wtr, dyt, lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1)),
+    )
+    for name, fwd, bwd, fx, fw, fdy, torch_fn in family:
+        te_f, te_b = best_of(fwd, repeat), best_of(bwd, repeat)
+        if torch is None:
+            table.add(f"{name} forward", ms(te_f))
+            table.add(f"{name} backward", ms(te_b))
+            continue
+        txa = torch.from_numpy(np.ascontiguousarray(fx))[None]
+        twa = torch.from_numpy(fw)
+        txr, twr = txa.clone().requires_grad_(True), twa.clone().requires_grad_(True)
+        tdy = torch.from_numpy(fdy)[None]
+        tt_f = best_of(lambda torch_fn=torch_fn, txa=txa, twa=twa: torch_fn(txa, twa), repeat)
+        tt_b = best_of(lambda yr, txr=txr, twr=twr, tdy=tdy: torch.autograd.grad(yr, (txr, twr), tdy), repeat,
+                       setup=lambda torch_fn=torch_fn, txr=txr, twr=twr: torch_fn(txr, twr))
+        table.add(f"{name} forward", ms(te_f), ms(tt_f), te_f / tt_f, "info")
+        table.add(f"{name} backward", ms(te_b), ms(tt_b), te_b / tt_b, "info")
 
     # ----------------------------------------------------------------- traces
     trace_f = engine.trace_conv2d(x, w, padding=1)

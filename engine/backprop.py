@@ -41,8 +41,9 @@ class GatherView:
     dy_spread : ndarray, shape (C_out, Hp + dh·(kh−1), Wp + dw·(kw−1))
         ``dy`` with ``stride − 1`` zeros between cells, padded by
         ``dilation·(k−1)`` before and enough after to cover the padded input.
-    kernel : ndarray, shape (C_in, C_out, kh, kw)
-        ``w`` flipped in both spatial axes, channel axes swapped.
+    kernel : ndarray, shape (C_in, C_out/groups, kh, kw)
+        ``w`` flipped in both spatial axes, channel axes swapped (within each
+        group: the gather is a grouped convolution with the same ``groups``).
     dilation : tuple of int
     grad_x_padded : ndarray, shape (C_in, Hp, Wp)
         The gathered gradient on the padded grid.
@@ -81,8 +82,11 @@ def gather_input_grad(setup: _conv.ConvSetup, dy: np.ndarray) -> GatherView:
     spread[:, :: r.stride, :: c.stride] = dy
     ph, pw = r.dilation * (r.kernel - 1), c.dilation * (c.kernel - 1)
     spread = np.pad(spread, ((0, 0), (ph, r.extent - lh), (pw, c.extent - lw)))
-    kernel = np.ascontiguousarray(setup.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    inner = _conv.prepare_conv(spread, kernel, dilation=(r.dilation, c.dilation))
+    G = setup.groups
+    c_out, per_group, kh, kw = setup.w.shape
+    grouped = setup.w.reshape(G, c_out // G, per_group, kh, kw)[..., ::-1, ::-1]
+    kernel = np.ascontiguousarray(grouped.transpose(0, 2, 1, 3, 4).reshape(G * per_group, c_out // G, kh, kw))
+    inner = _conv.prepare_conv(spread, kernel, dilation=(r.dilation, c.dilation), groups=G)
     trace = ConvTrace(inner)
     gxp = np.asarray(trace.output)
     return GatherView(

@@ -1,11 +1,16 @@
 """2-D convolution (cross-correlation, as in every deep-learning framework) and its gradients.
 
 Shapes are channels-first. ``x`` is ``(C_in, H, W)`` or ``(H, W)``; ``w`` is
-``(C_out, C_in, kh, kw)`` or ``(kh, kw)``. The fast path is im2col + BLAS:
-a strided window view of the padded input is copied into an im2col matrix a
-block of output rows at a time (small enough to stay in cache) and each block
-goes through one matrix product. With stride 1 the input gradient is the
-transposed convolution, computed the same way.
+``(C_out, C_in/groups, kh, kw)`` or ``(kh, kw)``. The fast path is im2col +
+BLAS: a strided window view of the padded input is copied into an im2col
+matrix a block of output rows at a time (small enough to stay in cache) and
+each block goes through one matrix product (one per group, batched, when
+``groups > 1``). With stride 1 the input gradient is the transposed
+convolution, computed the same way.
+
+The grid-level helpers ``correlate``, ``kernel_grad`` and ``input_grad`` work
+on an already padded grid and a ``Geometry``; the transposed convolution
+(``engine.transpose``) is built from them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .geometry import (
     IntPair,
     Padding,
     PaddingMode,
+    as_int,
     as_pair,
     check_array,
     check_padding_mode,
@@ -30,7 +36,16 @@ from .geometry import (
 )
 from .padding import check_grad_out, fold, pad, read_padded, windows
 
-__all__ = ["ConvSetup", "conv2d", "conv2d_backward", "prepare_conv"]
+__all__ = [
+    "ConvSetup",
+    "check_groups",
+    "conv2d",
+    "conv2d_backward",
+    "correlate",
+    "input_grad",
+    "kernel_grad",
+    "prepare_conv",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +55,7 @@ class ConvSetup:
     Attributes
     ----------
     x : ndarray, shape (C_in, H, W)
-    w : ndarray, shape (C_out, C_in, kh, kw)
+    w : ndarray, shape (C_out, C_in/groups, kh, kw)
         The kernel as applied (already flipped when ``flip_kernel``).
     bias : ndarray, shape (C_out,)
         Zeros when the caller gave none.
@@ -50,6 +65,9 @@ class ConvSetup:
     flip_kernel : bool
     x_2d, w_2d : bool
         The caller's forms, to give results back in the same form.
+    groups : int
+        Input channels ``g*C_in/groups ...`` feed only output channels
+        ``g*C_out/groups ...`` (group ``g``); 1 is the ordinary convolution.
     """
 
     x: np.ndarray
@@ -61,6 +79,16 @@ class ConvSetup:
     flip_kernel: bool
     x_2d: bool
     w_2d: bool
+    groups: int = 1
+
+    def group_of(self, out_channel: int) -> int:
+        """The group output channel ``out_channel`` belongs to."""
+        return out_channel // (self.w.shape[0] // self.groups)
+
+    def group_inputs(self, group: int) -> slice:
+        """The input channels of ``group``, as a slice of ``x``'s first axis."""
+        n = self.w.shape[1]
+        return slice(group * n, (group + 1) * n)
 
     @property
     def out_2d(self) -> bool:
@@ -82,6 +110,7 @@ def prepare_conv(
     dilation: IntPair = 1,
     padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
+    groups: int = 1,
 ) -> ConvSetup:
     """Check every argument of a convolution and bring it to canonical form.
 
@@ -94,10 +123,7 @@ def prepare_conv(
     wa = check_array(w, "kernel w", (2, 4))
     x3 = xa[None] if xa.ndim == 2 else xa
     w4 = wa[None, None] if wa.ndim == 2 else wa
-    if w4.shape[1] != x3.shape[0]:
-        raise ValueError(
-            f"kernel w expects {w4.shape[1]} input channel(s) but input x has {x3.shape[0]}"
-        )
+    groups = check_groups(groups, x3.shape[0], w4.shape[0], w4.shape[1])
     c_out = w4.shape[0]
     if bias is None:
         b = np.zeros(c_out)
@@ -127,7 +153,51 @@ def prepare_conv(
         flip_kernel=bool(flip_kernel),
         x_2d=xa.ndim == 2,
         w_2d=wa.ndim == 2,
+        groups=groups,
     )
+
+
+def check_groups(groups: object, c_in: int, c_out: int, per_group: int) -> int:
+    """Check ``groups`` against the channel counts, PyTorch's rules, in plain words.
+
+    Parameters
+    ----------
+    groups : int
+        The caller's value.
+    c_in : int
+        Input channels (of ``x``).
+    c_out : int
+        Output channels (kernels).
+    per_group : int
+        Input channels each kernel reads, ``w.shape[1]`` of a ``conv2d`` kernel.
+
+    Returns
+    -------
+    int
+        ``groups``, checked: at least 1, dividing ``c_in`` and ``c_out``, and
+        ``c_in == groups * per_group``.
+    """
+    g = as_int(groups, "groups")
+    if g < 1:
+        raise ValueError(f"groups must be at least 1, got {g}")
+    if g == 1:
+        if per_group != c_in:
+            raise ValueError(f"kernel w expects {per_group} input channel(s) but input x has {c_in}")
+        return 1
+    if c_in % g:
+        raise ValueError(
+            f"groups={g} must divide the input channels evenly: input x has {c_in} channel(s)"
+        )
+    if c_out % g:
+        raise ValueError(
+            f"groups={g} must divide the output channels evenly: kernel w has {c_out} kernel(s)"
+        )
+    if per_group != c_in // g:
+        raise ValueError(
+            f"kernel w expects {per_group} input channel(s) per group, but input x has {c_in} "
+            f"channel(s) in {g} groups, {c_in // g} per group"
+        )
+    return g
 
 
 #: Bytes of im2col matrix built at a time: small enough to stay in cache
@@ -163,14 +233,17 @@ def _im2col_blocks(win: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
         yield i0, i1, block.reshape(K, (i1 - i0) * Wo)
 
 
-def _correlate(win: np.ndarray, w2: np.ndarray) -> np.ndarray:
+def _correlate(win: np.ndarray, w2: np.ndarray, groups: int = 1) -> np.ndarray:
     """Contract windows with a flattened kernel: ``y[o, i, j] = sum_k w2[o, k] * win[(c, p, q) = k][i, j]``.
 
     Parameters
     ----------
     win : ndarray, shape (C, H_out, W_out, kh, kw)
-    w2 : ndarray, shape (C_out, C*kh*kw)
+    w2 : ndarray, shape (C_out, C/groups*kh*kw)
         The kernel flattened in ``(c, p, q)`` order.
+    groups : int
+        Output channels of group ``g`` only read the input channels of group
+        ``g`` (``k`` then runs over that group's ``(c, p, q)``).
 
     Returns
     -------
@@ -179,34 +252,133 @@ def _correlate(win: np.ndarray, w2: np.ndarray) -> np.ndarray:
     _, Ho, Wo = win.shape[:3]
     y = np.empty((w2.shape[0], Ho, Wo))
     flat = y.reshape(w2.shape[0], Ho * Wo)  # a view: y is new and contiguous
+    if groups == 1:
+        for i0, i1, cols in _im2col_blocks(win):
+            np.matmul(w2, cols, out=flat[:, i0 * Wo : i1 * Wo])
+        return y
+    # im2col rows are in (c, p, q) order, so each group's rows are one contiguous block.
+    wg = w2.reshape(groups, w2.shape[0] // groups, w2.shape[1])
+    yg = flat.reshape(groups, w2.shape[0] // groups, Ho * Wo)
     for i0, i1, cols in _im2col_blocks(win):
-        np.matmul(w2, cols, out=flat[:, i0 * Wo : i1 * Wo])
+        np.matmul(wg, cols.reshape(groups, w2.shape[1], cols.shape[1]), out=yg[:, :, i0 * Wo : i1 * Wo])
     return y
 
 
-def _kernel_grad(win: np.ndarray, dy: np.ndarray) -> np.ndarray:
+def _kernel_grad(win: np.ndarray, dy: np.ndarray, groups: int = 1) -> np.ndarray:
     """Kernel gradient ``gw[o, (c, p, q)] = sum_{i, j} dy[o, i, j] * win[c, i, j, p, q]``.
 
     Parameters
     ----------
     win : ndarray, shape (C, H_out, W_out, kh, kw)
     dy : ndarray, shape (C_out, H_out, W_out)
+    groups : int
+        ``c`` runs over the input channels of ``o``'s group only.
 
     Returns
     -------
-    ndarray, shape (C_out, C*kh*kw)
+    ndarray, shape (C_out, C/groups*kh*kw)
     """
     _, Ho, Wo, kh, kw = win.shape
     flat = np.ascontiguousarray(dy).reshape(dy.shape[0], Ho * Wo)
-    gw = np.zeros((dy.shape[0], win.shape[0] * kh * kw))
+    K = win.shape[0] * kh * kw // groups
+    gw = np.zeros((dy.shape[0], K))
+    if groups == 1:
+        for i0, i1, cols in _im2col_blocks(win):
+            gw += flat[:, i0 * Wo : i1 * Wo] @ cols.T
+        return gw
+    gwg = gw.reshape(groups, dy.shape[0] // groups, K)
+    dyg = flat.reshape(groups, dy.shape[0] // groups, Ho * Wo)
     for i0, i1, cols in _im2col_blocks(win):
-        gw += flat[:, i0 * Wo : i1 * Wo] @ cols.T
+        gwg += np.matmul(dyg[:, :, i0 * Wo : i1 * Wo], cols.reshape(groups, K, -1).transpose(0, 2, 1))
     return gw
+
+
+def correlate(xp: np.ndarray, w: np.ndarray, geom: Geometry, groups: int = 1) -> np.ndarray:
+    """Grouped cross-correlation of a padded grid: every window of ``geom`` against every kernel.
+
+    Parameters
+    ----------
+    xp : ndarray, shape (C_in, extent_h, extent_w)
+        The padded input (read only).
+    w : ndarray, shape (C_out, C_in/groups, kh, kw)
+    geom : Geometry
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (C_out, H_out, W_out)
+        ``y[o, i, j] = sum_{c, p, q} w[o, c, p, q] * xp[g*C_in/groups + c, i*sh + p*dh, j*sw + q*dw]``
+        with ``g`` the group of ``o``; no bias.
+    """
+    return _correlate(windows(xp, geom), w.reshape(w.shape[0], -1), groups)
+
+
+def kernel_grad(xp: np.ndarray, dy: np.ndarray, geom: Geometry, groups: int = 1) -> np.ndarray:
+    """Gradient of ``correlate`` with respect to its kernel.
+
+    Parameters
+    ----------
+    xp : ndarray, shape (C_in, extent_h, extent_w)
+    dy : ndarray, shape (C_out, H_out, W_out)
+    geom : Geometry
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (C_out, C_in/groups, kh, kw)
+    """
+    gw = _kernel_grad(windows(xp, geom), dy, groups)
+    return gw.reshape(dy.shape[0], xp.shape[0] // groups, geom.rows.kernel, geom.cols.kernel)
+
+
+def input_grad(w: np.ndarray, dy: np.ndarray, geom: Geometry, groups: int = 1) -> np.ndarray:
+    """Gradient of ``correlate`` with respect to its (padded) input: the transposed convolution.
+
+    Parameters
+    ----------
+    w : ndarray, shape (C_out, C_in/groups, kh, kw)
+    dy : ndarray, shape (C_out, H_out, W_out)
+    geom : Geometry
+        Stride 1 needs ``extent == H_out + span - 1`` on each axis (true of
+        every convolution geometry, which has no ceil-mode overhang).
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (C_in, extent_h, extent_w)
+        Gradient reaching every padded position, padding included.
+    """
+    r, c = geom.rows, geom.cols
+    c_out, per_group, kh, kw = w.shape
+    c_in = per_group * groups
+    if r.stride == 1 and c.stride == 1:
+        # ``dy`` padded by the kernel's span less one on every side, correlated
+        # with the kernel flipped in space and with its channel axes swapped
+        # (within each group). Its output, ``H_out + span - 1`` rows, is
+        # exactly the padded grid.
+        dyp = np.pad(dy, ((0, 0), (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)))
+        win = sliding_window_view(dyp, (r.span, c.span), axis=(1, 2))[:, :, :, :: r.dilation, :: c.dilation]
+        if groups == 1:
+            wt = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(c_in, -1)
+        else:
+            wg = w.reshape(groups, c_out // groups, per_group, kh, kw)[..., ::-1, ::-1]
+            wt = wg.transpose(0, 2, 1, 3, 4).reshape(c_in, -1)
+        return _correlate(win, wt, groups)
+    # Strided: scatter every tap's share (col2im).
+    if groups == 1:
+        cols = np.tensordot(w, dy, axes=([0], [0]))  # (C_in, kh, kw, H_out, W_out)
+    else:
+        cols = np.einsum(
+            "gocpq,goij->gcpqij",
+            w.reshape(groups, c_out // groups, per_group, kh, kw),
+            dy.reshape(groups, c_out // groups, *dy.shape[1:]),
+        ).reshape(c_in, kh, kw, *dy.shape[1:])
+    return geom.add_to_taps(np.zeros((c_in, r.extent, c.extent)), cols)
 
 
 def forward(s: ConvSetup) -> np.ndarray:
     """Convolution output ``(C_out, H_out, W_out)`` of a prepared setup."""
-    y = _correlate(windows(read_padded(s), s.geometry), s.w.reshape(s.w.shape[0], -1))
+    y = correlate(read_padded(s), s.w, s.geometry, s.groups)
     if s.has_bias:
         y += s.bias[:, None, None]
     return y
@@ -227,27 +399,14 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
     -------
     gxp : ndarray, shape (C_in, Hp, Wp)
         Gradient reaching every padded position, padding included.
-    gw : ndarray, shape (C_out, C_in, kh, kw)
+    gw : ndarray, shape (C_out, C_in/groups, kh, kw)
         Gradient of the kernel as applied (flipped when ``flip_kernel``).
     gb : ndarray, shape (C_out,)
     """
     g = s.geometry
-    r, c = g.rows, g.cols
-    c_in = s.w.shape[1]
-    gw = _kernel_grad(windows(read_padded(s) if xp is None else xp, g), dy).reshape(s.w.shape)
+    gw = kernel_grad(read_padded(s) if xp is None else xp, dy, g, s.groups)
     gb = dy.sum(axis=(1, 2))
-    if r.stride == 1 and c.stride == 1:
-        # The input gradient is the transposed convolution: ``dy`` padded by the
-        # kernel's span less one on every side, correlated with the kernel
-        # flipped in space and with its channel axes swapped. Its output,
-        # ``H_out + span - 1`` rows, is exactly the padded grid.
-        dyp = np.pad(dy, ((0, 0), (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)))
-        win = sliding_window_view(dyp, (r.span, c.span), axis=(1, 2))[:, :, :, :: r.dilation, :: c.dilation]
-        wt = s.w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(c_in, -1)
-        return _correlate(win, wt), gw, gb
-    # Strided: scatter every tap's share (col2im).
-    cols = np.tensordot(s.w, dy, axes=([0], [0]))  # (C_in, kh, kw, H_out, W_out)
-    return g.add_to_taps(np.zeros((c_in, r.extent, c.extent)), cols), gw, gb
+    return input_grad(s.w, dy, g, s.groups), gw, gb
 
 
 def conv2d(
@@ -260,16 +419,17 @@ def conv2d(
     dilation: IntPair = 1,
     padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
+    groups: int = 1,
 ) -> np.ndarray:
     """2-D cross-correlation, as ``torch.nn.functional.conv2d``.
 
-    ``y[o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * xp[c, i*sh + p*dh, j*sw + q*dw]``
-    where ``xp`` is the padded input.
+    ``y[o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * xp[g*C_in/groups + c, i*sh + p*dh, j*sw + q*dw]``
+    where ``xp`` is the padded input and ``g = o // (C_out/groups)`` the group of ``o``.
 
     Parameters
     ----------
     x : array_like, shape (C_in, H, W) or (H, W)
-    w : array_like, shape (C_out, C_in, kh, kw) or (kh, kw)
+    w : array_like, shape (C_out, C_in/groups, kh, kw) or (kh, kw)
     bias : array_like, shape (C_out,), optional
     stride, dilation : int or (h, w)
     padding : int, (h, w), ((top, bottom), (left, right)), "valid" or "same"
@@ -277,6 +437,11 @@ def conv2d(
     flip_kernel : bool
         Flip the kernel in both spatial axes first: the mathematical
         convolution rather than the cross-correlation deep learning uses.
+    groups : int
+        Split the input and output channels into ``groups`` groups; group
+        ``g``'s kernels read only group ``g``'s input channels.
+        ``groups == C_in`` (with ``C_out`` a multiple of it) is the depthwise
+        convolution. ``C_in`` and ``C_out`` must both be divisible by it.
 
     Returns
     -------
@@ -284,7 +449,7 @@ def conv2d(
     """
     s = prepare_conv(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
-        padding_mode=padding_mode, flip_kernel=flip_kernel,
+        padding_mode=padding_mode, flip_kernel=flip_kernel, groups=groups,
     )
     y = forward(s)
     return y[0] if s.out_2d else y
@@ -301,12 +466,13 @@ def conv2d_backward(
     dilation: IntPair = 1,
     padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
+    groups: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``conv2d`` with respect to its input, kernel and bias.
 
     Parameters
     ----------
-    x, w : array_like
+    x, w, stride, padding, dilation, padding_mode, flip_kernel, groups
         As for ``conv2d``.
     grad_out : array_like, shape of ``conv2d``'s output
         The upstream gradient dL/dy.
@@ -325,7 +491,7 @@ def conv2d_backward(
     """
     s = prepare_conv(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
-        padding_mode=padding_mode, flip_kernel=flip_kernel,
+        padding_mode=padding_mode, flip_kernel=flip_kernel, groups=groups,
     )
     out_shape = (s.w.shape[0], *s.geometry.out_shape)
     dy = check_grad_out(out_shape, grad_out, s.out_2d)

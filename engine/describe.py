@@ -177,12 +177,13 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
         for p, r in enumerate(win.rows):
             for q, col in enumerate(win.cols):
                 amount = float(step.grad_input[c, p, q])
-                total = float(grad_x_padded[c, r, col])
-                where = f"{c},{int(r) - offset[0]},{int(col) - offset[1]}"
+                ch = step.in_channels[c]  # the input channel (c counts within the group)
+                total = float(grad_x_padded[ch, r, col])
+                where = f"{ch},{int(r) - offset[0]},{int(col) - offset[1]}"
                 note = ""
                 if win.kind[p, q] != 0:
                     sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
-                    note = (f" (padding: folded onto X[{c},{sr},{sc}])" if sr >= 0 and sc >= 0
+                    note = (f" (padding: folded onto X[{ch},{sr},{sc}])" if sr >= 0 and sc >= 0
                             else " (padding: dropped)")
                 terms.append(
                     f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"

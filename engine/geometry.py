@@ -20,11 +20,14 @@ __all__ = [
     "IntPair",
     "Padding",
     "PaddingMode",
+    "as_int",
     "as_pair",
+    "check_output_padding",
     "conv_param_count",
     "normalize_padding",
     "output_size",
     "source_index",
+    "transposed_output_size",
 ]
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
@@ -55,6 +58,10 @@ def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
     return int(value)
+
+
+#: The public name of ``_as_int`` for the operation modules.
+as_int = _as_int
 
 
 def as_pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:
@@ -205,6 +212,87 @@ def output_size(
             out -= 1
     else:
         out = (padded - span) // stride + 1
+    return out
+
+
+def check_output_padding(output_padding: int, stride: int, dilation: int, axis: str = "") -> None:
+    """PyTorch's rule for a transposed convolution: ``output_padding < max(stride, dilation)``.
+
+    Parameters
+    ----------
+    output_padding, stride, dilation : int
+        One axis, already checked to be whole numbers (``output_padding >= 0``).
+    axis : str
+        ``"height"``, ``"width"`` or ``""``, for the message.
+
+    Raises
+    ------
+    ValueError
+        Saying that the extra rows would lie past every cell the kernel can reach.
+    """
+    if output_padding >= max(stride, dilation):
+        where = f" (for the {axis})" if axis else ""
+        raise ValueError(
+            f"output_padding must be smaller than the stride or the dilation, got {output_padding}"
+            f" with stride {stride} and dilation {dilation}{where}: it only picks one of the "
+            "output sizes a stride can round to"
+        )
+
+
+def transposed_output_size(
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    output_padding: int = 0,
+    dilation: int = 1,
+) -> int:
+    """Output length of a transposed convolution along one axis (PyTorch's formula).
+
+    ``(size - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1``:
+    the sibling of ``output_size``, whose windows this undoes.
+
+    Parameters
+    ----------
+    size, kernel, stride, dilation : int
+        One axis of the input, kernel, stride and dilation (all at least 1).
+    padding : int
+        Rows (columns) cropped from each side of the full output.
+    output_padding : int
+        Extra rows (columns) on the bottom (right); smaller than
+        ``max(stride, dilation)``.
+
+    Returns
+    -------
+    int
+        The output length, at least 1.
+
+    Raises
+    ------
+    ValueError
+        If a size is not positive, padding is negative, output_padding breaks
+        PyTorch's rule or the output would be empty.
+    """
+    size = _as_int(size, "size")
+    kernel = _as_int(kernel, "kernel")
+    stride = _as_int(stride, "stride")
+    dilation = _as_int(dilation, "dilation")
+    padding = _as_int(padding, "padding")
+    output_padding = _as_int(output_padding, "output_padding")
+    for name, v in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        if v < 1:
+            raise ValueError(f"{name} must be at least 1, got {v}")
+    for name, v in (("padding", padding), ("output_padding", output_padding)):
+        if v < 0:
+            raise ValueError(f"{name} cannot be negative, got {v}")
+    check_output_padding(output_padding, stride, dilation)
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(
+            f"the transposed convolution's output would be empty ({out}): (size {size} - 1)*stride {stride}"
+            f" - 2*padding {padding} + dilation {dilation}*(kernel {kernel} - 1) + output_padding "
+            f"{output_padding} + 1; use less padding"
+        )
     return out
 
 

@@ -9,12 +9,15 @@ Steps run over output cells in channel-major raster order: step
 ``(o * H_out + i) * W_out + j`` is output cell ``(o, i, j)``. At ``"tap"``
 granularity a convolution step is a single multiply-add, in the order
 ``(c, p, q)`` (input channel, kernel row, kernel column) within each window.
+With ``groups > 1`` a step's ``group`` says which input channels it reads
+(``step.in_channels``) and ``c`` counts within that group.
 
 Coordinates of window cells are *padded* coordinates: padded row ``r`` is
 input row ``r - top``. ``Window.kind`` says whether each cell is real input
-(0), padding (1) or ceil-mode overhang (2), and ``Window.source_rows`` /
-``source_cols`` which input row/column a padding cell copies (-1 for a
-constant, -2 for overhang).
+(0), padding (1), ceil-mode overhang (2) or, in a transposed convolution's
+spread input, a zero inserted between input cells by the stride (3); and
+``Window.source_rows`` / ``source_cols`` which input row/column a cell copies
+(-1 for a constant, -2 for overhang, -3 for an inserted zero).
 """
 
 from __future__ import annotations
@@ -49,14 +52,15 @@ __all__ = [
     "trace_pool2d_backward",
 ]
 
-REAL, PADDING, OVERHANG = 0, 1, 2
+REAL, PADDING, OVERHANG, INSERTED = 0, 1, 2, 3
 Granularity = Literal["window", "tap"]
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    a.flags.writeable = False
-    return a
+    """A read-only view of ``a``: the array itself (perhaps the caller's) stays writeable."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,10 +74,12 @@ class Window:
     cols : ndarray of int, shape (kw,)
         Padded column of each kernel column's taps.
     kind : ndarray of int8, shape (kh, kw)
-        0 real input, 1 padding, 2 ceil-mode overhang.
+        0 real input, 1 padding, 2 ceil-mode overhang, 3 a zero inserted by a
+        transposed convolution's stride (see ``engine.trace_transpose``).
     source_rows, source_cols : ndarray of int, shapes (kh,), (kw,)
         Input row/column each tap reads (the copied cell for reflect,
-        replicate and circular padding); -1 for constant padding, -2 overhang.
+        replicate and circular padding); -1 for constant padding, -2 overhang,
+        -3 an inserted zero.
     """
 
     rows: np.ndarray
@@ -84,8 +90,13 @@ class Window:
 
     @property
     def is_padding(self) -> np.ndarray:
-        """True where a tap is not real input (padding or overhang), shape (kh, kw)."""
+        """True where a tap is not real input (padding, overhang or an inserted zero), shape (kh, kw)."""
         return self.kind != REAL
+
+    @property
+    def is_inserted(self) -> np.ndarray:
+        """True where a tap reads a zero inserted by a transposed convolution's stride, shape (kh, kw)."""
+        return self.kind == INSERTED
 
 
 class _Windows:
@@ -169,12 +180,17 @@ class ConvStep:
     total : float
         ``products.sum() + bias``: the output cell's final value.
     tap : tuple of int or None
-        ``(c, p, q)`` of the single multiply-add at "tap" granularity, else None.
+        ``(c, p, q)`` of the single multiply-add at "tap" granularity, else None
+        (``c`` within the group: input channel ``in_channels[c]``).
     partial_sum : float
         Sum of the products up to and including ``tap`` (all of them at
         "window" granularity), without the bias.
     complete : bool
         True when this step finishes the cell (always at "window" granularity).
+    group : int
+        The channel group of ``out_channel`` (0 unless ``groups > 1``):
+        ``inputs`` and ``weights`` cover input channels ``in_channels`` only,
+        ``C_in/groups`` of them.
     """
 
     index: int
@@ -190,11 +206,18 @@ class ConvStep:
     tap: tuple[int, int, int] | None
     partial_sum: float
     complete: bool
+    group: int = 0
 
     @property
     def value(self) -> float:
         """What the output cell shows after this step: ``total`` when complete, else ``partial_sum``."""
         return self.total if self.complete else self.partial_sum
+
+    @property
+    def in_channels(self) -> range:
+        """The input channels this step reads: ``inputs[c]`` is input channel ``in_channels[c]``."""
+        n = self.weights.shape[0]
+        return range(self.group * n, (self.group + 1) * n)
 
 
 class ConvTrace(_Trace[ConvStep]):
@@ -211,13 +234,15 @@ class ConvTrace(_Trace[ConvStep]):
         ``(C_out, H_out, W_out)``.
     """
 
-    def __init__(self, setup: _conv.ConvSetup, granularity: Granularity = "window") -> None:
+    def __init__(self, setup: _conv.ConvSetup, granularity: Granularity = "window",
+                 x_padded: np.ndarray | None = None) -> None:
         if granularity not in ("window", "tap"):
             raise ValueError(f"granularity must be 'window' or 'tap', got {granularity!r}")
         self.setup = setup
         self.geometry = setup.geometry
         self.granularity = granularity
-        self.x_padded = _ro(setup.padded_input())
+        # A caller that already holds the padded input (read-only) passes it: no second copy.
+        self.x_padded = _ro(setup.padded_input()) if x_padded is None else x_padded
         self.out_shape = (setup.w.shape[0], *setup.geometry.out_shape)
         self.taps_per_window = int(np.prod(setup.w.shape[1:]))
         cells = int(np.prod(self.out_shape))
@@ -243,7 +268,8 @@ class ConvTrace(_Trace[ConvStep]):
         cell, t = divmod(k, self.taps_per_window) if self.granularity == "tap" else (k, None)
         o, i, j = self._unravel(cell, self.out_shape)
         win = self._windows(i, j)
-        inputs = self.x_padded[:, win.rows[:, None], win.cols[None, :]]
+        group = self.setup.group_of(o)
+        inputs = self.x_padded[self.setup.group_inputs(group), win.rows[:, None], win.cols[None, :]]
         weights = self.setup.w[o]
         products = inputs * weights
         bias = float(self.setup.bias[o])
@@ -258,7 +284,7 @@ class ConvTrace(_Trace[ConvStep]):
             complete = t == self.taps_per_window - 1
         return ConvStep(
             k, o, i, j, win, _ro(inputs), _ro(weights), _ro(products), bias, total,
-            tap, partial, complete,
+            tap, partial, complete, group,
         )
 
     def partial(self, i: int) -> np.ndarray:
@@ -293,11 +319,12 @@ def trace_conv2d(
     padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
     granularity: Granularity = "window",
+    groups: int = 1,
 ) -> ConvTrace:
     """Trace of ``conv2d``; same arguments plus ``granularity`` ("window" or "tap")."""
     s = _conv.prepare_conv(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
-        padding_mode=padding_mode, flip_kernel=flip_kernel,
+        padding_mode=padding_mode, flip_kernel=flip_kernel, groups=groups,
     )
     return ConvTrace(s, granularity)
 
@@ -318,7 +345,7 @@ class Gradients:
     hits : ndarray of int, shape (C_in, Hp, Wp)
         How many steps have sent gradient to each padded cell so far
         (computed on first access: only a display needs it).
-    grad_w : ndarray, shape (C_out, C_in, kh, kw) or None
+    grad_w : ndarray, shape (C_out, C_in/groups, kh, kw) or None
         Kernel gradient (convolution only), for the kernel as applied.
     grad_bias : ndarray, shape (C_out,) or None
     """
@@ -345,15 +372,19 @@ class ConvBackwardStep:
     grad : float
         ``dy[out_channel, out_row, out_col]``.
     window : Window
-    inputs : ndarray, shape (C_in, kh, kw)
-    weights : ndarray, shape (C_in, kh, kw)
-    grad_input : ndarray, shape (C_in, kh, kw)
-        ``grad * weights``: what each window cell receives (padding cells'
-        share is then dropped, or folded onto the copied cell).
-    grad_weight : ndarray, shape (C_in, kh, kw)
+    inputs : ndarray, shape (C_in/groups, kh, kw)
+        The window over the input channels of ``group`` (``in_channels``).
+    weights : ndarray, shape (C_in/groups, kh, kw)
+    grad_input : ndarray, shape (C_in/groups, kh, kw)
+        ``grad * weights``: what each window cell of input channel
+        ``in_channels[c]`` receives (padding cells' share is then dropped, or
+        folded onto the copied cell).
+    grad_weight : ndarray, shape (C_in/groups, kh, kw)
         ``grad * inputs``: what is added into ``dW[out_channel]``.
     grad_bias : float
         ``grad``, added into ``db[out_channel]``.
+    group : int
+        The channel group of ``out_channel`` (0 unless ``groups > 1``).
     """
 
     index: int
@@ -367,6 +398,13 @@ class ConvBackwardStep:
     grad_input: np.ndarray
     grad_weight: np.ndarray
     grad_bias: float
+    group: int = 0
+
+    @property
+    def in_channels(self) -> range:
+        """The input channels this step sends gradient to: ``grad_input[c]`` goes to ``in_channels[c]``."""
+        n = self.weights.shape[0]
+        return range(self.group * n, (self.group + 1) * n)
 
 
 class ConvBackwardTrace(_Trace[ConvBackwardStep]):
@@ -402,11 +440,12 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
     def _step(self, k: int) -> ConvBackwardStep:
         o, i, j = self._unravel(k, self.out_shape)
         win = self._windows(i, j)
-        inputs = self.x_padded[:, win.rows[:, None], win.cols[None, :]]
+        group = self.setup.group_of(o)
+        inputs = self.x_padded[self.setup.group_inputs(group), win.rows[:, None], win.cols[None, :]]
         weights = self.setup.w[o]
         g = float(self.dy[o, i, j])
         return ConvBackwardStep(
-            k, o, i, j, g, win, _ro(inputs), _ro(weights), _ro(g * weights), _ro(g * inputs), g
+            k, o, i, j, g, win, _ro(inputs), _ro(weights), _ro(g * weights), _ro(g * inputs), g, group
         )
 
     def partial(self, i: int) -> Gradients:
@@ -419,13 +458,21 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         gxp, gw, gb = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded)
         # Windows done per output position: every channel finished so far, plus the current one's prefix.
         cells = self.out_shape[1] * self.out_shape[2]
+        groups = self.setup.groups
 
         def count() -> np.ndarray:
-            full, rem = divmod(i + 1, cells)
-            per_window = np.full(cells, full, dtype=int)
-            per_window[:rem] += 1
-            hits = _scatter_count(self.geometry, per_window.reshape(self.out_shape[1:]))
-            return np.broadcast_to(hits, gxp.shape)
+            if groups == 1:
+                full, rem = divmod(i + 1, cells)
+                per_window = np.full(cells, full, dtype=int)
+                per_window[:rem] += 1
+                hits = _scatter_count(self.geometry, per_window.reshape(self.out_shape[1:]))
+                return np.broadcast_to(hits, gxp.shape)
+            # Per group: the steps done so far among that group's output channels.
+            done = np.clip(i + 1 - np.arange(self.out_shape[0]) * cells, 0, cells)
+            per_cell = np.arange(cells)[None, :] < done[:, None]  # (C_out, cells)
+            per_group = per_cell.reshape(groups, -1, *self.out_shape[1:]).sum(axis=1)
+            hits = _scatter_count(self.geometry, per_group)  # (groups, Hp, Wp)
+            return np.repeat(hits, gxp.shape[0] // groups, axis=0)
 
         return Gradients(
             fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
@@ -440,8 +487,9 @@ def _prefix(a: np.ndarray, n: int) -> np.ndarray:
 
 
 def _scatter_count(g: Geometry, per_window: np.ndarray) -> np.ndarray:
-    """Add ``per_window (H_out, W_out)`` onto every tap of each window: shape (extent_h, extent_w)."""
-    return g.add_to_taps(np.zeros((g.rows.extent, g.cols.extent), dtype=int), per_window)
+    """Add ``per_window (..., H_out, W_out)`` onto every tap of each window: (..., extent_h, extent_w)."""
+    out = np.zeros((*per_window.shape[:-2], g.rows.extent, g.cols.extent), dtype=int)
+    return g.add_to_taps(out, per_window)
 
 
 def trace_conv2d_backward(
@@ -455,11 +503,12 @@ def trace_conv2d_backward(
     dilation: IntPair = 1,
     padding_mode: PaddingMode = "zeros",
     flip_kernel: bool = False,
+    groups: int = 1,
 ) -> ConvBackwardTrace:
     """Trace of ``conv2d_backward``; same arguments."""
     s = _conv.prepare_conv(
         x, w, bias, stride=stride, padding=padding, dilation=dilation,
-        padding_mode=padding_mode, flip_kernel=flip_kernel,
+        padding_mode=padding_mode, flip_kernel=flip_kernel, groups=groups,
     )
     dy = check_grad_out((s.w.shape[0], *s.geometry.out_shape), grad_out, s.out_2d)
     return ConvBackwardTrace(s, dy)

@@ -533,6 +533,27 @@ def test_steps_are_frozen_and_read_only(step: object) -> None:
             arr.flat[0] = 1
 
 
+def test_traces_leave_the_callers_arrays_writeable() -> None:
+    """A trace's arrays are read-only views: the caller's x, w and grad_out stay writeable."""
+    from engine import trace_conv_transpose2d, trace_conv_transpose2d_scatter
+
+    rng = np.random.default_rng(14)
+    x, w = rng.standard_normal((2, 4, 4)), rng.standard_normal((2, 2, 2, 2))
+    dy, pdy = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 2, 2))
+    traces = [
+        trace_conv2d(x, w), trace_conv2d_backward(x, w, dy), trace_pool2d(x, 2),
+        trace_pool2d_backward(x, pdy, 2), trace_conv_transpose2d(x, w), trace_conv_transpose2d_scatter(x, w),
+    ]
+    for tr in traces:
+        tr[0]
+        tr.partial(0)
+    for a in (x, w, dy, pdy):
+        assert a.flags.writeable
+        a[(0,) * a.ndim] += 1.0
+    assert not traces[1].dy.flags.writeable
+    assert not traces[5].x.flags.writeable
+
+
 # --------------------------------------------------------------------------- large traces are lazy
 
 
