@@ -165,8 +165,10 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
     -------
     str
         A header line, then ``dX[c,r,q] += dy·w = amount → total`` terms,
-        ``per_line`` to a line, at most ``max_lines`` lines (padding cells
-        marked "dropped"; every amount is also labelled on its cell).
+        ``per_line`` to a line, at most ``max_lines`` lines (every amount is
+        also labelled on its cell). Indices count from 0; a padding cell has
+        none in X, so it is named by its place in the padded grid,
+        ``dX_padded[c,r,q]``, and marked "dropped" or "folded onto X[…]".
     """
     o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
     lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]   "
@@ -178,14 +180,15 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
             for q, col in enumerate(win.cols):
                 amount = float(step.grad_input[c, p, q])
                 total = float(grad_x_padded[c, r, col])
-                where = f"{c},{int(r) - offset[0]},{int(col) - offset[1]}"
+                name = f"dX[{c},{int(r) - offset[0]},{int(col) - offset[1]}]"
                 note = ""
                 if win.kind[p, q] != 0:
+                    name = f"dX_padded[{c},{int(r)},{int(col)}]"
                     sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
                     note = (f" (padding: folded onto X[{c},{sr},{sc}])" if sr >= 0 and sc >= 0
                             else " (padding: dropped)")
                 terms.append(
-                    f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
+                    f"{name} += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
                     f" → {fmt(total)}{note}"
                 )
     room = max_lines * per_line
