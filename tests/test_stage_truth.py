@@ -25,7 +25,7 @@ from gui.models.pytorch import pytorch_code
 
 def every_text(f: Frame) -> list[str]:
     """Every string a frame puts on the stage."""
-    out = [f.caption, f.arithmetic, f.facts, f.heading, f.note]
+    out = [f.caption, f.arithmetic, *f.facts, f.heading, f.note]
     for p in f.panels:
         out.append(p.title)
         for g in p.grids:
@@ -47,7 +47,7 @@ def test_a_cell_read_through_a_reflected_copy_is_reached() -> None:
     assert np.abs(gx[2]).sum() > 0
     assert 2 not in f.unreached_rows.tolist()
     assert f.unreached_rows.tolist() == [0, 3] == [r for r in range(5) if not gx[r].any()]
-    assert "rows 0, 3" in f.facts and "2" not in f.facts.split("never reached")[1].split("·")[0].split(";")[0]
+    assert "never reached by a window (hatched): rows 0, 3; columns 0, 3" in f.facts
     hatched = f.panel("input").grids[0].unreached_rows
     assert hatched == (0 + 2, 3 + 2)  # padded coordinates on the input grid
 
@@ -184,9 +184,9 @@ def test_pooling_code_matches_for_any_settings_and_says_what_pytorch_refuses(kw)
         refused = False
     except RuntimeError:
         refused = True
-    assert ("refuses this padding" in f.facts) == refused, (f.facts, p)
-    assert ("pads both sides alike" in f.facts) == (not symmetric)
-    assert ("has no dilation" in f.facts) == (p.op == "avg" and p.dilation != (1, 1))
+    assert ("refuses this padding" in f.facts_line) == refused, (f.facts_line, p)
+    assert ("pads both sides alike" in f.facts_line) == (not symmetric)
+    assert ("has no dilation" in f.facts_line) == (p.op == "avg" and p.dilation != (1, 1))
 
 
 def test_the_dilated_max_pool_pytorch_refuses_is_said_on_stage() -> None:
@@ -197,7 +197,7 @@ def test_the_dilated_max_pool_pytorch_refuses_is_said_on_stage() -> None:
     with pytest.raises(RuntimeError, match="pad should be"):
         torch.nn.functional.max_pool2d(torch.zeros(1, 7, 7), 3, 1, 2, 2)
     f = m.frame()
-    assert "PyTorch's MaxPool2d refuses this padding (at most half the kernel: 2 > 3/2)" in f.facts
+    assert "PyTorch's MaxPool2d refuses this padding (at most half the kernel: 2 > 3/2)" in f.facts_line
     code = pytorch_code(m)
     assert "refuses this padding" in code and "MaxPool2d(" not in code
     np.testing.assert_allclose(run_snippet(code), m.run.y)
@@ -254,7 +254,7 @@ def test_indices_count_from_0_everywhere_and_never_go_negative(p: Params) -> Non
         texts = [f.caption, f.arithmetic, *(q.title for q in f.panels)]
         for t in texts:
             assert not NEGATIVE_INDEX.search(t), (k, t)
-        assert "indices count from 0" in f.facts
+        assert "indices count from 0, as in NumPy and PyTorch" in f.facts
         step = f.step
         ch = getattr(step, "out_channel", getattr(step, "channel", None))
         assert f"channel {ch}," in f.caption, f.caption
@@ -280,21 +280,21 @@ def test_the_kernel_of_a_channel_is_named_from_0() -> None:
 # --------------------------------------------------------------------------- the facts on the stage
 def test_the_facts_line_carries_the_formula_the_parameters_and_the_dropped_rows() -> None:
     f = Lesson(Params(in_h=6, in_w=5, stride=(2, 2), padding=(0, 0, 0, 0), bias=True, out_c=2)).frame()
-    parts = f.facts.split("   ·   ")
+    parts = f.facts
     assert parts[0] == "H_out = ⌊(6 + 0 + 0 − 1·(3−1) − 1) / 2⌋ + 1 = 2"
     assert parts[1] == "W_out = ⌊(5 + 0 + 0 − 1·(3−1) − 1) / 2⌋ + 1 = 2"
     assert parts[2] == f.parameter_line == "Parameters: 3·3·1·2 weights + 2 biases = 20"
     assert parts[3] == "never reached by a window (hatched): rows 5"
     assert parts[-1] == "indices count from 0, as in NumPy and PyTorch"
     same = Lesson(Params()).frame()
-    assert same.facts.startswith("H_out = W_out = ⌊(5 + 1 + 1 − 1·(3−1) − 1) / 1⌋ + 1 = 5   ·   ")
+    assert same.facts[0] == "H_out = W_out = ⌊(5 + 1 + 1 − 1·(3−1) − 1) / 1⌋ + 1 = 5"
     others = (Lesson(Params(mode="both")).frame(30),
               Lesson(Params(mode="backward", grad_view="gather")).frame())
     for f in others:
         assert f.facts == same.facts  # every phase shows it
     ceil = Lesson(Params(op="max", in_h=5, in_w=5, k_h=2, k_w=2, stride=(2, 2), padding=(1, 1, 1, 1),
                          ceil_mode=True)).frame()
-    assert "so it is dropped" in ceil.facts
+    assert "so it is dropped" in ceil.facts_line
 
 
 # --------------------------------------------------------------------------- 15: smaller truths

@@ -241,10 +241,11 @@ class Frame:
         Channels and cells count from 0; steps are counted from 1.
     heading, note : str
         The lecturer's own title and short note for the scenario, above the caption ("" for none).
-    facts : str
-        One compact line painted on the stage under the panels: the output size with its
-        numbers, the parameter count, the never-reached rows and columns, what PyTorch
-        refuses, and the indexing convention (said once here).
+    facts : tuple of str
+        Short statements painted on the stage beside or under the panels (one line, or one
+        each): the output size with its numbers, the parameter count, the never-reached rows
+        and columns, what PyTorch refuses, and the indexing convention (said once here).
+        ``facts_line`` joins them.
     arithmetic : str
         The step's arithmetic under the stage (lines split by ``\\n``).
     panels : tuple of Panel
@@ -335,7 +336,12 @@ class Frame:
     changed: np.ndarray | None = None
     heading: str = ""
     note: str = ""
-    facts: str = ""
+    facts: tuple[str, ...] = ()
+
+    @property
+    def facts_line(self) -> str:
+        """The facts as one line, separated by ``FACT_SEP``."""
+        return FACT_SEP.join(self.facts)
 
     def panel(self, name: PanelName) -> Panel | None:
         """The panel called ``name``, or None when this frame has none."""
@@ -564,8 +570,8 @@ class _Scenario:
         self.facts = self._facts()
         self._memo: dict[Hashable, object] = {}
 
-    def _facts(self) -> str:
-        """The compact line under the stage (see ``Frame.facts``)."""
+    def _facts(self) -> tuple[str, ...]:
+        """The statements on the stage (see ``Frame.facts``)."""
         (_, fh), (_, fw) = self.formulas
         parts = [f"H_out = W_out = {fh}"] if fh == fw else [f"H_out = {fh}", f"W_out = {fw}"]
         if self.parameter_line:
@@ -580,7 +586,7 @@ class _Scenario:
         if self.torch_note:
             parts.append(self.torch_note)
         parts.append(INDEX_NOTE)
-        return FACT_SEP.join(parts)
+        return tuple(parts)
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()`` once per scenario and key."""
@@ -666,8 +672,8 @@ def _kernel_panel(s: _Scenario, kernel: np.ndarray, o: int, title: str, *, expan
 
 
 def _pool_window_panel(s: _Scenario, title: str) -> Panel:
-    """The pooling window's footprint: its taps (an average's weight "1/9" in each), the gaps a
-    dilation leaves between them dimmed; the title says the rule."""
+    """The pooling window's footprint: its taps coloured (an average's weight "1/9" in each), the
+    gaps a dilation leaves between them empty and dimmed; the title says the rule."""
     p = s.params
 
     def make() -> tuple[Grid, ...]:
@@ -675,14 +681,15 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
         h, w = dh * (p.k_h - 1) + 1, dw * (p.k_w - 1) + 1
         kinds = np.full((h, w), 3, dtype=np.int8)
         kinds[::dh, ::dw] = 0
+        values = np.where(kinds == 0, 1.0, np.nan)
         labels = np.full((h, w), "", dtype=object)
         if p.op == "avg":
             labels[kinds == 0] = f"1/{s.divisor}" if s.divisor else "1/n"
         labels = labels.astype(str)
         labels.flags.writeable = False
-        return (Grid(_ro(np.full((h, w), np.nan)), labels, _interned_kinds(kinds)),)
+        return (Grid(_ro(values), labels, _interned_kinds(kinds)),)
 
-    return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "none", legend=False)
+    return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "input", legend=False)
 
 
 def pool_rule(p: Params, *, padding: bool) -> str:
