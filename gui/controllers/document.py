@@ -93,6 +93,8 @@ class DocumentController(QObject):
         ok = self.load_scenario(s, origin=f"preset {name}")
         if ok:
             self.path = None
+            self.deck = []  # a preset of its own ends the deck, as a file does
+            self.deck_changed.emit(False)
         return ok
 
     def open_path(self, path: str | Path) -> bool:
