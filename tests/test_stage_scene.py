@@ -388,3 +388,24 @@ def test_svg_export_still_draws_the_numbers(make_view, tmp_path, zoom) -> None:
     out = export.export(m, view, "svg", str(tmp_path / "a.svg"), steps=range(12, 13))
     text = out.read_text(encoding="utf-8")
     assert "−106" in text or "&#8722;106" in text
+
+
+def test_a_window_shown_after_its_first_frame_fits_the_stage_to_the_view(qtbot) -> None:
+    """The first frame is drawn before the window is laid out; once shown, the stage fills the view
+    (regression while building this: the fit waited for a frame that never came)."""
+    from gui.mainwindow import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.files.open_preset("conv-half-padding")
+    with qtbot.waitExposed(w):
+        w.show()
+    QApplication.processEvents()
+    view = w.renderer
+    tiles = [r for rects in tile_rects(view).values() for r in rects]
+    stage = tiles[0]
+    for r in tiles[1:]:
+        stage = stage.united(r)
+    box = view.view.sceneBoundingRect()
+    assert stage.width() > 0.85 * box.width() or stage.height() > 0.7 * box.height()
+    check_titles(view, view.frame, 1.0)

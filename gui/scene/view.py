@@ -278,8 +278,11 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Fit the stage to the view: place, show, measure the titles at that scale, and make room
         for them (a few rounds: the room changes the scale a little)."""
         f = self.frame
-        if f is None or self._fitting or self.view.height() < 40 or self.view.width() < 40:
-            return  # not laid out yet, or fitting already (the text moved and the view resized)
+        if f is None or self._fitting:
+            return  # fitting already (the text moved and the view resized)
+        if self.view.height() < 40 or self.view.width() < 40:
+            self._layout_key = None  # not laid out yet: the next frame (or the resize) fits it
+            return
         self._fitting = True
         try:
             self._margins = Margins()  # from the start: a tiny view's tall titles must not stick
@@ -318,7 +321,7 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
-        if self.frame is not None and self._range is not None:
+        if self.frame is not None and not self._fitting:
             self._fit()
             self.marks.show(self.frame, False, self._origin)
 
