@@ -165,8 +165,10 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
     -------
     str
         A header line, then ``dX[c,r,q] += dy·w = amount → total`` terms,
-        ``per_line`` to a line, at most ``max_lines`` lines (padding cells
-        marked "dropped"; every amount is also labelled on its cell).
+        ``per_line`` to a line, at most ``max_lines`` lines (every amount is
+        also labelled on its cell). Indices count from 0; a padding cell has
+        none in X, so it is named by its place in the padded grid,
+        ``dX_padded[c,r,q]``, and marked "dropped" or "folded onto X[…]".
     """
     o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
     lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]   "
@@ -179,14 +181,15 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
                 amount = float(step.grad_input[c, p, q])
                 ch = step.in_channels[c]  # the input channel (c counts within the group)
                 total = float(grad_x_padded[ch, r, col])
-                where = f"{ch},{int(r) - offset[0]},{int(col) - offset[1]}"
+                name = f"dX[{ch},{int(r) - offset[0]},{int(col) - offset[1]}]"
                 note = ""
                 if win.kind[p, q] != 0:
+                    name = f"dX_padded[{ch},{int(r)},{int(col)}]"
                     sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
                     note = (f" (padding: folded onto X[{ch},{sr},{sc}])" if sr >= 0 and sc >= 0
                             else " (padding: dropped)")
                 terms.append(
-                    f"dX[{where}] += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
+                    f"{name} += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
                     f" → {fmt(total)}{note}"
                 )
     room = max_lines * per_line

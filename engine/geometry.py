@@ -386,16 +386,27 @@ class AxisGeometry:
         k[self.padded :] = 2
         return k
 
-    def unreached(self) -> np.ndarray:
-        """Input indices (0-based, unpadded) that no window tap touches, shape (n,).
+    def unreached(self, *, through_copies: bool = True) -> np.ndarray:
+        """Input indices (0-based, unpadded) that no window reads, shape (n,).
 
         These are the rows or columns dropped by the floor in the output-size
         formula (or skipped between dilated taps / large strides).
+
+        Parameters
+        ----------
+        through_copies : bool
+            Count a cell as read when a tap lands on a reflect, replicate or
+            circular padding cell that copies it (its gradient is not zero
+            then). False: only taps on the real cell itself count.
         """
         hit = np.zeros(self.extent, dtype=bool)
         starts = np.arange(self.out) * self.stride
         hit[(starts[:, None] + self.dilation * np.arange(self.kernel)[None, :]).ravel()] = True
-        real = hit[self.before : self.before + self.size]
+        real = hit[self.before : self.before + self.size].copy()
+        if through_copies and self.mode != "zeros":
+            src = self.sources()
+            copied = src[hit & (src >= 0)]
+            real[copied] = True
         return np.flatnonzero(~real)
 
     def windows_at(self, p: int) -> list[tuple[int, int]]:

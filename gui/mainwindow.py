@@ -231,8 +231,9 @@ class MainWindow(QMainWindow):
         self.status.setStyleSheet("color: #b00000; font-weight: bold" if error else "")
 
     def say(self, text: str) -> None:
-        """One line in the status bar."""
+        """One line in the status bar (plain: an earlier error's red does not stay)."""
         self.status.setText(text)
+        self.status.setStyleSheet("")
 
     def show_problem(self, message: str) -> None:
         """Show an unexpected error in plain words (see ``gui.app.report_exception``)."""
@@ -314,6 +315,7 @@ class MainWindow(QMainWindow):
             return False
         self.files.path = None
         self.setWindowTitle(f"convviz — pipeline layer: {describe_layer(layer)}")
+        self.say(f"Opened pipeline layer: {describe_layer(layer)}")
         self.raise_()
         self.activateWindow()
         return True

@@ -82,7 +82,7 @@ def test_hovering_an_output_cell_lights_its_receptive_field() -> None:
     assert h.receptive is not None and h.fed is None
     assert h.receptive.panel == "input"
     assert set(h.receptive.cells) == {(int(r), int(c)) for r in rows for c in cols}
-    assert "reads padded input rows" in h.status
+    assert h.status == "Output cell (1, 1) reads input rows 1, 3, 5; columns 1–3"  # 0-based, unpadded
     assert interaction.hover(m, "dy", 1, 1) == h  # dL/dY cells stand for their Y cells
 
 
@@ -92,7 +92,7 @@ def test_hovering_an_input_cell_names_the_kernel_taps_it_meets() -> None:
     assert h.fed is not None and h.receptive is None
     assert len(h.fed.cells) == 9 and len(h.fed.labels) == 9
     assert dict(zip(h.fed.cells, h.fed.labels, strict=True))[(1, 1)] == "w1,1"
-    assert h.status == "Input cell (1, 1) feeds 9 output cell(s)"
+    assert h.status == "Input cell (1, 1) feeds 9 output cells"
 
 
 def test_clicks_select_for_the_check_pin_and_unpin() -> None:

@@ -86,12 +86,17 @@ def test_every_cell_with_a_value_shows_the_engines_label(name: str) -> None:
     for expanded in (False, True):
         for f in frames(m, expanded=expanded, every=3):
             for p in f.panels:
+                if p.name == "kernel" and not f.params.is_conv:
+                    continue  # the pooling window's footprint, not values (see test_stage_truth)
                 for g in p.grids:
                     assert g.labels.shape == g.values.shape
                     overhang = np.zeros(g.shape, bool) if g.kinds is None else g.kinds == 2
+                    inserted = np.zeros(g.shape, bool) if g.kinds is None else g.kinds == 3
                     for (i, j), v in np.ndenumerate(g.values):
                         label = str(g.labels[i, j])
-                        if np.isnan(v) or overhang[i, j]:
+                        if inserted[i, j]:  # a zero the gather view put there, or a dilation gap
+                            assert label in ("·", "") and (p.name == "kernel" or v == 0), (name, p.name, i, j)
+                        elif np.isnan(v) or overhang[i, j]:
                             assert label == "" or p.name == "kernel", (name, p.name, i, j)
                         else:
                             assert label == expected_label(float(v)), (name, p.name, i, j, v, label)
@@ -148,12 +153,12 @@ def titles(f: Frame) -> dict[str, str]:
 def test_forward_titles_and_caption() -> None:
     f = Lesson(Params()).frame(7)
     assert titles(f) == {"input": "Input 5×5 + padding", "kernel": "Kernel 3×3", "output": "Output 5×5"}
-    assert f.caption == "Convolution — Step 8 of 25: output channel 1, cell (1, 2)"
+    assert f.caption == "Convolution — Step 8 of 25: output channel 0, cell (1, 2)"  # indices from 0
     f = Lesson(Params(in_c=3, out_c=2, flip_kernel=True, padding=(0, 0, 0, 0))).frame(10)
-    assert titles(f) == {"input": "Input 3×5×5", "kernel": "Kernel 2/2 (flipped) 3×3",
+    assert titles(f) == {"input": "Input 3×5×5", "kernel": "Kernel W[1] of 2 (flipped) 3×3",
                          "output": "Output 2×3×3"}
     f = Lesson(Params(op="max", k_h=2, k_w=2, stride=(2, 2), mode="both")).frame(0)
-    assert titles(f)["kernel"] == "max window 2×2"
+    assert titles(f)["kernel"] == "max of each 2×2 window"
     assert f.caption.startswith("Max pooling — Forward pass — Step 1 of ")
 
 
@@ -168,15 +173,15 @@ def test_backward_titles_and_panel_places() -> None:
     assert titles(f)["target"] == "Target T" and titles(f)["dy"] == "dL/dY (Y − T)"
     assert f.panel("target").slot > f.panel("output").slot and f.panel("target").row == 0
     pool = Lesson(Params(op="avg", mode="backward")).frame(0)
-    assert titles(pool)["kernel"] == "avg window" and pool.panel("dw") is None
-    assert pool.caption.startswith("Average pooling — Backward pass — step 1 of 25: dY channel 1")
+    assert titles(pool)["kernel"] == "mean of each 3×3 window (padding counted)" and pool.panel("dw") is None
+    assert pool.caption.startswith("Average pooling — Backward pass — step 1 of 25: dY channel 0")
 
 
 def test_gather_and_activation_titles() -> None:
     m = Lesson(SCENES["gather"])
     f = m.frame(m.n_steps - 1)
     assert f.phase == "gather"
-    assert titles(f) == {"input": "dL/dY spread: zeros between, padded",
+    assert titles(f) == {"input": "dL/dY spread (· = inserted zero), padded",
                          "kernel": "W flipped, channels swapped", "output": "dL/dX (padded grid)"}
     assert {p.colour for p in f.panels} == {"diverging"}
     assert "agree" in f.arithmetic.splitlines()[-1]
@@ -217,7 +222,7 @@ def test_activation_names_dy_f_prime_and_dz() -> None:
         assert dy.title == "dL/dZ = dL/dY ⊙ relu′(Z)"
         np.testing.assert_allclose(dy.grids[0].values, m.run.dy[0] * fprime[0])
         o, i, j = f.step.out_channel, f.step.out_row, f.step.out_col
-        assert f"dZ channel {o + 1}, cell ({i}, {j})" in f.caption and "dY channel" not in f.caption
+        assert f"dZ channel {o}, cell ({i}, {j})" in f.caption and "dY channel" not in f.caption
         head = f.arithmetic.splitlines()[0]
         raw = m.run.dy[o, i, j]
         assert head.startswith(f"dZ[{o},{i},{j}] = dY·relu′(Z) = {fmt_grad(raw)}·{fmt_grad(fprime[o, i, j])} "

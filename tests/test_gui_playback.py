@@ -122,7 +122,7 @@ def test_stepping_shows_the_engine_arithmetic(window, qtbot, settle) -> None:
     expected = engine.describe.conv_arithmetic(trace[1], show_bias=False)
     assert window.model.frame().arithmetic == expected
     assert window.renderer.arith.text.endswith(f"= {engine.describe.fmt(trace[1].total)}")
-    assert window.model.frame().caption == "Convolution — Step 2 of 25: output channel 1, cell (0, 1)"
+    assert window.model.frame().caption == "Convolution — Step 2 of 25: output channel 0, cell (0, 1)"
     assert window.renderer.caption.text == window.model.frame().caption
 
 

@@ -93,6 +93,8 @@ class DocumentController(QObject):
         ok = self.load_scenario(s, origin=f"preset {name}")
         if ok:
             self.path = None
+            self.deck = []  # a preset of its own ends the deck, as a file does
+            self.deck_changed.emit(False)
         return ok
 
     def open_path(self, path: str | Path) -> bool:
@@ -226,9 +228,9 @@ class DocumentController(QObject):
     # ------------------------------------------------------------------ clipboard and export
     def copy_pytorch(self) -> None:
         """Put the equivalent PyTorch call on the clipboard."""
-        code = pytorch_code(self.lesson.params)
+        code = pytorch_code(self.lesson)
         QGuiApplication.clipboard().setText(code)
-        self._say("Copied: " + code.splitlines()[-1])
+        self._say(f"Copied {len(code.splitlines())} lines of PyTorch that print this output")
 
     def export_dialog(self) -> None:
         """Ask what to export, then export it with a progress dialog that can cancel."""

@@ -61,6 +61,7 @@ class StageController(QObject):
         self.pinned = None
         self.redraw()
         self._show(interaction.NOTHING)
+        self._check_result("")  # a check of the lesson before the change would be stale
 
     def _step_changed(self, _: int) -> None:
         self.redraw()
@@ -70,6 +71,7 @@ class StageController(QObject):
     def _show(self, h: Hover, *, say: bool = True) -> None:
         self.view.show_highlight("receptive", h.receptive)
         self.view.show_highlight("fed", h.fed)
+        self.view.show_highlight("source", h.source)
         if say:
             self._say(h.status)
 

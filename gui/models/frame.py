@@ -84,7 +84,9 @@ class Grid:
     labels : ndarray of str, shape (h, w)
         The text painted in each cell; "" paints none.
     kinds : ndarray of int8, shape (h, w), or None
-        0 real, 1 padding, 2 ceil-mode overhang (input-shaped grids only).
+        0 real, 1 padding, 2 ceil-mode overhang, 3 a cell that holds no data of its
+        own and is drawn dimmed: a zero inserted between dL/dY values in the
+        gather view, or a gap between a dilated pooling window's taps.
     pending_from : int or None
         Cells from this raster index on are covered as "not computed yet".
     corner : ndarray of str, shape (h, w), or None
@@ -236,6 +238,14 @@ class Frame:
     ---------------
     caption : str
         The line above the stage, with the operation ("Convolution — Step 8 of 25: …").
+        Channels and cells count from 0; steps are counted from 1.
+    heading, note : str
+        The lecturer's own title and short note for the scenario, above the caption ("" for none).
+    facts : tuple of str
+        Short statements painted on the stage beside or under the panels (one line, or one
+        each): the output size with its numbers, the parameter count, the never-reached rows
+        and columns, what PyTorch refuses, and the indexing convention (said once here).
+        ``facts_line`` joins them.
     arithmetic : str
         The step's arithmetic under the stage (lines split by ``\\n``).
     panels : tuple of Panel
@@ -324,6 +334,14 @@ class Frame:
     y_full: np.ndarray | None = None
     loss: float | None = None
     changed: np.ndarray | None = None
+    heading: str = ""
+    note: str = ""
+    facts: tuple[str, ...] = ()
+
+    @property
+    def facts_line(self) -> str:
+        """The facts as one line, separated by ``FACT_SEP``."""
+        return FACT_SEP.join(self.facts)
 
     def panel(self, name: PanelName) -> Panel | None:
         """The panel called ``name``, or None when this frame has none."""
@@ -447,7 +465,7 @@ def _interned_kinds(kinds: np.ndarray) -> np.ndarray:
 
 
 def _labelled(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None) -> _Pairs:
-    """``(values, labels)`` per channel of ``stack (n, h, w)``, overhang unlabelled.
+    """``(values, labels)`` per channel of ``stack (n, h, w)``, overhang unlabelled, inserted zeros "·".
 
     Remembered by content: a new scenario with the same values (a stride
     change leaves input and kernel alone) gets the very same arrays, so a
@@ -456,16 +474,33 @@ def _labelled(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None)
     key = (_digest(stack), show, _digest(kinds))
     pairs = _STACKS.get(key)
     if pairs is None:
-        blank = None if kinds is None else kinds == 2
+        blank = None if kinds is None else kinds >= 2
         pairs = tuple(
             (_ro(np.asarray(a, dtype=float)),
-             cell_labels(a, blank=blank) if show else _blank_labels(a.shape))
+             _dotted(cell_labels(a, blank=blank), kinds) if show else _blank_labels(a.shape))
             for a in stack
         )
         if len(_STACKS) > 32:
             _STACKS.clear()
         _STACKS[key] = pairs
     return pairs
+
+
+def _dotted(labels: np.ndarray, kinds: np.ndarray | None) -> np.ndarray:
+    """``labels`` with "·" on inserted cells (kind 3): a zero put there, not a value that is zero."""
+    if kinds is None or not (kinds == 3).any():
+        return labels
+    out = np.where(kinds == 3, INSERTED, labels)
+    out.flags.writeable = False
+    return out
+
+
+#: The label of a cell that holds no value of its own (a zero inserted by the gather view).
+INSERTED = "·"
+#: The indexing convention, said once on the stage.
+INDEX_NOTE = "indices count from 0, as in NumPy and PyTorch"
+#: Between the items of ``Frame.facts``.
+FACT_SEP = "   ·   "
 
 
 # ----------------------------------------------------------------------------- per scenario
@@ -495,6 +530,8 @@ class _Scenario:
             describe.output_size_formula(g.rows, "H", ceil_mode=ceil),
             describe.output_size_formula(g.cols, "W", ceil_mode=ceil),
         )
+        self.overhang = bool((self.kinds == 2).any())
+        self.padding = bool((self.kinds == 1).any())
         self.fprime: np.ndarray | None = None
         if isinstance(t, engine.ConvTrace):
             self.kernel: np.ndarray | None = np.asarray(t.setup.w)
@@ -513,6 +550,9 @@ class _Scenario:
             self.kernel = None
             self.param_count = None
             self.parameter_line = ""
+            divisors = np.unique(t.setup.divisors()) if p.op == "avg" else np.array([])
+            #: Average pooling's divisor when every window has the same one (else 0).
+            self.divisor = int(divisors[0]) if divisors.size == 1 else 0
             real = self.x_padded[:, self.kinds == 0]
             levels = {"input": _levels(real), "kernel": (0.0, 1.0), "output": _levels(real)}
         if r.bwd is not None:
@@ -525,7 +565,28 @@ class _Scenario:
             if final.grad_w is not None:
                 levels["dw"] = _levels(final.grad_w, symmetric=True)
         self.levels: Mapping[str, tuple[float, float]] = MappingProxyType(levels)
+        refused = pytorch_refusal(p)
+        self.torch_note = refused + "; Copy as PyTorch does it by hand" if refused else ""
+        self.facts = self._facts()
         self._memo: dict[Hashable, object] = {}
+
+    def _facts(self) -> tuple[str, ...]:
+        """The statements on the stage (see ``Frame.facts``)."""
+        (_, fh), (_, fw) = self.formulas
+        parts = [f"H_out = W_out = {fh}"] if fh == fw else [f"H_out = {fh}", f"W_out = {fw}"]
+        if self.parameter_line:
+            parts.append(self.parameter_line)
+        never = []
+        if self.unreached_rows.size:
+            never.append("rows " + ", ".join(str(int(r)) for r in self.unreached_rows))
+        if self.unreached_cols.size:
+            never.append("columns " + ", ".join(str(int(c)) for c in self.unreached_cols))
+        if never:
+            parts.append("never reached by a window (hatched): " + "; ".join(never))
+        if self.torch_note:
+            parts.append(self.torch_note)
+        parts.append(INDEX_NOTE)
+        return tuple(parts)
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """``make()`` once per scenario and key."""
@@ -611,14 +672,67 @@ def _kernel_panel(s: _Scenario, kernel: np.ndarray, o: int, title: str, *, expan
 
 
 def _pool_window_panel(s: _Scenario, title: str) -> Panel:
+    """The pooling window's footprint: its taps coloured (an average's weight "1/9" in each), the
+    gaps a dilation leaves between them empty and dimmed; the title says the rule."""
     p = s.params
 
     def make() -> tuple[Grid, ...]:
-        labels = np.full((p.k_h, p.k_w), p.op)
+        (dh, dw) = p.dilation
+        h, w = dh * (p.k_h - 1) + 1, dw * (p.k_w - 1) + 1
+        kinds = np.full((h, w), 3, dtype=np.int8)
+        kinds[::dh, ::dw] = 0
+        values = np.where(kinds == 0, 1.0, np.nan)
+        labels = np.full((h, w), "", dtype=object)
+        if p.op == "avg":
+            labels[kinds == 0] = f"1/{s.divisor}" if s.divisor else "1/n"
+        labels = labels.astype(str)
         labels.flags.writeable = False
-        return (Grid(_ro(np.full((p.k_h, p.k_w), np.nan)), labels),)
+        return (Grid(_ro(values), labels, _interned_kinds(kinds)),)
 
-    return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "none", legend=False)
+    return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "input", legend=False)
+
+
+def pool_rule(p: Params, *, padding: bool) -> str:
+    """What a pooling window computes, in words: "max of each 2×2 window", "mean of each 3×3
+    window (padding counted)"."""
+    what = {"max": "max", "min": "min", "avg": "mean"}[p.op]
+    text = f"{what} of each {p.k_h}×{p.k_w} window"
+    dh, dw = p.dilation
+    if (dh, dw) != (1, 1):
+        text += f", dilation {dh}" if dh == dw else f", dilation {dh}×{dw}"
+    if p.op == "avg" and padding:
+        text += " (padding counted)" if p.count_include_pad else " (padding not counted)"
+    return text
+
+
+def pytorch_refusal(p: Params) -> str:
+    """What PyTorch's own pooling layers refuse in these settings ("" when nothing).
+
+    ``MaxPool2d`` and ``AvgPool2d`` take one padding per axis, the same on both sides, and at
+    most half the (undilated) kernel: ``2 * padding <= kernel_size``; ``AvgPool2d`` has no
+    dilation. convviz shows these settings anyway (the stage says so); "Copy as PyTorch" then
+    does by hand what the layer would refuse.
+    """
+    if p.is_conv:
+        return ""
+    if p.pad_kind == "asymmetric":
+        t, b, left, r = p.padding
+    elif p.pad_kind == "symmetric":
+        t, b, left, r = p.padding[0], p.padding[0], p.padding[2], p.padding[2]
+    else:
+        t = b = left = r = 0
+    layer = "AvgPool2d" if p.op == "avg" else "MaxPool2d"
+    notes = []
+    if (t, left) != (b, r):
+        notes.append("pads both sides alike")
+    big = [f"{pad} > {k}/2" for pad, k in ((max(t, b), p.k_h), (max(left, r), p.k_w)) if 2 * pad > k]
+    if big:
+        notes.append(f"refuses this padding (at most half the kernel: {', '.join(dict.fromkeys(big))})")
+    if p.op == "avg" and p.dilation != (1, 1):
+        notes.append("has no dilation")
+    if not notes:
+        return ""
+    return f"PyTorch's {layer} " + " and ".join(notes)
 
 
 def _input_colour(p: Params) -> ColourRole:
@@ -663,6 +777,23 @@ def _no_labels(c: int) -> tuple[str, ...]:
     return ()
 
 
+def _pool_text(text: str, step: engine.PoolStep | engine.PoolBackwardStep) -> str:
+    """The engine's pooling text, plus what it leaves unsaid: an average never counts the
+    ceil-mode overhang past the padding, nor sends it gradient."""
+    n = int((step.window.kind == 2).sum())
+    if step.op != "avg" or not n:
+        return text
+    cells = "cell" if n == 1 else "cells"
+    if isinstance(step, engine.PoolStep):
+        return text + f"   [{n} overhang {cells} past the input: never counted]"
+    return text + f"\n({n} overhang {cells} past the input: not counted, no share)"
+
+
+def _words(lesson: Lesson) -> tuple[str, str]:
+    """The lecturer's title and note as the stage shows them."""
+    return lesson.presentation.shown()
+
+
 # ----------------------------------------------------------------------------- the builder
 def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     """The frame of step ``k`` of ``lesson``.
@@ -689,16 +820,18 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
 def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str, str]:
     """Forward titles: the input's and kernel's sizes, the output's shape."""
     p = s.params
-    pad = " + padding" if s.padded else ""
+    pad = {(True, True): " + padding + overhang", (True, False): " + padding",
+           (False, True): " + overhang", (False, False): ""}[(s.padding, s.overhang)]
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
     if p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
-        label = f"Kernel {o + 1}/{p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
+        label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
+        kernel = f"{label} {p.k_h}×{p.k_w}"
     else:
-        label = f"{p.op} window"
+        kernel = pool_rule(p, padding=s.padding)
     co, ho, wo = out_shape
     out = f"Output {co}×{ho}×{wo}" if co > 1 else f"Output {ho}×{wo}"
-    return f"Input {size}{pad}", f"{label} {p.k_h}×{p.k_w}", out
+    return f"Input {size}{pad}", kernel, out
 
 
 @dataclass(frozen=True)
@@ -764,16 +897,17 @@ def _forward_stage(s: _Scenario, key: str, out_full: np.ndarray, out_title: str 
 
 
 def _forward_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame:
+    heading, note = _words(lesson)
     p, t = s.params, lesson.run.fwd
     step = t[k]
     z = np.asarray(t.output)
     if isinstance(step, engine.ConvStep):
         arith = describe.conv_arithmetic(step, show_bias=p.bias)
-        o, in_channel, where = step.out_channel, None, f"output channel {step.out_channel + 1}"
+        o, in_channel, where = step.out_channel, None, f"output channel {step.out_channel}"
     else:
         assert isinstance(step, engine.PoolStep)
-        arith = describe.pool_arithmetic(step)
-        o, in_channel, where = step.channel, step.channel, f"channel {step.channel + 1}"
+        arith = _pool_text(describe.pool_arithmetic(step), step)
+        o, in_channel, where = step.channel, step.channel, f"channel {step.channel}"
     cap = f"Step {k + 1} of {s.n_steps}: {where}, cell ({step.out_row}, {step.out_col})"
     if p.mode == "both":
         cap = "Forward pass — " + cap
@@ -791,11 +925,13 @@ def _forward_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Fram
         kinds=s.kinds, kernel=s.kernel, output=_ro(t.partial(k)), output_full=z, done=done,
         levels=s.levels, offset=s.offset, glide_key=(p, "forward", expanded), expanded=expanded,
         show_values=s.show_values,
+        heading=heading, note=note, facts=s.facts,
     )
 
 
 def _activation_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame:
     """The step after the last window: the activation applied to every output cell at once."""
+    heading, note = _words(lesson)
     p, r = s.params, lesson.run
     t = r.fwd
     step = t[len(t) - 1]
@@ -820,6 +956,7 @@ def _activation_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> F
         levels=s.levels, offset=s.offset, glide_key=(p, "activation", expanded), expanded=expanded,
         show_values=s.show_values,
         changed=changed,
+        heading=heading, note=note, facts=s.facts,
     )
 
 
@@ -866,6 +1003,7 @@ def _step_grids(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = Non
 
 
 def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: bool) -> Frame:
+    heading, note = _words(lesson)
     p, r = s.params, lesson.run
     assert r.bwd is not None and r.y is not None and r.dy is not None
     step = r.bwd[kb]
@@ -875,13 +1013,13 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     if isinstance(step, engine.ConvBackwardStep):
         o, in_channel = step.out_channel, None
         arith = _conv_backward_text(s, lesson, step, grads, shown)
-        where = f"{'dZ' if p.has_activation else 'dY'} channel {o + 1}"
+        where = f"{'dZ' if p.has_activation else 'dY'} channel {o}"
         amounts = step.grad_input[0]
     else:
         assert isinstance(step, engine.PoolBackwardStep)
         o = in_channel = step.channel
-        arith = describe.pool_backward_arithmetic(step, grads.grad_x_padded, s.offset)
-        where = f"dY channel {o + 1}"
+        arith = _pool_text(describe.pool_backward_arithmetic(step, grads.grad_x_padded, s.offset), step)
+        where = f"dY channel {o}"
         amounts = step.grad_input
     if r.loss is not None:
         arith = describe.loss_text(r.loss) + "\n" + arith
@@ -897,7 +1035,7 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         kern = _kernel_panel(s, s.kernel, o, "Kernel W", expanded=expanded, levels=lv["kernel"],
                              key="forward kernel")
     else:
-        kern = _pool_window_panel(s, f"{p.op} window")
+        kern = _pool_window_panel(s, pool_rule(p, padding=s.padding))
     out = _panel("output", "Output Y", s.grids(("backward", "y"), r.y, show=show), lv["output"], "output",
                  front=o)
     panels = [inp, kern, out]
@@ -958,17 +1096,24 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         output=r.y, output_full=r.y, done=int(r.y.size), levels=lv, offset=s.offset,
         glide_key=(p, "backward", expanded), expanded=expanded, show_values=s.show_values,
         grads=grads, dy=r.dy, dz=r.dz, dx_shown=_ro(shown), y_full=r.y, loss=r.loss,
+        heading=heading, note=note, facts=s.facts,
     )
 
 
 def _gather_parts(lesson: Lesson, s: _Scenario) -> tuple[np.ndarray, Mapping[str, tuple[float, float]]]:
-    """The gather view's grid kinds (real dL/dY cells vs inserted zeros and padding) and levels."""
+    """The gather view's grid kinds (real dL/dY cells, inserted zeros, padding) and levels.
+
+    The ring the transposed convolution pads with is padding (kind 1); every other zero of the
+    spread was inserted between (or after) the dL/dY values (kind 3), and reads "·".
+    """
     gv = lesson.run.gather
     assert gv is not None
     g = lesson.run.fwd.geometry
     spread = gv.dy_spread
-    kinds = np.ones(spread.shape[1:], dtype=np.int8)
     ph, pw = g.rows.dilation * (g.rows.kernel - 1), g.cols.dilation * (g.cols.kernel - 1)
+    hs, ws = spread.shape[1:]
+    kinds = np.ones((hs, ws), dtype=np.int8)
+    kinds[ph : hs - ph, pw : ws - pw] = 3
     kinds[ph : ph + (g.rows.out - 1) * g.rows.stride + 1 : g.rows.stride,
           pw : pw + (g.cols.out - 1) * g.cols.stride + 1 : g.cols.stride] = 0
     levels = {"input": _levels(spread, symmetric=True), "kernel": _levels(gv.kernel, symmetric=True),
@@ -978,6 +1123,7 @@ def _gather_parts(lesson: Lesson, s: _Scenario) -> tuple[np.ndarray, Mapping[str
 
 def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool) -> Frame:
     """The gather view: a forward correlation of the spread dY with the flipped kernel."""
+    heading, note = _words(lesson)
     p, r = s.params, lesson.run
     gv = r.gather
     assert gv is not None
@@ -997,11 +1143,11 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
         arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
                   if agree else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
     cap = (f"{s.op_label} — Backward pass, gather view (transposed convolution) — step {k + 1} of "
-           f"{s.n_steps}: dX cell ({step.out_row}, {step.out_col}) of channel {step.out_channel + 1}")
+           f"{s.n_steps}: channel {step.out_channel}, dX_padded cell ({step.out_row}, {step.out_col})")
     o = step.out_channel
     stage = _Stage(
         "gather", spread, kinds, np.asarray(gv.kernel), np.asarray(t.output),
-        (f"dL/d{'Z' if p.has_activation else 'Y'} spread: zeros between, padded",
+        (f"dL/d{'Z' if p.has_activation else 'Y'} spread (· = inserted zero), padded",
          "W flipped, channels swapped", "dL/dX (padded grid)"),
         (levels["input"], levels["kernel"], levels["output"]), ("diverging", "diverging"), unreached=False,
     )
@@ -1015,5 +1161,6 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
         output_full=np.asarray(t.output), done=kg + 1, levels=levels, offset=(0, 0),
         glide_key=(p, "gather", expanded), expanded=expanded, show_values=s.show_values,
         dy=r.dy, dz=r.dz, loss=r.loss,
+        heading=heading, note=note, facts=s.facts,
     )
 

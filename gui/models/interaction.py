@@ -13,9 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.describe import fmt
+import numpy as np
 
-from .frame import Highlight
+from engine.describe import fmt
+from engine.geometry import AxisGeometry
+
+from .choices import PanelName
+from .frame import Highlight, cell_label
 from .lesson import Lesson
 
 #: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
@@ -35,13 +39,17 @@ class Hover:
         Input cells an output cell reads.
     fed : Highlight or None
         Output cells an input cell feeds, labelled with the kernel tap that multiplies it.
+    source : Highlight or None
+        The real cell a reflect, replicate or circular padding cell copies (on the hovered panel).
     status : str
-        One line for the status bar ("" for none).
+        One line for the status bar ("" for none). Cells are named 0-based: real input cells by
+        their place in X, padding cells by their place in the padded grid (no negative indices).
     """
 
     receptive: Highlight | None = None
     fed: Highlight | None = None
     status: str = ""
+    source: Highlight | None = None
 
 
 NOTHING = Hover()
@@ -89,6 +97,26 @@ def given_tap(lesson: Lesson, i: int, j: int) -> tuple[int, int]:
     return (p.k_h - 1 - i, p.k_w - 1 - j) if p.flip_kernel else (i, j)
 
 
+def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
+    """The input rows (or columns) a window's taps read, 0-based, and how many padding ones.
+
+    "rows 0–2", "rows 0, 2, 4" (dilated), "row 0 and 1 padding row", "only padding rows".
+    """
+    real = [int(t) - g.before for t in taps if g.before <= t < g.before + g.size]
+    pads = len(taps) - len(real)
+    if not real:
+        return f"only padding {word}s"
+    if len(real) == 1:
+        text = f"{word} {real[0]}"
+    elif real == list(range(real[0], real[-1] + 1)):
+        text = f"{word}s {real[0]}–{real[-1]}"
+    else:
+        text = f"{word}s " + ", ".join(str(r) for r in real)
+    if pads:
+        text += f" and {pads} padding {word}{'s' if pads > 1 else ''}"
+    return text
+
+
 def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     """The padded input cells output cell ``(i, j)`` reads."""
     g = lesson.trace.geometry
@@ -96,20 +124,46 @@ def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     cells = tuple((int(r), int(c)) for r in rows for c in cols)
     return Hover(
         receptive=Highlight("input", cells),
-        status=(f"Output cell ({i}, {j}) reads padded input rows {int(rows[0])}–{int(rows[-1])}, "
-                f"columns {int(cols[0])}–{int(cols[-1])}"),
+        status=(f"Output cell ({i}, {j}) reads input {_span(g.rows, rows, 'row')}; "
+                f"{_span(g.cols, cols, 'column')}"),
     )
 
 
-def fed_outputs(lesson: Lesson, i: int, j: int) -> Hover:
-    """The output cells padded input cell ``(i, j)`` feeds, each with its kernel tap."""
+def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
+    """The output cells padded input cell ``(i, j)`` feeds, each with its kernel tap; on a padding
+    cell also what it holds, and the real cell it copies (lit) in reflect, replicate and circular
+    padding."""
     g = lesson.trace.geometry
     feeds = g.feeds(i, j)
-    return Hover(
-        fed=Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
-                      tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds)),
-        status=f"Input cell ({i - g.rows.before}, {j - g.cols.before}) feeds {len(feeds)} output cell(s)",
-    )
+    fed = Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
+                    tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds))
+    n = f"{len(feeds)} output cell{'' if len(feeds) == 1 else 's'}"
+    r, c = i - g.rows.before, j - g.cols.before
+    if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
+        return Hover(fed=fed, status=f"Input cell ({r}, {c}) feeds {n}")
+    src_r, src_c = g.rows.sources(), g.cols.sources()
+    sr = int(src_r[i]) if i < src_r.size else -2
+    sc = int(src_c[j]) if j < src_c.size else -2
+    grad = panel == "dx"
+    if sr == -2 or sc == -2:
+        what = "Overhang cell" if not grad else "Overhang cell of dL/dX"
+        return Hover(fed=fed, status=(f"{what} ({i}, {j}) of the padded grid lies past the padding "
+                                      f"(ceil_mode); it feeds {n}"))
+    place = f"Padding cell ({i}, {j}) of the padded grid"
+    if sr >= 0 and sc >= 0:
+        mode = lesson.params.padding_mode
+        lit: PanelName = "dx" if grad else "input"
+        source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),))
+        if grad:
+            status = (f"{place} ({mode} padding) copies input cell ({sr}, {sc}): the gradient it "
+                      f"receives is added to dL/dX there; it feeds {n}")
+        else:
+            status = f"{place} copies input cell ({sr}, {sc}) ({mode} padding); it feeds {n}"
+        return Hover(fed=fed, source=source, status=status)
+    if grad:
+        return Hover(fed=fed, status=f"{place} receives gradient and drops it (it copies no input cell)")
+    held = cell_label(float(lesson.frame().x_padded[0, i, j]))
+    return Hover(fed=fed, status=f"{place} holds {held}; it feeds {n}")
 
 
 def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
@@ -119,7 +173,7 @@ def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     if panel in _AS_OUTPUT:
         return receptive_field(lesson, i, j)
     if panel in _AS_INPUT:
-        return fed_outputs(lesson, i, j)
+        return fed_outputs(lesson, i, j, panel)
     return NOTHING
 
 

@@ -21,6 +21,7 @@ from engine.backprop import GatherView
 
 from .choices import BOUNDS, MAX_STEPS, MODES, OPS, SHAPE_LIMITS, UPSTREAMS
 from .params import Params
+from .presentation import Presentation
 
 if TYPE_CHECKING:
     from .frame import Frame
@@ -93,6 +94,7 @@ class Lesson:
         self._run = self._build(p, self._x, self._w, self._b)
         self._step = 0
         self._frame_cache: dict[tuple[int, bool], Frame] = {}
+        self._presentation = Presentation()
         self.last_error = ""
 
     # ------------------------------------------------------------------ read access
@@ -134,6 +136,19 @@ class Lesson:
     def target(self) -> np.ndarray | None:
         """The loss target ``T`` (shape of the output) in "loss" mode, else None."""
         return None if self._target is None else self._target.copy()
+
+    @property
+    def presentation(self) -> Presentation:
+        """The lecturer's own title and note, shown on stage (empty unless a scenario brought them)."""
+        return self._presentation
+
+    def set_presentation(self, title: str = "", note: str = "") -> None:
+        """Show the lecturer's ``title`` and ``note`` on stage (emits ``changed`` when they change)."""
+        p = Presentation(str(title), str(note))
+        if p != self._presentation:
+            self._presentation = p
+            self._frame_cache = {}
+            self.changed.emit()
 
     @property
     def step(self) -> int:
@@ -360,11 +375,12 @@ class Lesson:
         saved = (self._target, self._dy_custom)
         self._target = None if target is None else np.array(target, dtype=float)
         self._dy_custom = None if upstream is None else np.array(upstream, dtype=float)
-        old_step = self._step
+        old_step, old_presentation = self._step, self._presentation
         self._step = max(0, int(step))
+        self._presentation = Presentation()  # a new scenario: the old one's words no longer apply
         if not self._apply(params, xa, wa, ba):
             self._target, self._dy_custom = saved
-            self._step = old_step
+            self._step, self._presentation = old_step, old_presentation
             return False
         return True
 
@@ -505,6 +521,7 @@ class Lesson:
         # Traces keep caches that grow as steps are read: a copy gets traces of its own.
         other._run = other._build(other._params, other._x, other._w, other._b)
         other._step = self._step
+        other._presentation = self._presentation
         other._frame_cache = {}
         other.last_error = ""
         return other

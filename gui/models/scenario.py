@@ -74,6 +74,8 @@ class Scenario:
     theme : str
     step : int
     title : str
+    note : str
+        The lecturer's short caption under the title, shown on stage (optional).
     """
 
     params: Params
@@ -85,25 +87,30 @@ class Scenario:
     theme: str = "light"
     step: int = 0
     title: str = ""
+    note: str = ""
 
 
 # --------------------------------------------------------------------------- model <-> scenario
 
 
-def from_model(model: Lesson, *, theme: str = "light", title: str = "") -> Scenario:
-    """The model's current state as a ``Scenario``."""
+def from_model(model: Lesson, *, theme: str = "light", title: str = "", note: str | None = None) -> Scenario:
+    """The model's current state as a ``Scenario`` (``note`` None: the one on stage)."""
     p = model.params
     return Scenario(
         params=p, x=np.array(model.x), w=np.array(model.w), bias=model.bias_values,
         upstream=None if model.run.dy is None or p.upstream != "custom" else np.array(model.run.dy),
         target=model.target if p.upstream == "loss" else None, theme=theme, step=model.step, title=title,
+        note=model.presentation.note if note is None else note,
     )
 
 
 def apply(model: Lesson, s: Scenario) -> bool:
     """Load ``s`` into ``model`` (False, with the model's ``error`` emitted, if refused)."""
-    return model.load(s.params, x=s.x, w=s.w, bias=s.bias, upstream=s.upstream, target=s.target,
-                      step=s.step)
+    if not model.load(s.params, x=s.x, w=s.w, bias=s.bias, upstream=s.upstream, target=s.target,
+                      step=s.step):
+        return False
+    model.set_presentation(s.title, s.note)
+    return True
 
 
 # --------------------------------------------------------------------------- JSON
@@ -118,7 +125,7 @@ def to_dict(s: Scenario) -> dict[str, Any]:
     params = {f.name: getattr(s.params, f.name) for f in fields(Params)}
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
     return {
-        "format": FORMAT_NAME, "version": SCHEMA_VERSION, "title": s.title, "theme": s.theme,
+        "format": FORMAT_NAME, "version": SCHEMA_VERSION, "title": s.title, "note": s.note, "theme": s.theme,
         "step": int(s.step), "params": params, "input": _array_to_list(s.x),
         "kernel": _array_to_list(s.w), "bias": _array_to_list(s.bias),
         "upstream": _array_to_list(s.upstream), "target": _array_to_list(s.target),
@@ -228,6 +235,9 @@ def loads(text: str) -> Scenario:
     title = data.get("title", "")
     if not isinstance(title, str):
         raise ScenarioError("title", "must be text")
+    note = data.get("note", "")
+    if not isinstance(note, str):
+        raise ScenarioError("note", "must be text")
     p = params
     return Scenario(
         params=p,
@@ -236,7 +246,7 @@ def loads(text: str) -> Scenario:
         bias=_check_array("bias", data.get("bias"), (p.out_c,)),
         upstream=_check_array("upstream", data.get("upstream"), None),
         target=_check_array("target", data.get("target"), None),
-        theme=theme, step=step, title=title,
+        theme=theme, step=step, title=title, note=note,
     )
 
 

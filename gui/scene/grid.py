@@ -4,10 +4,14 @@ On a raster device (the screen, PNG/GIF/MP4 export) a tile is drawn once per
 content and zoom into a picture at the device's resolution and every later
 paint is a blit; cells not computed yet come from a blank version of the same
 picture. On a vector device (SVG export) it is drawn directly, a rectangle per
-cell, so the file stays vector. The text is exactly ``Grid.labels``.
+cell, so the file stays vector. The text is exactly ``Grid.labels``; it is
+painted by a layer of its own (``LabelLayer``) above the flow lines, so a line
+never crosses a number.
 
-Coordinates: one scene unit is one cell; cell ``(i, j)`` of a tile whose origin
-is ``(x0, y0)`` is centred on ``(x0 + j, y0 + i)``; y points down.
+Coordinates: in the item, one unit is one cell; cell ``(i, j)`` of a tile whose
+origin is ``(x0, y0)`` is centred on ``(x0 + j, y0 + i)``; y points down. A
+tile drawn ``scale`` times larger keeps cell (0, 0) centred on its origin and
+puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 """
 
 from __future__ import annotations
@@ -15,55 +19,28 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPaintEngine, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
 
 from ..models.frame import Grid
 from .colour import TileRender
+from .draw import bands, is_vector, screen_pen
 
-
-def is_vector(p: QPainter) -> bool:
-    """True when ``p`` paints on a vector device (an SVG), not into pixels."""
-    engine = p.paintEngine()
-    return engine is not None and engine.type() != QPaintEngine.Type.Raster
-
-
-def screen_pen(p: QPainter, color: QColor | str, width_px: float,
-               style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
-    """A pen ``width_px`` screen pixels wide, whatever the zoom.
-
-    On screen and in pictures it is a cosmetic pen; in an SVG it is a plain
-    pen as wide in scene units, since not every SVG reader honours
-    ``non-scaling-stroke``.
-    """
-    pen = QPen(QColor(color), width_px, style)
-    if is_vector(p):
-        tr = p.transform()
-        pen.setWidthF(width_px / max(float(np.hypot(tr.m11(), tr.m12())), 1e-9))
-    else:
-        pen.setCosmetic(True)
-    return pen
-
-
-def bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
-    """Rectangles (cell units, origin at cell (0, 0)'s corner) covering padding and overhang.
-
-    The real cells form one block; explicit padding rings it and ceil-mode
-    overhang lies past it on the bottom/right, so a few bands cover each.
-    """
-    h, w = kinds.shape
-    rr, rc = np.nonzero(kinds == 0)
-    r0, r1, c0, c1 = rr.min(), rr.max() + 1, rc.min(), rc.max() + 1
-    inside_r = np.flatnonzero((kinds <= 1).any(axis=1))
-    inside_c = np.flatnonzero((kinds <= 1).any(axis=0))
-    R1, C1 = inside_r.max() + 1, inside_c.max() + 1
-    pad = [QRectF(0, 0, C1, r0), QRectF(0, r1, C1, R1 - r1), QRectF(0, r0, c0, r1 - r0),
-           QRectF(c1, r0, C1 - c1, r1 - r0)]
-    over = [QRectF(C1, 0, w - C1, h), QRectF(0, R1, C1, h - R1)]
-    keep = [r for r in pad if r.width() > 0 and r.height() > 0]
-    return keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
+__all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
 
 _GLYPHS: dict[tuple[str, bool, int, float], QPixmap] = {}
+#: Depth of the labels: above the flow lines (45) and window footprints (40), under the cell marks (50).
+LABEL_Z = 46.0
+#: Smallest type (pixels) a cell number is drawn in (cells narrower than ``MIN_TEXT_CELL`` show none).
+MIN_NUMBER_PX = 7
+#: Cells narrower than this (pixels) show no numbers: the grid reads as a picture.
+MIN_TEXT_CELL = 16
+
+
+def number_px(px: float, longest: int, zoom: float) -> int:
+    """Type size (pixels) of a cell's number: ``0.42·px`` grown by the text zoom up to ``0.62·px``, and
+    never wider than the cell holds for ``longest`` characters."""
+    return int(max(MIN_NUMBER_PX, min(px * 0.42 * max(zoom, 0.5), px * 0.62, px * 1.5 / max(longest, 2))))
 
 
 def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
@@ -99,25 +76,41 @@ class GridItem(pg.GraphicsObject):
         self.grid: Grid | None = None
         self.render: TileRender | None = None
         self.origin = (0.0, 0.0)
+        self.scale_ = 1.0
         self.front = True
+        self.zoom = 1.0  # the text zoom: cell numbers grow with it where the cell has room
+        self.labels = LabelLayer(self)
         self._rect = QRectF()
         self._qimage = QImage()
         self._pics: dict[str, QPixmap] = {}
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
 
-    def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool) -> None:
-        """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``; text only when ``front``."""
+    def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
+                 scale: float = 1.0) -> None:
+        """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``, cells ``scale`` scene units
+        wide; text only when ``front``."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
             rgba = np.ascontiguousarray(render.rgba)
             self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        if render is not self.render or origin != self.origin:
+        if render is not self.render or origin != self.origin or scale != self.scale_:
             self.prepareGeometryChange()
+            self.labels.prepareGeometryChange()
             h, w = render.rgba.shape[:2]
             self._rect = QRectF(origin[0] - 0.5, origin[1] - 0.5, w, h)
-        self.grid, self.render, self.origin, self.front = grid, render, origin, front
+            x0, y0 = origin
+            t = QTransform(scale, 0.0, 0.0, scale, x0 * (1 - scale), y0 * (1 - scale))
+            self.setTransform(t)
+            self.labels.setTransform(t)
+        self.grid, self.render, self.origin, self.front, self.scale_ = grid, render, origin, front, scale
         self.update()
+        self.labels.update()
+
+    def show(self, on: bool) -> None:
+        """Show or hide the tile and its labels."""
+        self.setVisible(on)
+        self.labels.setVisible(on)
 
     def forget(self) -> None:
         """Drop the pictures and what they show (a theme change redraws from the grid)."""
@@ -139,17 +132,35 @@ class GridItem(pg.GraphicsObject):
             self._paint_cells(p, g, d, px, blank=False)
             self._paint_pending(p, g)
             self._paint_lines(p, g, px)
-            if px >= 16 and self.front:
-                self._paint_text(p, g, d, px)
             return
+        self._blit(p, g, d, px, (("full", True), ("blank", False)))
+
+    def paint_labels(self, p: QPainter) -> None:
+        """The labels (``LabelLayer`` calls this): on the front tile only, cells computed so far."""
+        g, d = self.grid, self.render
+        if g is None or d is None or not self.front:
+            return
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12()))
+        if px < MIN_TEXT_CELL:
+            return
+        if is_vector(p) or abs(tr.m12()) > 1e-9:
+            self._paint_text(p, g, d, px)
+            return
+        self._blit(p, g, d, px, (("text", True),))
+
+    def _blit(self, p: QPainter, g: Grid, d: TileRender, px: float,
+              names: tuple[tuple[str, bool], ...]) -> None:
+        """Draw cached pictures: each ``(name, done)`` over the cells computed (done) or not yet."""
+        tr = p.transform()
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         key = (id(d), id(g.kinds), id(g.corner), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
-               self.front)
+               self.zoom)
         held = (d, g.kinds, g.corner)  # holding them keeps their ids from being reused while cached
         hit = next((e for e in self._recent if e[0] == key and e[1][0] is d), None)
         if hit is None:
             hit = (key, held, {})
-            self._recent = [hit, *self._recent[:3]]
+            self._recent = [hit, *self._recent[:5]]
         self._pics = hit[2]
         h, w = d.rgba.shape[:2]
         stop = h * w if g.pending_from is None else g.pending_from
@@ -160,8 +171,8 @@ class GridItem(pg.GraphicsObject):
         r0, c0 = divmod(stop, w)
         done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
         todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
-        for name, parts in (("full", done), ("blank", todo)):
-            for i0, i1, j0, j1 in parts:
+        for name, on_done in names:
+            for i0, i1, j0, j1 in done if on_done else todo:
                 if i1 <= i0 or j1 <= j0:
                     continue
                 extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
@@ -172,7 +183,8 @@ class GridItem(pg.GraphicsObject):
         p.restore()
 
     def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
-        """The tile drawn at ``px`` pixels per cell: "full", or "blank" (not computed yet)."""
+        """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
+        (the labels alone, on a transparent picture)."""
         pix = self._pics.get(name)
         if pix is None:
             h, w = d.rgba.shape[:2]
@@ -184,11 +196,11 @@ class GridItem(pg.GraphicsObject):
             try:
                 q.scale(px, px)
                 q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
-                blank = name == "blank"
-                self._paint_cells(q, g, d, px, blank=blank)
-                self._paint_lines(q, g, px)
-                if px >= 16 and self.front and not blank:
+                if name == "text":
                     self._paint_text(q, g, d, px)
+                else:
+                    self._paint_cells(q, g, d, px, blank=name == "blank")
+                    self._paint_lines(q, g, px)
             finally:
                 q.end()
             self._pics[name] = pix
@@ -229,17 +241,43 @@ class GridItem(pg.GraphicsObject):
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 for i, j in zip(*np.nonzero(kinds == 2), strict=True):
                     p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
+            inserted = np.argwhere(kinds == 3)
+            if inserted.size:  # no value of their own: dimmed, so they never pass for a real zero
+                dim = QColor(theme["background"])
+                dim.setAlpha(170)
+                for i, j in inserted.tolist():
+                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), dim)
             p.setPen(screen_pen(p, theme["text"], 2.0))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(real.translated(x0, y0))
         if g.unreached_rows or g.unreached_cols:
-            mark = QColor(theme["unreached"])
-            mark.setAlpha(70)
-            brush = QBrush(mark) if is_vector(p) else QBrush(mark, Qt.BrushStyle.FDiagPattern)
-            for i in g.unreached_rows:
-                p.fillRect(QRectF(x0, y0 + i, w, 1), brush)
-            for j in g.unreached_cols:
-                p.fillRect(QRectF(x0 + j, y0, 1, h), brush)
+            self._paint_unreached(p, g, px)
+
+    def _paint_unreached(self, p: QPainter, g: Grid, px: float) -> None:
+        """Never-reached rows and columns: a tint and bold diagonal hatching a projector keeps, framed."""
+        h, w = g.shape
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        tint = QColor(self.theme["unreached"])
+        tint.setAlpha(55)
+        line = QColor(self.theme["unreached"])
+        line.setAlpha(200)
+        bands = [QRectF(x0, y0 + i, w, 1) for i in g.unreached_rows]
+        bands += [QRectF(x0 + j, y0, 1, h) for j in g.unreached_cols]
+        step = 0.25 if px >= 24 else 0.5  # hatch spacing in cells: about 6 px or more apart
+        p.save()
+        for band in bands:
+            p.fillRect(band, tint)
+            p.setClipRect(band)
+            p.setPen(screen_pen(p, line, 2.5))
+            d = band.width() + band.height()
+            k = np.arange(0.0, d + step, step)
+            p.drawLines([QLineF(band.left() + t - band.height(), band.bottom(), band.left() + t, band.top())
+                         for t in k.tolist()])
+            p.setClipping(False)
+            p.setPen(screen_pen(p, line, 2.0))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(band)
+        p.restore()
 
     def _paint_pending(self, p: QPainter, g: Grid) -> None:
         """Direct drawing only: the empty colour over cells not computed yet."""
@@ -268,7 +306,7 @@ class GridItem(pg.GraphicsObject):
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         vector = is_vector(p)
         h, w = g.shape
-        size = int(max(7, min(px * 0.42, px * 1.5 / max(d.longest, 2))))
+        size = number_px(px, d.longest, self.zoom)
         p.save()
         p.resetTransform()
         font = QFont()
@@ -291,10 +329,25 @@ class GridItem(pg.GraphicsObject):
                 for x, y in zip((cx - gw / 2).tolist(), (cy - gh / 2).tolist(), strict=True):
                     p.drawPixmap(QPointF(x, y), gl)
         if g.corner is not None and px >= 30:
-            small = int(max(8, px * 0.2))
+            small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
             for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
                 gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
                 gw, gh = gl.width() / dpr, gl.height() / dpr
                 c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
                 p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
         p.restore()
+
+
+class LabelLayer(pg.GraphicsObject):
+    """The labels of one ``GridItem``, drawn above the flow lines and the window footprints."""
+
+    def __init__(self, tile: GridItem) -> None:
+        super().__init__()
+        self.tile = tile
+        self.setZValue(LABEL_Z)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self.tile.boundingRect()
+
+    def paint(self, p: QPainter, *args: object) -> None:
+        self.tile.paint_labels(p)

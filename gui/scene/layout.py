@@ -4,6 +4,15 @@ Row 0 holds the tensors left to right by slot (input, kernel, output,
 target); row 1 the gradients, each under the slot of its tensor. A stacked
 panel draws the channels behind its front tile, each shifted up-right; an
 expanded one lays them out ``columns`` to a row.
+
+A panel far narrower than the widest (a 3×3 kernel beside a 64×64 picture)
+is drawn with larger cells, ``MIN_SHARE`` of the widest at least, so its
+numbers and title stay readable. Titles never run into the next panel: they
+wrap (onto two lines at most), then shrink, down to a legible floor; a title
+that still needs more room pushes the next panel (or the right edge) further
+out. The room above each row is measured from the titles' real height
+(``Margins``), so a wrapped or zoomed title never covers a panel or leaves
+the view.
 """
 
 from __future__ import annotations
@@ -21,68 +30,188 @@ from .grid import GridItem
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
 STACK_SHIFT = 0.35  # cells each channel behind the front one is shifted up-right
-ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1
+ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1 (before titles are measured)
+SIDE = 0.3  # cells left and right of the stage
+TITLE_ROOM = 0.3  # cells a title keeps clear of the next panel
+MIN_SHARE = 0.3  # a panel is drawn at least this fraction as wide as the widest one
+LEGEND_TOP, LEGEND_HEIGHT = 0.35, 0.3  # the colour bar under a panel (cells of the stage)
+TITLE_PT = 13  # titles' type at text zoom 1
+MIN_TITLE_PT = 10  # a title never shrinks below this ...
+TITLE_FLOOR = 0.8  # ... nor below this fraction of its size at the current zoom
+LEGEND_PX = 11  # legend labels' type (pixels) at text zoom 1
+MAX_TITLE_LINES = 2  # a title wraps onto at most this many lines before it shrinks
 
 
 @dataclass(frozen=True)
 class TilePlace:
-    """One tile: cell (0, 0) centred on ``origin``, at depth ``z``; ``front`` tiles show their text."""
+    """One tile: cell (0, 0) centred on ``origin``, cells ``scale`` units wide, at depth ``z``;
+    ``front`` tiles show their text."""
 
     origin: tuple[float, float]
     z: float
     front: bool
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
 class PanelPlace:
-    """One panel's tiles, title position, legend box ``(x, y, w, h)`` and width."""
+    """One panel: its tiles, the title's bottom-left corner, the legend box ``(x, y, w, h)``, the
+    tiles' extent ``rect = (x, y, w, h)``, the width its title may take and its depth ``lift``
+    (how far the stack rises above ``rect``)."""
 
     tiles: tuple[TilePlace, ...]
     title_at: tuple[float, float]
     legend_box: tuple[float, float, float, float]
-    width: float
-    bottom: float
+    rect: tuple[float, float, float, float]
+    room: float
+    lift: float
+    row: int
+
+    @property
+    def width(self) -> float:
+        """The tiles' extent left to right."""
+        return self.rect[2]
+
+    @property
+    def bottom(self) -> float:
+        """The lower edge of the tiles."""
+        return self.rect[1] + self.rect[3]
 
 
-def place_panel(panel: Panel, x0: float, y0: float, expanded: bool) -> PanelPlace:
-    """Lay the tiles of ``panel`` out from ``(x0, y0)``."""
+@dataclass(frozen=True)
+class Margins:
+    """Room (scene units) above row 0, between the rows, under the last row, right of the last panel,
+    and after each slot (``gaps``: ``(slot, extra)`` pairs) for titles wider than their panel."""
+
+    top: float = 1.9
+    row_gap: float = ROW_GAP
+    bottom: float = 1.3
+    right: float = 0.0
+    gaps: tuple[tuple[int, float], ...] = ()
+
+    def gap_after(self, slot: int) -> float:
+        """Extra room after the panels of ``slot``."""
+        return sum(g for s, g in self.gaps if s == slot)
+
+
+def natural_width(panel: Panel, expanded: bool) -> float:
+    """Width of ``panel`` in cells at scale 1."""
+    n = len(panel.grids)
+    w = panel.grids[0].shape[1]
+    if expanded:
+        cols = min(n, panel.columns)
+        return cols * (w + 1.0) - 1.0
+    return w + STACK_SHIFT * (n - 1)
+
+
+def panel_scales(frame: Frame) -> dict[PanelName, float]:
+    """How many scene units one cell of each panel takes: 1, or more for a panel much narrower
+    than the widest (``MIN_SHARE``)."""
+    widths = {p.name: natural_width(p, frame.expanded) for p in frame.panels}
+    widest = max(widths.values(), default=1.0)
+    return {name: max(1.0, MIN_SHARE * widest / w) for name, w in widths.items()}
+
+
+def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: float = 1.0,
+                row: int = 0) -> PanelPlace:
+    """Lay the tiles of ``panel`` out with their top-left corner at ``(left, top)``."""
     n = len(panel.grids)
     h, w = panel.grids[0].shape
+    s = scale
     rows = (n + panel.columns - 1) // panel.columns
-    bottom = y0 + (h if not expanded else rows * (h + 1.0) - 1.0)
-    right = x0 + w
+    height = s * (h if not expanded else rows * (h + 1.0) - 1.0)
+    x0, y0 = left + 0.5 * s, top + 0.5 * s  # centre of cell (0, 0) of the front tile
+    right = left + w * s
     tiles = []
     for k in range(n):
         if expanded:
-            col, row = k % panel.columns, k // panel.columns
-            place = TilePlace((x0 + col * (w + 1), y0 + row * (h + 1.0)), 0.0, True)
+            col, r = k % panel.columns, k // panel.columns
+            tp = TilePlace((x0 + col * (w + 1) * s, y0 + r * (h + 1.0) * s), 0.0, True, s)
         else:
             depth = (k - panel.front) % n
-            place = TilePlace((x0 + depth * STACK_SHIFT, y0 - depth * STACK_SHIFT), -float(depth), depth == 0)
-        tiles.append(place)
-        right = max(right, place.origin[0] + w)
-    lift = 0 if expanded else STACK_SHIFT * (n - 1)
-    return PanelPlace(tuple(tiles), (x0 - 0.5, y0 - 0.6 - lift), (x0 - 0.5, bottom - 0.5 + 0.35, w, 0.3),
-                      right - x0, bottom)
+            shift = depth * STACK_SHIFT * s
+            tp = TilePlace((x0 + shift, y0 - shift), -float(depth), depth == 0, s)
+        tiles.append(tp)
+        right = max(right, tp.origin[0] - 0.5 * s + w * s)
+    lift = 0.0 if expanded else STACK_SHIFT * s * (n - 1)
+    bottom = top + height
+    return PanelPlace(tuple(tiles), (left, top - 0.1 - lift),
+                      (left, bottom + LEGEND_TOP, w * s, LEGEND_HEIGHT), (left, top, right - left, height),
+                      right - left + TITLE_ROOM, lift, row)
 
 
-def place(frame: Frame) -> dict[PanelName, PanelPlace]:
-    """Every panel of ``frame``, placed."""
+def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
+    """Every panel of ``frame``, placed; each title's ``room`` reaches to the next panel of its row."""
     by_row = {r: sorted((p for p in frame.panels if p.row == r), key=lambda p: p.slot) for r in (0, 1)}
     two_rows = bool(by_row[1])
+    scales = panel_scales(frame)
     placed: dict[PanelName, PanelPlace] = {}
     slot_x: dict[int, float] = {}
-    x = 0.0
+    x, last = 0.0, -1
     for p in by_row[0]:
         if slot_x:
-            x += GAP if (p.slot == 3 or not two_rows) else WIDE_GAP
+            x += (GAP if (p.slot == 3 or not two_rows) else WIDE_GAP) + margins.gap_after(last)
+        slot_x[p.slot] = last = p.slot
         slot_x[p.slot] = x
-        placed[p.name] = place_panel(p, x, 0.0, frame.expanded)
+        placed[p.name] = place_panel(p, x, 0.0, frame.expanded, scales[p.name], 0)
         x += placed[p.name].width
-    y1 = max((pl.bottom for pl in placed.values()), default=0.0) + ROW_GAP
+    y1 = max((pl.bottom for pl in placed.values()), default=0.0) + margins.row_gap
     for p in by_row[1]:
-        placed[p.name] = place_panel(p, slot_x.get(p.slot, 0.0), y1, frame.expanded)
+        placed[p.name] = place_panel(p, slot_x.get(p.slot, 0.0), y1, frame.expanded, scales[p.name], 1)
+    right = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0)
+    for r in (0, 1):
+        row = sorted((placed[p.name] for p in by_row[r]), key=lambda pl: pl.rect[0])
+        for a, b in zip(row, [*row[1:], None], strict=False):
+            end = b.rect[0] - TITLE_ROOM if b is not None else right + SIDE + margins.right
+            name = next(n for n, pl in placed.items() if pl is a)
+            placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
+                                      a.row)
     return placed
+
+
+def stage_rect(placed: dict[PanelName, PanelPlace], margins: Margins) -> QRectF:
+    """The scene rectangle to show: every panel with room for its title above and legend below."""
+    rect = QRectF()
+    for pl in placed.values():
+        x, y, w, h = pl.rect
+        rect = rect.united(QRectF(x, y - pl.lift, w, h + pl.lift))
+    if rect.isEmpty():
+        return rect
+    return rect.adjusted(-SIDE, -margins.top, SIDE + margins.right, margins.bottom)
+
+
+def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, float],
+                short: dict[PanelName, float], per_cell: float, legend_px: float, slots: dict[PanelName, int],
+                old: Margins) -> Margins:
+    """The margins that fit titles ``heights`` tall (pixels), each still ``short`` pixels too wide
+    for its room, and legend labels ``legend_px`` tall."""
+    pc = max(per_cell, 1e-6)
+    legend = LEGEND_TOP + LEGEND_HEIGHT + (legend_px * 1.6 + 4) / pc
+    need = {0: 0.0, 1: 0.0}
+    for name, pl in placed.items():
+        need[pl.row] = max(need[pl.row], 0.1 + pl.lift + (heights.get(name, 0.0) + 2) / pc)
+    two_rows = any(pl.row == 1 for pl in placed.values())
+    gaps = dict(old.gaps)
+    right = old.right
+    lasts = {max((pl for pl in placed.values() if pl.row == r), key=lambda pl: pl.rect[0], default=None)
+             for r in (0, 1)}
+    for name, px in short.items():
+        if px <= 0.5:
+            continue
+        if placed[name] in lasts:
+            right += px / pc
+        else:
+            gaps[slots[name]] = gaps.get(slots[name], 0.0) + px / pc
+    return Margins(top=need[0], row_gap=legend + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
+                   right=right, gaps=tuple(sorted(gaps.items())))
+
+
+def same_margins(a: Margins, b: Margins) -> bool:
+    """Whether two margins differ by less than a twentieth of a cell anywhere."""
+    near = [abs(a.top - b.top), abs(a.row_gap - b.row_gap), abs(a.bottom - b.bottom), abs(a.right - b.right)]
+    slots = {s for s, _ in a.gaps} | {s for s, _ in b.gaps}
+    near += [abs(a.gap_after(s) - b.gap_after(s)) for s in slots]
+    return max(near) < 0.05
 
 
 class Tile:
@@ -91,8 +220,10 @@ class Tile:
     def __init__(self, view: pg.ViewBox, theme: dict[str, str]) -> None:
         self.item = GridItem(theme)
         view.addItem(self.item)
+        view.addItem(self.item.labels)
         self.origin = (0.0, 0.0)
         self.shape = (0, 0)
+        self.scale = 1.0
 
     def is_visible(self) -> bool:
         """Whether the tile is shown."""
@@ -100,8 +231,8 @@ class Tile:
 
     def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
         """Grid cell ``(i, j)`` under scene point ``(x, y)``, or None."""
-        j = int((x - self.origin[0] + 0.5) // 1)
-        i = int((y - self.origin[1] + 0.5) // 1)
+        j = int(((x - self.origin[0]) / self.scale + 0.5) // 1)
+        i = int(((y - self.origin[1]) / self.scale + 0.5) // 1)
         if 0 <= i < self.shape[0] and 0 <= j < self.shape[1]:
             return i, j
         return None
@@ -115,55 +246,68 @@ def bold_font(size: int) -> QFont:
     return f
 
 
-def fitting_size(text: str, room_px: float, base: int) -> int:
-    """The largest point size from ``base`` down to 7 at which ``text`` is at most ``room_px`` wide."""
-    size = base
-    while size > 7 and QFontMetricsF(bold_font(size)).horizontalAdvance(text) > room_px:
-        size -= 1
-    return size
+def title_floor(base: int) -> int:
+    """The smallest point size a title of ``base`` points may shrink to."""
+    return max(MIN_TITLE_PT, round(base * TITLE_FLOOR))
 
 
-def fit_titles(titles: dict[PanelName, pg.TextItem], widths: dict[PanelName, float], per_cell: float,
-               base: int, fitted: dict[PanelName, tuple[object, ...]]) -> None:
-    """Shrink each title's type until it fits over its panel (and the gap after it).
+def _lines(t: pg.TextItem, size: int) -> float:
+    return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
-    ``per_cell`` is pixels per cell; a title is refitted only when its text,
-    its room or ``base`` changed since ``fitted`` recorded it.
+
+def fit_title(t: pg.TextItem, room_px: float, base: int) -> float:
+    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the words
+    onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that is too wide.
+
+    Returns
+    -------
+    float
+        Pixels the title is still too wide at the floor (0 when it fits): the layout then gives it
+        that much more room.
     """
+    doc = t.textItem.document()
+    for size in range(base, title_floor(base) - 1, -1):
+        t.setFont(bold_font(size))
+        t.setTextWidth(-1)
+        if doc.idealWidth() <= room_px:
+            return 0.0
+        t.setTextWidth(max(room_px, 1.0))
+        if doc.idealWidth() <= room_px + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
+            return 0.0
+    # At the floor: the narrowest width that still keeps to MAX_TITLE_LINES lines.
+    size = title_floor(base)
+    t.setTextWidth(-1)
+    lo, hi = max(room_px, 1.0), doc.idealWidth()
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        t.setTextWidth(mid)
+        if doc.idealWidth() <= mid + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
+            hi = mid
+        else:
+            lo = mid
+    t.setTextWidth(hi)
+    return max(0.0, hi - room_px)
+
+
+def fit_titles(titles: dict[PanelName, pg.TextItem], placed: dict[PanelName, PanelPlace], per_cell: float,
+               base: int, fitted: dict[PanelName, tuple[object, ...]]
+               ) -> tuple[dict[PanelName, float], dict[PanelName, float]]:
+    """Fit every shown title to its room (see ``fit_title``): the titles' heights, and how much each
+    is still too wide, in pixels.
+
+    A title is refitted only when its text, its room or ``base`` changed since ``fitted``
+    recorded it.
+    """
+    heights: dict[PanelName, float] = {}
+    short: dict[PanelName, float] = {}
     for panel, t in titles.items():
         text = t.textItem.toPlainText()
-        if not text or panel not in widths:
+        if not text or panel not in placed:
             continue
-        room = (widths[panel] + GAP * 0.6) * per_cell
+        room = placed[panel].room * per_cell
         key = (text, round(room, 1), base)
-        if fitted.get(panel) == key:
-            continue
-        fitted[panel] = key
-        size = fitting_size(text, room, base)
-        if t.textItem.font().pointSize() != size:
-            t.setFont(bold_font(size))
-
-
-def set_wrapped(widget: pg.GraphicsLayoutWidget, label: pg.LabelItem, html: str, size: float, *,
-                max_height: float | None = None) -> None:
-    """Set a label's text wrapped to the widget's width (a LabelItem otherwise widens the scene).
-
-    With ``max_height`` (a fraction of the widget's height) the type shrinks,
-    down to 8 pt, until the text takes at most that much, so the grids keep
-    the room.
-    """
-    avail = max(200.0, widget.width() - 40.0)
-    while True:
-        label.item.setTextWidth(-1)
-        label.setText(html, size=f"{size:.0f}pt")
-        if label.item.boundingRect().width() > avail:
-            label.item.setTextWidth(avail)
-            label.updateMin()
-        height = label.item.boundingRect().height()
-        too_tall = max_height is not None and height > max_height * widget.height()
-        if not too_tall or size <= 8:
-            break
-        size -= 1
-    # Keep the layout inside the viewport: a grown label shrinks the view, never the reverse.
-    widget.ci.setGeometry(QRectF(0, 0, widget.viewport().width(), widget.viewport().height()))
-    label.resizeEvent(None)  # LabelItem centres its text only when resized
+        if fitted.get(panel, (None,))[:3] != key:
+            fitted[panel] = (*key, fit_title(t, room, base))
+        short[panel] = float(fitted[panel][3])  # type: ignore[arg-type]
+        heights[panel] = t.textItem.boundingRect().height()
+    return heights, short

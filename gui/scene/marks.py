@@ -15,10 +15,14 @@ from ..models.frame import Frame, Highlight, MarkStyle
 from .colour import lut_bytes
 from .grid import screen_pen
 
-HighlightKind = Literal["receptive", "fed"]
-#: Where a panel's tile ``grid`` is (cell (0, 0)'s centre; grid -1: the front tile), or None when it
-#: is not shown.
-OriginOf = Callable[[PanelName, int], tuple[float, float] | None]
+HighlightKind = Literal["receptive", "fed", "source"]
+#: Where a panel's tile ``grid`` is (cell (0, 0)'s centre, and the scene units one cell takes; grid -1:
+#: the front tile), or None when it is not shown.
+OriginOf = Callable[[PanelName, int], tuple[float, float, float] | None]
+#: How each highlight is drawn: theme colour, line width (px), fill alpha.
+HIGHLIGHT_STYLES: dict[HighlightKind, tuple[str, float, int]] = {
+    "receptive": ("hover", 3.0, 90), "fed": ("hover", 3.0, 90), "source": ("hover", 6.0, 150),
+}
 #: How each mark style is drawn: theme colour, line width (px), fill alpha, depth.
 MARK_STYLES: dict[MarkStyle, tuple[str, float, int, float]] = {
     "window": ("window", 3.5, 45, 40.0), "cell": ("output", 4.0, 40, 50.0),
@@ -39,6 +43,7 @@ class CellMarks(pg.GraphicsObject):
         self.color = QColor(color)
         self.width = width
         self.fill_alpha = fill_alpha
+        self.zoom = 1.0  # the text zoom: the small labels grow with it
         self.cells: list[tuple[float, float]] = []  # (row, col) offsets
         self.labels: list[str] = []
         self.special: tuple[float, float] | None = None
@@ -98,7 +103,7 @@ class CellMarks(pg.GraphicsObject):
         p.save()
         p.resetTransform()
         font = QFont()
-        font.setPixelSize(int(max(8, px * 0.22)))
+        font.setPixelSize(int(max(10, min(px * 0.22 * max(self.zoom, 1.0), px * 0.3))))
         font.setBold(True)
         p.setFont(font)
         for (r, c), s in zip(self.cells, self.labels, strict=False):
@@ -121,6 +126,7 @@ class Legend(pg.GraphicsObject):
         self.colors: list[QColor] = []
         self.labels = ("", "")
         self.rect = QRectF()
+        self.text_px = 11  # the end labels' type, set by the view (it grows with the text zoom)
         self._key: tuple[object, ...] | None = None
 
     def set_legend(self, cmap: pg.ColorMap, rect: QRectF, labels: tuple[str, str]) -> None:
@@ -141,7 +147,7 @@ class Legend(pg.GraphicsObject):
         self._key = None
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self.rect.adjusted(-0.5, 0, 0.5, 1.2)
+        return self.rect.adjusted(-2.0, 0, 2.0, 3.0)
 
     def paint(self, p: QPainter, *args: object) -> None:
         if not self.colors:
@@ -153,18 +159,20 @@ class Legend(pg.GraphicsObject):
             grad.setColorAt(k / (n - 1), c)
         p.fillRect(r, QBrush(grad))
         tr = p.transform()
-        px = float(np.hypot(tr.m11(), tr.m12()))
         p.save()
         p.resetTransform()
         font = QFont()
-        font.setPixelSize(int(min(max(10, px * 0.3), 22)))
+        font.setPixelSize(int(self.text_px))
         p.setFont(font)
         p.setPen(QColor(self.theme["text"]))
         left = tr.map(QPointF(r.left(), r.bottom()))
         right = tr.map(QPointF(r.right(), r.bottom()))
         h = font.pixelSize() * 1.6
-        p.drawText(QRectF(left.x(), left.y() + 2, 200, h), Qt.AlignmentFlag.AlignLeft, self.labels[0])
-        p.drawText(QRectF(right.x() - 200, right.y() + 2, 200, h), Qt.AlignmentFlag.AlignRight,
+        fm = p.fontMetrics()
+        w0, w1 = fm.horizontalAdvance(self.labels[0]), fm.horizontalAdvance(self.labels[1])
+        end = max(right.x(), left.x() + w0 + fm.horizontalAdvance("  ") + w1)  # the two never overlap
+        p.drawText(QRectF(left.x(), left.y() + 2, w0 + 4, h), Qt.AlignmentFlag.AlignLeft, self.labels[0])
+        p.drawText(QRectF(end - w1 - 4, right.y() + 2, w1 + 4, h), Qt.AlignmentFlag.AlignRight,
                    self.labels[1])
         p.restore()
 
@@ -216,9 +224,10 @@ class MarkLayer:
         self.view = view
         self.theme = theme
         self.items: dict[MarkStyle, list[CellMarks]] = {s: [] for s in MARK_STYLES}
-        self.hover: dict[HighlightKind, CellMarks] = {k: self._item("hover", 3.0, 90, 50.0)
-                                                      for k in ("receptive", "fed")}
-        self.highlights: dict[HighlightKind, Highlight | None] = {"receptive": None, "fed": None}
+        self.hover: dict[HighlightKind, CellMarks] = {k: self._item(*style, 50.0)
+                                                      for k, style in HIGHLIGHT_STYLES.items()}
+        self.highlights: dict[HighlightKind, Highlight | None] = {k: None for k in HIGHLIGHT_STYLES}
+        self.zoom = 1.0
         self.flow = FlowLines(theme["window"], theme["hover"])
         self.flow.setZValue(45)
         view.addItem(self.flow)
@@ -251,9 +260,12 @@ class MarkLayer:
                     continue
                 outline = None if mk.span is None else QRectF(-0.5, -0.5, mk.span[1], mk.span[0])
                 special = None if mk.special is None else (float(mk.special[0]), float(mk.special[1]))
+                m.zoom = self.zoom
                 m.set_cells([(float(r), float(c)) for r, c in mk.cells], labels=list(mk.labels),
                             special=special, outline=outline)
-                m.setPos(QPointF(origin[0] + mk.at[1], origin[1] + mk.at[0]))
+                x0, y0, s = origin
+                m.setScale(s)
+                m.setPos(QPointF(x0 + mk.at[1] * s, y0 + mk.at[0] * s))
         moving = [m for style in GLIDING for m in self.items[style]]
         self._to = {id(m): m.pos() for m in moving}
         self._from = ({id(m): self._last.get(id(m), m.pos()) for m in moving} if same_glide
@@ -270,8 +282,9 @@ class MarkLayer:
         if fl is None or start is None or end is None:
             self.flow.setVisible(False)
             return
-        self.flow.set_lines(QPointF(start[0] + fl.cell[1], start[1] + fl.cell[0]),
-                            [QPointF(end[0] + c, end[1] + r) for r, c in fl.to_cells], list(fl.weights))
+        (x0, y0, s0), (x1, y1, s1) = start, end
+        self.flow.set_lines(QPointF(x0 + fl.cell[1] * s0, y0 + fl.cell[0] * s0),
+                            [QPointF(x1 + c * s1, y1 + r * s1) for r, c in fl.to_cells], list(fl.weights))
         self.flow.setVisible(True)
 
     def glide(self, t: float) -> None:
@@ -291,7 +304,9 @@ class MarkLayer:
         if h is None or origin is None or not h.cells:
             item.set_cells([])
             return
-        item.setPos(QPointF(*origin))
+        item.setPos(QPointF(origin[0], origin[1]))
+        item.setScale(origin[2])
+        item.zoom = self.zoom
         item.set_cells([(float(r), float(c)) for r, c in h.cells], labels=list(h.labels))
 
     def set_theme(self) -> None:
@@ -299,6 +314,6 @@ class MarkLayer:
         for style, items in self.items.items():
             for m in items:
                 m.color = QColor(self.theme[MARK_STYLES[style][0]])
-        for m in self.hover.values():
-            m.color = QColor(self.theme["hover"])
+        for kind, m in self.hover.items():
+            m.color = QColor(self.theme[HIGHLIGHT_STYLES[kind][0]])
         self.flow.pos, self.flow.neg = QColor(self.theme["window"]), QColor(self.theme["hover"])

@@ -1,12 +1,14 @@
 """``SceneView``: the one stage painter, used on screen and (offscreen) for every export.
 
-It lays out and paints exactly what a ``Frame`` says: the panels with their
-titles, tiles and legends, the marks, the flow lines, the caption and the
-arithmetic. It decides nothing about what is shown; colours are looked up
-once per grid, never inside ``paint``.
+It lays out and paints exactly what a ``Frame`` says: the lecturer's heading,
+the caption, the panels with their titles, tiles and legends, the marks, the
+flow lines, the facts line and the arithmetic. It decides nothing about what
+is shown; colours are looked up once per grid, never inside ``paint``.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
@@ -15,8 +17,21 @@ from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
 from .colour import RenderCache
-from .layout import Tile, bold_font, fit_titles, place, set_wrapped
+from .layout import (
+    LEGEND_PX,
+    TITLE_PT,
+    Margins,
+    PanelPlace,
+    Tile,
+    bold_font,
+    fit_titles,
+    margins_for,
+    place,
+    same_margins,
+    stage_rect,
+)
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
 
 #: Hit-testing order: panels drawn over others first.
@@ -48,30 +63,32 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
-        self.caption = self.addLabel("", row=0, col=0, size="14pt", color=self.theme["text"])
-        self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True, enableMouse=False)
+        self.view = self.addViewBox(row=2, col=0, lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)
-        self.arith = self.addLabel("", row=2, col=0, size="15pt", color=self.theme["text"])
-        self.ci.layout.setRowStretchFactor(1, 10)
-        for label in (self.caption, self.arith):  # text never dictates the scene's width
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._label_pt = (14.0, 15.0)  # caption, arithmetic
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.text = TextRows(self, self.theme["text"])
+        self.heading, self.caption, self.facts, self.arith = self.text.labels
+        self.ci.layout.setRowStretchFactor(2, 10)
+        self.ci.layout.setColumnStretchFactor(0, 10)
         self._renders = RenderCache()
         self.tiles: dict[PanelName, list[Tile]] = {k: [] for k in PANELS}
         self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
         for t in self.titles.values():
-            t.setFont(bold_font(13))
+            t.setFont(bold_font(TITLE_PT))
+            t.setZValue(60)
             self.view.addItem(t)
         self.legends = {k: Legend(self.theme) for k in PANELS}
         for lg in self.legends.values():
             self.view.addItem(lg)
         self.marks = MarkLayer(self.view, self.theme)
         self._panels: dict[PanelName, Panel] = {}
-        self._panel_width: dict[PanelName, float] = {}
         self._title_fit: dict[PanelName, tuple[object, ...]] = {}
         self._layout_key: tuple[object, ...] | None = None
         self._range: QRectF | None = None
         self._per_cell: float | None = None
+        self._margins = Margins()
+        self._placed: dict[PanelName, PanelPlace] = {}
+        self._fitting = False
         self.view.sigResized.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -106,9 +123,27 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
-        placed = place(f)
+        self._place(f)
+        key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
+        if key != self._layout_key:
+            self._layout_key = key
+            self._fit()
+        else:
+            self._fit_titles()
+        self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
+        heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
+        if f.note:
+            heading += (" — " if heading else "") + _html_escape(f.note)
+        self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
+                       _html_escape(f.arithmetic).replace("\n", "<br>"))
+
+    def _place(self, f: Frame) -> None:
+        """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
+        placed = place(f, self._margins)
+        self._placed = dict(placed)
         empty = qcolor(self.theme, "empty")
         rgb = (empty.red(), empty.green(), empty.blue())
+        legend_px = self._legend_px()
         for name in PANELS:
             panel = self._panels.get(name)
             tiles = self._tiles(name, 0 if panel is None else len(panel.grids))
@@ -116,32 +151,28 @@ class SceneView(pg.GraphicsLayoutWidget):
             if panel is None:
                 self.titles[name].setText("")
                 legend.setVisible(False)
-                self._panel_width.pop(name, None)
                 continue
             pp = placed[name]
             cmap = None if panel.colour == "none" else colour_map(self.theme_name, panel.colour)
             for tile, grid, tp in zip(tiles, panel.grids, pp.tiles, strict=True):
-                tile.origin, tile.shape = tp.origin, grid.shape
+                tile.origin, tile.shape, tile.scale = tp.origin, grid.shape, tp.scale
                 tile.item.setZValue(tp.z)
+                tile.item.zoom = self.zoom
                 render = self._renders.get(grid, panel.levels, cmap, rgb)
-                tile.item.set_tile(grid, render, tp.origin, tp.front)
-                tile.item.setVisible(True)
-            self.titles[name].setText(panel.title)
+                tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale)
+                tile.item.show(True)
+            if self.titles[name].textItem.toPlainText() != panel.title:
+                self.titles[name].setText(panel.title)
             self.titles[name].setPos(*pp.title_at)
-            self._panel_width[name] = pp.width
             if panel.legend is not None and cmap is not None:
+                legend.text_px = legend_px
                 legend.set_legend(cmap, QRectF(*pp.legend_box), panel.legend)
             legend.setVisible(panel.legend is not None and cmap is not None)
-        self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
-        self._set_label(self.caption, _html_escape(f.caption))
-        self._set_label(self.arith, _html_escape(f.arithmetic).replace("\n", "<br>"))
-        key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
-        if key != self._layout_key:
-            self._layout_key = key
-            self._fit_range()
-            self._fit_titles(remeasure=True)
-        else:
-            self._fit_titles()
+
+    def _legend_px(self) -> int:
+        """Legend labels' type: ``LEGEND_PX`` at text zoom 1, growing with the zoom and the cells."""
+        pc = self._per_cell or 30.0
+        return int(min(max(LEGEND_PX * self.zoom, pc * 0.3), 22 * self.zoom))
 
     def glide(self, t: float) -> None:
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
@@ -149,7 +180,8 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.marks.glide(t)
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
-        """Light cells of ``h.panel``'s front tile: "receptive" (hover colour) or "fed" (with labels)."""
+        """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
+        "source" (the real cell a padding cell copies)."""
         if kind not in self.marks.highlights:
             raise ValueError(f"unknown highlight {kind!r}; choose receptive or fed")
         self.marks.highlights[kind] = h
@@ -173,13 +205,13 @@ class SceneView(pg.GraphicsLayoutWidget):
             self.zoom = min(max(float(zoom), MIN_ZOOM), MAX_ZOOM)
         self._renders.clear()
         self.setBackground(self.theme["background"])
-        self._label_pt = (14 * self.zoom, 15 * min(self.zoom, 1.25))
-        for label in (self.caption, self.arith):
-            label.opts["color"] = self.theme["text"]
+        self.text.set_style(self.theme["text"], self.zoom)
         for t in self.titles.values():
             t.setColor(self.theme["text"])
-            t.setFont(bold_font(round(13 * self.zoom)))
+            t.setFont(bold_font(round(TITLE_PT * self.zoom)))
         self._title_fit.clear()
+        self._layout_key = None  # titles and legends change size: fit the stage again
+        self.marks.zoom = self.zoom
         self.marks.set_theme()
         for tiles in self.tiles.values():
             for t in tiles:
@@ -217,7 +249,7 @@ class SceneView(pg.GraphicsLayoutWidget):
     def cell_center(self, panel: PanelName, k: int, i: int, j: int) -> QPointF:
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
         t = self.visible_tiles(panel)[k]
-        sp = self.view.mapViewToScene(QPointF(t.origin[0] + j, t.origin[1] + i))
+        sp = self.view.mapViewToScene(QPointF(t.origin[0] + j * t.scale, t.origin[1] + i * t.scale))
         return QPointF(self.mapFromScene(sp))
 
     def close(self) -> bool:
@@ -229,66 +261,96 @@ class SceneView(pg.GraphicsLayoutWidget):
         while len(tiles) < n:
             tiles.append(Tile(self.view, self.theme))
         for t in tiles[n:]:
-            t.item.setVisible(False)
+            t.item.show(False)
         return tiles[:n]
 
-    def _origin(self, panel: PanelName, grid: int) -> tuple[float, float] | None:
-        """Where tile ``grid`` of ``panel`` is (-1: the front tile), or None."""
+    def _origin(self, panel: PanelName, grid: int) -> tuple[float, float, float] | None:
+        """Where tile ``grid`` of ``panel`` is (-1: the front tile) and its scale, or None."""
         if grid < 0:
-            front = self.front_tile(panel)
-            return None if front is None else front.origin
-        tiles = self.visible_tiles(panel)
-        return tiles[grid].origin if grid < len(tiles) else None
+            tile = self.front_tile(panel)
+        else:
+            tiles = self.visible_tiles(panel)
+            tile = tiles[grid] if grid < len(tiles) else None
+        return None if tile is None else (tile.origin[0], tile.origin[1], tile.scale)
 
     # ------------------------------------------------------------------ fitting
-    def _fit_range(self) -> None:
-        """Show every visible tile, with room above for titles and below for legends."""
-        rect = QRectF()
-        for tiles in self.tiles.values():
-            for t in tiles:
-                if t.is_visible():
-                    h, w = t.shape
-                    rect = rect.united(QRectF(t.origin[0] - 0.5, t.origin[1] - 0.5, w, h))
-        if rect.isEmpty():
+    def _fit(self) -> None:
+        """Fit the stage to the view: place, show, measure the titles at that scale, and make room
+        for them (a few rounds: the room changes the scale a little)."""
+        f = self.frame
+        if f is None or self._fitting:
+            return  # fitting already (the text moved and the view resized)
+        if self.view.height() < 40 or self.view.width() < 40:
+            self._layout_key = None  # not laid out yet: the next frame (or the resize) fits it
             return
-        self._range = rect.adjusted(-0.3, -1.9, 0.3, 1.3)
-        self.view.setRange(self._range, padding=0)
+        self._fitting = True
+        try:
+            self._margins = Margins()  # from the start: a tiny view's tall titles must not stick
+            self._place(f)
+            self._fit_rounds(f)
+            rect = stage_rect(self._placed, self._margins)
+            if self.text.arrange(rect.width(), rect.height()):  # the text moved: the view has new room
+                self._fit_rounds(f)
+        finally:
+            self._fitting = False
 
-    def _refit(self) -> None:
-        """The view box changed size (a caption grew): show the same scene rectangle again."""
-        if self._range is not None:
-            self.view.setRange(self._range, padding=0)
-            self._fit_titles(remeasure=True)
-
-    def _fit_titles(self, *, remeasure: bool = False) -> None:
-        """Shrink a title's type until it fits over its panel (and the gap after it).
-
-        The view's scale is measured only when the layout or the view's size
-        changed (``remeasure``); a title is refitted only when its text, its
-        room or the zoom changed, so stepping costs nothing here.
-        """
-        if remeasure or self._per_cell is None:
+    def _fit_rounds(self, f: Frame) -> None:
+        """Show the placed stage, measure its titles at that scale, make room for them; again until the
+        room stops changing. A view too small for its titles stops shrinking the stage at 40% of its
+        first scale (the titles then keep to their floor and may crowd)."""
+        slots = {p.name: p.slot for p in f.panels}
+        first = 0.0
+        for last in (False,) * 7 + (True,):
+            rect = stage_rect(self._placed, self._margins)
+            if rect.isEmpty():
+                return
+            self._range = rect
+            self.view.setRange(rect, padding=0)
             px_w = self.view.viewPixelSize()[0]
             if px_w <= 0:
                 return
             self._per_cell = 1.0 / px_w
-        fit_titles(self.titles, self._panel_width, self._per_cell, round(13 * self.zoom), self._title_fit)
+            first = first or self._per_cell
+            heights, short = self._fit_titles()
+            need = margins_for(self._placed, heights, short, self._per_cell, self._legend_px(), slots,
+                               self._margins)
+            if last or same_margins(need, self._margins) or self._per_cell < 0.4 * first:
+                return
+            self._margins = need
+            self._place(f)
 
-    def _set_label(self, label: pg.LabelItem, html: str) -> None:
-        """The caption or the arithmetic (which shrinks to at most 30% of the height), wrapped."""
-        if label is self.arith:
-            set_wrapped(self, label, html, self._label_pt[1], max_height=0.3)
-        else:
-            set_wrapped(self, label, html, self._label_pt[0])
+    def _refit(self) -> None:
+        """The view box changed size (a caption grew): fit the stage again, marks with it."""
+        if self.frame is not None and not self._fitting:
+            self._fit()
+            self.marks.show(self.frame, False, self._origin)
+
+    def _fit_titles(self) -> tuple[dict[PanelName, float], dict[PanelName, float]]:
+        """Wrap (then shrink, to a legible floor) each title to the room up to the next panel; their
+        heights and how much each is still too wide, in pixels. A title is refitted only when its
+        text, room or size changed."""
+        if self._per_cell is None:
+            return {}, {}
+        heights, short = fit_titles(self.titles, self._placed, self._per_cell, round(TITLE_PT * self.zoom),
+                                    self._title_fit)
+        if self.frame is not None and self._range is not None and not self._fitting:
+            f = self.frame
+            need = margins_for(self._placed, heights, short, self._per_cell, self._legend_px(),
+                               {p.name: p.slot for p in f.panels}, self._margins)
+            if (need.top > self._margins.top + 0.05 or need.row_gap > self._margins.row_gap + 0.05
+                    or not same_margins(replace(need, top=0, row_gap=0, bottom=0),
+                                        replace(self._margins, top=0, row_gap=0, bottom=0))):
+                self._fit()  # a title grew (dL/dW's db changes every step): make room for it now
+                self.marks.show(f, False, self._origin)
+        return heights, short
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(ev)  # type: ignore[arg-type]
+        super().resizeEvent(ev)
         if getattr(self, "closed", False):  # the scene's items are gone
             return
         if getattr(self, "frame", None) is not None:
-            self._fit_titles(remeasure=True)
-            self._set_label(self.arith, self.arith.text)
-            self._set_label(self.caption, self.caption.text)
+            self.text.refresh()
+            self._refit()
 
     # ------------------------------------------------------------------ mouse
     def _mouse_moved(self, pos: QPointF) -> None:

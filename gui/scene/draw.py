@@ -1,0 +1,49 @@
+"""Small drawing helpers every painter item shares: vector or raster, pens in screen pixels, padding bands."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPaintEngine, QPainter, QPen
+
+
+def is_vector(p: QPainter) -> bool:
+    """True when ``p`` paints on a vector device (an SVG), not into pixels."""
+    engine = p.paintEngine()
+    return engine is not None and engine.type() != QPaintEngine.Type.Raster
+
+
+def screen_pen(p: QPainter, color: QColor | str, width_px: float,
+               style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    """A pen ``width_px`` screen pixels wide, whatever the zoom.
+
+    On screen and in pictures it is a cosmetic pen; in an SVG it is a plain
+    pen as wide in scene units, since not every SVG reader honours
+    ``non-scaling-stroke``.
+    """
+    pen = QPen(QColor(color), width_px, style)
+    if is_vector(p):
+        tr = p.transform()
+        pen.setWidthF(width_px / max(float(np.hypot(tr.m11(), tr.m12())), 1e-9))
+    else:
+        pen.setCosmetic(True)
+    return pen
+
+
+def bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
+    """Rectangles (cell units, origin at cell (0, 0)'s corner) covering padding and overhang.
+
+    The real cells form one block; explicit padding rings it and ceil-mode
+    overhang lies past it on the bottom/right, so a few bands cover each.
+    """
+    h, w = kinds.shape
+    rr, rc = np.nonzero(kinds == 0)
+    r0, r1, c0, c1 = rr.min(), rr.max() + 1, rc.min(), rc.max() + 1
+    inside_r = np.flatnonzero((kinds != 2).any(axis=1))
+    inside_c = np.flatnonzero((kinds != 2).any(axis=0))
+    R1, C1 = inside_r.max() + 1, inside_c.max() + 1
+    pad = [QRectF(0, 0, C1, r0), QRectF(0, r1, C1, R1 - r1), QRectF(0, r0, c0, r1 - r0),
+           QRectF(c1, r0, C1 - c1, r1 - r0)]
+    over = [QRectF(C1, 0, w - C1, h), QRectF(0, R1, C1, h - R1)]
+    keep = [r for r in pad if r.width() > 0 and r.height() > 0]
+    return keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
