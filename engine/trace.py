@@ -420,6 +420,15 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         self._windows = _Windows(setup.geometry)
         self._scratch: np.ndarray | None = None
         self._scratch_n = 0
+        # Running totals after steps 0..self._done (-1: none): a step forward adds one window.
+        self._done = -1
+        self._totals_now: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # Checkpoints (step -> totals), the latest CHECKPOINTS kept: a step back restarts from one.
+        self._checkpoints: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # A jump of up to ``_limit`` steps is added one window at a time; a longer one
+        # recomputes the prefix in one vectorised pass (about ``n * per_step`` multiply-adds).
+        per_step = int(np.prod(setup.w.shape[1:]))
+        self._limit = int(np.clip(self._n * per_step // 8192, INCREMENTAL_MIN, INCREMENTAL_LIMIT))
 
     def _dy_prefix(self, n: int) -> np.ndarray:
         """``dy`` with everything after its first ``n`` cells zeroed, in a reused buffer.
@@ -455,7 +464,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         kernel as applied).
         """
         i = self._check_upto(i)
-        gxp, gw, gb = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded)
+        gxp, gw, gb = self._totals(i)
         # Windows done per output position: every channel finished so far, plus the current one's prefix.
         cells = self.out_shape[1] * self.out_shape[2]
         groups = self.setup.groups
@@ -477,6 +486,61 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         return Gradients(
             fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
         )
+
+
+    def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of ``(gxp, gw, gb)`` after steps ``0..i``, reached the cheap way.
+
+        Forward by at most ``_limit`` steps: each step adds its window
+        (``C_in/groups * kh * kw`` cells) into running totals. Back, or further:
+        from the nearest checkpoint at or before ``i`` within ``_limit`` steps,
+        else one vectorised recompute of the prefix.
+        """
+        if self._totals_now is None:
+            s = self.setup
+            self._totals_now = (np.zeros(self.x_padded.shape), np.zeros(s.w.shape), np.zeros(s.w.shape[0]))
+        if i < self._done or i - self._done > self._limit:
+            near = [c for c in self._checkpoints if c <= i and i - c <= self._limit]
+            if near:
+                c = max(near)
+                gxp, gw, gb = self._checkpoints[c]
+                self._totals_now = (gxp.copy(), gw.copy(), gb.copy())
+                self._done = c
+            else:
+                gxp, gw, gb = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded)
+                self._totals_now = (gxp.astype(float), gw.astype(float), gb.astype(float))
+                self._done = i
+                self._keep(i, self._totals_now)
+        gxp, gw, gb = self._totals_now
+        s, xp, dy, w = self.setup, self.x_padded, self.dy, self.setup.w
+        for k in range(self._done + 1, i + 1):
+            o, r, c = self._unravel(k, self.out_shape)
+            g = float(dy[o, r, c])
+            if g != 0.0:
+                rows, cols = self.geometry.window(r, c)
+                idx = (s.group_inputs(s.group_of(o)), rows[:, None], cols[None, :])
+                gxp[idx] += g * w[o]  # a window's cells are distinct, so += adds each once
+                gw[o] += g * xp[idx]
+                gb[o] += g
+            if (k + 1) % self._limit == 0:
+                self._keep(k, (gxp, gw, gb))
+        self._done = i
+        return gxp.copy(), gw.copy(), gb.copy()
+
+    def _keep(self, k: int, totals: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Checkpoint a copy of ``totals`` (after steps ``0..k``); beyond CHECKPOINTS the oldest made goes."""
+        self._checkpoints.pop(k, None)
+        self._checkpoints[k] = (totals[0].copy(), totals[1].copy(), totals[2].copy())
+        while len(self._checkpoints) > CHECKPOINTS:
+            del self._checkpoints[next(iter(self._checkpoints))]
+
+
+#: Most steps a backward trace adds one window at a time before recomputing the prefix instead.
+INCREMENTAL_LIMIT = 4096
+#: Fewest: below this a vectorised recompute is never cheaper.
+INCREMENTAL_MIN = 64
+#: Checkpoints a backward trace keeps (each a copy of the running totals).
+CHECKPOINTS = 2
 
 
 def _prefix(a: np.ndarray, n: int) -> np.ndarray:
@@ -669,6 +733,25 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
         self.dy = _ro(dy)
         self.out_shape = dy.shape
         self._n = int(dy.size)
+        # The running gradient after steps 0..self._done, as in ConvBackwardTrace.
+        self._done = -1
+        self._gp: np.ndarray | None = None
+        per_step = setup.geometry.rows.kernel * setup.geometry.cols.kernel
+        self._limit = int(np.clip(self._n * per_step // 8192, INCREMENTAL_MIN, INCREMENTAL_LIMIT))
+
+    def _running(self, i: int) -> np.ndarray:
+        """A copy of the gradient on the padded grid after steps ``0..i``, reached the cheap way."""
+        if self._gp is None or i < self._done or i - self._done > self._limit:
+            self._gp = _pool.backward_padded(self.setup, _prefix(self.dy, i + 1)).astype(float)
+            self._done = i
+        gp = self._gp
+        for k in range(self._done + 1, i + 1):
+            c, r, q = self._unravel(k, self.out_shape)
+            if self.dy[c, r, q] != 0.0:
+                step = self._step(k)
+                gp[c, step.window.rows[:, None], step.window.cols[None, :]] += step.grad_input
+        self._done = i
+        return gp.copy()
 
     def _step(self, k: int) -> PoolBackwardStep:
         c, i, j, win, values, chosen, divisor, counted, _ = self._fwd._describe(k)
@@ -684,7 +767,7 @@ class PoolBackwardTrace(_Trace[PoolBackwardStep]):
     def partial(self, i: int) -> Gradients:
         """Gradient accumulated by steps ``0..i`` (``i = -1``: all zero)."""
         i = self._check_upto(i)
-        gp = _pool.backward_padded(self.setup, _prefix(self.dy, i + 1))
+        gp = self._running(i)
 
         def count() -> np.ndarray:
             # Sending 1 (avg: the divisor) from every finished window counts the sends per cell.
