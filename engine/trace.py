@@ -116,6 +116,8 @@ class _Windows:
 
 
 S = TypeVar("S")
+#: A backward trace's running ``(grad_x_padded, grad_w, grad_bias)``.
+_Totals = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class _Trace(Sequence[S]):
@@ -422,9 +424,10 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         self._scratch_n = 0
         # Running totals after steps 0..self._done (-1: none): a step forward adds one window.
         self._done = -1
-        self._totals_now: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._totals_now: _Totals | None = None
+        self._shared = False  # the totals were handed out or checkpointed: copy before adding
         # Checkpoints (step -> totals), the latest CHECKPOINTS kept: a step back restarts from one.
-        self._checkpoints: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._checkpoints: dict[int, _Totals] = {}
         # A jump of up to ``_limit`` steps is added one window at a time; a longer one
         # recomputes the prefix in one vectorised pass (about ``n * per_step`` multiply-adds).
         per_step = int(np.prod(setup.w.shape[1:]))
@@ -489,48 +492,53 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
 
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Copies of ``(gxp, gw, gb)`` after steps ``0..i``, reached the cheap way.
+        """``(gxp, gw, gb)`` after steps ``0..i``, read-only, reached the cheap way.
 
         Forward by at most ``_limit`` steps: each step adds its window
         (``C_in/groups * kh * kw`` cells) into running totals. Back, or further:
         from the nearest checkpoint at or before ``i`` within ``_limit`` steps,
-        else one vectorised recompute of the prefix.
+        else one vectorised recompute of the prefix. Arrays handed out (or
+        checkpointed) are never written again: the totals are copied before
+        the next step adds to them.
         """
+        tot: _Totals
         if self._totals_now is None:
-            s = self.setup
-            self._totals_now = (np.zeros(self.x_padded.shape), np.zeros(s.w.shape), np.zeros(s.w.shape[0]))
+            z = self.setup.w
+            tot = (np.zeros(self.x_padded.shape), np.zeros(z.shape), np.zeros(z.shape[0]))
+            self._shared = False
+        else:
+            tot = self._totals_now
         if i < self._done or i - self._done > self._limit:
             near = [c for c in self._checkpoints if c <= i and i - c <= self._limit]
             if near:
                 c = max(near)
-                gxp, gw, gb = self._checkpoints[c]
-                self._totals_now = (gxp.copy(), gw.copy(), gb.copy())
-                self._done = c
+                tot, self._done = self._checkpoints[c], c
             else:
-                gxp, gw, gb = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded)
-                self._totals_now = (gxp.astype(float), gw.astype(float), gb.astype(float))
-                self._done = i
-                self._keep(i, self._totals_now)
-        gxp, gw, gb = self._totals_now
+                tot, self._done = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded), i
+                self._keep(i, tot)
+            self._shared = True
         s, xp, dy, w = self.setup, self.x_padded, self.dy, self.setup.w
         for k in range(self._done + 1, i + 1):
             o, r, c = self._unravel(k, self.out_shape)
             g = float(dy[o, r, c])
+            if self._shared:
+                tot, self._shared = (tot[0].copy(), tot[1].copy(), tot[2].copy()), False
             if g != 0.0:
                 rows, cols = self.geometry.window(r, c)
                 idx = (s.group_inputs(s.group_of(o)), rows[:, None], cols[None, :])
-                gxp[idx] += g * w[o]  # a window's cells are distinct, so += adds each once
-                gw[o] += g * xp[idx]
-                gb[o] += g
+                tot[0][idx] += g * w[o]  # a window's cells are distinct, so += adds each once
+                tot[1][o] += g * xp[idx]
+                tot[2][o] += g
             if (k + 1) % self._limit == 0:
-                self._keep(k, (gxp, gw, gb))
-        self._done = i
-        return gxp.copy(), gw.copy(), gb.copy()
+                self._keep(k, tot)
+                self._shared = True
+        self._totals_now, self._done, self._shared = tot, i, True
+        return _ro(tot[0]), _ro(tot[1]), _ro(tot[2])
 
-    def _keep(self, k: int, totals: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """Checkpoint a copy of ``totals`` (after steps ``0..k``); beyond CHECKPOINTS the oldest made goes."""
+    def _keep(self, k: int, totals: _Totals) -> None:
+        """Checkpoint ``totals`` (steps ``0..k``; never written again); the oldest beyond CHECKPOINTS go."""
         self._checkpoints.pop(k, None)
-        self._checkpoints[k] = (totals[0].copy(), totals[1].copy(), totals[2].copy())
+        self._checkpoints[k] = totals
         while len(self._checkpoints) > CHECKPOINTS:
             del self._checkpoints[next(iter(self._checkpoints))]
 
@@ -539,7 +547,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
 INCREMENTAL_LIMIT = 4096
 #: Fewest: below this a vectorised recompute is never cheaper.
 INCREMENTAL_MIN = 64
-#: Checkpoints a backward trace keeps (each a copy of the running totals).
+#: Checkpoints a backward trace keeps (each the running totals at one step).
 CHECKPOINTS = 2
 
 
