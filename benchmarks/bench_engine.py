@@ -19,7 +19,10 @@ prints one table with a PASS/MISS column against each goal:
 * ``trace.partial(i)`` for a random ``i`` no slower than one full
   vectorised pass (the engine's forward, resp. backward, call);
 * peak memory (``tracemalloc``) while creating a trace and fetching steps
-  < 10x ``x.nbytes``.
+  < 10x ``x.nbytes``;
+* at the largest lesson setting (``x (16, 512, 512)``, ``w (16, 16, 15, 15)``),
+  one backward step mid-trace (forward and back) <= 3x one forward step,
+  beside what a backward step cost when it recomputed the whole prefix.
 
 It reads the environment but never changes it; ``OPENBLAS_CORETYPE`` is
 reported when set because a wrong core type can slow NumPy's BLAS down.
@@ -146,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per figure (default 10)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference columns")
+    parser.add_argument("--no-largest", action="store_true",
+                        help="skip the trace steps at the largest lesson setting (16x512x512, 15x15)")
     args = parser.parse_args(argv)
     repeat = max(1, args.repeat)
 
@@ -290,9 +295,50 @@ def main(argv: list[str] | None = None) -> int:
         table.add(f"{name} memory peak (create + steps)", f"{peak / x.nbytes:.2f}x",
                   f"x {x.nbytes >> 10} KiB", goal="< 10x x.nbytes", ok=peak < 10 * x.nbytes)
 
+    if not args.no_largest:
+        largest_steps(engine, table)
+
     print()
     table.print()
     return 0
+
+
+def largest_steps(engine: Any, table: Table, steps: int = 10) -> None:
+    """Rows for one step of the traces from mid-trace at the largest lesson setting.
+
+    ``x (16, 512, 512)``, ``w (16, 16, 15, 15)``, no padding: the median of
+    ``steps`` calls of ``partial(mid + k)`` after ``partial(mid)`` (the first
+    call, which computes the prefix, is not timed), then ``steps`` steps back.
+    The reference column is what one backward step used to cost: the
+    gradients of the whole ``dy`` prefix recomputed in one vectorised pass.
+    """
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((16, 512, 512)), rng.standard_normal((16, 16, 15, 15))
+    fwd = engine.trace_conv2d(x, w)
+    bwd = engine.trace_conv2d_backward(x, w, rng.standard_normal(fwd.out_shape))
+    mid = len(bwd) // 2
+
+    def median_step(tr: Any, ks: range) -> float:
+        times = []
+        for k in ks:
+            t0 = time.perf_counter()
+            tr.partial(mid + k)
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    fwd.partial(mid)
+    t_f = median_step(fwd, range(1, steps + 1))
+    t0 = time.perf_counter()
+    engine.conv.backward_padded(bwd.setup, bwd._dy_prefix(mid + 1), bwd.x_padded)
+    t_old = time.perf_counter() - t0
+    bwd.partial(mid)
+    t_b = median_step(bwd, range(1, steps + 1))
+    t_back = median_step(bwd, range(steps - 1, -1, -1))
+    where = "16x512x512, 16->16, 15x15"
+    table.add(f"ConvTrace.partial, a step mid-trace ({where})", ms(t_f), goal="info")
+    for what, t in (("a step forward", t_b), ("a step back", t_back)):
+        table.add(f"ConvBackwardTrace.partial, {what} mid-trace", ms(t), f"was {ms(t_old)}", t / t_f,
+                  "<= 3x forward step", t <= 3 * t_f)
 
 
 if __name__ == "__main__":
