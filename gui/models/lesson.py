@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from psygnal import Signal
+from psygnal import Signal, SignalInstance
 
 import engine
 from engine import activations, backprop, kernels
@@ -65,6 +65,24 @@ class Run:
         return self._final
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A change worked out by ``Lesson.prepare`` and not applied yet.
+
+    Attributes
+    ----------
+    base : int
+        The lesson's ``version`` it was worked out from; ``commit`` refuses it
+        once the lesson has changed since.
+    refused : str
+        Why the change is refused (plain words), or empty when it can be applied.
+    """
+
+    base: int
+    refused: str
+    _state: Lesson | None = None
+
+
 class Lesson:
     """The state of one lesson (a scenario); emits when it changes.
 
@@ -96,6 +114,7 @@ class Lesson:
         self._frame_cache: dict[tuple[int, bool], Frame] = {}
         self._presentation = Presentation()
         self.last_error = ""
+        self._version = 0
 
     # ------------------------------------------------------------------ read access
     @property
@@ -283,6 +302,7 @@ class Lesson:
         self._params, self._x, self._w, self._b, self._run = p, x, w, b, run
         self._step = min(old_step, self.n_steps - 1)
         self._frame_cache = {}
+        self._version += 1
         if self.last_error:
             self.last_error = ""
             self.error.emit("")
@@ -510,6 +530,83 @@ class Lesson:
         f0 = float(f(base))
         return (f0 - float(f(lo))) / eps, (float(f(hi)) - f0) / eps
 
+    # ------------------------------------------------------------------ prepare, then commit
+    @property
+    def version(self) -> int:
+        """Counts the changes applied so far (a prepared change remembers the one it started from)."""
+        return self._version
+
+    @staticmethod
+    def cost(p: Params) -> int:
+        """About how many multiply-adds building ``p``'s traces takes (a backward mode does three passes)."""
+        per_cell = (p.in_c * p.k_h * p.k_w) if p.is_conv else p.k_h * p.k_w
+        passes = 1 if p.mode == "forward" else 3
+        return int(passes * p.out_c * p.in_h * p.in_w * per_cell)  # the input's size bounds the output's
+
+    def params_with(self, **changes: object) -> Params:
+        """The settings ``changes`` would make (raises TypeError for an unknown name)."""
+        return replace(self._params, **changes)  # type: ignore[arg-type]
+
+    def prepare(self, **changes: object) -> Prepared:
+        """Work out ``set_params(**changes)`` without applying it: no events, no state touched.
+
+        Safe to call from a worker thread while the lesson is read elsewhere:
+        it works on a private copy that shares only arrays no setter writes in
+        place. ``commit`` applies the result.
+        """
+        return self.preparer(**changes)()
+
+    def preparer(self, **changes: object) -> Callable[[], Prepared]:
+        """``prepare`` in two halves: the state is read now, the work runs when the result is called.
+
+        Call this on the thread that owns the lesson and run the returned
+        function anywhere (a worker thread): it reads nothing of the lesson's
+        that a later change could replace.
+        """
+        base = self._version
+        shadow = Lesson.__new__(Lesson)  # fresh signals: nothing listens to the copy
+        shadow.__dict__.update({k: v for k, v in self.__dict__.items() if not isinstance(v, SignalInstance)})
+        shadow._frame_cache = {}
+        shadow.last_error = ""
+
+        def work() -> Prepared:
+            if not shadow.set_params(**changes):
+                return Prepared(base, shadow.last_error or "refused")
+            shadow.frame()  # the first picture (and the gradients it reads) are worked out here too
+            return Prepared(base, "", shadow)
+
+        return work
+
+    def commit(self, prepared: Prepared) -> bool:
+        """Apply a prepared change atomically, with the events ``set_params`` would emit.
+
+        Returns
+        -------
+        bool
+            False, with nothing changed, when the change is stale (the lesson
+            changed since it was prepared: no event) or refused (``error``).
+        """
+        if prepared.base != self._version:
+            return False
+        if prepared.refused or prepared._state is None:
+            self.last_error = prepared.refused
+            self.error.emit(self.last_error)
+            return False
+        new = prepared._state
+        old_step = self._step
+        self._params, self._x, self._w, self._b, self._run = new._params, new._x, new._w, new._b, new._run
+        self._target, self._dy_custom = new._target, new._dy_custom
+        self._step = min(old_step, self.n_steps - 1)
+        self._frame_cache = new._frame_cache if self._step == new._step else {}
+        self._version += 1
+        if self.last_error:
+            self.last_error = ""
+            self.error.emit("")
+        self.changed.emit()
+        if self._step != old_step:
+            self.step_changed.emit(self._step)
+        return True
+
     # ------------------------------------------------------------------ copies and frames
     def copy(self) -> Lesson:
         """An independent lesson in the same state (export draws from one; no events are shared)."""
@@ -524,6 +621,7 @@ class Lesson:
         other._presentation = self._presentation
         other._frame_cache = {}
         other.last_error = ""
+        other._version = 0
         return other
 
     def frame(self, step: int | None = None, *, expanded: bool = False) -> Frame:
