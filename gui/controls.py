@@ -121,6 +121,23 @@ class ControlPanel(QWidget):
         self.error.setStyleSheet(_ERROR_STYLE)
         self.error.setVisible(False)
         outer.addWidget(self.error)
+        # Shown while a big change is worked out in the background; the picture stays meanwhile.
+        self.busy = QWidget()
+        self.busy.setObjectName("busy")
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        self.busy_label = QLabel("Computing the new picture… the last one stays meanwhile")
+        self.busy_label.setWordWrap(True)
+        self.busy_label.setStyleSheet("color: #0b3d66;")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Drop the change being computed and keep the picture on screen")
+        busy_row.addWidget(self.busy_label, 1)
+        busy_row.addWidget(self.cancel)
+        keep = self.busy.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # showing it moves nothing: the stage is not laid out again
+        self.busy.setSizePolicy(keep)
+        self.busy.setVisible(False)
+        outer.addWidget(self.busy)
         self.formula = QLabel("")
         self.formula.setObjectName("formula")
         self.formula.setWordWrap(True)
@@ -344,6 +361,10 @@ class ControlPanel(QWidget):
     def show_error(self, message: str) -> None:
         """Show a refused change's reason next to the controls (empty: hide)."""
         self.show_message(f"Not applied: {message}" if message else "", error=True)
+
+    def show_busy(self, on: bool) -> None:
+        """Show (or hide) that a change is being computed, with its Cancel button."""
+        self.busy.setVisible(on)
 
     def show_message(self, message: str, *, error: bool = True) -> None:
         """A message next to the controls: red for a problem, blue for information; empty hides it."""

@@ -348,5 +348,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self._save_settings()
         self.controller.stop()
+        self.lesson_ctl.shutdown()
         super().closeEvent(event)
 

@@ -47,6 +47,20 @@ def still_running() -> list[str]:
     return found
 
 
+def _running_workers() -> list[str]:
+    """Lesson changes still computing in a worker thread (then waited for: none outlives the test)."""
+    import sys
+
+    ctl = sys.modules.get("gui.controllers.lesson")
+    if ctl is None:
+        return []
+    n = ctl.running_jobs()
+    for pool in ctl.live_pools():
+        pool.clear()
+        pool.waitForDone()
+    return [f"{n} worker thread(s) still computing a lesson change"] if n else []
+
+
 def _stop_everything() -> None:
     for top in QApplication.topLevelWidgets():
         for t in top.findChildren(QTimer):
@@ -59,7 +73,7 @@ def _stop_everything() -> None:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
     """Look for running timers *before* pytest-qt closes the test's widgets (closing stops them)."""
     if "no_leftover_timers" in getattr(item, "fixturenames", ()):
-        item.stash[_STILL_RUNNING] = still_running()
+        item.stash[_STILL_RUNNING] = still_running() + _running_workers()
         _stop_everything()
     return (yield)
 

@@ -8,24 +8,86 @@ next to the controls.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
 
 from ..controls import ControlPanel, PairEditor, PlaybackBar, signals_blocked
 from ..models.choices import FIXED_3X3_PRESETS
-from ..models.lesson import Lesson
+from ..models.lesson import Lesson, Prepared
 from .playback import PlaybackController
+
+#: A change whose traces take more multiply-adds than this (``Lesson.cost``) is worked out in a worker
+#: thread while the last picture stays on screen; smaller ones are applied at once.
+BACKGROUND_COST = 30_000_000
+
+_POOLS: weakref.WeakSet[QThreadPool] = weakref.WeakSet()
+
+
+def running_jobs() -> int:
+    """Worker threads still running a lesson change, over every live controller (tests check 0)."""
+    return sum(p.activeThreadCount() for p in live_pools())
+
+
+def live_pools() -> list[QThreadPool]:
+    """Every live controller's thread pool."""
+    return [p for p in list(_POOLS) if shiboken6.isValid(p)]
+
+
+class _Sink(QObject):
+    """Lives in the UI thread; a worker's result reaches it through a queued signal."""
+
+    done = Signal(int, object)
+
+
+class _Job(QRunnable):
+    """Runs a ``Lesson.preparer`` and posts ``(job, result)`` to the sink."""
+
+    def __init__(self, job: int, work: Callable[[], Prepared], sink: _Sink) -> None:
+        super().__init__()
+        self.job, self.work, self.sink = job, work, sink
+
+    def run(self) -> None:
+        try:
+            result: object = self.work()
+        except Exception as exc:  # reported on the UI thread, never lost in the worker
+            result = exc
+        self.sink.done.emit(self.job, result)
 
 
 class LessonController(QObject):
-    """Connects ``ControlPanel`` and ``PlaybackBar`` to ``lesson`` and ``playback``."""
+    """Connects ``ControlPanel`` and ``PlaybackBar`` to ``lesson`` and ``playback``.
+
+    A parameter change goes through ``change``: a small one is applied at once;
+    a big one (``Lesson.cost`` above ``BACKGROUND_COST``) is prepared in a
+    worker thread while the last picture stays on screen and interactive, then
+    committed on the UI thread. A newer change supersedes a running one (its
+    result is dropped, and one not started yet never runs); ``cancel`` drops it.
+
+    Signals
+    -------
+    busy_changed(bool)
+        A change is being worked out in the background (True) or no longer (False).
+    """
+
+    busy_changed = Signal(bool)
 
     def __init__(self, lesson: Lesson, panel: ControlPanel, bar: PlaybackBar, playback: PlaybackController,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lesson, self.panel, self.bar, self.playback = lesson, panel, bar, playback
+        self._pool = QThreadPool()  # owned by Python: never deleted under a live reference
+        self._pool.setMaxThreadCount(1)
+        _POOLS.add(self._pool)
+        self._sink = _Sink(self)
+        self._sink.done.connect(self._finished)
+        self._job = 0  # the id of the job whose result is wanted; 0: none
+        self._next_job = 0
+        self._pending: dict[str, object] = {}
+        panel.cancel.clicked.connect(self.cancel)
         self._bind_panel()
         self._bind_bar()
         lesson.changed.connect(self._changed)
@@ -44,9 +106,75 @@ class LessonController(QObject):
             self.panel.refresh()
             self.bar.refresh()
 
+    # ------------------------------------------------------------------ background changes
+    @property
+    def busy(self) -> bool:
+        """A change is being worked out in a worker thread."""
+        return self._job != 0
+
+    def change(self, **changes: object) -> bool:
+        """Apply ``changes`` (on top of any change still being worked out).
+
+        Returns
+        -------
+        bool
+            What ``set_params`` returned for a change applied at once; True
+            when it was handed to a worker.
+        """
+        pending = {**self._pending, **changes}
+        try:
+            p = self.lesson.params_with(**pending)
+        except TypeError:
+            p = None
+        if p is None or Lesson.cost(p) <= BACKGROUND_COST:
+            self._drop()
+            return self.lesson.set_params(**pending)
+        self._pending = pending
+        self._pool.clear()  # a job not started yet is stale already: it never runs
+        self._next_job += 1
+        self._job = self._next_job
+        self._pool.start(_Job(self._job, self.lesson.preparer(**pending), self._sink))
+        self._show_busy(True)
+        return True
+
+    def cancel(self) -> None:
+        """Drop the change being worked out; the widgets show the lesson's values again."""
+        if not self.busy:
+            return
+        self._drop()
+        self.panel.refresh()
+        self.bar.refresh()
+
+    def shutdown(self) -> None:
+        """Drop any change being worked out and wait for the worker thread to end."""
+        self._drop()
+        self._pool.waitForDone()
+
+    def _drop(self) -> None:
+        self._pool.clear()
+        self._pending = {}
+        if self._job:
+            self._job = 0
+            self._show_busy(False)
+
+    def _show_busy(self, on: bool) -> None:
+        self.panel.show_busy(on)
+        self.busy_changed.emit(on)
+
+    def _finished(self, job: int, result: object) -> None:
+        if job != self._job:
+            return  # superseded or cancelled: dropped
+        self._job, self._pending = 0, {}
+        self._show_busy(False)
+        if isinstance(result, Prepared):
+            if not self.lesson.commit(result) and not result.refused:
+                self._changed()  # the lesson changed meanwhile: show its values
+        elif isinstance(result, Exception):
+            self._refused(str(result))
+
     # ------------------------------------------------------------------ widgets -> lesson
     def _bind_panel(self) -> None:
-        m, w = self.lesson, self.panel
+        m, w = self, self.panel
         combos: dict[str, QComboBox] = {
             "op": w.op, "mode": w.mode, "upstream": w.upstream, "integers": w.integers,
             "activation": w.activation, "pad_kind": w.pad_kind, "padding_mode": w.padding_mode,
@@ -55,26 +183,30 @@ class LessonController(QObject):
             self._on_combo(combo, name)
         spins: dict[str, QSpinBox] = {"in_c": w.in_c, "out_c": w.out_c}
         for name, spin in spins.items():
-            spin.valueChanged.connect(lambda v, n=name: m.set_params(**{n: v}))
+            spin.valueChanged.connect(lambda v, n=name: m.change(**{n: v}))
         checks: dict[str, QAbstractButton] = {
             "bias": w.bias, "flip_kernel": w.flip, "ceil_mode": w.ceil, "count_include_pad": w.cip,
         }
         for name, box in checks.items():
-            box.toggled.connect(lambda on, n=name: m.set_params(**{n: on}))
-        w.gather.toggled.connect(lambda on: m.set_params(grad_view="gather" if on else "scatter"))
-        self._on_pair(w.input_size, lambda v: m.set_params(in_h=v[0], in_w=v[1]))
-        self._on_pair(w.kernel_size, lambda v: m.set_params(k_h=v[0], k_w=v[1]))
-        self._on_pair(w.stride, lambda v: m.set_params(stride=v))
-        self._on_pair(w.dilation, lambda v: m.set_params(dilation=v))
+            box.toggled.connect(lambda on, n=name: m.change(**{n: on}))
+        w.gather.toggled.connect(lambda on: m.change(grad_view="gather" if on else "scatter"))
+        self._on_pair(w.input_size, lambda v: m.change(in_h=v[0], in_w=v[1]))
+        self._on_pair(w.kernel_size, lambda v: m.change(k_h=v[0], k_w=v[1]))
+        self._on_pair(w.stride, lambda v: m.change(stride=v))
+        self._on_pair(w.dilation, lambda v: m.change(dilation=v))
         for k in range(4):
             w.pad[k].valueChanged.connect(lambda _, k=k: self._padding_changed(k))
         w.preset.currentTextChanged.connect(self._preset_changed)
-        w.new_values.clicked.connect(m.new_values)
+        w.new_values.clicked.connect(self._new_values)
+
+    def _new_values(self) -> None:
+        """The next seed after the one asked for last (a change still computing counts)."""
+        self.change(seed=int(self._pending.get("seed", self.lesson.params.seed)) + 1)  # type: ignore[call-overload]
 
     def _on_combo(self, combo: QComboBox, name: str) -> None:
         def changed(_: int) -> None:
             data = combo.currentData()
-            self.lesson.set_params(**{name: combo.currentText() if data is None else data})
+            self.change(**{name: combo.currentText() if data is None else data})
 
         combo.currentIndexChanged.connect(changed)
 
@@ -96,13 +228,13 @@ class LessonController(QObject):
             t = b if k == 1 else t
             left = r if k == 3 else left
             b, r = t, left
-        self.lesson.set_params(padding=(t, b, left, r))
+        self.change(padding=(t, b, left, r))
 
     def _preset_changed(self, name: str) -> None:
         if name in FIXED_3X3_PRESETS:
-            self.lesson.set_params(preset=name, k_h=3, k_w=3)
+            self.change(preset=name, k_h=3, k_w=3)
         else:
-            self.lesson.set_params(preset=name)
+            self.change(preset=name)
 
     # ------------------------------------------------------------------ playback bar
     def _bind_bar(self) -> None:
@@ -116,7 +248,7 @@ class LessonController(QObject):
         b.speed.setValue(c.speed)
         b.speed.valueChanged.connect(c.set_speed)
         b.granularity.currentIndexChanged.connect(
-            lambda _: self.lesson.set_params(granularity=b.granularity.currentData())
+            lambda _: self.change(granularity=b.granularity.currentData())
         )
         c.playing_changed.connect(b.show_playing)
         c.speed_changed.connect(b.show_speed)
