@@ -23,6 +23,11 @@ Measurements
    window vs convviz's ``MainWindow``; goal < 1.5 s and < 2x the empty window.
 10. Pipeline: a 256x256 RGB picture through three 3x3 convolutions (with ReLU),
     every feature map drawn; goal < 100 ms.
+11. The heaviest allowed setting (16x512x512, 16 -> 16 channels, 15x15, backward)
+    asked through the panel's controller: the longest gap between event-loop
+    iterations while a worker computes it (goal < 50 ms), and the time until
+    the new picture is painted (``--no-heavy`` skips it).
+1b. Row 1 with new values every time (nothing drawn before can be reused).
 
 Notes on what "painted" means: the scene is a ``QGraphicsView``; its items are
 drawn by the *viewport* widget. ``SceneRenderer.repaint()`` repaints only the
@@ -188,12 +193,54 @@ def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, lis
     values = "values ?" if shown is None else f"values {'shown' if shown else 'hidden'}"
     # The same change with new values each time: nothing drawn before can be reused.
     cold = timed_updates(app, win, lambda i: win.model.set_params(seed=100 + i), runs=12)
+    res["new_values"] = cold["total"]
     cm, cp = ms(cold["total"])
     info = (f"{params.in_c}x{params.in_h}x{params.in_w}, {values}, {cell_px(win):.0f} px/cell; "
             f"stride toggled 1/2 (pictures reused when a setting comes back); with new values every "
             f"time {cm:.1f}/{cp:.1f} ms")
     close_window(app, win)
     return res, info
+
+
+def bench_heavy(app: QApplication) -> dict[str, float]:
+    """The heaviest allowed change, through the panel's controller: the event loop's longest gap while
+    the worker computes (a 10 ms QTimer's ticks), and the time until the new picture is painted."""
+    from gui.models.choices import BOUNDS
+
+    win = make_window(app, Params(in_h=32, in_w=32, mode="backward"))
+    ctl = win.lesson_ctl
+    big = {n: BOUNDS[n][1] for n in ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")}
+    ticks: list[float] = []
+    done: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    ctl.busy_changed.connect(lambda on: None if on else done.append(time.perf_counter()))
+    pt = PaintTimer(win)
+    timer.start()
+    t0 = time.perf_counter()
+    ctl.change(**big)
+    ticks.append(time.perf_counter())
+    while ctl.busy:
+        app.processEvents()
+        time.sleep(0.001)
+    n0 = len(pt.times)
+    while len(pt.times) == n0 and time.perf_counter() - done[0] < 5:
+        app.processEvents()
+    t_shown = time.perf_counter()
+    timer.stop()
+    pt.remove()
+    seen = sorted(t for t in ticks if t <= done[0]) + done[:1]
+    gaps = np.diff(seen)
+    shape = "x".join(str(big[n]) for n in ("in_c", "in_h", "in_w"))
+    out = {"gap": float(gaps.max()), "p99": float(np.percentile(gaps, 99)), "computing": done[0] - t0,
+           "shown": t_shown - t0, "commit_paint": t_shown - done[0],
+           "ok": float(win.model.params.in_h == big["in_h"])}
+    print(f"heavy: {shape}, {big['in_c']}->{big['out_c']}, {big['k_h']}x{big['k_w']} backward: {out}",
+          file=sys.stderr)
+    ctl.shutdown()
+    close_window(app, win)
+    return out
 
 
 def bench_scrub(app: QApplication) -> tuple[dict[str, list[float]], str]:
@@ -425,6 +472,8 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
+    ap.add_argument("--no-heavy", action="store_true",
+                    help="skip row 11, the heaviest allowed setting (computes for about a minute)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     load = os.getloadavg()[0]
@@ -441,6 +490,7 @@ def main() -> int:
     back, back_info = bench_backward(app)
     exp = bench_export(app)
     pipe = bench_pipeline(app)
+    heavy = None if args.no_heavy else bench_heavy(app)
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     details: list[str] = []
@@ -456,6 +506,9 @@ def main() -> int:
                        + (f"; {forced} runs needed a forced repaint" if forced else ""))
 
     add("1", "param change -> painted, 32x32 + values", "< 16 ms", small, 16.0, small_info)
+    cold_m, cold_p = ms(small["new_values"])
+    rows.append(("1b", "same, new values every time (no reuse)", "< 16 ms", f"{cold_m:.1f}", f"{cold_p:.1f}",
+                 verdict(cold_p < 16.0)))
     add("2", "param change -> painted, 3x256x256", "< 50 ms", big, 50.0, big_info)
 
     pm, pp = ms(play["paint"])  # type: ignore[arg-type]
@@ -502,6 +555,15 @@ def main() -> int:
     details.append(f"9. empty QWidget first paint {e_first:.2f} s (exit {e_wall:.2f} s); "
                    f"convviz MainWindow first paint {c_first:.2f} s (exit {c_wall:.2f} s); "
                    f"ratio {ratio:.2f}x")
+
+    if heavy is not None:
+        rows.append(("11", "heaviest setting: longest event-loop gap", "< 50 ms", f"{heavy['gap'] * 1e3:.1f}",
+                     f"{heavy['p99'] * 1e3:.1f}", verdict(heavy["gap"] < 0.05 and heavy["ok"] == 1.0)))
+        details.append(f"11. 16x512x512, 16->16 channels, 15x15 kernels, backward, asked through the panel's "
+                       f"controller: computed in a worker for {heavy['computing']:.1f} s while a 10 ms timer "
+                       f"ticked (longest gap {heavy['gap'] * 1e3:.1f} ms, p99 {heavy['p99'] * 1e3:.1f} ms); "
+                       f"new picture painted {heavy['shown']:.1f} s after the change (commit + paint "
+                       f"{heavy['commit_paint'] * 1e3:.0f} ms on the UI thread)")
 
     head = ("#", "measure", "goal", "median", "p95", "result")
     widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
