@@ -18,9 +18,10 @@ it::
 - ``shape`` is ``[n, h, w]``: ``n`` grids (channels) of ``h`` rows and ``w`` columns, ``n = 1``
   for a single grid; ``values`` and ``labels`` are nested lists of that shape; ``front`` is the
   grid drawn in front when the channels are stacked.
-- A value is a number; ``null`` where nothing is computed yet (the cell is painted empty); the
-  strings ``"-inf"`` and ``"inf"`` for the padding of max and min pooling (painted "−∞"/"∞"), so
-  that every file is strict JSON and padding is told apart from an empty cell.
+- A value is a number; ``null`` where nothing is computed yet (the cell is painted empty) or the
+  cell holds no number (a pooling window); the strings ``"-inf"`` and ``"inf"`` for the padding of
+  max and min pooling (painted "−∞"/"∞"), so that every file is strict JSON and padding is told
+  apart from an empty cell.
 - ``labels`` are exactly the strings painted in the cells, ``""`` where none is; a panel whose
   cells carry small corner text (how many windows reached a dL/dX cell) has ``corner`` too.
 
