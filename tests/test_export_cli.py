@@ -216,3 +216,38 @@ def test_a_ctrl_c_in_a_qt_slot_ends_the_app() -> None:
                          text=True, timeout=60)
     assert run.returncode == 130, run.stderr
     assert run.stderr.strip() == "convviz: interrupted"
+
+
+def test_cli_out_ending_in_a_slash_writes_a_folder(capsys, tmp_path) -> None:
+    """Regression: ``--out frames/`` with one step wrote a file called ``frames``."""
+    code, lines = cli(capsys, ["export", "--preset", "conv-stride2", "--format", "png", "--out",
+                               f"{tmp_path}/frames/", "--steps", "2:3", "--size", "320x240"])
+    assert code == 0, lines
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["frame_0000.png"]
+    code, lines = cli(capsys, ["export", "--preset", "conv-stride2", "--format", "gif", "--out",
+                               f"{tmp_path}/anim/"])
+    assert code == 1 and len(lines) == 1 and "names a folder" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
+
+
+def test_the_export_dialog_says_how_long_a_long_export_takes(window, tmp_path, monkeypatch) -> None:
+    """The progress dialog names the frame count first, then (after the first frame) an estimate."""
+    from gui.controllers import document
+
+    said: list[str] = []
+
+    class Recording(document.QProgressDialog):  # type: ignore[misc,name-defined]
+        def __init__(self, text: str, *args: object) -> None:
+            super().__init__(text, *args)
+            said.append(text)
+
+        def setLabelText(self, text: str) -> None:
+            said.append(text)
+            super().setLabelText(text)
+
+    monkeypatch.setattr(document, "QProgressDialog", Recording)
+    m = window.model
+    assert m.load(scenario.load_preset("lenet5-c1").params)
+    assert window.files.run_export("json", str(tmp_path / "long.json"), range(0, 120))
+    assert said[0] == "Exporting 120 frames…"
+    assert len(said) == 2 and said[1].startswith("Exporting 120 frames, about ") and said[1].endswith("…")
