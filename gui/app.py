@@ -16,7 +16,8 @@ from types import FrameType, TracebackType
 from typing import NoReturn, TypeVar
 
 from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES
-from .models.outfiles import MAX_FPS, MAX_LOOP, MIN_FPS, ExportError, Interrupted
+from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
+from .models.outfiles import ExportError, Interrupted
 
 ERROR_LOG: list[str] = []
 #: Exit code of a GUI ended by Ctrl+C (128 + SIGINT, as a shell reports it).
@@ -210,8 +211,8 @@ def run_export(argv: list[str]) -> int:
 def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
             say: Callable[[str], None]) -> str:
     from .models import frames_io, scenario
+    from .models.exportplan import estimate_text, is_long, parse_steps
     from .models.lesson import Lesson
-    from .models.outfiles import estimate_text, is_long, parse_steps
 
     try:
         s = scenario.load_preset(args.preset) if args.preset else scenario.load(args.scenario)

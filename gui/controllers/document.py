@@ -18,8 +18,8 @@ from .. import export
 from ..dialogs import ExportDialog, ImageDialog
 from ..images import ImageError, read_image
 from ..models import scenario
+from ..models.exportplan import estimate_text
 from ..models.lesson import Lesson
-from ..models.outfiles import estimate_text
 from ..models.pytorch import pytorch_code
 from ..scene import SceneRenderer
 from .playback import PlaybackController

@@ -11,7 +11,8 @@ Modules: ``paint`` (pictures at any scale, SVG and PDF pages), ``gif`` (a
 streaming GIF writer), ``formats`` (one writer per format), ``job`` (``export``).
 """
 
-from ..models.outfiles import ExportCancelled, ExportError, Interrupted, parse_steps
+from ..models.exportplan import parse_steps
+from ..models.outfiles import ExportCancelled, ExportError, Interrupted
 from .job import FORMATS, export
 from .paint import DEFAULT_SIZE, draw, frames, grab, offscreen_renderer, png_bytes, rgb, svg_bytes
 

@@ -10,18 +10,9 @@ from PySide6.QtGui import QImage
 
 from ..models import frames_io
 from ..models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE
+from ..models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS, Announce, Progress, Ticker, default_steps
 from ..models.lesson import Lesson
-from ..models.outfiles import (
-    MAX_FPS,
-    MAX_LOOP,
-    MIN_FPS,
-    Announce,
-    ExportError,
-    Progress,
-    Ticker,
-    default_steps,
-    resolve_target,
-)
+from ..models.outfiles import ExportError, resolve_target
 from ..scene import SceneRenderer
 from . import formats
 from .paint import draw, frames

@@ -40,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
+from .exportplan import Announce, Progress, Ticker
 from .filechecks import check_json
 from .frame import Frame, Panel
 from .lesson import Lesson
-from .outfiles import Announce, AtomicFile, Progress, Ticker, resolve_target
+from .outfiles import AtomicFile, resolve_target
 
 __all__ = ["FORMAT", "VERSION", "frame_to_dict", "frames_to_json", "write_frames_json"]
 
