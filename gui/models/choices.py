@@ -30,7 +30,7 @@ Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
 Phase = Literal["forward", "activation", "backward", "gather"]
 #: The panels of the stage.
 PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy"]
-ExportFormat = Literal["png", "svg", "gif", "mp4"]
+ExportFormat = Literal["png", "svg", "gif", "mp4", "json", "pdf"]
 
 OPS: tuple[Op, ...] = get_args(Op)
 PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
@@ -65,6 +65,8 @@ EXPORT_FORMAT_LABELS: dict[ExportFormat, str] = {
     "svg": "SVG vector picture (current step)",
     "gif": "Animated GIF",
     "mp4": "MP4 video",
+    "json": "JSON data: every frame's numbers and labels",
+    "pdf": "PDF vector pages (one per step, for slides)",
 }
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
