@@ -92,7 +92,7 @@ def test_json_pooling_padding_and_empty_cells_stay_strict_json() -> None:
     assert top == ["-inf"] * 7 and panels["input"]["labels"][0][0] == ["−∞"] * 7
     assert panels["input"]["values"][0][1][1] == 8.0
     assert panels["kernel"]["values"] == [[[1.0, 1.0], [1.0, 1.0]]]  # a pooling window: its taps, no weights
-    assert panels["kernel"]["labels"] == [[["max", "max"], ["max", "max"]]]
+    assert panels["kernel"]["labels"] == [[["", ""], ["", ""]]]  # the window says its rule in its title
     out = panels["output"]
     assert out["values"][0][0] == [8.0, 6.0, 3.0] and out["values"][0][1] == [None] * 3
     assert out["labels"][0][1] == [""] * 3

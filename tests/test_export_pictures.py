@@ -253,7 +253,7 @@ def test_pdf_page_drawn_by_poppler_looks_like_the_png(renderer, tmp_path) -> Non
                    check=True)
     page = read_rgb(tmp_path / "page.png")
     assert page.shape == png.shape
-    compare_text(page, png)
+    compare_text(page, png, tolerance=0.05)  # poppler sets a wrapped text column up to ~4% narrower
     mean, _ = shrunk_difference(page, png)
     assert mean < 10, mean  # as for librsvg: the padding's tint, glyphs placed by another reader
 

@@ -14,8 +14,6 @@ import numpy as np
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
-    QCoreApplication,
-    QEvent,
     QIODevice,
     QMarginsF,
     QPoint,
@@ -49,8 +47,7 @@ def draw(renderer: SceneRenderer, lesson: Lesson, step: int, *, expanded: bool =
     """
     renderer.show_frame(lesson.frame(step, expanded=expanded))
     renderer.glide(1.0)
-    # Let the caption and arithmetic rows take their new heights now, as the screen's event loop would.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    renderer.settle()  # the caption and arithmetic rows take their new heights now
 
 
 def grab(renderer: SceneRenderer, scale: float = 1.0) -> QImage:

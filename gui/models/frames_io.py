@@ -19,7 +19,8 @@ it::
   for a single grid; ``values`` and ``labels`` are nested lists of that shape; ``front`` is the
   grid drawn in front when the channels are stacked.
 - A value is a number; ``null`` where nothing is computed yet (the cell is painted empty) or the
-  cell holds no number (a gap between a dilated pooling window's taps; its taps hold 1); the strings ``"-inf"`` and ``"inf"`` for the padding of
+  cell holds no number (a gap between a dilated pooling window's taps; its taps hold 1); the
+  strings ``"-inf"`` and ``"inf"`` for the padding of
   max and min pooling (painted "−∞"/"∞"), so that every file is strict JSON and padding is told
   apart from an empty cell.
 - ``labels`` are exactly the strings painted in the cells, ``""`` where none is; a panel whose
