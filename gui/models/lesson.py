@@ -394,7 +394,8 @@ class Lesson:
             p = validate.params_with(self._params, {"in_c": xa.shape[0], "in_h": xa.shape[1],
                                                     "in_w": xa.shape[2], "picture": True, "integers": False})
         except InvalidError as exc:
-            return self._refuse(f"the picture cannot be the input: {exc}")
+            size = " × ".join(str(n) for n in shape) if isinstance(shape, tuple) else ""
+            return self._refuse(f"the picture{' is ' + size if size else ''}: {exc}")
         same_kernel = p.in_c == self._params.in_c
         return self.load(p, x=xa, w=self._w if same_kernel else None, bias=self._b, step=0)
 
