@@ -25,7 +25,7 @@ from engine import activations, backprop, kernels
 from engine.backprop import GatherView
 
 from . import validate
-from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS
+from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
 from .params import Params
 from .validate import InvalidError
 
@@ -406,7 +406,7 @@ class Lesson:
         return self.set_params(seed=seed if seed <= hi else lo)
 
     def _edit(self, field: str, a: np.ndarray, index: tuple[object, ...], value: object,
-              limit: float = validate.VALUE_LIMIT) -> np.ndarray:
+              limit: float = VALUE_LIMIT) -> np.ndarray:
         """A copy of ``a`` with one cell set (index and value checked first)."""
         idx = validate.cell(field, index, a.shape)
         v = validate.number(value, "the value", limit)
