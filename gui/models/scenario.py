@@ -422,12 +422,14 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str = "scenario
         st = os.fstat(fd)
         check(st.st_mode, st.st_size)  # the path may name something else by now
         parts, got = [], 0
+        ask = min(limit, st.st_size) + 1  # usually the whole file in one read (and no copy to join)
         while got <= limit:
-            part = os.read(fd, min(limit + 1 - got, 1 << 24))
+            part = os.read(fd, min(limit + 1 - got, ask))
             if not part:
                 break
             parts.append(part)
             got += len(part)
+            ask = 1 << 24
     except OSError as exc:
         raise ScenarioError("", f"cannot read {name}: {exc.strerror or exc}") from None
     finally:
