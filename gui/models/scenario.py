@@ -304,7 +304,7 @@ def _array(field: str, value: Any, shape: tuple[int, ...], limit: float) -> np.n
 
 
 def _scenario(data: Any) -> Scenario:
-    """A checked scenario from parsed JSON data."""
+    """A checked scenario from JSON data this module parsed (its arrays are taken out of it)."""
     if not isinstance(data, dict):
         raise ScenarioError("", "a scenario file holds one JSON object")
     fmt = data.get("format")
@@ -337,13 +337,14 @@ def _scenario(data: Any) -> Scenario:
         raise ScenarioError("title", "must be text")
     if len(title) > MAX_TITLE:
         raise ScenarioError("title", f"is {len(title):,} characters long; a title has at most {MAX_TITLE:,}")
+    # ``data`` is always convviz's own parse of the text: each array's text is dropped once decoded.
     return Scenario(
         params=p,
-        x=_array("input", data.get("input"), (p.in_c, p.in_h, p.in_w), VALUE_LIMIT),
-        w=_array("kernel", data.get("kernel"), (p.out_c, p.in_c, p.k_h, p.k_w), VALUE_LIMIT),
-        bias=_array("bias", data.get("bias"), (p.out_c,), VALUE_LIMIT),
-        upstream=_array("upstream", data.get("upstream"), out_shape, OUTPUT_LIMIT),
-        target=_array("target", data.get("target"), out_shape, OUTPUT_LIMIT),
+        x=_array("input", data.pop("input", None), (p.in_c, p.in_h, p.in_w), VALUE_LIMIT),
+        w=_array("kernel", data.pop("kernel", None), (p.out_c, p.in_c, p.k_h, p.k_w), VALUE_LIMIT),
+        bias=_array("bias", data.pop("bias", None), (p.out_c,), VALUE_LIMIT),
+        upstream=_array("upstream", data.pop("upstream", None), out_shape, OUTPUT_LIMIT),
+        target=_array("target", data.pop("target", None), out_shape, OUTPUT_LIMIT),
         theme=theme, step=step, title=title,
     )
 
@@ -440,20 +441,27 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str = "scenario
     return b"".join(parts)
 
 
-def _parse_file(data: bytes, name: str) -> tuple[Any, int]:
-    """JSON data of a file's bytes and its bracket depth (a deck nests two levels deeper than a scenario)."""
-    depth = _depth(data, MAX_DEPTH + 2)
+def _read_json(path: str | os.PathLike[str], limit: int, what: str = "scenario files",
+               over: str = "") -> tuple[Any, int, int]:
+    """JSON data of a file, its bracket depth and its size in bytes (``read_bounded`` reads it).
+
+    The depth limit here is a deck's (two levels deeper than a scenario). Each
+    form of the file is dropped once the next exists: bytes, then text.
+    """
+    data = read_bounded(path, limit, what, over)
+    size, depth = len(data), _depth(data, MAX_DEPTH + 2)
     _too_deep(depth, MAX_DEPTH + 2, "scenario or lecture deck")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ScenarioError("", f"{name} is not a text file") from None
-    return _json(text), depth
+        raise ScenarioError("", f"{shown_name(path)} is not a text file") from None
+    del data
+    return _json(text), depth, size
 
 
 def load(path: str | os.PathLike[str]) -> Scenario:
     """Read and check a scenario file (at most ``MAX_FILE_BYTES`` of a regular file)."""
-    parsed, depth = _parse_file(read_bounded(path, MAX_FILE_BYTES), shown_name(path))
+    parsed, depth, _ = _read_json(path, MAX_FILE_BYTES)
     _too_deep(depth, MAX_DEPTH, "scenario")
     return _scenario(parsed)
 
@@ -466,10 +474,7 @@ def read(path: str | os.PathLike[str]) -> Scenario | Deck:
     ScenarioError
         Naming the field (``scenarios[2].params.stride``) that is wrong.
     """
-    data = read_bounded(path, MAX_FILE_BYTES, "scenario files and decks")
-    used = len(data)
-    parsed, depth = _parse_file(data, shown_name(path))
-    del data
+    parsed, depth, used = _read_json(path, MAX_FILE_BYTES, "scenario files and decks")
     if isinstance(parsed, dict) and parsed.get("format") == DECK_FORMAT:
         return _deck(parsed, Path(path).parent, used)
     _too_deep(depth, MAX_DEPTH, "scenario")
@@ -592,11 +597,9 @@ def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
                 key = _identity(path)
                 if key not in seen:
                     left = MAX_DECK_BYTES - used
-                    data_k = read_bounded(path, min(MAX_FILE_BYTES, left),
-                                          over=_deck_full() if left < MAX_FILE_BYTES else "")
-                    used += len(data_k)
-                    parsed, depth = _parse_file(data_k, shown_name(path))
-                    del data_k
+                    parsed, depth, size = _read_json(path, min(MAX_FILE_BYTES, left),
+                                                     over=_deck_full() if left < MAX_FILE_BYTES else "")
+                    used += size
                     _too_deep(depth, MAX_DEPTH, "scenario")
                     seen[key] = _scenario(parsed)
                 out.append(seen[key])
