@@ -18,6 +18,7 @@ from .. import export
 from ..dialogs import ExportDialog, ImageDialog
 from ..images import ImageError, read_image
 from ..models import scenario
+from ..models.exportplan import estimate_text
 from ..models.lesson import Lesson
 from ..models.pytorch import pytorch_code
 from ..scene import SceneRenderer
@@ -98,24 +99,26 @@ class DocumentController(QObject):
         return ok
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a scenario or a lecture deck file."""
+        """Open a scenario or a lecture deck file (the file's ``format`` says which)."""
         p = Path(path)
+        name = scenario.shown_name(p)
         try:
-            if scenario.is_deck(p):
-                title, scenes = scenario.load_deck(p)
-                ok = self.load_scenario(scenes[0], origin=f"{p.name} (1 of {len(scenes)})")
-                if ok:
-                    self.deck, self.deck_title, self.deck_index = scenes, title, 0
-                    self.path = None  # Save asks for a name: it never overwrites a deck's file
-            else:
-                ok = self.load_scenario(scenario.load(p), origin=p.name)
-                if ok:
-                    self.path = p
-                    self.deck = []  # a scenario of its own ends the deck
-            self.deck_changed.emit(bool(self.deck))
+            doc = scenario.read(p)
         except scenario.ScenarioError as exc:
-            self._notify(f"Could not open {p.name}: {exc}. The current scenario is unchanged.", error=True)
+            self._notify(f"Could not open {name}: {exc}. The current scenario is unchanged.", error=True)
             return False
+        if isinstance(doc, scenario.Deck):
+            scenes = list(doc.scenarios)
+            ok = self.load_scenario(scenes[0], origin=f"{name} (1 of {len(scenes)})")
+            if ok:
+                self.deck, self.deck_title, self.deck_index = scenes, doc.title, 0
+                self.path = None  # Save asks for a name: it never overwrites a deck's file
+        else:
+            ok = self.load_scenario(doc, origin=name)
+            if ok:
+                self.path = p
+                self.deck = []  # a scenario of its own ends the deck
+        self.deck_changed.emit(bool(self.deck))
         if ok:
             self._remember(p)
         return ok
@@ -186,8 +189,8 @@ class DocumentController(QObject):
         try:
             scenario.save(path, s)
         except OSError as exc:
-            self._notify(f"Could not save {path.name}: {exc.strerror or exc}. Nothing was written.",
-                         error=True)
+            self._notify(f"Could not save {scenario.shown_name(path)}: {exc.strerror or exc}. "
+                         "Nothing was written.", error=True)
             return False
         self.path = path
         self._remember(path)
@@ -250,7 +253,8 @@ class DocumentController(QObject):
             self._notify("Export: choose where to save first.", error=True)
             return False
         self.playback.pause()
-        progress = QProgressDialog("Exporting…", "Cancel", 0, len(steps), self.window)
+        what = f"{len(steps):,} frames" if len(steps) > 1 else "one frame"
+        progress = QProgressDialog(f"Exporting {what}…", "Cancel", 0, len(steps), self.window)
         progress.setWindowTitle("Export")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
@@ -260,11 +264,14 @@ class DocumentController(QObject):
             QGuiApplication.processEvents()
             return not progress.wasCanceled()
 
+        def announce(frames: int, seconds: float) -> None:  # said once the first frame is timed
+            progress.setLabelText(f"Exporting {estimate_text(frames, seconds)}…")
+
         painter = export.offscreen_renderer((self.stage.width(), self.stage.height()), self.stage.theme_name)
         painter.set_theme(self.stage.theme_name, zoom=self.stage.zoom)
         try:
             out = export.export(self.lesson, painter, fmt_key, path, steps=steps, scale=scale, fps=fps,
-                                loop=loop, expanded=self._expanded(), progress=tick)
+                                loop=loop, expanded=self._expanded(), progress=tick, announce=announce)
         except export.ExportCancelled:
             self._notify("Export cancelled; nothing was written.")
             return False
