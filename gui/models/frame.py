@@ -26,6 +26,7 @@ import numpy as np
 import engine
 from engine import activations, describe
 
+from . import transposed
 from .choices import MAX_VALUE_GRID, OP_LABELS, UPSTREAM_SHORT, PanelName, Phase
 from .params import Params
 
@@ -50,7 +51,9 @@ __all__ = [
 ]
 
 #: The engine step a frame shows.
-Step = engine.ConvStep | engine.PoolStep | engine.ConvBackwardStep | engine.PoolBackwardStep
+#: A step that reads one window of its input.
+WindowStep = engine.ConvStep | engine.PoolStep | engine.ConvBackwardStep | engine.PoolBackwardStep
+Step = WindowStep | engine.TransposeScatterStep
 #: Which colour map a panel's values go through: the input's, the output's, the diverging one
 #: (centred on zero), grey (an input that came from a picture), or none (every cell empty).
 ColourRole = Literal["input", "output", "diverging", "picture", "none"]
@@ -530,6 +533,11 @@ class _Scenario:
             describe.output_size_formula(g.rows, "H", ceil_mode=ceil),
             describe.output_size_formula(g.cols, "W", ceil_mode=ceil),
         )
+        if p.is_transpose and isinstance(t, engine.TransposeGatherTrace):
+            # The gather picture: real cells, zeros inserted by the stride (3, "·"), padding (1).
+            self.kinds = _interned_kinds(np.asarray(t.spread.kind))
+            self.padded = bool((self.kinds != 0).any())
+            self.formulas = transposed.transposed_formulas(p)
         self.overhang = bool((self.kinds == 2).any())
         self.padding = bool((self.kinds == 1).any())
         self.fprime: np.ndarray | None = None
@@ -574,6 +582,9 @@ class _Scenario:
         """The statements on the stage (see ``Frame.facts``)."""
         (_, fh), (_, fw) = self.formulas
         parts = [f"H_out = W_out = {fh}"] if fh == fw else [f"H_out = {fh}", f"W_out = {fw}"]
+        if self.params.is_transpose:
+            parts.append(transposed.forward_twin(self.params))
+            parts.append("as a stride-1 convolution: the input " + transposed.spread_words(self.params))
         if self.parameter_line:
             parts.append(self.parameter_line)
         never = []
@@ -748,7 +759,7 @@ def _window_offsets(win: engine.Window) -> tuple[Cell, tuple[Cell, ...], tuple[i
     return (r0, c0), cells, span
 
 
-def _window_marks(panel: Panel, step: Step, *, expanded: bool, in_channel: int | None,
+def _window_marks(panel: Panel, step: WindowStep, *, expanded: bool, in_channel: int | None,
                   labels: Callable[[int], tuple[str, ...]], special: Cell | None) -> list[Mark]:
     """The window footprint on the grids of ``panel`` that show it.
 
@@ -764,7 +775,7 @@ def _window_marks(panel: Panel, step: Step, *, expanded: bool, in_channel: int |
     return [Mark("window", panel.name, grid, at, cells, labels(c), special, span) for grid, c in pairs]
 
 
-def _special(step: Step) -> Cell | None:
+def _special(step: WindowStep) -> Cell | None:
     """Offset of the cell max/min pooling chose, if any."""
     chosen = getattr(step, "chosen", None)
     if chosen is None:
@@ -808,6 +819,13 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     """
     s = _scenario(lesson)
     nf = s.n_forward
+    scatter = lesson.run.scatter
+    if scatter is not None and k < len(scatter):
+        from .frame_scatter import scatter_frame
+
+        return scatter_frame(lesson, s, k, expanded)
+    if scatter is not None and k == len(scatter):
+        return _activation_frame(lesson, s, k, expanded)
     if k >= nf:
         if lesson.params.grad_view == "gather" and lesson.run.gather is not None:
             return _gather_frame(lesson, s, k - nf, k, expanded)
@@ -823,7 +841,12 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
     pad = {(True, True): " + padding + overhang", (True, False): " + padding",
            (False, True): " + overhang", (False, False): ""}[(s.padding, s.overhang)]
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
-    if p.is_conv:
+    if p.is_transpose:
+        pad = ", spread (· = inserted zero)" if p.stride != (1, 1) else ""
+        pad += " and padded" if s.padding else ""
+        label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
+        kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
+    elif p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
         label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
         kernel = f"{label} {p.k_h}×{p.k_w}"
@@ -849,7 +872,7 @@ class _Stage:
     unreached: bool = True
 
 
-def _stage(s: _Scenario, st: _Stage, step: Step, o: int, in_channel: int | None, done: int,
+def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int | None, done: int,
            expanded: bool, *, taps: bool) -> tuple[tuple[Panel, ...], list[Mark]]:
     """Input, kernel and output panels of a forward-style step, and its window, cell and tap marks."""
     inp = _panel("input", st.titles[0],
@@ -1032,7 +1055,8 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
                                              unreached=True),
                  lv["input"], _input_colour(p), front=front_in)
     if s.kernel is not None:
-        kern = _kernel_panel(s, s.kernel, o, "Kernel W", expanded=expanded, levels=lv["kernel"],
+        kern = _kernel_panel(s, s.kernel, o, "Kernel W, flipped (as the gather picture slides it)"
+                             if p.is_transpose else "Kernel W", expanded=expanded, levels=lv["kernel"],
                              key="forward kernel")
     else:
         kern = _pool_window_panel(s, pool_rule(p, padding=s.padding))
@@ -1044,13 +1068,15 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         panels.append(_panel("target", "Target T", target, lv["output"], "output", front=o))
     # Row 1: the gradients, under the tensors they belong to.
     corner = _count_labels(np.asarray(grads.hits)) if show else None
-    dx = _panel("dx", "dL/dX", _step_grids(shown, show=show, kinds=s.kinds, corner=corner), lv["dx"],
+    dx_title = "dL/dX on the spread input (inserted · and padding cells drop theirs)" if p.is_transpose \
+        else "dL/dX"
+    dx = _panel("dx", dx_title, _step_grids(shown, show=show, kinds=s.kinds, corner=corner), lv["dx"],
                 "diverging", front=front_in)
     panels.append(dx)
     if grads.grad_w is not None:
         gw = grads.grad_w
         n_in = gw.shape[1]
-        title = "dL/dW"
+        title = "dL/dW (flipped, like W above)" if p.is_transpose else "dL/dW"
         if p.bias and grads.grad_bias is not None:
             title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
         if expanded:

@@ -42,6 +42,9 @@ class Run:
     loss : float or None
     gather : backprop.GatherView or None
         Convolution in backward modes: the transposed-convolution route.
+    scatter : engine.TransposeScatterTrace or None
+        Transposed convolution in the scatter picture: its forward steps (one stamp per input
+        cell); ``fwd`` is then the gather trace with the same output.
     y : ndarray
         The layer's output after the activation (``fwd.output`` when none).
     dz : ndarray or None
@@ -56,6 +59,7 @@ class Run:
     gather: GatherView | None = None
     y: np.ndarray | None = None
     dz: np.ndarray | None = None
+    scatter: engine.TransposeScatterTrace | None = None
     _final: engine.Gradients | None = None
 
     def final(self) -> engine.Gradients | None:
@@ -168,7 +172,8 @@ class Lesson:
     @staticmethod
     def _count(p: Params, r: Run) -> tuple[int, int]:
         """(forward steps, backward steps) of a sequence."""
-        forward = 0 if p.mode == "backward" else len(r.fwd) + int(p.has_activation)
+        n = len(r.scatter) if r.scatter is not None else len(r.fwd)
+        forward = 0 if p.mode == "backward" else n + int(p.has_activation)
         backward = 0 if p.mode == "forward" else len(Lesson._backward_of(p, r))
         return forward, backward
 
@@ -205,6 +210,8 @@ class Lesson:
     def _forward(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> ForwardTrace:
         if p.op not in OPS:
             raise ValueError(f"unknown operation {p.op!r}")
+        if p.is_transpose:
+            return Lesson._forward_transpose(p, x, w, b)
         if p.is_conv:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
@@ -214,6 +221,36 @@ class Lesson:
         return engine.trace_pool2d(
             x, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
+        )
+
+    @staticmethod
+    def _transpose_args(p: Params, w: np.ndarray) -> tuple[np.ndarray, dict[str, object]]:
+        """The engine's kernel and keywords for a transposed convolution. The kernel is kept as
+        entered, ``(out_c, in_c, kh, kw)``; the engine (and PyTorch's ``ConvTranspose2d``) take it
+        as ``(in_c, out_c, kh, kw)``."""
+        if p.pad_kind == "valid":
+            pad: tuple[int, int] = (0, 0)
+        elif p.pad_kind == "symmetric":
+            pad = (p.padding[0], p.padding[2])
+        else:
+            raise ValueError(f"transposed convolution takes one padding per axis, the same on both sides "
+                             f"(PyTorch's ConvTranspose2d); choose symmetric or valid, not {p.pad_kind}")
+        if p.padding_mode != "zeros":
+            raise ValueError("transposed convolution pads with zeros only (PyTorch's ConvTranspose2d "
+                             f"refuses padding_mode={p.padding_mode!r})")
+        if p.flip_kernel:
+            raise ValueError("transposed convolution already slides its kernel flipped in the gather "
+                             "picture; untick 'True convolution (flip the kernel)'")
+        wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
+        return wt, dict(stride=p.stride, padding=pad, output_padding=p.output_padding, dilation=p.dilation)
+
+    @staticmethod
+    def _forward_transpose(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> engine.ConvTrace:
+        """Transposed convolution's gather trace (a stride-1 convolution over the spread input)."""
+        wt, kw = Lesson._transpose_args(p, w)
+        return engine.trace_conv_transpose2d(
+            x, wt, b if p.bias else None, granularity=p.granularity if p.mode == "forward" else "window",
+            **kw,  # type: ignore[arg-type]
         )
 
     def _upstream(self, p: Params, y: np.ndarray) -> tuple[np.ndarray, float | None]:
@@ -238,12 +275,22 @@ class Lesson:
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
         fwd = self._forward(p, x, w, b)
+        if not p.is_transpose and p.output_padding != (0, 0):
+            raise ValueError("output padding belongs to transposed convolution; set it to 0 first")
         z = np.asarray(fwd.output)
         if p.activation not in activations.ACTIVATIONS:
             raise ValueError(f"unknown activation {p.activation!r}")
         y = activations.activate(p.activation, z) if p.has_activation else z
+        scatter = None
+        if p.is_transpose and p.transpose_view == "scatter":
+            if p.mode != "forward":
+                raise ValueError("the scatter picture shows the forward pass only; the backward pass of a "
+                                 "transposed convolution is shown in the gather picture")
+            wt, kw = self._transpose_args(p, w)
+            scatter = engine.trace_conv_transpose2d_scatter(x, wt, b if p.bias else None,
+                                                            **kw)  # type: ignore[arg-type]
         if p.mode == "forward":
-            return Run(fwd, y=y)
+            return Run(fwd, y=y, scatter=scatter)
         if p.mode not in MODES:
             raise ValueError(f"unknown mode {p.mode!r}")
         dy, loss = self._upstream(p, y)
@@ -326,6 +373,8 @@ class Lesson:
         old_target = self._target
         if (p.seed, p.integers) != (old.seed, old.integers):
             self._target = None  # new values: a new target to go with them
+        if not p.is_transpose and p.output_padding != (0, 0):  # only a transposed convolution has one
+            p = replace(p, output_padding=(0, 0))
         if p.picture and x is not self._x:  # random values replaced the picture
             p = replace(p, picture=False)
         if not self._apply(p, x, w, b):
@@ -456,6 +505,8 @@ class Lesson:
         if r.dy is None or r.dz is None:
             raise ValueError("the gradient check needs the backward mode")
         target = self._target if p.upstream == "loss" else None
+        if p.is_transpose:
+            raise ValueError("the gradient check covers convolution and pooling, not transposed convolution")
         if isinstance(r.fwd, engine.ConvTrace):
             of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target,
                                             activation=p.activation if p.has_activation else "none")

@@ -16,6 +16,7 @@ from .choices import (
     Op,
     PaddingMode,
     PadKind,
+    TransposeView,
     Upstream,
 )
 
@@ -56,6 +57,8 @@ class Params:
     grad_view: GradView = "scatter"
     activation: Activation = "none"
     picture: bool = False  # the input came from a picture: drawn in grey
+    output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
+    transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
 
     @property
     def has_activation(self) -> bool:
@@ -64,13 +67,18 @@ class Params:
 
     @property
     def is_conv(self) -> bool:
-        """True for convolution, False for the pooling operations."""
-        return self.op == "conv"
+        """True for convolution (transposed too: it has weights), False for the pooling operations."""
+        return self.op in ("conv", "conv_transpose")
+
+    @property
+    def is_transpose(self) -> bool:
+        """True for transposed convolution."""
+        return self.op == "conv_transpose"
 
     @property
     def pool_op(self) -> PoolOp:
         """The pooling operation (a ``ValueError`` for convolution)."""
-        if self.op == "conv":
+        if self.op == "conv" or self.op == "conv_transpose":
             raise ValueError("convolution is not a pooling operation")
         return self.op
 

@@ -30,6 +30,7 @@ from .choices import (
     PAD_KINDS,
     PADDING_MODES,
     THEMES,
+    TRANSPOSE_VIEWS,
     UPSTREAMS,
 )
 from .lesson import Lesson
@@ -44,6 +45,7 @@ THEME_NAMES = THEMES
 _CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES,
+    "transpose_view": TRANSPOSE_VIEWS,
     "preset": KERNEL_PRESETS, "activation": ACTIVATIONS,
 }
 _BOUNDS = BOUNDS
