@@ -1,30 +1,48 @@
-"""Application entry point and the last line of defence against uncaught exceptions."""
+"""Application entry point, the command line, and the last line of defence against uncaught exceptions.
+
+``convviz export --format json`` never imports Qt: the frames are data from the
+Qt-free core. Every other path imports PySide6 only when it needs it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
-from types import TracebackType
-
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import NoReturn, TypeVar
 
 from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES
+from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
+from .models.outfiles import ExportError, Interrupted
 
 ERROR_LOG: list[str] = []
+#: Exit code of a GUI ended by Ctrl+C (128 + SIGINT, as a shell reports it).
+INTERRUPTED = 128 + signal.SIGINT
+#: Bounds of ``--size`` (each side, in pixels).
+MIN_SIDE, MAX_SIDE = 64, 8192
 
 
 def report_exception(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     """Show an exception that escaped a slot in the window's status bar, never a traceback.
 
     The full traceback goes to stderr for bug reports; the user sees one
-    plain line and the app keeps running.
+    plain line and the app keeps running. A Ctrl+C that arrived while a slot
+    ran is not an error to show: it ends the app (exit status 130).
     """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.stderr.write("convviz: interrupted\n")
+        if app is not None:
+            app.exit(INTERRUPTED)
+        return
     ERROR_LOG.append("".join(traceback.format_exception(exc_type, exc, tb)))
     sys.stderr.write(ERROR_LOG[-1])
-    app = QApplication.instance()
     message = f"Something went wrong and was stopped: {exc}" if str(exc) else (
         f"Something went wrong and was stopped ({exc_type.__name__})"
     )
@@ -48,64 +66,198 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+# ----------------------------------------------------------------------------- export's arguments
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument error is one line naming the option, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(kind: Callable[[str], N], lo: N, hi: N, what: str) -> Callable[[str], N]:
+    """An argparse ``type``: ``text`` as ``kind`` within ``lo..hi``, or an error saying so."""
+    def parse(text: str) -> N:
+        try:
+            v = kind(text)
+        except ValueError:
+            v = None
+        if v is None or not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be {what} from {lo:g} to {hi:g}, got {text!r}")
+        return v
+
+    return parse
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        w = h = -1
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"must look like 1280x720 (each side {MIN_SIDE} to {MAX_SIDE}), "
+                                         f"got {text!r}")
+    return w, h
+
+
+def _steps(text: str) -> str:
+    parts = text.split(":")
+    try:
+        ok = len(parts) == 2 and all(int(p) >= 0 for p in parts if p.strip())
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"must look like START:STOP with whole numbers from 0 "
+                                         f"(e.g. 0:10, 5:, :20), got {text!r}")
+    return text
+
+
+def _path(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a file or folder")
+    return text
+
+
 def export_args(argv: list[str]) -> argparse.Namespace:
-    """Options of ``convviz export``."""
-    ap = argparse.ArgumentParser(prog="convviz export", description="Export frames or an animation, "
-                                 "headless (no display needed), with the pixels the screen shows.")
+    """Options of ``convviz export``, each checked with its range (errors name the option)."""
+    ap = _OneLineParser(prog="convviz export", description="Export frames, an animation or the frames "
+                        "as data, headless (no display needed), with the pixels the screen shows.")
     src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", help="a built-in preset name (see 'convviz presets')")
-    src.add_argument("--scenario", metavar="FILE", help="a scenario file (.json)")
-    ap.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    ap.add_argument("--out", required=True, metavar="PATH",
-                    help="output file; for png with several steps, a new folder")
-    ap.add_argument("--steps", metavar="START:STOP", help="0-based, STOP excluded (default: all for "
-                    "gif/mp4 and png sequences given --steps; the scenario's step for png/svg)")
-    ap.add_argument("--scale", type=float, default=1.0, help=f"{MIN_SCALE} to {MAX_SCALE} (default 1)")
+    src.add_argument("--preset", type=_path, help="a built-in preset name (see 'convviz presets')")
+    src.add_argument("--scenario", type=_path, metavar="FILE", help="a scenario file (.json)")
+    ap.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                    help="json: the frames as data (see the README); pdf: vector pages for slides")
+    ap.add_argument("--out", required=True, type=_path, metavar="PATH",
+                    help="output file; for png with several steps (or a PATH ending in /), a new folder")
+    ap.add_argument("--steps", type=_steps, metavar="START:STOP", help="0-based, STOP excluded "
+                    "(default: every step for gif, mp4 and json; the scenario's step for png, svg, pdf)")
+    ap.add_argument("--scale", type=_number(float, float(MIN_SCALE), float(MAX_SCALE), "a number"),
+                    default=1.0,
+                    help=f"pixels per point, {MIN_SCALE} to {MAX_SCALE} (default 1; png, gif, mp4)")
     ap.add_argument("--theme", choices=THEMES)
-    ap.add_argument("--size", default="1280x720", metavar="WxH", help="picture size before scaling")
-    ap.add_argument("--fps", type=float, default=2.0, help="frames per second (gif, mp4)")
-    ap.add_argument("--loop", type=int, default=0, help="gif loop count, 0 = forever")
+    ap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                    help=f"picture size before scaling, each side {MIN_SIDE} to {MAX_SIDE} "
+                         "(default 1280x720)")
+    ap.add_argument("--fps", type=_number(float, MIN_FPS, MAX_FPS, "a number"), default=2.0,
+                    help=f"frames per second, {MIN_FPS:g} to {MAX_FPS:g} (gif, mp4; default 2)")
+    ap.add_argument("--loop", type=_number(int, 0, MAX_LOOP, "a whole number"), default=0,
+                    help=f"how many times a gif plays, 0 (forever, the default) to {MAX_LOOP}")
     return ap.parse_args(argv)
 
 
+# ----------------------------------------------------------------------------- export
+class _Signals:
+    """While active, SIGINT and SIGTERM only note that they came.
+
+    The export stops at its next frame, from its own code (``check`` raises
+    ``Interrupted``): an exception raised by a handler could land inside a
+    Qt slot, which would swallow it.
+    """
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._old: dict[int, object] = {}
+
+    def __enter__(self) -> _Signals:
+        for s in self.WATCHED:
+            self._old[s] = signal.signal(s, self._note)
+        return self
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+    def __exit__(self, *exc: object) -> None:
+        for s, handler in self._old.items():
+            signal.signal(s, handler)  # type: ignore[arg-type]
+
+
 def run_export(argv: list[str]) -> int:
-    """``convviz export …``: returns the exit code; errors are one plain line on stderr."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    args = export_args(argv)
-    app = QApplication.instance() or QApplication(["convviz"])
-    from . import export
-    from .models import scenario
+    """``convviz export …``: returns the exit code; errors are one plain line on stderr.
+
+    Ctrl+C and SIGTERM end it at the next frame with one line, nothing written,
+    and the exit status a shell expects (130, 143).
+    """
+    with _Signals() as signals:
+        shown = [False]  # a progress line is on the terminal: end it before anything else
+
+        def say(line: str) -> None:
+            sys.stderr.write(("\n" if shown[0] else "") + line + "\n")
+            sys.stderr.flush()
+            shown[0] = False
+
+        try:
+            out = _export(export_args(argv), signals, shown, say)
+        except (ExportError, ValueError) as exc:  # ScenarioError is a ValueError: one line
+            if signals.signum is not None:  # stopped (or failed because it was being stopped)
+                stop = exc if isinstance(exc, Interrupted) else Interrupted(signals.signum)
+                say(f"convviz export: {stop}")
+                return stop.exit_code
+            say(f"convviz export: {exc}")
+            return 1
+        say(f"wrote {out}")
+        return 0
+
+
+def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
+            say: Callable[[str], None]) -> str:
+    from .models import frames_io, scenario
+    from .models.exportplan import estimate_text, is_long, parse_steps
     from .models.lesson import Lesson
 
-    shown = [False]  # a progress line is on the terminal: end it before an error
     try:
         s = scenario.load_preset(args.preset) if args.preset else scenario.load(args.scenario)
-        size = tuple(int(v) for v in args.size.lower().split("x"))
-        if len(size) != 2 or min(size) < 64 or max(size) > 8192:
-            raise export.ExportError(f"--size must look like 1280x720 (64 to 8192), got {args.size}")
-        model = Lesson()
-        if not scenario.apply(model, s):
-            raise export.ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
-        steps = (export.parse_steps(args.steps, model.n_steps) if args.steps
-                 else None if args.format in ("png", "svg") else range(model.n_steps))
-        renderer = export.offscreen_renderer(size, args.theme or s.theme)  # type: ignore[arg-type]
+    except scenario.ScenarioError as exc:
+        raise ExportError(f"{'--preset' if args.preset else '--scenario'}: {exc}") from None
+    model = Lesson()
+    if not scenario.apply(model, s):
+        raise ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
+    try:
+        steps = parse_steps(args.steps, model.n_steps) if args.steps else None
+    except ExportError as exc:
+        raise ExportError(f"--steps: {exc}") from None
 
-        def progress(done: int, total: int) -> bool:
-            if total > 1 and sys.stderr.isatty():
-                sys.stderr.write(f"\rframe {done}/{total}")
-                sys.stderr.flush()
-                shown[0] = True
-            return True
+    def progress(done: int, total: int) -> bool:
+        signals.check()
+        if total > 1 and sys.stderr.isatty():
+            sys.stderr.write(f"\rframe {done}/{total}")
+            sys.stderr.flush()
+            shown[0] = True
+        return True
 
-        out = export.export(model, renderer, args.format, args.out, steps=steps, scale=args.scale,
-                            fps=args.fps, loop=args.loop, progress=progress)
-        sys.stderr.write(("\n" if shown[0] else "") + f"wrote {out}\n")
+    def announce(frames: int, seconds: float) -> None:
+        if is_long(frames, seconds):
+            say(f"convviz export: {estimate_text(frames, seconds)} (Ctrl+C stops it; nothing is left behind)")
+
+    signals.check()
+    if args.format == "json":  # data only: no Qt
+        path = frames_io.write_frames_json(model, args.out, steps, title=s.title, progress=progress,
+                                           announce=announce)
+        return str(path)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["convviz"])
+    from . import export
+
+    renderer = export.offscreen_renderer(args.size, args.theme or s.theme)
+    try:
+        path = export.export(model, renderer, args.format, args.out, steps=steps, scale=args.scale,
+                             fps=args.fps, loop=args.loop, progress=progress, announce=announce,
+                             title=s.title)
+    finally:
         renderer.close()
-        del app
-        return 0
-    except (export.ExportError, scenario.ScenarioError, ValueError) as exc:
-        sys.stderr.write(("\n" if shown[0] else "") + f"convviz export: {exc}\n")
-        return 1
+    del app
+    return str(path)
 
 
 def run_presets() -> int:
@@ -135,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_presets()
     args = parse_args(argv[1:])
     import pyqtgraph as pg
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
 
     from .mainwindow import MainWindow
 

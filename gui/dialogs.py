@@ -21,7 +21,7 @@ from .models.choices import BOUNDS, EXPORT_FORMAT_LABELS, MAX_SCALE, MAX_VALUE_G
 
 FILTERS: dict[str, str] = {
     "png": "PNG pictures (*.png)", "svg": "SVG pictures (*.svg)", "gif": "GIF animations (*.gif)",
-    "mp4": "MP4 videos (*.mp4)",
+    "mp4": "MP4 videos (*.mp4)", "json": "convviz frames as JSON (*.json)", "pdf": "PDF documents (*.pdf)",
 }
 
 
@@ -121,7 +121,7 @@ class ExportDialog(QDialog):
         fmt = self.fmt()
         self.fps.setEnabled(fmt in ("gif", "mp4"))
         self.loop.setEnabled(fmt == "gif")
-        self.scale.setEnabled(fmt != "svg")
+        self.scale.setEnabled(fmt in ("png", "gif", "mp4"))  # the others are vector or data
         self.last.setEnabled(fmt != "svg")
 
     def _browse(self) -> None:

@@ -18,6 +18,7 @@ from .. import export
 from ..dialogs import ExportDialog, ImageDialog
 from ..images import ImageError, read_image
 from ..models import scenario
+from ..models.exportplan import estimate_text
 from ..models.lesson import Lesson
 from ..models.pytorch import pytorch_code
 from ..scene import SceneRenderer
@@ -250,7 +251,8 @@ class DocumentController(QObject):
             self._notify("Export: choose where to save first.", error=True)
             return False
         self.playback.pause()
-        progress = QProgressDialog("Exporting…", "Cancel", 0, len(steps), self.window)
+        what = f"{len(steps):,} frames" if len(steps) > 1 else "one frame"
+        progress = QProgressDialog(f"Exporting {what}…", "Cancel", 0, len(steps), self.window)
         progress.setWindowTitle("Export")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(300)
@@ -260,11 +262,14 @@ class DocumentController(QObject):
             QGuiApplication.processEvents()
             return not progress.wasCanceled()
 
+        def announce(frames: int, seconds: float) -> None:  # said once the first frame is timed
+            progress.setLabelText(f"Exporting {estimate_text(frames, seconds)}…")
+
         painter = export.offscreen_renderer((self.stage.width(), self.stage.height()), self.stage.theme_name)
         painter.set_theme(self.stage.theme_name, zoom=self.stage.zoom)
         try:
             out = export.export(self.lesson, painter, fmt_key, path, steps=steps, scale=scale, fps=fps,
-                                loop=loop, expanded=self._expanded(), progress=tick)
+                                loop=loop, expanded=self._expanded(), progress=tick, announce=announce)
         except export.ExportCancelled:
             self._notify("Export cancelled; nothing was written.")
             return False

@@ -33,7 +33,7 @@ Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
 Phase = Literal["forward", "activation", "backward", "gather", "scatter"]
 #: The panels of the stage.
 PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy"]
-ExportFormat = Literal["png", "svg", "gif", "mp4"]
+ExportFormat = Literal["png", "svg", "gif", "mp4", "json", "pdf"]
 
 OPS: tuple[Op, ...] = get_args(Op)
 #: The pooling operations (a pipeline's pooling layer offers these).
@@ -72,6 +72,8 @@ EXPORT_FORMAT_LABELS: dict[ExportFormat, str] = {
     "svg": "SVG vector picture (current step)",
     "gif": "Animated GIF",
     "mp4": "MP4 video",
+    "json": "JSON data: every frame's numbers and labels",
+    "pdf": "PDF vector pages (one per step, for slides)",
 }
 TRANSPOSE_VIEW_LABELS: dict[TransposeView, str] = {
     "gather": "gather: a stride-1 convolution over the spread input",

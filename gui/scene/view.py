@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 
 from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
@@ -173,6 +173,15 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Legend labels' type: ``LEGEND_PX`` at text zoom 1, growing with the zoom and the cells."""
         pc = self._per_cell or 30.0
         return int(min(max(LEGEND_PX * self.zoom, pc * 0.3), 22 * self.zoom))
+
+    def settle(self, passes: int = 4) -> None:
+        """Run the layout passes a new frame posts (text moving beside the grids posts another) until
+        the stage stops moving, at most ``passes``, as the event loop would: export does before a grab."""
+        for _ in range(passes):
+            before = self.view.sceneBoundingRect()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            if self.view.sceneBoundingRect() == before:
+                return
 
     def glide(self, t: float) -> None:
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions

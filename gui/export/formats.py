@@ -1,0 +1,171 @@
+"""One writer per format; each streams its frames and commits atomically.
+
+A writer gets the pictures one step at a time, hands every byte to an
+``AtomicFile`` (or ``AtomicFolder``) and ticks after each frame; a tick is
+where a cancel or an interrupt stops it. Nothing holds more than a frame or
+two, whatever the number of steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from ..models.filechecks import check_gif, check_mp4, check_pdf, check_png, check_svg
+from ..models.outfiles import AtomicFile, AtomicFolder, ExportError, disk_full
+from ..scene import SceneRenderer
+from . import gif
+from .paint import PdfPages, png_bytes, rgb, svg_bytes
+
+#: The pictures of some steps, one per step, drawn as they are asked for.
+Pictures = Callable[[range], Iterator[QImage]]
+#: Draws one step on the renderer (for the vector formats, which paint the scene themselves).
+Draw = Callable[[int], None]
+#: tick(done): report progress; raises to stop.
+Tick = Callable[[int], None]
+
+
+def write_png(pictures: Pictures, target: Path, steps: range, tick: Tick) -> Path:
+    """One step as a PNG file."""
+    tick(0)
+    data = png_bytes(next(pictures(steps)))
+    with AtomicFile(target, check_png) as f:
+        f.write(data)
+        tick(1)
+    return target
+
+
+def write_png_folder(pictures: Pictures, target: Path, steps: range, tick: Tick) -> Path:
+    """Several steps as ``frame_0000.png``, … in a new folder."""
+    with AtomicFolder(target) as folder:
+        tick(0)
+        for n, img in enumerate(pictures(steps)):
+            folder.add(f"frame_{n:04d}.png", png_bytes(img), check_png)
+            tick(n + 1)
+    return target
+
+
+def write_svg(renderer: SceneRenderer, draw: Draw, target: Path, steps: range, tick: Tick) -> Path:
+    """One step as a vector SVG."""
+    tick(0)
+    draw(steps[0])
+    data = svg_bytes(renderer)
+    with AtomicFile(target, check_svg) as f:
+        f.write(data)
+        tick(1)
+    return target
+
+
+def write_pdf(renderer: SceneRenderer, draw: Draw, target: Path, steps: range, tick: Tick) -> Path:
+    """Steps as the pages of a vector PDF (fonts embedded)."""
+    with AtomicFile(target, lambda p: check_pdf(p, len(steps))) as f:
+        pages = PdfPages(renderer, f.write, title=target.stem)
+        try:
+            tick(0)
+            for n, k in enumerate(steps):
+                draw(k)
+                pages.add_page()
+                tick(n + 1)
+            pages.finish()
+        except BaseException:
+            pages.abandon()
+            raise
+    return target
+
+
+def gif_delay_ms(fps: float) -> int:
+    """Milliseconds per GIF frame: GIF counts hundredths, and viewers slow anything under 20 ms."""
+    return max(20, round(1000.0 / fps / 10) * 10)
+
+
+def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: int, tick: Tick) -> Path:
+    """An animated GIF, one frame per step, streamed (see ``gui.export.gif``)."""
+    gif.need_pillow()
+    # One palette for the whole animation, from a few frames spread over it (the first and the
+    # last among them: the colours of empty and of finished outputs are both in it).
+    n = len(steps)
+    sample = sorted({steps[round(i * (n - 1) / 4)] for i in range(5)}) if n > 1 else [steps[0]]
+    pics = [rgb(img) for k in sample for img in pictures(range(k, k + 1))]
+    palette = gif.palette_from(pics)
+    size = (pics[0].shape[1], pics[0].shape[0])
+    del pics
+    with AtomicFile(target, lambda p: check_gif(p, n)) as f:
+        stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps), loop)
+        tick(0)
+        for done, img in enumerate(pictures(steps)):
+            stream.add(rgb(img))
+            tick(done + 1)
+        stream.close()
+    return target
+
+
+def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: Tick) -> Path:
+    """An H.264 MP4, one frame per step, piped to ffmpeg as each is drawn."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ExportError("MP4 export needs imageio-ffmpeg: pip install imageio-ffmpeg") from None
+    with AtomicFile(target, check_mp4, external=True) as f, tempfile.TemporaryFile() as log:
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            tick(0)
+            for n, img in enumerate(pictures(steps)):
+                a = rgb(img)
+                h, w = a.shape[:2]
+                a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # H.264 needs even sides
+                if proc is None:
+                    proc = _ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), f.path, a.shape[1], a.shape[0], fps, log)
+                _feed(proc, a, log, f.path)
+                tick(n + 1)
+            assert proc is not None
+            proc.stdin.close()  # type: ignore[union-attr]
+            if proc.wait() != 0:
+                raise _ffmpeg_failure(log, f.path)
+        except BaseException:
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()  # type: ignore[union-attr]
+            raise
+    return target
+
+
+def _ffmpeg(exe: str, path: Path, w: int, h: int, fps: float, log: object) -> subprocess.Popen[bytes]:
+    """ffmpeg reading raw RGB frames on stdin, writing H.264 to ``path``; its messages go to ``log``.
+
+    It runs in a session of its own, so a Ctrl+C at the terminal reaches only convviz, which
+    stops it and removes the file.
+    """
+    cmd = [exe, "-y", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{w}x{h}",
+           "-pix_fmt", "rgb24", "-r", f"{fps:g}", "-i", "-", "-vcodec", "libx264", "-pix_fmt", "yuv420p",
+           "-crf", "10", "-f", "mp4", str(path)]
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,  # type: ignore[arg-type]
+                            start_new_session=True)
+
+
+def _feed(proc: subprocess.Popen[bytes], frame: np.ndarray, log: object, path: Path) -> None:
+    try:
+        proc.stdin.write(np.ascontiguousarray(frame).data)  # type: ignore[union-attr]
+    except BrokenPipeError:
+        proc.wait()
+        raise _ffmpeg_failure(log, path) from None
+
+
+def _ffmpeg_failure(log: object, path: Path) -> Exception:
+    """What ffmpeg said, as one line; a full disk as ``ENOSPC`` (``AtomicFile`` says so plainly)."""
+    log.seek(0)  # type: ignore[attr-defined]
+    text = log.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if "No space left" in text or disk_full(path.parent):
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return ExportError(f"the video encoder (ffmpeg) failed: {lines[-1] if lines else 'no message'}")

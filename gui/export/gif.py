@@ -1,0 +1,145 @@
+"""A GIF89a written one frame at a time, in the memory of two frames.
+
+Pillow's own animated-GIF writer keeps every frame until it saves, so memory
+grew with the number of steps. Here the file is assembled by hand: the
+header, one global palette (chosen from a sample of the frames) and the loop
+count first; then for each frame only the rectangle that changed since the
+previous one, compressed by Pillow's LZW encoder (a one-frame GIF, whose
+image block is copied out), drawn over the previous frame (disposal 1).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..models.outfiles import ExportError
+
+try:
+    from PIL import Image
+except ImportError:  # pragma: no cover - the export extra is not installed
+    Image = None  # type: ignore[assignment]
+
+#: Most pixels one sample frame contributes to the palette (larger frames are thinned).
+SAMPLE_PIXELS = 1_500_000
+
+
+def need_pillow() -> None:
+    """Raise a plain ``ExportError`` when Pillow is missing."""
+    if Image is None:
+        raise ExportError("GIF export needs Pillow: pip install Pillow")
+
+
+def palette_from(samples: Sequence[np.ndarray]) -> Image.Image:
+    """A 256-colour palette image for pictures like ``samples`` (``(H, W, 3)`` uint8 each).
+
+    Large samples are thinned to ``SAMPLE_PIXELS`` so the palette costs the same at any scale.
+    """
+    parts = []
+    for a in samples:
+        step = max(1, int(np.ceil(np.sqrt(a.shape[0] * a.shape[1] / SAMPLE_PIXELS))))
+        parts.append(a[::step, ::step])
+    width = min(p.shape[1] for p in parts)
+    stack = np.ascontiguousarray(np.concatenate([p[:, :width] for p in parts], axis=0))
+    return Image.fromarray(stack).quantize(256, method=Image.Quantize.FASTOCTREE)
+
+
+def _table(palette: bytes) -> bytes:
+    """A colour table of 256 entries (GIF tables come in powers of two)."""
+    return palette[:768].ljust(768, b"\0")
+
+
+def _image_block(indices: np.ndarray, palette: bytes, left: int, top: int, table: bytes) -> bytes:
+    """The image descriptor and LZW data of ``indices`` placed at ``(left, top)``.
+
+    Pillow writes a one-frame GIF of them; its image block is copied out, with a
+    local colour table when Pillow's table differs from the global one.
+    """
+    h, w = indices.shape
+    im = Image.frombytes("P", (w, h), np.ascontiguousarray(indices).tobytes())
+    im.putpalette(palette)
+    buf = io.BytesIO()
+    im.save(buf, format="GIF", optimize=False, interlace=False)
+    data = buf.getvalue()
+    flags = data[10]
+    at = 13
+    own = b""
+    if flags & 0x80:
+        n = 3 << ((flags & 7) + 1)
+        own, at = data[at:at + n], at + n
+    while data[at] == 0x21:  # skip extensions before the image
+        at += 2
+        while data[at]:
+            at += data[at] + 1
+        at += 1
+    if data[at] != 0x2C or data[-1] != 0x3B:
+        raise ExportError("the GIF encoder gave an unexpected picture")
+    desc = bytearray(data[at:at + 10])
+    body = data[at + 10:-1]
+    desc[1:5] = struct.pack("<HH", left, top)
+    if desc[9] & 0x80 or _table(own) == table:
+        return bytes(desc) + body
+    desc[9] = (desc[9] & 0x40) | 0x80 | 7  # a local table of 256 entries
+    return bytes(desc) + _table(own) + body
+
+
+class GifStream:
+    """Write an animated GIF through ``write``, one picture at a time.
+
+    Parameters
+    ----------
+    write : callable
+        ``write(data)`` appends to the file.
+    size : (int, int)
+        Width and height of every picture.
+    palette : PIL.Image.Image
+        A "P" image whose palette every frame is mapped onto (``palette_from``).
+    delay_ms : int
+        Time per frame (GIF counts hundredths of a second).
+    loop : int
+        Times to play, 0 = forever (0 to 65535).
+    """
+
+    def __init__(self, write: Callable[[bytes], None], size: tuple[int, int], palette: Image.Image,
+                 delay_ms: int, loop: int) -> None:
+        if not 0 <= loop <= 0xFFFF:
+            raise ExportError(f"a GIF loops 0 (forever) to 65535 times, not {loop}")
+        self.write, self.size, self.frames = write, size, 0
+        self._palette_image = palette
+        self._palette = bytes(palette.getpalette() or b"")[:768]
+        self._table = _table(self._palette)
+        self._delay = max(2, round(delay_ms / 10))
+        self._previous: np.ndarray | None = None
+        w, h = size
+        write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + self._table)
+        write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0")
+
+    def add(self, rgb: np.ndarray) -> None:
+        """Append a picture (``(H, W, 3)`` uint8, of the stream's size)."""
+        h, w = rgb.shape[:2]
+        if (w, h) != self.size:
+            raise ExportError(f"a picture of {w}×{h} in a GIF of {self.size[0]}×{self.size[1]}")
+        q = Image.fromarray(np.ascontiguousarray(rgb)).quantize(palette=self._palette_image,
+                                                                 dither=Image.Dither.NONE)
+        idx = np.asarray(q, dtype=np.uint8)
+        prev, self._previous = self._previous, idx
+        if prev is None:
+            top, bottom, left, right = 0, h, 0, w
+        else:
+            changed = idx != prev
+            rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            if rows.size == 0:  # nothing changed: one unchanged pixel keeps the frame and its delay
+                top, bottom, left, right = 0, 1, 0, 1
+            else:
+                top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        # Graphic control: disposal 1 (keep the picture under the next), the delay, no transparency.
+        self.write(b"!\xf9\x04" + struct.pack("<BHB", 1 << 2, self._delay, 0) + b"\0")
+        self.write(_image_block(idx[top:bottom, left:right], self._palette, int(left), int(top), self._table))
+        self.frames += 1
+
+    def close(self) -> None:
+        """Write the trailer."""
+        self.write(b";")
