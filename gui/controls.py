@@ -338,9 +338,11 @@ class ControlPanel(QWidget):
         self.preset.setEnabled(conv)
         self.ceil.setEnabled(not conv)
         self.cip.setEnabled(p.op == "avg")
+        for w in (self.kernel_size, self.stride, self.dilation, self.pad_kind, self.ceil):
+            w.setEnabled(w.isEnabled() and not p.is_global)  # global pooling: the window is the map
         editable = p.pad_kind in ("symmetric", "asymmetric")
         for k, s in enumerate(self.pad):
-            s.setEnabled(editable and (p.pad_kind == "asymmetric" or k in (0, 2)))
+            s.setEnabled(editable and not p.is_global and (p.pad_kind == "asymmetric" or k in (0, 2)))
         self.pad_kind.model().item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
         self.formula.setText(self._formula_html())
 

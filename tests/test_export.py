@@ -39,6 +39,8 @@ def expected_steps(p: Params) -> int:
                                     dilation=p.dilation)
         per_pass = x.size if p.transpose_view == "scatter" else y.size
         return {"forward": per_pass, "backward": y.size, "both": per_pass + y.size}[p.mode]
+    if p.is_global:  # one step per channel
+        return {"forward": p.in_c, "backward": p.in_c, "both": 2 * p.in_c}[p.mode]
     if p.is_conv:
         y = engine.conv2d(x, np.zeros((p.out_c, p.in_c, p.k_h, p.k_w)), stride=p.stride,
                           padding=p.engine_padding(), dilation=p.dilation, padding_mode=p.padding_mode)

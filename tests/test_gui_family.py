@@ -42,3 +42,14 @@ def test_transposed_convolution_from_the_combo_with_output_padding_and_both_pict
     child(window, QComboBox, "op").setCurrentIndex(child(window, QComboBox, "op").findData("conv"))
     assert m.params.op == "conv" and m.params.output_padding == (0, 0), m.last_error
     assert not op_h.isEnabled() and not view.isEnabled()
+
+
+def test_global_pooling_from_the_combo(window) -> None:
+    m = window.model
+    combo = child(window, QComboBox, "op")
+    combo.setCurrentIndex(combo.findData("global_max"))
+    assert m.params.op == "global_max", m.last_error
+    assert m.n_steps == m.params.in_c
+    assert window.renderer.visible_tiles("output")[0].shape == (1, 1)
+    assert not child(window, QSpinBox, "kernel_h").isEnabled()
+    assert "max of the whole" in m.frame().panel("kernel").title

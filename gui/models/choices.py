@@ -14,7 +14,7 @@ from typing import Literal, get_args
 from engine.activations import ACTIVATIONS as _ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS as _KERNEL_PRESETS
 
-Op = Literal["conv", "conv_transpose", "max", "min", "avg"]
+Op = Literal["conv", "conv_transpose", "max", "min", "avg", "global_avg", "global_max"]
 PadKind = Literal["symmetric", "asymmetric", "valid", "same"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Mode = Literal["forward", "backward", "both"]
@@ -58,6 +58,7 @@ assert KERNEL_PRESETS == _KERNEL_PRESETS, "gui.models.choices.KernelPreset is ou
 OP_LABELS: dict[Op, str] = {
     "conv": "Convolution", "conv_transpose": "Transposed convolution",
     "max": "Max pooling", "min": "Min pooling", "avg": "Average pooling",
+    "global_avg": "Global average pooling", "global_max": "Global max pooling",
 }
 MODE_LABELS: dict[Mode, str] = {
     "forward": "Forward", "backward": "Backward", "both": "Forward, then backward",

@@ -558,7 +558,7 @@ class _Scenario:
             self.kernel = None
             self.param_count = None
             self.parameter_line = ""
-            divisors = np.unique(t.setup.divisors()) if p.op == "avg" else np.array([])
+            divisors = np.unique(t.setup.divisors()) if p.pool_op == "avg" else np.array([])
             #: Average pooling's divisor when every window has the same one (else 0).
             self.divisor = int(divisors[0]) if divisors.size == 1 else 0
             real = self.x_padded[:, self.kinds == 0]
@@ -688,13 +688,14 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
     p = s.params
 
     def make() -> tuple[Grid, ...]:
-        (dh, dw) = p.dilation
-        h, w = dh * (p.k_h - 1) + 1, dw * (p.k_w - 1) + 1
+        (dh, dw) = (1, 1) if p.is_global else p.dilation
+        kh, kw = (p.in_h, p.in_w) if p.is_global else (p.k_h, p.k_w)
+        h, w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
         kinds = np.full((h, w), 3, dtype=np.int8)
         kinds[::dh, ::dw] = 0
         values = np.where(kinds == 0, 1.0, np.nan)
         labels = np.full((h, w), "", dtype=object)
-        if p.op == "avg":
+        if p.pool_op == "avg":
             labels[kinds == 0] = f"1/{s.divisor}" if s.divisor else "1/n"
         labels = labels.astype(str)
         labels.flags.writeable = False
@@ -706,7 +707,9 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
 def pool_rule(p: Params, *, padding: bool) -> str:
     """What a pooling window computes, in words: "max of each 2×2 window", "mean of each 3×3
     window (padding counted)"."""
-    what = {"max": "max", "min": "min", "avg": "mean"}[p.op]
+    what = {"max": "max", "min": "min", "avg": "mean"}[p.pool_op]
+    if p.is_global:
+        return f"{what} of the whole {p.in_h}×{p.in_w} map, one window per channel (global)"
     text = f"{what} of each {p.k_h}×{p.k_w} window"
     dh, dw = p.dilation
     if (dh, dw) != (1, 1):
@@ -724,7 +727,7 @@ def pytorch_refusal(p: Params) -> str:
     dilation. convviz shows these settings anyway (the stage says so); "Copy as PyTorch" then
     does by hand what the layer would refuse.
     """
-    if p.is_conv:
+    if p.is_conv or p.is_global:
         return ""
     if p.pad_kind == "asymmetric":
         t, b, left, r = p.padding

@@ -212,6 +212,8 @@ class Lesson:
             raise ValueError(f"unknown operation {p.op!r}")
         if p.is_transpose:
             return Lesson._forward_transpose(p, x, w, b)
+        if p.is_global:  # one window per channel: the whole map (kernel, stride and padding unused)
+            return engine.trace_global_pool2d(x, op=p.pool_op)
         if p.is_conv:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
@@ -523,6 +525,8 @@ class Lesson:
         if wrt != "x":
             raise ValueError("pooling has no weights: check an input cell")
         of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
+        if p.is_global:
+            return of_x, engine.global_pool2d_backward(self._x, r.dy[:, 0, 0], op=p.pool_op), self._x
         gx = engine.pool2d_backward(
             self._x, r.dy, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,

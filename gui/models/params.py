@@ -71,6 +71,11 @@ class Params:
         return self.op in ("conv", "conv_transpose")
 
     @property
+    def is_global(self) -> bool:
+        """True for global pooling: one window, the whole map, per channel."""
+        return self.op == "global_avg" or self.op == "global_max"
+
+    @property
     def is_transpose(self) -> bool:
         """True for transposed convolution."""
         return self.op == "conv_transpose"
@@ -80,6 +85,10 @@ class Params:
         """The pooling operation (a ``ValueError`` for convolution)."""
         if self.op == "conv" or self.op == "conv_transpose":
             raise ValueError("convolution is not a pooling operation")
+        if self.op == "global_avg":
+            return "avg"
+        if self.op == "global_max":
+            return "max"
         return self.op
 
     def engine_padding(self) -> EnginePadding:

@@ -187,6 +187,10 @@ def _torch_out(size: int, span: int, stride: int, ceil: bool) -> int:
 
 
 def _pool(p: Params, g: Geometry, out_hw: tuple[int, int]) -> list[str]:
+    if p.is_global:
+        layer = "AdaptiveAvgPool2d" if p.pool_op == "avg" else "AdaptiveMaxPool2d"
+        return [f"pool = torch.nn.{layer}(1)  # global pooling: one value per channel, the whole map",
+                "y = pool(x)"]
     note = pytorch_refusal(p)
     k, s, d = _pair((p.k_h, p.k_w)), _pair(p.stride), _pair(p.dilation)
     if not note:  # PyTorch's own layer does it all
