@@ -197,6 +197,11 @@ class ControlPanel(QWidget):
         f.addRow("Input channels", self.in_c)
         f.addRow("Kernel h × w", self.kernel_size)
         f.addRow("Kernels (out channels)", self.out_c)
+        lo, hi = BOUNDS["groups"]
+        self.groups = _spin(lo, hi, "Groups: split the channels; each kernel sees only its group's input "
+                                    "channels (groups = input channels: depthwise)")
+        self.groups.setObjectName("groups")
+        f.addRow("Groups", self.groups)
         outer.addWidget(shape_box)
 
         slide_box = QGroupBox("Sliding")
@@ -293,7 +298,7 @@ class ControlPanel(QWidget):
         p = self.model.params
         widgets = [self.op, self.activation, self.mode, self.upstream, self.gather, self.in_c, self.out_c,
                    self.pad_kind, self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers,
-                   self.preset, self.transpose_view, *self.pad]
+                   self.preset, self.transpose_view, self.groups, *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
             self.transpose_view.setCurrentIndex(TRANSPOSE_VIEWS.index(p.transpose_view))
@@ -303,6 +308,7 @@ class ControlPanel(QWidget):
             self.gather.setChecked(p.grad_view == "gather")
             self.in_c.setValue(p.in_c)
             self.out_c.setValue(p.out_c)
+            self.groups.setValue(p.groups)
             self.pad_kind.setCurrentText(p.pad_kind)
             self.padding_mode.setCurrentText(p.padding_mode)
             self.bias.setChecked(p.bias)
@@ -331,6 +337,7 @@ class ControlPanel(QWidget):
         self.gather.setEnabled(backward and conv)
         self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
+        self.groups.setEnabled(p.op == "conv")
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv and not p.is_transpose)

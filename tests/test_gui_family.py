@@ -53,3 +53,16 @@ def test_global_pooling_from_the_combo(window) -> None:
     assert window.renderer.visible_tiles("output")[0].shape == (1, 1)
     assert not child(window, QSpinBox, "kernel_h").isEnabled()
     assert "max of the whole" in m.frame().panel("kernel").title
+
+
+def test_groups_from_the_spin_box_and_a_refused_value_is_put_back(window) -> None:
+    m = window.model
+    child(window, QSpinBox, "in_c").setValue(4)
+    child(window, QSpinBox, "out_c").setValue(2)
+    groups = child(window, QSpinBox, "groups")
+    groups.setValue(2)
+    assert m.params.groups == 2 and m.w.shape == (2, 2, 3, 3), m.last_error
+    groups.setValue(3)
+    assert m.params.groups == 2 and groups.value() == 2
+    assert "groups must divide" in child(window, QLabel, "error").text()
+    assert "group 0: channels 0–1" in m.frame().panel("kernel").title

@@ -54,7 +54,7 @@ class LessonController(QObject):
         }
         for name, combo in combos.items():
             self._on_combo(combo, name)
-        spins: dict[str, QSpinBox] = {"in_c": w.in_c, "out_c": w.out_c}
+        spins: dict[str, QSpinBox] = {"in_c": w.in_c, "out_c": w.out_c, "groups": w.groups}
         for name, spin in spins.items():
             spin.valueChanged.connect(lambda v, n=name: m.set_params(**{n: v}))
         checks: dict[str, QAbstractButton] = {

@@ -89,7 +89,7 @@ FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", 
 #: Inclusive bounds of every whole-number setting (spin boxes, files and the core read these).
 BOUNDS: dict[str, tuple[int, int]] = {
     "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "out_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
-    "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "output_padding": (0, 15),
+    "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "output_padding": (0, 15), "groups": (1, 16),
     "seed": (0, 2**31 - 1),
 }
 #: The shape bounds the core checks before it builds anything.

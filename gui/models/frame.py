@@ -543,9 +543,10 @@ class _Scenario:
         self.fprime: np.ndarray | None = None
         if isinstance(t, engine.ConvTrace):
             self.kernel: np.ndarray | None = np.asarray(t.setup.w)
-            self.param_count: int | None = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
+            self.param_count: int | None = engine.conv_param_count(p.group_in, p.out_c, p.k_h, p.k_w,
+                                                                   p.bias)
             biases = f" + {p.out_c} biases" if p.bias else ""
-            self.parameter_line = (f"Parameters: {p.k_h}·{p.k_w}·{p.in_c}·{p.out_c} weights{biases} "
+            self.parameter_line = (f"Parameters: {p.k_h}·{p.k_w}·{p.group_in}·{p.out_c} weights{biases} "
                                    f"= {self.param_count}")
             levels = {
                 "input": _levels(self.x_padded),
@@ -587,6 +588,8 @@ class _Scenario:
             parts.append("as a stride-1 convolution: the input " + transposed.spread_words(self.params))
         if self.parameter_line:
             parts.append(self.parameter_line)
+        if self.params.groups > 1:
+            parts.append(group_words(self.params))
         never = []
         if self.unreached_rows.size:
             never.append("rows " + ", ".join(str(int(r)) for r in self.unreached_rows))
@@ -704,6 +707,27 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
     return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "input", legend=False)
 
 
+def group_words(p: Params) -> str:
+    """What groups do, with the parameter counts side by side: "groups 3 (depthwise): each kernel
+    sees 1 of the 3 input channels; a full convolution would have 81 weights"."""
+    g, n = p.groups, p.group_in
+    kind = " (depthwise)" if g == p.in_c else ""
+    full = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
+    mine = engine.conv_param_count(n, p.out_c, p.k_h, p.k_w, p.bias)
+    return (f"groups {g}{kind}: each kernel sees {n} of the {p.in_c} input channels; "
+            f"{mine} parameters here, {full} for the full convolution ({full // max(mine, 1)}× more)")
+
+
+def group_channels(p: Params, o: int) -> str:
+    """"group 1: channels 2–3" for the kernel of output channel ``o`` ("" without groups)."""
+    if p.groups <= 1:
+        return ""
+    n = p.group_in
+    g = o // (p.out_c // p.groups)
+    chans = f"channel {g * n}" if n == 1 else f"channels {g * n}–{(g + 1) * n - 1}"
+    return f"group {g}: {chans}"
+
+
 def pool_rule(p: Params, *, padding: bool) -> str:
     """What a pooling window computes, in words: "max of each 2×2 window", "mean of each 3×3
     window (padding counted)"."""
@@ -770,9 +794,13 @@ def _window_marks(panel: Panel, step: WindowStep, *, expanded: bool, in_channel:
     ``in_channel``'s only (pooling reads one channel).
     """
     at, cells, span = _window_offsets(step.window)
+    group = getattr(step, "in_channels", None) if in_channel is None else None
+    if group is not None and len(group) == len(panel.grids):
+        group = None  # one group: every channel, as before
     if expanded:
-        channels = range(len(panel.grids)) if in_channel is None else [in_channel]
-        pairs = [(c, c) for c in channels]
+        every = range(len(panel.grids)) if group is None else group
+        channels = every if in_channel is None else [in_channel]
+        pairs = [(c, c - (group.start if group is not None else 0)) for c in channels]
     else:
         pairs = [(panel.front, in_channel or 0)]
     return [Mark("window", panel.name, grid, at, cells, labels(c), special, span) for grid, c in pairs]
@@ -785,6 +813,15 @@ def _special(step: WindowStep) -> Cell | None:
         return None
     win = step.window
     return (int(win.rows[chosen[0]]) - int(win.rows[0]), int(win.cols[chosen[1]]) - int(win.cols[0]))
+
+
+def _first_channel(step: WindowStep, in_channel: int | None) -> int:
+    """The input channel drawn in front: pooling's own channel, or the first of a convolution
+    step's group (0 without groups)."""
+    if in_channel is not None:
+        return in_channel
+    group = getattr(step, "in_channels", None)
+    return group.start if group is not None else 0
 
 
 def _no_labels(c: int) -> tuple[str, ...]:
@@ -853,6 +890,8 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
         flip = " (flipped)" if p.flip_kernel else ""
         label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
         kernel = f"{label} {p.k_h}×{p.k_w}"
+        if p.groups > 1:
+            kernel += ", " + group_channels(p, o)
     else:
         kernel = pool_rule(p, padding=s.padding)
     co, ho, wo = out_shape
@@ -881,7 +920,7 @@ def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int |
     inp = _panel("input", st.titles[0],
                  s.grids((st.key, "input"), st.x_padded, show=s.show_values, kinds=st.kinds,
                          unreached=st.unreached),
-                 st.levels[0], st.colours[0], front=in_channel or 0)
+                 st.levels[0], st.colours[0], front=_first_channel(step, in_channel))
     if st.kernel is not None:
         kern = _kernel_panel(s, st.kernel, o, st.titles[1], expanded=expanded, levels=st.levels[1],
                              key=st.key + " kernel")
@@ -907,7 +946,9 @@ def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int |
         n_in = st.kernel.shape[1] if st.kernel is not None else 1
         win = step.window
         tap_marks.append(Mark("tap", "kernel", (o * n_in + c) if expanded else c, (i, j), ((0, 0),)))
-        tap_marks.append(Mark("tap", "input", c if expanded else 0, (int(win.rows[i]), int(win.cols[j])),
+        first = _first_channel(step, None)
+        tap_marks.append(Mark("tap", "input", first + c if expanded else first,
+                              (int(win.rows[i]), int(win.cols[j])),
                               ((0, 0),)))
         sigma = ("Σ " + cell_label(step.value),)
     marks.append(Mark("cell", "output", o, (step.out_row, step.out_col), ((0, 0),), sigma))
@@ -1052,7 +1093,7 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     cap = (f"{s.op_label} — Backward pass — step {k + 1} of {s.n_steps}: {where}, "
            f"cell ({step.out_row}, {step.out_col})")
     show = s.show_values
-    front_in = in_channel or 0
+    front_in = _first_channel(step, in_channel)
     # Row 0: the forward tensors.
     inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
                                              unreached=True),

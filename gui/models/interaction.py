@@ -286,7 +286,7 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
         status = f"Selected X[{ch},{rc[0]},{rc[1]}] for the gradient check (Ctrl+G)"
         return Click(selection=sel, status=status)
     if panel in ("kernel", "dw") and p.is_conv:
-        o, c = divmod(ch, p.in_c)
+        o, c = divmod(ch, p.group_in)
         sel = ("w", (o, c, *given_tap(lesson, i, j)))
         return Click(selection=sel, status=f"Selected W{list(sel[1])} for the gradient check (Ctrl+G)")
     if panel not in _AS_OUTPUT:
@@ -321,7 +321,7 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
         return Edit("Edit input", f"Input [{ch}, {r}, {c}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
-        o, c = divmod(ch, p.in_c)
+        o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
         return Edit("Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))

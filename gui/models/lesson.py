@@ -192,10 +192,11 @@ class Lesson:
 
     @staticmethod
     def _new_kernel(p: Params) -> np.ndarray:
+        p.check_groups()
         rng = np.random.default_rng(p.seed + 1)
-        w = np.empty((p.out_c, p.in_c, p.k_h, p.k_w))
+        w = np.empty((p.out_c, p.group_in, p.k_h, p.k_w))
         for o in range(p.out_c):
-            for c in range(p.in_c):
+            for c in range(p.group_in):
                 w[o, c] = kernels.kernel_preset(p.preset, p.k_h, p.k_w, rng=rng, integers=p.integers)
         return w
 
@@ -218,7 +219,7 @@ class Lesson:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
                 dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
-                granularity=p.granularity if p.mode == "forward" else "window",
+                granularity=p.granularity if p.mode == "forward" else "window", groups=p.groups,
             )
         return engine.trace_pool2d(
             x, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
@@ -276,6 +277,7 @@ class Lesson:
         return np.ones(y.shape), None
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
+        p.check_groups()
         fwd = self._forward(p, x, w, b)
         if not p.is_transpose and p.output_padding != (0, 0):
             raise ValueError("output padding belongs to transposed convolution; set it to 0 first")
@@ -362,8 +364,8 @@ class Lesson:
             if (p.in_c, p.in_h, p.in_w, p.integers, p.seed) != (old.in_c, old.in_h, old.in_w,
                                                                  old.integers, old.seed):
                 x = self._new_input(p)
-            if (p.out_c, p.in_c, p.k_h, p.k_w, p.preset, p.integers, p.seed) != (
-                old.out_c, old.in_c, old.k_h, old.k_w, old.preset, old.integers, old.seed
+            if (p.out_c, p.in_c, p.k_h, p.k_w, p.preset, p.integers, p.seed, p.groups) != (
+                old.out_c, old.in_c, old.k_h, old.k_w, old.preset, old.integers, old.seed, old.groups
             ):
                 w = self._new_kernel(p)
             if (p.out_c, p.integers, p.seed) != (old.out_c, old.integers, old.seed):
@@ -414,7 +416,7 @@ class Lesson:
             ba = self._new_bias(params) if bias is None else np.array(bias, dtype=float)
             for name, a, shape in (
                 ("input", xa, (params.in_c, params.in_h, params.in_w)),
-                ("kernel", wa, (params.out_c, params.in_c, params.k_h, params.k_w)),
+                ("kernel", wa, (params.out_c, params.group_in, params.k_h, params.k_w)),
                 ("bias", ba, (params.out_c,)),
             ):
                 if a.shape != shape:
@@ -514,7 +516,7 @@ class Lesson:
                                             activation=p.activation if p.has_activation else "none")
             gx, gw, _ = engine.conv2d_backward(
                 self._x, self._w, r.dz, stride=p.stride, padding=p.engine_padding(),
-                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
+                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
             )
             if wrt == "w":
                 def of_given(w: np.ndarray) -> float:

@@ -118,10 +118,12 @@ def _conv(lesson: Lesson) -> list[str]:
         src = "x_padded"
     call = (f"conv = torch.nn.Conv2d(in_channels={p.in_c}, out_channels={p.out_c}, "
             f"kernel_size={_pair((p.k_h, p.k_w))}, stride={_pair(p.stride)}, padding={pad_arg}, "
-            f"dilation={_pair(p.dilation)}, bias={p.bias}, padding_mode={p.padding_mode!r}, {F64})")
+            f"dilation={_pair(p.dilation)}, " + (f"groups={p.groups}, " if p.groups > 1 else "") +
+            f"bias={p.bias}, padding_mode={p.padding_mode!r}, {F64})")
     lines += _wrap_call(call)
     lines += ["with torch.no_grad():",
-              "    # The kernel W as entered: (out channels, in channels, rows, columns)"]
+              "    # The kernel W as entered: (out channels, in channels"
+              + (" per group" if p.groups > 1 else "") + ", rows, columns)"]
     if p.flip_kernel:
         lines += [_assign("w", lesson.w, 4),
                   "    conv.weight.copy_(w.flip(-2, -1))  # true convolution: the kernel flipped, "

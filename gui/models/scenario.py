@@ -244,7 +244,7 @@ def loads(text: str) -> Scenario:
     return Scenario(
         params=p,
         x=_check_array("input", data.get("input"), (p.in_c, p.in_h, p.in_w)),
-        w=_check_array("kernel", data.get("kernel"), (p.out_c, p.in_c, p.k_h, p.k_w)),
+        w=_check_array("kernel", data.get("kernel"), (p.out_c, p.group_in, p.k_h, p.k_w)),
         bias=_check_array("bias", data.get("bias"), (p.out_c,)),
         upstream=_check_array("upstream", data.get("upstream"), None),
         target=_check_array("target", data.get("target"), None),
