@@ -237,3 +237,29 @@ def test_engine_and_lesson_agree_on_the_output_size() -> None:
                output_padding=(1, 2))
     ho = engine.transposed_output_size(4, 3, 2, 1, 1, 2)
     assert m.run.y is not None and m.run.y.shape[1] == ho
+
+
+@pytest.mark.parametrize("kw", [
+    dict(op=T, in_h=3, in_w=2, stride=(2, 3), output_padding=(1, 2), padding=(1, 1, 0, 0)),
+    dict(op=T, in_h=3, in_w=3, stride=(2, 2), mode="both", grad_view="gather", activation="relu"),
+    dict(op=T, in_h=2, in_w=3, in_c=2, out_c=3, granularity="tap"),
+    dict(op=T, in_h=3, in_w=3, transpose_view="scatter", in_c=2, activation="tanh"),
+    dict(op="global_avg", in_c=3, mode="both"),
+    dict(op="global_max", in_c=2, mode="backward"),
+    dict(op="conv", in_c=4, out_c=2, groups=2, granularity="tap"),
+    dict(op="conv", in_c=2, out_c=4, groups=2, mode="both", grad_view="gather"),
+])
+def test_the_validators_plan_counts_the_steps_the_lesson_builds(kw: dict[str, object]) -> None:
+    from gui.models import validate
+
+    p = Params(**kw)  # type: ignore[arg-type]
+    plan = validate.plan(p)
+    m = Lesson(p)
+    assert (plan.n_forward, plan.n_steps) == (m.n_forward, m.n_steps)
+    assert m.run.y is not None and plan.out_shape == m.run.y.shape
+
+
+def test_a_transposed_output_beyond_the_bound_is_refused_before_anything_is_built() -> None:
+    m = lesson(in_h=2, in_w=2, padding=(0, 0, 0, 0))
+    assert not m.set_params(in_h=200, stride=(4, 4))
+    assert "at most 544 a side" in m.last_error

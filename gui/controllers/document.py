@@ -99,24 +99,26 @@ class DocumentController(QObject):
         return ok
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a scenario or a lecture deck file."""
+        """Open a scenario or a lecture deck file (the file's ``format`` says which)."""
         p = Path(path)
+        name = scenario.shown_name(p)
         try:
-            if scenario.is_deck(p):
-                title, scenes = scenario.load_deck(p)
-                ok = self.load_scenario(scenes[0], origin=f"{p.name} (1 of {len(scenes)})")
-                if ok:
-                    self.deck, self.deck_title, self.deck_index = scenes, title, 0
-                    self.path = None  # Save asks for a name: it never overwrites a deck's file
-            else:
-                ok = self.load_scenario(scenario.load(p), origin=p.name)
-                if ok:
-                    self.path = p
-                    self.deck = []  # a scenario of its own ends the deck
-            self.deck_changed.emit(bool(self.deck))
+            doc = scenario.read(p)
         except scenario.ScenarioError as exc:
-            self._notify(f"Could not open {p.name}: {exc}. The current scenario is unchanged.", error=True)
+            self._notify(f"Could not open {name}: {exc}. The current scenario is unchanged.", error=True)
             return False
+        if isinstance(doc, scenario.Deck):
+            scenes = list(doc.scenarios)
+            ok = self.load_scenario(scenes[0], origin=f"{name} (1 of {len(scenes)})")
+            if ok:
+                self.deck, self.deck_title, self.deck_index = scenes, doc.title, 0
+                self.path = None  # Save asks for a name: it never overwrites a deck's file
+        else:
+            ok = self.load_scenario(doc, origin=name)
+            if ok:
+                self.path = p
+                self.deck = []  # a scenario of its own ends the deck
+        self.deck_changed.emit(bool(self.deck))
         if ok:
             self._remember(p)
         return ok
@@ -187,8 +189,8 @@ class DocumentController(QObject):
         try:
             scenario.save(path, s)
         except OSError as exc:
-            self._notify(f"Could not save {path.name}: {exc.strerror or exc}. Nothing was written.",
-                         error=True)
+            self._notify(f"Could not save {scenario.shown_name(path)}: {exc.strerror or exc}. "
+                         "Nothing was written.", error=True)
             return False
         self.path = path
         self._remember(path)

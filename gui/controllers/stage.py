@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..models import interaction
+from ..models.choices import VALUE_LIMIT
 from ..models.interaction import Hover, Selection
 from ..models.lesson import Lesson
 from ..scene import SceneRenderer
@@ -108,7 +109,7 @@ class StageController(QObject):
                 self._notify(e)
             return
         parent = self.view.window() if isinstance(self.view, QWidget) else None
-        value, ok = QInputDialog.getDouble(parent, e.title, e.label, e.value, -1e6, 1e6, 4)
+        value, ok = QInputDialog.getDouble(parent, e.title, e.label, e.value, -VALUE_LIMIT, VALUE_LIMIT, 4)
         if ok:
             e.apply(value)
 

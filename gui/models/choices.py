@@ -85,6 +85,26 @@ VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
 FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", "laplacian")
 
+#: The choice each text setting of ``Params`` takes (files and the core check against these).
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
+    "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
+    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS,
+}
+#: What each setting is called in a message ("input height must be between 1 and 512, got 600").
+SETTING_LABELS: dict[str, str] = {
+    "op": "the operation", "in_h": "input height", "in_w": "input width", "in_c": "input channels",
+    "k_h": "kernel height", "k_w": "kernel width", "out_c": "output channels", "stride": "stride",
+    "dilation": "dilation", "pad_kind": "the padding kind", "padding": "padding",
+    "padding_mode": "the padding mode", "bias": "bias", "ceil_mode": "ceil mode",
+    "count_include_pad": "count include pad", "flip_kernel": "flip kernel", "granularity": "the step size",
+    "integers": "integers", "seed": "the seed", "preset": "the kernel preset", "mode": "the pass",
+    "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
+    "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
+    "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
+    "groups": "groups",
+}
+
 # ----------------------------------------------------------------------------- bounds
 #: Inclusive bounds of every whole-number setting (spin boxes, files and the core read these).
 BOUNDS: dict[str, tuple[int, int]] = {
@@ -94,6 +114,18 @@ BOUNDS: dict[str, tuple[int, int]] = {
 }
 #: The shape bounds the core checks before it builds anything.
 SHAPE_LIMITS: tuple[str, ...] = ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")
+#: Padding also follows PyTorch's rules relative to the window and the input (the engine states them,
+#: ``gui.models.validate`` asks it before anything is built): pooling pads by at most half the dilated
+#: window; ``reflect`` padding is smaller than the input, ``circular`` at most its size.
+#: Largest size of an input value, weight, bias, typed dL/dY or loss target cell (the edit dialog's range).
+VALUE_LIMIT = 1e6
+#: Largest size of a computed output-shaped value (dL/dY, the loss target): a convolution output is
+#: at most ``in_c·k_h·k_w·VALUE_LIMIT² + VALUE_LIMIT`` in size, and ``dL/dY = Y − T`` twice that.
+OUTPUT_LIMIT = 2 * (BOUNDS["in_c"][1] * BOUNDS["k_h"][1] * BOUNDS["k_w"][1] * VALUE_LIMIT**2 + VALUE_LIMIT)
+#: Longest scenario or deck title, in characters.
+MAX_TITLE = 1000
+#: Most scenarios one lecture deck holds.
+MAX_DECK_ENTRIES = 100
 #: Largest input side that still shows numbers in its cells.
 MAX_VALUE_GRID = 64
 #: Most steps a timeline can hold (a Qt slider's range).

@@ -1,9 +1,14 @@
 """The lesson state: settings, values and the step position, with events and no Qt.
 
-``Lesson`` owns the engine traces. Every change goes through a method that asks
-the engine first; a combination the engine (or a bound in ``choices``) refuses
-leaves the previous state untouched, whole, and is reported through ``error`` in
-plain words. Views subscribe to the psygnal events and read ``frame()``.
+``Lesson`` owns the engine traces. Every change goes through a method that first
+checks its arguments' types and ranges with ``validate`` (the same check the
+scenario files use, against the bounds in ``choices``), works out the output
+size and the number of steps before anything is allocated, then asks the
+engine. A refused change leaves the previous state untouched, whole, returns
+False and is reported through ``error`` in plain words: no argument makes a
+setter raise. Queries (``frame``, ``check_gradient``, ``one_sided_slopes``)
+change nothing and raise ``ValueError`` in plain words for an argument they
+cannot answer. Views subscribe to the psygnal events and read ``frame()``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ import engine
 from engine import activations, backprop, kernels
 from engine.backprop import GatherView
 
-from .choices import BOUNDS, MAX_STEPS, MODES, OPS, SHAPE_LIMITS, UPSTREAMS
+from . import validate
+from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
 from .params import Params
 from .presentation import Presentation
+from .transposed import check_transposed, transposed_padding
+from .validate import InvalidError
 
 if TYPE_CHECKING:
     from .frame import Frame
@@ -88,7 +96,16 @@ class Lesson:
     error = Signal(str)
 
     def __init__(self, params: Params | None = None) -> None:
-        p = params or Params()
+        """A lesson with ``params`` (the defaults if None); values are drawn from its seed.
+
+        Raises
+        ------
+        ValueError
+            In plain words, when ``params`` is not a state the lesson accepts
+            (a constructor cannot return False; ``load`` can).
+        """
+        p = validate.checked(params if params is not None else Params())
+        validate.plan(p)
         self._params = p
         self._x = self._new_input(p)
         self._w = self._new_kernel(p)
@@ -153,6 +170,11 @@ class Lesson:
             self._presentation = p
             self._frame_cache = {}
             self.changed.emit()
+
+    @property
+    def typed_upstream(self) -> np.ndarray | None:
+        """The typed dL/dY the lesson holds (used when ``upstream == "custom"``), or None."""
+        return None if self._dy_custom is None else self._dy_custom.copy()
 
     @property
     def step(self) -> int:
@@ -231,19 +253,8 @@ class Lesson:
         """The engine's kernel and keywords for a transposed convolution. The kernel is kept as
         entered, ``(out_c, in_c, kh, kw)``; the engine (and PyTorch's ``ConvTranspose2d``) take it
         as ``(in_c, out_c, kh, kw)``."""
-        if p.pad_kind == "valid":
-            pad: tuple[int, int] = (0, 0)
-        elif p.pad_kind == "symmetric":
-            pad = (p.padding[0], p.padding[2])
-        else:
-            raise ValueError(f"transposed convolution takes one padding per axis, the same on both sides "
-                             f"(PyTorch's ConvTranspose2d); choose symmetric or valid, not {p.pad_kind}")
-        if p.padding_mode != "zeros":
-            raise ValueError("transposed convolution pads with zeros only (PyTorch's ConvTranspose2d "
-                             f"refuses padding_mode={p.padding_mode!r})")
-        if p.flip_kernel:
-            raise ValueError("transposed convolution already slides its kernel flipped in the gather "
-                             "picture; untick 'True convolution (flip the kernel)'")
+        check_transposed(p)
+        pad = transposed_padding(p)
         wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
         return wt, dict(stride=p.stride, padding=pad, output_padding=p.output_padding, dilation=p.dilation)
 
@@ -278,18 +289,14 @@ class Lesson:
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
         p.check_groups()
+        check_transposed(p)
         fwd = self._forward(p, x, w, b)
-        if not p.is_transpose and p.output_padding != (0, 0):
-            raise ValueError("output padding belongs to transposed convolution; set it to 0 first")
         z = np.asarray(fwd.output)
         if p.activation not in activations.ACTIVATIONS:
             raise ValueError(f"unknown activation {p.activation!r}")
         y = activations.activate(p.activation, z) if p.has_activation else z
         scatter = None
         if p.is_transpose and p.transpose_view == "scatter":
-            if p.mode != "forward":
-                raise ValueError("the scatter picture shows the forward pass only; the backward pass of a "
-                                 "transposed convolution is shown in the gather picture")
             wt, kw = self._transpose_args(p, w)
             scatter = engine.trace_conv_transpose2d_scatter(x, wt, b if p.bias else None,
                                                             **kw)  # type: ignore[arg-type]
@@ -307,25 +314,21 @@ class Lesson:
             gather = None
         return Run(fwd, bwd, dy, loss, gather, y, dz)
 
+    def _refuse(self, message: str) -> bool:
+        """Say why a change was refused (``error``, ``last_error``); the state is untouched."""
+        self.last_error = message or "that change was refused"
+        self.error.emit(self.last_error)
+        return False
+
     def _apply(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
-        """Try a new state; on success emit ``changed``, on failure ``error`` and keep the old."""
+        """Try a new state (``p`` checked): emit ``changed``, or ``error`` and keep the old one."""
         saved = (self._target, self._dy_custom)
         try:
-            for name in SHAPE_LIMITS:
-                lo, hi = BOUNDS[name]
-                v = getattr(p, name)
-                if not lo <= v <= hi:
-                    raise ValueError(f"{name.replace('_', ' ')} must be from {lo} to {hi} here, got {v}")
+            validate.plan(p)  # the step count before any trace is built
             run = self._build(p, x, w, b)
-            n = sum(self._count(p, run))
-            if n > MAX_STEPS:
-                raise ValueError(f"that makes {n:,} steps, more than a timeline can hold; use per-window "
-                                 "steps or a smaller input")
         except (ValueError, TypeError) as exc:
             self._target, self._dy_custom = saved
-            self.last_error = str(exc)
-            self.error.emit(self.last_error)
-            return False
+            return self._refuse(str(exc))
         if p.upstream == "custom" and run.dy is not None and (
             self._dy_custom is None or self._dy_custom.shape != run.dy.shape
         ):
@@ -354,11 +357,12 @@ class Lesson:
         """
         old = self._params
         try:
-            p = replace(old, **changes)  # type: ignore[arg-type]
-        except TypeError as exc:
-            self.last_error = str(exc)
-            self.error.emit(self.last_error)
-            return False
+            p = validate.params_with(old, changes)
+            if not p.is_transpose and p.output_padding != (0, 0):  # only a transposed convolution has one
+                p = replace(p, output_padding=(0, 0))
+            validate.plan(p)  # sizes and steps, before any value is drawn
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         x, w, b = self._x, self._w, self._b
         try:
             if (p.in_c, p.in_h, p.in_w, p.integers, p.seed) != (old.in_c, old.in_h, old.in_w,
@@ -371,14 +375,10 @@ class Lesson:
             if (p.out_c, p.integers, p.seed) != (old.out_c, old.integers, old.seed):
                 b = self._new_bias(p)
         except ValueError as exc:
-            self.last_error = str(exc)
-            self.error.emit(self.last_error)
-            return False
+            return self._refuse(str(exc))
         old_target = self._target
         if (p.seed, p.integers) != (old.seed, old.integers):
             self._target = None  # new values: a new target to go with them
-        if not p.is_transpose and p.output_padding != (0, 0):  # only a transposed convolution has one
-            p = replace(p, output_padding=(0, 0))
         if p.picture and x is not self._x:  # random values replaced the picture
             p = replace(p, picture=False)
         if not self._apply(p, x, w, b):
@@ -398,40 +398,38 @@ class Lesson:
         w : ndarray, shape (out_c, in_c, k_h, k_w), optional
         bias : ndarray, shape (out_c,), optional
         upstream : ndarray, shape of the output, optional
-            Used when ``params.upstream == "custom"``.
+            Typed dL/dY, used when ``params.upstream == "custom"`` (kept for later otherwise).
         target : ndarray, shape of the output, optional
-            The loss target (``params.upstream == "loss"``).
+            The loss target (used when ``params.upstream == "loss"``).
         step : int
             Clamped to the new sequence.
 
         Returns
         -------
         bool
-            False (with ``error`` emitted, nothing changed) when the engine or a
-            shape check refuses it.
+            False (with ``error`` emitted, nothing changed) when a setting, a
+            value, a shape or the engine refuses it.
         """
         try:
-            xa = self._new_input(params) if x is None else np.array(x, dtype=float)
-            wa = self._new_kernel(params) if w is None else np.array(w, dtype=float)
-            ba = self._new_bias(params) if bias is None else np.array(bias, dtype=float)
-            for name, a, shape in (
-                ("input", xa, (params.in_c, params.in_h, params.in_w)),
-                ("kernel", wa, (params.out_c, params.group_in, params.k_h, params.k_w)),
-                ("bias", ba, (params.out_c,)),
-            ):
-                if a.shape != shape:
-                    raise ValueError(f"{name} values have shape {a.shape} but the settings need {shape}")
-        except (ValueError, TypeError) as exc:
-            self.last_error = str(exc)
-            self.error.emit(self.last_error)
-            return False
+            p = validate.checked(params)
+            shape = validate.plan(p).out_shape  # sizes and steps, before anything is allocated
+            k = validate.whole_number(step, "step")
+            xa = self._new_input(p) if x is None else validate.values(
+                "input", x, (p.in_c, p.in_h, p.in_w))
+            wa = self._new_kernel(p) if w is None else validate.values(
+                "kernel", w, (p.out_c, p.group_in, p.k_h, p.k_w))
+            ba = self._new_bias(p) if bias is None else validate.values("bias", bias, (p.out_c,))
+            ua = None if upstream is None else validate.values("upstream", upstream, shape,
+                                                               limit=OUTPUT_LIMIT)
+            ta = None if target is None else validate.values("target", target, shape, limit=OUTPUT_LIMIT)
+        except ValueError as exc:  # InvalidError, or a fixed kernel preset of the wrong size
+            return self._refuse(str(exc))
         saved = (self._target, self._dy_custom)
-        self._target = None if target is None else np.array(target, dtype=float)
-        self._dy_custom = None if upstream is None else np.array(upstream, dtype=float)
+        self._target, self._dy_custom = ta, ua
         old_step, old_presentation = self._step, self._presentation
-        self._step = max(0, int(step))
+        self._step = max(0, k)
         self._presentation = Presentation()  # a new scenario: the old one's words no longer apply
-        if not self._apply(params, xa, wa, ba):
+        if not self._apply(p, xa, wa, ba):
             self._target, self._dy_custom = saved
             self._step, self._presentation = old_step, old_presentation
             return False
@@ -443,39 +441,66 @@ class Lesson:
         The kernel stays when the channel count does; otherwise new kernels are drawn
         for the new channels. Values are decimals from then on (a picture is not integers).
         """
-        p = replace(self._params, in_c=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], picture=True,
-                    integers=False)
+        shape = getattr(x, "shape", None)
+        try:
+            if isinstance(shape, tuple) and len(shape) == 3:  # refuse a huge picture before copying it
+                validate.params_with(self._params, {"in_c": shape[0], "in_h": shape[1], "in_w": shape[2]})
+            xa = validate.values("input", x, None, ndim=3)
+            p = validate.params_with(self._params, {"in_c": xa.shape[0], "in_h": xa.shape[1],
+                                                    "in_w": xa.shape[2], "picture": True, "integers": False})
+        except InvalidError as exc:
+            size = " × ".join(str(n) for n in shape) if isinstance(shape, tuple) else ""
+            return self._refuse(f"the picture{' is ' + size if size else ''}: {exc}")
         same_kernel = p.in_c == self._params.in_c
-        return self.load(p, x=x, w=self._w if same_kernel else None, bias=self._b, step=0)
+        return self.load(p, x=xa, w=self._w if same_kernel else None, bias=self._b, step=0)
 
     def new_values(self) -> bool:
-        """Draw new random input (and random kernel) values with the next seed."""
-        return self.set_params(seed=self._params.seed + 1)
+        """Draw new random input (and random kernel) values with the next seed (after the last, the first)."""
+        lo, hi = BOUNDS["seed"]
+        seed = self._params.seed + 1
+        return self.set_params(seed=seed if seed <= hi else lo)
+
+    def _edit(self, field: str, a: np.ndarray, index: tuple[object, ...], value: object,
+              limit: float = VALUE_LIMIT) -> np.ndarray:
+        """A copy of ``a`` with one cell set (index and value checked first)."""
+        idx = validate.cell(field, index, a.shape)
+        v = validate.number(value, "the value", limit)
+        out = a.copy()
+        out[idx] = v
+        return out
 
     def set_input_value(self, c: int, i: int, j: int, value: float) -> bool:
         """Edit one input cell ``(c, i, j)`` (unpadded coordinates)."""
-        x = self._x.copy()
-        x[c, i, j] = value
+        try:
+            x = self._edit("input", self._x, (c, i, j), value)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         return self._apply(self._params, x, self._w, self._b)
 
     def set_kernel_value(self, o: int, c: int, i: int, j: int, value: float) -> bool:
         """Edit one kernel weight ``w[o, c, i, j]`` (as entered, before any flip)."""
-        w = self._w.copy()
-        w[o, c, i, j] = value
+        try:
+            w = self._edit("kernel", self._w, (o, c, i, j), value)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         return self._apply(self._params, self._x, w, self._b)
 
     def set_bias_value(self, o: int, value: float) -> bool:
         """Edit the bias of output channel ``o``."""
-        b = self._b.copy()
-        b[o] = value
+        try:
+            b = self._edit("bias", self._b, (o,), value)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         return self._apply(self._params, self._x, self._w, b)
 
     def set_upstream_value(self, o: int, i: int, j: int, value: float) -> bool:
         """Type one cell of dL/dY; the upstream gradient becomes "custom"."""
         if self._run.dy is None:
-            return False
-        dy = self._run.dy.copy()
-        dy[o, i, j] = value
+            return self._refuse("dL/dY exists in the backward pass only: choose Pass ▸ Backward first")
+        try:
+            dy = self._edit("upstream", self._run.dy, (o, i, j), value)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         saved = self._dy_custom
         self._dy_custom = dy
         if not self._apply(replace(self._params, upstream="custom"), self._x, self._w, self._b):
@@ -485,22 +510,37 @@ class Lesson:
 
     def set_target_value(self, o: int, i: int, j: int, value: float) -> bool:
         """Edit one cell of the loss target ``T`` (loss mode)."""
-        if self._target is None:
-            return False
+        if self._target is None or self._params.upstream != "loss" or self._run.dy is None:
+            return self._refuse("the loss target exists when dL/dY comes from the loss ½Σ(Y−T)² only: "
+                                "choose it under dL/dY first")
+        try:
+            target = self._edit("target", self._target, (o, i, j), value)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
         saved = self._target
-        self._target = self._target.copy()
-        self._target[o, i, j] = value
+        self._target = target
         if not self._apply(self._params, self._x, self._w, self._b):
             self._target = saved
             return False
         return True
 
-    def set_step(self, k: int) -> None:
-        """Move to step ``k`` (clamped to the sequence)."""
-        k = max(0, min(int(k), self.n_steps - 1))
+    def set_step(self, k: int) -> bool:
+        """Move to step ``k`` (clamped to the sequence).
+
+        Returns
+        -------
+        bool
+            False (``error`` emitted, the step stays) when ``k`` is not a whole number.
+        """
+        try:
+            k = validate.whole_number(k, "step")
+        except InvalidError as exc:
+            return self._refuse(str(exc))
+        k = max(0, min(k, self.n_steps - 1))
         if k != self._step:
             self._step = k
             self.step_changed.emit(k)
+        return True
 
     # ------------------------------------------------------------------ gradient check
     def _loss_and_grad(self, wrt: str) -> tuple[Callable[[np.ndarray], float], np.ndarray, np.ndarray]:
@@ -549,8 +589,8 @@ class Lesson:
         -------
         (analytic, numeric) : tuple of float
         """
-        f, grad, at = self._loss_and_grad(wrt)
-        return float(grad[index]), backprop.numeric_gradient(f, at, index, eps)
+        f, grad, at, idx, e = self._checked_point(wrt, index, eps)
+        return float(grad[idx]), backprop.numeric_gradient(f, at, idx, e)
 
     def one_sided_slopes(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
         """``(f(a) − f(a − ε)) / ε`` and ``(f(a + ε) − f(a)) / ε`` at one cell.
@@ -559,13 +599,27 @@ class Lesson:
         ReLU at exactly 0): the centred difference then averages two slopes
         and the analytic gradient picks one of them, as PyTorch does.
         """
-        f, _, at = self._loss_and_grad(wrt)
+        f, _, at, idx, e = self._checked_point(wrt, index, eps)
         base = np.array(at, dtype=float)
         lo, hi = base.copy(), base.copy()
-        lo[index] -= eps
-        hi[index] += eps
+        lo[idx] -= e
+        hi[idx] += e
         f0 = float(f(base))
-        return (f0 - float(f(lo))) / eps, (float(f(hi)) - f0) / eps
+        return (f0 - float(f(lo))) / e, (float(f(hi)) - f0) / e
+
+    def _checked_point(self, wrt: object, index: object, eps: object) -> tuple[
+            Callable[[np.ndarray], float], np.ndarray, np.ndarray, tuple[int, ...], float]:
+        """Check a gradient check's arguments (``ValueError`` in plain words), then ``_loss_and_grad``."""
+        if not isinstance(wrt, str) or wrt not in ("x", "w"):
+            raise InvalidError("", "the gradient check is of an input cell ('x') or a weight ('w'), "
+                                   f"got {validate.show(wrt)}")
+        e = validate.number(eps, "the step ε", 1.0)
+        if e <= 0:
+            raise InvalidError("", f"the step ε must be more than 0, got {validate.show(eps)}")
+        what = "input" if wrt == "x" else "kernel"
+        idx = validate.cell(what, index, (self._x if wrt == "x" else self._w).shape)
+        f, grad, at = self._loss_and_grad(str(wrt))
+        return f, grad, at, idx, e
 
     # ------------------------------------------------------------------ copies and frames
     def copy(self) -> Lesson:
@@ -584,16 +638,24 @@ class Lesson:
         return other
 
     def frame(self, step: int | None = None, *, expanded: bool = False) -> Frame:
-        """What the picture of step ``step`` (default: the current one) shows (cached)."""
+        """What the picture of step ``step`` (default: the current one, else clamped) shows (cached).
+
+        Raises
+        ------
+        ValueError
+            In plain words, when ``step`` is not a whole number or ``expanded`` not true or false.
+        """
         from .frame import build_frame
 
-        k = self._step if step is None else max(0, min(int(step), self.n_steps - 1))
-        key = (k, expanded)
+        k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
+        if not isinstance(expanded, (bool, np.bool_)):
+            raise InvalidError("", f"expanded must be true or false, got {validate.show(expanded)}")
+        key = (k, bool(expanded))
         f = self._frame_cache.get(key)
         if f is None:
             if len(self._frame_cache) > 8:
                 self._frame_cache.clear()
-            f = build_frame(self, k, expanded=expanded)
+            f = build_frame(self, k, expanded=bool(expanded))
             self._frame_cache[key] = f
         return f
 

@@ -13,7 +13,8 @@ from engine import describe
 
 from .params import Params
 
-__all__ = ["forward_twin", "spread_words", "transposed_formulas", "transposed_padding"]
+__all__ = ["check_transposed", "forward_twin", "out_size", "spread_size", "spread_words",
+           "transposed_formulas", "transposed_padding"]
 
 MINUS, TIMES = describe.MINUS, describe.TIMES
 
@@ -23,6 +24,32 @@ def transposed_padding(p: Params) -> tuple[int, int]:
     if p.pad_kind == "symmetric":
         return p.padding[0], p.padding[2]
     return 0, 0
+
+
+def check_transposed(p: Params) -> None:
+    """Refuse, in plain words, what PyTorch's ``ConvTranspose2d`` (and this picture) has no place for."""
+    if not p.is_transpose:
+        if p.output_padding != (0, 0):
+            raise ValueError("output padding belongs to transposed convolution; set it to 0 first")
+        return
+    if p.pad_kind not in ("symmetric", "valid"):
+        raise ValueError(f"transposed convolution takes one padding per axis, the same on both sides "
+                         f"(PyTorch's ConvTranspose2d); choose symmetric or valid, not {p.pad_kind}")
+    if p.padding_mode != "zeros":
+        raise ValueError("transposed convolution pads with zeros only (PyTorch's ConvTranspose2d "
+                         f"refuses padding_mode={p.padding_mode!r})")
+    if p.flip_kernel:
+        raise ValueError("transposed convolution already slides its kernel flipped in the gather "
+                         "picture; untick 'True convolution (flip the kernel)'")
+    if p.transpose_view == "scatter" and p.mode != "forward":
+        raise ValueError("the scatter picture shows the forward pass only; the backward pass of a "
+                         "transposed convolution is shown in the gather picture")
+
+
+def spread_size(p: Params, axis: int) -> int:
+    """Length of the gather picture's spread, padded input along one axis."""
+    i, k, s, pad, d, op = _axis(p, axis)
+    return (i - 1) * s + 1 + 2 * (d * (k - 1) - pad) + op
 
 
 def _axis(p: Params, axis: int) -> tuple[int, int, int, int, int, int]:
