@@ -6,6 +6,8 @@ This module must not import PySide6 or pyqtgraph (nor need a QApplication).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -146,6 +148,16 @@ def test_scatter_picture_stamps_each_input_cell_and_counts_the_overlaps() -> Non
     assert f.panel("kernel") is not None and "not flipped" in f.panel("kernel").title  # type: ignore[union-attr]
     last = m.frame(8)
     np.testing.assert_allclose(last.output, torch_transposed(m), rtol=1e-12, atol=1e-12)
+
+
+def test_scatter_arithmetic_names_only_cells_inside_the_output() -> None:
+    m = lesson(in_h=3, in_w=3, stride=(2, 2), padding=(1, 1, 1, 1), transpose_view="scatter")
+    f = m.frame(0)  # input (0, 0): its stamp's first row and column fall in the cropped padding
+    first = f.arithmetic.split("\n")[0]
+    assert "onto output rows 0, 1, columns 0, 1" in first
+    assert "2 taps land outside the output" not in f.arithmetic  # 5 of the 9 taps are dropped
+    assert "5 taps land outside the output" in f.arithmetic
+    assert not any(re.search(r"(?<![\w·)])[-−]\d", text) for text in (f.caption, first))
 
 
 def test_scatter_picture_is_the_forward_pass_only() -> None:

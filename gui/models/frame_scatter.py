@@ -16,6 +16,7 @@ import numpy as np
 from engine import describe
 
 from .frame import (
+    MINUS,
     Frame,
     Mark,
     _count_labels,
@@ -103,9 +104,13 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
         terms.append(f"Y[{o},{rr},{cc}] += {_term(v)}{describe.TIMES}{_term(float(w[o, c, a, b]))}"
                      f" = {describe.fmt(float(stamp[0, a, b]))} → {cell_label(float(out[o, rr, cc]))}")
     dropped = int(inside.size - inside.sum())
-    lines = [f"X[{c},{i},{j}] = {describe.fmt(v)} stamps {describe.fmt(v)}{describe.TIMES}W[:, {c}] onto the "
-             f"output at rows {int(rows[0])}…{int(rows[-1])}, columns {int(cols[0])}…{int(cols[-1])} "
-             f"(row = {i}·{p.stride[0]} − {pad[0]} + {p.dilation[0]}·tap)"]
+    ho, wo = full.shape[1:]
+    in_rows = [int(r) for r in rows if 0 <= r < ho]
+    in_cols = [int(q) for q in cols if 0 <= q < wo]
+    where = (f"output rows {', '.join(map(str, in_rows))}, columns {', '.join(map(str, in_cols))}"
+             if in_rows and in_cols else "no output cell")
+    lines = [f"X[{c},{i},{j}] = {describe.fmt(v)} stamps {describe.fmt(v)}{describe.TIMES}W[:, {c}] onto "
+             f"{where} (row = {i}·{p.stride[0]} {MINUS} {pad[0]} + {p.dilation[0]}·tap)"]
     row_terms = ["   ".join(terms[n : n + 3]) for n in range(0, len(terms), 3)]
     lines += row_terms
     if len(taps) > MAX_TERMS:
