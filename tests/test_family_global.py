@@ -64,3 +64,16 @@ def test_presets_and_copy_as_pytorch(name: str) -> None:
     y = ns["y"]
     assert isinstance(y, torch.Tensor)
     np.testing.assert_allclose(y.numpy(), m.run.y, rtol=1e-12, atol=1e-12)
+
+
+def test_the_causal_1d_preset_never_reads_the_future() -> None:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("causal-conv1d")), m.last_error
+    p = m.params
+    assert (p.in_h, p.k_h, p.k_w, p.padding) == (1, 1, 3, (0, 0, 2, 0))
+    x, w = np.asarray(m.x)[0, 0], np.asarray(m.w)[0, 0, 0]
+    expected = engine.conv1d(x, w, padding="causal")
+    np.testing.assert_allclose(m.run.y[0, 0], expected)  # type: ignore[index]
+    for t in range(x.size):  # output t reads inputs t-2..t only
+        cols = m.trace[t].window.cols - 2
+        assert cols.max() == t
