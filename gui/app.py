@@ -265,12 +265,14 @@ def run_presets() -> int:
     from .models import scenario
 
     try:
-        for name in scenario.list_presets():
+        names = scenario.list_presets()
+        width = max((len(n) for n in names), default=0)
+        for name in names:
             try:
                 title = scenario.load_preset(name).title
             except scenario.ScenarioError as exc:
                 title = f"(damaged: {exc})"
-            print(f"{name:24s} {title}", flush=True)
+            print(f"{name:{width}s}  {title}", flush=True)
     except BrokenPipeError:  # `convviz presets | head`: the reader has what it wanted
         sys.stderr.close()
     return 0

@@ -43,11 +43,14 @@ from .models.choices import (
     OPS,
     PAD_KINDS,
     PADDING_MODES,
+    TRANSPOSE_VIEW_LABELS,
+    TRANSPOSE_VIEWS,
     UPSTREAM_LABELS,
     UPSTREAMS,
     VALUE_KIND_LABELS,
 )
 from .models.lesson import Lesson
+from .models.transposed import transposed_padding
 
 _ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
                 " border-radius: 4px; padding: 6px; font-weight: bold; }")
@@ -211,6 +214,11 @@ class ControlPanel(QWidget):
         f.addRow("Input channels", self.in_c)
         f.addRow("Kernel h × w", self.kernel_size)
         f.addRow("Kernels (out channels)", self.out_c)
+        lo, hi = BOUNDS["groups"]
+        self.groups = _spin(lo, hi, "Groups: split the channels; each kernel sees only its group's input "
+                                    "channels (groups = input channels: depthwise)")
+        self.groups.setObjectName("groups")
+        f.addRow("Groups", self.groups)
         outer.addWidget(shape_box)
 
         slide_box = QGroupBox("Sliding")
@@ -245,6 +253,20 @@ class ControlPanel(QWidget):
         self.pad_label = QLabel("top, bottom, left, right")
         f.addRow(self.pad_label, pad_row)
         f.addRow("Padding mode", self.padding_mode)
+        self.output_padding = PairEditor(
+            *BOUNDS["output_padding"],
+            "Transposed convolution: extra rows/columns on the bottom/right (less than the stride or "
+            "the dilation)", "output_padding")
+        f.addRow("Output padding", self.output_padding)
+        self.transpose_view = QComboBox()
+        self.transpose_view.setObjectName("transpose_view")
+        for v in TRANSPOSE_VIEWS:
+            self.transpose_view.addItem(TRANSPOSE_VIEW_LABELS[v], v)
+        self.transpose_view.setToolTip(
+            "Transposed convolution pictured as a stride-1 convolution over the input spread with zeros "
+            "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)"
+        )
+        f.addRow("Picture", self.transpose_view)
         outer.addWidget(slide_box)
 
         opt_box = QGroupBox("Options")
@@ -293,15 +315,17 @@ class ControlPanel(QWidget):
         p = self.model.params
         widgets = [self.op, self.activation, self.mode, self.upstream, self.gather, self.in_c, self.out_c,
                    self.pad_kind, self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers,
-                   self.preset, *self.pad]
+                   self.preset, self.transpose_view, self.groups, *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
+            self.transpose_view.setCurrentIndex(TRANSPOSE_VIEWS.index(p.transpose_view))
             self.mode.setCurrentIndex(MODES.index(p.mode))
             self.activation.setCurrentText(p.activation)
             self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
             self.gather.setChecked(p.grad_view == "gather")
             self.in_c.setValue(p.in_c)
             self.out_c.setValue(p.out_c)
+            self.groups.setValue(p.groups)
             self.pad_kind.setCurrentText(p.pad_kind)
             self.padding_mode.setCurrentText(p.padding_mode)
             self.bias.setChecked(p.bias)
@@ -312,28 +336,37 @@ class ControlPanel(QWidget):
             self.preset.setCurrentText(p.preset)
             g = self.model.trace.geometry
             shown = (g.rows.before, g.rows.after, g.cols.before, g.cols.after)
+            if p.is_transpose:  # its own padding p, not the gather picture's d·(k − 1) − p
+                ph, pw = transposed_padding(p)
+                shown = (ph, ph, pw, pw)
             for s, v in zip(self.pad, shown, strict=True):
                 s.setValue(v)
         self.input_size.set_value((p.in_h, p.in_w))
         self.kernel_size.set_value((p.k_h, p.k_w))
         self.stride.set_value(p.stride)
         self.dilation.set_value(p.dilation)
+        self.output_padding.set_value(p.output_padding)
+        self.output_padding.setEnabled(p.is_transpose)
+        self.transpose_view.setEnabled(p.is_transpose)
         conv = p.is_conv
         backward = p.mode != "forward"
         self.upstream.setEnabled(backward)
         self.gather.setEnabled(backward and conv)
         self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
+        self.groups.setEnabled(p.op == "conv")
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
-        self.flip.setEnabled(conv)
-        self.padding_mode.setEnabled(conv)
+        self.flip.setEnabled(conv and not p.is_transpose)
+        self.padding_mode.setEnabled(conv and not p.is_transpose)
         self.preset.setEnabled(conv)
         self.ceil.setEnabled(not conv)
         self.cip.setEnabled(p.op == "avg")
+        for w in (self.kernel_size, self.stride, self.dilation, self.pad_kind, self.ceil):
+            w.setEnabled(w.isEnabled() and not p.is_global)  # global pooling: the window is the map
         editable = p.pad_kind in ("symmetric", "asymmetric")
         for k, s in enumerate(self.pad):
-            s.setEnabled(editable and (p.pad_kind == "asymmetric" or k in (0, 2)))
+            s.setEnabled(editable and not p.is_global and (p.pad_kind == "asymmetric" or k in (0, 2)))
         self.pad_kind.model().item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
         self.formula.setText(self._formula_html())
 

@@ -56,6 +56,7 @@ VALID: dict[str, st.SearchStrategy[object]] = {
     "stride": pair(BOUNDS["stride"][1]), "dilation": pair(BOUNDS["dilation"][1]),
     "padding": st.tuples(*[st.integers(0, 2) | st.just(BOUNDS["padding"][1])] * 4),
     "seed": st.integers(0, 5) | st.just(BOUNDS["seed"][1]),
+    "output_padding": pair(BOUNDS["output_padding"][1], 0), "groups": st.integers(1, 3),
     **{name: st.sampled_from(choices) for name, choices in SETTING_CHOICES.items()},
     **{f.name: st.booleans() for f in fields(Params) if isinstance(f.default, bool)},
 }

@@ -33,6 +33,14 @@ LONG = "lenet5-c1"  # thousands of steps: exported as a range
 def expected_steps(p: Params) -> int:
     """Steps of a scenario from the engine's output size: one per output cell and pass."""
     x = np.zeros((p.in_c, p.in_h, p.in_w))
+    if p.is_transpose:  # gather: one step per output cell; scatter: one stamp per input cell
+        y = engine.conv_transpose2d(x, np.zeros((p.in_c, p.out_c, p.k_h, p.k_w)), stride=p.stride,
+                                    padding=(p.padding[0], p.padding[2]), output_padding=p.output_padding,
+                                    dilation=p.dilation)
+        per_pass = x.size if p.transpose_view == "scatter" else y.size
+        return {"forward": per_pass, "backward": y.size, "both": per_pass + y.size}[p.mode]
+    if p.is_global:  # one step per channel
+        return {"forward": p.in_c, "backward": p.in_c, "both": 2 * p.in_c}[p.mode]
     if p.is_conv:
         y = engine.conv2d(x, np.zeros((p.out_c, p.in_c, p.k_h, p.k_w)), stride=p.stride,
                           padding=p.engine_padding(), dilation=p.dilation, padding_mode=p.padding_mode)

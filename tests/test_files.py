@@ -269,6 +269,9 @@ def sizes(data: st.DataObject) -> dict[str, Any]:
 def workable(c: dict[str, Any]) -> dict[str, Any]:
     """``c`` with padding and kernel trimmed to what PyTorch's rules allow (most keep their extremes)."""
     c = dict(c)
+    if c["op"] == "conv_transpose":  # PyTorch's ConvTranspose2d: one zero padding per axis, no flip
+        c.update(padding_mode="zeros", flip_kernel=False,
+                 pad_kind="symmetric" if c["pad_kind"] in ("asymmetric", "same") else c["pad_kind"])
     conv = c["op"] == "conv"
     if not conv and c["pad_kind"] == "same":
         c["pad_kind"] = "asymmetric"
@@ -293,6 +296,8 @@ def workable(c: dict[str, Any]) -> dict[str, Any]:
     except validate.InvalidError:  # the dilated kernel does not fit: an undilated kernel that does
         c.update(dilation=(1, 1), k_h=min(c["k_h"], c["in_h"]), k_w=min(c["k_w"], c["in_w"]),
                  padding=(0, 0, 0, 0), ceil_mode=False)
+        if c["op"] == "conv_transpose":  # its output grows with the stride: within the bound at stride 1
+            c.update(stride=(1, 1))
     return c
 
 

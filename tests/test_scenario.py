@@ -142,6 +142,8 @@ def params_strategy(small: bool = False) -> st.SearchStrategy[Params]:
         granularity=st.sampled_from(["window", "tap"]), integers=st.booleans(),
         seed=st.integers(0, HI["seed"]), preset=st.sampled_from(KERNEL_PRESETS), mode=st.sampled_from(MODES),
         upstream=st.sampled_from(UPSTREAMS), grad_view=st.sampled_from(GRAD_VIEWS),
+        output_padding=pair(0, 2), transpose_view=st.sampled_from(["gather", "scatter"]),
+        groups=st.integers(1, 3),
     )
 
 
@@ -171,8 +173,11 @@ def workable(p: Params) -> Params:
         validate.plan(p)
         return p
     except validate.InvalidError:
-        return replace(p, pad_kind="valid", padding=(0, 0, 0, 0), dilation=(1, 1), k_h=min(p.k_h, p.in_h),
-                       k_w=min(p.k_w, p.in_w))
+        q = replace(p, pad_kind="valid", padding=(0, 0, 0, 0), dilation=(1, 1), k_h=min(p.k_h, p.in_h),
+                    k_w=min(p.k_w, p.in_w), groups=1, output_padding=(0, 0))
+        if q.is_transpose:  # PyTorch's ConvTranspose2d: zeros, no flip; stamps show the forward pass only
+            q = replace(q, padding_mode="zeros", flip_kernel=False, transpose_view="gather")
+        return q
 
 
 def finite_up_to(limit: float) -> st.SearchStrategy[float]:
@@ -185,7 +190,7 @@ def test_dumps_loads_round_trips_the_values_exactly(data, p) -> None:
     out_shape = validate.plan(p).out_shape
     values, outputs = finite_up_to(VALUE_LIMIT), finite_up_to(OUTPUT_LIMIT)  # subnormals, -0.0 included
     x = data.draw(hnp.arrays(float, (p.in_c, p.in_h, p.in_w), elements=values))
-    w = data.draw(hnp.arrays(float, (p.out_c, p.in_c, p.k_h, p.k_w), elements=values))
+    w = data.draw(hnp.arrays(float, (p.out_c, p.group_in, p.k_h, p.k_w), elements=values))
     b = data.draw(hnp.arrays(float, (p.out_c,), elements=values))
     dy = data.draw(hnp.arrays(float, out_shape, elements=outputs))
     t = data.draw(hnp.arrays(float, out_shape, elements=outputs))

@@ -178,10 +178,11 @@ class LessonController(QObject):
         combos: dict[str, QComboBox] = {
             "op": w.op, "mode": w.mode, "upstream": w.upstream, "integers": w.integers,
             "activation": w.activation, "pad_kind": w.pad_kind, "padding_mode": w.padding_mode,
+            "transpose_view": w.transpose_view,
         }
         for name, combo in combos.items():
             self._on_combo(combo, name)
-        spins: dict[str, QSpinBox] = {"in_c": w.in_c, "out_c": w.out_c}
+        spins: dict[str, QSpinBox] = {"in_c": w.in_c, "out_c": w.out_c, "groups": w.groups}
         for name, spin in spins.items():
             spin.valueChanged.connect(lambda v, n=name: m.change(**{n: v}))
         checks: dict[str, QAbstractButton] = {
@@ -194,6 +195,7 @@ class LessonController(QObject):
         self._on_pair(w.kernel_size, lambda v: m.change(k_h=v[0], k_w=v[1]))
         self._on_pair(w.stride, lambda v: m.change(stride=v))
         self._on_pair(w.dilation, lambda v: m.change(dilation=v))
+        self._on_pair(w.output_padding, lambda v: m.change(output_padding=v))
         for k in range(4):
             w.pad[k].valueChanged.connect(lambda _, k=k: self._padding_changed(k))
         w.preset.currentTextChanged.connect(self._preset_changed)

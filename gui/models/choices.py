@@ -14,30 +14,36 @@ from typing import Literal, get_args
 from engine.activations import ACTIVATIONS as _ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS as _KERNEL_PRESETS
 
-Op = Literal["conv", "max", "min", "avg"]
+Op = Literal["conv", "conv_transpose", "max", "min", "avg", "global_avg", "global_max"]
 PadKind = Literal["symmetric", "asymmetric", "valid", "same"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Mode = Literal["forward", "backward", "both"]
 Upstream = Literal["ones", "random", "loss", "custom"]
 GradView = Literal["scatter", "gather"]
+#: How a transposed convolution is pictured: a stride-1 convolution over its spread input, or stamps.
+TransposeView = Literal["gather", "scatter"]
 Granularity = Literal["window", "tap"]
 Activation = Literal["none", "relu", "leaky_relu", "sigmoid", "tanh"]
 KernelPreset = Literal[
     "random", "identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "laplacian",
 ]
 Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
-#: What a frame shows: a forward step, the activation step, a backward (scatter) step, the gather view.
-Phase = Literal["forward", "activation", "backward", "gather"]
+#: What a frame shows: a forward step, the activation step, a backward (scatter) step, the gather view,
+#: or a transposed convolution's stamp (its scatter picture).
+Phase = Literal["forward", "activation", "backward", "gather", "scatter"]
 #: The panels of the stage.
 PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy"]
 ExportFormat = Literal["png", "svg", "gif", "mp4", "json", "pdf"]
 
 OPS: tuple[Op, ...] = get_args(Op)
+#: The pooling operations (a pipeline's pooling layer offers these).
+POOL_OPS: tuple[Op, ...] = ("max", "min", "avg")
 PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
 PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 MODES: tuple[Mode, ...] = get_args(Mode)
 UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)
 GRAD_VIEWS: tuple[GradView, ...] = get_args(GradView)
+TRANSPOSE_VIEWS: tuple[TransposeView, ...] = get_args(TransposeView)
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
 KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
@@ -50,7 +56,9 @@ assert ACTIVATIONS == _ACTIVATIONS, "gui.models.choices.Activation is out of ste
 assert KERNEL_PRESETS == _KERNEL_PRESETS, "gui.models.choices.KernelPreset is out of step with the engine"
 
 OP_LABELS: dict[Op, str] = {
-    "conv": "Convolution", "max": "Max pooling", "min": "Min pooling", "avg": "Average pooling",
+    "conv": "Convolution", "conv_transpose": "Transposed convolution",
+    "max": "Max pooling", "min": "Min pooling", "avg": "Average pooling",
+    "global_avg": "Global average pooling", "global_max": "Global max pooling",
 }
 MODE_LABELS: dict[Mode, str] = {
     "forward": "Forward", "backward": "Backward", "both": "Forward, then backward",
@@ -68,6 +76,10 @@ EXPORT_FORMAT_LABELS: dict[ExportFormat, str] = {
     "json": "JSON data: every frame's numbers and labels",
     "pdf": "PDF vector pages (one per step, for slides)",
 }
+TRANSPOSE_VIEW_LABELS: dict[TransposeView, str] = {
+    "gather": "gather: a stride-1 convolution over the spread input",
+    "scatter": "scatter: each input cell stamps x·W onto the output",
+}
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
@@ -77,7 +89,7 @@ FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", 
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
-    "activation": ACTIVATIONS,
+    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS,
 }
 #: What each setting is called in a message ("input height must be between 1 and 512, got 600").
 SETTING_LABELS: dict[str, str] = {
@@ -89,14 +101,16 @@ SETTING_LABELS: dict[str, str] = {
     "integers": "integers", "seed": "the seed", "preset": "the kernel preset", "mode": "the pass",
     "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
     "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
-    "step": "the step",
+    "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
+    "groups": "groups",
 }
 
 # ----------------------------------------------------------------------------- bounds
 #: Inclusive bounds of every whole-number setting (spin boxes, files and the core read these).
 BOUNDS: dict[str, tuple[int, int]] = {
     "in_h": (1, 512), "in_w": (1, 512), "in_c": (1, 16), "out_c": (1, 16), "k_h": (1, 15), "k_w": (1, 15),
-    "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "seed": (0, 2**31 - 1),
+    "stride": (1, 16), "dilation": (1, 8), "padding": (0, 16), "output_padding": (0, 15), "groups": (1, 16),
+    "seed": (0, 2**31 - 1),
 }
 #: The shape bounds the core checks before it builds anything.
 SHAPE_LIMITS: tuple[str, ...] = ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")

@@ -26,6 +26,7 @@ import numpy as np
 import engine
 from engine import activations, describe
 
+from . import transposed
 from .choices import MAX_VALUE_GRID, OP_LABELS, UPSTREAM_SHORT, PanelName, Phase
 from .params import Params
 
@@ -50,7 +51,9 @@ __all__ = [
 ]
 
 #: The engine step a frame shows.
-Step = engine.ConvStep | engine.PoolStep | engine.ConvBackwardStep | engine.PoolBackwardStep
+#: A step that reads one window of its input.
+WindowStep = engine.ConvStep | engine.PoolStep | engine.ConvBackwardStep | engine.PoolBackwardStep
+Step = WindowStep | engine.TransposeScatterStep
 #: Which colour map a panel's values go through: the input's, the output's, the diverging one
 #: (centred on zero), grey (an input that came from a picture), or none (every cell empty).
 ColourRole = Literal["input", "output", "diverging", "picture", "none"]
@@ -530,14 +533,20 @@ class _Scenario:
             describe.output_size_formula(g.rows, "H", ceil_mode=ceil),
             describe.output_size_formula(g.cols, "W", ceil_mode=ceil),
         )
+        if p.is_transpose and isinstance(t, engine.TransposeGatherTrace):
+            # The gather picture: real cells, zeros inserted by the stride (3, "·"), padding (1).
+            self.kinds = _interned_kinds(np.asarray(t.spread.kind))
+            self.padded = bool((self.kinds != 0).any())
+            self.formulas = transposed.transposed_formulas(p)
         self.overhang = bool((self.kinds == 2).any())
         self.padding = bool((self.kinds == 1).any())
         self.fprime: np.ndarray | None = None
         if isinstance(t, engine.ConvTrace):
             self.kernel: np.ndarray | None = np.asarray(t.setup.w)
-            self.param_count: int | None = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
+            self.param_count: int | None = engine.conv_param_count(p.group_in, p.out_c, p.k_h, p.k_w,
+                                                                   p.bias)
             biases = f" + {p.out_c} biases" if p.bias else ""
-            self.parameter_line = (f"Parameters: {p.k_h}·{p.k_w}·{p.in_c}·{p.out_c} weights{biases} "
+            self.parameter_line = (f"Parameters: {p.k_h}·{p.k_w}·{p.group_in}·{p.out_c} weights{biases} "
                                    f"= {self.param_count}")
             levels = {
                 "input": _levels(self.x_padded),
@@ -550,7 +559,7 @@ class _Scenario:
             self.kernel = None
             self.param_count = None
             self.parameter_line = ""
-            divisors = np.unique(t.setup.divisors()) if p.op == "avg" else np.array([])
+            divisors = np.unique(t.setup.divisors()) if p.pool_op == "avg" else np.array([])
             #: Average pooling's divisor when every window has the same one (else 0).
             self.divisor = int(divisors[0]) if divisors.size == 1 else 0
             real = self.x_padded[:, self.kinds == 0]
@@ -574,8 +583,13 @@ class _Scenario:
         """The statements on the stage (see ``Frame.facts``)."""
         (_, fh), (_, fw) = self.formulas
         parts = [f"H_out = W_out = {fh}"] if fh == fw else [f"H_out = {fh}", f"W_out = {fw}"]
+        if self.params.is_transpose:
+            parts.append(transposed.forward_twin(self.params))
+            parts.append("as a stride-1 convolution: the input " + transposed.spread_words(self.params))
         if self.parameter_line:
             parts.append(self.parameter_line)
+        if self.params.groups > 1:
+            parts.append(group_words(self.params))
         never = []
         if self.unreached_rows.size:
             never.append("rows " + ", ".join(str(int(r)) for r in self.unreached_rows))
@@ -677,13 +691,14 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
     p = s.params
 
     def make() -> tuple[Grid, ...]:
-        (dh, dw) = p.dilation
-        h, w = dh * (p.k_h - 1) + 1, dw * (p.k_w - 1) + 1
+        (dh, dw) = (1, 1) if p.is_global else p.dilation
+        kh, kw = (p.in_h, p.in_w) if p.is_global else (p.k_h, p.k_w)
+        h, w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
         kinds = np.full((h, w), 3, dtype=np.int8)
         kinds[::dh, ::dw] = 0
         values = np.where(kinds == 0, 1.0, np.nan)
         labels = np.full((h, w), "", dtype=object)
-        if p.op == "avg":
+        if p.pool_op == "avg":
             labels[kinds == 0] = f"1/{s.divisor}" if s.divisor else "1/n"
         labels = labels.astype(str)
         labels.flags.writeable = False
@@ -692,10 +707,33 @@ def _pool_window_panel(s: _Scenario, title: str) -> Panel:
     return _panel("kernel", title, s.memo("pool window", make), (0.0, 1.0), "input", legend=False)
 
 
+def group_words(p: Params) -> str:
+    """What groups do, with the parameter counts side by side: "groups 3 (depthwise): each kernel
+    sees 1 of the 3 input channels; a full convolution would have 81 weights"."""
+    g, n = p.groups, p.group_in
+    kind = " (depthwise)" if g == p.in_c else ""
+    full = engine.conv_param_count(p.in_c, p.out_c, p.k_h, p.k_w, p.bias)
+    mine = engine.conv_param_count(n, p.out_c, p.k_h, p.k_w, p.bias)
+    return (f"groups {g}{kind}: each kernel sees {n} of the {p.in_c} input channels; "
+            f"{mine} parameters here, {full} for the full convolution ({full // max(mine, 1)}× more)")
+
+
+def group_channels(p: Params, o: int) -> str:
+    """"group 1: channels 2–3" for the kernel of output channel ``o`` ("" without groups)."""
+    if p.groups <= 1:
+        return ""
+    n = p.group_in
+    g = o // (p.out_c // p.groups)
+    chans = f"channel {g * n}" if n == 1 else f"channels {g * n}–{(g + 1) * n - 1}"
+    return f"group {g}: {chans}"
+
+
 def pool_rule(p: Params, *, padding: bool) -> str:
     """What a pooling window computes, in words: "max of each 2×2 window", "mean of each 3×3
     window (padding counted)"."""
-    what = {"max": "max", "min": "min", "avg": "mean"}[p.op]
+    what = {"max": "max", "min": "min", "avg": "mean"}[p.pool_op]
+    if p.is_global:
+        return f"{what} of the whole {p.in_h}×{p.in_w} map, one window per channel (global)"
     text = f"{what} of each {p.k_h}×{p.k_w} window"
     dh, dw = p.dilation
     if (dh, dw) != (1, 1):
@@ -713,7 +751,7 @@ def pytorch_refusal(p: Params) -> str:
     dilation. convviz shows these settings anyway (the stage says so); "Copy as PyTorch" then
     does by hand what the layer would refuse.
     """
-    if p.is_conv:
+    if p.is_conv or p.is_global:
         return ""
     if p.pad_kind == "asymmetric":
         t, b, left, r = p.padding
@@ -748,7 +786,7 @@ def _window_offsets(win: engine.Window) -> tuple[Cell, tuple[Cell, ...], tuple[i
     return (r0, c0), cells, span
 
 
-def _window_marks(panel: Panel, step: Step, *, expanded: bool, in_channel: int | None,
+def _window_marks(panel: Panel, step: WindowStep, *, expanded: bool, in_channel: int | None,
                   labels: Callable[[int], tuple[str, ...]], special: Cell | None) -> list[Mark]:
     """The window footprint on the grids of ``panel`` that show it.
 
@@ -756,21 +794,34 @@ def _window_marks(panel: Panel, step: Step, *, expanded: bool, in_channel: int |
     ``in_channel``'s only (pooling reads one channel).
     """
     at, cells, span = _window_offsets(step.window)
+    group = getattr(step, "in_channels", None) if in_channel is None else None
+    if group is not None and len(group) == len(panel.grids):
+        group = None  # one group: every channel, as before
     if expanded:
-        channels = range(len(panel.grids)) if in_channel is None else [in_channel]
-        pairs = [(c, c) for c in channels]
+        every = range(len(panel.grids)) if group is None else group
+        channels = every if in_channel is None else [in_channel]
+        pairs = [(c, c - (group.start if group is not None else 0)) for c in channels]
     else:
         pairs = [(panel.front, in_channel or 0)]
     return [Mark("window", panel.name, grid, at, cells, labels(c), special, span) for grid, c in pairs]
 
 
-def _special(step: Step) -> Cell | None:
+def _special(step: WindowStep) -> Cell | None:
     """Offset of the cell max/min pooling chose, if any."""
     chosen = getattr(step, "chosen", None)
     if chosen is None:
         return None
     win = step.window
     return (int(win.rows[chosen[0]]) - int(win.rows[0]), int(win.cols[chosen[1]]) - int(win.cols[0]))
+
+
+def _first_channel(step: WindowStep, in_channel: int | None) -> int:
+    """The input channel drawn in front: pooling's own channel, or the first of a convolution
+    step's group (0 without groups)."""
+    if in_channel is not None:
+        return in_channel
+    group = getattr(step, "in_channels", None)
+    return group.start if group is not None else 0
 
 
 def _no_labels(c: int) -> tuple[str, ...]:
@@ -808,6 +859,13 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     """
     s = _scenario(lesson)
     nf = s.n_forward
+    scatter = lesson.run.scatter
+    if scatter is not None and k < len(scatter):
+        from .frame_scatter import scatter_frame
+
+        return scatter_frame(lesson, s, k, expanded)
+    if scatter is not None and k == len(scatter):
+        return _activation_frame(lesson, s, k, expanded)
     if k >= nf:
         if lesson.params.grad_view == "gather" and lesson.run.gather is not None:
             return _gather_frame(lesson, s, k - nf, k, expanded)
@@ -823,10 +881,17 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
     pad = {(True, True): " + padding + overhang", (True, False): " + padding",
            (False, True): " + overhang", (False, False): ""}[(s.padding, s.overhang)]
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
-    if p.is_conv:
+    if p.is_transpose:
+        pad = ", spread (· = inserted zero)" if p.stride != (1, 1) else ""
+        pad += " and padded" if s.padding else ""
+        label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
+        kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
+    elif p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
         label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
         kernel = f"{label} {p.k_h}×{p.k_w}"
+        if p.groups > 1:
+            kernel += ", " + group_channels(p, o)
     else:
         kernel = pool_rule(p, padding=s.padding)
     co, ho, wo = out_shape
@@ -849,13 +914,13 @@ class _Stage:
     unreached: bool = True
 
 
-def _stage(s: _Scenario, st: _Stage, step: Step, o: int, in_channel: int | None, done: int,
+def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int | None, done: int,
            expanded: bool, *, taps: bool) -> tuple[tuple[Panel, ...], list[Mark]]:
     """Input, kernel and output panels of a forward-style step, and its window, cell and tap marks."""
     inp = _panel("input", st.titles[0],
                  s.grids((st.key, "input"), st.x_padded, show=s.show_values, kinds=st.kinds,
                          unreached=st.unreached),
-                 st.levels[0], st.colours[0], front=in_channel or 0)
+                 st.levels[0], st.colours[0], front=_first_channel(step, in_channel))
     if st.kernel is not None:
         kern = _kernel_panel(s, st.kernel, o, st.titles[1], expanded=expanded, levels=st.levels[1],
                              key=st.key + " kernel")
@@ -881,7 +946,9 @@ def _stage(s: _Scenario, st: _Stage, step: Step, o: int, in_channel: int | None,
         n_in = st.kernel.shape[1] if st.kernel is not None else 1
         win = step.window
         tap_marks.append(Mark("tap", "kernel", (o * n_in + c) if expanded else c, (i, j), ((0, 0),)))
-        tap_marks.append(Mark("tap", "input", c if expanded else 0, (int(win.rows[i]), int(win.cols[j])),
+        first = _first_channel(step, None)
+        tap_marks.append(Mark("tap", "input", first + c if expanded else first,
+                              (int(win.rows[i]), int(win.cols[j])),
                               ((0, 0),)))
         sigma = ("Σ " + cell_label(step.value),)
     marks.append(Mark("cell", "output", o, (step.out_row, step.out_col), ((0, 0),), sigma))
@@ -1026,13 +1093,14 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     cap = (f"{s.op_label} — Backward pass — step {k + 1} of {s.n_steps}: {where}, "
            f"cell ({step.out_row}, {step.out_col})")
     show = s.show_values
-    front_in = in_channel or 0
+    front_in = _first_channel(step, in_channel)
     # Row 0: the forward tensors.
     inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
                                              unreached=True),
                  lv["input"], _input_colour(p), front=front_in)
     if s.kernel is not None:
-        kern = _kernel_panel(s, s.kernel, o, "Kernel W", expanded=expanded, levels=lv["kernel"],
+        kern = _kernel_panel(s, s.kernel, o, "Kernel W, flipped (as the gather picture slides it)"
+                             if p.is_transpose else "Kernel W", expanded=expanded, levels=lv["kernel"],
                              key="forward kernel")
     else:
         kern = _pool_window_panel(s, pool_rule(p, padding=s.padding))
@@ -1044,13 +1112,15 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         panels.append(_panel("target", "Target T", target, lv["output"], "output", front=o))
     # Row 1: the gradients, under the tensors they belong to.
     corner = _count_labels(np.asarray(grads.hits)) if show else None
-    dx = _panel("dx", "dL/dX", _step_grids(shown, show=show, kinds=s.kinds, corner=corner), lv["dx"],
+    dx_title = "dL/dX on the spread input (inserted · and padding cells drop theirs)" if p.is_transpose \
+        else "dL/dX"
+    dx = _panel("dx", dx_title, _step_grids(shown, show=show, kinds=s.kinds, corner=corner), lv["dx"],
                 "diverging", front=front_in)
     panels.append(dx)
     if grads.grad_w is not None:
         gw = grads.grad_w
         n_in = gw.shape[1]
-        title = "dL/dW"
+        title = "dL/dW (flipped, like W above)" if p.is_transpose else "dL/dW"
         if p.bias and grads.grad_bias is not None:
             title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
         if expanded:

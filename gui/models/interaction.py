@@ -15,6 +15,7 @@ from typing import Literal
 
 import numpy as np
 
+from engine import TransposeGatherTrace
 from engine.describe import fmt
 from engine.geometry import AxisGeometry
 
@@ -82,8 +83,32 @@ def gather_shown(lesson: Lesson) -> bool:
     return lesson.frame().phase == "gather"
 
 
+def scatter_shown(lesson: Lesson) -> bool:
+    """True while a transposed convolution's scatter picture is on the stage (input unpadded)."""
+    return lesson.frame().phase == "scatter"
+
+
+def _spread_source(lesson: Lesson, i: int, j: int) -> tuple[int, int] | None:
+    """A transposed convolution's input cell at spread cell ``(i, j)``; None on an inserted zero or
+    padding."""
+    trace = lesson.trace
+    if not isinstance(trace, TransposeGatherTrace):
+        return None
+    sr, sc = trace.spread.source_rows, trace.spread.source_cols
+    if 0 <= i < sr.size and 0 <= j < sc.size and sr[i] >= 0 and sc[j] >= 0:
+        return int(sr[i]), int(sc[j])
+    return None
+
+
 def padded_to_input(lesson: Lesson, i: int, j: int) -> tuple[int, int] | None:
-    """The input cell ``(r, c)`` under padded cell ``(i, j)``, or None on padding."""
+    """The input cell ``(r, c)`` under padded cell ``(i, j)``, or None on padding.
+
+    A transposed convolution's input is drawn spread (gather picture: inserted zeros and
+    padding are no input cell) or as it is (scatter picture)."""
+    if lesson.params.is_transpose:
+        if scatter_shown(lesson):
+            return i, j
+        return _spread_source(lesson, i, j)
     g = lesson.trace.geometry
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
@@ -92,9 +117,11 @@ def padded_to_input(lesson: Lesson, i: int, j: int) -> tuple[int, int] | None:
 
 
 def given_tap(lesson: Lesson, i: int, j: int) -> tuple[int, int]:
-    """Kernel cell on the stage (flipped when ``flip_kernel``) to the weight as entered."""
+    """Kernel cell on the stage (flipped when ``flip_kernel``, and in a transposed convolution's
+    gather picture) to the weight as entered."""
     p = lesson.params
-    return (p.k_h - 1 - i, p.k_w - 1 - j) if p.flip_kernel else (i, j)
+    flipped = p.flip_kernel or (p.is_transpose and not scatter_shown(lesson))
+    return (p.k_h - 1 - i, p.k_w - 1 - j) if flipped else (i, j)
 
 
 def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
@@ -166,10 +193,59 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     return Hover(fed=fed, status=f"{place} holds {held}; it feeds {n}")
 
 
+def _transposed_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
+    """Hover in a transposed convolution: what an output cell gathers, where an input cell stamps."""
+    scatter = lesson.run.scatter
+    if scatter is not None and scatter_shown(lesson):
+        s = scatter.setup
+        (sh, sw), (ph, pw), (dh, dw) = s.stride, s.padding, s.dilation
+        kh, kw = s.w.shape[2:]
+        ho, wo = s.out_hw
+        if panel in _AS_INPUT:
+            cells = tuple((i * sh - ph + dh * a, j * sw - pw + dw * b) for a in range(kh) for b in range(kw))
+            inside = tuple((r, c) for r, c in cells if 0 <= r < ho and 0 <= c < wo)
+            return Hover(fed=Highlight("output", inside),
+                         status=f"Input cell ({i}, {j}) stamps x·W onto {len(inside)} output cell"
+                                f"{'' if len(inside) == 1 else 's'}")
+        if panel in _AS_OUTPUT:
+            h, w = scatter.x.shape[1:]
+            srcs = tuple((a, b) for a in range(h) for b in range(w)
+                         if any(a * sh - ph + dh * t == i for t in range(kh))
+                         and any(b * sw - pw + dw * t == j for t in range(kw)))
+            return Hover(receptive=Highlight("input", srcs),
+                         status=f"Output cell ({i}, {j}) adds the stamps of {len(srcs)} input cell"
+                                f"{'' if len(srcs) == 1 else 's'}")
+        return NOTHING
+    g = lesson.trace.geometry
+    if panel in _AS_OUTPUT:
+        rows, cols = g.window(i, j)
+        cells = tuple((int(r), int(c)) for r in rows for c in cols)
+        real = [rc for r in rows for c in cols if (rc := _spread_source(lesson, int(r), int(c))) is not None]
+        named = ", ".join(f"({a}, {b})" for a, b in real) or "none: only inserted zeros and padding"
+        return Hover(receptive=Highlight("input", cells),
+                     status=f"Output cell ({i}, {j}) reads {len(cells)} spread cells; real input cells: "
+                            f"{named}")
+    if panel in _AS_INPUT:
+        feeds = g.feeds(i, j)
+        fed = Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
+                        tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds))
+        rc = _spread_source(lesson, i, j)
+        if rc is not None:
+            what = f"Input cell ({rc[0]}, {rc[1]})"
+        else:
+            kind = "padding" if lesson.frame().kinds[i, j] == 1 else "inserted by the stride"
+            what = f"Spread cell ({i}, {j}) holds a zero that is no input value ({kind}); it"
+        n = len(feeds)
+        return Hover(fed=fed, status=f"{what} feeds {n} output cell{'' if n == 1 else 's'}")
+    return NOTHING
+
+
 def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
+    if lesson.params.is_transpose:
+        return _transposed_hover(lesson, panel, i, j)
     if panel in _AS_OUTPUT:
         return receptive_field(lesson, i, j)
     if panel in _AS_INPUT:
@@ -210,7 +286,7 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
         status = f"Selected X[{ch},{rc[0]},{rc[1]}] for the gradient check (Ctrl+G)"
         return Click(selection=sel, status=status)
     if panel in ("kernel", "dw") and p.is_conv:
-        o, c = divmod(ch, p.in_c)
+        o, c = divmod(ch, p.group_in)
         sel = ("w", (o, c, *given_tap(lesson, i, j)))
         return Click(selection=sel, status=f"Selected W{list(sel[1])} for the gradient check (Ctrl+G)")
     if panel not in _AS_OUTPUT:
@@ -245,7 +321,7 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
         return Edit("Edit input", f"Input [{ch}, {r}, {c}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
-        o, c = divmod(ch, p.in_c)
+        o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
         return Edit("Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))

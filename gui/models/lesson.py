@@ -28,6 +28,7 @@ from . import validate
 from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
 from .params import Params
 from .presentation import Presentation
+from .transposed import check_transposed, transposed_padding
 from .validate import InvalidError
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class Run:
     loss : float or None
     gather : backprop.GatherView or None
         Convolution in backward modes: the transposed-convolution route.
+    scatter : engine.TransposeScatterTrace or None
+        Transposed convolution in the scatter picture: its forward steps (one stamp per input
+        cell); ``fwd`` is then the gather trace with the same output.
     y : ndarray
         The layer's output after the activation (``fwd.output`` when none).
     dz : ndarray or None
@@ -63,6 +67,7 @@ class Run:
     gather: GatherView | None = None
     y: np.ndarray | None = None
     dz: np.ndarray | None = None
+    scatter: engine.TransposeScatterTrace | None = None
     _final: engine.Gradients | None = None
 
     def final(self) -> engine.Gradients | None:
@@ -208,7 +213,8 @@ class Lesson:
     @staticmethod
     def _count(p: Params, r: Run) -> tuple[int, int]:
         """(forward steps, backward steps) of a sequence."""
-        forward = 0 if p.mode == "backward" else len(r.fwd) + int(p.has_activation)
+        n = len(r.scatter) if r.scatter is not None else len(r.fwd)
+        forward = 0 if p.mode == "backward" else n + int(p.has_activation)
         backward = 0 if p.mode == "forward" else len(Lesson._backward_of(p, r))
         return forward, backward
 
@@ -227,10 +233,11 @@ class Lesson:
 
     @staticmethod
     def _new_kernel(p: Params) -> np.ndarray:
+        p.check_groups()
         rng = np.random.default_rng(p.seed + 1)
-        w = np.empty((p.out_c, p.in_c, p.k_h, p.k_w))
+        w = np.empty((p.out_c, p.group_in, p.k_h, p.k_w))
         for o in range(p.out_c):
-            for c in range(p.in_c):
+            for c in range(p.group_in):
                 w[o, c] = kernels.kernel_preset(p.preset, p.k_h, p.k_w, rng=rng, integers=p.integers)
         return w
 
@@ -245,15 +252,38 @@ class Lesson:
     def _forward(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> ForwardTrace:
         if p.op not in OPS:
             raise ValueError(f"unknown operation {p.op!r}")
+        if p.is_transpose:
+            return Lesson._forward_transpose(p, x, w, b)
+        if p.is_global:  # one window per channel: the whole map (kernel, stride and padding unused)
+            return engine.trace_global_pool2d(x, op=p.pool_op)
         if p.is_conv:
             return engine.trace_conv2d(
                 x, w, b if p.bias else None, stride=p.stride, padding=p.engine_padding(),
                 dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
-                granularity=p.granularity if p.mode == "forward" else "window",
+                granularity=p.granularity if p.mode == "forward" else "window", groups=p.groups,
             )
         return engine.trace_pool2d(
             x, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
+        )
+
+    @staticmethod
+    def _transpose_args(p: Params, w: np.ndarray) -> tuple[np.ndarray, dict[str, object]]:
+        """The engine's kernel and keywords for a transposed convolution. The kernel is kept as
+        entered, ``(out_c, in_c, kh, kw)``; the engine (and PyTorch's ``ConvTranspose2d``) take it
+        as ``(in_c, out_c, kh, kw)``."""
+        check_transposed(p)
+        pad = transposed_padding(p)
+        wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
+        return wt, dict(stride=p.stride, padding=pad, output_padding=p.output_padding, dilation=p.dilation)
+
+    @staticmethod
+    def _forward_transpose(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> engine.ConvTrace:
+        """Transposed convolution's gather trace (a stride-1 convolution over the spread input)."""
+        wt, kw = Lesson._transpose_args(p, w)
+        return engine.trace_conv_transpose2d(
+            x, wt, b if p.bias else None, granularity=p.granularity if p.mode == "forward" else "window",
+            **kw,  # type: ignore[arg-type]
         )
 
     def _upstream(self, p: Params, y: np.ndarray) -> tuple[np.ndarray, float | None]:
@@ -277,13 +307,20 @@ class Lesson:
         return np.ones(y.shape), None
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
+        p.check_groups()
+        check_transposed(p)
         fwd = self._forward(p, x, w, b)
         z = np.asarray(fwd.output)
         if p.activation not in activations.ACTIVATIONS:
             raise ValueError(f"unknown activation {p.activation!r}")
         y = activations.activate(p.activation, z) if p.has_activation else z
+        scatter = None
+        if p.is_transpose and p.transpose_view == "scatter":
+            wt, kw = self._transpose_args(p, w)
+            scatter = engine.trace_conv_transpose2d_scatter(x, wt, b if p.bias else None,
+                                                            **kw)  # type: ignore[arg-type]
         if p.mode == "forward":
-            return Run(fwd, y=y)
+            return Run(fwd, y=y, scatter=scatter)
         if p.mode not in MODES:
             raise ValueError(f"unknown mode {p.mode!r}")
         dy, loss = self._upstream(p, y)
@@ -341,6 +378,8 @@ class Lesson:
         old = self._params
         try:
             p = validate.params_with(old, changes)
+            if not p.is_transpose and p.output_padding != (0, 0):  # only a transposed convolution has one
+                p = replace(p, output_padding=(0, 0))
             validate.plan(p)  # sizes and steps, before any value is drawn
         except InvalidError as exc:
             return self._refuse(str(exc))
@@ -349,8 +388,8 @@ class Lesson:
             if (p.in_c, p.in_h, p.in_w, p.integers, p.seed) != (old.in_c, old.in_h, old.in_w,
                                                                  old.integers, old.seed):
                 x = self._new_input(p)
-            if (p.out_c, p.in_c, p.k_h, p.k_w, p.preset, p.integers, p.seed) != (
-                old.out_c, old.in_c, old.k_h, old.k_w, old.preset, old.integers, old.seed
+            if (p.out_c, p.in_c, p.k_h, p.k_w, p.preset, p.integers, p.seed, p.groups) != (
+                old.out_c, old.in_c, old.k_h, old.k_w, old.preset, old.integers, old.seed, old.groups
             ):
                 w = self._new_kernel(p)
             if (p.out_c, p.integers, p.seed) != (old.out_c, old.integers, old.seed):
@@ -398,7 +437,7 @@ class Lesson:
             xa = self._new_input(p) if x is None else validate.values(
                 "input", x, (p.in_c, p.in_h, p.in_w))
             wa = self._new_kernel(p) if w is None else validate.values(
-                "kernel", w, (p.out_c, p.in_c, p.k_h, p.k_w))
+                "kernel", w, (p.out_c, p.group_in, p.k_h, p.k_w))
             ba = self._new_bias(p) if bias is None else validate.values("bias", bias, (p.out_c,))
             ua = None if upstream is None else validate.values("upstream", upstream, shape,
                                                                limit=OUTPUT_LIMIT)
@@ -530,12 +569,14 @@ class Lesson:
         if r.dy is None or r.dz is None:
             raise ValueError("the gradient check needs the backward mode")
         target = self._target if p.upstream == "loss" else None
+        if p.is_transpose:
+            raise ValueError("the gradient check covers convolution and pooling, not transposed convolution")
         if isinstance(r.fwd, engine.ConvTrace):
             of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target,
                                             activation=p.activation if p.has_activation else "none")
             gx, gw, _ = engine.conv2d_backward(
                 self._x, self._w, r.dz, stride=p.stride, padding=p.engine_padding(),
-                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel,
+                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
             )
             if wrt == "w":
                 def of_given(w: np.ndarray) -> float:
@@ -546,6 +587,8 @@ class Lesson:
         if wrt != "x":
             raise ValueError("pooling has no weights: check an input cell")
         of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
+        if p.is_global:
+            return of_x, engine.global_pool2d_backward(self._x, r.dy[:, 0, 0], op=p.pool_op), self._x
         gx = engine.pool2d_backward(
             self._x, r.dy, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
             dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
@@ -609,7 +652,8 @@ class Lesson:
         """About how many multiply-adds building ``p``'s traces takes (a backward mode does three passes)."""
         per_cell = (p.in_c * p.k_h * p.k_w) if p.is_conv else p.k_h * p.k_w
         passes = 1 if p.mode == "forward" else 3
-        return int(passes * p.out_c * p.in_h * p.in_w * per_cell)  # the input's size bounds the output's
+        spread = p.stride[0] * p.stride[1] if p.op == "conv_transpose" else 1  # its output outgrows the input
+        return int(passes * spread * p.out_c * p.in_h * p.in_w * per_cell)  # else the input's size bounds it
 
     def params_with(self, **changes: object) -> Params:
         """The settings ``changes`` would make (raises TypeError for an unknown name)."""

@@ -16,6 +16,7 @@ from .choices import (
     Op,
     PaddingMode,
     PadKind,
+    TransposeView,
     Upstream,
 )
 
@@ -56,6 +57,9 @@ class Params:
     grad_view: GradView = "scatter"
     activation: Activation = "none"
     picture: bool = False  # the input came from a picture: drawn in grey
+    output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
+    transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
+    groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
 
     @property
     def has_activation(self) -> bool:
@@ -64,14 +68,44 @@ class Params:
 
     @property
     def is_conv(self) -> bool:
-        """True for convolution, False for the pooling operations."""
-        return self.op == "conv"
+        """True for convolution (transposed too: it has weights), False for the pooling operations."""
+        return self.op in ("conv", "conv_transpose")
+
+    @property
+    def group_in(self) -> int:
+        """Input channels each kernel sees: ``in_c / groups`` (the kernel's second axis)."""
+        return self.in_c // self.groups if self.groups >= 1 and self.in_c % self.groups == 0 else self.in_c
+
+    def check_groups(self) -> None:
+        """Refuse, in plain words, groups that do not divide both channel counts."""
+        g = self.groups
+        if g == 1:
+            return
+        if self.op != "conv":
+            raise ValueError("groups belong to convolution here; set groups to 1 first")
+        if g < 1 or self.in_c % g or self.out_c % g:
+            raise ValueError(f"groups must divide the input channels ({self.in_c}) and the kernels "
+                             f"({self.out_c}), got {g}")
+
+    @property
+    def is_global(self) -> bool:
+        """True for global pooling: one window, the whole map, per channel."""
+        return self.op == "global_avg" or self.op == "global_max"
+
+    @property
+    def is_transpose(self) -> bool:
+        """True for transposed convolution."""
+        return self.op == "conv_transpose"
 
     @property
     def pool_op(self) -> PoolOp:
         """The pooling operation (a ``ValueError`` for convolution)."""
-        if self.op == "conv":
+        if self.op == "conv" or self.op == "conv_transpose":
             raise ValueError("convolution is not a pooling operation")
+        if self.op == "global_avg":
+            return "avg"
+        if self.op == "global_max":
+            return "max"
         return self.op
 
     def engine_padding(self) -> EnginePadding:

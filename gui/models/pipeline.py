@@ -31,7 +31,7 @@ from engine import network as nw
 from engine.geometry import normalize_padding
 from engine.image import area_resize, to_gray
 
-from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, OPS, Op
+from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
 
 __all__ = [
@@ -74,7 +74,7 @@ MAX_VALUES = 20_000_000
 SampleLoader = Callable[[str, int, int, int], np.ndarray]
 
 _LAYER_TYPES = (nw.Conv, nw.Activation, nw.Pool, nw.GlobalPool, nw.Flatten, nw.Dense)
-_POOL_OPS: tuple[str, ...] = OPS[1:]  # max, min, avg
+_POOL_OPS: tuple[str, ...] = POOL_OPS
 
 
 def _times(shape: Sequence[int]) -> str:

@@ -18,6 +18,7 @@ from engine.geometry import Geometry
 
 from .frame import pytorch_refusal
 from .params import Params
+from .transposed import transposed_padding
 
 if TYPE_CHECKING:
     from .lesson import Lesson
@@ -38,7 +39,8 @@ def pytorch_code(lesson: Lesson) -> str:
     p = lesson.params
     g = lesson.trace.geometry
     out_hw = (g.rows.out, g.cols.out)
-    body = _conv(lesson) if p.is_conv else _pool(p, g, out_hw)
+    body = _pool(p, g, out_hw) if not p.is_conv else _conv_transpose(lesson) if p.is_transpose \
+        else _conv(lesson)
     uses_f = any("F." in line for line in body)
     head = ["import torch"] + (["import torch.nn.functional as F"] if uses_f else []) + [""]
     head += ["# The input X as on the stage: (channels, rows, columns), without a batch axis",
@@ -116,10 +118,12 @@ def _conv(lesson: Lesson) -> list[str]:
         src = "x_padded"
     call = (f"conv = torch.nn.Conv2d(in_channels={p.in_c}, out_channels={p.out_c}, "
             f"kernel_size={_pair((p.k_h, p.k_w))}, stride={_pair(p.stride)}, padding={pad_arg}, "
-            f"dilation={_pair(p.dilation)}, bias={p.bias}, padding_mode={p.padding_mode!r}, {F64})")
+            f"dilation={_pair(p.dilation)}, " + (f"groups={p.groups}, " if p.groups > 1 else "") +
+            f"bias={p.bias}, padding_mode={p.padding_mode!r}, {F64})")
     lines += _wrap_call(call)
     lines += ["with torch.no_grad():",
-              "    # The kernel W as entered: (out channels, in channels, rows, columns)"]
+              "    # The kernel W as entered: (out channels, in channels"
+              + (" per group" if p.groups > 1 else "") + ", rows, columns)"]
     if p.flip_kernel:
         lines += [_assign("w", lesson.w, 4),
                   "    conv.weight.copy_(w.flip(-2, -1))  # true convolution: the kernel flipped, "
@@ -131,6 +135,28 @@ def _conv(lesson: Lesson) -> list[str]:
         lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "
                      f"{F64}))")
     lines += ["", f"y = conv({src})"]
+    if p.has_activation:
+        lines.append(f"y = {_ACTIVATIONS[p.activation]}  # the activation")
+    return lines
+
+
+def _conv_transpose(lesson: Lesson) -> list[str]:
+    p = lesson.params
+    pad = transposed_padding(p)
+    call = (f"conv = torch.nn.ConvTranspose2d(in_channels={p.in_c}, out_channels={p.out_c}, "
+            f"kernel_size={_pair((p.k_h, p.k_w))}, stride={_pair(p.stride)}, padding={_pair(pad)}, "
+            f"output_padding={_pair(p.output_padding)}, dilation={_pair(p.dilation)}, bias={p.bias}, "
+            f"{F64})")
+    lines = _wrap_call(call)
+    lines += ["with torch.no_grad():",
+              "    # ConvTranspose2d's weight is (in channels, out channels, rows, columns): W as entered,",
+              "    # with its first two axes swapped",
+              _assign("w", np.asarray(lesson.w).transpose(1, 0, 2, 3), 4),
+              "    conv.weight.copy_(w)"]
+    if p.bias:
+        lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "
+                     f"{F64}))")
+    lines += ["", "y = conv(x)"]
     if p.has_activation:
         lines.append(f"y = {_ACTIVATIONS[p.activation]}  # the activation")
     return lines
@@ -163,6 +189,10 @@ def _torch_out(size: int, span: int, stride: int, ceil: bool) -> int:
 
 
 def _pool(p: Params, g: Geometry, out_hw: tuple[int, int]) -> list[str]:
+    if p.is_global:
+        layer = "AdaptiveAvgPool2d" if p.pool_op == "avg" else "AdaptiveMaxPool2d"
+        return [f"pool = torch.nn.{layer}(1)  # global pooling: one value per channel, the whole map",
+                "y = pool(x)"]
     note = pytorch_refusal(p)
     k, s, d = _pair((p.k_h, p.k_w)), _pair(p.stride), _pair(p.dilation)
     if not note:  # PyTorch's own layer does it all

@@ -354,7 +354,7 @@ def _scenario(data: Any) -> Scenario:
     return Scenario(
         params=p,
         x=_array("input", data.pop("input", None), (p.in_c, p.in_h, p.in_w), VALUE_LIMIT),
-        w=_array("kernel", data.pop("kernel", None), (p.out_c, p.in_c, p.k_h, p.k_w), VALUE_LIMIT),
+        w=_array("kernel", data.pop("kernel", None), (p.out_c, p.group_in, p.k_h, p.k_w), VALUE_LIMIT),
         bias=_array("bias", data.pop("bias", None), (p.out_c,), VALUE_LIMIT),
         upstream=_array("upstream", data.pop("upstream", None), out_shape, OUTPUT_LIMIT),
         target=_array("target", data.pop("target", None), out_shape, OUTPUT_LIMIT),

@@ -22,6 +22,13 @@ states them: pooling pads by at most half the dilated window and no window
 covers only padding; ``reflect`` padding is smaller than the input,
 ``circular`` at most its size; the dilated kernel fits the padded input.
 
+The convolution family: ``groups`` divides the input channels and the kernels
+(convolution only); a transposed convolution pads with zeros, one amount per
+axis, takes no flip, ``output_padding`` below the stride or the dilation (the
+engine's rule), an output of at most ``MAX_TRANSPOSED_SIDE`` a side, and its
+scatter picture is the forward pass only; global pooling has one step per
+channel and pass.
+
 A refusal is an ``InvalidError`` (a ``ValueError``): ``field`` names the setting or
 value, ``message`` says what is wrong after that name, and ``str()`` is the
 whole sentence in plain words.
@@ -39,9 +46,11 @@ import numpy as np
 
 from engine.conv import prepare_conv
 from engine.pool import prepare_pool
+from engine.transpose import prepare_conv_transpose
 
 from .choices import BOUNDS, MAX_STEPS, SETTING_CHOICES, SETTING_LABELS, VALUE_LIMIT
 from .params import Params
+from .transposed import check_transposed, out_size, spread_size, transposed_padding
 
 __all__ = ["InvalidError", "Plan", "amount", "cell", "checked", "number", "params_with", "plan", "setting",
            "show", "values", "whole_number"]
@@ -204,6 +213,12 @@ def plan(p: Params) -> Plan:
     # values: a read-only zero-stride view, so nothing grows with the input.
     x = np.broadcast_to(np.zeros(1), (1, p.in_h, p.in_w))
     try:
+        p.check_groups()
+        check_transposed(p)
+        if p.is_global:  # one window per channel, the whole map
+            return _plan_global(p)
+        if p.is_transpose:
+            return _plan_transposed(p, x)
         if p.is_conv:
             geom = prepare_conv(x, np.broadcast_to(np.zeros(1), (1, 1, p.k_h, p.k_w)), stride=p.stride,
                                 padding=p.engine_padding(), dilation=p.dilation, padding_mode=p.padding_mode,
@@ -219,7 +234,8 @@ def plan(p: Params) -> Plan:
     cells = channels * oh * ow
     forward = backward = 0
     if p.mode != "backward":
-        taps = p.in_c * p.k_h * p.k_w if p.is_conv and p.granularity == "tap" and p.mode == "forward" else 1
+        tap = p.is_conv and p.granularity == "tap" and p.mode == "forward"
+        taps = p.group_in * p.k_h * p.k_w if tap else 1
         forward = cells * taps + int(p.has_activation)
     extent = (geom.rows.extent, geom.cols.extent)
     if p.mode != "forward":
@@ -229,6 +245,47 @@ def plan(p: Params) -> Plan:
         raise InvalidError("", f"that makes {n:,} steps, more than a timeline can hold; use per-window steps "
                           "or a smaller input")
     return Plan((channels, oh, ow), extent, forward, backward)
+
+
+def _count(n: int, channels: int, oh: int, ow: int, forward: int, backward: int,
+           extent: tuple[int, int]) -> Plan:
+    if n > MAX_STEPS:
+        raise InvalidError("", f"that makes {n:,} steps, more than a timeline can hold; use per-window steps "
+                          "or a smaller input")
+    return Plan((channels, oh, ow), extent, forward, backward)
+
+
+def _plan_global(p: Params) -> Plan:
+    """Global pooling: one step per channel each pass, a 1×1 output per channel."""
+    forward = 0 if p.mode == "backward" else p.in_c
+    backward = 0 if p.mode == "forward" else p.in_c
+    return _count(forward + backward, p.in_c, 1, 1, forward, backward, (p.in_h, p.in_w))
+
+
+#: Largest side of a transposed convolution's output (the largest padded input of a convolution).
+MAX_TRANSPOSED_SIDE = BOUNDS["in_h"][1] + 2 * BOUNDS["padding"][1]
+
+
+def _plan_transposed(p: Params, x: np.ndarray) -> Plan:
+    """Transposed convolution: the gather picture's steps over the spread input, or one stamp per input
+    cell (scatter); backward is the gather picture's convolution backward."""
+    w = np.broadcast_to(np.zeros(1), (1, 1, p.k_h, p.k_w))
+    prepare_conv_transpose(x, w, stride=p.stride, padding=transposed_padding(p),
+                           output_padding=p.output_padding, dilation=p.dilation)
+    oh, ow = out_size(p, 0), out_size(p, 1)
+    if max(oh, ow) > MAX_TRANSPOSED_SIDE:
+        raise InvalidError("", f"the output would be {oh}×{ow}; a transposed convolution's output is at most "
+                               f"{MAX_TRANSPOSED_SIDE} a side here")
+    cells = p.out_c * oh * ow
+    forward = backward = 0
+    if p.mode != "backward":
+        taps = p.in_c * p.k_h * p.k_w if p.granularity == "tap" and p.mode == "forward" else 1
+        steps = p.in_c * p.in_h * p.in_w if p.transpose_view == "scatter" else cells * taps
+        forward = steps + int(p.has_activation)
+    extent = (spread_size(p, 0), spread_size(p, 1))
+    if p.mode != "forward":
+        backward = p.in_c * extent[0] * extent[1] if p.grad_view == "gather" else cells
+    return _count(forward + backward, p.out_c, oh, ow, forward, backward, extent)
 
 
 # ----------------------------------------------------------------------------- values
