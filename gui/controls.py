@@ -306,6 +306,11 @@ class ControlPanel(QWidget):
         outer.addWidget(opt_box)
 
         outer.addStretch(1)
+        # A long choice ("gather: a stride-1 convolution over …") must not widen the panel past its
+        # scroll area: combos size to a short text and show the whole one when open (and as a tip).
+        for combo in self.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
 
         self.refresh()
 

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(370)
+        scroll.setMinimumWidth(392)  # the widest group box, its margins and the vertical scroll bar
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         split.addWidget(scroll)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 1000])
+        split.setSizes([392, 1000])
         self.setCentralWidget(split)
         self.status = QLabel("")
         self.statusBar().addWidget(self.status, 1)

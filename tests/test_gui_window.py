@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QSpinBox
 
 import engine
 from gui.controllers import stage as stage_controller
@@ -285,3 +285,12 @@ def test_editing_a_flipped_kernel_cell_edits_the_weight_shown(window, user, monk
     x, w = np.array(window.model.x), np.array(window.model.w)
     np.testing.assert_allclose(window.model.trace.output,
                                naive_conv(x, w[:, :, ::-1, ::-1], stride=1, pad=1))
+
+
+def test_the_control_panel_fits_its_column_whatever_the_operation(window) -> None:
+    """A long choice (the transposed convolution's picture) must not widen the panel past its column,
+    where the right half of every control would be cut off (the column has no horizontal scroll bar)."""
+    for name in ("transposed-padding-strides", "depthwise", "global-max-pool", "backprop-conv"):
+        assert window.files.open_preset(name)
+        QApplication.processEvents()
+        assert window.controls.minimumSizeHint().width() <= window.scroll.viewport().width(), name
