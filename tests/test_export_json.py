@@ -144,3 +144,10 @@ def test_cli_json_export_needs_no_qt(tmp_path) -> None:
     assert [f["step"] for f in doc["frames"]] == [2, 3, 4, 5]
     for f in doc["frames"]:
         assert_is_the_frame(f, m.frame(f["step"]))
+
+
+def test_json_frames_carry_the_scenario_title_unless_given_one() -> None:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("maxpool-2x2"))
+    assert frames_io.frames_to_json(m, range(0, 1))["title"] == scenario.load_preset("maxpool-2x2").title
+    assert frames_io.frames_to_json(m, range(0, 1), title="Mine")["title"] == "Mine"

@@ -94,6 +94,7 @@ def frame_to_dict(f: Frame) -> dict[str, Any]:
 
 
 def _head(lesson: Lesson, title: str, expanded: bool) -> dict[str, Any]:
+    title = title or lesson.presentation.title  # the scenario's own title when none is given
     return {"format": FORMAT, "version": VERSION, "title": title, "n_steps": lesson.n_steps,
             "expanded": expanded}
 
