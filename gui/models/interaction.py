@@ -21,7 +21,7 @@ from engine.geometry import AxisGeometry
 
 from .choices import PanelName
 from .frame import Highlight, cell_label
-from .lesson import Lesson
+from .lesson import GradientCheck, Lesson
 
 #: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
 Selection = tuple[Literal["x", "w"], tuple[int, ...]]
@@ -328,19 +328,38 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
     return ""
 
 
-def check_gradient_text(lesson: Lesson, selected: Selection) -> str:
-    """The gradient check of the selected cell, as rich text for the controls."""
+def gradient_check_job(lesson: Lesson, selected: Selection) -> Callable[[], GradientCheck | str] | str:
+    """The gradient check of the selected cell as work to run (any thread), or at once what to say instead.
+
+    The request is checked now, on the lesson's thread (a weight picked in a
+    pooling lesson checks input cell ``(0, 0, 0)``); the work returns the numbers, or
+    what went wrong in plain words; ``check_text`` words either.
+    """
     if lesson.params.mode == "forward":
         return "Switch the pass to Backward to check a gradient."
     wrt, index = selected
     if wrt == "w" and not lesson.params.is_conv:
         wrt, index = "x", (0, 0, 0)
     try:
-        analytic, numeric = lesson.check_gradient(wrt, index)
-        left, right = lesson.one_sided_slopes(wrt, index)
+        work = lesson.gradient_check_job(wrt, index)
     except (ValueError, IndexError) as exc:
         return f"Cannot check: {exc}"
-    name = ("dL/dX" if wrt == "x" else "dL/dW") + str(list(index))
+
+    def run() -> GradientCheck | str:
+        try:
+            return work()
+        except (ValueError, IndexError) as exc:
+            return f"Cannot check: {exc}"
+
+    return run
+
+
+def check_text(check: GradientCheck | str) -> str:
+    """A gradient check's result as rich text for the controls (a string is said as it is)."""
+    if isinstance(check, str):
+        return check
+    analytic, numeric, left, right = check.analytic, check.numeric, check.left, check.right
+    name = ("dL/dX" if check.wrt == "x" else "dL/dW") + str(list(check.index))
     text = (f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
             f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}")
     if abs(left - right) > 1e-4 * max(1.0, abs(left), abs(right)):
@@ -349,3 +368,9 @@ def check_gradient_text(lesson: Lesson, selected: Selection) -> str:
                  f"right. The centred difference averages them; backpropagation takes one, as "
                  f"PyTorch does.</i>")
     return text
+
+
+def check_gradient_text(lesson: Lesson, selected: Selection) -> str:
+    """The gradient check of the selected cell, worked out now, as rich text for the controls."""
+    job = gradient_check_job(lesson, selected)
+    return check_text(job if isinstance(job, str) else job())

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 ForwardTrace = engine.ConvTrace | engine.PoolTrace
 BackwardTrace = engine.ConvBackwardTrace | engine.PoolBackwardTrace
+#: A gradient check's loss as a function of the checked array, its analytic gradient, and the point.
+_LossAt = tuple[Callable[[np.ndarray], float], np.ndarray, np.ndarray]
+_LossWork = Callable[[], _LossAt]
 
 
 @dataclass(eq=False)
@@ -93,6 +96,41 @@ class Prepared:
     base: int
     refused: str
     _state: Lesson | None = None
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """One gradient check's numbers (``Lesson.gradient_check_job``), a value any thread can hand over.
+
+    Attributes
+    ----------
+    wrt : {"x", "w"}
+    index : tuple of int
+    analytic, numeric : float
+        Backpropagation's gradient and the centred finite difference.
+    left, right : float
+        The one-sided slopes (``Lesson.one_sided_slopes``).
+    version : int
+        The lesson's ``version`` the check was of.
+    """
+
+    wrt: str
+    index: tuple[int, ...]
+    analytic: float
+    numeric: float
+    left: float
+    right: float
+    version: int
+
+
+def _one_sided(f: Callable[[np.ndarray], float], at: np.ndarray, idx: tuple[int, ...],
+               e: float) -> tuple[float, float]:
+    base = np.array(at, dtype=float)
+    lo, hi = base.copy(), base.copy()
+    lo[idx] -= e
+    hi[idx] += e
+    f0 = float(f(base))
+    return (f0 - float(f(lo))) / e, (float(f(hi)) - f0) / e
 
 
 class Lesson:
@@ -563,37 +601,53 @@ class Lesson:
         return True
 
     # ------------------------------------------------------------------ gradient check
-    def _loss_and_grad(self, wrt: str) -> tuple[Callable[[np.ndarray], float], np.ndarray, np.ndarray]:
-        """The loss as a function of ``x`` or ``w`` (as entered), its analytic gradient, and the point."""
-        r, p = self._run, self._params
+    def _loss_and_grad(self, wrt: str) -> _LossWork:
+        """The loss as a function of ``x`` or ``w`` (as entered), its analytic gradient, and the point.
+
+        In two halves: the lesson is read (and the request checked, ``ValueError``) now; the returned
+        function does the work and reads nothing of the lesson's, so it may run on any thread.
+        """
+        r, p, x, w = self._run, self._params, self._x, self._w
         if r.dy is None or r.dz is None:
             raise ValueError("the gradient check needs the backward mode")
+        dy, dz = r.dy, r.dz
         target = self._target if p.upstream == "loss" else None
         if p.is_transpose:
             raise ValueError("the gradient check covers convolution and pooling, not transposed convolution")
-        if isinstance(r.fwd, engine.ConvTrace):
-            of_x, of_w = backprop.conv_loss(r.fwd.setup, r.dy, target,
-                                            activation=p.activation if p.has_activation else "none")
-            gx, gw, _ = engine.conv2d_backward(
-                self._x, self._w, r.dz, stride=p.stride, padding=p.engine_padding(),
-                dilation=p.dilation, padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
-            )
-            if wrt == "w":
-                def of_given(w: np.ndarray) -> float:
-                    return of_w(w[:, :, ::-1, ::-1] if p.flip_kernel else w)
+        fwd = r.fwd
+        if isinstance(fwd, engine.ConvTrace):
+            setup = fwd.setup
 
-                return of_given, gw, self._w
-            return of_x, gx, self._x
+            def conv() -> _LossAt:
+                of_x, of_w = backprop.conv_loss(setup, dy, target,
+                                                activation=p.activation if p.has_activation else "none")
+                gx, gw, _ = engine.conv2d_backward(
+                    x, w, dz, stride=p.stride, padding=p.engine_padding(), dilation=p.dilation,
+                    padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
+                )
+                if wrt == "w":
+                    def of_given(w: np.ndarray) -> float:
+                        return of_w(w[:, :, ::-1, ::-1] if p.flip_kernel else w)
+
+                    return of_given, gw, w
+                return of_x, gx, x
+
+            return conv
         if wrt != "x":
             raise ValueError("pooling has no weights: check an input cell")
-        of_x = backprop.pool_loss(r.fwd.setup, r.dy, target)
-        if p.is_global:
-            return of_x, engine.global_pool2d_backward(self._x, r.dy[:, 0, 0], op=p.pool_op), self._x
-        gx = engine.pool2d_backward(
-            self._x, r.dy, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
-            dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
-        )
-        return of_x, gx, self._x
+        pool_setup = fwd.setup
+
+        def pool() -> _LossAt:
+            of_x = backprop.pool_loss(pool_setup, dy, target)
+            if p.is_global:
+                return of_x, engine.global_pool2d_backward(x, dy[:, 0, 0], op=p.pool_op), x
+            gx = engine.pool2d_backward(
+                x, dy, (p.k_h, p.k_w), op=p.pool_op, stride=p.stride, padding=p.engine_padding(),
+                dilation=p.dilation, ceil_mode=p.ceil_mode, count_include_pad=p.count_include_pad,
+            )
+            return of_x, gx, x
+
+        return pool
 
     def check_gradient(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
         """Analytic gradient and its centred finite-difference estimate at one cell.
@@ -609,7 +663,8 @@ class Lesson:
         -------
         (analytic, numeric) : tuple of float
         """
-        f, grad, at, idx, e = self._checked_point(wrt, index, eps)
+        work, idx, e = self._checked_point(wrt, index, eps)
+        f, grad, at = work()
         return float(grad[idx]), backprop.numeric_gradient(f, at, idx, e)
 
     def one_sided_slopes(self, wrt: str, index: tuple[int, ...], eps: float = 1e-6) -> tuple[float, float]:
@@ -619,16 +674,34 @@ class Lesson:
         ReLU at exactly 0): the centred difference then averages two slopes
         and the analytic gradient picks one of them, as PyTorch does.
         """
-        f, _, at, idx, e = self._checked_point(wrt, index, eps)
-        base = np.array(at, dtype=float)
-        lo, hi = base.copy(), base.copy()
-        lo[idx] -= e
-        hi[idx] += e
-        f0 = float(f(base))
-        return (f0 - float(f(lo))) / e, (float(f(hi)) - f0) / e
+        work, idx, e = self._checked_point(wrt, index, eps)
+        f, _, at = work()
+        return _one_sided(f, at, idx, e)
 
-    def _checked_point(self, wrt: object, index: object, eps: object) -> tuple[
-            Callable[[np.ndarray], float], np.ndarray, np.ndarray, tuple[int, ...], float]:
+    def gradient_check_job(self, wrt: str, index: tuple[int, ...],
+                           eps: float = 1e-6) -> Callable[[], GradientCheck]:
+        """``check_gradient`` and ``one_sided_slopes`` together, in two halves.
+
+        Call this on the thread that owns the lesson: it checks the request
+        (``ValueError`` in plain words) and takes references to what the check
+        reads (arrays a change replaces, never writes in place). The returned
+        function does the work, reads nothing of the lesson's, and may run on a
+        worker thread while the lesson changes; its result is exactly what the
+        two queries would give now.
+        """
+        work, idx, e = self._checked_point(wrt, index, eps)
+        version = self._version
+
+        def job() -> GradientCheck:
+            f, grad, at = work()
+            left, right = _one_sided(f, at, idx, e)
+            return GradientCheck(str(wrt), idx, float(grad[idx]), backprop.numeric_gradient(f, at, idx, e),
+                                 left, right, version)
+
+        return job
+
+    def _checked_point(self, wrt: object, index: object,
+                       eps: object) -> tuple[_LossWork, tuple[int, ...], float]:
         """Check a gradient check's arguments (``ValueError`` in plain words), then ``_loss_and_grad``."""
         if not isinstance(wrt, str) or wrt not in ("x", "w"):
             raise InvalidError("", "the gradient check is of an input cell ('x') or a weight ('w'), "
@@ -638,8 +711,7 @@ class Lesson:
             raise InvalidError("", f"the step ε must be more than 0, got {validate.show(eps)}")
         what = "input" if wrt == "x" else "kernel"
         idx = validate.cell(what, index, (self._x if wrt == "x" else self._w).shape)
-        f, grad, at = self._loss_and_grad(str(wrt))
-        return f, grad, at, idx, e
+        return self._loss_and_grad(str(wrt)), idx, e
 
     # ------------------------------------------------------------------ prepare, then commit
     @property
