@@ -37,16 +37,27 @@ def live_pools() -> list[QThreadPool]:
     return [p for p in list(_POOLS) if shiboken6.isValid(p)]
 
 
-class _Sink(QObject):
+def worker_pool() -> QThreadPool:
+    """A one-thread pool that ``running_jobs`` counts (keep a Python reference to it: it is not parented)."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    _POOLS.add(pool)
+    return pool
+
+
+class Sink(QObject):
     """Lives in the UI thread; a worker's result reaches it through a queued signal."""
 
     done = Signal(int, object)
 
 
-class _Job(QRunnable):
-    """Runs a ``Lesson.preparer`` and posts ``(job, result)`` to the sink."""
+class Job(QRunnable):
+    """Runs ``work`` (e.g. a ``Lesson.preparer``) and posts ``(job, result)`` to the sink.
 
-    def __init__(self, job: int, work: Callable[[], Prepared], sink: _Sink) -> None:
+    An exception is posted as the result: it is reported on the UI thread, never lost in the worker.
+    """
+
+    def __init__(self, job: int, work: Callable[[], object], sink: Sink) -> None:
         super().__init__()
         self.job, self.work, self.sink = job, work, sink
 
@@ -79,10 +90,8 @@ class LessonController(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lesson, self.panel, self.bar, self.playback = lesson, panel, bar, playback
-        self._pool = QThreadPool()  # owned by Python: never deleted under a live reference
-        self._pool.setMaxThreadCount(1)
-        _POOLS.add(self._pool)
-        self._sink = _Sink(self)
+        self._pool = worker_pool()  # owned by Python: never deleted under a live reference
+        self._sink = Sink(self)
         self._sink.done.connect(self._finished)
         self._job = 0  # the id of the job whose result is wanted; 0: none
         self._next_job = 0
@@ -133,7 +142,7 @@ class LessonController(QObject):
         self._pool.clear()  # a job not started yet is stale already: it never runs
         self._next_job += 1
         self._job = self._next_job
-        self._pool.start(_Job(self._job, self.lesson.preparer(**pending), self._sink))
+        self._pool.start(Job(self._job, self.lesson.preparer(**pending), self._sink))
         self._show_busy(True)
         return True
 
