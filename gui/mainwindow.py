@@ -349,5 +349,6 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.stage.shutdown()
         super().closeEvent(event)
 

@@ -10,12 +10,21 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from ..models import interaction
 from ..models.choices import VALUE_LIMIT
 from ..models.interaction import Hover, Selection
-from ..models.lesson import Lesson
+from ..models.lesson import GradientCheck, Lesson
 from ..scene import SceneRenderer
+from .lesson import BACKGROUND_COST, Job, Sink, worker_pool
+
+#: What the check's result says while a big check is worked out in a worker thread.
+CHECKING = "<i>Checking the gradient…</i>"
 
 
 class StageController(QObject):
     """Connects a ``Lesson`` to the painter: frames out, hover/click/double-click in.
+
+    A gradient check of a small lesson is worked out at once; a big one
+    (``Lesson.check_cost`` above ``BACKGROUND_COST``) in a worker thread, from a
+    snapshot of the lesson, while ``CHECKING`` is shown. Its result is dropped
+    when the lesson changed meanwhile or a newer check superseded it.
 
     Parameters
     ----------
@@ -39,6 +48,11 @@ class StageController(QObject):
         self.pinned: tuple[int, int] | None = None
         #: The cell the gradient check looks at.
         self.selected: Selection = ("x", (0, 0, 0))
+        self._pool = worker_pool()  # owned by Python: never deleted under a live reference
+        self._sink = Sink(self)
+        self._sink.done.connect(self._checked)
+        self._job = 0  # the id of the check whose result is wanted; 0: none
+        self._next_job = 0
         lesson.changed.connect(self._changed)
         lesson.step_changed.connect(self._step_changed)
         view.cell_hovered.connect(self.hovered)
@@ -59,6 +73,7 @@ class StageController(QObject):
                 self._show(interaction.receptive_field(self.lesson, *self.pinned))
 
     def _changed(self) -> None:
+        self._drop_check()  # a check of the lesson before the change would be stale
         self.pinned = None
         self.redraw()
         self._show(interaction.NOTHING)
@@ -113,6 +128,42 @@ class StageController(QObject):
         if ok:
             e.apply(value)
 
+    # ------------------------------------------------------------------ gradient check
+    @property
+    def checking(self) -> bool:
+        """A gradient check is being worked out in a worker thread."""
+        return self._job != 0
+
     def check_gradient(self) -> None:
         """Compare the selected cell's analytic gradient with a centred finite difference."""
-        self._check_result(interaction.check_gradient_text(self.lesson, self.selected))
+        self._drop_check()  # a newer request supersedes a running one
+        work = interaction.gradient_check_job(self.lesson, self.selected)
+        if isinstance(work, str):
+            self._check_result(work)
+        elif Lesson.check_cost(self.lesson.params) <= BACKGROUND_COST:
+            self._check_result(interaction.check_text(work()))
+        else:
+            self._next_job += 1
+            self._job = self._next_job
+            self._pool.start(Job(self._job, work, self._sink))
+            self._check_result(CHECKING)
+
+    def shutdown(self) -> None:
+        """Drop any check being worked out and wait for the worker thread to end."""
+        self._drop_check()
+        self._pool.waitForDone()
+
+    def _drop_check(self) -> None:
+        self._pool.clear()  # a check not started yet never runs
+        self._job = 0
+
+    def _checked(self, job: int, result: object) -> None:
+        if job != self._job:
+            return  # superseded, or the lesson changed: dropped
+        self._job = 0
+        if isinstance(result, GradientCheck) and result.version != self.lesson.version:
+            return  # stale (the label was cleared when the lesson changed)
+        if isinstance(result, Exception):
+            result = f"Cannot check: {result}"
+        if isinstance(result, (GradientCheck, str)):
+            self._check_result(interaction.check_text(result))

@@ -727,6 +727,11 @@ class Lesson:
         spread = p.stride[0] * p.stride[1] if p.op == "conv_transpose" else 1  # its output outgrows the input
         return int(passes * spread * p.out_c * p.in_h * p.in_w * per_cell)  # else the input's size bounds it
 
+    @staticmethod
+    def check_cost(p: Params) -> int:
+        """About how many multiply-adds a gradient check of ``p`` takes (a backward, five forwards)."""
+        return Lesson.cost(p) * 7 // 3
+
     def params_with(self, **changes: object) -> Params:
         """The settings ``changes`` would make (raises TypeError for an unknown name)."""
         return replace(self._params, **changes)  # type: ignore[arg-type]
