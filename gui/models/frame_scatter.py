@@ -15,23 +15,8 @@ import numpy as np
 
 from engine import describe
 
-from .frame import (
-    MINUS,
-    Frame,
-    Mark,
-    _count_labels,
-    _input_colour,
-    _kernel_panel,
-    _levels,
-    _panel,
-    _ro,
-    _Scenario,
-    _step_grids,
-    _term,
-    _words,
-    cell_label,
-    signed_label,
-)
+from .frame import MINUS, Frame, Mark, _levels, _ro, _term, cell_label, signed_label
+from .framing import _count_labels, _input_colour, _kernel_panel, _panel, _Scenario, _step_grids, _words
 from .transposed import transposed_padding
 
 if TYPE_CHECKING:

@@ -821,7 +821,7 @@ class Lesson:
         ValueError
             In plain words, when ``step`` is not a whole number or ``expanded`` not true or false.
         """
-        from .frame import build_frame
+        from .framing import build_frame
 
         k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
         if not isinstance(expanded, (bool, np.bool_)):

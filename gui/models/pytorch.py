@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.geometry import Geometry
 
-from .frame import pytorch_refusal
+from .framing import pytorch_refusal
 from .params import Params
 from .transposed import transposed_padding
 
