@@ -202,3 +202,28 @@ class User:
 def user(qtbot) -> User:  # type: ignore[no-untyped-def]
     """Mouse and keyboard helpers acting on real widgets."""
     return User(qtbot)
+
+
+def dispose_view(widget) -> None:  # type: ignore[no-untyped-def]
+    """Delete an offscreen renderer without ``close()`` (which crashed before 48e30c9: the test on
+    closing a used renderer checks that in a child process, where a crash cannot end this run)."""
+    widget.hide()
+    widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def offscreen_renderers(qapp) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """``make(size, theme="light")``: offscreen renderers for export tests, deleted afterwards."""
+    from gui import export
+
+    made: list[object] = []
+
+    def make(size: tuple[int, int], theme: str = "light"):  # type: ignore[no-untyped-def]
+        r = export.offscreen_renderer(size, theme)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        dispose_view(r)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -83,27 +82,10 @@ def model_for(name: str) -> Lesson:
     return m
 
 
-def dispose(widget) -> None:  # type: ignore[no-untyped-def]
-    """Delete a renderer without ``close()`` (which crashed before 48e30c9: the test on closing a used
-    renderer checks that in a child process, where a crash cannot end this run)."""
-    widget.hide()
-    widget.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
 @pytest.fixture
-def renderer(qapp) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """An offscreen renderer of ``SIZE``, deleted (not closed) afterwards."""
-    made: list[object] = []
-
-    def make(size: tuple[int, int] = SIZE, theme: str = "light"):  # type: ignore[no-untyped-def]
-        r = export.offscreen_renderer(size, theme)
-        made.append(r)
-        return r
-
-    yield make
-    for r in made:
-        dispose(r)
+def renderer(offscreen_renderers):  # type: ignore[no-untyped-def]
+    """Offscreen renderers of ``SIZE`` unless asked (see conftest), deleted afterwards."""
+    return lambda size=SIZE, theme="light": offscreen_renderers(size, theme)
 
 
 def listing(folder: Path) -> list[str]:

@@ -8,12 +8,9 @@ import errno
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
 
 from gui import export
 from gui.export import formats
@@ -30,12 +27,8 @@ CASES = {
 
 
 @pytest.fixture
-def renderer(qapp) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    r = export.offscreen_renderer(SIZE)
-    yield r
-    r.hide()
-    r.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+def renderer(offscreen_renderers):  # type: ignore[no-untyped-def]
+    return offscreen_renderers(SIZE)
 
 
 def lesson() -> Lesson:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image, ImageSequence
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QApplication
 
 from gui import export
 from gui.models import scenario
@@ -34,20 +31,9 @@ def model_for(name: str, step: int = 0) -> Lesson:
 
 
 @pytest.fixture
-def renderer(qapp) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """Offscreen renderers (of ``SIZE`` unless asked), deleted afterwards."""
-    made: list[object] = []
-
-    def make(size: tuple[int, int] = SIZE, theme: str = "light"):  # type: ignore[no-untyped-def]
-        r = export.offscreen_renderer(size, theme)
-        made.append(r)
-        return r
-
-    yield make
-    for r in made:
-        r.hide()  # type: ignore[attr-defined]
-        r.deleteLater()  # type: ignore[attr-defined]
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+def renderer(offscreen_renderers):  # type: ignore[no-untyped-def]
+    """Offscreen renderers of ``SIZE`` unless asked (see conftest), deleted afterwards."""
+    return lambda size=SIZE, theme="light": offscreen_renderers(size, theme)
 
 
 def read_rgb(path: Path) -> np.ndarray:
