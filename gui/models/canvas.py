@@ -52,10 +52,8 @@ def paint_segment(grid: np.ndarray, p0: tuple[float, float], p1: tuple[float, fl
     cy = np.arange(i_lo, i_hi)[:, None] + 0.5
     dx, dy = x1 - x0, y1 - y0
     length2 = dx * dx + dy * dy
-    if length2 > 0.0:
-        t = np.clip(((cx - x0) * dx + (cy - y0) * dy) / length2, 0.0, 1.0)
-    else:
-        t = np.zeros((1, 1))
+    # Where along the segment each centre is nearest (0 for a dot).
+    t = np.clip(((cx - x0) * dx + (cy - y0) * dy) / length2, 0.0, 1.0) if length2 > 0.0 else np.zeros((1, 1))
     dist = np.hypot(cx - (x0 + t * dx), cy - (y0 + t * dy))
     ink = np.clip(radius + 1.0 - dist, 0.0, 1.0)
     window = grid[i_lo:i_hi, j_lo:j_hi]
@@ -80,11 +78,13 @@ class InkCanvas:
 
     changed = Signal()
 
-    def __init__(self, rows: int = DEFAULT_SIZE, cols: int = DEFAULT_SIZE, radius: float = DEFAULT_RADIUS) -> None:
+    def __init__(self, rows: int = DEFAULT_SIZE, cols: int = DEFAULT_SIZE,
+                 radius: float = DEFAULT_RADIUS) -> None:
         if not (8 <= rows <= 1024 and 8 <= cols <= 1024):
             raise ValueError(f"a canvas is 8 to 1024 cells a side, got {rows}×{cols}")
         if not 0.5 <= radius <= min(rows, cols) / 4:
-            raise ValueError(f"the pen radius must be from 0.5 to {min(rows, cols) / 4:g} cells, got {radius}")
+            raise ValueError(f"the pen radius must be from 0.5 to {min(rows, cols) / 4:g} cells, "
+                             f"got {radius}")
         self.radius = float(radius)
         self._grid = np.zeros((rows, cols))
         self._last: tuple[float, float] | None = None

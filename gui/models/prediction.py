@@ -20,7 +20,7 @@ from engine.saliency import output_gradient
 
 from .digits import softmax
 
-__all__ = ["MAX_CLASSES", "ClassBar", "Prediction", "Saliency", "predict", "saliency"]
+__all__ = ["MAX_CLASSES", "ClassBar", "Kernels", "Prediction", "Saliency", "kernels", "predict", "saliency"]
 
 #: Most classes drawn as labelled bars (a longer output vector is not a class score list).
 MAX_CLASSES = 32
@@ -94,6 +94,36 @@ class Saliency:
     picture: np.ndarray
     levels: tuple[float, float]
     title: str
+
+
+@dataclass(frozen=True, eq=False)
+class Kernels:
+    """The first convolution's kernels, drawn as small signed pictures.
+
+    Attributes
+    ----------
+    kernels : ndarray, shape (n, kh, kw)
+        Each kernel summed over its input channels (one channel for LeNet-5's C1).
+    levels : (float, float)
+        ``(−m, m)``, ``m`` the largest magnitude: one colour scale for all, 0 in the middle.
+    title : str
+        E.g. ``"Layer 1's 6 trained 5×5 kernels"``.
+    """
+
+    kernels: np.ndarray
+    levels: tuple[float, float]
+    title: str
+
+
+def kernels(index: int, w: np.ndarray, trained: bool) -> Kernels:
+    """The kernels ``w (C_out, C_in, kh, kw)`` of layer ``index`` (0-based) as ``Kernels``."""
+    k = np.asarray(w, dtype=float).sum(axis=1)
+    m = float(np.abs(k).max()) if k.size else 0.0
+    n, kh, kw = k.shape
+    what = "trained" if trained else "random"
+    title = (f"Layer {index + 1}'s {n} {what} {kh}×{kw} kernels (open layer {index + 1} in the main window "
+             "to read their numbers)")
+    return Kernels(k, (-m, m) if m > 0 else (-1.0, 1.0), title)
 
 
 def percent(p: float) -> str:
