@@ -1,0 +1,114 @@
+"""scikit-learn's 8×8 digits drawn large, and redrawn the ways people draw them.
+
+``render`` upsamples a digit onto a roomy canvas; ``augment`` turns it a
+little, shears and stretches it, makes its strokes thinner or thicker (a
+soft threshold of the blurry upsampled grey levels, which also gives the
+crisp edges of a pen), then ``engine.preprocess.digit_input`` prepares it as
+any picture is prepared; ``shift`` moves the prepared input a pixel or two.
+NumPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .preprocess import resample
+
+__all__ = ["CANVAS", "UPSCALE", "affine", "augment", "render", "shift", "thickness"]
+
+#: Source pixels to canvas pixels (8×8 → 32×32), and the canvas side (room to turn).
+UPSCALE, CANVAS = 4, 48
+
+
+def render(digit8: np.ndarray) -> np.ndarray:
+    """An 8×8 digit (grey 0–16, ink bright) upsampled 4× into the middle of a 48×48 canvas.
+
+    Parameters
+    ----------
+    digit8 : ndarray, shape (8, 8)
+
+    Returns
+    -------
+    ndarray, shape (CANVAS, CANVAS), float in [0, 1]
+    """
+    img = np.asarray(digit8, dtype=float) / 16.0
+    off = (CANVAS - UPSCALE * img.shape[0]) / 2
+    return np.clip(resample(img, (CANVAS, CANVAS), UPSCALE, (off, off)), 0.0, 1.0)
+
+
+def affine(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``img`` mapped by ``matrix`` about its centre, sampled bilinearly (outside reads 0).
+
+    Parameters
+    ----------
+    img : ndarray, shape (H, W)
+    matrix : ndarray, shape (2, 2)
+        Maps an output offset from the centre ``(dy, dx)`` to the source offset it reads.
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+    """
+    H, W = img.shape
+    cy, cx = (H - 1) / 2, (W - 1) / 2
+    yy, xx = np.mgrid[0:H, 0:W].astype(float)
+    sy = matrix[0, 0] * (yy - cy) + matrix[0, 1] * (xx - cx) + cy
+    sx = matrix[1, 0] * (yy - cy) + matrix[1, 1] * (xx - cx) + cx
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    fy, fx = sy - y0, sx - x0
+    padded = np.pad(img, 1)
+    out = np.zeros_like(img, dtype=float)
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            r = np.clip(y0 + dy + 1, 0, H + 1)
+            c = np.clip(x0 + dx + 1, 0, W + 1)
+            out += wy * wx * padded[r, c]
+    return out
+
+
+def thickness(img: np.ndarray, level: float, softness: float = 0.08) -> np.ndarray:
+    """Strokes redrawn at another width: a soft threshold at ``level`` (low: thick, high: thin).
+
+    Parameters
+    ----------
+    img : ndarray, shape (H, W), in [0, 1]
+    level : float
+        Grey level that becomes the stroke's edge.
+    softness : float
+        Width of the edge's ramp, in grey levels.
+    """
+    return np.asarray(1.0 / (1.0 + np.exp(-(img - level) / softness)) * (img > 0.02))
+
+
+def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A randomly turned (±15°), sheared, stretched, thinned or thickened copy of a rendered digit.
+
+    Parameters
+    ----------
+    img : ndarray, shape (CANVAS, CANVAS)
+        From ``render``.
+    rng : numpy Generator
+
+    Returns
+    -------
+    ndarray, shape (CANVAS, CANVAS)
+    """
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    c, s = np.cos(angle), np.sin(angle)
+    turn = np.array([[c, -s], [s, c]])
+    shear = np.array([[1.0, 0.0], [rng.uniform(-0.25, 0.25), 1.0]])
+    stretch = np.diag([rng.uniform(0.85, 1.15), rng.uniform(0.8, 1.25)])
+    out = affine(img, turn @ shear @ stretch)
+    if rng.random() < 0.8:
+        out = thickness(out, rng.uniform(0.15, 0.6))
+    return out
+
+
+def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``x (..., H, W)`` moved by whole pixels, the vacated border filled with 0."""
+    out = np.zeros_like(x)
+    H, W = x.shape[-2:]
+    src_r, dst_r = slice(max(0, -dy), H - max(0, dy)), slice(max(0, dy), H - max(0, -dy))
+    src_c, dst_c = slice(max(0, -dx), W - max(0, dx)), slice(max(0, dx), W - max(0, -dx))
+    out[..., dst_r, dst_c] = x[..., src_r, src_c]
+    return out
