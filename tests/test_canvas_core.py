@@ -13,11 +13,10 @@ import pytest
 
 from engine import network as nw
 from engine.backprop import numeric_gradient
-from engine.saliency import input_gradient, output_gradient
 from gui.models import digits
 from gui.models.canvas import InkCanvas, paint_segment
 from gui.models.pipeline import PipelineState, lesson_spec_for_layer
-from gui.models.prediction import percent, predict
+from gui.models.prediction import class_gradient, percent, predict
 
 # --------------------------------------------------------------------------- strokes
 
@@ -97,7 +96,7 @@ def test_saliency_matches_finite_differences(net: nw.Network) -> None:
     weights = net.init_weights(5)
     x = rng.random(net.input_shape)
     unit = 2
-    g = output_gradient(net, weights, net.forward(x, weights), unit)
+    g = class_gradient(net, weights, net.forward(x, weights), unit)
     assert g.shape == net.input_shape
 
     def score(xx: np.ndarray) -> float:
@@ -114,7 +113,7 @@ def test_saliency_of_the_trained_lenet_matches_finite_differences_on_a_drawn_dig
     x = digits.digit_input(np.array(c.picture))
     outs = net.forward(x, weights)
     target = int(np.argmax(outs[-1]))
-    g = output_gradient(net, weights, outs, target)
+    g = class_gradient(net, weights, outs, target)
 
     def score(xx: np.ndarray) -> float:
         return float(net.forward(xx, weights)[-1][target])
@@ -123,31 +122,14 @@ def test_saliency_of_the_trained_lenet_matches_finite_differences_on_a_drawn_dig
         assert g[idx] == pytest.approx(numeric_gradient(score, x, idx), rel=1e-5, abs=1e-9), idx
 
 
-def test_input_gradient_matches_pytorch() -> None:
-    torch = pytest.importorskip("torch")
-    f = torch.nn.functional
-    net = small_net()
-    w = net.init_weights(7)
-    x = np.random.default_rng(8).normal(size=net.input_shape)
-    dy = np.array([0.3, -1.2, 0.7])
-    g = input_gradient(net, w, net.forward(x, w), dy)
-    t = {k: [torch.tensor(a) for a in wb] for k, wb in enumerate(w) if wb is not None}
-    xt = torch.tensor(x[None], requires_grad=True)
-    a = f.leaky_relu(f.conv2d(xt, *t[0], stride=2, padding=1), 0.01)
-    a = torch.sigmoid(f.conv2d(f.max_pool2d(a, 2, stride=1), *t[3], dilation=2)).mean(dim=(2, 3))
-    a = torch.tanh(a @ t[6][0].T + t[6][1]) @ t[8][0].T + t[8][1]
-    (a[0] * torch.tensor(dy)).sum().backward()
-    np.testing.assert_allclose(g, xt.grad.numpy()[0], rtol=1e-10, atol=1e-12)
-
-
-def test_a_gradient_of_the_wrong_shape_or_unit_is_refused() -> None:
+def test_a_class_that_is_not_an_output_is_refused() -> None:
     net = nw.lenet5()
     w = net.init_weights(0)
     outs = net.forward(np.zeros((1, 32, 32)), w)
-    with pytest.raises(ValueError, match="grad_out has shape"):
-        input_gradient(net, w, outs, np.zeros(3))
-    with pytest.raises(ValueError, match="unit 10"):
-        output_gradient(net, w, outs, 10)
+    with pytest.raises(ValueError, match="class 10"):
+        class_gradient(net, w, outs, 10)
+    with pytest.raises(ValueError, match="class 0"):
+        class_gradient(net, w, outs[:-1], 0)
 
 
 # --------------------------------------------------------------------------- bars
@@ -232,7 +214,7 @@ def test_the_saliency_of_the_winner_or_a_chosen_class() -> None:
     win = s.prediction().winner  # type: ignore[union-attr]
     sal = s.saliency()
     assert sal is not None and sal.target == win and f"d score[{win}]" in sal.title
-    np.testing.assert_array_equal(sal.gradient, output_gradient(s.network, s.weights, s.outputs, win))
+    np.testing.assert_array_equal(sal.gradient, class_gradient(s.network, s.weights, s.outputs, win))
     assert sal.levels == (-np.abs(sal.picture).max(), np.abs(sal.picture).max())
     assert s.saliency(3).target == 3  # type: ignore[union-attr]
     assert s.saliency(10) is None

@@ -3,10 +3,10 @@
 ``predict`` turns a network's class scores into a ``Prediction``: the softmax
 probabilities, the winner, and one ``ClassBar`` per class with every word the
 bars show (``"7"``, ``"97.3%"``, the winner marked). ``saliency`` is the
-gradient of one class score with respect to the input picture
-(``engine.saliency``), with its title and the symmetric colour levels the
-picture is drawn with (positive: more ink there raises the score; negative:
-lowers it). The Qt widgets paint these and decide nothing.
+gradient of one class score with respect to the input picture (the engine's
+whole-network backward pass, ``engine.netgrad``), with its title and the
+symmetric colour levels the picture is drawn with (positive: more ink there
+raises the score; negative: lowers it). The Qt widgets paint these and decide nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import network as nw
-from engine.saliency import output_gradient
+from engine.netgrad import network_backward
 
 from .digits import softmax
 
-__all__ = ["MAX_CLASSES", "ClassBar", "Kernels", "Prediction", "Saliency", "kernels", "predict", "saliency"]
+__all__ = [
+    "MAX_CLASSES", "ClassBar", "Kernels", "Prediction", "Saliency", "class_gradient", "kernels", "predict",
+    "saliency",
+]
 
 #: Most classes drawn as labelled bars (a longer output vector is not a class score list).
 MAX_CLASSES = 32
@@ -156,6 +159,29 @@ def predict(scores: np.ndarray, name: str = "the network") -> Prediction | None:
     return Prediction(s, p, winner, bars, f"{name} reads {winner} ({percent(float(p[winner]))})")
 
 
+def class_gradient(net: nw.Network, weights: list[tuple[np.ndarray, np.ndarray] | None],
+                   outputs: list[np.ndarray], target: int) -> np.ndarray:
+    """``d outputs[-1][target] / dx``: how each input cell moves one class score.
+
+    Parameters
+    ----------
+    net, weights, outputs
+        A working network, its weights and ``net.forward``'s stage outputs.
+    target : int
+        Index into the last output, which must be a vector ``(N,)``.
+
+    Returns
+    -------
+    ndarray, shape ``net.input_shape``
+    """
+    last = outputs[-1]
+    if len(outputs) != len(net.layers) + 1 or last.ndim != 1 or not 0 <= target < last.size:
+        raise ValueError(f"class {target} is not an element of the network's output")
+    seed = np.zeros_like(last)
+    seed[target] = 1.0
+    return network_backward(net, weights, outputs, seed)[1]
+
+
 def saliency(net: nw.Network, weights: list[tuple[np.ndarray, np.ndarray] | None],
              outputs: list[np.ndarray], target: int) -> Saliency:
     """The gradient of class score ``target`` with respect to the input, ready to draw.
@@ -167,7 +193,7 @@ def saliency(net: nw.Network, weights: list[tuple[np.ndarray, np.ndarray] | None
     target : int
         A class (index into the last output).
     """
-    g = output_gradient(net, weights, outputs, target)
+    g = class_gradient(net, weights, outputs, target)
     picture = g.sum(axis=0)
     m = float(np.abs(picture).max())
     levels = (-m, m) if m > 0 else (-1.0, 1.0)
