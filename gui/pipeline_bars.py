@@ -141,7 +141,12 @@ class SaliencyPicture(QWidget):
             h, w = a.shape[:2]
             img = QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
             side = float(min(self.width(), self.height()))
-            p.drawImage(QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side), img)
+            target = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+            p.drawImage(target, img)
+            if self.saliency is not None:  # the input as a faint shadow: alpha grows with its ink
+                shade = np.zeros((h, w, 4), np.uint8)
+                shade[..., 3] = np.rint(self.saliency.ink * 90).astype(np.uint8)
+                p.drawImage(target, QImage(shade.data, w, h, 4 * w, QImage.Format.Format_RGBA8888))
         finally:
             p.end()
 

@@ -216,6 +216,8 @@ def test_the_saliency_of_the_winner_or_a_chosen_class() -> None:
     assert sal is not None and sal.target == win and f"d score[{win}]" in sal.title
     np.testing.assert_array_equal(sal.gradient, class_gradient(s.network, s.weights, s.outputs, win))
     assert sal.levels == (-np.abs(sal.picture).max(), np.abs(sal.picture).max())
+    x = s.x[0]
+    np.testing.assert_allclose(sal.ink, (x - x.min()) / (x.max() - x.min()))  # the input's shadow
     assert s.saliency(3).target == 3  # type: ignore[union-attr]
     assert s.saliency(10) is None
     assert s.set_layers(s.network.layers[:6]) and s.saliency() is None  # no class scores: no saliency

@@ -685,8 +685,8 @@ class PipelineState:
         """The class probabilities of the last stage, when every layer works and it is a short vector."""
         if self._problem is not None or not self._network.layers:
             return None
-        return predict(self._outputs[-1], "LeNet-5" if self._trained_layers == len(self._network.layers)
-                       else "the network")
+        trained = self._trained_layers == len(self._network.layers) and digits.is_trained()
+        return predict(self._outputs[-1], "LeNet-5" if trained else "the network")
 
     def first_kernels(self) -> Kernels | None:
         """The first layer's kernels, when it is a working convolution (C1 in LeNet-5)."""

@@ -89,6 +89,9 @@ class Saliency:
         What is drawn: the gradient summed over channels.
     levels : (float, float)
         ``(−m, m)`` with ``m`` the largest magnitude (1 when all are zero), so 0 is the middle colour.
+    ink : ndarray, shape (H, W)
+        The input, averaged over channels and scaled to 0–1 (0 where it is constant): drawn as a
+        faint shadow over the gradient so the digit can be found in it.
     title : str
     """
 
@@ -96,6 +99,7 @@ class Saliency:
     gradient: np.ndarray
     picture: np.ndarray
     levels: tuple[float, float]
+    ink: np.ndarray
     title: str
 
 
@@ -197,5 +201,9 @@ def saliency(net: nw.Network, weights: list[tuple[np.ndarray, np.ndarray] | None
     picture = g.sum(axis=0)
     m = float(np.abs(picture).max())
     levels = (-m, m) if m > 0 else (-1.0, 1.0)
-    title = f"d score[{target}] / d input: + where ink raises the score, − where it lowers it"
-    return Saliency(target, g, picture, levels, title)
+    x = outputs[0].mean(axis=0)
+    span = float(x.max() - x.min())
+    ink = (x - x.min()) / span if span > 0 else np.zeros_like(x)
+    title = (f"d score[{target}] / d input: + where ink raises the score, − where it lowers it "
+             "(the input shaded over it)")
+    return Saliency(target, g, picture, levels, ink, title)
