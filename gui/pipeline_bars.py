@@ -162,7 +162,7 @@ class KernelTiles(QWidget):
         self.data: Kernels | None = None
         self.theme_name = "light"
         self.set_theme(theme)
-        self.setMinimumHeight(40)
+        self.setMinimumHeight(60)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(280, 60)
@@ -184,7 +184,7 @@ class KernelTiles(QWidget):
         if k is None or not len(k.kernels):
             return []
         n, kh, kw = k.kernels.shape
-        side = min(self.width() / (n + (n - 1) * self.GAP) / kw, self.height() / kh)
+        side = min((self.width() - 2) / (n + (n - 1) * self.GAP) / kw, (self.height() - 2) / kh)
         w, h = kw * side, kh * side
         left = (self.width() - (n * w + (n - 1) * self.GAP * w)) / 2
         return [QRectF(left + i * w * (1 + self.GAP), (self.height() - h) / 2, w, h) for i in range(n)]

@@ -363,6 +363,7 @@ class PipelineState:
         self.load_sample = load_sample
         self._kind: WeightsKind = weights
         self._trained_layers = 0
+        self._weights_key: tuple[object, ...] | None = None  # what the weights were drawn for
         self.last_error = ""
         net = network if network is not None else nw.lenet5()
         c, h, w = net.input_shape
@@ -585,13 +586,17 @@ class PipelineState:
             if n_values > MAX_VALUES:
                 raise ValueError(f"its feature maps would hold {n_values:,} values; the pipeline holds at "
                                  f"most {MAX_VALUES:,} (use fewer kernels or a smaller input)")
-            weights, n_trained = self._weights_for(good, seed)
+            key = (good, seed, self._kind)
+            if key == self._weights_key:  # a new input only (a drawing): the same weights
+                weights, n_trained = self._weights, self._trained_layers
+            else:
+                weights, n_trained = self._weights_for(good, seed)
             outputs = good.forward(x, weights)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
         self._network, self._x, self._seed = net, x, seed
         self._problem, self._weights, self._outputs = problem, weights, outputs
-        self._trained_layers = n_trained
+        self._trained_layers, self._weights_key = n_trained, key
         if self.last_error:
             self.last_error = ""
             self.error.emit("")
