@@ -526,8 +526,9 @@ class PipelineWindow(QMainWindow):
         self.model.set_drawing(self.digits.canvas.model.picture)
 
     def use_sample(self, name: str) -> None:
-        """Use a sample picture as the input, at the network's input size."""
-        self.model.use_sample(name)
+        """Use a sample picture as the input, at the network's input size (the canvas is wiped)."""
+        if self.model.use_sample(name):
+            self.digits.canvas.model.clear()  # it no longer shows the input; drawing on it takes over again
 
     # ------------------------------------------------------------------ drawing
     def _show_error(self, message: str) -> None:

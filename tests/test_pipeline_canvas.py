@@ -115,6 +115,16 @@ def test_clear_blanks_the_canvas_and_the_input(pipeline, qtbot) -> None:
     assert pipeline.digits.headline.text() == "Draw a digit on the canvas"
 
 
+def test_a_sample_picture_as_input_wipes_the_canvas_and_drawing_takes_over_again(pipeline, qtbot) -> None:
+    draw(qtbot, pipeline.digits.canvas, STROKES[1][0])
+    pipeline.use_sample("digit")
+    assert pipeline.digits.canvas.model.is_empty() and pipeline.model.x.any()
+    assert pipeline.digits.headline.text() != "Draw a digit on the canvas"
+    draw(qtbot, pipeline.digits.canvas, STROKES[0][0])
+    np.testing.assert_array_equal(pipeline.model.x,
+                                  digits.digit_input(np.array(pipeline.digits.canvas.model.picture)))
+
+
 @pytest.mark.skipif(not digits.sample_digits(), reason="no sample digits are shipped")
 def test_a_sample_digit_goes_on_the_canvas_and_into_the_network(pipeline, qtbot) -> None:
     label, picture = digits.sample_digits()[3]
