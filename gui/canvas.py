@@ -19,13 +19,39 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .models.canvas import InkCanvas
 
-__all__ = ["CanvasWidget"]
+__all__ = ["CanvasWidget", "SquareWidget"]
 
 PAPER = QColor("#ffffff")
 INK = QColor("#000000")
 
 
-class CanvasWidget(QWidget):
+class SquareWidget(QWidget):
+    """A widget its layout keeps as tall as it is wide, painting in a centred square (``square``)."""
+
+    SIDE = 280  # preferred side, in pixels
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(self.SIDE, self.SIDE)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        return width
+
+    def square(self) -> QRectF:
+        """The largest square inside the widget, centred (widget pixels)."""
+        side = float(min(self.width(), self.height()))
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+
+class CanvasWidget(SquareWidget):
     """A square drawing surface over an ``InkCanvas``.
 
     Parameters
@@ -50,9 +76,6 @@ class CanvasWidget(QWidget):
         self.setObjectName("canvas")
         self.setToolTip("Draw a digit with the mouse or a pen")
         self.setMinimumSize(160, 160)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._throttle = QTimer(self)
@@ -63,19 +86,9 @@ class CanvasWidget(QWidget):
         self.model.changed.connect(self._ink_changed)
 
     # ------------------------------------------------------------------ geometry
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(280, 280)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
-        return width
-
     def paper(self) -> QRectF:
         """The square the grid is painted in (widget pixels), centred."""
-        side = float(min(self.width(), self.height()))
-        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        return self.square()
 
     def to_grid(self, pos: QPointF) -> tuple[float, float]:
         """Widget pixel ``pos`` as grid coordinates ``(x, y)`` (column, row; cell centres at +0.5)."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .canvas import SquareWidget
 from .models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
 from .models.prediction import Kernels, Prediction, Saliency
 from .scene import colourize
@@ -90,8 +91,10 @@ class ProbabilityBars(QWidget):
             p.end()
 
 
-class SaliencyPicture(QWidget):
+class SaliencyPicture(SquareWidget):
     """A signed picture (the saliency map) in the theme's diverging colour map, 0 in the middle colour."""
+
+    SIDE = 160
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
         super().__init__(parent)
@@ -101,18 +104,6 @@ class SaliencyPicture(QWidget):
         self.theme_name = "light"
         self.set_theme(theme)
         self.setMinimumSize(96, 96)
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(160, 160)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
-        return width
 
     def set_theme(self, name: str) -> None:
         """The diverging map and background of theme ``name``."""
@@ -140,8 +131,7 @@ class SaliencyPicture(QWidget):
             a = np.ascontiguousarray(self._rgba)
             h, w = a.shape[:2]
             img = QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-            side = float(min(self.width(), self.height()))
-            target = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+            target = self.square()
             p.drawImage(target, img)
             if self.saliency is not None:  # the input as a faint shadow: alpha grows with its ink
                 shade = np.zeros((h, w, 4), np.uint8)

@@ -18,19 +18,9 @@ from engine import network as nw
 from gui.canvas import CanvasWidget
 from gui.models import digits
 from gui.models.prediction import class_gradient, percent
-from gui.pipeline import PipelineWindow
 
 needs_weights = pytest.mark.skipif(not digits.is_trained(),
                                    reason="the trained LeNet-5 weights are not shipped")
-
-
-@pytest.fixture
-def pipeline(qtbot):  # type: ignore[no-untyped-def]
-    w = PipelineWindow()
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    return w
 
 
 def pixel(canvas: CanvasWidget, x: float, y: float) -> QPoint:
