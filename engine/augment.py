@@ -33,7 +33,12 @@ def render(digit8: np.ndarray) -> np.ndarray:
     """
     img = np.asarray(digit8, dtype=float) / 16.0
     off = (CANVAS - UPSCALE * img.shape[0]) / 2
-    return np.clip(resample(img, (CANVAS, CANVAS), UPSCALE, (off, off)), 0.0, 1.0)
+    big = resample(img, (CANVAS, CANVAS), UPSCALE, (off, off))
+    # Bilinear upsampling leaves a ridge on every source pixel's edge; a blur over one source
+    # pixel rounds the strokes, so a threshold (``thickness``) draws smooth outlines.
+    blur = np.convolve(np.ones(UPSCALE), np.ones(UPSCALE)) / UPSCALE**2
+    band = sum(t * np.eye(CANVAS, k=j - UPSCALE + 1) for j, t in enumerate(blur))
+    return np.clip(band @ big @ band.T, 0.0, 1.0)
 
 
 def affine(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -100,7 +105,7 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     stretch = np.diag([rng.uniform(0.85, 1.15), rng.uniform(0.8, 1.25)])
     out = affine(img, turn @ shear @ stretch)
     if rng.random() < 0.8:
-        out = thickness(out, rng.uniform(0.15, 0.6))
+        out = thickness(out, rng.uniform(0.25, 0.8))
     return out
 
 

@@ -67,12 +67,18 @@ def _axis_matrix(n_src: int, n_dst: int, scale: float, offset: float) -> np.ndar
 
     Destination pixel ``i`` (centre ``i + ½``) reads the source at
     ``u = (i + ½ − offset) / scale`` with a triangle filter of half-width
-    ``max(1, 1/scale)`` source pixels, normalised to unit area (outside is 0).
+    ``max(1, 1/scale)`` source pixels. Each row's weights are divided by their
+    sum over an unbounded source grid (outside reads 0), so a uniform area
+    stays uniform: no ripple at any scale, and no brightening at the edges.
     """
     support = max(1.0, 1.0 / scale)
     u = (np.arange(n_dst) + 0.5 - offset) / scale
-    d = (np.arange(n_src)[None, :] + 0.5 - u[:, None]) / support
-    return np.clip(1.0 - np.abs(d), 0.0, None) / support
+    reach = int(np.ceil(support)) + 1
+    j = np.arange(-reach, n_src + reach)
+    tri = np.clip(1.0 - np.abs((j[None, :] + 0.5 - u[:, None]) / support), 0.0, None)
+    total = tri.sum(axis=1, keepdims=True)
+    tri = tri / np.where(total > 0, total, 1.0)
+    return tri[:, reach:reach + n_src]
 
 
 def resample(img: np.ndarray, out_shape: tuple[int, int], scale: float,

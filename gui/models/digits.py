@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -24,11 +25,13 @@ from . import resources
 __all__ = [
     "SAMPLES_FILE",
     "WEIGHTS_FILE",
+    "DigitPictureError",
     "Weights",
     "digit_input",
     "is_trained",
     "load_weights",
     "probabilities",
+    "read_picture",
     "sample_digits",
     "softmax",
     "trained_lenet5",
@@ -151,7 +154,46 @@ def sample_digits() -> list[tuple[int, np.ndarray]]:
     """Held-out digits to start from: ``(digit, picture (32, 32))`` pairs, in 0–9 order.
 
     The pictures are already in the training preprocessing (ink 1 on 0):
-    ``picture[None]`` is the network's input, and ``digit_input(picture)``
-    gives nearly the same picture back. Empty when no samples are shipped.
+    ``picture[None]`` is the network's input (``digit_input(picture)``, e.g.
+    after drawing on it, crops its faint edge and is read as the same digit).
+    Empty when no samples are shipped.
     """
     return [(d, img.copy()) for d, img in _samples()]
+
+
+class DigitPictureError(ValueError):
+    """A picture file that cannot be read; the message says why in plain words."""
+
+
+def read_picture(path: str | Path) -> np.ndarray:
+    """The grey levels ``(H, W)`` of a PNG, JPEG or BMP file (decoded by Pillow; transparency is paper).
+
+    Raises
+    ------
+    DigitPictureError
+        For a missing file, a folder, an unreadable or damaged picture, or no Pillow.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DigitPictureError(f"there is no file {str(p)!r}")
+    if p.is_dir():
+        raise DigitPictureError(f"{str(p)!r} is a folder, not a picture")
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise DigitPictureError("reading pictures needs Pillow: pip install 'convviz[export]'") from None
+    try:
+        with Image.open(p) as img:
+            if img.format not in ("PNG", "JPEG", "BMP"):
+                raise DigitPictureError(f"{p.name} is a {img.format} picture; use PNG, JPEG or BMP")
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = np.asarray(Image.alpha_composite(paper, rgba).convert("L"), dtype=float)
+            else:
+                grey = np.asarray(img.convert("L"), dtype=float)
+    except UnidentifiedImageError:
+        raise DigitPictureError(f"{p.name} is not a picture convviz can read (PNG, JPEG or BMP)") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # truncated or damaged data
+        raise DigitPictureError(f"{p.name} is damaged or incomplete and cannot be read ({exc})") from None
+    return grey
