@@ -185,8 +185,9 @@ def test_c1_opens_in_the_main_window_with_trained_weights_and_the_drawn_input(qt
     m = window.model
     _, trained = digits.trained_lenet5()
     np.testing.assert_array_equal(m.x, pw.model.x)
-    np.testing.assert_allclose(m.w, trained[0][0], atol=5e-4 + 1e-12)  # to display precision
-    np.testing.assert_allclose(m.trace.output, pw.model.outputs[1], atol=2e-2)
+    np.testing.assert_array_equal(m.w, trained[0][0])
+    np.testing.assert_array_equal(m.bias_values, trained[0][1])
+    np.testing.assert_allclose(m.trace.output, pw.model.outputs[1], rtol=1e-12, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- never stalls
