@@ -1,10 +1,11 @@
 """scikit-learn's 8×8 digits drawn large, and redrawn the ways people draw them.
 
-``render`` upsamples a digit onto a roomy canvas; ``augment`` turns it a
-little, shears and stretches it, makes its strokes thinner or thicker (a
-soft threshold of the blurry upsampled grey levels, which also gives the
-crisp edges of a pen), then ``engine.preprocess.digit_input`` prepares it as
-any picture is prepared; ``shift`` moves the prepared input a pixel or two.
+``render`` upsamples a digit onto a roomy canvas; ``thickness`` draws it as
+a pen would (a soft threshold of the blurry upsampled grey levels: crisp
+edges, thinner or thicker strokes); ``augment`` turns it a little, shears and
+stretches it and draws it with a random pen. ``engine.preprocess.digit_input``
+then prepares it as any picture is prepared; ``shift`` moves the prepared
+input a pixel or two.
 NumPy only.
 """
 
@@ -14,10 +15,17 @@ import numpy as np
 
 from .preprocess import resample
 
-__all__ = ["CANVAS", "UPSCALE", "affine", "augment", "render", "shift", "thickness"]
+__all__ = ["CANVAS", "PEN_LEVEL", "UPSCALE", "affine", "augment", "describe", "render", "shift", "thickness"]
 
 #: Source pixels to canvas pixels (8×8 → 32×32), and the canvas side (room to turn).
 UPSCALE, CANVAS = 4, 48
+#: Largest turn (degrees) and shear; ranges of the source-per-output factors along y (TALL) and x
+#: (NARROW: above 1 draws narrower); range of the pen's edge level (``thickness``).
+TURN, SHEAR = 15, 0.25
+TALL, NARROW = (0.85, 1.2), (0.8, 1.6)
+PEN = (0.25, 0.75)
+#: The pen's edge level of a digit drawn without augmentation (the held-out digits, the samples).
+PEN_LEVEL = 0.45
 
 
 def render(digit8: np.ndarray) -> np.ndarray:
@@ -86,7 +94,7 @@ def thickness(img: np.ndarray, level: float, softness: float = 0.08) -> np.ndarr
 
 
 def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A randomly turned (±15°), sheared, stretched, thinned or thickened copy of a rendered digit.
+    """A randomly turned, sheared, narrowed or widened copy of a rendered digit, drawn with a random pen.
 
     Parameters
     ----------
@@ -98,15 +106,18 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     -------
     ndarray, shape (CANVAS, CANVAS)
     """
-    angle = np.deg2rad(rng.uniform(-15, 15))
+    angle = np.deg2rad(rng.uniform(-TURN, TURN))
     c, s = np.cos(angle), np.sin(angle)
     turn = np.array([[c, -s], [s, c]])
-    shear = np.array([[1.0, 0.0], [rng.uniform(-0.25, 0.25), 1.0]])
-    stretch = np.diag([rng.uniform(0.85, 1.15), rng.uniform(0.8, 1.25)])
-    out = affine(img, turn @ shear @ stretch)
-    if rng.random() < 0.8:
-        out = thickness(out, rng.uniform(0.25, 0.8))
-    return out
+    shear = np.array([[1.0, 0.0], [rng.uniform(-SHEAR, SHEAR), 1.0]])
+    stretch = np.diag([rng.uniform(*TALL), rng.uniform(*NARROW)])
+    return thickness(affine(img, turn @ shear @ stretch), rng.uniform(*PEN))
+
+
+def describe() -> str:
+    """The augmentation's ranges in words (for the training record)."""
+    return (f"turn ±{TURN}°, shear ±{SHEAR}, shrink height by 1/{TALL[0]}–1/{TALL[1]} and width by "
+            f"1/{NARROW[0]}–1/{NARROW[1]}, pen edge at grey level {PEN[0]}–{PEN[1]}")
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -27,7 +27,7 @@ SIZE = 32
 #: Side of the box the digit's longer side is scaled to.
 BOX = 20
 #: A pixel is ink (for the bounding box) above this fraction of the brightest ink.
-INK_LEVEL = 0.2
+INK_LEVEL = 0.05
 
 
 def ink_on_black(picture: np.ndarray) -> np.ndarray:

@@ -81,9 +81,12 @@ def load_digits(seed: int, held_out: float = HELD_OUT) -> Digits:
 def prepare(digit8: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """LeNet-5's input ``(1, 32, 32)`` for an 8×8 digit: as is (no ``rng``) or redrawn at random."""
     img = aug.render(digit8)
-    if rng is None:
-        return digit_input(img)
-    x = digit_input(aug.augment(img, rng) if rng.random() < KEEP_AUGMENTED else img)
+    if rng is None or rng.random() >= KEEP_AUGMENTED:
+        x = digit_input(aug.thickness(img, aug.PEN_LEVEL))
+        if rng is None:
+            return x
+    else:
+        x = digit_input(aug.augment(img, rng))
     return aug.shift(x, *(int(v) for v in rng.integers(-2, 3, size=2)))
 
 
@@ -213,13 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         "final_training_loss": round(losses[-1], 5),
         "preprocessing": {
             "input": f"{SIZE}x{SIZE}, ink 1 on background 0",
-            "steps": "8x8 upsampled 4x (triangle filter, then a 7-tap blur); polarity from the border; "
-                     f"crop to ink above {INK_LEVEL} of the brightest; longer side scaled to {BOX}, "
-                     "aspect ratio kept; centre of mass at the centre; brightest ink 1 "
-                     "(engine.preprocess.digit_input)",
-            "augmentation": f"every epoch, {KEEP_AUGMENTED:.0%} of digits: turn ±15°, shear ±0.25, "
-                            "stretch 0.85–1.15 × 0.8–1.25, stroke width by a soft threshold at 0.25–0.8 "
-                            "(80%); then every digit shifted ±2 px",
+            "steps": "8x8 upsampled 4x (triangle filter, then a 7-tap blur), drawn with a pen (soft "
+                     f"threshold at grey level {aug.PEN_LEVEL}); polarity from the border; crop to ink "
+                     f"above {INK_LEVEL} of the brightest; longer side scaled to {BOX}, aspect ratio "
+                     "kept; centre of mass at the centre; brightest ink 1 (engine.preprocess.digit_input)",
+            "augmentation": f"every epoch, {KEEP_AUGMENTED:.0%} of the digits: {aug.describe()}; "
+                            "then every digit shifted by up to 2 px each way",
         },
         "optimizer": "Adam, batch 32, learning rate 2e-3 decaying to 2e-4",
         "split": {"held_out_fraction": HELD_OUT, "stratified": True,

@@ -117,6 +117,22 @@ def test_probabilities_are_a_softmax_over_ten_digits() -> None:
     assert int(p.argmax()) == 7
 
 
+def test_the_score_gradient_is_the_finite_difference_of_the_score() -> None:
+    x = digits.digit_input(drawing(SEVEN))
+    g = digits.score_gradient(x, 7)
+    assert g.shape == (1, 32, 32) and np.abs(g).max() > 0
+    net, weights = digits.trained_lenet5()
+    rows, cols = np.unravel_index(np.argsort(np.abs(g[0]).ravel())[-3:], (32, 32))
+    for r, c in [*zip(rows, cols, strict=True), (0, 0), (16, 16)]:
+        plus, minus = x.copy(), x.copy()
+        plus[0, r, c] += 1e-6
+        minus[0, r, c] -= 1e-6
+        numeric = (net.forward(plus, weights)[-1][7] - net.forward(minus, weights)[-1][7]) / 2e-6
+        assert g[0, r, c] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+    with pytest.raises(ValueError, match="a digit is 0 to 9"):
+        digits.score_gradient(x, 10)
+
+
 @pytest.mark.parametrize(("strokes", "digit"), [(SEVEN, 7), (FOUR, 4)])
 @pytest.mark.parametrize("width", [6, 14, 24])
 def test_digits_drawn_with_a_mouse_sized_pen_are_read(strokes, digit: int, width: int) -> None:
