@@ -7,6 +7,11 @@ Qt-free. The weights are ``resources/lenet5_digits.npz`` (written by
 held-out digits already in the training preprocessing). When the weights are
 not shipped, ``trained_lenet5`` gives seeded random weights and
 ``is_trained()`` is False, so the app can say so.
+
+A drawing canvas reads best with a pen about 1/20 to 1/10 of its side wide
+(14–28 px on 280×280): ``benchmarks/bench_digits.py`` reads thinner strokes
+less often. scikit-learn's writers put a bar on their 7s and no foot on their
+1s; a 7 without a bar is often read as a 3.
 """
 
 from __future__ import annotations
