@@ -236,6 +236,14 @@ def test_classify_says_in_plain_words_what_is_wrong_with_the_file(tmp_path: Path
     assert "Traceback" not in run.stderr and len(run.stderr.splitlines()) == 1
 
 
+def test_a_picture_too_large_is_refused_before_it_is_decoded(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "big.png"
+    Image.new("L", (300, 200), 255).save(path)
+    monkeypatch.setattr(digits, "MAX_PICTURE_PIXELS", 299 * 200)
+    with pytest.raises(digits.DigitPictureError, match=r"big.png is too large \(300×200 pixels\)"):
+        digits.read_picture(path)
+
+
 def test_a_truncated_picture_is_called_damaged(tmp_path: Path) -> None:
     path = tmp_path / "cut.png"
     Image.fromarray(drawing(SEVEN).astype(np.uint8)).save(path)
