@@ -91,13 +91,13 @@ def draw_strokes(strokes: list[Path2], width: int, rng: np.random.Generator) -> 
 
 
 def stroke_pictures(seed: int = 0, per_shape: int = 3) -> Iterator[tuple[str, int, np.ndarray]]:
-    """``("strokes", digit, picture)`` for every shape, pen width (6, 14, 24 px) and random placing."""
+    """``("pen W px", digit, picture)`` for every shape, pen width (6, 14, 24 px) and random placing."""
     rng = np.random.default_rng(seed)
     for digit, shapes in SHAPES.items():
         for shape in shapes:
             for width in (6, 14, 24):
                 for _ in range(per_shape):
-                    yield "strokes", digit, draw_strokes(shape, width, rng)
+                    yield f"pen {width} px", digit, draw_strokes(shape, width, rng)
 
 
 def font_pictures() -> Iterator[tuple[str, int, np.ndarray]]:
@@ -120,6 +120,7 @@ def main() -> int:
         weights = load_weights(net, {k: f[k] for k in f.files})
     for family, pictures in (("strokes", stroke_pictures()), ("fonts", font_pictures())):
         right, total, per_digit, misses, tiles = 0, 0, np.zeros((10, 2), int), [], []
+        per_name: dict[str, list[int]] = {}
         for name, digit, pic in pictures:
             x = digit_input(pic)
             p = softmax(net.forward(x, weights)[-1])
@@ -127,11 +128,16 @@ def main() -> int:
             ok = guess == digit
             right, total = right + ok, total + 1
             per_digit[digit] += (ok, 1)
+            per_name.setdefault(name, [0, 0])
+            per_name[name][0] += ok
+            per_name[name][1] += 1
             if not ok:
                 misses.append(f"{name}: {digit} read as {guess} ({p[guess]:.2f})")
             tiles.append((x[0], ok))
         print(f"{family}: {right}/{total} right ({right / total:.1%})")
         print("  per digit: " + ", ".join(f"{d}: {r}/{t}" for d, (r, t) in enumerate(per_digit)))
+        if len(per_name) <= 5:
+            print("  " + ", ".join(f"{n}: {r}/{t}" for n, (r, t) in per_name.items()))
         for m in misses[:40]:
             print("  miss " + m)
         if args.save:

@@ -22,7 +22,7 @@ UPSCALE, CANVAS = 4, 48
 #: Largest turn (degrees) and shear; ranges of the source-per-output factors along y (TALL) and x
 #: (NARROW: above 1 draws narrower); range of the pen's edge level (``thickness``).
 TURN, SHEAR = 15, 0.25
-TALL, NARROW = (0.85, 1.2), (0.8, 1.6)
+TALL, NARROW = (0.85, 1.2), (0.8, 1.25)
 PEN = (0.25, 0.75)
 #: The pen's edge level of a digit drawn without augmentation (the held-out digits, the samples).
 PEN_LEVEL = 0.45

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,11 +62,17 @@ class Digits:
 
 
 def load_digits(seed: int, held_out: float = HELD_OUT) -> Digits:
-    """scikit-learn's digits with a seeded stratified split (``held_out`` of each class)."""
+    """scikit-learn's digits with a seeded stratified split (``held_out`` of each class).
+
+    Raises
+    ------
+    ImportError
+        Without scikit-learn; the message says how to install it.
+    """
     try:
         from sklearn.datasets import load_digits as _load  # type: ignore[import-untyped]
     except ImportError:
-        raise SystemExit("training needs scikit-learn's digits: pip install 'convviz[train]'") from None
+        raise ImportError("training needs scikit-learn's digits: pip install 'convviz[train]'") from None
     data = _load()
     images, labels = np.asarray(data.images, dtype=float), np.asarray(data.target, dtype=int)
     rng = np.random.default_rng(seed)
@@ -183,11 +190,15 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m engine.train [--epochs N] [--seed S] [--out FOLDER]``."""
     ap = argparse.ArgumentParser(prog="python -m engine.train", description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESOURCES, help="folder for the weights (default resources/)")
     args = ap.parse_args(argv)
-    digits = load_digits(args.seed)
+    try:
+        digits = load_digits(args.seed)
+    except ImportError as exc:
+        print(f"python -m engine.train: {exc}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     with _one_blas_thread():
         weights, losses = train(digits, args.seed, args.epochs)

@@ -7,6 +7,11 @@ Qt-free. The weights are ``resources/lenet5_digits.npz`` (written by
 held-out digits already in the training preprocessing). When the weights are
 not shipped, ``trained_lenet5`` gives seeded random weights and
 ``is_trained()`` is False, so the app can say so.
+
+A drawing canvas reads best with a pen about 1/20 to 1/10 of its side wide
+(14–28 px on 280×280): ``benchmarks/bench_digits.py`` reads thinner strokes
+less often. scikit-learn's writers put a bar on their 7s and no foot on their
+1s; a 7 without a bar is often read as a 3.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ __all__ = [
 
 WEIGHTS_FILE = "lenet5_digits.npz"
 SAMPLES_FILE = "digit_samples.npz"
+#: The largest picture ``read_picture`` decodes (4096×4096).
+MAX_PICTURE_PIXELS = 4096 * 4096
 #: Seed of the stand-in random weights used while no trained weights are shipped.
 FALLBACK_SEED = 0
 
@@ -195,7 +202,7 @@ def read_picture(path: str | Path) -> np.ndarray:
     Raises
     ------
     DigitPictureError
-        For a missing file, a folder, an unreadable or damaged picture, or no Pillow.
+        For a missing file, a folder, an unreadable, damaged or too large picture, or no Pillow.
     """
     p = Path(path)
     if not p.exists():
@@ -210,6 +217,9 @@ def read_picture(path: str | Path) -> np.ndarray:
         with Image.open(p) as img:
             if img.format not in ("PNG", "JPEG", "BMP"):
                 raise DigitPictureError(f"{p.name} is a {img.format} picture; use PNG, JPEG or BMP")
+            if img.width * img.height > MAX_PICTURE_PIXELS:
+                raise DigitPictureError(f"{p.name} is too large ({img.width}×{img.height} pixels); a digit "
+                                        f"needs at most {MAX_PICTURE_PIXELS:,} pixels")
             if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
                 rgba = img.convert("RGBA")
                 paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -218,6 +228,8 @@ def read_picture(path: str | Path) -> np.ndarray:
                 grey = np.asarray(img.convert("L"), dtype=float)
     except UnidentifiedImageError:
         raise DigitPictureError(f"{p.name} is not a picture convviz can read (PNG, JPEG or BMP)") from None
+    except Image.DecompressionBombError:
+        raise DigitPictureError(f"{p.name} is too large to read") from None
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or damaged data
         raise DigitPictureError(f"{p.name} is damaged or incomplete and cannot be read ({exc})") from None
     return grey
