@@ -50,7 +50,7 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 48) -> list[tup
 STROKES: dict[int, list[list[tuple[float, float]]]] = {
     1: [line((64, 14), (62, 114))],
     0: [ellipse(64, 64, 30, 46)],
-    7: [line((30, 20), (98, 20)) + line((98, 20), (52, 112))[1:]],
+    7: [line((30, 20), (98, 20)) + line((98, 20), (52, 112))[1:], line((50, 66), (88, 66))],
     4: [line((78, 14), (30, 76)) + line((30, 76), (100, 76))[1:], line((80, 40), (80, 116))],
 }
 
@@ -58,13 +58,22 @@ STROKES: dict[int, list[list[tuple[float, float]]]] = {
 # --------------------------------------------------------------------------- drawing is classified
 
 
+#: A 7 without a bar: scikit-learn's writers barred theirs, and the shipped weights read this as a 3.
+PLAIN_SEVEN = [line((30, 20), (98, 20)) + line((98, 20), (52, 112))[1:]]
+
+
 @needs_weights
-@pytest.mark.parametrize("digit", list(STROKES))
-def test_a_digit_drawn_with_the_mouse_is_read_by_the_trained_lenet5(pipeline, qtbot, digit: int) -> None:
+@pytest.mark.parametrize(("digit", "strokes"), [
+    *((d, s) for d, s in STROKES.items()),
+    pytest.param(7, PLAIN_SEVEN, id="7-without-a-bar", marks=pytest.mark.xfail(
+        strict=True, reason="the training digits' 7s have a bar; a plain 7 reads as 3 (README)")),
+])
+def test_a_digit_drawn_with_the_mouse_is_read_by_the_trained_lenet5(pipeline, qtbot, digit: int,
+                                                                   strokes: list) -> None:  # type: ignore[type-arg]
     qtbot.mouseClick(pipeline.digits.clear_button, Qt.MouseButton.LeftButton)
     canvas = pipeline.digits.canvas
     assert canvas.model.is_empty() and not pipeline.model.x.any()
-    for stroke in STROKES[digit]:
+    for stroke in strokes:
         draw(qtbot, canvas, stroke)
     x = digits.digit_input(np.array(canvas.model.picture))
     np.testing.assert_array_equal(pipeline.model.x, x)  # the network runs on the drawing
