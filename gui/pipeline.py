@@ -43,11 +43,11 @@ from .models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
 from .models.pipeline import (
     NEW_LAYERS,
     PRESETS,
-    WEIGHTS_KINDS,
     PipelineState,
     apply_layer_edits,
     layer_fields,
 )
+from .models.weights import WEIGHTS_KINDS
 from .pipeline_digit import DigitPanel
 from .scene import apply_lut, close_view
 

@@ -41,6 +41,7 @@ from . import digits
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
 from .prediction import Kernels, Prediction, Saliency, kernels, predict, saliency
+from .weights import WEIGHTS_KINDS, WeightsKind, weights_for, weights_text
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -54,7 +55,6 @@ __all__ = [
     "LayerRow",
     "PipelineState",
     "SampleLoader",
-    "WeightsKind",
     "apply_layer_edits",
     "checkerboard",
     "layer_fields",
@@ -77,10 +77,6 @@ NEW_LAYERS: dict[str, nw.Layer] = {
 MAX_PARAMETERS = 5_000_000
 #: Most values all stages together may hold (160 MB); a larger stack is refused.
 MAX_VALUES = 20_000_000
-
-#: Where the weights come from: LeNet-5's trained ones (where the stack matches it) or seeded random ones.
-WeightsKind = Literal["trained", "random"]
-WEIGHTS_KINDS: tuple[WeightsKind, ...] = ("trained", "random")
 
 #: ``load_sample(name, channels, height, width)`` -> a picture ``(channels, height, width)``, values 0-1.
 #: It raises ``ValueError`` (with a message for the user) when the picture cannot be read.
@@ -590,7 +586,7 @@ class PipelineState:
             if key == self._weights_key:  # a new input only (a drawing): the same weights
                 weights, n_trained = self._weights, self._trained_layers
             else:
-                weights, n_trained = self._weights_for(good, seed)
+                weights, n_trained = weights_for(good, seed, self._kind)
             outputs = good.forward(x, weights)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
@@ -602,26 +598,6 @@ class PipelineState:
             self.error.emit("")
         self.changed.emit()
         return True
-
-    def _weights_for(self, net: nw.Network, seed: int) -> tuple[digits.Weights, int]:
-        """Weights for a working ``net``, and how many leading layers have trained ones.
-
-        With ``"trained"`` chosen, every leading layer that is the trained
-        LeNet-5's own (same input shape, same layers up to it) takes its trained
-        weights; the layers from the first difference on take seeded random ones.
-        """
-        weights = net.init_weights(seed)
-        if self._kind != "trained":
-            return weights, 0
-        trained_net, trained = digits.trained_lenet5()
-        if tuple(net.input_shape) != tuple(trained_net.input_shape):
-            return weights, 0
-        n = 0
-        for mine, theirs in zip(net.layers, trained_net.layers, strict=False):
-            if mine != theirs:
-                break
-            n += 1
-        return trained[:n] + weights[n:], n
 
     # ------------------------------------------------------------------ derived numbers
     def shapes(self) -> list[tuple[int, ...] | None]:
@@ -675,16 +651,7 @@ class PipelineState:
 
     def weights_text(self) -> str:
         """Where the weights come from, in words, e.g. ``"Random weights (seed 0)"``."""
-        n, layers = self._trained_layers, len(self._network.layers)
-        if self._kind == "random":
-            return f"Random weights (seed {self._seed})"
-        name = "LeNet-5 trained on handwritten digits" if digits.is_trained() else \
-            "LeNet-5's stand-in weights: no trained weights are installed"
-        if n == 0:
-            return f"Random weights (seed {self._seed}): the trained weights fit LeNet-5 only"
-        if n >= layers:
-            return f"Trained weights ({name})"
-        return f"Trained weights for layers 1–{n} ({name}); random after (seed {self._seed})"
+        return weights_text(self._kind, self._trained_layers, len(self._network.layers), self._seed)
 
     def prediction(self) -> Prediction | None:
         """The class probabilities of the last stage, when every layer works and it is a short vector."""
