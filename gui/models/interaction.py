@@ -149,6 +149,9 @@ def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     g = lesson.trace.geometry
     rows, cols = g.window(i, j)
     cells = tuple((int(r), int(c)) for r in rows for c in cols)
+    if lesson.params.is_1d:  # a signal: positions, no rows
+        return Hover(receptive=Highlight("input", cells),
+                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}")
     return Hover(
         receptive=Highlight("input", cells),
         status=(f"Output cell ({i}, {j}) reads input {_span(g.rows, rows, 'row')}; "
@@ -167,6 +170,9 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     n = f"{len(feeds)} output cell{'' if len(feeds) == 1 else 's'}"
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
+        if lesson.params.is_1d:  # a signal: positions and taps w0, w1, … along it
+            fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
+            return Hover(fed=fed, status=f"Input position {c} feeds {n.replace(' cell', '')}")
         return Hover(fed=fed, status=f"Input cell ({r}, {c}) feeds {n}")
     src_r, src_c = g.rows.sources(), g.cols.sources()
     sr = int(src_r[i]) if i < src_r.size else -2
