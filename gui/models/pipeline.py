@@ -31,7 +31,8 @@ from engine import network as nw
 from engine.geometry import normalize_padding
 from engine.image import area_resize, to_gray
 
-from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
+from . import pipeline_notes as notes
+from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op, PadKind
 from .params import Params
 
 __all__ = [
@@ -53,7 +54,10 @@ __all__ = [
 ]
 
 #: Whole networks to start from, by menu name.
-PRESETS: dict[str, Callable[[], nw.Network]] = {"LeNet-5": nw.lenet5, "tiny VGG": nw.tiny_vgg}
+PRESETS: dict[str, Callable[[], nw.Network]] = {
+    "LeNet-5": nw.lenet5, "tiny VGG": nw.tiny_vgg, "WaveNet-style stack": nw.wavenet_stack,
+    "depthwise-separable": nw.separable_block,
+}
 
 #: Layers the "Add" menu offers, by menu name.
 NEW_LAYERS: dict[str, nw.Layer] = {
@@ -177,9 +181,10 @@ class LayerField:
 def layer_fields(layer: nw.Layer) -> list[LayerField]:
     """The settings of ``layer`` an editor offers, with their bounds or choices.
 
-    A rectangular kernel, stride or dilation shows its height; ``"same"`` or
-    ``"valid"`` padding shows as 0. ``apply_layer_edits`` changes only the
-    settings the user actually changed, so what is not shown survives.
+    A rectangular kernel, stride or dilation shows its height; ``"same"``,
+    ``"valid"`` or ``"causal"`` padding shows as 0, a per-side padding its top.
+    ``apply_layer_edits`` changes only the settings the user actually changed,
+    so what is not shown survives.
     """
     if isinstance(layer, nw.Conv):
         return [
@@ -187,10 +192,12 @@ def layer_fields(layer: nw.Layer) -> list[LayerField]:
             LayerField("kernel", "Kernel size", nw._pair(layer.kernel)[0], 1, 15),
             LayerField("stride", "Stride", nw._pair(layer.stride)[0], 1, 8),
             LayerField("padding", "Padding",
-                       0 if isinstance(layer.padding, str) else nw._pair(layer.padding)[0], 0, 8),
+                       0 if isinstance(layer.padding, str) else nw.conv_padding(layer)[0][0], 0, 8),
             LayerField("dilation", "Dilation", nw._pair(layer.dilation)[0], 1, 8),
             LayerField("filters", "Filters", layer.filters, choices=KERNEL_PRESETS,
                        tip="random (seeded) weights, or every kernel a hand-set filter (Sobel, Gaussian, …)"),
+            LayerField("groups", "Groups", layer.groups, 1, 64,
+                       tip="groups divide the input channels and the kernels; the input channels: depthwise"),
         ]
     if isinstance(layer, nw.Activation):
         return [LayerField("name", "Activation", layer.name, choices=ACTIVATIONS[1:])]
@@ -240,11 +247,13 @@ class LayerLesson:
 
 
 def _lesson_padding(padding: object, kernel: tuple[int, int], dilation: tuple[int, int],
-                    stride: tuple[int, int]) -> tuple[Literal["symmetric", "asymmetric", "valid", "same"],
-                                                      tuple[int, int, int, int]]:
+                    stride: tuple[int, int]) -> tuple[PadKind, tuple[int, int, int, int]]:
     """A layer's padding as ``(pad_kind, (top, bottom, left, right))``."""
     if padding in ("valid", "same"):
         return padding, (0, 0, 0, 0)
+    if padding == "causal":
+        (t, b), (left, r) = ((dilation[0] * (kernel[0] - 1), 0), (dilation[1] * (kernel[1] - 1), 0))
+        return ("causal" if kernel[0] == 1 else "asymmetric"), (t, b, left, r)
     (t, b), (left, r) = normalize_padding(padding, kernel, dilation, stride)
     if (t, b, left, r) == (0, 0, 0, 0):
         return "valid", (0, 0, 0, 0)
@@ -295,8 +304,10 @@ def lesson_spec_for_layer(layer: nw.Layer, x: np.ndarray, w: np.ndarray | None =
         k, s, d = nw._pair(layer.kernel), nw._pair(layer.stride), nw._pair(layer.dilation)
         kind, padding = _lesson_padding(layer.padding, k, d, s)
         preset = layer.filters if layer.filters in KERNEL_PRESETS else "random"
-        p = replace(p, op="conv", k_h=k[0], k_w=k[1], out_c=layer.out_channels, stride=s, dilation=d,
-                    pad_kind=kind, padding=padding, bias=layer.bias, preset=preset)
+        one_d = h == 1 and k[0] == 1  # a signal: the 1-D convolution, causal padding by name
+        p = replace(p, op="conv1d" if one_d else "conv", k_h=k[0], k_w=k[1], out_c=layer.out_channels,
+                    stride=s, dilation=d, pad_kind=kind, padding=padding, bias=layer.bias, preset=preset,
+                    groups=layer.groups)
         return LayerLesson(p, xa, None if w is None else np.array(w, dtype=float),
                            None if b is None else np.array(b, dtype=float))
     if layer.op not in _POOL_OPS:
@@ -409,6 +420,8 @@ class PipelineState:
         try:
             c, h, w = self._check_input_shape(tuple(net.input_shape))
             x = self._x
+            if h == 1 and x.shape[1] != 1:  # a signal network: a signal, not a squashed picture
+                x = notes.signal(x.shape[0], w)
             if x.shape[0] != c:
                 x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
             if x.shape[1:] != (h, w):
@@ -572,13 +585,17 @@ class PipelineState:
             else:
                 n = counts[k]
                 params = f" · {n:,} params" if n else ""
+                if isinstance(layer, nw.Conv) and layer.groups > 1 and (s := shapes[k]) is not None:
+                    params += f" (full convolution: {notes.full_conv_params(layer, s[0]):,})"
                 rows.append(LayerRow(f"{name} → {_times(shape)}{params}", "ok"))
         return rows
 
     def totals_text(self) -> str:
         """E.g. ``"Input 1×32×32 · 12 layers · 61,706 parameters in all"``."""
-        return (f"Input {_times(self._network.input_shape)} · {len(self._network.layers)} layers · "
+        text = (f"Input {_times(self._network.input_shape)} · {len(self._network.layers)} layers · "
                 f"{self.total_params():,} parameters in all")
+        more = [notes.receptive_text(self._network), *notes.separable_notes(self._network, self.shapes())]
+        return " · ".join([text, *(m for m in more if m)])
 
     def message_text(self) -> str:
         """Why the stack is impossible, or empty."""
@@ -607,6 +624,8 @@ class PipelineState:
         sizes = [(len(r), len(c)) for r, c in fields]
         parts = [f"{'input' if k == 0 else f'after layer {k}'}: {h}×{w}" for k, (h, w) in enumerate(sizes)]
         text = f"Cell ({row}, {col}) of stage {stage}: its receptive field is " + "; ".join(parts)
+        if notes.receptive_growth(replace(self._network, layers=self._network.layers[:stage])) is not None:
+            text = notes.field_text_1d(stage, col, fields)  # a signal: samples, not cells
         return FieldTrace(stage, row, col, fields, sizes, text)
 
     def flatten_layer(self) -> int | None:
