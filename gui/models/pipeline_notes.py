@@ -19,7 +19,8 @@ import numpy as np
 
 from engine import network as nw
 
-__all__ = ["field_text_1d", "full_conv_params", "receptive_growth", "separable_notes", "signal"]
+__all__ = ["field_text_1d", "full_conv_params", "is_signal_stack", "receptive_growth", "runs",
+           "separable_notes", "signal"]
 
 
 def signal(channels: int, length: int) -> np.ndarray:
@@ -32,6 +33,21 @@ def signal(channels: int, length: int) -> np.ndarray:
     t = np.arange(length)
     row = 0.5 + 0.3 * np.sin(2 * np.pi * t / 16) + 0.2 * np.sin(2 * np.pi * t / 5)
     return np.repeat(np.round(row, 3)[None, None], channels, axis=0)
+
+
+def is_signal_stack(outputs: Sequence[np.ndarray]) -> bool:
+    """True when every stage is a signal ``(C, 1, L)``: the view draws one stage a row."""
+    return bool(outputs) and all(a.ndim == 3 and a.shape[1] == 1 for a in outputs)
+
+
+def runs(idx: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted indices as ``[start, stop)`` runs of neighbours: ``[16, 17, 19]`` → ``[(16, 18), (19, 20)]``
+    (a dilated layer's receptive field has gaps)."""
+    a = np.asarray(idx, dtype=int)
+    if a.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(a) != 1) + 1
+    return [(int(r[0]), int(r[-1]) + 1) for r in np.split(a, breaks)]
 
 
 def _one_row(net: nw.Network) -> bool:
