@@ -159,10 +159,11 @@ def test_hover_names_positions_and_taps() -> None:
 def test_editing_a_sample_and_a_weight_changes_the_output() -> None:
     m = lesson_for("valid", (0, 0), 1, 1, 1, 1, 1)
     e = interaction.edit(m, "input", 0, 0, 4)
-    assert isinstance(e, interaction.Edit) and e.apply(100.0)
+    assert isinstance(e, interaction.Edit) and e.label == "Input [0, 4]" and e.apply(100.0)
     assert m.x[0, 0, 4] == 100.0
     e = interaction.edit(m, "kernel", 0, 0, 2)
-    assert isinstance(e, interaction.Edit) and e.apply(1.0)
+    assert isinstance(e, interaction.Edit) and e.label == "Weight [0, 0, 2]" and e.apply(1.0)
+    assert interaction.click(m, "input", 0, 0, 3, None).status.startswith("Selected X[0,3] for")
     np.testing.assert_allclose(m.run.y[:, 0], engine.conv1d(np.asarray(m.x)[:, 0], np.asarray(m.w)[:, :, 0]))
 
 
@@ -227,3 +228,12 @@ def test_json_frames_of_a_1d_lesson_are_its_frames() -> None:
     for k in (0, 3, m.n_forward, m.n_steps - 1):
         assert_is_the_frame(doc["frames"][k], m.frame(k))
     assert doc["frames"][0]["formula"][0][0].startswith("L_out = ")
+
+
+def test_the_sequences_deck_walks_the_three_1d_presets() -> None:
+    from gui.models import resources
+
+    title, scenarios = scenario.load_deck(resources.deck_path("sequences"))
+    assert title == "Convolution over sequences: causal, dilated, strided"
+    assert [s.params.op for s in scenarios] == ["conv1d"] * 3
+    assert [s.params.pad_kind for s in scenarios] == ["causal", "same", "symmetric"]

@@ -22,7 +22,7 @@ import engine
 from engine import describe
 
 from .frame import Frame, Panel
-from .framing import INDEX_NOTE, group_words
+from .framing import INDEX_NOTE, group_channels, group_words
 from .params import Params
 
 if TYPE_CHECKING:
@@ -114,8 +114,6 @@ def _titles(lesson: Lesson, o: int) -> dict[str, str]:
     if p.dilation[1] > 1:
         kernel += f", dilation {p.dilation[1]}"
     if p.groups > 1:
-        from .framing import group_channels
-
         kernel += ", " + group_channels(p, o)
     return {
         "input": f"Signal X: {_channels(p.in_c)} × length {p.in_w}{pad}",

@@ -289,7 +289,8 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
         if rc is None:
             return Click()
         sel: Selection = ("x", (ch, *rc))
-        status = f"Selected X[{ch},{rc[0]},{rc[1]}] for the gradient check (Ctrl+G)"
+        at = f"{ch},{rc[1]}" if p.is_1d else f"{ch},{rc[0]},{rc[1]}"
+        status = f"Selected X[{at}] for the gradient check (Ctrl+G)"
         return Click(selection=sel, status=status)
     if panel in ("kernel", "dw") and p.is_conv:
         o, c = divmod(ch, p.group_in)
@@ -324,12 +325,14 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
         if rc is None:
             return "Padding cells follow the padding mode; edit a real input cell"
         r, c = rc
-        return Edit("Edit input", f"Input [{ch}, {r}, {c}]", float(lesson.x[ch, r, c]),
+        at = f"{ch}, {c}" if p.is_1d else f"{ch}, {r}, {c}"
+        return Edit("Edit input", f"Input [{at}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
         o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
-        return Edit("Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]", float(lesson.w[o, c, pi, pj]),
+        at = f"{o}, {c}, {pj}" if p.is_1d else f"{o}, {c}, {pi}, {pj}"
+        return Edit("Edit kernel", f"Weight [{at}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))
     return ""
 
