@@ -135,6 +135,13 @@ def _conv(lesson: Lesson) -> list[str]:
     else:
         lines.append(_assign("w", lesson.w, 4))
         lines.append("    conv.weight.copy_(w)")
+    return lines + _bias_and_output(lesson, src)
+
+
+def _bias_and_output(lesson: Lesson, src: str) -> list[str]:
+    """The bias set (inside ``torch.no_grad()``), the layer applied to ``src``, then the activation."""
+    p = lesson.params
+    lines = []
     if p.bias:
         lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "
                      f"{F64}))")
@@ -175,13 +182,7 @@ def _conv1d(lesson: Lesson) -> list[str]:
               "    # The kernel W as entered: (out channels, in channels"
               + (" per group" if p.groups > 1 else "") + ", length)",
               _assign("w", lesson.w[:, :, 0], 4), "    conv.weight.copy_(w)"]
-    if p.bias:
-        lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "
-                     f"{F64}))")
-    lines += ["", f"y = conv({src})"]
-    if p.has_activation:
-        lines.append(f"y = {_ACTIVATIONS[p.activation]}  # the activation")
-    return lines
+    return lines + _bias_and_output(lesson, src)
 
 
 def _conv_transpose(lesson: Lesson) -> list[str]:
