@@ -113,3 +113,15 @@ def test_the_separable_block_matches_torch() -> None:
     y = torch.nn.functional.conv2d(x, torch.tensor(w1), torch.tensor(b1), padding=1, groups=3)
     y = torch.relu(torch.nn.functional.conv2d(y, torch.tensor(w2), torch.tensor(b2)))
     np.testing.assert_allclose(y[0].numpy(), s.outputs[-1], rtol=1e-12, atol=1e-12)
+
+
+def test_back_from_the_signal_network_to_a_picture_network_the_sample_returns() -> None:
+    def loader(name: str, c: int, h: int, w: int) -> np.ndarray:
+        return np.full((c, h, w), 0.25 if name == "digit" else 0.75)
+
+    s = PipelineState(load_sample=loader)
+    assert s.use_sample("other")
+    assert s.set_network(PRESETS["WaveNet-style stack"]())
+    assert s.x.shape == (1, 1, 32) and np.ptp(s.x) > 0.5
+    assert s.set_network(PRESETS["LeNet-5"]())
+    np.testing.assert_array_equal(s.x, np.full((1, 32, 32), 0.75))

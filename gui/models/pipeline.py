@@ -365,6 +365,7 @@ class PipelineState:
                 except ValueError as exc:  # start from the checkerboard, and say why
                     unread = str(exc)
         self._seed = seed
+        self._sample = sample  # the picture a picture network starts from after a signal network
         self._network = net
         self._x = np.zeros(net.input_shape)
         self._outputs: list[np.ndarray] = []
@@ -422,6 +423,8 @@ class PipelineState:
             x = self._x
             if h == 1 and x.shape[1] != 1:  # a signal network: a signal, not a squashed picture
                 x = notes.signal(x.shape[0], w)
+            elif h > 1 and x.shape[1] == 1:  # back to pictures: the sample, not a stretched signal
+                x = self._picture(c, h, w)
             if x.shape[0] != c:
                 x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
             if x.shape[1:] != (h, w):
@@ -439,6 +442,15 @@ class PipelineState:
             return self._refuse(str(exc))
         return self._apply(replace(self._network, input_shape=shape), xa, self._seed)
 
+    def _picture(self, c: int, h: int, w: int) -> np.ndarray:
+        """The last sample picture at ``(c, h, w)``, or a checkerboard when none can be read."""
+        if self.load_sample is not None:
+            try:
+                return self.load_sample(self._sample, c, h, w)
+            except ValueError:
+                pass
+        return checkerboard(c, h, w)
+
     def use_sample(self, name: str) -> bool:
         """The sample picture ``name`` as the input, at the network's input size."""
         if self.load_sample is None:
@@ -448,7 +460,10 @@ class PipelineState:
             x = self.load_sample(name, c, h, w)
         except ValueError as exc:
             return self._refuse(str(exc))
-        return self.set_input(x)
+        if not self.set_input(x):
+            return False
+        self._sample = name
+        return True
 
     def new_weights(self) -> bool:
         """Draw new random weights (hand-set filters stay)."""
