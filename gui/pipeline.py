@@ -46,9 +46,10 @@ from .models.pipeline import (
     PRESETS,
     PipelineState,
     apply_layer_edits,
+    is_signal_stack,
     layer_fields,
+    runs,
 )
-from .models.pipeline_notes import is_signal_stack, runs
 from .scene import apply_lut, close_view
 
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted

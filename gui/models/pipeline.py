@@ -31,9 +31,18 @@ from engine import network as nw
 from engine.geometry import normalize_padding
 from engine.image import area_resize, to_gray
 
-from . import pipeline_notes as notes
-from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op, PadKind
+from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
+from .pipeline_notes import (
+    field_text_1d,
+    full_conv_params,
+    is_signal_stack,
+    receptive_growth,
+    receptive_text,
+    runs,
+    separable_notes,
+    signal,
+)
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -49,8 +58,10 @@ __all__ = [
     "SampleLoader",
     "apply_layer_edits",
     "checkerboard",
+    "is_signal_stack",
     "layer_fields",
     "lesson_spec_for_layer",
+    "runs",
 ]
 
 #: Whole networks to start from, by menu name.
@@ -246,8 +257,12 @@ class LayerLesson:
     bias: np.ndarray | None = None
 
 
+#: A layer's padding kind in the lesson (``"causal"`` for a causal layer over a signal).
+_LayerPadKind = Literal["symmetric", "asymmetric", "valid", "same", "causal"]
+
+
 def _lesson_padding(padding: object, kernel: tuple[int, int], dilation: tuple[int, int],
-                    stride: tuple[int, int]) -> tuple[PadKind, tuple[int, int, int, int]]:
+                    stride: tuple[int, int]) -> tuple[_LayerPadKind, tuple[int, int, int, int]]:
     """A layer's padding as ``(pad_kind, (top, bottom, left, right))``."""
     if padding in ("valid", "same"):
         return padding, (0, 0, 0, 0)
@@ -418,13 +433,15 @@ class PipelineState:
 
     def set_network(self, net: nw.Network) -> bool:
         """A whole network; the input picture is converted and resized to its input shape."""
+        if (net.input_shape[1] == 1) != (self._x.shape[1] == 1):  # a signal for a signal network, else
+            try:                                                  # the sample (not a squashed picture)
+                c, h, w = self._check_input_shape(tuple(net.input_shape))
+            except (ValueError, TypeError) as exc:
+                return self._refuse(str(exc))
+            return self._apply(net, signal(c, w) if h == 1 else self._picture(c, h, w), self._seed)
         try:
             c, h, w = self._check_input_shape(tuple(net.input_shape))
             x = self._x
-            if h == 1 and x.shape[1] != 1:  # a signal network: a signal, not a squashed picture
-                x = notes.signal(x.shape[0], w)
-            elif h > 1 and x.shape[1] == 1:  # back to pictures: the sample, not a stretched signal
-                x = self._picture(c, h, w)
             if x.shape[0] != c:
                 x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
             if x.shape[1:] != (h, w):
@@ -601,7 +618,7 @@ class PipelineState:
                 n = counts[k]
                 params = f" · {n:,} params" if n else ""
                 if isinstance(layer, nw.Conv) and layer.groups > 1 and (s := shapes[k]) is not None:
-                    params += f" (full convolution: {notes.full_conv_params(layer, s[0]):,})"
+                    params += f" (full convolution: {full_conv_params(layer, s[0]):,})"
                 rows.append(LayerRow(f"{name} → {_times(shape)}{params}", "ok"))
         return rows
 
@@ -609,7 +626,7 @@ class PipelineState:
         """E.g. ``"Input 1×32×32 · 12 layers · 61,706 parameters in all"``."""
         text = (f"Input {_times(self._network.input_shape)} · {len(self._network.layers)} layers · "
                 f"{self.total_params():,} parameters in all")
-        more = [notes.receptive_text(self._network), *notes.separable_notes(self._network, self.shapes())]
+        more = [receptive_text(self._network), *separable_notes(self._network, self.shapes())]
         return " · ".join([text, *(m for m in more if m)])
 
     def message_text(self) -> str:
@@ -639,8 +656,8 @@ class PipelineState:
         sizes = [(len(r), len(c)) for r, c in fields]
         parts = [f"{'input' if k == 0 else f'after layer {k}'}: {h}×{w}" for k, (h, w) in enumerate(sizes)]
         text = f"Cell ({row}, {col}) of stage {stage}: its receptive field is " + "; ".join(parts)
-        if notes.receptive_growth(replace(self._network, layers=self._network.layers[:stage])) is not None:
-            text = notes.field_text_1d(stage, col, fields)  # a signal: samples, not cells
+        if receptive_growth(replace(self._network, layers=self._network.layers[:stage])) is not None:
+            text = field_text_1d(stage, col, fields)  # a signal: samples, not cells
         return FieldTrace(stage, row, col, fields, sizes, text)
 
     def flatten_layer(self) -> int | None:
