@@ -22,14 +22,15 @@ states them: pooling pads by at most half the dilated window and no window
 covers only padding; ``reflect`` padding is smaller than the input,
 ``circular`` at most its size; the dilated kernel fits the padded input.
 
+The 1-D convolution has height 1 (no stride, dilation or padding along it),
+zero padding and no flip; only it takes ``"causal"`` padding.
+
 The convolution family: ``groups`` divides the input channels and the kernels
 (convolution only); a transposed convolution pads with zeros, one amount per
 axis, takes no flip, ``output_padding`` below the stride or the dilation (the
 engine's rule), an output of at most ``MAX_TRANSPOSED_SIDE`` a side, and its
 scatter picture is the forward pass only; global pooling has one step per
-channel and pass; a 1-D convolution has height 1 (no stride, dilation or
-padding along it), zero padding and no flip, and only it takes ``"causal"``
-padding.
+channel and pass.
 
 A refusal is an ``InvalidError`` (a ``ValueError``): ``field`` names the setting or
 value, ``message`` says what is wrong after that name, and ``str()`` is the
