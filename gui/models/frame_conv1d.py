@@ -15,6 +15,7 @@ dilation mean for the span an output reads, and indices without the row
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from .framing import INDEX_NOTE, group_channels, group_words
 from .params import Params
 
 if TYPE_CHECKING:
-    from .lesson import Lesson
+    from .lesson import Lesson, Run
 
 __all__ = ["conv1d_facts", "conv1d_formula", "conv1d_frame", "reach_words"]
 
@@ -157,12 +158,22 @@ def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
         replace(m, grid=m.grid - o * n_in) if m.panel == "kernel" and m.style == "tap" and m.grid >= n_in
         else m for m in frame.marks
     )
-    formula = conv1d_formula(lesson)
-    facts = conv1d_facts(lesson)
+    formula, facts = _words(lesson)
     return replace(
         frame, panels=tuple(panels), marks=marks, formulas=(formula,), parameter_line=facts[1],
         caption=_in_1d(frame.caption), arithmetic=_in_1d(frame.arithmetic), facts=facts,
     )
+
+
+#: The formula and facts of each run (the same for all its steps), worked out once.
+_WORDS: weakref.WeakKeyDictionary[Run, tuple[tuple[str, str], tuple[str, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _words(lesson: Lesson) -> tuple[tuple[str, str], tuple[str, ...]]:
+    words = _WORDS.get(lesson.run)
+    if words is None:
+        words = _WORDS[lesson.run] = (conv1d_formula(lesson), conv1d_facts(lesson))
+    return words
 
 
 def _in_1d(text: str) -> str:
