@@ -87,6 +87,30 @@ def test_copied_pytorch_code_prints_the_numbers_of_the_last_frame(config) -> Non
     np.testing.assert_allclose(y.detach().numpy(), shown, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("config", CONFIGS)
+def test_torch_autograd_gives_the_backward_panels_numbers(config) -> None:
+    torch = pytest.importorskip("torch")
+    kind, lr, s, d, c_in, c_out, g = config
+    m = lesson_for(kind, lr, s, d, c_in, c_out, g, mode="backward", upstream="random", bias=True)
+    left, right = m.trace.geometry.cols.before, m.trace.geometry.cols.after
+    x = torch.tensor(np.asarray(m.x)[None, :, 0], requires_grad=True)
+    w = torch.tensor(np.asarray(m.w)[:, :, 0], requires_grad=True)
+    b = torch.tensor(m.bias_values, requires_grad=True)
+    y = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, right)), w, b, stride=s, dilation=d,
+                                   groups=g)
+    assert m.run.dy is not None
+    y.backward(torch.tensor(m.run.dy[None, :, 0]))
+    last = m.frame(m.n_steps - 1)
+    panel = last.panel("dx")
+    assert panel is not None
+    dx = np.stack([grid.values[0] for grid in panel.grids])[:, left:left + m.params.in_w]  # the real cells
+    np.testing.assert_allclose(dx, x.grad[0].numpy(), rtol=1e-12, atol=1e-12)
+    final = m.run.final()
+    assert final is not None and final.grad_w is not None and final.grad_bias is not None
+    np.testing.assert_allclose(final.grad_w[:, :, 0], w.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(final.grad_bias, b.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_torch_itself_agrees_with_causal_padding_done_by_hand() -> None:
     torch = pytest.importorskip("torch")
     m = lesson_for("causal", (0, 0), 1, 2, 2, 3, 1, bias=True)
