@@ -193,7 +193,7 @@ def test_the_installed_wheel_runs_without_the_checkout(wheel: Path, tmp_path: Pa
 
     listed = run(str(venv / "bin" / "convviz"), "presets").stdout.splitlines()
     assert [line.split()[0] for line in listed] == preset_stems()
-    assert len(listed) == 30 and not [line for line in listed if "damaged" in line]
+    assert len(listed) == 32 and not [line for line in listed if "damaged" in line]
 
     out = away / "OUT.png"
     convviz = str(venv / "bin" / "convviz")
