@@ -4,9 +4,20 @@ and the WaveNet-style stack in the pipeline window with its receptive field pick
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image, ImageSequence
 from PySide6.QtWidgets import QComboBox, QSpinBox
 
 import engine
+from gui import export
+from tests.test_export_pictures import (  # noqa: F401 - the renderer fixture
+    SIZE,
+    model_for,
+    pdf_pages,
+    read_rgb,
+    renderer,
+    shrunk_difference,
+    svg_as_picture,
+)
 from tests.test_gui_family import child
 from tests.test_pipeline import click_cell, pipeline  # noqa: F401 - the pipeline window fixture
 
@@ -52,3 +63,21 @@ def test_the_wavenet_stack_draws_one_stage_a_row_and_lights_a_sparse_field(pipel
     on_stage_5 = sorted(item.rect().left() + 0.5 for item, box in view.rf_items if box is view.boxes[5]
                         and item.rect().top() == -0.5)
     assert on_stage_5 == [23.0, 31.0]  # dilation 8 reads two samples, 8 apart: two outlines, not one
+
+
+def test_every_picture_format_draws_the_1d_frames(renderer, tmp_path) -> None:  # noqa: F811
+    m = model_for("conv1d-stride2", 4)
+    r = renderer()
+    png = read_rgb(export.export(m, r, "png", tmp_path / "a.png"))
+    assert png.shape == (SIZE[1], SIZE[0], 3)
+    mean, _ = shrunk_difference(svg_as_picture(export.export(m, r, "svg", tmp_path / "a.svg"), SIZE), png)
+    assert mean < 10, mean  # the SVG, drawn by Qt's reader, is the PNG's picture
+    pdf = export.export(m, r, "pdf", tmp_path / "a.pdf", steps=range(0, 3)).read_bytes()
+    assert pdf_pages(pdf) == 3
+    gif = export.export(m, r, "gif", tmp_path / "a.gif", steps=range(3, 6))
+    pictures = [export.rgb(img) for img in export.frames(r, m, range(3, 6))]
+    with Image.open(gif) as im:
+        assert im.n_frames == 3
+        for k, frame in enumerate(ImageSequence.Iterator(im)):
+            assert np.abs(np.asarray(frame.convert("RGB")).astype(int) - pictures[k]).mean() < 3
+    np.testing.assert_array_equal(pictures[1], png)  # step 4, as the PNG
