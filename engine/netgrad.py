@@ -17,7 +17,7 @@ from . import activations
 from .batch import conv2d_batch, conv2d_batch_backward, pool2d_batch, pool2d_batch_backward
 from .conv import conv2d_backward
 from .global_pool import global_pool2d_backward
-from .network import Activation, Conv, Flatten, GlobalPool, Layer, Network, Pool
+from .network import Activation, Conv, Flatten, GlobalPool, Layer, Network, Pool, conv_padding
 from .pool import pool2d_backward
 
 __all__ = [
@@ -59,8 +59,8 @@ def network_backward(net: Network, weights: Weights, outs: list[np.ndarray], gra
         layer, a = net.layers[k], outs[k]
         if isinstance(layer, Conv):
             w, _ = weights[k]  # type: ignore[misc]
-            g, gw, gb = conv2d_backward(a, w, g, stride=layer.stride, padding=layer.padding,
-                                        dilation=layer.dilation)
+            g, gw, gb = conv2d_backward(a, w, g, stride=layer.stride, padding=conv_padding(layer),
+                                        dilation=layer.dilation, groups=layer.groups)
             grads[k] = (gw, gb if layer.bias else np.zeros_like(gb))
         elif isinstance(layer, Activation):
             g = g * activations.activation_grad(layer.name, a)
@@ -103,7 +103,7 @@ def _conv_padding(layer: Conv) -> int | None:
 
 def _unbatchable(layer: Layer) -> bool:
     if isinstance(layer, Conv):
-        return _conv_padding(layer) is None
+        return _conv_padding(layer) is None or layer.groups != 1
     if isinstance(layer, Pool):
         return _pool_size(layer) is None
     return isinstance(layer, GlobalPool)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from .canvas import CanvasWidget
 from .models import digits
 from .models.pipeline import PipelineState
+from .models.prediction import headline
 from .pipeline_bars import KernelTiles, ProbabilityBars, SaliencyPicture
 
 __all__ = ["PREDICTED", "DigitPanel"]
@@ -122,9 +123,7 @@ class DigitPanel(QWidget):
         m = self.model
         pred = m.prediction()
         self.bars.show_prediction(pred)
-        empty = self.canvas.model.is_empty() and not m.x.any()
-        self.headline.setText("Draw a digit on the canvas" if empty and pred is not None
-                              else "" if pred is None else pred.headline)
+        self.headline.setText(headline(pred, self.canvas.model.is_empty() and not m.x.any()))
         kernels = m.first_kernels()
         self.kernels.show_kernels(kernels)
         self.kernels_title.setText("" if kernels is None else kernels.title)

@@ -16,7 +16,7 @@ from engine.backprop import numeric_gradient
 from gui.models import digits
 from gui.models.canvas import InkCanvas, paint_segment
 from gui.models.pipeline import PipelineState, lesson_spec_for_layer
-from gui.models.prediction import class_gradient, percent, predict
+from gui.models.prediction import class_gradient, headline, percent, predict
 
 # --------------------------------------------------------------------------- strokes
 
@@ -90,7 +90,17 @@ def small_net() -> nw.Network:
     ))
 
 
-@pytest.mark.parametrize("net", [nw.lenet5(), small_net()], ids=["lenet5", "every-layer"])
+def grouped_causal_net() -> nw.Network:
+    """A grouped convolution and a causally padded one, as the separable and WaveNet-style presets use."""
+    return nw.Network((4, 9, 9), (
+        nw.Conv(4, 3, padding=1, groups=4), nw.Activation("tanh"), nw.Conv(6, 2, padding="causal", dilation=2,
+                                                                            groups=2),
+        nw.Activation("relu"), nw.Flatten(), nw.Dense(4),
+    ))
+
+
+@pytest.mark.parametrize("net", [nw.lenet5(), small_net(), grouped_causal_net()],
+                         ids=["lenet5", "every-layer", "grouped-causal"])
 def test_saliency_matches_finite_differences(net: nw.Network) -> None:
     rng = np.random.default_rng(4)
     weights = net.init_weights(5)
@@ -102,7 +112,8 @@ def test_saliency_matches_finite_differences(net: nw.Network) -> None:
     def score(xx: np.ndarray) -> float:
         return float(net.forward(xx, weights)[-1][unit])
 
-    for idx in [(0, 0, 0), (0, 5, 7), (0, 10, 10), (net.input_shape[0] - 1, 9, 3)]:
+    c, h, w = net.input_shape
+    for idx in [(0, 0, 0), (0, h // 2, w // 2 + 1), (c - 1, h - 1, w - 1), (c - 1, h // 3, 2)]:
         assert g[idx] == pytest.approx(numeric_gradient(score, x, idx), rel=1e-5, abs=1e-9), idx
 
 
@@ -147,6 +158,9 @@ def test_bars_carry_softmax_probabilities_their_numbers_and_the_winner() -> None
     assert [b.winner for b in pred.bars] == [False, True, False, False]
     assert pred.headline == f"LeNet-5 reads 1 ({100 * p[1]:.1f}%)"
     assert predict(np.zeros((2, 2))) is None and predict(np.zeros(100)) is None
+    assert headline(pred, blank=False) == pred.headline
+    assert headline(pred, blank=True) == "Draw a digit on the canvas"
+    assert headline(None, blank=False).startswith("No class scores")
     assert predict(np.array([1.0, np.nan])) is None
 
 
@@ -206,6 +220,10 @@ def test_a_drawing_becomes_the_input_through_the_training_preprocessing() -> Non
     np.testing.assert_allclose(s.x, np.repeat(digits.digit_input(np.array(c.picture)), 3, axis=0))
     before = s.x.copy()
     assert not s.set_drawing(np.zeros((3, 4, 5))) and "2-D grid" in s.last_error
+    np.testing.assert_array_equal(s.x, before)
+    assert s.set_network(nw.wavenet_stack())
+    before = s.x.copy()
+    assert not s.set_drawing(np.array(c.picture)) and "reads a signal" in s.last_error
     np.testing.assert_array_equal(s.x, before)
 
 

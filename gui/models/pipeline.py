@@ -545,6 +545,9 @@ class PipelineState:
             pic = np.asarray(picture, dtype=float)
             if pic.ndim != 2 or pic.size == 0 or not np.isfinite(pic).all():
                 raise ValueError(f"a drawing is a 2-D grid of finite numbers, got shape {pic.shape}")
+            if self._network.input_shape[1] == 1:
+                raise ValueError("this network reads a signal (height 1), not a picture: choose a network "
+                                 "with a picture input to draw on the canvas")
             x = self._fit_input(digits.digit_input(pic), tuple(self._network.input_shape))
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))

@@ -21,8 +21,8 @@ from engine.netgrad import network_backward
 from .digits import softmax
 
 __all__ = [
-    "MAX_CLASSES", "ClassBar", "Kernels", "Prediction", "Saliency", "class_gradient", "kernels", "predict",
-    "saliency",
+    "MAX_CLASSES", "ClassBar", "Kernels", "Prediction", "Saliency", "class_gradient", "headline", "kernels",
+    "predict", "saliency",
 ]
 
 #: Most classes drawn as labelled bars (a longer output vector is not a class score list).
@@ -161,6 +161,21 @@ def predict(scores: np.ndarray, name: str = "the network") -> Prediction | None:
     winner = int(np.argmax(p))
     bars = [ClassBar(str(k), float(v), percent(float(v)), k == winner) for k, v in enumerate(p)]
     return Prediction(s, p, winner, bars, f"{name} reads {winner} ({percent(float(p[winner]))})")
+
+
+def headline(prediction: Prediction | None, blank: bool) -> str:
+    """The digit panel's headline: what the network reads, or what to do.
+
+    Parameters
+    ----------
+    prediction : Prediction or None
+        None when the last stage is no list of class scores.
+    blank : bool
+        Nothing is drawn and the input is all zeros.
+    """
+    if prediction is None:
+        return "No class scores: the last stage is not a short vector"
+    return "Draw a digit on the canvas" if blank else prediction.headline
 
 
 def class_gradient(net: nw.Network, weights: list[tuple[np.ndarray, np.ndarray] | None],
