@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from engine import augment
 from engine.augment import shift
 from engine.preprocess import resample
 from gui.models import digits, resources
@@ -164,6 +165,7 @@ def test_the_shipped_weights_reach_the_recorded_held_out_accuracy() -> None:
     acc = accuracy(net, weights, x, labels)
     assert acc == pytest.approx(RECORD["held_out_accuracy"], abs=1e-12)
     assert acc >= 0.97
+    assert augment.describe() in RECORD["preprocessing"]["augmentation"]  # the record says what the code does
 
 
 def test_an_unknown_data_file_is_named_with_the_known_ones() -> None:
