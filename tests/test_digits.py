@@ -226,6 +226,7 @@ def test_a_transparent_png_is_read_as_ink_on_white_paper(tmp_path: Path) -> None
     (lambda p: None, "there is no file"),
     (lambda p: p.mkdir(), "is a folder, not a picture"),
     (lambda p: p.write_bytes(b"not a picture at all"), "is not a picture convviz can read (PNG, JPEG"),
+    (lambda p: Image.new("L", (40, 30), 200).save(p), "is blank: every pixel is the same grey"),
     (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01"), "is damaged or incomplete"),
 ])
 def test_classify_says_in_plain_words_what_is_wrong_with_the_file(tmp_path: Path, make, message: str) -> None:
