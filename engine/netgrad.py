@@ -17,7 +17,7 @@ from . import activations
 from .batch import conv2d_batch, conv2d_batch_backward, pool2d_batch, pool2d_batch_backward
 from .conv import conv2d_backward
 from .global_pool import global_pool2d_backward
-from .network import Activation, Conv, Flatten, GlobalPool, Layer, Network, Pool
+from .network import Activation, Conv, Flatten, GlobalPool, Layer, Network, Pool, conv_padding
 from .pool import pool2d_backward
 
 __all__ = [
@@ -59,7 +59,7 @@ def network_backward(net: Network, weights: Weights, outs: list[np.ndarray], gra
         layer, a = net.layers[k], outs[k]
         if isinstance(layer, Conv):
             w, _ = weights[k]  # type: ignore[misc]
-            g, gw, gb = conv2d_backward(a, w, g, stride=layer.stride, padding=layer.padding,
+            g, gw, gb = conv2d_backward(a, w, g, stride=layer.stride, padding=conv_padding(layer),
                                         dilation=layer.dilation)
             grads[k] = (gw, gb if layer.bias else np.zeros_like(gb))
         elif isinstance(layer, Activation):
@@ -91,14 +91,11 @@ def _conv_padding(layer: Conv) -> int | None:
     """The zero padding of a stride-1, undilated conv with the same padding on every side, else None."""
     if layer.stride not in (1, (1, 1)) or layer.dilation not in (1, (1, 1)):
         return None
-    p = layer.padding
-    if p == "valid":
-        return 0
-    if isinstance(p, int):
-        return p
-    if isinstance(p, tuple) and len(p) == 2 and p[0] == p[1] and isinstance(p[0], int):
-        return p[0]
-    return None
+    try:
+        (top, bottom), (left, right) = conv_padding(layer)
+    except ValueError:  # "same" that cannot be even
+        return None
+    return top if top == bottom == left == right else None
 
 
 def _unbatchable(layer: Layer) -> bool:
