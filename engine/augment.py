@@ -116,8 +116,8 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def describe() -> str:
     """The augmentation's ranges in words (for the training record)."""
-    return (f"turn ±{TURN}°, shear ±{SHEAR}, shrink height by 1/{TALL[0]}–1/{TALL[1]} and width by "
-            f"1/{NARROW[0]}–1/{NARROW[1]}, pen edge at grey level {PEN[0]}–{PEN[1]}")
+    return (f"turn ±{TURN}°, shear ±{SHEAR}, height ×{1 / TALL[1]:.2f}–{1 / TALL[0]:.2f}, width "
+            f"×{1 / NARROW[1]:.2f}–{1 / NARROW[0]:.2f}, pen edge at grey level {PEN[0]}–{PEN[1]}")
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -91,14 +91,11 @@ def _conv_padding(layer: Conv) -> int | None:
     """The zero padding of a stride-1, undilated conv with the same padding on every side, else None."""
     if layer.stride not in (1, (1, 1)) or layer.dilation not in (1, (1, 1)):
         return None
-    p = layer.padding
-    if p == "valid":
-        return 0
-    if isinstance(p, int):
-        return p
-    if isinstance(p, tuple) and len(p) == 2 and p[0] == p[1] and isinstance(p[0], int):
-        return p[0]
-    return None
+    try:
+        (top, bottom), (left, right) = conv_padding(layer)
+    except ValueError:  # "same" that cannot be even
+        return None
+    return top if top == bottom == left == right else None
 
 
 def _unbatchable(layer: Layer) -> bool:

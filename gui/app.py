@@ -293,7 +293,10 @@ def run_classify(argv: list[str]) -> int:
 
     try:
         grey = digits.read_picture(args.picture)
-        probs = digits.probabilities(digits.digit_input(grey))
+        x = digits.digit_input(grey)
+        if not x.any():
+            raise ValueError(f"{args.picture} is blank: every pixel is the same grey, there is no digit")
+        probs = digits.probabilities(x)
     except ValueError as exc:  # DigitPictureError, or damaged shipped weights
         sys.stderr.write(f"convviz classify: {exc}\n")
         return 1

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from engine import augment
 from engine.augment import shift
 from engine.preprocess import resample
 from gui.models import digits, resources
@@ -164,6 +165,7 @@ def test_the_shipped_weights_reach_the_recorded_held_out_accuracy() -> None:
     acc = accuracy(net, weights, x, labels)
     assert acc == pytest.approx(RECORD["held_out_accuracy"], abs=1e-12)
     assert acc >= 0.97
+    assert augment.describe() in RECORD["preprocessing"]["augmentation"]  # the record says what the code does
 
 
 def test_an_unknown_data_file_is_named_with_the_known_ones() -> None:
@@ -224,6 +226,7 @@ def test_a_transparent_png_is_read_as_ink_on_white_paper(tmp_path: Path) -> None
     (lambda p: None, "there is no file"),
     (lambda p: p.mkdir(), "is a folder, not a picture"),
     (lambda p: p.write_bytes(b"not a picture at all"), "is not a picture convviz can read (PNG, JPEG"),
+    (lambda p: Image.new("L", (40, 30), 200).save(p), "is blank: every pixel is the same grey"),
     (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01"), "is damaged or incomplete"),
 ])
 def test_classify_says_in_plain_words_what_is_wrong_with_the_file(tmp_path: Path, make, message: str) -> None:

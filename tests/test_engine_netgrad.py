@@ -16,7 +16,7 @@ from engine.netgrad import (
     network_backward,
     softmax_cross_entropy,
 )
-from engine.network import Conv, Flatten, Network, Pool, lenet5, tiny_vgg
+from engine.network import Conv, Flatten, Network, Pool, lenet5, tiny_vgg, wavenet_stack
 from engine.train import Adam
 
 
@@ -81,6 +81,22 @@ def test_batched_network_gradients_are_the_sum_of_per_sample_ones(net: Network) 
         if t is not None and g is not None:
             np.testing.assert_allclose(g[0], t[0], atol=1e-10)
             np.testing.assert_allclose(g[1], t[1], atol=1e-10)
+
+
+def test_per_sample_backward_follows_causal_dilated_padding() -> None:
+    net = wavenet_stack(16, 2)
+    weights = net.init_weights(11)
+    x = _rng(12).normal(size=net.input_shape)
+    dy = _rng(13).normal(size=net.shapes()[-1])
+    _, gx = network_backward(net, weights, net.forward(x, weights), dy)
+    for idx in [(0, 0, 0), (0, 0, 7), (0, 0, 15)]:
+        plus, minus = x.copy(), x.copy()
+        plus[idx] += 1e-6
+        minus[idx] -= 1e-6
+        numeric = ((net.forward(plus, weights)[-1] - net.forward(minus, weights)[-1]) * dy).sum() / 2e-6
+        assert gx[idx] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    with pytest.raises(ValueError, match="layer 1 cannot be batched"):
+        check_batchable(net)  # one-sided padding
 
 
 def test_a_layer_the_batched_path_cannot_run_is_named() -> None:
