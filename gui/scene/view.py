@@ -31,6 +31,7 @@ from .layout import (
     stage_rect,
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .stage import StageItem
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
 
@@ -81,6 +82,10 @@ class SceneView(pg.GraphicsLayoutWidget):
         for lg in self.legends.values():
             self.view.addItem(lg)
         self.marks = MarkLayer(self.view, self.theme)
+        self.stage = StageItem(self.theme, theme)  # the stage view's painter, hidden in the flat view
+        self.stage.setZValue(10)
+        self.stage.setVisible(False)
+        self.view.addItem(self.stage)
         self._panels: dict[PanelName, Panel] = {}
         self._title_fit: dict[PanelName, tuple[object, ...]] = {}
         self._layout_key: tuple[object, ...] | None = None
@@ -119,8 +124,19 @@ class SceneView(pg.GraphicsLayoutWidget):
         """The item drawing the "fed" highlight."""
         return self.marks.hover["fed"]
 
+    @property
+    def staged(self) -> bool:
+        """Whether the frame shown is drawn in the stage view (``Params.view == "stage"``)."""
+        return self.frame is not None and self.frame.params.view == "stage"
+
     def show_frame(self, f: Frame) -> None:
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
+        if f.params.view == "stage":
+            self._show_stage(f)
+            return
+        if self.stage.isVisible():
+            self.stage.setVisible(False)
+            self._layout_key = None  # back from the stage view: lay the panels out again
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
         self._place(f)
@@ -131,6 +147,45 @@ class SceneView(pg.GraphicsLayoutWidget):
         else:
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
+        self._show_text(f)
+
+    def _show_stage(self, f: Frame) -> None:
+        """Draw ``f`` in the stage view: the flat view's items hidden, the stage item fitted to the view."""
+        prev, self.frame = self.frame, f
+        if not self.stage.isVisible():
+            for name in PANELS:
+                for t in self.tiles[name]:
+                    t.item.show(False)
+                self.titles[name].setText("")
+                self.legends[name].setVisible(False)
+            self.marks.hide()
+            self.stage.setVisible(True)
+        self._panels = {p.name: p for p in f.panels}
+        same = prev is not None and prev.glide_key == f.glide_key and prev.params.view == "stage"
+        old = self.stage.boundingRect()
+        self.stage.zoom = self.zoom
+        self.stage.highlights = dict(self.marks.highlights)
+        self.stage.set_frame(f, same)
+        self._show_text(f)
+        if self.stage.boundingRect() != old or self._range != old:
+            self._fit_stage()
+
+    def _fit_stage(self) -> None:
+        """Fit the stage view's picture to the view box (the text around it placed first)."""
+        rect = self.stage.boundingRect()
+        if rect.isEmpty() or self._fitting:
+            return
+        self._fitting = True
+        try:
+            self.text.arrange(rect.width(), rect.height())
+            self._range = rect
+            self.view.setRange(rect, padding=0)
+            px_w = self.view.viewPixelSize()[0]
+            self._per_cell = 1.0 / px_w if px_w > 0 else None
+        finally:
+            self._fitting = False
+
+    def _show_text(self, f: Frame) -> None:
         heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
         if f.note:
             heading += (" — " if heading else "") + _html_escape(f.note)
@@ -187,6 +242,8 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
         (when both frames have the same ``glide_key``)."""
         self.marks.glide(t)
+        if self.staged:
+            self.stage.glide(t)
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
@@ -194,6 +251,10 @@ class SceneView(pg.GraphicsLayoutWidget):
         if kind not in self.marks.highlights:
             raise ValueError(f"unknown highlight {kind!r}; choose receptive or fed")
         self.marks.highlights[kind] = h
+        if self.staged:
+            self.stage.highlights = dict(self.marks.highlights)
+            self.stage.update()
+            return
         self.marks.place_highlight(kind, self._origin)
 
     def show_receptive_field(self, cells: list[tuple[int, int]], channel_tiles: PanelName = "input") -> None:
@@ -222,6 +283,9 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._layout_key = None  # titles and legends change size: fit the stage again
         self.marks.zoom = self.zoom
         self.marks.set_theme()
+        self.stage.theme_name = name
+        self.stage.zoom = self.zoom
+        self.stage.forget()
         for tiles in self.tiles.values():
             for t in tiles:
                 t.item.forget()
@@ -247,6 +311,8 @@ class SceneView(pg.GraphicsLayoutWidget):
     def pick(self, scene_pos: QPointF) -> tuple[str, int, int, int] | None:
         """The panel, channel and cell under a scene position, or None."""
         v = self.view.mapSceneToView(scene_pos)
+        if self.staged:
+            return self.stage.pick(v.x(), v.y())
         for panel in PICK_ORDER:
             tiles = self.visible_tiles(panel)
             for k, t in sorted(enumerate(tiles), key=lambda kt: -kt[1].item.zValue()):
@@ -330,6 +396,9 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
+        if self.staged:
+            self._fit_stage()
+            return
         if self.frame is not None and not self._fitting:
             self._fit()
             self.marks.show(self.frame, False, self._origin)

@@ -1,0 +1,647 @@
+"""The stage view's painter: a ``Frame`` drawn as conv_arithmetic draws it, with its numbers.
+
+The lower plane (the input, or dL/dX in the backward pass) lies below, the
+upper plane (the output, or dL/dY) floats above, both seen at an angle
+(``gui.scene.projection``). The window's footprint is drawn on the lower plane
+(its taps filled, the cells a dilated window skips hatched, padding tinted and
+hatched in its own colour, inserted zeros dimmed), and lines join the
+footprint's corners to the corners of the output cell being written. In the
+backward pass the gradient flows down those lines: arrows from the dL/dY cell
+to every dL/dX cell it reaches, as thick as the amount each receives, and dots
+that travel down them while the step glides. Channels are stacked slabs; each
+kernel is a box beside the lower plane, in its own colour, as is the output
+slab it makes.
+
+The numbers are exactly the frame's labels, painted upright on the cell faces
+in the flat view's type for a cell that wide (``grid.number_px``). What is
+shown is the frame's; where it goes is the projection's; this module only
+paints. Plain ``QGraphicsObject``/``QPainter`` code: it needs nothing of
+pyqtgraph's beyond a colour map's lookup table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPolygonF, QTransform
+from PySide6.QtWidgets import QGraphicsObject
+
+from ..models.choices import PanelName
+from ..models.frame import Frame, Grid, Highlight, Mark, Panel
+from .colour import RenderCache, TileRender
+from .draw import is_vector, screen_pen
+from .grid import MIN_TEXT_CELL, glyph, number_px
+from .layout import TITLE_PT
+from .projection import FORE, Plane, Point, StageLayout, stage_layout
+from .theme import colour_map, qcolor
+
+__all__ = ["KERNEL_HUES", "TYPE_GAIN", "StageItem", "face_number_px"]
+
+#: One colour per kernel (Okabe–Ito, then repeated): its box and the output slab it makes.
+KERNEL_HUES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
+#: A face is shorter than a flat cell of its width (``FORE``) but as wide: its numbers take the type
+#: of a flat cell this much wider, so the stage's cells (fewer side by side) read at least as large.
+TYPE_GAIN = 1.2
+#: How thick (cells) a slab's edge is drawn under its near side.
+EDGE = 0.14
+_Corner = tuple[float, float]
+
+
+def _poly(points: tuple[Point, ...] | list[Point]) -> QPolygonF:
+    return QPolygonF([QPointF(x, y) for x, y in points])
+
+
+class StageItem(QGraphicsObject):
+    """Paints one frame in the stage view. ``set_frame`` takes a frame, ``glide`` moves its marks.
+
+    Attributes read back by tests
+    -----------------------------
+    layout : StageLayout or None
+        Where each plane went.
+    number_px : dict of PanelName to int
+        Type size (pixels) the numbers of each panel's front plane were painted in last.
+    cell_px : dict of PanelName to float
+        Width (pixels) of one cell of each panel's front plane when last painted.
+    """
+
+    def __init__(self, theme: dict[str, str], theme_name: str = "light") -> None:
+        super().__init__()
+        self.theme = theme  # shared with the view: a theme switch reaches this item
+        self.theme_name = theme_name
+        self.zoom = 1.0
+        self.frame: Frame | None = None
+        self.layout: StageLayout | None = None
+        self.highlights: dict[str, Highlight | None] = {}
+        self.number_px: dict[PanelName, int] = {}
+        self.cell_px: dict[PanelName, float] = {}
+        self._renders = RenderCache()
+        self._images: dict[int, tuple[TileRender, QImage]] = {}
+        self._from: dict[tuple[str, int], _Corner] = {}
+        self._to: dict[tuple[str, int], _Corner] = {}
+        self._t = 1.0
+        self._rect = QRectF()
+
+    # ------------------------------------------------------------------ state
+    def set_frame(self, f: Frame, same_glide: bool) -> None:
+        """Show frame ``f``; its window and cell marks glide from the last frame's when ``same_glide``."""
+        lay = stage_layout(f)
+        new_to = {(m.style, k): (float(m.at[0]), float(m.at[1])) for k, m in enumerate(self._moving(f))}
+        self._from = ({key: self._at(key) for key in new_to} if same_glide and self.frame is not None
+                      else dict(new_to))
+        self._to = new_to
+        self._t = 1.0 if not same_glide else 0.0
+        if not same_glide:
+            self._t = 1.0
+        self.frame = f
+        x, y, w, h = lay.bounds
+        if self.layout is None or self.layout.bounds != lay.bounds:
+            self.prepareGeometryChange()
+            self._rect = QRectF(x, y, w, h)
+        self.layout = lay
+        self.update()
+
+    def glide(self, t: float) -> None:
+        """Put the moving marks at fraction ``t`` (0..1) of their way from the last frame's places."""
+        self._t = min(max(float(t), 0.0), 1.0)
+        self.update()
+
+    def forget(self) -> None:
+        """Drop what was computed for the old theme."""
+        self._renders.clear()
+        self._images.clear()
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def _moving(self, f: Frame) -> list[Mark]:
+        """The marks that glide: the windows, then the cells, in the frame's order."""
+        return [m for m in f.marks if m.style in ("window", "cell")]
+
+    def _at(self, key: tuple[str, int]) -> _Corner:
+        """Where the moving mark ``key`` is now (between its last and its next place)."""
+        a, b = self._from.get(key), self._to.get(key)
+        if a is None or b is None:
+            return b or a or (0.0, 0.0)
+        t = self._t
+        s = t * t * (3 - 2 * t)  # smoothstep, as the flat view glides
+        return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
+
+    # ------------------------------------------------------------------ geometry read back
+    def plane(self, panel: PanelName, grid: int = -1) -> Plane | None:
+        """The plane of grid ``grid`` of ``panel`` (-1: its front grid), or None when not drawn."""
+        f, lay = self.frame, self.layout
+        if f is None or lay is None or panel not in lay.planes:
+            return None
+        p = f.panel(panel)
+        planes = lay.planes[panel]
+        k = (p.front if p is not None else 0) if grid < 0 else grid
+        return planes[k] if 0 <= k < len(planes) else None
+
+    def window_mark(self) -> tuple[Mark, Plane, _Corner] | None:
+        """The window footprint drawn (on the lower or upper plane), its plane and where it is now."""
+        return self._mark_on("window")
+
+    def cell_mark(self) -> tuple[Mark, Plane, _Corner] | None:
+        """The output cell drawn as being written, its plane and where it is now."""
+        return self._mark_on("cell")
+
+    def _mark_on(self, style: str) -> tuple[Mark, Plane, _Corner] | None:
+        f, lay = self.frame, self.layout
+        if f is None or lay is None:
+            return None
+        for k, m in enumerate(self._moving(f)):
+            if m.style != style or m.panel not in (lay.lower, lay.upper):
+                continue
+            p = f.panel(m.panel)
+            if p is None or m.grid != p.front:
+                continue
+            plane = self.plane(m.panel)
+            if plane is not None:
+                return m, plane, self._at((m.style, k))
+        return None
+
+    def footprint_quad(self) -> tuple[Point, Point, Point, Point] | None:
+        """Scene corners of the window's extent as drawn now (far-left, far-right, near-right, near-left)."""
+        hit = self.window_mark()
+        if hit is None:
+            return None
+        m, plane, (r, c) = hit
+        h, w = m.span if m.span is not None else (1, 1)
+        return plane.quad(r, c, h, w)
+
+    def cell_quad(self) -> tuple[Point, Point, Point, Point] | None:
+        """Scene corners of the cell being written, as drawn now."""
+        hit = self.cell_mark()
+        if hit is None:
+            return None
+        _, plane, (r, c) = hit
+        return plane.quad(r, c)
+
+    def link_lines(self) -> list[tuple[Point, Point]]:
+        """The lines joining the footprint's corners to the written cell's (lower end first)."""
+        a, b = self.footprint_quad(), self.cell_quad()
+        if a is None or b is None:
+            return []
+        return list(zip(a, b, strict=True))
+
+    def face_colour(self, panel: PanelName, i: int, j: int) -> QColor:
+        """The colour cell ``(i, j)`` of ``panel``'s front plane is filled with (before its text)."""
+        f = self.frame
+        p = None if f is None else f.panel(panel)
+        if p is None:
+            raise ValueError(f"no {panel} panel is shown")
+        g = p.grids[p.front]
+        rgba = self._render(p, g).rgba
+        c = QColor(*(int(v) for v in rgba[i, j]))
+        kind = 0 if g.kinds is None else int(g.kinds[i, j])
+        return _over(c, self._kind_veil(kind))
+
+    def pick(self, x: float, y: float) -> tuple[PanelName, int, int, int] | None:
+        """The panel, channel and cell of a front plane under scene point ``(x, y)``, or None."""
+        f, lay = self.frame, self.layout
+        if f is None or lay is None:
+            return None
+        for name in (lay.upper, lay.lower, *lay.side):
+            plane = self.plane(name)
+            p = f.panel(name)
+            hit = None if plane is None else plane.cell_at(x, y)
+            if hit is not None and p is not None:
+                return name, p.front + p.channel_base, hit[0], hit[1]
+        return None
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, p: QPainter, *args: object) -> None:
+        f, lay = self.frame, self.layout
+        if f is None or lay is None:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_boxes(p, f, lay)
+        self._paint_stack(p, f, lay.lower, under_numbers=self._paint_footprint_fill)
+        self._paint_footprint(p, f, lay)
+        self._paint_links(p, f, lay)
+        self._paint_stack(p, f, lay.upper, under_numbers=self._paint_cell_fill)
+        self._paint_cell_marks(p, f, lay)
+        self._paint_flows(p, f, lay)
+        self._paint_highlights(p, f)
+        self._paint_titles(p, f, lay)
+
+    def _render(self, panel: Panel, grid: Grid) -> TileRender:
+        empty = qcolor(self.theme, "empty")
+        cmap = None if panel.colour == "none" else colour_map(self.theme_name, panel.colour)
+        return self._renders.get(grid, panel.levels, cmap, (empty.red(), empty.green(), empty.blue()))
+
+    def _image(self, render: TileRender) -> QImage:
+        hit = self._images.get(id(render))
+        if hit is not None and hit[0] is render:
+            return hit[1]
+        h, w = render.rgba.shape[:2]
+        rgba = np.ascontiguousarray(render.rgba)
+        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        if len(self._images) > 64:
+            self._images.clear()
+        self._images[id(render)] = (render, img)
+        return img
+
+    def _kind_veil(self, kind: int) -> QColor | None:
+        """What is laid over a cell of ``kind``: padding a tint of its own, an inserted zero a veil."""
+        if kind == 1:
+            c = qcolor(self.theme, "padding", 150)
+            return c
+        if kind in (2, 3):
+            c = qcolor(self.theme, "background", 185)
+            return c
+        return None
+
+    def _paint_stack(self, p: QPainter, f: Frame, name: PanelName, hue: str | None = None,
+                     planes: tuple[Plane, ...] | None = None, numbers: bool = True,
+                     under_numbers: Callable[[QPainter], None] | None = None) -> None:
+        """A panel's slabs, the ones behind first, then its front plane with numbers."""
+        panel = f.panel(name)
+        lay = self.layout
+        if panel is None or lay is None:
+            return
+        planes = planes if planes is not None else lay.planes.get(name)
+        if not planes:
+            return
+        order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
+        for k in order:
+            front = k == panel.front
+            edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
+                           else None)
+            self._paint_plane(p, panel, k, planes[k], front=front and numbers, edge=edge,
+                              under_numbers=under_numbers if front else None, blank=not numbers)
+
+    def _paint_plane(self, p: QPainter, panel: Panel, k: int, plane: Plane, *, front: bool,
+                     edge: str | None, under_numbers: Callable[[QPainter], None] | None = None,
+                     blank: bool = False) -> None:
+        """One grid on its plane: the slab's edge, the cells, padding and pending cells, lines, numbers.
+        ``blank``: the empty colour only (a kernel the frame does not show)."""
+        g = panel.grids[k]
+        render = self._render(panel, g)
+        h, w = g.shape
+        quad = plane.quad(0, 0, h, w)
+        # The slab's thickness: a darker band under the near edge and along the right.
+        s = plane.scale * EDGE
+        near_l, near_r, far_r = quad[3], quad[2], quad[1]
+        side = qcolor(self.theme, "grid", 200)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(side)
+        p.drawPolygon(_poly([near_l, near_r, (near_r[0], near_r[1] + s), (near_l[0], near_l[1] + s)]))
+        p.drawPolygon(_poly([near_r, far_r, (far_r[0], far_r[1] + s), (near_r[0], near_r[1] + s)]))
+        p.save()
+        p.setTransform(QTransform(*plane.affine()), True)
+        tr = p.transform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        if blank:
+            p.fillRect(QRectF(0, 0, w, h), qcolor(self.theme, "empty"))
+        elif is_vector(p) and h * w <= 4096:
+            for i in range(h):
+                for j in range(w):
+                    p.fillRect(QRectF(j, i, 1, 1), QColor(*(int(v) for v in render.rgba[i, j])))
+        else:
+            p.drawImage(QRectF(0, 0, w, h), self._image(render))
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_kinds(p, g.kinds)
+        stop = h * w if g.pending_from is None else g.pending_from
+        if stop < h * w:
+            r0, c0 = divmod(stop, w)
+            empty = qcolor(self.theme, "empty")
+            p.fillRect(QRectF(c0, r0, w - c0, 1), empty)
+            p.fillRect(QRectF(0, r0 + 1, w, h - r0 - 1), empty)
+        px = float(np.hypot(tr.m11(), tr.m12()))
+        if px >= 7 and front:
+            p.setPen(screen_pen(p, self.theme["grid"], 1.0))
+            p.drawLines([QLineF(0, i, w, i) for i in range(h + 1)]
+                        + [QLineF(j, 0, j, h) for j in range(w + 1)])
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(screen_pen(p, edge or self.theme["grid"], 2.5 if edge else 1.5))
+        p.drawRect(QRectF(0, 0, w, h))
+        p.restore()
+        if under_numbers is not None:
+            under_numbers(p)
+        if front:
+            self.cell_px[panel.name] = px
+            self._paint_numbers(p, g, render, plane, px, stop)
+
+    def _paint_kinds(self, p: QPainter, kinds: np.ndarray | None) -> None:
+        """Padding (tinted and hatched in the padding colour), overhang and inserted zeros (veiled)."""
+        if kinds is None or not (kinds != 0).any():
+            return
+        vector = is_vector(p)
+        for kind in (1, 2, 3):
+            cells = np.argwhere(kinds == kind)
+            if not cells.size:
+                continue
+            veil = self._kind_veil(kind)
+            path = QPainterPath()
+            for i, j in cells.tolist():
+                path.addRect(QRectF(j, i, 1, 1))
+            if veil is not None:
+                p.fillPath(path, veil)
+            if kind == 1 and not vector:
+                p.fillPath(path, QBrush(qcolor(self.theme, "text", 90), Qt.BrushStyle.BDiagPattern))
+            if kind == 3:  # dotted inner squares: a cell with no value of its own
+                p.setPen(screen_pen(p, self.theme["padding"], 1.0, Qt.PenStyle.DotLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                for i, j in cells.tolist():
+                    p.drawRect(QRectF(j + 0.15, i + 0.15, 0.7, 0.7))
+        real = np.argwhere(kinds == 0)
+        if real.size:
+            (i0, j0), (i1, j1) = real.min(axis=0), real.max(axis=0)
+            p.setPen(screen_pen(p, self.theme["text"], 2.0))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRectF(float(j0), float(i0), float(j1 - j0 + 1), float(i1 - i0 + 1)))
+
+    def _paint_numbers(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, px: float,
+                       stop: int) -> None:
+        """The labels, upright, centred on their cell faces, in the flat view's type for the cell."""
+        name = self._panel_of(g)
+        if px < MIN_TEXT_CELL:
+            if name is not None:
+                self.number_px.pop(name, None)
+            return
+        size = face_number_px(px, render.longest, self.zoom)
+        if name is not None:
+            self.number_px[name] = size
+        w = g.shape[1]
+        m = QTransform(*plane.affine()) * p.transform()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        vector = is_vector(p)
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(size)
+        p.setFont(font)
+        dark, light = QColor("#111111"), QColor("#ffffff")
+        for (s, is_dark), (ii, jj) in render.groups.items():
+            keep = (ii * w + jj) < stop
+            if not keep.any():
+                continue
+            cx = jj[keep] + 0.5
+            cy = ii[keep] + 0.5
+            xs = m.m11() * cx + m.m21() * cy + m.dx()
+            ys = m.m12() * cx + m.m22() * cy + m.dy()
+            if vector:
+                p.setPen(dark if is_dark else light)
+                for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+            else:
+                gl = glyph(s, is_dark, size, dpr)
+                gw, gh = gl.width() / dpr, gl.height() / dpr
+                for x, y in zip((xs - gw / 2).tolist(), (ys - gh / 2).tolist(), strict=True):
+                    p.drawPixmap(QPointF(x, y), gl)
+        p.restore()
+
+    def _panel_of(self, g: Grid) -> PanelName | None:
+        f = self.frame
+        if f is None:
+            return None
+        return next((pn.name for pn in f.panels if any(x is g for x in pn.grids)), None)
+
+    def _paint_boxes(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """The kernel boxes (one per kernel, in its colour; numbers on the one at work) and dL/dW."""
+        active = next((k for k, b in enumerate(lay.boxes) if b is lay.planes.get("kernel")), -1)
+        many = len(lay.boxes) > 1
+        for k, planes in enumerate(lay.boxes):
+            hue = KERNEL_HUES[k % len(KERNEL_HUES)] if many else None
+            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, numbers=k == active)
+            if many:
+                self._paint_index(p, planes, k, hue or self.theme["text"])
+        if "dw" in lay.planes:
+            self._paint_stack(p, f, "dw")
+
+    def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str) -> None:
+        """A small channel number left of a box's near edge."""
+        x, y = planes[0].point(planes[0].rows, planes[0].cols)
+        at = p.transform().map(QPointF(x, y))
+        p.save()
+        p.resetTransform()
+        font = QFont()
+        font.setPixelSize(int(14 * self.zoom))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(QColor(colour))
+        p.drawText(QRectF(at.x() + 6, at.y() - 22, 30, 22), Qt.AlignmentFlag.AlignLeft, str(k))
+        p.restore()
+
+    def _paint_footprint_fill(self, p: QPainter) -> None:
+        """Under the numbers: the window's taps tinted, the cells a dilated window skips hatched."""
+        hit = self.window_mark()
+        if hit is None:
+            return
+        m, plane, (r, c) = hit
+        taps = set(m.cells)
+        path = QPainterPath()
+        for a, b in m.cells:
+            path.addPolygon(_poly(plane.quad(r + a, c + b)))
+        p.fillPath(path, qcolor(self.theme, "window", 80))
+        if m.span is not None:
+            skipped = [(a, b) for a in range(m.span[0]) for b in range(m.span[1]) if (a, b) not in taps]
+            if skipped:
+                hatch = QPainterPath()
+                for a, b in skipped:
+                    hatch.addPolygon(_poly(plane.quad(r + a, c + b)))
+                p.fillPath(hatch, qcolor(self.theme, "background", 120))
+                if not is_vector(p):
+                    p.fillPath(hatch, QBrush(qcolor(self.theme, "window", 200), Qt.BrushStyle.FDiagPattern))
+
+    def _paint_cell_fill(self, p: QPainter) -> None:
+        """Under the numbers: the cell being written, tinted."""
+        hit = self.cell_mark()
+        if hit is not None:
+            _, plane, (r, c) = hit
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(qcolor(self.theme, "output", 60))
+            p.drawPolygon(_poly(plane.quad(r, c)))
+
+    def _paint_footprint(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """Over the numbers: the window's taps outlined, its extent dashed, the chosen cell circled, each
+        tap's small label (the weight it multiplies) in its corner."""
+        hit = self.window_mark()
+        if hit is None:
+            return
+        m, plane, (r, c) = hit
+        colour = self.theme["window"]
+        if m.span is not None:
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(screen_pen(p, colour, 2.5, Qt.PenStyle.DashLine))
+            p.drawPolygon(_poly(plane.quad(r, c, *m.span)))
+        p.setPen(screen_pen(p, colour, 2.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for a, b in m.cells:
+            p.drawPolygon(_poly(plane.quad(r + a, c + b)))
+        if m.special is not None:
+            x, y = plane.centre(r + m.special[0], c + m.special[1])
+            rad = 0.42 * plane.scale
+            p.setPen(screen_pen(p, self.theme["output"], 3.0))
+            p.drawEllipse(QPointF(x, y), rad, rad * FORE)
+        if m.labels:
+            self._paint_tap_labels(p, m, plane, r, c)
+
+    def _paint_tap_labels(self, p: QPainter, m: Mark, plane: Plane, r: float, c: float) -> None:
+        """Each tap's small text ("×2"), in the near-right corner of its cell, as the paper's figures do."""
+        tr = p.transform()
+        px = float(np.hypot(tr.m11(), tr.m12())) * plane.scale
+        size = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.26)))
+        if px * FORE < number_px(px, 2, self.zoom) + size + 2:
+            return  # no room beside the number: the kernel box shows the weights
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        p.save()
+        p.resetTransform()
+        for (a, b), s in zip(m.cells, m.labels, strict=False):
+            if not s:
+                continue
+            at = tr.map(QPointF(*plane.point(r + a + 1, c + b + 1)))
+            gl = glyph(s, True, size, dpr)
+            back = qcolor(self.theme, "window", 230)
+            gw, gh = gl.width() / dpr, gl.height() / dpr
+            box = QRectF(at.x() - gw - 2, at.y() - gh - 1, gw, gh)
+            p.fillRect(box, back)
+            p.drawPixmap(box.topLeft(), gl)
+        p.restore()
+
+    def _paint_links(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """Lines from the footprint's corners to the corners of the cell being written."""
+        lines = self.link_lines()
+        if not lines:
+            return
+        backward = lay.lower == "dx"
+        p.setPen(screen_pen(p, self.theme["window"], 1.6, Qt.PenStyle.DashLine if backward
+                            else Qt.PenStyle.SolidLine))
+        p.drawLines([QLineF(QPointF(*a), QPointF(*b)) for a, b in lines])
+
+    def _paint_cell_marks(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """The cell being written (thick), cells the activation changed and multiply-add taps."""
+        hit = self.cell_mark()
+        if hit is not None:
+            m, plane, (r, c) = hit
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(screen_pen(p, self.theme["output"], 3.5))
+            p.drawPolygon(_poly(plane.quad(r, c)))
+        for m in f.marks:
+            if m.style not in ("changed", "tap"):
+                continue
+            pn = f.panel(m.panel)
+            plane = self.plane(m.panel)
+            if pn is None or plane is None or m.grid != pn.front:
+                continue
+            colour = self.theme["output"] if m.style == "changed" else self.theme["window"]
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(screen_pen(p, colour, 3.0))
+            for a, b in m.cells:
+                p.drawPolygon(_poly(plane.quad(m.at[0] + a, m.at[1] + b)))
+
+    def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
+        thick as its share and coloured by its sign; dots travel down them while the step glides."""
+        if not f.flows:
+            return
+        fl = f.flows[0]
+        start_plane, end_plane = self.plane(fl.panel, fl.grid), self.plane(fl.to_panel, fl.to_grid)
+        if start_plane is None or end_plane is None:
+            return
+        x0, y0 = start_plane.centre(*fl.cell)
+        pos, neg = self.theme["window"], self.theme["hover"]
+        t = self._t
+        for (i, j), wgt in zip(fl.to_cells, fl.weights, strict=True):
+            if wgt == 0:
+                continue
+            x1, y1 = end_plane.point(i + 0.22, j + 0.5)  # the face's far part: the number stays clear
+            colour = pos if wgt > 0 else neg
+            p.setPen(screen_pen(p, colour, 1.0 + 2.5 * abs(wgt)))
+            p.drawLine(QLineF(x0, y0, x1, y1))
+            self._arrow_head(p, (x0, y0), (x1, y1), colour, 5.0 + 5.0 * abs(wgt))
+            if t < 1.0:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(colour))
+                tr = p.transform()
+                at = tr.map(QPointF(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
+                p.save()
+                p.resetTransform()
+                p.drawEllipse(at, 4.0, 4.0)
+                p.restore()
+
+    def _arrow_head(self, p: QPainter, a: Point, b: Point, colour: str, size: float) -> None:
+        """A filled arrow head at ``b`` pointing from ``a`` (``size`` in pixels)."""
+        tr = p.transform()
+        pa, pb = tr.map(QPointF(*a)), tr.map(QPointF(*b))
+        dx, dy = pb.x() - pa.x(), pb.y() - pa.y()
+        n = float(np.hypot(dx, dy)) or 1.0
+        ux, uy = dx / n, dy / n
+        tip = QPointF(pb.x() - ux * 3, pb.y() - uy * 3)
+        back = QPointF(tip.x() - ux * size, tip.y() - uy * size)
+        left = QPointF(back.x() - uy * size * 0.5, back.y() + ux * size * 0.5)
+        right = QPointF(back.x() + uy * size * 0.5, back.y() - ux * size * 0.5)
+        p.save()
+        p.resetTransform()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(colour))
+        p.drawPolygon(QPolygonF([tip, left, right]))
+        p.restore()
+
+    def _paint_highlights(self, p: QPainter, f: Frame) -> None:
+        """Hover and pin highlights on the front plane of their panel."""
+        for kind, h in self.highlights.items():
+            if h is None or not h.cells:
+                continue
+            plane = self.plane(h.panel)
+            if plane is None:
+                continue
+            colour = self.theme["hover"] if kind != "fed" else self.theme["output"]
+            p.setBrush(qcolor(self.theme, "hover", 70))
+            p.setPen(screen_pen(p, colour, 2.5))
+            for i, j in h.cells:
+                p.drawPolygon(_poly(plane.quad(i, j)))
+
+    def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
+        """Each panel's title: over the upper plane and the boxes, under the lower plane."""
+        tr = p.transform()
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(max(10, round(TITLE_PT * 1.3 * self.zoom)))
+        items: list[tuple[str, QPointF, bool]] = []
+        for name, planes in lay.planes.items():
+            panel = f.panel(name)
+            if panel is None or not planes:
+                continue
+            if name == lay.lower:
+                x, y = planes[panel.front].point(planes[0].rows, 0)
+                items.append((panel.title, tr.map(QPointF(x, y + EDGE * planes[0].scale)), False))
+            else:
+                top = min(planes, key=lambda pl: pl.y0)
+                first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
+                top = min(first, key=lambda pl: pl.y0)
+                x, y = planes[panel.front].point(planes[0].rows, 0)
+                items.append((panel.title, tr.map(QPointF(x, top.y0)), True))
+        p.save()
+        p.resetTransform()
+        p.setFont(font)
+        p.setPen(QColor(self.theme["text"]))
+        for text, at, above in items:
+            rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, 2000, 36)
+            flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
+                                                  else Qt.AlignmentFlag.AlignTop)
+            p.drawText(rect, flags, text)
+        p.restore()
+
+
+def face_number_px(px: float, longest: int, zoom: float) -> int:
+    """Type size (pixels) of a number on a cell face ``px`` pixels wide: the flat view's rule
+    (``grid.number_px``) for a cell ``TYPE_GAIN`` times wider, as long as ``longest`` characters still
+    fit across the face; never less than the flat rule for the same width."""
+    flat = number_px(px, longest, zoom)
+    return max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
+
+
+def _over(base: QColor, veil: QColor | None) -> QColor:
+    """``veil`` laid over ``base`` (source-over)."""
+    if veil is None:
+        return base
+    a = veil.alphaF()
+    return QColor.fromRgbF(*(v * a + b * (1 - a) for v, b in ((veil.redF(), base.redF()),
+                                                               (veil.greenF(), base.greenF()),
+                                                               (veil.blueF(), base.blueF()))))
