@@ -187,6 +187,20 @@ class StageItem(QGraphicsObject):
             return []
         return list(zip(a, b, strict=True))
 
+    def flow_segments(self) -> list[tuple[Point, Point, float]]:
+        """The gradient's arrows: from the dL/dY cell's centre to the far part of each dL/dX cell's face
+        (the number stays clear), with the signed share each receives; none that receives nothing."""
+        f = self.frame
+        if f is None or not f.flows:
+            return []
+        fl = f.flows[0]
+        start, end = self.plane(fl.panel, fl.grid), self.plane(fl.to_panel, fl.to_grid)
+        if start is None or end is None:
+            return []
+        a = start.centre(*fl.cell)
+        return [(a, end.point(i + 0.22, j + 0.5), w)
+                for (i, j), w in zip(fl.to_cells, fl.weights, strict=True) if w != 0]
+
     def face_colour(self, panel: PanelName, i: int, j: int) -> QColor:
         """The colour cell ``(i, j)`` of ``panel``'s front plane is filled with (before its text)."""
         f = self.frame
@@ -538,19 +552,9 @@ class StageItem(QGraphicsObject):
     def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
         thick as its share and coloured by its sign; dots travel down them while the step glides."""
-        if not f.flows:
-            return
-        fl = f.flows[0]
-        start_plane, end_plane = self.plane(fl.panel, fl.grid), self.plane(fl.to_panel, fl.to_grid)
-        if start_plane is None or end_plane is None:
-            return
-        x0, y0 = start_plane.centre(*fl.cell)
         pos, neg = self.theme["window"], self.theme["hover"]
         t = self._t
-        for (i, j), wgt in zip(fl.to_cells, fl.weights, strict=True):
-            if wgt == 0:
-                continue
-            x1, y1 = end_plane.point(i + 0.22, j + 0.5)  # the face's far part: the number stays clear
+        for (x0, y0), (x1, y1), wgt in self.flow_segments():
             colour = pos if wgt > 0 else neg
             p.setPen(screen_pen(p, colour, 1.0 + 2.5 * abs(wgt)))
             p.drawLine(QLineF(x0, y0, x1, y1))
