@@ -21,36 +21,28 @@ pyqtgraph's beyond a colour map's lookup table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPolygonF, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
-from ..models.frame import Frame, Grid, Highlight, Mark, Panel
+from ..models.frame import Cell, Frame, Grid, Highlight, Mark, Panel
 from .colour import RenderCache, TileRender
 from .draw import is_vector, screen_pen
 from .grid import MIN_TEXT_CELL, glyph, number_px
 from .layout import TITLE_PT
 from .projection import FORE, Plane, Point, StageLayout, stage_layout
+from .stage_plane import EDGE, PlanePainter, face_number_px, over, poly
 from .theme import colour_map, qcolor
 
-__all__ = ["KERNEL_HUES", "TYPE_GAIN", "StageItem", "face_number_px"]
+__all__ = ["KERNEL_HUES", "StageItem", "face_number_px"]
 
 #: One colour per kernel (Okabe–Ito, then repeated): its box and the output slab it makes.
 KERNEL_HUES = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
-#: A face is shorter than a flat cell of its width (``FORE``) but as wide: its numbers take the type
-#: of a flat cell this much wider, so the stage's cells (fewer side by side) read at least as large.
-TYPE_GAIN = 1.2
-#: How thick (cells) a slab's edge is drawn under its near side.
-EDGE = 0.14
 _Corner = tuple[float, float]
-
-
-def _poly(points: tuple[Point, ...] | list[Point]) -> QPolygonF:
-    return QPolygonF([QPointF(x, y) for x, y in points])
 
 
 class StageItem(QGraphicsObject):
@@ -77,7 +69,7 @@ class StageItem(QGraphicsObject):
         self.number_px: dict[PanelName, int] = {}
         self.cell_px: dict[PanelName, float] = {}
         self._renders = RenderCache()
-        self._images: dict[int, tuple[TileRender, QImage]] = {}
+        self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
         self._to: dict[tuple[str, int], _Corner] = {}
         self._t = 1.0
@@ -110,7 +102,7 @@ class StageItem(QGraphicsObject):
     def forget(self) -> None:
         """Drop what was computed for the old theme."""
         self._renders.clear()
-        self._images.clear()
+        self.planes.forget()
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
@@ -211,7 +203,7 @@ class StageItem(QGraphicsObject):
         rgba = self._render(p, g).rgba
         c = QColor(*(int(v) for v in rgba[i, j]))
         kind = 0 if g.kinds is None else int(g.kinds[i, j])
-        return _over(c, self._kind_veil(kind))
+        return over(c, self.planes.kind_veil(kind))
 
     def pick(self, x: float, y: float) -> tuple[PanelName, int, int, int] | None:
         """The panel, channel and cell of a front plane under scene point ``(x, y)``, or None."""
@@ -232,11 +224,14 @@ class StageItem(QGraphicsObject):
         if f is None or lay is None:
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.planes.zoom = self.zoom
         self._paint_boxes(p, f, lay)
-        self._paint_stack(p, f, lay.lower, under_numbers=self._paint_footprint_fill)
+        self._paint_stack(p, f, lay.lower)
+        self._paint_footprint_fill(p)
         self._paint_footprint(p, f, lay)
         self._paint_links(p, f, lay)
-        self._paint_stack(p, f, lay.upper, under_numbers=self._paint_cell_fill)
+        self._paint_stack(p, f, lay.upper)
+        self._paint_cell_fill(p)
         self._paint_cell_marks(p, f, lay)
         self._paint_flows(p, f, lay)
         self._paint_highlights(p, f)
@@ -247,32 +242,10 @@ class StageItem(QGraphicsObject):
         cmap = None if panel.colour == "none" else colour_map(self.theme_name, panel.colour)
         return self._renders.get(grid, panel.levels, cmap, (empty.red(), empty.green(), empty.blue()))
 
-    def _image(self, render: TileRender) -> QImage:
-        hit = self._images.get(id(render))
-        if hit is not None and hit[0] is render:
-            return hit[1]
-        h, w = render.rgba.shape[:2]
-        rgba = np.ascontiguousarray(render.rgba)
-        img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        if len(self._images) > 64:
-            self._images.clear()
-        self._images[id(render)] = (render, img)
-        return img
-
-    def _kind_veil(self, kind: int) -> QColor | None:
-        """What is laid over a cell of ``kind``: padding a tint of its own, an inserted zero a veil."""
-        if kind == 1:
-            c = qcolor(self.theme, "padding", 150)
-            return c
-        if kind in (2, 3):
-            c = qcolor(self.theme, "background", 185)
-            return c
-        return None
-
     def _paint_stack(self, p: QPainter, f: Frame, name: PanelName, hue: str | None = None,
-                     planes: tuple[Plane, ...] | None = None, numbers: bool = True,
-                     under_numbers: Callable[[QPainter], None] | None = None) -> None:
-        """A panel's slabs, the ones behind first, then its front plane with numbers."""
+                     planes: tuple[Plane, ...] | None = None, numbers: bool = True) -> None:
+        """A panel's slabs, the ones behind first, then its front plane with numbers (``numbers``;
+        without, every slab blank: a kernel the frame does not show)."""
         panel = f.panel(name)
         lay = self.layout
         if panel is None or lay is None:
@@ -282,133 +255,31 @@ class StageItem(QGraphicsObject):
             return
         order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
         for k in order:
-            front = k == panel.front
+            front = k == panel.front and numbers
             edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
                            else None)
-            self._paint_plane(p, panel, k, planes[k], front=front and numbers, edge=edge,
-                              under_numbers=under_numbers if front else None, blank=not numbers)
+            g = panel.grids[k]
+            px = self.planes.paint(p, g, self._render(panel, g), planes[k], numbers=front, edge=edge,
+                                   blank=not numbers)
+            if front:
+                self.cell_px[name] = px
+                size = face_number_px(px, self._render(panel, g).longest, self.zoom)
+                if px >= MIN_TEXT_CELL:
+                    self.number_px[name] = size
+                else:
+                    self.number_px.pop(name, None)
 
-    def _paint_plane(self, p: QPainter, panel: Panel, k: int, plane: Plane, *, front: bool,
-                     edge: str | None, under_numbers: Callable[[QPainter], None] | None = None,
-                     blank: bool = False) -> None:
-        """One grid on its plane: the slab's edge, the cells, padding and pending cells, lines, numbers.
-        ``blank``: the empty colour only (a kernel the frame does not show)."""
-        g = panel.grids[k]
-        render = self._render(panel, g)
+    def _renumber(self, p: QPainter, name: PanelName, cells: tuple[Cell, ...]) -> None:
+        """The numbers of ``cells`` of ``name``'s front plane again, over a tint just laid on them."""
+        f = self.frame
+        panel = None if f is None else f.panel(name)
+        plane = self.plane(name)
+        if panel is None or plane is None or name not in self.cell_px:
+            return
+        g = panel.grids[panel.front]
         h, w = g.shape
-        quad = plane.quad(0, 0, h, w)
-        # The slab's thickness: a darker band under the near edge and along the right.
-        s = plane.scale * EDGE
-        near_l, near_r, far_r = quad[3], quad[2], quad[1]
-        side = qcolor(self.theme, "grid", 200)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(side)
-        p.drawPolygon(_poly([near_l, near_r, (near_r[0], near_r[1] + s), (near_l[0], near_l[1] + s)]))
-        p.drawPolygon(_poly([near_r, far_r, (far_r[0], far_r[1] + s), (near_r[0], near_r[1] + s)]))
-        p.save()
-        p.setTransform(QTransform(*plane.affine()), True)
-        tr = p.transform()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        if blank:
-            p.fillRect(QRectF(0, 0, w, h), qcolor(self.theme, "empty"))
-        elif is_vector(p) and h * w <= 4096:
-            for i in range(h):
-                for j in range(w):
-                    p.fillRect(QRectF(j, i, 1, 1), QColor(*(int(v) for v in render.rgba[i, j])))
-        else:
-            p.drawImage(QRectF(0, 0, w, h), self._image(render))
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        self._paint_kinds(p, g.kinds)
         stop = h * w if g.pending_from is None else g.pending_from
-        if stop < h * w:
-            r0, c0 = divmod(stop, w)
-            empty = qcolor(self.theme, "empty")
-            p.fillRect(QRectF(c0, r0, w - c0, 1), empty)
-            p.fillRect(QRectF(0, r0 + 1, w, h - r0 - 1), empty)
-        px = float(np.hypot(tr.m11(), tr.m12()))
-        if px >= 7 and front:
-            p.setPen(screen_pen(p, self.theme["grid"], 1.0))
-            p.drawLines([QLineF(0, i, w, i) for i in range(h + 1)]
-                        + [QLineF(j, 0, j, h) for j in range(w + 1)])
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(screen_pen(p, edge or self.theme["grid"], 2.5 if edge else 1.5))
-        p.drawRect(QRectF(0, 0, w, h))
-        p.restore()
-        if under_numbers is not None:
-            under_numbers(p)
-        if front:
-            self.cell_px[panel.name] = px
-            self._paint_numbers(p, g, render, plane, px, stop)
-
-    def _paint_kinds(self, p: QPainter, kinds: np.ndarray | None) -> None:
-        """Padding (tinted and hatched in the padding colour), overhang and inserted zeros (veiled)."""
-        if kinds is None or not (kinds != 0).any():
-            return
-        vector = is_vector(p)
-        for kind in (1, 2, 3):
-            cells = np.argwhere(kinds == kind)
-            if not cells.size:
-                continue
-            veil = self._kind_veil(kind)
-            path = QPainterPath()
-            for i, j in cells.tolist():
-                path.addRect(QRectF(j, i, 1, 1))
-            if veil is not None:
-                p.fillPath(path, veil)
-            if kind == 1 and not vector:
-                p.fillPath(path, QBrush(qcolor(self.theme, "text", 90), Qt.BrushStyle.BDiagPattern))
-            if kind == 3:  # dotted inner squares: a cell with no value of its own
-                p.setPen(screen_pen(p, self.theme["padding"], 1.0, Qt.PenStyle.DotLine))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                for i, j in cells.tolist():
-                    p.drawRect(QRectF(j + 0.15, i + 0.15, 0.7, 0.7))
-        real = np.argwhere(kinds == 0)
-        if real.size:
-            (i0, j0), (i1, j1) = real.min(axis=0), real.max(axis=0)
-            p.setPen(screen_pen(p, self.theme["text"], 2.0))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(QRectF(float(j0), float(i0), float(j1 - j0 + 1), float(i1 - i0 + 1)))
-
-    def _paint_numbers(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, px: float,
-                       stop: int) -> None:
-        """The labels, upright, centred on their cell faces, in the flat view's type for the cell."""
-        name = self._panel_of(g)
-        if px < MIN_TEXT_CELL:
-            if name is not None:
-                self.number_px.pop(name, None)
-            return
-        size = face_number_px(px, render.longest, self.zoom)
-        if name is not None:
-            self.number_px[name] = size
-        w = g.shape[1]
-        m = QTransform(*plane.affine()) * p.transform()
-        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        vector = is_vector(p)
-        p.save()
-        p.resetTransform()
-        font = QFont()
-        font.setPixelSize(size)
-        p.setFont(font)
-        dark, light = QColor("#111111"), QColor("#ffffff")
-        for (s, is_dark), (ii, jj) in render.groups.items():
-            keep = (ii * w + jj) < stop
-            if not keep.any():
-                continue
-            cx = jj[keep] + 0.5
-            cy = ii[keep] + 0.5
-            xs = m.m11() * cx + m.m21() * cy + m.dx()
-            ys = m.m12() * cx + m.m22() * cy + m.dy()
-            if vector:
-                p.setPen(dark if is_dark else light)
-                for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
-            else:
-                gl = glyph(s, is_dark, size, dpr)
-                gw, gh = gl.width() / dpr, gl.height() / dpr
-                for x, y in zip((xs - gw / 2).tolist(), (ys - gh / 2).tolist(), strict=True):
-                    p.drawPixmap(QPointF(x, y), gl)
-        p.restore()
+        self.planes.numbers(p, g, self._render(panel, g), plane, self.cell_px[name], stop, only=cells)
 
     def _panel_of(self, g: Grid) -> PanelName | None:
         f = self.frame
@@ -443,34 +314,40 @@ class StageItem(QGraphicsObject):
         p.restore()
 
     def _paint_footprint_fill(self, p: QPainter) -> None:
-        """Under the numbers: the window's taps tinted, the cells a dilated window skips hatched."""
+        """The window's taps tinted, the cells a dilated window skips hatched, the numbers over them again."""
         hit = self.window_mark()
         if hit is None:
             return
         m, plane, (r, c) = hit
         taps = set(m.cells)
-        path = QPainterPath()
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # cells side by side: no doubled seams
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(qcolor(self.theme, "window", 80))
         for a, b in m.cells:
-            path.addPolygon(_poly(plane.quad(r + a, c + b)))
-        p.fillPath(path, qcolor(self.theme, "window", 80))
-        if m.span is not None:
-            skipped = [(a, b) for a in range(m.span[0]) for b in range(m.span[1]) if (a, b) not in taps]
-            if skipped:
-                hatch = QPainterPath()
-                for a, b in skipped:
-                    hatch.addPolygon(_poly(plane.quad(r + a, c + b)))
-                p.fillPath(hatch, qcolor(self.theme, "background", 120))
-                if not is_vector(p):
-                    p.fillPath(hatch, QBrush(qcolor(self.theme, "window", 200), Qt.BrushStyle.FDiagPattern))
+            p.drawPolygon(poly(plane.quad(r + a, c + b)))
+        skipped = [] if m.span is None else [(a, b) for a in range(m.span[0]) for b in range(m.span[1])
+                                             if (a, b) not in taps]
+        for brush in (QBrush(qcolor(self.theme, "background", 120)),
+                      QBrush(qcolor(self.theme, "window", 200), Qt.BrushStyle.FDiagPattern)):
+            if is_vector(p) and brush.style() != Qt.BrushStyle.SolidPattern:
+                continue  # not every SVG reader draws patterns: the veil alone there
+            p.setBrush(brush)
+            for a, b in skipped:
+                p.drawPolygon(poly(plane.quad(r + a, c + b)))
+        p.restore()
+        self._renumber(p, m.panel, _around(r, c, m.span or (1, 1)))
 
     def _paint_cell_fill(self, p: QPainter) -> None:
-        """Under the numbers: the cell being written, tinted."""
+        """The cell being written, tinted, its number over the tint again."""
         hit = self.cell_mark()
         if hit is not None:
             _, plane, (r, c) = hit
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(qcolor(self.theme, "output", 60))
-            p.drawPolygon(_poly(plane.quad(r, c)))
+            p.drawPolygon(poly(plane.quad(r, c)))
+            name = hit[0].panel
+            self._renumber(p, name, _around(r, c, (1, 1)))
 
     def _paint_footprint(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """Over the numbers: the window's taps outlined, its extent dashed, the chosen cell circled, each
@@ -483,11 +360,11 @@ class StageItem(QGraphicsObject):
         if m.span is not None:
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(screen_pen(p, colour, 2.5, Qt.PenStyle.DashLine))
-            p.drawPolygon(_poly(plane.quad(r, c, *m.span)))
+            p.drawPolygon(poly(plane.quad(r, c, *m.span)))
         p.setPen(screen_pen(p, colour, 2.5))
         p.setBrush(Qt.BrushStyle.NoBrush)
         for a, b in m.cells:
-            p.drawPolygon(_poly(plane.quad(r + a, c + b)))
+            p.drawPolygon(poly(plane.quad(r + a, c + b)))
         if m.special is not None:
             x, y = plane.centre(r + m.special[0], c + m.special[1])
             rad = 0.42 * plane.scale
@@ -535,7 +412,7 @@ class StageItem(QGraphicsObject):
             m, plane, (r, c) = hit
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(screen_pen(p, self.theme["output"], 3.5))
-            p.drawPolygon(_poly(plane.quad(r, c)))
+            p.drawPolygon(poly(plane.quad(r, c)))
         for m in f.marks:
             if m.style not in ("changed", "tap"):
                 continue
@@ -547,7 +424,7 @@ class StageItem(QGraphicsObject):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(screen_pen(p, colour, 3.0))
             for a, b in m.cells:
-                p.drawPolygon(_poly(plane.quad(m.at[0] + a, m.at[1] + b)))
+                p.drawPolygon(poly(plane.quad(m.at[0] + a, m.at[1] + b)))
 
     def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
@@ -599,7 +476,7 @@ class StageItem(QGraphicsObject):
             p.setBrush(qcolor(self.theme, "hover", 70))
             p.setPen(screen_pen(p, colour, 2.5))
             for i, j in h.cells:
-                p.drawPolygon(_poly(plane.quad(i, j)))
+                p.drawPolygon(poly(plane.quad(i, j)))
 
     def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """Each panel's title: over the upper plane and the boxes, under the lower plane."""
@@ -633,19 +510,8 @@ class StageItem(QGraphicsObject):
         p.restore()
 
 
-def face_number_px(px: float, longest: int, zoom: float) -> int:
-    """Type size (pixels) of a number on a cell face ``px`` pixels wide: the flat view's rule
-    (``grid.number_px``) for a cell ``TYPE_GAIN`` times wider, as long as ``longest`` characters still
-    fit across the face; never less than the flat rule for the same width."""
-    flat = number_px(px, longest, zoom)
-    return max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
-
-
-def _over(base: QColor, veil: QColor | None) -> QColor:
-    """``veil`` laid over ``base`` (source-over)."""
-    if veil is None:
-        return base
-    a = veil.alphaF()
-    return QColor.fromRgbF(*(v * a + b * (1 - a) for v, b in ((veil.redF(), base.redF()),
-                                                               (veil.greenF(), base.greenF()),
-                                                               (veil.blueF(), base.blueF()))))
+def _around(r: float, c: float, span: tuple[int, int]) -> tuple[Cell, ...]:
+    """The cells a block of ``span`` cells at fractional ``(r, c)`` (a gliding mark) touches."""
+    r0, c0 = math.floor(r), math.floor(c)
+    r1, c1 = math.ceil(r) + span[0], math.ceil(c) + span[1]
+    return tuple((i, j) for i in range(r0, r1) for j in range(c0, c1))
