@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPolygonF
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
@@ -83,9 +83,7 @@ class StageItem(QGraphicsObject):
         self._from = ({key: self._at(key) for key in new_to} if same_glide and self.frame is not None
                       else dict(new_to))
         self._to = new_to
-        self._t = 1.0 if not same_glide else 0.0
-        if not same_glide:
-            self._t = 1.0
+        self._t = 1.0  # as the flat view: the marks are where the frame says until ``glide`` moves them
         self.frame = f
         x, y, w, h = lay.bounds
         if self.layout is None or self.layout.bounds != lay.bounds:
@@ -484,29 +482,35 @@ class StageItem(QGraphicsObject):
         font = QFont()
         font.setBold(True)
         font.setPixelSize(max(10, round(TITLE_PT * 1.3 * self.zoom)))
-        items: list[tuple[str, QPointF, bool]] = []
+        lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
+        items: list[tuple[str, QPointF, bool, float]] = []
         for name, planes in lay.planes.items():
             panel = f.panel(name)
             if panel is None or not planes:
                 continue
+            x, y = planes[panel.front].point(planes[0].rows, 0)
             if name == lay.lower:
-                x, y = planes[panel.front].point(planes[0].rows, 0)
-                items.append((panel.title, tr.map(QPointF(x, y + EDGE * planes[0].scale)), False))
-            else:
-                top = min(planes, key=lambda pl: pl.y0)
-                first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
-                top = min(first, key=lambda pl: pl.y0)
-                x, y = planes[panel.front].point(planes[0].rows, 0)
-                items.append((panel.title, tr.map(QPointF(x, top.y0)), True))
+                at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
+                items.append((panel.title, at, False, 4000.0))  # nothing beside it
+                continue
+            first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
+            at = tr.map(QPointF(x, min(pl.y0 for pl in first)))
+            # A box's title keeps clear of the column right of it; the upper plane's, of the edge.
+            nxt = [tr.map(QPointF(q[0].x0, 0)).x() for n, q in lay.planes.items()
+                   if n in lay.side and q[0].x0 > planes[0].x0]
+            room = (min(nxt) if nxt else lower_left) - at.x() - 12 if name in lay.side else 4000.0
+            items.append((panel.title, at, True, room))
         p.save()
         p.resetTransform()
         p.setFont(font)
         p.setPen(QColor(self.theme["text"]))
-        for text, at, above in items:
-            rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, 2000, 36)
+        metrics = QFontMetricsF(font)
+        for text, at, above, room in items:
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40.0))
+            rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, max(room, 40.0) + 4, 36)
             flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
                                                   else Qt.AlignmentFlag.AlignTop)
-            p.drawText(rect, flags, text)
+            p.drawText(rect, flags, shown)
         p.restore()
 
 
