@@ -297,3 +297,14 @@ def test_the_screenshot_path_takes_a_view(tmp_path) -> None:
             shots[view] = np.asarray(im.convert("RGB")).astype(int)
     assert shots["stage"].shape == shots["flat"].shape
     assert np.abs(shots["stage"] - shots["flat"]).mean() > 5  # the stage view, not the flat one
+
+
+def test_hovering_a_stage_cell_lights_its_receptive_field(window, user) -> None:
+    win = window
+    assert win.files.open_preset("conv-half-padding")
+    win.act_stage_view.trigger()
+    win.renderer.settle()  # the text rows take their heights, the stage its final place
+    user.hover_cell(win.renderer, "output", 1, 2)
+    lit = win.renderer.stage.highlights.get("receptive")
+    assert lit is not None and lit.panel == "input"
+    assert set(lit.cells) == {(1 + a, 2 + b) for a in range(3) for b in range(3)}  # padded coordinates

@@ -323,6 +323,12 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def cell_center(self, panel: PanelName, k: int, i: int, j: int) -> QPointF:
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
+        if self.staged:
+            plane = self.stage.plane(panel, k)
+            if plane is None:
+                raise ValueError(f"the stage view draws no {panel} plane {k}")
+            sp = self.view.mapViewToScene(QPointF(*plane.centre(i, j)))
+            return QPointF(self.mapFromScene(sp))
         t = self.visible_tiles(panel)[k]
         sp = self.view.mapViewToScene(QPointF(t.origin[0] + j * t.scale, t.origin[1] + i * t.scale))
         return QPointF(self.mapFromScene(sp))
