@@ -195,6 +195,8 @@ class PlanePainter:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if not blank or g.kinds is not None:
             self._kinds(p, g.kinds)
+        if g.unreached_rows or g.unreached_cols:
+            self._unreached(p, g)
         if stop < h * w:
             self._pending(p, h, w, stop)
         if px >= 7 and (numbers or blank):
@@ -207,6 +209,21 @@ class PlanePainter:
         p.restore()
         if numbers:
             self.numbers(p, g, render, plane, px, stop)
+
+    def _unreached(self, p: QPainter, g: Grid) -> None:
+        """Rows and columns no window reaches: tinted and hatched in the "unreached" colour, framed."""
+        h, w = g.shape
+        bands = [QRectF(0, i, w, 1) for i in g.unreached_rows]
+        bands += [QRectF(j, 0, 1, h) for j in g.unreached_cols]
+        tint = qcolor(self.theme, "unreached", 70)
+        hatch = QBrush(qcolor(self.theme, "unreached", 220), Qt.BrushStyle.BDiagPattern)
+        p.setPen(screen_pen(p, qcolor(self.theme, "unreached", 220), 2.0))
+        for band in bands:
+            p.fillRect(band, tint)
+            if not is_vector(p):
+                p.fillRect(band, hatch)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(band)
 
     def _image(self, render: TileRender) -> QImage:
         hit = self._images.get(id(render))
