@@ -21,21 +21,18 @@ pyqtgraph's beyond a colour map's lookup table.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
 from ..models.frame import Cell, Frame, Grid, Highlight, Mark, Panel
 from .colour import RenderCache, TileRender
-from .draw import is_vector, screen_pen
-from .grid import MIN_TEXT_CELL, glyph, number_px
+from .grid import MIN_TEXT_CELL
 from .layout import TITLE_PT
-from .projection import FORE, Plane, Point, StageLayout, stage_layout
-from .stage_plane import EDGE, PlanePainter, face_number_px, over, poly
+from .projection import Plane, Point, StageLayout, stage_layout
+from .stage_marks import StageMarks
+from .stage_plane import EDGE, PlanePainter, face_number_px, over
 from .theme import colour_map, qcolor
 
 __all__ = ["KERNEL_HUES", "StageItem", "face_number_px"]
@@ -72,8 +69,10 @@ class StageItem(QGraphicsObject):
         self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
         self._to: dict[tuple[str, int], _Corner] = {}
-        self._t = 1.0
+        self.t = 1.0
         self._rect = QRectF()
+        self._planes_key: tuple[object, ...] | None = None
+        self.marks = StageMarks(self)
 
     # ------------------------------------------------------------------ state
     def set_frame(self, f: Frame, same_glide: bool) -> None:
@@ -83,25 +82,99 @@ class StageItem(QGraphicsObject):
         self._from = ({key: self._at(key) for key in new_to} if same_glide and self.frame is not None
                       else dict(new_to))
         self._to = new_to
-        self._t = 1.0  # as the flat view: the marks are where the frame says until ``glide`` moves them
-        self.frame = f
+        self.t = 1.0  # as the flat view: the marks are where the frame says until ``glide`` moves them
+        prev, self.frame = self.frame, f
         x, y, w, h = lay.bounds
         if self.layout is None or self.layout.bounds != lay.bounds:
             self.prepareGeometryChange()
             self._rect = QRectF(x, y, w, h)
         self.layout = lay
-        self.update()
+        key = _planes_key(f, lay)
+        if key != self._planes_key or prev is None:
+            self.update()  # other grids, titles or places: the whole stage
+        else:  # the same planes, more (or fewer) cells computed: repaint those rows only
+            for rect in self._pending_changes(prev, f, lay):
+                self.update(rect)
+        self._planes_key = key
+        self.marks.refresh()
 
     def glide(self, t: float) -> None:
         """Put the moving marks at fraction ``t`` (0..1) of their way from the last frame's places."""
-        self._t = min(max(float(t), 0.0), 1.0)
-        self.update()
+        self.t = min(max(float(t), 0.0), 1.0)
+        self.marks.update()
+
+    def show_highlights(self, highlights: dict[str, Highlight | None]) -> None:
+        """Light the hover and pin highlights (``kind: Highlight``) on the planes."""
+        self.highlights = dict(highlights)
+        self.marks.refresh()
 
     def forget(self) -> None:
         """Drop what was computed for the old theme."""
         self._renders.clear()
         self.planes.forget()
+        self._planes_key = None
         self.update()
+        self.marks.refresh()
+
+    def _pending_changes(self, prev: Frame, f: Frame, lay: StageLayout) -> list[QRectF]:
+        """Where the planes of ``f`` differ from ``prev``'s in cells computed only: the rows between the
+        old and the new first cell still to come, on each plane where it moved."""
+        out = []
+        for panel in f.panels:
+            old = prev.panel(panel.name)
+            planes = lay.planes.get(panel.name)
+            if old is None or not planes:
+                continue
+            for g, before, plane in zip(panel.grids, old.grids, planes, strict=False):
+                if g.pending_from == before.pending_from:
+                    continue
+                h, w = g.shape
+                if g.pending_from is None or before.pending_from is None:  # finished, or begun again
+                    x, y, bw, bh = plane.bounds()
+                    out.append(QRectF(x - 1, y - 1, bw + 2, bh + 2 + plane.scale * 0.3))
+                    continue
+                a = h * w if before.pending_from is None else before.pending_from
+                b = h * w if g.pending_from is None else g.pending_from
+                r0, r1 = min(a, b) // w, min(max(a, b) // w, h - 1)
+                x0, y0 = plane.point(r1 + 1, 0)
+                x1, y1 = plane.point(r0, w)
+                pad = 0.3 * plane.scale
+                out.append(QRectF(x0 - pad, y1 - pad, x1 - x0 + 2 * pad, y0 - y1 + 2 * pad))
+        return out
+
+    def marks_bounds(self, margin: float) -> QRectF:
+        """A box round every mark at both ends of its glide, the arrows and the highlights, ``margin``
+        cells of room added."""
+        f, lay = self.frame, self.layout
+        if f is None or lay is None:
+            return QRectF()
+        pts: list[Point] = []
+        scale = 1.0
+        for k, m in enumerate(self._moving(f)):
+            pn, plane = f.panel(m.panel), self.plane(m.panel)
+            if pn is None or plane is None or m.grid != pn.front:
+                continue
+            for at in (self._from.get((m.style, k)), self._to.get((m.style, k))):
+                if at is not None:
+                    pts += plane.quad(at[0], at[1], *(m.span or (1, 1)))
+            scale = max(scale, plane.scale)
+        for m in f.marks:
+            plane = self.plane(m.panel) if m.style in ("changed", "tap") else None
+            if plane is not None:
+                pts += [q for a, b in m.cells for q in plane.quad(m.at[0] + a, m.at[1] + b)]
+                scale = max(scale, plane.scale)
+        for a, b, _ in self.flow_segments():
+            pts += [a, b]
+        for h in self.highlights.values():
+            plane = None if h is None else self.plane(h.panel)
+            if plane is not None and h is not None:
+                pts += [q for i, j in h.cells for q in plane.quad(i, j)]
+                scale = max(scale, plane.scale)
+        if not pts:
+            return QRectF()
+        xs, ys = [x for x, _ in pts], [y for _, y in pts]
+        pad = margin * scale
+        return QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._rect
@@ -115,7 +188,7 @@ class StageItem(QGraphicsObject):
         a, b = self._from.get(key), self._to.get(key)
         if a is None or b is None:
             return b or a or (0.0, 0.0)
-        t = self._t
+        t = self.t
         s = t * t * (3 - 2 * t)  # smoothstep, as the flat view glides
         return (a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s)
 
@@ -225,14 +298,7 @@ class StageItem(QGraphicsObject):
         self.planes.zoom = self.zoom
         self._paint_boxes(p, f, lay)
         self._paint_stack(p, f, lay.lower)
-        self._paint_footprint_fill(p)
-        self._paint_footprint(p, f, lay)
-        self._paint_links(p, f, lay)
         self._paint_stack(p, f, lay.upper)
-        self._paint_cell_fill(p)
-        self._paint_cell_marks(p, f, lay)
-        self._paint_flows(p, f, lay)
-        self._paint_highlights(p, f)
         self._paint_titles(p, f, lay)
 
     def _render(self, panel: Panel, grid: Grid) -> TileRender:
@@ -267,7 +333,7 @@ class StageItem(QGraphicsObject):
                 else:
                     self.number_px.pop(name, None)
 
-    def _renumber(self, p: QPainter, name: PanelName, cells: tuple[Cell, ...]) -> None:
+    def renumber(self, p: QPainter, name: PanelName, cells: tuple[Cell, ...]) -> None:
         """The numbers of ``cells`` of ``name``'s front plane again, over a tint just laid on them."""
         f = self.frame
         panel = None if f is None else f.panel(name)
@@ -311,171 +377,6 @@ class StageItem(QGraphicsObject):
         p.drawText(QRectF(at.x() + 6, at.y() - 22, 30, 22), Qt.AlignmentFlag.AlignLeft, str(k))
         p.restore()
 
-    def _paint_footprint_fill(self, p: QPainter) -> None:
-        """The window's taps tinted, the cells a dilated window skips hatched, the numbers over them again."""
-        hit = self.window_mark()
-        if hit is None:
-            return
-        m, plane, (r, c) = hit
-        taps = set(m.cells)
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # cells side by side: no doubled seams
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(qcolor(self.theme, "window", 80))
-        for a, b in m.cells:
-            p.drawPolygon(poly(plane.quad(r + a, c + b)))
-        skipped = [] if m.span is None else [(a, b) for a in range(m.span[0]) for b in range(m.span[1])
-                                             if (a, b) not in taps]
-        for brush in (QBrush(qcolor(self.theme, "background", 120)),
-                      QBrush(qcolor(self.theme, "window", 200), Qt.BrushStyle.FDiagPattern)):
-            if is_vector(p) and brush.style() != Qt.BrushStyle.SolidPattern:
-                continue  # not every SVG reader draws patterns: the veil alone there
-            p.setBrush(brush)
-            for a, b in skipped:
-                p.drawPolygon(poly(plane.quad(r + a, c + b)))
-        p.restore()
-        self._renumber(p, m.panel, _around(r, c, m.span or (1, 1)))
-
-    def _paint_cell_fill(self, p: QPainter) -> None:
-        """The cell being written, tinted, its number over the tint again."""
-        hit = self.cell_mark()
-        if hit is not None:
-            _, plane, (r, c) = hit
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(qcolor(self.theme, "output", 60))
-            p.drawPolygon(poly(plane.quad(r, c)))
-            name = hit[0].panel
-            self._renumber(p, name, _around(r, c, (1, 1)))
-
-    def _paint_footprint(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """Over the numbers: the window's taps outlined, its extent dashed, the chosen cell circled, each
-        tap's small label (the weight it multiplies) in its corner."""
-        hit = self.window_mark()
-        if hit is None:
-            return
-        m, plane, (r, c) = hit
-        colour = self.theme["window"]
-        if m.span is not None:
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(screen_pen(p, colour, 2.5, Qt.PenStyle.DashLine))
-            p.drawPolygon(poly(plane.quad(r, c, *m.span)))
-        p.setPen(screen_pen(p, colour, 2.5))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        for a, b in m.cells:
-            p.drawPolygon(poly(plane.quad(r + a, c + b)))
-        if m.special is not None:
-            x, y = plane.centre(r + m.special[0], c + m.special[1])
-            rad = 0.42 * plane.scale
-            p.setPen(screen_pen(p, self.theme["output"], 3.0))
-            p.drawEllipse(QPointF(x, y), rad, rad * FORE)
-        if m.labels:
-            self._paint_tap_labels(p, m, plane, r, c)
-
-    def _paint_tap_labels(self, p: QPainter, m: Mark, plane: Plane, r: float, c: float) -> None:
-        """Each tap's small text ("×2"), in the near-right corner of its cell, as the paper's figures do."""
-        tr = p.transform()
-        px = float(np.hypot(tr.m11(), tr.m12())) * plane.scale
-        size = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.26)))
-        if px * FORE < number_px(px, 2, self.zoom) + size + 2:
-            return  # no room beside the number: the kernel box shows the weights
-        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        p.save()
-        p.resetTransform()
-        for (a, b), s in zip(m.cells, m.labels, strict=False):
-            if not s:
-                continue
-            at = tr.map(QPointF(*plane.point(r + a + 1, c + b + 1)))
-            gl = glyph(s, True, size, dpr)
-            back = qcolor(self.theme, "window", 230)
-            gw, gh = gl.width() / dpr, gl.height() / dpr
-            box = QRectF(at.x() - gw - 2, at.y() - gh - 1, gw, gh)
-            p.fillRect(box, back)
-            p.drawPixmap(box.topLeft(), gl)
-        p.restore()
-
-    def _paint_links(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """Lines from the footprint's corners to the corners of the cell being written."""
-        lines = self.link_lines()
-        if not lines:
-            return
-        backward = lay.lower == "dx"
-        p.setPen(screen_pen(p, self.theme["window"], 1.6, Qt.PenStyle.DashLine if backward
-                            else Qt.PenStyle.SolidLine))
-        p.drawLines([QLineF(QPointF(*a), QPointF(*b)) for a, b in lines])
-
-    def _paint_cell_marks(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """The cell being written (thick), cells the activation changed and multiply-add taps."""
-        hit = self.cell_mark()
-        if hit is not None:
-            m, plane, (r, c) = hit
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(screen_pen(p, self.theme["output"], 3.5))
-            p.drawPolygon(poly(plane.quad(r, c)))
-        for m in f.marks:
-            if m.style not in ("changed", "tap"):
-                continue
-            pn = f.panel(m.panel)
-            plane = self.plane(m.panel)
-            if pn is None or plane is None or m.grid != pn.front:
-                continue
-            colour = self.theme["output"] if m.style == "changed" else self.theme["window"]
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(screen_pen(p, colour, 3.0))
-            for a, b in m.cells:
-                p.drawPolygon(poly(plane.quad(m.at[0] + a, m.at[1] + b)))
-
-    def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
-        thick as its share and coloured by its sign; dots travel down them while the step glides."""
-        pos, neg = self.theme["window"], self.theme["hover"]
-        t = self._t
-        for (x0, y0), (x1, y1), wgt in self.flow_segments():
-            colour = pos if wgt > 0 else neg
-            p.setPen(screen_pen(p, colour, 1.0 + 2.5 * abs(wgt)))
-            p.drawLine(QLineF(x0, y0, x1, y1))
-            self._arrow_head(p, (x0, y0), (x1, y1), colour, 5.0 + 5.0 * abs(wgt))
-            if t < 1.0:
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(colour))
-                tr = p.transform()
-                at = tr.map(QPointF(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
-                p.save()
-                p.resetTransform()
-                p.drawEllipse(at, 4.0, 4.0)
-                p.restore()
-
-    def _arrow_head(self, p: QPainter, a: Point, b: Point, colour: str, size: float) -> None:
-        """A filled arrow head at ``b`` pointing from ``a`` (``size`` in pixels)."""
-        tr = p.transform()
-        pa, pb = tr.map(QPointF(*a)), tr.map(QPointF(*b))
-        dx, dy = pb.x() - pa.x(), pb.y() - pa.y()
-        n = float(np.hypot(dx, dy)) or 1.0
-        ux, uy = dx / n, dy / n
-        tip = QPointF(pb.x() - ux * 3, pb.y() - uy * 3)
-        back = QPointF(tip.x() - ux * size, tip.y() - uy * size)
-        left = QPointF(back.x() - uy * size * 0.5, back.y() + ux * size * 0.5)
-        right = QPointF(back.x() + uy * size * 0.5, back.y() - ux * size * 0.5)
-        p.save()
-        p.resetTransform()
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(colour))
-        p.drawPolygon(QPolygonF([tip, left, right]))
-        p.restore()
-
-    def _paint_highlights(self, p: QPainter, f: Frame) -> None:
-        """Hover and pin highlights on the front plane of their panel."""
-        for kind, h in self.highlights.items():
-            if h is None or not h.cells:
-                continue
-            plane = self.plane(h.panel)
-            if plane is None:
-                continue
-            colour = self.theme["hover"] if kind != "fed" else self.theme["output"]
-            p.setBrush(qcolor(self.theme, "hover", 70))
-            p.setPen(screen_pen(p, colour, 2.5))
-            for i, j in h.cells:
-                p.drawPolygon(poly(plane.quad(i, j)))
-
     def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """Each panel's title: over the upper plane and the boxes, under the lower plane."""
         tr = p.transform()
@@ -514,8 +415,10 @@ class StageItem(QGraphicsObject):
         p.restore()
 
 
-def _around(r: float, c: float, span: tuple[int, int]) -> tuple[Cell, ...]:
-    """The cells a block of ``span`` cells at fractional ``(r, c)`` (a gliding mark) touches."""
-    r0, c0 = math.floor(r), math.floor(c)
-    r1, c1 = math.ceil(r) + span[0], math.ceil(c) + span[1]
-    return tuple((i, j) for i in range(r0, r1) for j in range(c0, c1))
+def _planes_key(f: Frame, lay: StageLayout) -> tuple[object, ...]:
+    """What the planes item paints of ``f``, but which cells are computed yet: equal keys differ in
+    ``pending_from`` at most."""
+    panels = tuple((p.name, p.title, p.levels, p.colour, p.front,
+                    tuple((id(g.values), id(g.labels), id(g.kinds), g.unreached_rows, g.unreached_cols)
+                          for g in p.grids)) for p in f.panels)
+    return (lay.bounds, len(lay.boxes), tuple(lay.planes.get("kernel", ())), panels)

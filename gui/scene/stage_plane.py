@@ -112,10 +112,10 @@ class PlanePainter:
             self._pending(p, h, w, stop)
             p.setPen(screen_pen(p, self.theme["grid"], 1.0))
             r0, c0 = divmod(stop, w)
-            if px >= 7:
-                p.drawLines([QLineF(0, i, w, i) for i in range(r0, h + 1)]
-                            + [QLineF(j, r0 + 1, j, h) for j in range(w + 1)]
-                            + [QLineF(j, r0, j, r0 + 1) for j in range(c0, w + 1)])
+            if px >= 7:  # row by row, so a row still to come looks the same whichever step this is
+                p.drawLines([QLineF(c0, r0, w, r0)] + [QLineF(0, i, w, i) for i in range(r0 + 1, h + 1)]
+                            + [QLineF(j, r0, j, r0 + 1) for j in range(c0, w + 1)]
+                            + [QLineF(j, i, j, i + 1) for i in range(r0 + 1, h) for j in range(w + 1)])
             p.setPen(screen_pen(p, edge or self.theme["grid"], 2.5 if edge else 1.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRect(QRectF(0, 0, w, h))

@@ -252,8 +252,7 @@ class SceneView(pg.GraphicsLayoutWidget):
             raise ValueError(f"unknown highlight {kind!r}; choose receptive or fed")
         self.marks.highlights[kind] = h
         if self.staged:
-            self.stage.highlights = dict(self.marks.highlights)
-            self.stage.update()
+            self.stage.show_highlights(self.marks.highlights)
             return
         self.marks.place_highlight(kind, self._origin)
 
