@@ -12,11 +12,15 @@ that travel down them while the step glides. Channels are stacked slabs; each
 kernel is a box beside the lower plane, in its own colour, as is the output
 slab it makes.
 
-The numbers are exactly the frame's labels, painted upright on the cell faces
-in the flat view's type for a cell that wide (``grid.number_px``). What is
-shown is the frame's; where it goes is the projection's; this module only
-paints. Plain ``QGraphicsObject``/``QPainter`` code: it needs nothing of
-pyqtgraph's beyond a colour map's lookup table.
+The numbers are exactly the frame's labels, painted upright on the cell faces,
+never smaller than the flat view's type for a cell that wide
+(``stage_plane.face_number_px``). What is shown is the frame's; where it goes is
+the projection's; these modules only paint: ``stage_plane`` one grid on its
+plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
+of their own, so a step repaints little), this one the planes, boxes and
+titles, the glide and the geometry tests read back. Plain
+``QGraphicsObject``/``QPainter`` code: it needs nothing of pyqtgraph's beyond a
+colour map's lookup table.
 """
 
 from __future__ import annotations
