@@ -36,7 +36,7 @@ from .grid import MIN_TEXT_CELL
 from .layout import TITLE_PT
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import EDGE, PlanePainter, face_number_px, over
+from .stage_plane import EDGE, PlanePainter, changed_rows, face_number_px, over, planes_key
 from .theme import colour_map, qcolor
 
 __all__ = ["KERNEL_HUES", "StageItem", "face_number_px"]
@@ -93,11 +93,11 @@ class StageItem(QGraphicsObject):
             self.prepareGeometryChange()
             self._rect = QRectF(x, y, w, h)
         self.layout = lay
-        key = _planes_key(f, lay)
+        key = planes_key(f, lay)
         if key != self._planes_key or prev is None:
             self.update()  # other grids, titles or places: the whole stage
         else:  # the same planes, more (or fewer) cells computed: repaint those rows only
-            for rect in self._pending_changes(prev, f, lay):
+            for rect in changed_rows(prev, f, lay):
                 self.update(rect)
         self._planes_key = key
         self.marks.refresh()
@@ -119,32 +119,6 @@ class StageItem(QGraphicsObject):
         self._planes_key = None
         self.update()
         self.marks.refresh()
-
-    def _pending_changes(self, prev: Frame, f: Frame, lay: StageLayout) -> list[QRectF]:
-        """Where the planes of ``f`` differ from ``prev``'s in cells computed only: the rows between the
-        old and the new first cell still to come, on each plane where it moved."""
-        out = []
-        for panel in f.panels:
-            old = prev.panel(panel.name)
-            planes = lay.planes.get(panel.name)
-            if old is None or not planes:
-                continue
-            for g, before, plane in zip(panel.grids, old.grids, planes, strict=False):
-                if g.pending_from == before.pending_from:
-                    continue
-                h, w = g.shape
-                if g.pending_from is None or before.pending_from is None:  # finished, or begun again
-                    x, y, bw, bh = plane.bounds()
-                    out.append(QRectF(x - 1, y - 1, bw + 2, bh + 2 + plane.scale * 0.3))
-                    continue
-                a = h * w if before.pending_from is None else before.pending_from
-                b = h * w if g.pending_from is None else g.pending_from
-                r0, r1 = min(a, b) // w, min(max(a, b) // w, h - 1)
-                x0, y0 = plane.point(r1 + 1, 0)
-                x1, y1 = plane.point(r0, w)
-                pad = 0.3 * plane.scale
-                out.append(QRectF(x0 - pad, y1 - pad, x1 - x0 + 2 * pad, y0 - y1 + 2 * pad))
-        return out
 
     def marks_bounds(self, margin: float) -> QRectF:
         """A box round every mark at both ends of its glide, the arrows and the highlights, ``margin``
@@ -417,12 +391,3 @@ class StageItem(QGraphicsObject):
                                                   else Qt.AlignmentFlag.AlignTop)
             p.drawText(rect, flags, shown)
         p.restore()
-
-
-def _planes_key(f: Frame, lay: StageLayout) -> tuple[object, ...]:
-    """What the planes item paints of ``f``, but which cells are computed yet: equal keys differ in
-    ``pending_from`` at most."""
-    panels = tuple((p.name, p.title, p.levels, p.colour, p.front,
-                    tuple((id(g.values), id(g.labels), id(g.kinds), g.unreached_rows, g.unreached_cols)
-                          for g in p.grids)) for p in f.panels)
-    return (lay.bounds, len(lay.boxes), tuple(lay.planes.get("kernel", ())), panels)

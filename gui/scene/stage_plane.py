@@ -26,14 +26,15 @@ from PySide6.QtGui import (
     QTransform,
 )
 
-from ..models.frame import Cell, Grid
+from ..models.frame import Cell, Frame, Grid
 from .colour import TileRender
 from .draw import is_vector, screen_pen
 from .grid import MIN_TEXT_CELL, glyph, number_px
-from .projection import Plane, Point
+from .projection import Plane, Point, StageLayout
 from .theme import qcolor
 
-__all__ = ["EDGE", "TYPE_GAIN", "PlanePainter", "face_number_px", "over", "poly"]
+__all__ = ["EDGE", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "over", "planes_key",
+           "poly"]
 
 #: A face is shorter than a flat cell of its width (``projection.FORE``) but as wide: its numbers take
 #: the type of a flat cell this much wider (while they fit across), so the stage's cells read at least
@@ -310,3 +311,39 @@ class PlanePainter:
                     p.drawPixmap(QPointF(x, y), gl)
         p.restore()
         return size
+
+
+def changed_rows(prev: Frame, f: Frame, lay: StageLayout) -> list[QRectF]:
+    """Where the planes of ``f`` differ from ``prev``'s in cells computed only: the rows between the
+    old and the new first cell still to come, on each plane where it moved."""
+    out = []
+    for panel in f.panels:
+        old = prev.panel(panel.name)
+        planes = lay.planes.get(panel.name)
+        if old is None or not planes:
+            continue
+        for g, before, plane in zip(panel.grids, old.grids, planes, strict=False):
+            if g.pending_from == before.pending_from:
+                continue
+            h, w = g.shape
+            if g.pending_from is None or before.pending_from is None:  # finished, or begun again
+                x, y, bw, bh = plane.bounds()
+                out.append(QRectF(x - 1, y - 1, bw + 2, bh + 2 + plane.scale * 0.3))
+                continue
+            a = h * w if before.pending_from is None else before.pending_from
+            b = h * w if g.pending_from is None else g.pending_from
+            r0, r1 = min(a, b) // w, min(max(a, b) // w, h - 1)
+            x0, y0 = plane.point(r1 + 1, 0)
+            x1, y1 = plane.point(r0, w)
+            pad = 0.3 * plane.scale
+            out.append(QRectF(x0 - pad, y1 - pad, x1 - x0 + 2 * pad, y0 - y1 + 2 * pad))
+    return out
+
+
+def planes_key(f: Frame, lay: StageLayout) -> tuple[object, ...]:
+    """What the planes item paints of ``f``, but which cells are computed yet: equal keys differ in
+    ``pending_from`` at most."""
+    panels = tuple((p.name, p.title, p.levels, p.colour, p.front,
+                    tuple((id(g.values), id(g.labels), id(g.kinds), g.unreached_rows, g.unreached_cols)
+                          for g in p.grids)) for p in f.panels)
+    return (lay.bounds, len(lay.boxes), tuple(lay.planes.get("kernel", ())), panels)
