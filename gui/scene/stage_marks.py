@@ -21,7 +21,7 @@ from ..models.frame import Cell, Frame, Mark
 from .draw import is_vector, screen_pen
 from .grid import glyph, number_px
 from .projection import FORE, Plane, Point, StageLayout
-from .stage_plane import poly
+from .stage_plane import EDGE, poly
 from .theme import qcolor
 
 if TYPE_CHECKING:
@@ -161,13 +161,11 @@ class StageMarks(QGraphicsObject):
         backward = lay.lower == "dx"
         behind = QPainterPath()
         behind.addRect(self._rect)
-        for plane in lay.planes[lay.upper]:
-            x, y, w, h = plane.bounds()
-            band = QPainterPath()
-            band.addPolygon(poly(plane.quad(0, 0, plane.rows, plane.cols)))
-            edge = QPainterPath()
-            edge.addRect(QRectF(x, y + h - 0.05, w, plane.scale * 0.2))
-            behind = behind.subtracted(band).subtracted(edge)
+        for plane in lay.planes[lay.upper]:  # each plane with its slab's edge (as ``stage_plane`` draws it)
+            (fl, fr, nr, nl), e = plane.quad(0, 0, plane.rows, plane.cols), plane.scale * EDGE
+            solid = QPainterPath()
+            solid.addPolygon(poly([fl, fr, (fr[0], fr[1] + e), (nr[0], nr[1] + e), (nl[0], nl[1] + e), nl]))
+            behind = behind.subtracted(solid)
         p.save()
         p.setClipPath(behind)
         p.setPen(screen_pen(p, st.theme["window"], 1.6, Qt.PenStyle.DashLine if backward
