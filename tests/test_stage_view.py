@@ -308,3 +308,9 @@ def test_hovering_a_stage_cell_lights_its_receptive_field(window, user) -> None:
     lit = win.renderer.stage.highlights.get("receptive")
     assert lit is not None and lit.panel == "input"
     assert set(lit.cells) == {(1 + a, 2 + b) for a in range(3) for b in range(3)}  # padded coordinates
+    user.hover_cell(win.renderer, "input", 2, 2)
+    fed = win.renderer.stage.highlights.get("fed")
+    assert fed is not None and fed.panel == "output" and len(fed.labels) == len(fed.cells) == 9
+    img = export.rgb(export.grab(win.renderer))  # painted: taking it away changes the picture
+    win.renderer.show_highlight("fed", None)
+    assert np.abs(export.rgb(export.grab(win.renderer)).astype(int) - img).sum() > 0

@@ -130,24 +130,34 @@ class StageMarks(QGraphicsObject):
             self._paint_tap_labels(p, m, plane, r, c)
 
     def _paint_tap_labels(self, p: QPainter, m: Mark, plane: Plane, r: float, c: float) -> None:
-        """Each tap's small text ("×2"), in the near-right corner of its cell, as the paper's figures do."""
+        """Each tap's small text ("×2"), in the near-right corner of its cell, as the paper's figures do
+        (where the face has room for it beside the number: the kernel box shows the weights anyway)."""
+        px = float(np.hypot(p.transform().m11(), p.transform().m12())) * plane.scale
+        if px * FORE < number_px(px, 2, self.stage.zoom) + _tag_px(px, self.stage.zoom) + 2:
+            return
+        cells = [(r + a, c + b) for a, b in m.cells]
+        self._tags(p, plane, cells, list(m.labels), "window", near=True)
+
+    def _tags(self, p: QPainter, plane: Plane, cells: list[tuple[float, float]], labels: list[str],
+              colour: str, *, near: bool) -> None:
+        """Small texts on cells of ``plane``, on a tag of ``colour``: in each cell's near-right corner
+        (``near``) or over its far-left one."""
         st = self.stage
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12())) * plane.scale
-        size = int(max(8, min(px * 0.2 * max(st.zoom, 1.0), px * 0.26)))
-        if px * FORE < number_px(px, 2, st.zoom) + size + 2:
-            return  # no room beside the number: the kernel box shows the weights
+        size = _tag_px(px, st.zoom)
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        back = qcolor(st.theme, colour, 230)
         p.save()
         p.resetTransform()
-        for (a, b), s in zip(m.cells, m.labels, strict=False):
+        for (i, j), s in zip(cells, labels, strict=False):
             if not s:
                 continue
-            at = tr.map(QPointF(*plane.point(r + a + 1, c + b + 1)))
+            at = tr.map(QPointF(*(plane.point(i + 1, j + 1) if near else plane.point(i, j))))
             gl = glyph(s, True, size, dpr)
-            back = qcolor(st.theme, "window", 230)
             gw, gh = gl.width() / dpr, gl.height() / dpr
-            box = QRectF(at.x() - gw - 2, at.y() - gh - 1, gw, gh)
+            box = (QRectF(at.x() - gw - 2, at.y() - gh - 1, gw, gh) if near
+                   else QRectF(at.x() + 1, at.y() + 1, gw, gh))
             p.fillRect(box, back)
             p.drawPixmap(box.topLeft(), gl)
         p.restore()
@@ -248,6 +258,9 @@ class StageMarks(QGraphicsObject):
             p.setPen(screen_pen(p, colour, 2.5))
             for i, j in h.cells:
                 p.drawPolygon(poly(plane.quad(i, j)))
+            if h.labels:  # through which tap each cell is fed ("w0,1")
+                self._tags(p, plane, [(float(i), float(j)) for i, j in h.cells], list(h.labels), "hover",
+                           near=False)
 
 
 def _around(r: float, c: float, span: tuple[int, int]) -> tuple[Cell, ...]:
@@ -255,3 +268,8 @@ def _around(r: float, c: float, span: tuple[int, int]) -> tuple[Cell, ...]:
     r0, c0 = math.floor(r), math.floor(c)
     r1, c1 = math.ceil(r) + span[0], math.ceil(c) + span[1]
     return tuple((i, j) for i in range(r0, r1) for j in range(c0, c1))
+
+
+def _tag_px(px: float, zoom: float) -> int:
+    """Type size (pixels) of a small text on a cell ``px`` pixels wide."""
+    return int(max(8, min(px * 0.2 * max(zoom, 1.0), px * 0.26)))
