@@ -387,12 +387,10 @@ app.exec()
 """
 
 COLD_CONVVIZ = COLD_PRELUDE + r"""
-import pyqtgraph as pg
 from gui.mainwindow import MainWindow
 app = QApplication(sys.argv)
 app.setApplicationName("convviz")
 app.setOrganizationName("convviz")
-pg.setConfigOptions(antialias=True)
 win = MainWindow()
 target = win.renderer.viewport()
 _f = _FirstPaint()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import (
@@ -37,8 +38,10 @@ from .models.choices import THEMES, Theme
 from .models.lesson import Lesson
 from .models.params import Params
 from .models.pipeline import lesson_spec_for_layer
-from .pipeline import PipelineWindow
 from .scene import SceneRenderer
+
+if TYPE_CHECKING:  # imported when the pipeline window first opens: it needs pyqtgraph
+    from .pipeline import PipelineWindow
 
 _Slot = Callable[..., object]
 
@@ -299,6 +302,11 @@ class MainWindow(QMainWindow):
     def show_pipeline(self) -> PipelineWindow:
         """Open (or raise) the pipeline window."""
         if self.pipeline is None:
+            import pyqtgraph as pg
+
+            from .pipeline import PipelineWindow
+
+            pg.setConfigOptions(antialias=True)
             self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
             self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)

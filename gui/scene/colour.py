@@ -6,17 +6,21 @@ Everything here runs once per grid content, never inside ``paint``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 
 from ..models.frame import Grid
+from .theme import ColourMap, load_colour_map
 
 _LUTS: dict[str, np.ndarray] = {}
 
 
-def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
-    """256 RGBA bytes of ``cmap``, shape (256, 4) (indexing this is ~10x faster than ``ColorMap.map``)."""
+def lut_bytes(cmap: Any) -> np.ndarray:
+    """256 RGBA bytes of ``cmap``, shape (256, 4): a ``ColourMap``'s table, or a pyqtgraph ``ColorMap``'s
+    (the pipeline window's; indexing this is ~10x faster than ``ColorMap.map``)."""
+    if isinstance(cmap, ColourMap):
+        return cmap.lut
     key = cmap.name or str(id(cmap))
     lut = _LUTS.get(key)
     if lut is None:
@@ -25,14 +29,14 @@ def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
     return lut
 
 
-def apply_lut(cmap: pg.ColorMap, norm: np.ndarray) -> np.ndarray:
+def apply_lut(cmap: Any, norm: np.ndarray) -> np.ndarray:
     """RGBA bytes ``(..., 4)`` for values ``norm`` in [0, 1]: one 32-bit lookup per cell."""
-    lut32 = lut_bytes(cmap).view(np.uint32).ravel()
+    lut32 = np.ascontiguousarray(lut_bytes(cmap)).view(np.uint32).ravel()
     idx = (norm * 255.0 + 0.5).astype(np.uint8)
     return np.take(lut32, idx).view(np.uint8).reshape(*norm.shape, 4)
 
 
-def colourize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
+def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
               empty: tuple[int, int, int]) -> np.ndarray:
     """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` through ``cmap`` with fixed ``levels``.
 
@@ -90,11 +94,11 @@ def text_groups(labels: np.ndarray, dark: np.ndarray) -> Groups:
     return groups
 
 
-def render_grid(grid: Grid, levels: tuple[float, float], cmap: pg.ColorMap | None,
+def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                 empty: tuple[int, int, int]) -> TileRender:
     """Colours (``cmap`` None: every cell empty), text colours and label groups of ``grid``."""
     values = grid.values if cmap is not None else np.full(grid.values.shape, np.nan)
-    rgba = colourize(values, levels, cmap or pg.colormap.get("CET-L1"), empty)
+    rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
     dark = lum > 140
     groups = text_groups(grid.labels, dark)
@@ -109,7 +113,7 @@ class RenderCache:
         self.size = size
         self._items: dict[tuple[object, ...], tuple[Grid, TileRender]] = {}
 
-    def get(self, grid: Grid, levels: tuple[float, float], cmap: pg.ColorMap | None,
+    def get(self, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
             empty: tuple[int, int, int]) -> TileRender:
         """The render of ``grid`` (computed once per values, labels, levels, map and empty colour)."""
         key = (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)

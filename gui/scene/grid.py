@@ -17,9 +17,9 @@ puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.frame import Grid
 from .colour import TileRender
@@ -67,7 +67,7 @@ def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
     return pix
 
 
-class GridItem(pg.GraphicsObject):
+class GridItem(QGraphicsObject):
     """One tile, painted from a ``Grid`` and its ``TileRender``."""
 
     def __init__(self, theme: dict[str, str]) -> None:
@@ -338,7 +338,7 @@ class GridItem(pg.GraphicsObject):
         p.restore()
 
 
-class LabelLayer(pg.GraphicsObject):
+class LabelLayer(QGraphicsObject):
     """The labels of one ``GridItem``, drawn above the flow lines and the window footprints."""
 
     def __init__(self, tile: GridItem) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QGraphicsView, QSizePolicy
 
@@ -33,12 +32,13 @@ from .layout import (
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
+from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
 
 
-class SceneView(pg.GraphicsLayoutWidget):
+class SceneView(LayoutView):
     """Paints a ``Frame``: caption, panels, marks and the step's arithmetic.
 
     Signals
@@ -63,8 +63,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
-        self.view = self.addViewBox(row=2, col=0, lockAspect=True, invertY=True, enableMouse=False)
-        self.view.setMenuEnabled(False)
+        self.view = self.addViewBox(row=2, col=0)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.text = TextRows(self, self.theme["text"])
         self.heading, self.caption, self.facts, self.arith = self.text.labels
@@ -72,7 +71,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.ci.layout.setColumnStretchFactor(0, 10)
         self._renders = RenderCache()
         self.tiles: dict[PanelName, list[Tile]] = {k: [] for k in PANELS}
-        self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
+        self.titles = {k: Title(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
         for t in self.titles.values():
             t.setFont(bold_font(TITLE_PT))
             t.setZValue(60)
@@ -379,18 +378,18 @@ class SceneView(pg.GraphicsLayoutWidget):
             self.cell_clicked.emit(*hit)
 
 
-def close_view(view: pg.GraphicsView) -> bool:
-    """pyqtgraph's ``GraphicsView.close`` without its ``setViewport(None)``.
+def close_view(view: QGraphicsView) -> bool:
+    """Close a stage or a pyqtgraph view without pyqtgraph's ``setViewport(None)``.
 
     Swapping the viewport out of a view that was shown off-screen
     (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
     clean-up (clearing the scene, marking the view closed) is kept.
     """
-    view.centralWidget = None
+    view.centralWidget = None  # type: ignore[attr-defined]
     view.scene().clear()
-    view.currentItem = None
-    view.sceneObj = None
-    view.closed = True
+    view.currentItem = None  # type: ignore[attr-defined]
+    view.sceneObj = None  # type: ignore[attr-defined]
+    view.closed = True  # type: ignore[attr-defined]
     return QGraphicsView.close(view)
 
 
