@@ -93,7 +93,9 @@ class GridItem(QGraphicsObject):
         if render is not self.render:
             h, w = render.rgba.shape[:2]
             rgba = np.ascontiguousarray(render.rgba)
-            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+            # premultiplied: the form the raster engine blends from, so a scaled draw converts nothing
+            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).convertToFormat(
+                QImage.Format.Format_ARGB32_Premultiplied)
         if render is not self.render or origin != self.origin or scale != self.scale_:
             self.prepareGeometryChange()
             self.labels.prepareGeometryChange()
