@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.pipeline: PipelineWindow | None = None
         self._layout()
         self.lesson_ctl = LessonController(self.model, self.controls, self.playback, self.controller, self)
+        self.lesson_ctl.colourer = self.renderer.colourer
         self.stage = StageController(self.model, self.renderer, say=self.say,
                                      check_result=self.controls.check_result.setText, notify=self.notify,
                                      parent=self)

@@ -6,12 +6,13 @@ Everything here runs once per grid content, never inside ``paint``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ..models.frame import Grid
-from .theme import ColourMap, load_colour_map
+from ..models.frame import Frame, Grid
+from .theme import ColourMap, colour_map, load_colour_map
 
 _LUTS: dict[str, np.ndarray] = {}
 
@@ -60,16 +61,26 @@ class TileRender:
     rgba : ndarray of uint8, shape (h, w, 4)
     dark : ndarray of bool, shape (h, w)
         Cells whose text is drawn dark (on a light colour).
+    labels : ndarray of str, shape (h, w)
+        The grid's labels ("" for none).
     groups : dict of (str, bool) to (ndarray, ndarray)
-        Cells by (label, dark) as row and column index arrays.
+        Cells by (label, dark) as row and column index arrays (worked out when first read: a grid
+        whose cells are too small for numbers never needs them).
     longest : int
         Characters in the longest label.
     """
 
     rgba: np.ndarray
     dark: np.ndarray
-    groups: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]
-    longest: int
+    labels: np.ndarray
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]:
+        return text_groups(self.labels, self.dark)
+
+    @cached_property
+    def longest(self) -> int:
+        return max((len(s) for s, _ in self.groups), default=1)
 
 
 Groups = dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]
@@ -100,31 +111,62 @@ def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
     values = grid.values if cmap is not None else np.full(grid.values.shape, np.nan)
     rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    dark = lum > 140
-    groups = text_groups(grid.labels, dark)
-    longest = max((len(s) for s, _ in groups), default=1)
-    return TileRender(rgba, dark, groups, longest)
+    return TileRender(rgba, lum > 140, grid.labels)
+
+
+Entries = list[tuple[tuple[object, ...], Grid, "TileRender"]]
+
+
+def render_frame(f: Frame, theme: str, empty: tuple[int, int, int]) -> Entries:
+    """Every grid of ``f`` coloured as a stage in ``theme`` colours it, as ``RenderCache.adopt`` takes them.
+
+    NumPy only: a worker thread may run it on a frame that is about to be shown.
+    """
+    entries: Entries = []
+    for panel in f.panels:
+        cmap = None if panel.colour == "none" else colour_map(theme, panel.colour)
+        for grid in panel.grids:
+            key = RenderCache.key(grid, panel.levels, cmap, empty)
+            entries.append((key, grid, render_grid(grid, panel.levels, cmap, empty)))
+    return entries
 
 
 class RenderCache:
-    """``render_grid`` remembered by the identity of a grid's arrays (held, so ids are not reused)."""
+    """``render_grid`` remembered by the identity of a grid's arrays (held, so ids are not reused).
 
-    def __init__(self, size: int = 96) -> None:
+    The least recently used renders go first once ``size`` are held (a frame of the largest
+    lesson has about 100 grids: it must fit whole, or every layout pass colours it again).
+    """
+
+    def __init__(self, size: int = 160) -> None:
         self.size = size
         self._items: dict[tuple[object, ...], tuple[Grid, TileRender]] = {}
+
+    @staticmethod
+    def key(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+            empty: tuple[int, int, int]) -> tuple[object, ...]:
+        """What a render depends on: the grid's arrays (by identity), levels, map and empty colour."""
+        return (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)
 
     def get(self, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
             empty: tuple[int, int, int]) -> TileRender:
         """The render of ``grid`` (computed once per values, labels, levels, map and empty colour)."""
-        key = (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)
-        hit = self._items.get(key)
+        key = self.key(grid, levels, cmap, empty)
+        hit = self._items.pop(key, None)
         if hit is not None and hit[0].values is grid.values and hit[0].labels is grid.labels:
+            self._items[key] = hit  # now the most recently used
             return hit[1]
         render = render_grid(grid, levels, cmap, empty)
-        if len(self._items) >= self.size:
-            self._items.clear()
-        self._items[key] = (grid, render)
+        self.adopt([(key, grid, render)])
         return render
+
+    def adopt(self, entries: Entries) -> None:
+        """Remember renders worked out elsewhere (``(key, grid, render)``, e.g. by a worker thread)."""
+        for key, grid, render in entries:
+            self._items.pop(key, None)
+            self._items[key] = (grid, render)
+        while len(self._items) > self.size:
+            del self._items[next(iter(self._items))]
 
     def clear(self) -> None:
         """Forget every render (a theme change)."""

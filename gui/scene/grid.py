@@ -82,6 +82,7 @@ class GridItem(QGraphicsObject):
         self.labels = LabelLayer(self)
         self._rect = QRectF()
         self._qimage = QImage()
+        self._rgba = np.zeros((0, 0, 4), np.uint8)
         self._pics: dict[str, QPixmap] = {}
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
@@ -92,10 +93,9 @@ class GridItem(QGraphicsObject):
         wide; text only when ``front``."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
-            rgba = np.ascontiguousarray(render.rgba)
-            # premultiplied: the form the raster engine blends from, so a scaled draw converts nothing
-            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).convertToFormat(
-                QImage.Format.Format_ARGB32_Premultiplied)
+            # The image reads the render's bytes (kept alive with it): no copy of a big grid.
+            self._rgba = np.ascontiguousarray(render.rgba)
+            self._qimage = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         if render is not self.render or origin != self.origin or scale != self.scale_:
             self.prepareGeometryChange()
             self.labels.prepareGeometryChange()
@@ -130,7 +130,7 @@ class GridItem(QGraphicsObject):
             return
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
-        if is_vector(p) or px < 1.0 or abs(tr.m12()) > 1e-9:
+        if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_cells(p, g, d, px, blank=False)
             self._paint_pending(p, g)
             self._paint_lines(p, g, px)

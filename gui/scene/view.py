@@ -8,14 +8,15 @@ is shown; colours are looked up once per grid, never inside ``paint``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsView, QSizePolicy
+from PySide6.QtWidgets import QSizePolicy
 
 from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
-from .colour import RenderCache
+from .colour import RenderCache, render_frame
 from .layout import (
     LEGEND_PX,
     TITLE_PT,
@@ -32,7 +33,7 @@ from .layout import (
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
-from .widgets import LayoutView, Title
+from .widgets import LayoutView, Title, close_view
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
@@ -136,12 +137,27 @@ class SceneView(LayoutView):
         self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
                        _html_escape(f.arithmetic).replace("\n", "<br>"))
 
+    def colourer(self) -> Callable[[Frame], Callable[[], None]]:
+        """For a worker thread: a function that colours a frame's grids as this stage would now (NumPy
+        only) and returns what hands them to the stage, to call on the UI thread before showing it.
+        A frame coloured for a theme since left is simply coloured again when shown."""
+        theme, empty, cache = self.theme_name, self._empty_rgb(), self._renders
+
+        def colour(f: Frame) -> Callable[[], None]:
+            entries = render_frame(f, theme, empty)
+            return lambda: cache.adopt(entries)
+
+        return colour
+
+    def _empty_rgb(self) -> tuple[int, int, int]:
+        empty = qcolor(self.theme, "empty")
+        return empty.red(), empty.green(), empty.blue()
+
     def _place(self, f: Frame) -> None:
         """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
         placed = place(f, self._margins)
         self._placed = dict(placed)
-        empty = qcolor(self.theme, "empty")
-        rgb = (empty.red(), empty.green(), empty.blue())
+        rgb = self._empty_rgb()
         legend_px = self._legend_px()
         for name in PANELS:
             panel = self._panels.get(name)
@@ -376,21 +392,6 @@ class SceneView(LayoutView):
             self.cell_double_clicked.emit(*hit)
         else:
             self.cell_clicked.emit(*hit)
-
-
-def close_view(view: QGraphicsView) -> bool:
-    """Close a stage or a pyqtgraph view without pyqtgraph's ``setViewport(None)``.
-
-    Swapping the viewport out of a view that was shown off-screen
-    (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
-    clean-up (clearing the scene, marking the view closed) is kept.
-    """
-    view.centralWidget = None  # type: ignore[attr-defined]
-    view.scene().clear()
-    view.currentItem = None  # type: ignore[attr-defined]
-    view.sceneObj = None  # type: ignore[attr-defined]
-    view.closed = True  # type: ignore[attr-defined]
-    return QGraphicsView.close(view)
 
 
 def _html_escape(s: str) -> str:
