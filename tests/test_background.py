@@ -179,3 +179,29 @@ def test_every_job_is_joined_when_the_window_closes(window, qtbot, monkeypatch, 
     window.lesson_ctl.change(in_h=20, in_w=20)
     window.close()
     assert lesson_ctl.running_jobs() == 0
+
+
+def test_a_big_change_is_coloured_in_the_worker(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The new picture's colours are worked out with the change, off the UI thread: committing it
+    colours nothing there (the heaviest setting's 16 x 512 x 512 grids took ~0.5 s of the UI thread)."""
+    import threading
+
+    from gui.scene import colour
+
+    threads: list[int] = []
+    real = colour.render_grid
+
+    def recording(*args: object) -> colour.TileRender:
+        threads.append(threading.get_ident())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(colour, "render_grid", recording)
+    monkeypatch.setattr(lesson_ctl, "BACKGROUND_COST", 0)  # this small change goes to the worker too
+    ctl = window.lesson_ctl
+    assert ctl.change(in_h=20, in_w=20, seed=7) and ctl.busy
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=60_000)
+    f = window.model.frame()
+    assert window.renderer.frame is f and f.params.in_h == 20
+    grids = sum(len(p.grids) for p in f.panels)
+    assert len(threads) >= grids
+    assert threading.get_ident() not in threads
