@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.network import describe_layer
-
 from .controllers.document import DocumentController
 from .controllers.lesson import LessonController
 from .controllers.playback import PlaybackController
@@ -37,7 +35,6 @@ from .models import scenario
 from .models.choices import THEMES, Theme
 from .models.lesson import Lesson
 from .models.params import Params
-from .models.pipeline import lesson_spec_for_layer
 from .scene import SceneRenderer
 
 if TYPE_CHECKING:  # imported when the pipeline window first opens: it needs pyqtgraph
@@ -318,6 +315,10 @@ class MainWindow(QMainWindow):
     def open_layer(self, spec: dict) -> bool:
         """Show one pipeline layer here, with its input maps and weights, for step-by-step study."""
         layer = spec["layer"]
+        from engine.network import describe_layer  # here: the pipeline's modules are not needed at start-up
+
+        from .models.pipeline import lesson_spec_for_layer
+
         ls = lesson_spec_for_layer(layer, spec["x"], spec.get("w"), spec.get("b"), base=self.model.params)
         if not self.model.load(ls.params, x=ls.x, w=ls.w, bias=ls.bias):
             self.notify(f"Could not open the layer: {self.model.last_error}", error=True)
