@@ -501,7 +501,7 @@ def main() -> int:
 
     qInstallMessageHandler(_qt_messages)
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    pg.setConfigOptions(antialias=True)  # as gui.app.main does
+    pg.setConfigOptions(antialias=True)  # as the main window does when it opens the pipeline window
     small, small_info = bench_param_change(app, Params(in_h=32, in_w=32))
     big, big_info = bench_param_change(app, Params(in_h=256, in_w=256, in_c=3))
     play = bench_playback(app)
