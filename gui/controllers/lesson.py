@@ -84,13 +84,14 @@ class Coloured:
     adopt: Callable[[], None]
 
 
-def then_colour(work: Callable[[], Prepared], colour: Callable[[Frame], Callable[[], None]]
-                ) -> Callable[[], Prepared | Coloured]:
-    """``work``, then ``colour`` on the first frame of what it prepared (when it was not refused)."""
+def then_colour(work: Callable[[], Prepared], colour: Callable[[Frame], Callable[[], None]],
+                wanted: Callable[[Prepared], bool]) -> Callable[[], Prepared | Coloured]:
+    """``work``, then ``colour`` on the first frame of what it prepared (unless it was refused, or is
+    no longer ``wanted``: superseded, cancelled or stale, it will be dropped)."""
     def run() -> Prepared | Coloured:
         prepared = work()
         f = prepared.frame
-        return prepared if f is None else Coloured(prepared, colour(f))
+        return prepared if f is None or not wanted(prepared) else Coloured(prepared, colour(f))
 
     return run
 
@@ -171,7 +172,9 @@ class LessonController(QObject):
         self._next_job += 1
         self._job = self._next_job
         prepare = self.lesson.preparer(**pending)
-        work = prepare if self.colourer is None else then_colour(prepare, self.colourer())
+        job, lesson = self._job, self.lesson
+        work = prepare if self.colourer is None else then_colour(
+            prepare, self.colourer(), lambda done: self._job == job and done.base == lesson.version)
         self._pool.start(Job(self._job, work, self._sink))
         self._show_busy(True)
         return True

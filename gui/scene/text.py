@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsWidget, QSizePolicy
 
+from ..models.frame import Frame
 from .widgets import Label, LayoutView
 
 SIDE_MIN = 380.0  # the narrowest column (pixels) worth moving the text into ...
@@ -152,3 +153,17 @@ class TextRows:
         self.side.setMinimumWidth(width)
         self.side.setMaximumWidth(width)
         self.side.setVisible(width > 0)
+
+    def show_frame(self, f: Frame) -> None:
+        """The words of frame ``f``: the lecturer's heading and note, the caption, the facts and the
+        arithmetic (its lines kept)."""
+        heading = f"<b>{html_escape(f.heading)}</b>" if f.heading else ""
+        if f.note:
+            heading += (" — " if heading else "") + html_escape(f.note)
+        self.show(heading, html_escape(f.caption), [html_escape(x) for x in f.facts],
+                  html_escape(f.arithmetic).replace("\n", "<br>"))
+
+
+def html_escape(s: str) -> str:
+    """``s`` safe inside a label's rich text."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["Box", "Click", "GridBox", "Label", "LayoutView", "StageScene", "Title", "close_view"]
+__all__ = ["Box", "Click", "GridBox", "Label", "LayoutView", "StageScene", "Title"]
 
 _NONE = 16777215.0  # Qt's "no maximum"
 
@@ -329,18 +329,3 @@ class LayoutView(QGraphicsView):
         rect = QRectF(0, 0, self.size().width(), self.size().height())
         self.setSceneRect(rect)
         self.ci.setGeometry(rect)
-
-
-def close_view(view: QGraphicsView) -> bool:
-    """Close a stage or a pyqtgraph view without pyqtgraph's ``setViewport(None)``.
-
-    Swapping the viewport out of a view that was shown off-screen
-    (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
-    clean-up (clearing the scene, marking the view closed) is kept.
-    """
-    view.centralWidget = None  # type: ignore[attr-defined]
-    view.scene().clear()
-    view.currentItem = None  # type: ignore[attr-defined]
-    view.sceneObj = None  # type: ignore[attr-defined]
-    view.closed = True  # type: ignore[attr-defined]
-    return QGraphicsView.close(view)
