@@ -486,9 +486,11 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
             hits = _scatter_count(self.geometry, per_group)  # (groups, Hp, Wp)
             return np.repeat(hits, gxp.shape[0] // groups, axis=0)
 
-        return Gradients(
-            fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
-        )
+        # Zero padding drops its share: the real cells are a read-only view (gxp is never written again),
+        # not a copy, so a step costs one copy of the totals, as a forward step costs one of the output.
+        mode = self.setup.padding_mode
+        gx = _ro(crop(gxp, self.geometry)) if mode == "zeros" else fold(gxp, self.geometry, mode)
+        return Gradients(gx, gxp, count, gw, gb)
 
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

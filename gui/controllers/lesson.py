@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
 
 from ..controls import ControlPanel, PairEditor, PlaybackBar, signals_blocked
 from ..models.choices import FIXED_3X3_PRESETS
+from ..models.frame import Frame
 from ..models.lesson import Lesson, Prepared
 from .playback import PlaybackController
 
@@ -69,6 +71,31 @@ class Job(QRunnable):
         self.sink.done.emit(self.job, result)
 
 
+#: Made on the UI thread when a big change starts: a function the worker runs on the change's first frame
+#: (the stage colouring its grids), returning what the UI thread calls before the change is shown.
+Colourer = Callable[[], Callable[[Frame], Callable[[], None]]]
+
+
+@dataclass(frozen=True)
+class Coloured:
+    """A change prepared in the worker, with its first frame's grids coloured there too."""
+
+    prepared: Prepared
+    adopt: Callable[[], None]
+
+
+def then_colour(work: Callable[[], Prepared], colour: Callable[[Frame], Callable[[], None]],
+                wanted: Callable[[Prepared], bool]) -> Callable[[], Prepared | Coloured]:
+    """``work``, then ``colour`` on the first frame of what it prepared (unless it was refused, or is
+    no longer ``wanted``: superseded, cancelled or stale, it will be dropped)."""
+    def run() -> Prepared | Coloured:
+        prepared = work()
+        f = prepared.frame
+        return prepared if f is None or not wanted(prepared) else Coloured(prepared, colour(f))
+
+    return run
+
+
 class LessonController(QObject):
     """Connects ``ControlPanel`` and ``PlaybackBar`` to ``lesson`` and ``playback``.
 
@@ -96,6 +123,8 @@ class LessonController(QObject):
         self._job = 0  # the id of the job whose result is wanted; 0: none
         self._next_job = 0
         self._pending: dict[str, object] = {}
+        #: Set by the window to the stage's ``colourer``: a big change's pictures are coloured in the worker.
+        self.colourer: Colourer | None = None
         panel.cancel.clicked.connect(self.cancel)
         self._bind_panel()
         self._bind_bar()
@@ -142,7 +171,11 @@ class LessonController(QObject):
         self._pool.clear()  # a job not started yet is stale already: it never runs
         self._next_job += 1
         self._job = self._next_job
-        self._pool.start(Job(self._job, self.lesson.preparer(**pending), self._sink))
+        prepare = self.lesson.preparer(**pending)
+        job, lesson = self._job, self.lesson
+        work = prepare if self.colourer is None else then_colour(
+            prepare, self.colourer(), lambda done: self._job == job and done.base == lesson.version)
+        self._pool.start(Job(self._job, work, self._sink))
         self._show_busy(True)
         return True
 
@@ -175,6 +208,9 @@ class LessonController(QObject):
             return  # superseded or cancelled: dropped
         self._job, self._pending = 0, {}
         self._show_busy(False)
+        if isinstance(result, Coloured):
+            result.adopt()
+            result = result.prepared
         if isinstance(result, Prepared):
             if not self.lesson.commit(result) and not result.refused:
                 self._changed()  # the lesson changed meanwhile: show its values

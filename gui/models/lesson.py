@@ -97,6 +97,11 @@ class Prepared:
     refused: str
     _state: Lesson | None = None
 
+    @property
+    def frame(self) -> Frame | None:
+        """The first picture of the change (worked out with it), or None when it is refused."""
+        return None if self._state is None else self._state.frame()
+
 
 @dataclass(frozen=True)
 class GradientCheck:
