@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..models import interaction
+from ..models.cancel import StopToken
 from ..models.choices import VALUE_LIMIT
 from ..models.interaction import Hover, Selection
-from ..models.cancel import StopToken
 from ..models.lesson import GradientCheck, Lesson
 from ..scene import SceneRenderer
 from .lesson import BACKGROUND_COST, Job, Sink, dropped, worker_pool
