@@ -33,6 +33,7 @@ from engine.image import area_resize, to_gray
 
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
+from .pipeline_job import PipelineJob, PipelineResult, forward_cost
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -44,6 +45,8 @@ __all__ = [
     "LayerField",
     "LayerLesson",
     "LayerRow",
+    "PipelineJob",
+    "PipelineResult",
     "PipelineState",
     "SampleLoader",
     "apply_layer_edits",
@@ -327,6 +330,15 @@ class PipelineState:
     seed : int
         Seed of the random weights.
 
+    Attributes
+    ----------
+    runner : callable or None
+        ``runner(job) -> bool``: the Qt shell's hook for a big change. True when it
+        took the ``PipelineJob`` to a worker (it then hands the ``PipelineResult``
+        to ``finish`` on this thread): meanwhile the state stays as it was, a
+        newer change builds on the pending one and supersedes it, and ``cancel``
+        drops it. False, or no runner: the change is computed at once.
+
     Signals
     -------
     changed()
@@ -343,6 +355,8 @@ class PipelineState:
                  load_sample: SampleLoader | None = None, sample: str = "digit", seed: int = 0) -> None:
         self.load_sample = load_sample
         self.last_error = ""
+        self.runner: Callable[[PipelineJob], bool] | None = None
+        self._pending: PipelineJob | None = None
         net = network if network is not None else nw.lenet5()
         c, h, w = net.input_shape
         unread = ""
@@ -399,23 +413,34 @@ class PipelineState:
         """Seed of the current random weights."""
         return self._seed
 
+    @property
+    def pending(self) -> PipelineJob | None:
+        """The change a worker is computing (``runner``), or None."""
+        return self._pending
+
+    def _next(self) -> tuple[nw.Network, np.ndarray, int]:
+        """Network, input and seed a new change builds on: the pending change's, else the state's."""
+        j = self._pending
+        return (self._network, self._x, self._seed) if j is None else (j.network, j.x, j.seed)
+
     # ------------------------------------------------------------------ changes
     def set_layers(self, layers: Sequence[nw.Layer]) -> bool:
         """Replace the stack (an impossible stack is kept and flagged, not refused)."""
-        return self._apply(replace(self._network, layers=tuple(layers)), self._x, self._seed)
+        net, x, seed = self._next()
+        return self._apply(replace(net, layers=tuple(layers)), x, seed)
 
     def set_network(self, net: nw.Network) -> bool:
         """A whole network; the input picture is converted and resized to its input shape."""
+        _, x, seed = self._next()
         try:
             c, h, w = self._check_input_shape(tuple(net.input_shape))
-            x = self._x
             if x.shape[0] != c:
                 x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
             if x.shape[1:] != (h, w):
                 x = area_resize(x, h, w)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        return self._apply(net, x, self._seed)
+        return self._apply(net, x, seed)
 
     def set_input(self, x: np.ndarray) -> bool:
         """A new input picture ``(C, H, W)``; the network's input shape follows it."""
@@ -424,13 +449,14 @@ class PipelineState:
             shape = self._check_input_shape(xa.shape)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        return self._apply(replace(self._network, input_shape=shape), xa, self._seed)
+        net, _, seed = self._next()
+        return self._apply(replace(net, input_shape=shape), xa, seed)
 
     def use_sample(self, name: str) -> bool:
         """The sample picture ``name`` as the input, at the network's input size."""
         if self.load_sample is None:
             return self._refuse(f"there is no picture reader here to load the sample {name!r}")
-        c, h, w = self._network.input_shape
+        c, h, w = self._next()[0].input_shape
         try:
             x = self.load_sample(name, c, h, w)
         except ValueError as exc:
@@ -439,7 +465,8 @@ class PipelineState:
 
     def new_weights(self) -> bool:
         """Draw new random weights (hand-set filters stay)."""
-        return self._apply(self._network, self._x, self._seed + 1)
+        net, x, seed = self._next()
+        return self._apply(net, x, seed + 1)
 
     # ------------------------------------------------------------------ stack editing by position
     def insert_layer(self, after: int, layer: nw.Layer) -> int | None:
@@ -447,14 +474,14 @@ class PipelineState:
 
         Returns the new layer's position, or None when refused.
         """
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         k = after + 1 if 0 <= after < len(layers) else len(layers)
         layers.insert(k, layer)
         return k if self.set_layers(layers) else None
 
     def remove_layer(self, k: int) -> int | None:
         """Remove layer ``k``; returns the position to select next (−1 when the stack is empty)."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         if not 0 <= k < len(layers):
             return None
         del layers[k]
@@ -462,7 +489,7 @@ class PipelineState:
 
     def move_layer(self, k: int, delta: int) -> int | None:
         """Move layer ``k`` up (−1) or down (+1); returns its new position, None when it cannot move."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         j = k + delta
         if not (0 <= k < len(layers) and 0 <= j < len(layers)):
             return None
@@ -471,7 +498,7 @@ class PipelineState:
 
     def replace_layer(self, k: int, layer: nw.Layer) -> bool:
         """Put ``layer`` in place of layer ``k``."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         if not 0 <= k < len(layers):
             return self._refuse(f"there is no layer {k + 1}; the stack has {len(layers)}")
         if layer == layers[k]:
@@ -497,7 +524,7 @@ class PipelineState:
         return False
 
     def _apply(self, net: nw.Network, x: np.ndarray, seed: int) -> bool:
-        """Check and compute a new state; commit it and emit ``changed``, or refuse it whole."""
+        """Check a new state, compute it (at once or in ``runner``'s worker), commit it, or refuse it."""
         try:
             self._check_input_shape(tuple(net.input_shape))
             if x.shape != tuple(net.input_shape):
@@ -518,12 +545,47 @@ class PipelineState:
             if n_values > MAX_VALUES:
                 raise ValueError(f"its feature maps would hold {n_values:,} values; the pipeline holds at "
                                  f"most {MAX_VALUES:,} (use fewer kernels or a smaller input)")
-            weights = good.init_weights(seed)
-            outputs = good.forward(x, weights)
+            job = PipelineJob(net, x, seed, problem, good, forward_cost(good))
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        self._network, self._x, self._seed = net, x, seed
-        self._problem, self._weights, self._outputs = problem, weights, outputs
+        if self.runner is not None and self.runner(job):
+            self._pending = job  # the worker's result comes back through ``finish``
+            return True
+        self._pending = None  # computed at once: it supersedes a pending change
+        return self._commit(job.run())
+
+    def finish(self, result: PipelineResult) -> bool:
+        """Apply a change computed by ``runner``'s worker, with the events a change computed at once emits.
+
+        Returns
+        -------
+        bool
+            False, with nothing changed and no event, when the change is no
+            longer the pending one (superseded or cancelled); False with
+            ``error`` when it was refused.
+        """
+        if result.job is not self._pending:
+            return False
+        self._pending = None
+        return self._commit(result)
+
+    def cancel(self) -> bool:
+        """Drop the pending change (its worker's owner stops it); the state stays as it is.
+
+        Returns
+        -------
+        bool
+            There was a pending change.
+        """
+        had, self._pending = self._pending is not None, None
+        return had
+
+    def _commit(self, result: PipelineResult) -> bool:
+        if result.refused:
+            return self._refuse(result.refused)
+        job = result.job
+        self._network, self._x, self._seed = job.network, job.x, job.seed
+        self._problem, self._weights, self._outputs = job.problem, result.weights, result.outputs
         if self.last_error:
             self.last_error = ""
             self.error.emit("")
