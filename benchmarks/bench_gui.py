@@ -27,6 +27,10 @@ Measurements
     asked through the panel's controller: the longest gap between event-loop
     iterations while a worker computes it (goal < 50 ms), and the time until
     the new picture is painted (``--no-heavy`` skips it).
+12. Stopping a computation (``bench_cancel.py``): the largest change stopped by
+    Cancel, a newer change and closing the window, a gradient check and a pipeline
+    change by their Cancel; time to the worker's exit (goal < 0.2 s) and the event
+    loop's longest gap meanwhile (goal < 100 ms); skipped with ``--no-heavy``.
 1b. Row 1 with new values every time (nothing drawn before can be reused).
 
 Notes on what "painted" means: the scene is a ``QGraphicsView``; its items are
@@ -62,6 +66,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.bench_cancel import EXIT_GOAL, GAP_GOAL, bench_cancel, report  # noqa: E402
 from gui.mainwindow import MainWindow  # noqa: E402
 from gui.models.params import Params  # noqa: E402
 
@@ -312,6 +317,8 @@ def bench_pipeline(app: QApplication) -> dict[str, list[float]]:
     for i in range(12 + WARMUP):
         t0 = time.perf_counter()
         win.model.set_input(pictures[i % 2])  # engine forward, then the view redraws every stage
+        while win.jobs.busy:  # a big forward pass is computed in a worker: until its result is shown
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
         t1 = time.perf_counter()
         vp.repaint()
         t2 = time.perf_counter()
@@ -491,6 +498,7 @@ def main() -> int:
     exp = bench_export(app)
     pipe = bench_pipeline(app)
     heavy = None if args.no_heavy else bench_heavy(app)
+    stopping = None if args.no_heavy else bench_cancel(app)
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     details: list[str] = []
@@ -565,6 +573,13 @@ def main() -> int:
                        f"new picture painted {heavy['shown']:.1f} s after the change (commit + paint "
                        f"{heavy['commit_paint'] * 1e3:.0f} ms on the UI thread)")
 
+    if stopping is not None:
+        worst_exit = max(r["exit"] for r in stopping.values())
+        worst_gap = max(r["ui_gap"] for r in stopping.values())
+        rows.append(("12", "stop a running computation -> worker exit", "< 200 ms", f"{worst_exit * 1e3:.1f}",
+                     f"{worst_gap * 1e3:.0f} gap", verdict(worst_exit < EXIT_GOAL and worst_gap < GAP_GOAL)))
+        details.extend(f"12. {line}" for line in report(stopping))
+
     head = ("#", "measure", "goal", "median", "p95", "result")
     widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
     fmt = "  ".join(f"{{:{'>' if k in (3, 4) else '<'}{w}}}" for k, w in enumerate(widths))
@@ -575,7 +590,7 @@ def main() -> int:
     for r in rows:
         print(fmt.format(*r))
     print("(ms unless marked; row 3: steps played/expected, controller.dropped; row 7: ms, ratio; "
-          "row 9: time, ratio to empty)")
+          "row 9: time, ratio to empty; row 12: the worst of five ways of stopping)")
     print()
     for d in details:
         print(d)
