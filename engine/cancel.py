@@ -9,10 +9,11 @@ a ``ContextVar``: each thread (a worker, the UI thread) has its own.
 
 Examples
 --------
->>> import threading
->>> stop = threading.Event()
->>> with stop_when(stop.is_set):
-...     result = conv2d(x, w)      # raises Cancelled soon after stop.set()
+::
+
+    stop = threading.Event()           # another thread calls stop.set()
+    with stop_when(stop.is_set):
+        y = engine.conv2d(x, w)        # raises Cancelled at the first check after it
 """
 
 from __future__ import annotations
