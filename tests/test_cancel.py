@@ -175,6 +175,20 @@ def test_a_newer_change_stops_the_running_one(window, qtbot) -> None:  # type: i
     assert got == ["changed"] and (lesson.params.in_h, lesson.params.out_c) == (192, 6)
 
 
+def test_a_change_from_elsewhere_stops_the_running_one(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    lesson, ctl = window.model, window.lesson_ctl
+    assert lesson.set_params(mode="backward")
+    ctl.change(**BIG)
+    token = ctl.token
+    _started(qtbot, token)
+    assert lesson.set_params(k_h=2)  # e.g. a scenario file opened meanwhile: the running change is stale
+    at = token.checks
+    assert token.cancelled and not ctl.busy and not window.controls.busy.isVisibleTo(window.controls)
+    assert window.controls.kernel_size.value()[0] == 2
+    _join(qtbot)
+    assert token.checks <= at + 1 and lesson.params.k_h == 2 and lesson.params.in_h != 192
+
+
 def test_closing_during_a_big_change_stops_it_and_leaves_no_thread(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     lesson, ctl = window.model, window.lesson_ctl
     assert lesson.set_params(mode="backward")

@@ -115,6 +115,8 @@ class LessonController(QObject):
 
     # ------------------------------------------------------------------ lesson -> widgets
     def _changed(self) -> None:
+        if self.busy:  # changed from elsewhere (a file, a preset): the running change is stale, stop it
+            self._drop()
         self.panel.refresh()
         self.bar.refresh()
 
