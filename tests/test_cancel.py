@@ -311,3 +311,13 @@ def test_closing_the_pipeline_during_a_big_change_leaves_no_thread(pipeline, qtb
     _started(qtbot, token)
     pipeline.close()
     assert lesson_ctl.running_jobs() == 0 and token.cancelled and not jobs.busy
+
+
+def test_the_pipelines_cost_counts_multiply_adds_per_layer() -> None:
+    from gui.models.pipeline_job import forward_cost
+
+    net = nw.Network((4, 10, 10), (nw.Conv(4, 3, groups=2), nw.Activation("relu"), nw.Pool("max", 2),
+                                   nw.Flatten(), nw.Dense(10)))
+    # conv: 4x8x8 outputs, each 2 channels x 3x3; relu: one per value; pool: 4x4x4 outputs x 2x2;
+    # flatten: one per value; dense: 64 x 10 weights.
+    assert forward_cost(net) == 256 * 2 * 9 + 256 + 64 * 4 + 64 + 64 * 10

@@ -30,7 +30,7 @@ def forward_cost(net: nw.Network) -> int:
     Returns
     -------
     int
-        Per conv layer ``outputs · C_in · kh · kw``, per pool ``outputs · kh · kw``,
+        Per conv layer ``outputs · C_in/groups · kh · kw``, per pool ``outputs · kh · kw``,
         per dense layer its weights; other layers one per value.
     """
     shapes = net.shapes()
@@ -39,7 +39,7 @@ def forward_cost(net: nw.Network) -> int:
         n_in, n_out = int(np.prod(shapes[k])), int(np.prod(shapes[k + 1]))
         if isinstance(layer, (nw.Conv, nw.Pool)):
             kh, kw = (layer.kernel, layer.kernel) if isinstance(layer.kernel, int) else layer.kernel
-            total += n_out * kh * kw * (shapes[k][0] if isinstance(layer, nw.Conv) else 1)
+            total += n_out * kh * kw * (shapes[k][0] // layer.groups if isinstance(layer, nw.Conv) else 1)
         elif isinstance(layer, nw.Dense):
             total += n_in * n_out
         else:
