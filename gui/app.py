@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import NoReturn, TypeVar
 
-from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES
+from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES, VIEWS
 from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
 from .models.outfiles import ExportError, Interrupted
 
@@ -57,12 +57,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="convviz", description="Convolution and pooling, step by step.",
         epilog="Subcommands: 'convviz presets' lists the presets; 'convviz export --help' exports "
-               "frames and animations without a display.",
+               "frames and animations without a display; 'convviz classify PICTURE' reads a digit "
+               "with the trained LeNet-5.",
     )
     ap.add_argument("file", nargs="?", help="a scenario (.json) or lecture deck to open")
     ap.add_argument("--preset", help="open a built-in preset (see 'convviz presets')")
     ap.add_argument("--screenshot", metavar="PNG", help="save a picture of the window, then quit")
     ap.add_argument("--step", type=int, default=None, help="start at this step (0-based)")
+    ap.add_argument("--view", choices=VIEWS, help="draw the scenario flat or as the stage view (input plane "
+                                                  "below, output plane above)")
     return ap.parse_args(argv)
 
 
@@ -138,6 +141,7 @@ def export_args(argv: list[str]) -> argparse.Namespace:
                     default=1.0,
                     help=f"pixels per point, {MIN_SCALE} to {MAX_SCALE} (default 1; png, gif, mp4)")
     ap.add_argument("--theme", choices=THEMES)
+    ap.add_argument("--view", choices=VIEWS, help="flat, or the stage view (default: the scenario's own)")
     ap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                     help=f"picture size before scaling, each side {MIN_SIDE} to {MAX_SIDE} "
                          "(default 1280x720)")
@@ -221,6 +225,8 @@ def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
     model = Lesson()
     if not scenario.apply(model, s):
         raise ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
+    if args.view:
+        model.set_view(args.view)
     try:
         steps = parse_steps(args.steps, model.n_steps) if args.steps else None
     except ExportError as exc:
@@ -278,9 +284,42 @@ def run_presets() -> int:
     return 0
 
 
+def run_classify(argv: list[str]) -> int:
+    """``convviz classify PICTURE``: the trained LeNet-5's ten probabilities, ``digit: probability`` lines.
+
+    No Qt: the picture is decoded by Pillow and prepared as the pipeline's canvas prepares a drawing.
+    """
+    ap = _OneLineParser(prog="convviz classify",
+                        description="Read a picture of one digit (PNG, JPEG or BMP; dark on light or "
+                                    "light on dark) with the trained LeNet-5; print the ten probabilities.")
+    ap.add_argument("picture", help="the picture file")
+    args = ap.parse_args(argv)
+    from .models import digits
+
+    try:
+        grey = digits.read_picture(args.picture)
+        x = digits.digit_input(grey)
+        if not x.any():
+            raise ValueError(f"{args.picture} is blank: every pixel is the same grey, there is no digit")
+        probs = digits.probabilities(x)
+    except ValueError as exc:  # DigitPictureError, or damaged shipped weights
+        sys.stderr.write(f"convviz classify: {exc}\n")
+        return 1
+    if not digits.is_trained():
+        sys.stderr.write("convviz classify: no trained weights are shipped; these are a random network's\n")
+    try:
+        for d, p in enumerate(probs):
+            print(f"{d}: {p:.4f}", flush=True)
+    except BrokenPipeError:
+        sys.stderr.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app (or a subcommand); returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] == "classify":
+        return run_classify(argv[2:])
     if len(argv) > 1 and argv[1] == "export":
         return run_export(argv[2:])
     if len(argv) > 1 and argv[1] == "presets":
@@ -307,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"convviz: {win.status.text()}\n")
         if args.screenshot:  # nothing to show: say so and fail, rather than picture the message
             return 1
+    if args.view:
+        win.model.set_view(args.view)
     if args.step is not None:
         win.model.set_step(args.step)
     win.show()

@@ -99,6 +99,6 @@ class PipelineJobs(QObject):
         running = self._running
         self._set_job(0, None)
         if isinstance(result, Exception):  # reported in plain words, the state stays whole
-            result = PipelineResult(running, [], [], f"the forward pass failed: {result}")
+            result = PipelineResult(running, [], [], 0, f"the forward pass failed: {result}")
         if isinstance(result, PipelineResult):
             self.state.finish(result)

@@ -1,7 +1,7 @@
 """One pipeline change in two halves: checked on the UI thread, computed anywhere, applied on the UI thread.
 
 ``PipelineState`` checks a change (shapes, limits: cheap) and makes a
-``PipelineJob``; ``PipelineJob.run`` draws the weights and runs the forward
+``PipelineJob``; ``PipelineJob.run`` picks the weights (trained or drawn) and runs the forward
 pass (the expensive part) and reads nothing of the state, so it may run in a
 worker thread, where the engine's checkpoints let a ``StopToken`` stop it;
 ``PipelineState.finish`` applies its ``PipelineResult`` unless a newer change
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import network as nw
+
+from .weights import WeightsKind, weights_for
 
 __all__ = ["PipelineJob", "PipelineResult", "forward_cost"]
 
@@ -57,22 +59,28 @@ class PipelineJob:
         The stack as changed (it may hold an impossible layer: ``problem``).
     x : ndarray, shape network.input_shape
     seed : int
+    kind : {"trained", "random"}
+        The weights asked for (``gui.models.weights.weights_for``).
     problem : engine.network.LayerError or None
     computed : engine.network.Network
         The layers before ``problem``: those the forward pass runs.
     cost : int
         ``forward_cost(computed)``.
+    reuse : tuple or None
+        ``(weights, n_trained)`` to keep (only the input changed), or None to pick them.
     """
 
     network: nw.Network
     x: np.ndarray
     seed: int
+    kind: WeightsKind
     problem: nw.LayerError | None
     computed: nw.Network
     cost: int
+    reuse: tuple[list[tuple[np.ndarray, np.ndarray] | None], int] | None = None
 
     def run(self) -> PipelineResult:
-        """Draw the weights and run the forward pass (any thread: reads nothing of the state).
+        """Pick the weights and run the forward pass (any thread: reads nothing of the state).
 
         Raises
         ------
@@ -80,11 +88,11 @@ class PipelineJob:
             When the enclosing ``StopToken`` was cancelled.
         """
         try:
-            weights = self.computed.init_weights(self.seed)
+            weights, n_trained = self.reuse or weights_for(self.computed, self.seed, self.kind)
             outputs = self.computed.forward(self.x, weights)
         except (ValueError, TypeError) as exc:
-            return PipelineResult(self, [], [], str(exc))
-        return PipelineResult(self, weights, outputs)
+            return PipelineResult(self, [], [], 0, str(exc))
+        return PipelineResult(self, weights, outputs, n_trained)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +106,8 @@ class PipelineResult:
         Per computed layer ``(w, b)`` or None (``Network.init_weights``).
     outputs : list of ndarray
         Stage 0 the input, stage ``k + 1`` layer ``k``'s output.
+    n_trained : int
+        How many leading layers carry trained weights.
     refused : str
         Why the change cannot be applied (plain words), or empty.
     """
@@ -105,4 +115,5 @@ class PipelineResult:
     job: PipelineJob
     weights: list[tuple[np.ndarray, np.ndarray] | None]
     outputs: list[np.ndarray]
+    n_trained: int = 0
     refused: str = ""
