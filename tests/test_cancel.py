@@ -321,3 +321,17 @@ def test_the_pipelines_cost_counts_multiply_adds_per_layer() -> None:
     # conv: 4x8x8 outputs, each 2 channels x 3x3; relu: one per value; pool: 4x4x4 outputs x 2x2;
     # flatten: one per value; dense: 64 x 10 weights.
     assert forward_cost(net) == 256 * 2 * 9 + 256 + 64 * 4 + 64 + 64 * 10
+
+
+def test_a_pending_pipeline_change_keeps_its_weights_choice_until_applied() -> None:
+    state = PipelineState()
+    assert state.weights_kind == "trained" and state.trained_layers > 0
+    jobs: list[PipelineJob] = []
+    state.runner = lambda job: jobs.append(job) is None
+    assert state.set_weights_kind("random")
+    assert state.weights_kind == "trained" and jobs[-1].kind == "random"  # shown: still the trained ones
+    assert state.cancel() and state.weights_kind == "trained" and state.trained_layers > 0
+    assert state.set_weights_kind("random") and state.new_weights()  # on top of the pending choice
+    assert jobs[-1].kind == "random" and jobs[-1].seed == state.seed + 1
+    assert state.finish(jobs[-1].run())
+    assert (state.weights_kind, state.trained_layers, state.seed) == ("random", 0, jobs[-1].seed)
