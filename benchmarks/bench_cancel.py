@@ -165,6 +165,13 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
     return out
 
 
+def worst(res: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """The slowest exit, and the longest event-loop gap but while closing (the window waits for the
+    worker there on purpose: that gap is the exit time)."""
+    return (max(r["exit"] for r in res.values()),
+            max(r["ui_gap"] for how, r in res.items() if "close" not in how))
+
+
 def report(res: dict[str, dict[str, float]]) -> list[str]:
     """One line per way of stopping."""
     return [f"{how}: worker exit {r['exit'] * 1e3:.0f} ms after the stop, event loop's longest gap "
@@ -178,8 +185,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     load = os.getloadavg()[0]
     res = bench_cancel(app)
-    worst_exit = max(r["exit"] for r in res.values())
-    worst_gap = max(r["ui_gap"] for r in res.values())
+    worst_exit, worst_gap = worst(res)
     print(f"convviz cancel benchmark ({os.cpu_count()} cpus, load average {load:.1f} at start)")
     for line in report(res):
         print(line)

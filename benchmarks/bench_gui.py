@@ -69,7 +69,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer, QtMsgType, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from benchmarks.bench_cancel import EXIT_GOAL, GAP_GOAL, bench_cancel, report  # noqa: E402
+from benchmarks.bench_cancel import EXIT_GOAL, GAP_GOAL, bench_cancel, report, worst  # noqa: E402
 from gui.mainwindow import MainWindow  # noqa: E402
 from gui.models.params import Params  # noqa: E402
 
@@ -596,8 +596,7 @@ def main() -> int:
                        f"{heavy['commit_paint'] * 1e3:.0f} ms on the UI thread)")
 
     if stopping is not None:
-        worst_exit = max(r["exit"] for r in stopping.values())
-        worst_gap = max(r["ui_gap"] for r in stopping.values())
+        worst_exit, worst_gap = worst(stopping)
         rows.append(("12", "stop a running computation -> worker exit", "< 200 ms", f"{worst_exit * 1e3:.1f}",
                      f"{worst_gap * 1e3:.0f} gap", verdict(worst_exit < EXIT_GOAL and worst_gap < GAP_GOAL)))
         details.extend(f"12. {line}" for line in report(stopping))
