@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike
 
 from . import conv as _conv
 from . import pool as _pool
+from .cancel import checkpoint
 from .geometry import Geometry, IntPair, Padding, PaddingMode
 from .padding import check_grad_out, crop, fold
 
@@ -516,6 +517,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
                 c = max(near)
                 tot, self._done = self._checkpoints[c], c
             else:
+                checkpoint()
                 tot, self._done = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded), i
                 self._keep(i, tot)
             self._shared = True

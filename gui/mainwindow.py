@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.files.theme_requested.connect(self._scenario_theme)
         self.controller.glide.connect(self.renderer.glide)
         self.controls.check.clicked.connect(self.stage.check_gradient)
+        self.controls.check_cancel.clicked.connect(self.stage.cancel_check)
+        self.stage.checking_changed.connect(self.controls.check_cancel.setVisible)
         self._make_actions()
         self.files.deck_changed.connect(self._deck_open)
         # Enter in a spin box hands the keyboard back to the stage, so Right/Left step again.

@@ -23,6 +23,7 @@ from psygnal import Signal, SignalInstance
 import engine
 from engine import activations, backprop, kernels
 from engine.backprop import GatherView
+from engine.cancel import checkpoint
 
 from . import validate
 from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
@@ -364,6 +365,7 @@ class Lesson:
         if p.activation not in activations.ACTIVATIONS:
             raise ValueError(f"unknown activation {p.activation!r}")
         y = activations.activate(p.activation, z) if p.has_activation else z
+        checkpoint()  # between the passes: a cancel is heard (engine.cancel)
         scatter = None
         if p.is_transpose and p.transpose_view == "scatter":
             wt, kw = self._transpose_args(p, w)
@@ -375,8 +377,10 @@ class Lesson:
             raise ValueError(f"unknown mode {p.mode!r}")
         dy, loss = self._upstream(p, y)
         dz = dy * activations.activation_grad(p.activation, z) if p.has_activation else dy
+        checkpoint()
         if isinstance(fwd, engine.ConvTrace):
             bwd: BackwardTrace = engine.ConvBackwardTrace(fwd.setup, dz)
+            checkpoint()
             gather = backprop.gather_input_grad(fwd.setup, dz)
         else:
             bwd = engine.PoolBackwardTrace(fwd.setup, dz)
@@ -803,6 +807,7 @@ class Lesson:
         def work() -> Prepared:
             if not shadow.set_params(**changes):
                 return Prepared(base, shadow.last_error or "refused")
+            checkpoint()
             shadow.frame()  # the first picture (and the gradients it reads) are worked out here too
             return Prepared(base, "", shadow)
 
