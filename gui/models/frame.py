@@ -24,6 +24,7 @@ import engine
 from engine import describe
 
 from .choices import PanelName, Phase
+from .motion import Motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -299,6 +300,9 @@ class Frame:
     loss : float or None
     changed : ndarray of bool or None
         The activation phase: output cells the activation changed.
+    motion : Motion or None
+        What travels between the cells and the arithmetic line during the glide to this step
+        (products into the line, the sum into the output cell); None: nothing travels.
     """
 
     params: Params
@@ -337,6 +341,7 @@ class Frame:
     heading: str = ""
     note: str = ""
     facts: tuple[str, ...] = ()
+    motion: Motion | None = None
 
     @property
     def facts_line(self) -> str:

@@ -13,6 +13,7 @@ from .choices import (
     Granularity,
     KernelPreset,
     Mode,
+    MotionSetting,
     Op,
     PaddingMode,
     PadKind,
@@ -60,6 +61,7 @@ class Params:
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
+    motion: MotionSetting = "auto"  # products travel into the arithmetic between steps (auto: presenting)
 
     @property
     def has_activation(self) -> bool:

@@ -33,6 +33,7 @@ from .layout import (
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
+from .travel import TravelLayer
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
@@ -81,6 +82,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         for lg in self.legends.values():
             self.view.addItem(lg)
         self.marks = MarkLayer(self.view, self.theme)
+        self.travel = TravelLayer(self.view, self.arith, self.theme)
         self._panels: dict[PanelName, Panel] = {}
         self._title_fit: dict[PanelName, tuple[object, ...]] = {}
         self._layout_key: tuple[object, ...] | None = None
@@ -131,6 +133,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         else:
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
+        self.travel.show(f, self._origin)
         heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
         if f.note:
             heading += (" — " if heading else "") + _html_escape(f.note)
@@ -185,8 +188,26 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def glide(self, t: float) -> None:
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
-        (when both frames have the same ``glide_key``)."""
-        self.marks.glide(t)
+        (when both frames have the same ``glide_key``), and the travelling products when the glide
+        shows the motion (``start_glide``)."""
+        self.marks.glide(self.travel.glide(t))
+
+    def set_motion(self, enabled: bool) -> None:
+        """Whether products travel between steps (the setting, as the window resolves it)."""
+        self.travel.enabled = bool(enabled)
+        if not enabled:
+            self.travel.start(False)
+
+    def start_glide(self, motion: bool) -> None:
+        """A glide to the frame shown begins: with the travelling products (``motion``, when enabled and
+        the frame has any) or with the window's glide only."""
+        self.travel.start(motion)
+
+    @property
+    def motion_pieces(self) -> int:
+        """Pieces that travel in the glide to the frame shown (0: none, or motion is off)."""
+        m = None if self.frame is None else self.frame.motion
+        return m.pieces if m is not None and self.travel.enabled else 0
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
