@@ -33,6 +33,7 @@ __all__ = [
     "Travel",
     "conv_motion",
     "export_fractions",
+    "export_per_step",
     "glide_ms",
     "moment",
     "motion_on",
@@ -48,9 +49,9 @@ MAX_MOTION_MS = 3600.0
 #: at high playback rates the steps stay on time.
 MIN_PIECE_MS = 30.0
 #: Pictures per second of an exported animation while pieces travel.
-MOTION_FPS = 30.0
+MOTION_FPS = 50.0
 #: Fewest in-between pictures per piece worth exporting (fewer: the export shows no motion).
-MIN_EXPORT_PER_PIECE = 1.5
+MIN_EXPORT_PER_PIECE = 1.0
 
 TravelKind = Literal["product", "sum"]
 
@@ -199,6 +200,13 @@ def export_fractions(pieces: int, fps: float) -> tuple[tuple[float, ...], int] |
     if moving < MIN_EXPORT_PER_PIECE * pieces:
         return None
     return tuple((j + 1) / (moving + 1) for j in range(moving)), per_step
+
+
+def export_per_step(setting: MotionSetting, fps: float) -> int:
+    """Pictures per step of an exported animation at ``fps`` steps per second: 1 without motion
+    (the setting is not "on", or the steps come too fast for in-between pictures)."""
+    per_step = round(MOTION_FPS / fps) if setting == "on" else 1
+    return per_step if per_step >= 3 else 1
 
 
 def motion_on(setting: MotionSetting, presenting: bool) -> bool:
