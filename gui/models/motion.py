@@ -42,9 +42,9 @@ __all__ = [
 #: Share of the glide the window takes to move before the first product leaves.
 WINDOW_SHARE = 0.2
 #: How long one piece flies when there is time (ms).
-PIECE_MS = 260.0
+PIECE_MS = 180.0
 #: The longest a whole glide with motion takes when stepping by hand (ms).
-MAX_MOTION_MS = 3600.0
+MAX_MOTION_MS = 2500.0
 #: Below this many milliseconds per piece the motion is skipped (the window just glides):
 #: at high playback rates the steps stay on time.
 MIN_PIECE_MS = 30.0
