@@ -324,8 +324,33 @@ def bench_pipeline(app: QApplication) -> dict[str, list[float]]:
     return out
 
 
-def bench_playback(app: QApplication) -> dict[str, float | list[float]]:
-    win = make_window(app, Params(in_h=32, in_w=32))
+def bench_motion(app: QApplication) -> tuple[dict[str, list[float]], str]:
+    """A step shown mid-motion: a random step, its glide started with travelling products, a glide
+    fraction in the middle of the flights, then repaint (what each tick of a slow playback does)."""
+    win = make_window(app, Params(in_h=32, in_w=32, motion="on"))
+    n = win.model.n_forward
+    rng = np.random.default_rng(5)
+    ks, ts = rng.integers(1, n, RUNS + WARMUP), rng.uniform(0.25, 0.95, RUNS + WARMUP)
+
+    def change(i: int) -> None:
+        win.model.set_step(int(ks[i]))
+        win.renderer.start_glide(True)
+        win.renderer.glide(float(ts[i]))
+
+    res = timed_updates(app, win, change)
+    # Each later tick of the same glide: only the chip moves and the line's reveal changes.
+    win.renderer.start_glide(True)
+    ticks = timed_updates(app, win, lambda i: win.renderer.glide(0.25 + 0.7 * i / (RUNS + WARMUP)))
+    res["tick"] = ticks["total"]
+    tm, tp = ms(ticks["total"])
+    info = (f"{n:,} forward steps, {cell_px(win):.0f} px/cell, values shown; a later tick of the same glide "
+            f"(chip moved, line revealed) {tm:.1f}/{tp:.1f} ms")
+    close_window(app, win)
+    return res, info
+
+
+def bench_playback(app: QApplication, params: Params | None = None) -> dict[str, float | list[float]]:
+    win = make_window(app, params or Params(in_h=32, in_w=32))
     c = win.controller
     c.set_speed(PLAY_SPEED)
     win.model.set_step(0)
@@ -486,6 +511,8 @@ def main() -> int:
     small, small_info = bench_param_change(app, Params(in_h=32, in_w=32))
     big, big_info = bench_param_change(app, Params(in_h=256, in_w=256, in_c=3))
     play = bench_playback(app)
+    play_motion = bench_playback(app, Params(in_h=32, in_w=32, motion="on"))
+    motion, motion_info = bench_motion(app)
     scrub, scrub_info = bench_scrub(app)
     back, back_info = bench_backward(app)
     exp = bench_export(app)
@@ -526,6 +553,14 @@ def main() -> int:
         f"max {max(play['paint'], default=0) * 1e3:.1f} ms; "  # type: ignore[arg-type]
         f"timer tick {tm:.1f}/{tp:.1f} ms (median/p95)"
     )
+
+    mexp, mplayed = float(play_motion["expected"]), int(play_motion["played"])  # type: ignore[arg-type]
+    mdropped, munpainted = int(play_motion["dropped"]), int(play_motion["unpainted"])  # type: ignore[arg-type]
+    rows.append(("3b", "same, motion on (skipped at 60/s)", "0 dropped", f"{mplayed}/{mexp:.0f}",
+                 f"drop {mdropped}", verdict(mdropped == 0 and munpainted == 0 and mplayed >= 0.95 * mexp)))
+    details.append(f"3b. motion on: {mplayed} steps played of {mexp:.0f}; controller.dropped {mdropped}; "
+                   f"{munpainted} steps never painted")
+    add("12", "step painted mid-motion, 32x32 + values", "< 16 ms", motion, 16.0, motion_info)
 
     add("4", "scrub 512x512 conv, random jump", "< 16 ms", scrub, 16.0, scrub_info)
 
