@@ -91,6 +91,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._margins = Margins()
         self._placed: dict[PanelName, PanelPlace] = {}
         self._fitting = False
+        self._hover_line = ""  # shown instead of the arithmetic while a weight is hovered
         self.view.sigResized.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -134,11 +135,25 @@ class SceneView(pg.GraphicsLayoutWidget):
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
         self.travel.show(f, self._origin)
+        self._hover_line = ""
+        self._show_text(f, f.arithmetic)
+
+    def _show_text(self, f: Frame, arithmetic: str) -> None:
         heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
         if f.note:
             heading += (" — " if heading else "") + _html_escape(f.note)
         self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
-                       _html_escape(f.arithmetic).replace("\n", "<br>"))
+                       _html_escape(arithmetic).replace("\n", "<br>"))
+
+    def show_hover_line(self, text: str) -> None:
+        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum); "" gives the
+        step's arithmetic back. Travelling products land when it is shown."""
+        if self.frame is None or text == self._hover_line:
+            return
+        self._hover_line = text
+        if text:
+            self.travel.start(False)
+        self._show_text(self.frame, text or self.frame.arithmetic)
 
     def _place(self, f: Frame) -> None:
         """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
