@@ -65,7 +65,7 @@ def test_every_product_travels_from_its_own_cell_into_its_own_term(p: Params, ex
             # The cell it leaves holds the input value of the product, on the grid that shows channel c.
             assert t.cell == (int(step.window.rows[i]), int(step.window.cols[j]))
             assert f.x_padded[_channel(step, c), t.cell[0], t.cell[1]] == x[t.slot]
-            assert t.grid == (inp.front + c if expanded else inp.front)
+            assert t.grid == inp.front + c  # stacked too: the slab of channel c, whose value it uses
         starts = [t.start for t in products]
         assert starts == sorted(starts) and f.motion.hidden_from == starts[0]
         if step.complete:
