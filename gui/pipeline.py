@@ -320,13 +320,17 @@ class PipelineView(pg.GraphicsLayoutWidget):
             if c >= len(self.tiles[stage]):
                 continue
             x0, y0, _h, _w = self.tiles[stage][c]
-            item = pg.QtWidgets.QGraphicsRectItem(QRectF(x0 + j - 0.5, y0 + i - 0.5, 1, 1))
-            pen = QPen(QColor(self.theme["output"]), 3)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(20)
-            self.boxes[stage].addItem(item)
-            self.flat_items.append((item, self.boxes[stage]))
+            self._outline(stage, QRectF(x0 + j - 0.5, y0 + i - 0.5, 1, 1))
+
+    def _outline(self, stage: int, rect: QRectF) -> None:
+        """Outline ``rect`` (view units) of ``stage`` in the output colour (``mark_cells`` clears it)."""
+        item = pg.QtWidgets.QGraphicsRectItem(rect)
+        pen = QPen(QColor(self.theme["output"]), 3)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(20)
+        self.boxes[stage].addItem(item)
+        self.flat_items.append((item, self.boxes[stage]))
 
     def show_unrolled(self, stage: int, k: int) -> None:
         """Show the vector of ``stage`` filled up to element ``k`` (the flatten so far) with that element
@@ -345,13 +349,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
         else:  # folded into a square picture
             side = int(np.ceil(np.sqrt(vector.size)))
             rect = QRectF(k % side - 0.5, k // side - 0.5, 1.0, 1.0)
-        item = pg.QtWidgets.QGraphicsRectItem(rect)
-        pen = QPen(QColor(self.theme["output"]), 3)
-        pen.setCosmetic(True)
-        item.setPen(pen)
-        item.setZValue(20)
-        self.boxes[stage].addItem(item)
-        self.flat_items.append((item, self.boxes[stage]))
+        self._outline(stage, rect)
 
     # ------------------------------------------------------------------ mouse
     def pick(self, scene_pos: QPointF) -> tuple[int, int, int, int] | None:

@@ -123,6 +123,18 @@ def window(qtbot):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def pipeline(qtbot):  # type: ignore[no-untyped-def]
+    """A shown ``PipelineWindow`` (LeNet-5 on the sample digit)."""
+    from gui.pipeline import PipelineWindow
+
+    w = PipelineWindow()
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    return w
+
+
+@pytest.fixture
 def settle(qtbot):  # type: ignore[no-untyped-def]
     """Wait until a window's playback timer has stopped (the glide between steps is over)."""
 

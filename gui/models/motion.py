@@ -37,6 +37,7 @@ __all__ = [
     "glide_ms",
     "moment",
     "motion_on",
+    "product_text",
 ]
 
 #: Share of the glide the window takes to move before the first product leaves.
@@ -215,8 +216,12 @@ def motion_on(setting: MotionSetting, presenting: bool) -> bool:
 
 
 # ----------------------------------------------------------------------------- what travels
+def product_text(a: float, b: float) -> str:
+    """``a·b`` as an arithmetic line writes a product: negative numbers in brackets ("2·(−1)")."""
+    return f"{_term(a)}{describe.TIMES}{_term(b)}"
+
+
 def _term(v: float) -> str:
-    """A number inside a product as the arithmetic line writes it: negative ones in brackets."""
     s = describe.fmt(v)
     return f"({s})" if v < 0 else s
 
@@ -252,7 +257,7 @@ def conv_motion(step: engine.ConvStep, arithmetic: str, *, grid_of: tuple[int, .
     at = start
     hidden = -1
     for k in range(n):
-        text = f"{_term(float(x[k]))}{describe.TIMES}{_term(float(w[k]))}"
+        text = product_text(float(x[k]), float(w[k]))
         pos = arithmetic.find(text, at)
         if pos < 0:
             continue

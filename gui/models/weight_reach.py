@@ -15,6 +15,7 @@ import numpy as np
 from engine import describe
 
 from .lesson import Lesson
+from .motion import product_text
 
 #: Most terms the dL/dW line spells out before it elides the middle ones.
 MAX_TERMS = 12
@@ -44,11 +45,6 @@ class WeightReach:
     cells: tuple[tuple[int, int], ...]
     line: str = ""
     total: float | None = None
-
-
-def _term(v: float) -> str:
-    s = describe.fmt(v)
-    return f"({s})" if v < 0 else s
 
 
 def weight_reach(lesson: Lesson, o: int, c: int, i: int, j: int) -> WeightReach:
@@ -83,7 +79,7 @@ def weight_reach(lesson: Lesson, o: int, c: int, i: int, j: int) -> WeightReach:
     terms = [(float(dz[oh, ow]), float(x[r, col]))
              for oh, r in enumerate(rows) for ow, col in enumerate(cols)]
     total = float(sum(a * b for a, b in terms))
-    shown = [f"{_term(a)}·{_term(b)}" for a, b in terms]
+    shown = [product_text(a, b) for a, b in terms]
     if len(shown) > MAX_TERMS:
         shown = [*shown[: MAX_TERMS - 3], f"… ({len(shown) - MAX_TERMS + 1} more) …", *shown[-2:]]
     name = "dL/dZ" if p.has_activation else "dL/dY"
