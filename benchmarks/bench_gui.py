@@ -334,12 +334,12 @@ def bench_motion(app: QApplication) -> tuple[dict[str, list[float]], str]:
 
     def change(i: int) -> None:
         win.model.set_step(int(ks[i]))
-        win.renderer.start_glide(True)
+        win.renderer.travel.start(True)
         win.renderer.glide(float(ts[i]))
 
     res = timed_updates(app, win, change)
     # Each later tick of the same glide: only the chip moves and the line's reveal changes.
-    win.renderer.start_glide(True)
+    win.renderer.travel.start(True)
     ticks = timed_updates(app, win, lambda i: win.renderer.glide(0.25 + 0.7 * i / (RUNS + WARMUP)))
     res["tick"] = ticks["total"]
     tm, tp = ms(ticks["total"])

@@ -182,7 +182,7 @@ def test_changing_the_setting_keeps_the_run_and_the_step() -> None:
 def test_presenter_mode_turns_auto_motion_on(window) -> None:  # type: ignore[no-untyped-def]
     assert window.model.params.motion == "auto" and not window.renderer.travel.enabled
     window.toggle_presenter()
-    assert window.renderer.travel.enabled and window.renderer.motion_pieces == 10
+    assert window.renderer.travel.enabled and window.renderer.travel.pieces == 10
     window.toggle_presenter()
     assert not window.renderer.travel.enabled
     window.motion.actions["on"].trigger()
@@ -209,8 +209,8 @@ def _mid_glide(offscreen_renderers, piece: int, flight: float):  # type: ignore[
     f = lesson.frame(4)
     r.show_frame(f)
     r.settle()
-    r.set_motion(True)
-    r.start_glide(True)
+    r.travel.set_enabled(True)
+    r.travel.start(True)
     assert f.motion is not None
     t = WINDOW_SHARE + (piece + flight) * (1 - WINDOW_SHARE) / f.motion.pieces
     r.glide(t)
@@ -282,7 +282,7 @@ def test_motion_off_glides_the_window_only(offscreen_renderers) -> None:  # type
     r = offscreen_renderers((1280, 720))
     paint.draw(r, lesson, 3)
     r.show_frame(lesson.frame(4))
-    r.start_glide(True)  # asked, but the setting is off
+    r.travel.start(True)  # asked, but the setting is off
     r.glide(0.5)
     assert not r.travel.active and not r.travel.chip.isVisible()
 

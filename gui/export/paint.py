@@ -87,8 +87,9 @@ def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, sca
     if per_step == 1:
         yield from frames(renderer, lesson, steps, scale, expanded=expanded)
         return
-    was = renderer.travel.enabled
-    renderer.set_motion(True)
+    travel = renderer.travel
+    was = travel.enabled
+    travel.set_enabled(True)
     try:
         for k in steps:
             f = lesson.frame(k, expanded=expanded)
@@ -97,7 +98,7 @@ def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, sca
             plan = None if f.motion is None else export_fractions(f.motion.pieces, fps)
             shown = 0
             if plan is not None:
-                renderer.start_glide(True)
+                travel.start(True)
                 for t in plan[0][: per_step - 1]:
                     renderer.glide(t)
                     yield grab(renderer, scale)
@@ -108,7 +109,7 @@ def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, sca
             for _ in range(per_step - shown):
                 yield still
     finally:
-        renderer.set_motion(was)
+        travel.set_enabled(was)
 
 
 def rgb(img: QImage) -> np.ndarray:

@@ -72,6 +72,7 @@ class TextRows:
         self.pt = {"heading": 16.0, "caption": 14.0, "facts": 12.0, "arith": 15.0}
         self._shown: dict[str, tuple[str, float, str]] = {}
         self._facts: list[str] = []
+        self._arith = self._instead = ""  # the step's arithmetic, and what is shown in its place ("": none)
 
     @property
     def labels(self) -> tuple[pg.LabelItem, ...]:
@@ -90,6 +91,18 @@ class TextRows:
     def show(self, heading: str, caption: str, facts: Sequence[str], arith: str) -> None:
         """Set the texts (HTML); the facts go on one line under the stage, one per line beside it.
         Labels whose text, size and room are unchanged are left alone."""
+        self._arith, self._instead = arith, ""
+        self._put(heading, caption, facts, arith)
+
+    def show_instead(self, arith: str) -> bool:
+        """Show ``arith`` (HTML) where the arithmetic goes ("" gives it back); False when nothing changed."""
+        if arith == self._instead:
+            return False
+        self._instead = arith
+        self._put(self.heading.text, self.caption.text, self._facts, arith or self._arith)
+        return True
+
+    def _put(self, heading: str, caption: str, facts: Sequence[str], arith: str) -> None:
         self._facts = list(facts)
         joined = (FACT_BREAK if self.mode == "side" else FACT_SEP).join(self._facts)
         for name, label, html in (("heading", self.heading, heading), ("caption", self.caption, caption),
@@ -112,7 +125,7 @@ class TextRows:
     def refresh(self) -> None:
         """Wrap every label again (the widget changed size)."""
         self._shown.clear()
-        self.show(self.heading.text, self.caption.text, self._facts, self.arith.text)
+        self._put(self.heading.text, self.caption.text, self._facts, self.arith.text)
 
     def arrange(self, stage_w: float, stage_h: float) -> bool:
         """Put the facts and arithmetic beside a stage of ``stage_w × stage_h`` scene units when the

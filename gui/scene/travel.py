@@ -105,6 +105,17 @@ class TravelLayer:
         self._brush: QBrush | None = None
 
     # ------------------------------------------------------------------ state
+    def set_enabled(self, on: bool) -> None:
+        """Whether products travel between steps (the setting, as the window resolves it)."""
+        self.enabled = bool(on)
+        if not on:
+            self.start(False)
+
+    @property
+    def pieces(self) -> int:
+        """Pieces that travel in the glide to the frame shown (0: none, or motion is off)."""
+        return self.motion.pieces if self.motion is not None and self.enabled else 0
+
     def show(self, f: Frame, origin_of: OriginOf) -> None:
         """A new frame: the line reads whole and nothing flies until ``start``."""
         self.restore()
@@ -112,7 +123,8 @@ class TravelLayer:
         self.active = False
 
     def start(self, active: bool) -> None:
-        """A glide begins: with the motion (when enabled and the frame has one) or without."""
+        """A glide to the frame shown begins: with the travelling products (``active``, when enabled and
+        the frame has any) or with the window's glide only."""
         self.restore()
         self.active = bool(active and self.enabled and self.motion is not None)
 

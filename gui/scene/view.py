@@ -12,10 +12,11 @@ from dataclasses import replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsView, QSizePolicy
+from PySide6.QtWidgets import QSizePolicy
 
 from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
+from .closing import close_view
 from .colour import RenderCache
 from .layout import (
     LEGEND_PX,
@@ -91,7 +92,6 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._margins = Margins()
         self._placed: dict[PanelName, PanelPlace] = {}
         self._fitting = False
-        self._hover_line = ""  # shown instead of the arithmetic while a weight is hovered
         self.view.sigResized.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -135,25 +135,17 @@ class SceneView(pg.GraphicsLayoutWidget):
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
         self.travel.show(f, self._origin)
-        self._hover_line = ""
-        self._show_text(f, f.arithmetic)
-
-    def _show_text(self, f: Frame, arithmetic: str) -> None:
         heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
         if f.note:
             heading += (" — " if heading else "") + _html_escape(f.note)
         self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
-                       _html_escape(arithmetic).replace("\n", "<br>"))
+                       _html_escape(f.arithmetic).replace("\n", "<br>"))
 
     def show_hover_line(self, text: str) -> None:
-        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum); "" gives the
-        step's arithmetic back. Travelling products land when it is shown."""
-        if self.frame is None or text == self._hover_line:
-            return
-        self._hover_line = text
-        if text:
+        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum) until "" gives the
+        step's back; products in flight land (the line they fly to is covered)."""
+        if self.text.show_instead(_html_escape(text).replace("\n", "<br>")):
             self.travel.start(False)
-        self._show_text(self.frame, text or self.frame.arithmetic)
 
     def _place(self, f: Frame) -> None:
         """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
@@ -203,26 +195,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def glide(self, t: float) -> None:
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
-        (when both frames have the same ``glide_key``), and the travelling products when the glide
-        shows the motion (``start_glide``)."""
+        (same ``glide_key``), and the travelling products (``travel``) when the glide shows them."""
         self.marks.glide(self.travel.glide(t))
-
-    def set_motion(self, enabled: bool) -> None:
-        """Whether products travel between steps (the setting, as the window resolves it)."""
-        self.travel.enabled = bool(enabled)
-        if not enabled:
-            self.travel.start(False)
-
-    def start_glide(self, motion: bool) -> None:
-        """A glide to the frame shown begins: with the travelling products (``motion``, when enabled and
-        the frame has any) or with the window's glide only."""
-        self.travel.start(motion)
-
-    @property
-    def motion_pieces(self) -> int:
-        """Pieces that travel in the glide to the frame shown (0: none, or motion is off)."""
-        m = None if self.frame is None else self.frame.motion
-        return m.pieces if m is not None and self.travel.enabled else 0
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
@@ -413,21 +387,6 @@ class SceneView(pg.GraphicsLayoutWidget):
             self.cell_double_clicked.emit(*hit)
         else:
             self.cell_clicked.emit(*hit)
-
-
-def close_view(view: pg.GraphicsView) -> bool:
-    """pyqtgraph's ``GraphicsView.close`` without its ``setViewport(None)``.
-
-    Swapping the viewport out of a view that was shown off-screen
-    (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
-    clean-up (clearing the scene, marking the view closed) is kept.
-    """
-    view.centralWidget = None
-    view.scene().clear()
-    view.currentItem = None
-    view.sceneObj = None
-    view.closed = True
-    return QGraphicsView.close(view)
 
 
 def _html_escape(s: str) -> str:
