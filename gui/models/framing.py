@@ -471,6 +471,14 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     expanded : bool
         Every channel side by side instead of stacked.
     """
+    if lesson.params.is_1d:  # channels as rows, in 1-D words
+        from .frame_conv1d import conv1d_frame
+
+        return conv1d_frame(lesson, _build_frame(lesson, k, expanded=True))
+    return _build_frame(lesson, k, expanded=expanded)
+
+
+def _build_frame(lesson: Lesson, k: int, *, expanded: bool) -> Frame:
     s = _scenario(lesson)
     nf = s.n_forward
     scatter = lesson.run.scatter
