@@ -306,3 +306,13 @@ def test_a_gif_holds_the_in_between_pictures(tmp_path, offscreen_renderers) -> N
                  steps=range(2, 4), fps=2)
     with pil.open(off) as im:
         assert im.n_frames == 2
+
+
+def test_a_1d_lesson_moves_its_products_into_its_1d_words() -> None:
+    lesson = Lesson(Params(op="conv1d", in_h=1, in_w=9, k_h=1, padding=(0, 0, 1, 1), mode="both",
+                           grad_view="gather", bias=True))
+    for k in (2, lesson.n_forward + 3):
+        f = lesson.frame(k)
+        assert f.motion is not None and "[0,0," not in f.arithmetic
+        for t in f.motion.travels:
+            assert f.arithmetic[t.start:t.end] == t.text

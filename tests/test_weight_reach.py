@@ -120,3 +120,17 @@ def test_hovering_a_weight_puts_its_sum_in_the_arithmetic_place(window, qtbot) -
     assert len(lit) == 25
     window.stage.hovered("", 0, 0, 0)
     assert window.renderer.arith.text == step_text and not window.renderer.hover_marks.cells
+
+
+def test_a_1d_weight_lights_the_positions_it_multiplies() -> None:
+    p = Params(op="conv1d", in_h=1, in_w=9, k_h=1, k_w=3, stride=(1, 2), padding=(0, 0, 1, 1),
+               mode="backward", upstream="random")
+    lesson = Lesson(p)
+    grads = lesson.run.final()
+    assert grads is not None
+    for j in range(3):
+        h = interaction.hover(lesson, "kernel", 0, j, 0)
+        assert h.receptive is not None
+        want = {(int(s.window.rows[0]), int(s.window.cols[j])) for s in lesson.trace}
+        assert set(h.receptive.cells) == want
+        assert h.line.endswith(f" = {describe.fmt(float(grads.grad_w[0, 0, 0, j]))}")

@@ -268,7 +268,7 @@ def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int = 0) -> Hover:
     """What hovering cell ``(i, j)`` of tile ``ch`` of ``panel`` lights (nothing in the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
-    if panel in ("kernel", "dw") and lesson.params.op == "conv":
+    if panel in ("kernel", "dw") and lesson.params.is_conv and not lesson.params.is_transpose:
         return weight_hover(lesson, ch, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)

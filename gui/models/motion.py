@@ -15,7 +15,7 @@ The schedule of one glide, with ``t`` running 0..1:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import engine
@@ -38,6 +38,7 @@ __all__ = [
     "moment",
     "motion_on",
     "product_text",
+    "relocate",
 ]
 
 #: Share of the glide the window takes to move before the first product leaves.
@@ -277,6 +278,22 @@ def conv_motion(step: engine.ConvStep, arithmetic: str, *, grid_of: tuple[int, .
         if pos >= 0:
             travels.append(Travel("sum", "output", out_grid, (step.out_row, step.out_col), total, n, pos + 2))
     return Motion(tuple(travels), hidden)
+
+
+def relocate(m: Motion | None, arithmetic: str) -> Motion | None:
+    """``m`` for the same terms in a reworded ``arithmetic`` (indices written another way): each text is
+    found again, in order; None when one is missing."""
+    if m is None:
+        return None
+    travels, at = [], 0
+    for t in m.travels:
+        lead = "" if t.kind == "product" else "= "
+        pos = arithmetic.find(lead + t.text, at)
+        if pos < 0:
+            return None
+        travels.append(replace(t, start=pos + len(lead)))
+        at = pos + len(lead) + len(t.text)
+    return Motion(tuple(travels), travels[0].start)
 
 
 def engine_index(tap: tuple[int, int, int], shape: tuple[int, ...]) -> int:

@@ -72,7 +72,7 @@ def weight_reach(lesson: Lesson, o: int, c: int, i: int, j: int) -> WeightReach:
             seen.setdefault((r, col), None)
     cells = tuple(seen)
     run = lesson.run
-    if p.mode == "forward" or run.dz is None or p.op != "conv":
+    if p.mode == "forward" or run.dz is None or p.is_transpose:
         return WeightReach(weight, channel, cells)
     x = np.asarray(lesson.trace.x_padded)[channel]
     dz = run.dz[o]
