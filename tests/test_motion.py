@@ -180,24 +180,24 @@ def test_changing_the_setting_keeps_the_run_and_the_step() -> None:
 
 
 def test_presenter_mode_turns_auto_motion_on(window) -> None:  # type: ignore[no-untyped-def]
-    assert window.model.params.motion == "auto" and not window.renderer.travel.enabled
+    assert window.model.params.motion == "auto" and not window.renderer.text.travel.enabled
     window.toggle_presenter()
-    assert window.renderer.travel.enabled and window.renderer.travel.pieces == 10
+    assert window.renderer.text.travel.enabled and window.renderer.text.travel.pieces == 10
     window.toggle_presenter()
-    assert not window.renderer.travel.enabled
+    assert not window.renderer.text.travel.enabled
     window.motion.actions["on"].trigger()
-    assert window.model.params.motion == "on" and window.renderer.travel.enabled
+    assert window.model.params.motion == "on" and window.renderer.text.travel.enabled
     window.motion.actions["off"].trigger()
-    assert not window.renderer.travel.enabled and window.motion.actions["off"].isChecked()
+    assert not window.renderer.text.travel.enabled and window.motion.actions["off"].isChecked()
 
 
 def test_a_step_by_hand_starts_the_motion(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     window.motion.set("on")
     window.controller.step_by(1)
-    assert window.controller.clock.motion and window.renderer.travel.active
-    qtbot.waitUntil(lambda: window.renderer.travel.chip.isVisible(), timeout=3000)
+    assert window.controller.clock.motion and window.renderer.text.travel.active
+    qtbot.waitUntil(lambda: window.renderer.text.travel.chip.isVisible(), timeout=3000)
     window.controller.go_to(window.model.step + 1)  # a jump: nothing flies
-    assert not window.renderer.travel.chip.isVisible()
+    assert not window.renderer.text.travel.chip.isVisible()
     window.controller.stop()
 
 
@@ -209,8 +209,8 @@ def _mid_glide(offscreen_renderers, piece: int, flight: float):  # type: ignore[
     f = lesson.frame(4)
     r.show_frame(f)
     r.settle()
-    r.travel.set_enabled(True)
-    r.travel.start(True)
+    r.text.travel.set_enabled(True)
+    r.text.travel.start(True)
     assert f.motion is not None
     t = WINDOW_SHARE + (piece + flight) * (1 - WINDOW_SHARE) / f.motion.pieces
     r.glide(t)
@@ -220,9 +220,9 @@ def _mid_glide(offscreen_renderers, piece: int, flight: float):  # type: ignore[
 def test_mid_glide_the_product_is_between_its_cell_and_its_slot(offscreen_renderers) -> None:  # type: ignore[no-untyped-def]
     r, f = _mid_glide(offscreen_renderers, 3, 0.5)
     tr = f.motion.travels[3]
-    chip = r.travel.chip
+    chip = r.text.travel.chip
     assert chip.isVisible() and chip.text == tr.text == "2·2"
-    cell, slot = r.travel.cell_point(tr), r.travel.slot_point(tr)
+    cell, slot = r.text.travel.cell_point(tr), r.text.travel.slot_point(tr)
     line = QLineF(cell, slot)
     along = QLineF(cell, chip.pos()).length() / line.length()
     assert 0.3 < along < 0.7  # smoothstep halfway: half the way
@@ -249,7 +249,7 @@ def test_mid_glide_the_product_is_between_its_cell_and_its_slot(offscreen_render
 def test_the_picture_shows_the_product_in_flight_and_a_whole_line_after(offscreen_renderers) -> None:  # type: ignore[no-untyped-def]
     r, _ = _mid_glide(offscreen_renderers, 3, 0.5)
     mid = paint.rgb(paint.grab(r))
-    pos = r.mapFromScene(r.travel.chip.pos())
+    pos = r.mapFromScene(r.text.travel.chip.pos())
     assert tuple(mid[pos.y() + 8, pos.x() - 14]) == (0xFF, 0xF4, 0xC2)  # the chip's fill
     r.glide(1.0)
     r.settle()
@@ -269,12 +269,12 @@ def test_the_picture_shows_the_product_in_flight_and_a_whole_line_after(offscree
 def test_the_output_cell_waits_for_its_sum(offscreen_renderers) -> None:  # type: ignore[no-untyped-def]
     r, f = _mid_glide(offscreen_renderers, 5, 0.5)
     sum_ = f.motion.travels[-1]
-    assert r.travel.cover.isVisible()
-    assert r.travel.cover.rect().contains(r.travel.cell_point(sum_))
+    assert r.text.travel.cover.isVisible()
+    assert r.text.travel.cover.rect().contains(r.text.travel.cell_point(sum_))
     r.glide(WINDOW_SHARE + (f.motion.pieces - 0.5) * (1 - WINDOW_SHARE) / f.motion.pieces)
-    assert r.travel.chip.text == sum_.text and r.travel.cover.isVisible()
+    assert r.text.travel.chip.text == sum_.text and r.text.travel.cover.isVisible()
     r.glide(1.0)
-    assert not r.travel.cover.isVisible() and not r.travel.chip.isVisible()
+    assert not r.text.travel.cover.isVisible() and not r.text.travel.chip.isVisible()
 
 
 def test_motion_off_glides_the_window_only(offscreen_renderers) -> None:  # type: ignore[no-untyped-def]
@@ -282,9 +282,9 @@ def test_motion_off_glides_the_window_only(offscreen_renderers) -> None:  # type
     r = offscreen_renderers((1280, 720))
     paint.draw(r, lesson, 3)
     r.show_frame(lesson.frame(4))
-    r.travel.start(True)  # asked, but the setting is off
+    r.text.travel.start(True)  # asked, but the setting is off
     r.glide(0.5)
-    assert not r.travel.active and not r.travel.chip.isVisible()
+    assert not r.text.travel.active and not r.text.travel.chip.isVisible()
 
 
 # ----------------------------------------------------------------------------- exports

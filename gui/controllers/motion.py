@@ -36,8 +36,8 @@ class MotionController(QObject):
         self.lesson, self.view, self.playback = lesson, view, playback
         self._presenting = presenting
         self.actions: dict[MotionSetting, QAction] = {}
-        playback.pieces = lambda: view.travel.pieces
-        playback.travel.connect(view.travel.start)
+        playback.pieces = lambda: view.text.travel.pieces
+        playback.travel.connect(view.text.travel.start)
         lesson.changed.connect(self.refresh)
         self.refresh()
 
@@ -64,6 +64,6 @@ class MotionController(QObject):
     def refresh(self) -> None:
         """Tell the painter whether products travel now; tick the setting's menu entry."""
         setting = self.lesson.params.motion
-        self.view.travel.set_enabled(motion_on(setting, self._presenting()))
+        self.view.text.travel.set_enabled(motion_on(setting, self._presenting()))
         if setting in self.actions:
             self.actions[setting].setChecked(True)

@@ -88,7 +88,7 @@ class StageController(QObject):
         self.view.show_highlight("receptive", h.receptive)
         self.view.show_highlight("fed", h.fed)
         self.view.show_highlight("source", h.source)
-        self.view.show_hover_line(h.line)
+        self.view.text.show_instead(h.line)
         if say:
             self._say(h.status)
 

@@ -87,7 +87,7 @@ def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, sca
     if per_step == 1:
         yield from frames(renderer, lesson, steps, scale, expanded=expanded)
         return
-    travel = renderer.travel
+    travel = renderer.text.travel
     was = travel.enabled
     travel.set_enabled(True)
     try:

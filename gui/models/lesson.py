@@ -420,6 +420,8 @@ class Lesson:
             False when the engine refused the combination (``error`` emitted,
             state unchanged).
         """
+        if set(changes) == {"view"}:
+            return self.set_view(changes["view"])
         old = self._params
         try:
             p = validate.params_with(old, changes).with_height_1()  # 1-D: the widths carry over
@@ -453,8 +455,25 @@ class Lesson:
             return False
         return True
 
+    def set_view(self, view: object) -> bool:
+        """Draw the scenario flat or as the stage view (``Params.view``): the values, the traces and the
+        step stay; only the frames change (their ``params.view`` says which painter draws them).
+
+        Returns
+        -------
+        bool
+            False, with ``error`` emitted and nothing changed, for a name that is not a view.
+        """
+        try:
+            v = validate.setting("view", view)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
+        if v == self._params.view:
+            return True
+        return self._restyle(replace(self._params, view=v))
+
     def _restyle(self, p: Params) -> bool:
-        """Take settings that change how steps are shown, not what they compute (the motion):
+        """Take settings that change how steps are shown, not what they compute (the view, the motion):
         the run stays, the frames are made again."""
         self._params = p
         self._frame_cache = {}
@@ -851,6 +870,8 @@ class Lesson:
         k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
         if not isinstance(expanded, (bool, np.bool_)):
             raise InvalidError("", f"expanded must be true or false, got {validate.show(expanded)}")
+        if self._params.view == "stage":
+            expanded = False  # the stage view draws channels as stacked slabs
         key = (k, bool(expanded))
         f = self._frame_cache.get(key)
         if f is None:

@@ -1,9 +1,11 @@
-"""Closing a stage widget safely (on screen or off it)."""
+"""Closing a pyqtgraph view safely (the stage painter and the pipeline window both use it)."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsView
+
+__all__ = ["close_view"]
 
 
 def close_view(view: pg.GraphicsView) -> bool:

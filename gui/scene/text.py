@@ -15,6 +15,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QSizePolicy
 
+from ..models.frame import Frame
+from .travel import TravelLayer
+
 SIDE_MIN = 380.0  # the narrowest column (pixels) worth moving the text into ...
 SIDE_SHARE = 0.42  # ... and the widest, as a share of the stage's width
 _NONE = 16777215  # Qt's "no maximum"
@@ -48,10 +51,12 @@ def set_wrapped(widget: pg.GraphicsLayoutWidget, label: pg.LabelItem, html: str,
 
 
 class TextRows:
-    """The four labels of a stage widget (rows 0, 1 and 3, 4 around the view in row 2), and where the
-    facts and arithmetic go: "bottom" or "side"."""
+    """The four labels of a stage widget (rows 0, 1 and 3, 4 around the view in row 2), where the
+    facts and arithmetic go: "bottom" or "side", and the products that fly into the arithmetic
+    (``travel``, from the cells of ``box`` in the widget's ``theme``)."""
 
-    def __init__(self, widget: pg.GraphicsLayoutWidget, colour: str) -> None:
+    def __init__(self, widget: pg.GraphicsLayoutWidget, colour: str, *, box: pg.ViewBox,
+                 theme: dict[str, str]) -> None:
         self.widget = widget
         ci = widget.ci
         self.heading = widget.addLabel("", row=0, col=0, colspan=2, size="16pt", color=colour)
@@ -63,6 +68,8 @@ class TextRows:
         self.side.addItem(spacer, row=2, col=0)
         self.facts = widget.addLabel("", row=3, col=0, size="12pt", color=colour)
         self.arith = widget.addLabel("", row=4, col=0, size="15pt", color=colour)
+        #: Products flying from the cells of ``box`` (the stage's view box) into the arithmetic line.
+        self.travel = TravelLayer(box, self.arith, theme)
         for label in self.labels:  # text never dictates the scene's width
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.mode = "bottom"
@@ -94,13 +101,14 @@ class TextRows:
         self._arith, self._instead = arith, ""
         self._put(heading, caption, facts, arith)
 
-    def show_instead(self, arith: str) -> bool:
-        """Show ``arith`` (HTML) where the arithmetic goes ("" gives it back); False when nothing changed."""
-        if arith == self._instead:
-            return False
-        self._instead = arith
-        self._put(self.heading.text, self.caption.text, self._facts, arith or self._arith)
-        return True
+    def show_instead(self, text: str) -> None:
+        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum) until "" gives the
+        step's back; products in flight land (the line they fly to is covered)."""
+        html = html_escape(text).replace("\n", "<br>")
+        if html != self._instead:
+            self._instead = html
+            self._put(self.heading.text, self.caption.text, self._facts, html or self._arith)
+            self.travel.start(False)
 
     def _put(self, heading: str, caption: str, facts: Sequence[str], arith: str) -> None:
         self._facts = list(facts)
@@ -164,3 +172,17 @@ class TextRows:
         self.side.setMinimumWidth(width)
         self.side.setMaximumWidth(width)
         self.side.setVisible(width > 0)
+
+    def show_frame(self, f: Frame) -> None:
+        """The words of frame ``f``: the lecturer's heading and note, the caption, the facts and the
+        arithmetic (its lines kept)."""
+        heading = f"<b>{html_escape(f.heading)}</b>" if f.heading else ""
+        if f.note:
+            heading += (" — " if heading else "") + html_escape(f.note)
+        self.show(heading, html_escape(f.caption), [html_escape(x) for x in f.facts],
+                  html_escape(f.arithmetic).replace("\n", "<br>"))
+
+
+def html_escape(s: str) -> str:
+    """``s`` safe inside a label's rich text."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -117,9 +117,10 @@ class TravelLayer:
         return self.motion.pieces if self.motion is not None and self.enabled else 0
 
     def show(self, f: Frame, origin_of: OriginOf) -> None:
-        """A new frame: the line reads whole and nothing flies until ``start``."""
+        """A new frame: the line reads whole; nothing flies until ``start`` (nor in the stage view)."""
         self.restore()
-        self.motion, self._text, self._origin = f.motion, f.arithmetic, origin_of
+        motion = f.motion if f.view == "flat" else None  # the stage view's planes: nothing travels (yet)
+        self.motion, self._text, self._origin = motion, f.arithmetic, origin_of
         self.active = False
 
     def start(self, active: bool) -> None:

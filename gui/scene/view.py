@@ -32,9 +32,10 @@ from .layout import (
     stage_rect,
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .stage import StageItem
+from .stage_mode import StageMode
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
-from .travel import TravelLayer
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
@@ -68,7 +69,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.view = self.addViewBox(row=2, col=0, lockAspect=True, invertY=True, enableMouse=False)
         self.view.setMenuEnabled(False)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.text = TextRows(self, self.theme["text"])
+        self.text = TextRows(self, self.theme["text"], box=self.view, theme=self.theme)
         self.heading, self.caption, self.facts, self.arith = self.text.labels
         self.ci.layout.setRowStretchFactor(2, 10)
         self.ci.layout.setColumnStretchFactor(0, 10)
@@ -83,7 +84,8 @@ class SceneView(pg.GraphicsLayoutWidget):
         for lg in self.legends.values():
             self.view.addItem(lg)
         self.marks = MarkLayer(self.view, self.theme)
-        self.travel = TravelLayer(self.view, self.arith, self.theme)
+        self.staging = StageMode(self, self.theme, theme)  # the stage view, hidden in the flat view
+        self.stage: StageItem = self.staging.item
         self._panels: dict[PanelName, Panel] = {}
         self._title_fit: dict[PanelName, tuple[object, ...]] = {}
         self._layout_key: tuple[object, ...] | None = None
@@ -122,10 +124,21 @@ class SceneView(pg.GraphicsLayoutWidget):
         """The item drawing the "fed" highlight."""
         return self.marks.hover["fed"]
 
+    @property
+    def staged(self) -> bool:
+        """Whether the frame shown is drawn in the stage view (``Frame.view == "stage"``)."""
+        return self.frame is not None and self.frame.view == "stage"
+
     def show_frame(self, f: Frame) -> None:
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
+        self.text.travel.show(f, self._origin)
+        if f.view == "stage":
+            return self.staging.show(f, prev)
+        if self.staging.on:
+            self.staging.leave()
+            self._layout_key = None  # back from the stage view: lay the panels out again
         self._place(f)
         key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
         if key != self._layout_key:
@@ -134,18 +147,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         else:
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
-        self.travel.show(f, self._origin)
-        heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
-        if f.note:
-            heading += (" — " if heading else "") + _html_escape(f.note)
-        self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
-                       _html_escape(f.arithmetic).replace("\n", "<br>"))
-
-    def show_hover_line(self, text: str) -> None:
-        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum) until "" gives the
-        step's back; products in flight land (the line they fly to is covered)."""
-        if self.text.show_instead(_html_escape(text).replace("\n", "<br>")):
-            self.travel.start(False)
+        self.text.show_frame(f)
 
     def _place(self, f: Frame) -> None:
         """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
@@ -194,9 +196,9 @@ class SceneView(pg.GraphicsLayoutWidget):
                 return
 
     def glide(self, t: float) -> None:
-        """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
-        (same ``glide_key``), and the travelling products (``travel``) when the glide shows them."""
-        self.marks.glide(self.travel.glide(t))
+        """The marks and travelling products at fraction ``t`` (0..1) of their glide from the last frame."""
+        self.marks.glide(self.text.travel.glide(t))
+        self.stage.glide(t)  # hidden in the flat view
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
@@ -204,7 +206,9 @@ class SceneView(pg.GraphicsLayoutWidget):
         if kind not in self.marks.highlights:
             raise ValueError(f"unknown highlight {kind!r}; choose receptive or fed")
         self.marks.highlights[kind] = h
-        self.marks.place_highlight(kind, self._origin)
+        self.stage.show_highlights(self.marks.highlights)
+        if not self.staged:
+            self.marks.place_highlight(kind, self._origin)
 
     def show_receptive_field(self, cells: list[tuple[int, int]], channel_tiles: PanelName = "input") -> None:
         """Old name: ``show_highlight("receptive", …)`` on padded input cells ``(row, col)``."""
@@ -232,6 +236,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._layout_key = None  # titles and legends change size: fit the stage again
         self.marks.zoom = self.zoom
         self.marks.set_theme()
+        self.staging.set_theme(name, self.zoom)
         for tiles in self.tiles.values():
             for t in tiles:
                 t.item.forget()
@@ -256,6 +261,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def pick(self, scene_pos: QPointF) -> tuple[str, int, int, int] | None:
         """The panel, channel and cell under a scene position, or None."""
+        if self.staged:
+            return self.staging.pick(scene_pos)
         v = self.view.mapSceneToView(scene_pos)
         for panel in PICK_ORDER:
             tiles = self.visible_tiles(panel)
@@ -267,6 +274,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def cell_center(self, panel: PanelName, k: int, i: int, j: int) -> QPointF:
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
+        if self.staged:
+            return self.staging.cell_center(panel, k, i, j)
         t = self.visible_tiles(panel)[k]
         sp = self.view.mapViewToScene(QPointF(t.origin[0] + j * t.scale, t.origin[1] + i * t.scale))
         return QPointF(self.mapFromScene(sp))
@@ -340,6 +349,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
+        if self.staged:
+            return self.staging.fit()
         if self.frame is not None and not self._fitting:
             self._fit()
             self.marks.show(self.frame, False, self._origin)
@@ -387,7 +398,3 @@ class SceneView(pg.GraphicsLayoutWidget):
             self.cell_double_clicked.emit(*hit)
         else:
             self.cell_clicked.emit(*hit)
-
-
-def _html_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
