@@ -316,3 +316,16 @@ def test_a_1d_lesson_moves_its_products_into_its_1d_words() -> None:
         assert f.motion is not None and "[0,0," not in f.arithmetic
         for t in f.motion.travels:
             assert f.arithmetic[t.start:t.end] == t.text
+
+
+def test_nothing_travels_in_the_stage_view(offscreen_renderers) -> None:  # type: ignore[no-untyped-def]
+    lesson = Lesson(Params(view="stage", motion="on"))
+    r = offscreen_renderers((1280, 720))
+    paint.draw(r, lesson, 3)
+    f = lesson.frame(4)
+    assert f.motion is not None  # the frame says what travels; the stage painter does not fly it yet
+    r.show_frame(f)
+    r.text.travel.set_enabled(True)
+    r.text.travel.start(True)
+    r.glide(0.5)
+    assert r.text.travel.pieces == 0 and not r.text.travel.active and not r.text.travel.chip.isVisible()
