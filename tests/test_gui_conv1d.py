@@ -19,7 +19,7 @@ from tests.test_export_pictures import (  # noqa: F401 - the renderer fixture
     svg_as_picture,
 )
 from tests.test_gui_family import child
-from tests.test_pipeline import click_cell
+from tests.test_pipeline import click_cell  # the pipeline window fixture is in conftest
 
 
 def test_the_1d_convolution_from_the_combo_with_causal_padding(window) -> None:
