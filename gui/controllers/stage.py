@@ -99,6 +99,7 @@ class StageController(QObject):
         self.view.show_highlight("receptive", h.receptive)
         self.view.show_highlight("fed", h.fed)
         self.view.show_highlight("source", h.source)
+        self.view.text.show_instead(h.line)
         if say:
             self._say(h.status)
 
@@ -106,7 +107,7 @@ class StageController(QObject):
     def hovered(self, panel: str, ch: int, i: int, j: int) -> None:
         """The mouse is over cell ``(i, j)`` of ``panel`` ("" for none)."""
         if self.pinned is None and not interaction.gather_shown(self.lesson):
-            self._show(interaction.hover(self.lesson, panel, i, j))
+            self._show(interaction.hover(self.lesson, panel, i, j, ch))
 
     def clicked(self, panel: str, ch: int, i: int, j: int) -> None:
         """Select a cell for the gradient check, or pin (unpin) an output cell's receptive field."""

@@ -25,6 +25,7 @@ from engine import describe
 from engine.cancel import checkpoint
 
 from .choices import PanelName, Phase, View
+from .motion import Motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -300,6 +301,9 @@ class Frame:
     loss : float or None
     changed : ndarray of bool or None
         The activation phase: output cells the activation changed.
+    motion : Motion or None
+        What travels between the cells and the arithmetic line during the glide to this step
+        (products into the line, the sum into the output cell); None: nothing travels.
     """
 
     params: Params
@@ -338,6 +342,7 @@ class Frame:
     heading: str = ""
     note: str = ""
     facts: tuple[str, ...] = ()
+    motion: Motion | None = None
 
     @property
     def view(self) -> View:

@@ -24,6 +24,7 @@ from engine import describe
 
 from .frame import Frame, Panel
 from .framing import INDEX_NOTE, group_channels, group_words
+from .motion import relocate
 from .params import Params
 
 if TYPE_CHECKING:
@@ -159,9 +160,11 @@ def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
         else m for m in frame.marks
     )
     formula, facts = _words(lesson)
+    arithmetic = _in_1d(frame.arithmetic)
     return replace(
         frame, panels=tuple(panels), marks=marks, formulas=(formula,), parameter_line=facts[1],
-        caption=_in_1d(frame.caption), arithmetic=_in_1d(frame.arithmetic), facts=facts,
+        caption=_in_1d(frame.caption), arithmetic=arithmetic, facts=facts,
+        motion=relocate(frame.motion, arithmetic),
     )
 
 

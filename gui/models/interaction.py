@@ -22,6 +22,7 @@ from engine.geometry import AxisGeometry
 from .choices import PanelName
 from .frame import Highlight, cell_label
 from .lesson import GradientCheck, Lesson
+from .weight_reach import weight_reach
 
 #: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
 Selection = tuple[Literal["x", "w"], tuple[int, ...]]
@@ -45,12 +46,16 @@ class Hover:
     status : str
         One line for the status bar ("" for none). Cells are named 0-based: real input cells by
         their place in X, padding cells by their place in the padded grid (no negative indices).
+    line : str
+        Shown where the step's arithmetic goes while the cell is hovered ("" keeps the step's):
+        a weight's gradient as the sum it is, with the real numbers.
     """
 
     receptive: Highlight | None = None
     fed: Highlight | None = None
     status: str = ""
     source: Highlight | None = None
+    line: str = ""
 
 
 NOTHING = Hover()
@@ -246,10 +251,25 @@ def _transposed_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     return NOTHING
 
 
-def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
-    """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
+def weight_hover(lesson: Lesson, ch: int, i: int, j: int) -> Hover:
+    """Kernel (or dL/dW) cell ``(i, j)`` of stack ``ch = o·C_in/groups + c``: the input cells the weight
+    multiplies over all the steps (what its gradient sums over), and backward, that sum."""
+    p = lesson.params
+    o, c = divmod(ch, p.group_in)
+    weight = (o, c, *given_tap(lesson, i, j))
+    reach = weight_reach(lesson, o, c, i, j)
+    n = len(reach.cells)
+    status = reach.line or (f"W{list(weight)} multiplies {n} input cell{'' if n == 1 else 's'} of channel "
+                            f"{reach.channel} over all the steps: its gradient sums over exactly these")
+    return Hover(receptive=Highlight("input", reach.cells), status=status, line=reach.line)
+
+
+def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int = 0) -> Hover:
+    """What hovering cell ``(i, j)`` of tile ``ch`` of ``panel`` lights (nothing in the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
+    if panel in ("kernel", "dw") and lesson.params.is_conv and not lesson.params.is_transpose:
+        return weight_hover(lesson, ch, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)
     if panel in _AS_OUTPUT:

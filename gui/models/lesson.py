@@ -439,6 +439,8 @@ class Lesson:
             validate.plan(p)  # sizes and steps, before any value is drawn
         except InvalidError as exc:
             return self._refuse(str(exc))
+        if p.motion != old.motion and replace(p, motion=old.motion) == old:
+            return self._restyle(p)
         x, w, b = self._x, self._w, self._b
         try:
             if (p.in_c, p.in_h, p.in_w, p.integers, p.seed) != (old.in_c, old.in_h, old.in_w,
@@ -477,7 +479,12 @@ class Lesson:
             return self._refuse(str(exc))
         if v == self._params.view:
             return True
-        self._params = replace(self._params, view=v)
+        return self._restyle(replace(self._params, view=v))
+
+    def _restyle(self, p: Params) -> bool:
+        """Take settings that change how steps are shown, not what they compute (the view, the motion):
+        the run stays, the frames are made again."""
+        self._params = p
         self._frame_cache = {}
         self._version += 1
         self.changed.emit()

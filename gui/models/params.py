@@ -14,6 +14,7 @@ from .choices import (
     Granularity,
     KernelPreset,
     Mode,
+    MotionSetting,
     Op,
     PaddingMode,
     PadKind,
@@ -63,6 +64,7 @@ class Params:
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
     view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
+    motion: MotionSetting = "auto"  # products travel into the arithmetic between steps (auto: presenting)
 
     @property
     def has_activation(self) -> bool:

@@ -39,6 +39,7 @@ from engine.image import area_resize, to_gray
 
 from . import digits
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
+from .flatten import step_text
 from .params import Params
 from .pipeline_job import PipelineJob, PipelineResult, forward_cost
 from .pipeline_notes import (
@@ -176,12 +177,17 @@ class FlattenStep:
     cell : (c, h, w)
         ``k = c·H·W + h·W + w``.
     text : str
+        What element ``k`` reads, its value and the index formula with its numbers
+        (``flatten.step_text``).
+    n : int
+        Elements in the vector, ``C·H·W``.
     """
 
     stage: int
     k: int
     cell: tuple[int, int, int]
     text: str
+    n: int = 0
 
 
 @dataclass(frozen=True)
@@ -848,9 +854,8 @@ class PipelineState:
         k %= c * h * w
         ci, rem = divmod(k, h * w)
         hi, wi = divmod(rem, w)
-        text = (f"flatten: element {k} = x[{ci}, {hi}, {wi}]   "
-                f"(k = c·H·W + h·W + w = {ci}·{h * w} + {hi}·{w} + {wi})")
-        return FlattenStep(stage, k, (ci, hi, wi), text)
+        text = step_text(k, (ci, hi, wi), (c, h, w), float(self._outputs[stage][ci, hi, wi]))
+        return FlattenStep(stage, k, (ci, hi, wi), text, c * h * w)
 
     # ------------------------------------------------------------------ hand-off
     def can_open(self, k: int) -> bool:
