@@ -154,13 +154,17 @@ class Lesson:
     def __init__(self, params: Params | None = None) -> None:
         """A lesson with ``params`` (the defaults if None); values are drawn from its seed.
 
+        A 1-D convolution's height settings are put at their only values (height 1, no stride,
+        dilation or padding along it), as ``set_params`` puts them; its widths stay.
+
         Raises
         ------
         ValueError
             In plain words, when ``params`` is not a state the lesson accepts
             (a constructor cannot return False; ``load`` can).
         """
-        p = validate.checked(params if params is not None else Params())
+        # 1-D: every height setting at its only value, as ``set_params`` does (the widths stay).
+        p = validate.checked(params if params is not None else Params()).with_height_1()
         validate.plan(p)
         self._params = p
         self._x = self._new_input(p)
