@@ -124,6 +124,12 @@ def given_tap(lesson: Lesson, i: int, j: int) -> tuple[int, int]:
     return (p.k_h - 1 - i, p.k_w - 1 - j) if flipped else (i, j)
 
 
+def index_words(index: tuple[int, ...], one_d: bool) -> str:
+    """A cell's index as said: ``"0, 2, 3"``; in a 1-D lesson without the row, which is always 0
+    (``X[c, t]``, ``W[o, c, q]``, ``dL/dY[o, t]``): ``"0, 3"``."""
+    return ", ".join(str(int(v)) for v in (index[:-2] + index[-1:] if one_d else index))
+
+
 def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
     """The input rows (or columns) a window's taps read, 0-based, and how many padding ones.
 
@@ -167,31 +173,33 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     feeds = g.feeds(i, j)
     fed = Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
                     tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds))
-    n = f"{len(feeds)} output cell{'' if len(feeds) == 1 else 's'}"
+    one_d = lesson.params.is_1d  # a signal: positions, no rows, and taps w0, w1, … along it
+    n = f"{len(feeds)} output{'' if one_d else ' cell'}{'' if len(feeds) == 1 else 's'}"
+    if one_d:
+        fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
-        if lesson.params.is_1d:  # a signal: positions and taps w0, w1, … along it
-            fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
-            return Hover(fed=fed, status=f"Input position {c} feeds {n.replace(' cell', '')}")
-        return Hover(fed=fed, status=f"Input cell ({r}, {c}) feeds {n}")
+        return Hover(fed=fed, status=f"Input position {c} feeds {n}" if one_d
+                     else f"Input cell ({r}, {c}) feeds {n}")
     src_r, src_c = g.rows.sources(), g.cols.sources()
     sr = int(src_r[i]) if i < src_r.size else -2
     sc = int(src_c[j]) if j < src_c.size else -2
     grad = panel == "dx"
+    padded = f"position {j} of the padded signal" if one_d else f"cell ({i}, {j}) of the padded grid"
     if sr == -2 or sc == -2:
-        what = "Overhang cell" if not grad else "Overhang cell of dL/dX"
-        return Hover(fed=fed, status=(f"{what} ({i}, {j}) of the padded grid lies past the padding "
-                                      f"(ceil_mode); it feeds {n}"))
-    place = f"Padding cell ({i}, {j}) of the padded grid"
+        what = "Overhang " + padded.replace(" of the", " of dL/dX's" if grad else " of the", 1)
+        return Hover(fed=fed, status=f"{what} lies past the padding (ceil_mode); it feeds {n}")
+    place = f"Padding {padded}"
     if sr >= 0 and sc >= 0:
         mode = lesson.params.padding_mode
         lit: PanelName = "dx" if grad else "input"
         source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),))
+        copied = f"input position {sc}" if one_d else f"input cell ({sr}, {sc})"
         if grad:
-            status = (f"{place} ({mode} padding) copies input cell ({sr}, {sc}): the gradient it "
+            status = (f"{place} ({mode} padding) copies {copied}: the gradient it "
                       f"receives is added to dL/dX there; it feeds {n}")
         else:
-            status = f"{place} copies input cell ({sr}, {sc}) ({mode} padding); it feeds {n}"
+            status = f"{place} copies {copied} ({mode} padding); it feeds {n}"
         return Hover(fed=fed, source=source, status=status)
     if grad:
         return Hover(fed=fed, status=f"{place} receives gradient and drops it (it copies no input cell)")
@@ -295,7 +303,8 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
     if panel in ("kernel", "dw") and p.is_conv:
         o, c = divmod(ch, p.group_in)
         sel = ("w", (o, c, *given_tap(lesson, i, j)))
-        return Click(selection=sel, status=f"Selected W{list(sel[1])} for the gradient check (Ctrl+G)")
+        return Click(selection=sel,
+                     status=f"Selected W[{index_words(sel[1], p.is_1d)}] for the gradient check (Ctrl+G)")
     if panel not in _AS_OUTPUT:
         return Click()
     if pinned == (i, j):
@@ -314,24 +323,24 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
                 "to type dL/dY.")
     run = lesson.run
     if panel == "dy" and run.dy is not None:
-        return Edit("Edit dL/dY", f"dL/dY [{ch}, {i}, {j}]", float(run.dy[ch, i, j]),
+        at = index_words((ch, i, j), p.is_1d)
+        return Edit("Edit dL/dY", f"dL/dY [{at}]", float(run.dy[ch, i, j]),
                     lambda v: lesson.set_upstream_value(ch, i, j, v))
     target = lesson.target
     if panel == "target" and target is not None:
-        return Edit("Edit target", f"T [{ch}, {i}, {j}]", float(target[ch, i, j]),
+        return Edit("Edit target", f"T [{index_words((ch, i, j), p.is_1d)}]", float(target[ch, i, j]),
                     lambda v: lesson.set_target_value(ch, i, j, v))
     if panel == "input":
         rc = padded_to_input(lesson, i, j)
         if rc is None:
             return "Padding cells follow the padding mode; edit a real input cell"
         r, c = rc
-        at = f"{ch}, {c}" if p.is_1d else f"{ch}, {r}, {c}"
-        return Edit("Edit input", f"Input [{at}]", float(lesson.x[ch, r, c]),
+        return Edit("Edit input", f"Input [{index_words((ch, r, c), p.is_1d)}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
         o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
-        at = f"{o}, {c}, {pj}" if p.is_1d else f"{o}, {c}, {pi}, {pj}"
+        at = index_words((o, c, pi, pj), p.is_1d)
         return Edit("Edit kernel", f"Weight [{at}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))
     return ""
@@ -368,7 +377,7 @@ def check_text(check: GradientCheck | str) -> str:
     if isinstance(check, str):
         return check
     analytic, numeric, left, right = check.analytic, check.numeric, check.left, check.right
-    name = ("dL/dX" if check.wrt == "x" else "dL/dW") + str(list(check.index))
+    name = f"{'dL/dX' if check.wrt == 'x' else 'dL/dW'}[{index_words(check.index, check.one_d)}]"
     text = (f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
             f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}")
     if abs(left - right) > 1e-4 * max(1.0, abs(left), abs(right)):

@@ -112,6 +112,8 @@ class GradientCheck:
         The one-sided slopes (``Lesson.one_sided_slopes``).
     version : int
         The lesson's ``version`` the check was of.
+    one_d : bool
+        The lesson is a 1-D convolution: ``index``'s row (always 0) is not said.
     """
 
     wrt: str
@@ -121,6 +123,7 @@ class GradientCheck:
     left: float
     right: float
     version: int
+    one_d: bool = False
 
 
 def _one_sided(f: Callable[[np.ndarray], float], at: np.ndarray, idx: tuple[int, ...],
@@ -299,7 +302,7 @@ class Lesson:
         if p.is_1d:  # the engine's 1-D convolution: a height-1 trace, indices as in the 2-D one
             return engine.trace_conv1d(
                 x[:, 0], w[:, :, 0], b if p.bias else None, stride=p.stride[1], padding=p.padding_1d(),
-                dilation=p.dilation[1], groups=p.groups,
+                dilation=p.dilation[1], groups=p.groups, padding_mode=p.padding_mode,
                 granularity=p.granularity if p.mode == "forward" else "window",
             )
         if p.is_global:  # one window per channel: the whole map (kernel, stride and padding unused)
@@ -635,7 +638,7 @@ class Lesson:
                 if p.is_1d:  # the engine's 1-D gradients, back in the lesson's (C, 1, L) form
                     gx1, gw1, _ = engine.conv1d_backward(
                         x[:, 0], w[:, :, 0], dz[:, 0], stride=p.stride[1], padding=p.padding_1d(),
-                        dilation=p.dilation[1], groups=p.groups,
+                        dilation=p.dilation[1], groups=p.groups, padding_mode=p.padding_mode,
                     )
                     gx, gw = gx1[:, None], gw1[:, :, None]
                 else:
@@ -708,13 +711,13 @@ class Lesson:
         two queries would give now.
         """
         work, idx, e = self._checked_point(wrt, index, eps)
-        version = self._version
+        version, one_d = self._version, self._params.is_1d
 
         def job() -> GradientCheck:
             f, grad, at = work()
             left, right = _one_sided(f, at, idx, e)
             return GradientCheck(str(wrt), idx, float(grad[idx]), backprop.numeric_gradient(f, at, idx, e),
-                                 left, right, version)
+                                 left, right, version, one_d)
 
         return job
 
