@@ -157,3 +157,25 @@ def test_padding_modes_limits_are_refused_in_1d_words() -> None:
     assert m.params.padding_mode == "reflect" and m.params.pad_kind == "symmetric"
     with pytest.raises(ValueError, match="circular padding of 5 samples would wrap around more than once"):
         engine.conv1d(np.ones(4), np.ones(3), padding=5, padding_mode="circular")
+
+
+def _grouped() -> Lesson:
+    return Lesson(Params(op="conv1d", in_h=1, k_h=1, in_w=8, k_w=3, in_c=4, out_c=4, groups=2,
+                         padding=(0, 0, 1, 1)))
+
+
+def test_a_1d_receptive_field_lights_every_channel_row_of_its_group() -> None:
+    m = _grouped()
+    h = interaction.hover(m, "output", 0, 3, 3)  # output channel 3: group 1, input channels 2-3
+    assert h.receptive is not None and h.receptive.grids == (2, 3)
+    assert h.receptive.cells == ((0, 3), (0, 4), (0, 5))
+    assert h.status == "Output position 3 reads input positions 2–4 of channels 2–3"
+    assert interaction.hover(m, "output", 0, 3, 1).receptive.grids == (0, 1)  # type: ignore[union-attr]
+    full = Lesson(Params(op="conv1d", in_h=1, k_h=1, in_w=8, k_w=3, in_c=3, padding=(0, 0, 1, 1)))
+    assert interaction.receptive_field(full, 0, 0).receptive.grids == (0, 1, 2)  # type: ignore[union-attr]
+    # An input row feeds the output rows of its group, each with the tap that multiplies it.
+    fed = interaction.hover(m, "input", 0, 4, 1).fed
+    assert fed is not None and fed.grids == (0, 1)
+    assert dict(zip(fed.cells, fed.labels, strict=True)) == {(0, 2): "w2", (0, 3): "w1", (0, 4): "w0"}
+    assert interaction.click(m, "output", 2, 0, 3, None).status.startswith(
+        "Output position 3 reads input positions 2–4 of channels 2–3")

@@ -150,14 +150,34 @@ def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
     return text
 
 
-def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
-    """The padded input cells output cell ``(i, j)`` reads."""
+def _rows_1d(lesson: Lesson, ch: int | None, of_output: bool) -> tuple[int, ...]:
+    """A 1-D lesson's channel rows of the other panel that channel ``ch`` meets, groups respected:
+    the input rows output channel ``ch`` reads (``of_output``), or the output rows input channel
+    ``ch`` feeds. ``ch`` None: the output channel of the step on the stage."""
+    p = lesson.params
+    per_out = max(p.out_c // max(p.groups, 1), 1)
+    if ch is None:
+        ch, of_output = int(getattr(lesson.frame().step, "out_channel", 0)), True
+    group = ch // per_out if of_output else ch // p.group_in
+    first, n = (group * p.group_in, p.group_in) if of_output else (group * per_out, per_out)
+    return tuple(range(first, first + n))
+
+
+def _channels_said(rows: tuple[int, ...]) -> str:
+    return f"channel {rows[0]}" if len(rows) == 1 else f"channels {rows[0]}–{rows[-1]}"
+
+
+def receptive_field(lesson: Lesson, i: int, j: int, ch: int | None = None) -> Hover:
+    """The padded input cells output cell ``(i, j)`` reads; in a 1-D lesson on every channel row
+    output channel ``ch`` reads (None: the channel of the step on the stage)."""
     g = lesson.trace.geometry
     rows, cols = g.window(i, j)
     cells = tuple((int(r), int(c)) for r in rows for c in cols)
-    if lesson.params.is_1d:  # a signal: positions, no rows
-        return Hover(receptive=Highlight("input", cells),
-                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}")
+    if lesson.params.is_1d:  # a signal: positions, no rows; every channel row of the group
+        lit = _rows_1d(lesson, ch, True)
+        where = f" of {_channels_said(lit)}" if lesson.params.in_c > 1 else ""
+        return Hover(receptive=Highlight("input", cells, grids=lit),
+                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}{where}")
     return Hover(
         receptive=Highlight("input", cells),
         status=(f"Output cell ({i}, {j}) reads input {_span(g.rows, rows, 'row')}; "
@@ -165,10 +185,11 @@ def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     )
 
 
-def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
+def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input", ch: int | None = None) -> Hover:
     """The output cells padded input cell ``(i, j)`` feeds, each with its kernel tap; on a padding
     cell also what it holds, and the real cell it copies (lit) in reflect, replicate and circular
-    padding."""
+    padding. In a 1-D lesson the output rows input channel ``ch`` feeds are lit, and the copied
+    sample on row ``ch``."""
     g = lesson.trace.geometry
     feeds = g.feeds(i, j)
     fed = Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
@@ -176,7 +197,8 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     one_d = lesson.params.is_1d  # a signal: positions, no rows, and taps w0, w1, … along it
     n = f"{len(feeds)} output{'' if one_d else ' cell'}{'' if len(feeds) == 1 else 's'}"
     if one_d:
-        fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
+        fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds),
+                        grids=() if ch is None else _rows_1d(lesson, ch, False))
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
         return Hover(fed=fed, status=f"Input position {c} feeds {n}" if one_d
@@ -193,7 +215,8 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     if sr >= 0 and sc >= 0:
         mode = lesson.params.padding_mode
         lit: PanelName = "dx" if grad else "input"
-        source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),))
+        source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),),
+                           grids=(ch,) if one_d and ch is not None else ())
         copied = f"input position {sc}" if one_d else f"input cell ({sr}, {sc})"
         if grad:
             status = (f"{place} ({mode} padding) copies {copied}: the gradient it "
@@ -254,16 +277,17 @@ def _transposed_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     return NOTHING
 
 
-def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
-    """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
+def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> Hover:
+    """What hovering cell ``(i, j)`` of ``panel`` (on its tile ``ch``, when known) lights (nothing in
+    the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)
     if panel in _AS_OUTPUT:
-        return receptive_field(lesson, i, j)
+        return receptive_field(lesson, i, j, ch)
     if panel in _AS_INPUT:
-        return fed_outputs(lesson, i, j, panel)
+        return fed_outputs(lesson, i, j, panel, ch)
     return NOTHING
 
 
@@ -309,7 +333,7 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
         return Click()
     if pinned == (i, j):
         return Click(unpin=True)
-    rf = receptive_field(lesson, i, j)
+    rf = receptive_field(lesson, i, j, ch if p.is_1d else None)
     return Click(pin=(i, j), status=rf.status + "  (pinned: click again or press Esc to release)")
 
 
