@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 import engine
+from engine import network as nw
 from gui.models import interaction
 from gui.models.lesson import Lesson
 from gui.models.params import Params
+from gui.models.pipeline import PipelineState, apply_layer_edits, layer_fields, new_layers
 from gui.models.pytorch import pytorch_code
 
 
@@ -179,3 +181,40 @@ def test_a_1d_receptive_field_lights_every_channel_row_of_its_group() -> None:
     assert dict(zip(fed.cells, fed.labels, strict=True)) == {(0, 2): "w2", (0, 3): "w1", (0, 4): "w0"}
     assert interaction.click(m, "output", 2, 0, 3, None).status.startswith(
         "Output position 3 reads input positions 2–4 of channels 2–3")
+
+
+def test_the_layer_editor_shows_and_chooses_causal_padding() -> None:
+    causal = nw.Conv(4, (1, 2), padding="causal", dilation=(1, 4))
+    fields = {f.name: f for f in layer_fields(causal)}
+    assert (fields["padding_kind"].value, fields["padding"].value) == ("causal", 4)  # d·(k − 1) = 4·1
+    assert fields["padding_kind"].choices == ("number", "same", "valid", "causal")
+    kernel, dilation = fields["kernel"], fields["dilation"]
+    assert (kernel.label, kernel.value, dilation.value) == ("Kernel length", 2, 4)
+    shown = {name: f.value for name, f in fields.items()}
+    assert apply_layer_edits(causal, shown) is causal
+    assert apply_layer_edits(causal, {**shown, "padding_kind": "number"}).padding == 4
+    assert apply_layer_edits(causal, {**shown, "padding": 2}).padding == 2  # a number typed: that number
+    assert apply_layer_edits(causal, {**shown, "kernel": 3}) == nw.Conv(4, (1, 3), padding="causal",
+                                                                       dilation=(1, 4))  # along the signal
+    plain = nw.Conv(4, (1, 3), padding=1)
+    shown = {f.name: f.value for f in layer_fields(plain)}
+    assert shown["padding_kind"] == "number"
+    to_causal = {**shown, "padding_kind": "causal"}
+    assert apply_layer_edits(plain, to_causal) == nw.Conv(4, (1, 3), padding="causal")
+    state = PipelineState()
+    assert state.set_network(nw.wavenet_stack())
+    assert state.replace_layer(0, apply_layer_edits(plain, to_causal))
+    assert state.outputs[1].shape == (4, 1, 32)  # causal keeps the length: 2 zeros on the left
+
+
+def test_the_add_menu_offers_a_causal_convolution_for_a_signal() -> None:
+    assert "causal convolution 1x2" in new_layers((1, 1, 32))
+    assert next(iter(new_layers((1, 1, 32)))) == "causal convolution 1x2"
+    assert "causal convolution 1x2" not in new_layers((1, 28, 28))
+    state = PipelineState()
+    assert state.set_network(nw.wavenet_stack())
+    k = state.insert_layer(0, new_layers(state.network.input_shape)["causal convolution 1x2"])
+    assert k is not None and state.problem is None
+    layer = state.network.layers[k]
+    assert isinstance(layer, nw.Conv) and layer.padding == "causal"
+    assert state.outputs[k + 1].shape == (4, 1, 32)

@@ -3,7 +3,12 @@ channel row its kernel reads (groups respected), on the tiles where those rows a
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QDialog, QSpinBox
+
+from engine import network as nw
 from gui.models.params import Params
+from gui.pipeline import LayerDialog
+from tests.test_pipeline import pipeline  # noqa: F401 - the pipeline window fixture
 
 
 def _lit_scene_cells(window) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
@@ -35,3 +40,33 @@ def test_hover_and_pin_light_every_channel_row_the_output_reads(window) -> None:
     assert sorted(_lit_scene_cells(window)) == want
     stage.set_expanded(not stage.expanded)
     assert sorted(_lit_scene_cells(window)) == sorted(_tile_cells(window, (2, 3), (6, 7, 8)))
+
+
+def test_the_pipeline_add_menu_and_layer_dialog_know_causal_padding(pipeline, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    menu = pipeline.add.menu()
+    menu.aboutToShow.emit()
+    assert "causal convolution 1x2" not in [a.text() for a in menu.actions()]  # LeNet-5 reads a picture
+    assert pipeline.model.set_network(nw.wavenet_stack())
+    menu.aboutToShow.emit()
+    names = [a.text() for a in menu.actions()]
+    assert names[0] == "causal convolution 1x2" and "convolution 3x3" in names
+    pipeline.layers.setCurrentRow(0)
+    menu.actions()[0].trigger()
+    layers = pipeline.model.network.layers
+    assert len(layers) == 8 and layers[1] == nw.Conv(4, (1, 2), padding="causal")
+
+    seen = {}
+
+    def answer(dlg: LayerDialog) -> QDialog.DialogCode:
+        seen["kind"] = dlg.fields["padding_kind"].currentText()  # type: ignore[union-attr]
+        seen["padding"] = dlg.fields["padding"].value()  # type: ignore[union-attr]
+        seen["dilation"] = dlg.fields["dilation"].value()  # type: ignore[union-attr]
+        dlg.findChild(QSpinBox, "dilation").setValue(4)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(LayerDialog, "exec", answer)
+    pipeline.layers.setCurrentRow(3)  # causal, dilation 2: 2 on the left
+    pipeline.edit_layer()
+    assert seen == {"kind": "causal", "padding": 2, "dilation": 2}
+    edited = pipeline.model.network.layers[3]
+    assert edited == nw.Conv(4, (1, 2), padding="causal", dilation=(1, 4))  # along the signal
