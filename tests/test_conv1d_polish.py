@@ -71,6 +71,11 @@ def test_hovering_a_1d_padding_position_names_positions() -> None:
     assert h.status == ("Padding position 9 of the padded signal copies input position 6 (reflect padding); "
                         "it feeds 1 output")
     assert h.source is not None and h.source.cells == ((0, 7),)
+    forward = Lesson(Params(op="conv1d", in_h=1, k_h=1, in_w=8, k_w=3, in_c=2, padding=(0, 0, 1, 1),
+                            padding_mode="reflect"))
+    assert forward.frame().panel("input").title == "Signal X: 2 channels × length 8, padded 1 (reflect)"  # type: ignore[union-attr]
+    causal = _mode_lesson("circular", "causal", (0, 0), 1, 2, 1, 1, 1)
+    assert causal.frame().panel("input").title.endswith("causal padding 4 on the left (circular)")  # type: ignore[union-attr]
     assert "cell (" not in interaction.hover(reflect, "dx", 0, 0).status
 
 
