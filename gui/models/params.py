@@ -19,6 +19,7 @@ from .choices import (
     PadKind,
     TransposeView,
     Upstream,
+    View,
 )
 
 #: Padding in the engine's accepted forms: a kind name, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
@@ -61,6 +62,7 @@ class Params:
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
+    view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
 
     @property
     def has_activation(self) -> bool:
