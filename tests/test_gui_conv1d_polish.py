@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QDialog, QSpinBox
 from engine import network as nw
 from gui.models.params import Params
 from gui.pipeline import LayerDialog
-from tests.test_pipeline import pipeline  # noqa: F401 - the pipeline window fixture
 
 
 def _lit_scene_cells(window) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
@@ -42,7 +41,7 @@ def test_hover_and_pin_light_every_channel_row_the_output_reads(window) -> None:
     assert sorted(_lit_scene_cells(window)) == sorted(_tile_cells(window, (2, 3), (6, 7, 8)))
 
 
-def test_the_pipeline_add_menu_and_layer_dialog_know_causal_padding(pipeline, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_pipeline_add_menu_and_layer_dialog_know_causal_padding(pipeline, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     menu = pipeline.add.menu()
     menu.aboutToShow.emit()
     assert "causal convolution 1x2" not in [a.text() for a in menu.actions()]  # LeNet-5 reads a picture
