@@ -45,12 +45,12 @@ from .images import SAMPLES, read_image, sample_path
 from .models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
 from .models.flatten import unrolled
 from .models.pipeline import (
-    NEW_LAYERS,
     PRESETS,
     PipelineState,
     apply_layer_edits,
     is_signal_stack,
     layer_fields,
+    new_layers,
     runs,
 )
 from .models.weights import WEIGHTS_KINDS
@@ -451,8 +451,7 @@ class PipelineWindow(QMainWindow):
         self.add.setToolTip("Add a layer after the selected one")
         self.add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.add)
-        for name in NEW_LAYERS:
-            menu.addAction(name, lambda n=name: self.insert_layer(NEW_LAYERS[n]))
+        menu.aboutToShow.connect(self._fill_add_menu)  # a signal's input offers a causal layer too
         self.add.setMenu(menu)
         buttons.addWidget(self.add)
         for text, tip, slot in (("Edit", "Edit the selected layer", self.edit_layer),
@@ -552,6 +551,13 @@ class PipelineWindow(QMainWindow):
     def insert_layer(self, layer: nw.Layer) -> None:
         """Insert ``layer`` after the selected one (or at the end)."""
         self._select(self.model.insert_layer(self._current(), layer))
+
+    def _fill_add_menu(self) -> None:
+        """The "Add" menu's layers for the network's input (``new_layers``)."""
+        menu = self.add.menu()
+        menu.clear()
+        for name, layer in new_layers(self.model.network.input_shape).items():
+            menu.addAction(name, lambda lay=layer: self.insert_layer(lay))
 
     def remove_layer(self) -> None:
         """Remove the selected layer."""

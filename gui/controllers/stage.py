@@ -55,6 +55,7 @@ class StageController(QObject):
         self._say, self._check_result, self._notify = say, check_result, notify
         self.expanded = False
         self.pinned: tuple[int, int] | None = None
+        self._pinned_tile = 0  # the tile (channel) of the pinned cell
         #: The cell the gradient check looks at.
         self.selected: Selection = ("x", (0, 0, 0))
         self._pool = worker_pool()  # owned by Python: never deleted under a live reference
@@ -81,7 +82,7 @@ class StageController(QObject):
             self.expanded = on
             self.redraw()
             if self.pinned is not None:
-                self._show(interaction.receptive_field(self.lesson, *self.pinned))
+                self._show(interaction.receptive_field(self.lesson, *self.pinned, self._pinned_tile))
 
     def _changed(self) -> None:
         self._drop_check()  # a check of the lesson before the change would be stale
@@ -118,8 +119,8 @@ class StageController(QObject):
             self.unpin()
             return
         if c.pin is not None:
-            self.pinned = c.pin
-            self._show(interaction.receptive_field(self.lesson, *c.pin))
+            self.pinned, self._pinned_tile = c.pin, ch
+            self._show(interaction.receptive_field(self.lesson, *c.pin, ch))
         if c.status:
             self._say(c.status)
 

@@ -46,6 +46,8 @@ OPS: tuple[Op, ...] = get_args(Op)
 #: The pooling operations (a pipeline's pooling layer offers these).
 POOL_OPS: tuple[Op, ...] = ("max", "min", "avg")
 PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
+#: A pipeline convolution's padding in its editor: a number of cells, or one of the names.
+LAYER_PADDINGS: tuple[str, ...] = ("number", "same", "valid", "causal")
 PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 MODES: tuple[Mode, ...] = get_args(Mode)
 UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)

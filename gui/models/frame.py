@@ -216,7 +216,8 @@ class Flow:
 
 @dataclass(frozen=True)
 class Highlight:
-    """Cells lit on the front grid of a panel (hover or pin), computed by the core.
+    """Cells lit on the front grid of a panel, or on several of its grids (hover or pin), computed
+    by the core.
 
     Attributes
     ----------
@@ -225,11 +226,15 @@ class Highlight:
         Grid coordinates on the front tile (padded coordinates for the input).
     labels : tuple of str
         Small text per cell (e.g. "w0,1"); may be empty.
+    grids : tuple of int
+        Indices in ``panel.grids`` to light the same cells (and labels) on, e.g. every channel row
+        a 1-D window reads; empty: the front grid only.
     """
 
     panel: PanelName
     cells: tuple[Cell, ...]
     labels: tuple[str, ...] = ()
+    grids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

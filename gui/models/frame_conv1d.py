@@ -111,6 +111,8 @@ def _titles(lesson: Lesson, o: int) -> dict[str, str]:
         pad = f", causal padding {g.before} on the left"
     elif g.before or g.after:
         pad = f", padded {g.before} left, {g.after} right" if g.before != g.after else f", padded {g.before}"
+    if pad and p.padding_mode != "zeros":
+        pad += f" ({p.padding_mode})"
     label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
     kernel = f"{label}: {_channels(p.group_in)} × length {p.k_w}"
     if p.dilation[1] > 1:

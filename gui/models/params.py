@@ -92,8 +92,6 @@ class Params:
                 1, 1, 1, 1, 0, 0):
             raise ValueError("a 1-D convolution has height 1: input and kernel height 1, no stride, "
                              "dilation or padding along the height")
-        if self.padding_mode != "zeros":
-            raise ValueError("a 1-D convolution pads with zeros here: choose the padding mode zeros first")
         if self.flip_kernel:
             raise ValueError("a 1-D convolution is a cross-correlation here: turn flip kernel off first")
 
