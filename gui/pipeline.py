@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QPen
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetricsF, QKeySequence, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QSplitter,
     QToolButton,
@@ -55,9 +54,22 @@ from .models.pipeline import (
 )
 from .models.weights import WEIGHTS_KINDS
 from .pipeline_digit import DigitPanel
+from .pipeline_layout import (
+    MIN_MAP_WIDTH,
+    MIN_VECTOR_WIDTH,
+    TITLE_GAP,
+    best_columns,
+    classifier_range,
+    label_pixels,
+    tile_origins,
+    wrap_rows,
+)
 from .scene import apply_lut, close_view
 
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
+BAR_LIMIT = 128  # vectors up to this long are bars; longer ones a square block
+MAX_CLASSES = 10  # a last vector this short is a classifier's output: bars labelled 0..n-1 with values
+TITLE_SIZE, TEXT_POINTS = "13pt", 12.0  # stage titles; digits and values in the boxes
 #: Refusals and impossible layers in the (unthemed) side panel, as the main window's status line.
 ERROR_COLOUR = "#b00000"
 
@@ -110,18 +122,6 @@ class LayerDialog(QDialog):
         return apply_layer_edits(self.layer, self.values())
 
 
-class SqueezyLabel(pg.LabelItem):
-    """A label that may be narrower than its text (LabelItem pins its minimum width to the text)."""
-
-    def __init__(self, text: str, **opts: object) -> None:
-        super().__init__(text, **opts)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def updateMin(self) -> None:  # noqa: N802 - pyqtgraph API
-        super().updateMin()
-        self.setMinimumWidth(1)
-
-
 class PipelineView(pg.GraphicsLayoutWidget):
     """Every stage's maps (or bars), left to right; click a map cell to trace its receptive field.
 
@@ -151,6 +151,9 @@ class PipelineView(pg.GraphicsLayoutWidget):
         self._shown: tuple[list[str], list[np.ndarray]] = ([], [])
         self._fields: list[tuple[np.ndarray, np.ndarray]] = []
         self._marked: tuple[int, list[tuple[int, int, int]]] = (0, [])
+        self._rows: list[list[int]] = []  # stage indices per row of the layout
+        self.class_texts: dict[int, list[tuple[pg.TextItem, pg.TextItem]]] = {}  # stage: (digit, value)
+        self.more_texts: dict[int, pg.TextItem] = {}  # stage: "+N more"
         self._apply_theme(theme)
         self.scene().sigMouseClicked.connect(self._clicked)
 
@@ -197,31 +200,103 @@ class PipelineView(pg.GraphicsLayoutWidget):
                 self._update(k, a)
             return
         self._structure = structure
+        self._build(names, outputs)
+
+    def _build(self, names: list[str], outputs: list[np.ndarray]) -> None:
+        """Lay the stages out afresh: titled columns, wrapped into rows so no two titles overlap."""
         self.clear()
         self.boxes, self.labels, self.tiles, self.rf_items, self.flat_items = [], [], [], [], []
         self._fields, self._marked = [], (0, [])
-        self.items = []
+        self.items, self.class_texts, self.more_texts = [], {}, {}
         signal = is_signal_stack(outputs)  # one stage a row, the whole width: WaveNet's own figure
-        for k, (name, a) in enumerate(zip(names, outputs, strict=False)):
-            label = SqueezyLabel(name, size="10pt" if a.ndim == 3 else "8pt", color=self.theme["text"])
-            row, col = (2 * k, 0) if signal else (0, k)
-            self.addItem(label, row=row, col=col)
-            box = self.addViewBox(row=row + 1, col=col, lockAspect=a.ndim == 3 and not signal, invertY=True,
-                                  enableMouse=False)
-            box.setMenuEnabled(False)
-            self.labels.append(label)
-            self.boxes.append(box)
-            self.items.append([])
-            self.tiles.append(self._draw(k, box, a))
-            if not signal:
-                self.ci.layout.setColumnStretchFactor(k, 3 if a.ndim == 3 else 1)
+        labels = [pg.LabelItem(name, size=TITLE_SIZE, color=self.theme["text"]) for name in names]
+        widths = [max(lab.minimumWidth(), MIN_MAP_WIDTH if a.ndim == 3 else MIN_VECTOR_WIDTH) + TITLE_GAP
+                  for lab, a in zip(labels, outputs, strict=False)]
+        self._rows = [[k] for k in range(len(names))] if signal else wrap_rows(widths, self._width())
+        for r, row in enumerate(self._rows):
+            grid = self.ci if signal else self.ci.addLayout(row=r, col=0)
+            for col, k in enumerate(row):
+                a = outputs[k]
+                at = (2 * k, 0) if signal else (0, col)
+                grid.addItem(labels[k], row=at[0], col=at[1])
+                box = grid.addViewBox(row=at[0] + 1, col=at[1], invertY=True, enableMouse=False,
+                                      lockAspect=not signal and (a.ndim == 3 or a.size > BAR_LIMIT))
+                box.setMenuEnabled(False)
+                self.labels.append(labels[k])
+                self.boxes.append(box)
+                self.items.append([])
+                self.tiles.append(self._draw(k, box, a, last=k == len(outputs) - 1))
+                if not signal:
+                    grid.layout.setColumnStretchFactor(col, 3 if a.ndim == 3 else 1)
+                    grid.layout.setColumnMinimumWidth(col, widths[k])
         self._fit()
 
+    def _width(self) -> float:
+        """The view's width in pixels (what the rows must fit)."""
+        return float(max(self.viewport().width(), 1))
+
     def _fit(self) -> None:
-        """Keep the layout inside the viewport (a top-level layout otherwise grows to its hint)."""
+        """Keep the layout inside the viewport, rewrap the rows if the width asks, tile maps to fill boxes."""
+        if not is_signal_stack(self._shown[1]) and self.labels:
+            widths = [max(lab.minimumWidth(), MIN_MAP_WIDTH if a.ndim == 3 else MIN_VECTOR_WIDTH) + TITLE_GAP
+                      for lab, a in zip(self.labels, self._shown[1], strict=False)]
+            if wrap_rows(widths, self._width()) != self._rows:
+                fields, marked = self._fields, self._marked
+                self._build(*self._shown)
+                self.show_field(fields)
+                self.mark_cells(*marked)
+                return
         self.ci.setGeometry(QRectF(0, 0, self.viewport().width(), self.viewport().height()))
-        for box in self.boxes:
+        self.ci.layout.activate()
+        retiled = False
+        for k, box in enumerate(self.boxes):
+            retiled |= self._retile(k, box)
             box.autoRange(padding=0.05)
+            if k in self.class_texts:
+                self._place_class_texts(k)
+        if retiled:
+            self.show_field(self._fields)
+            self.mark_cells(*self._marked)
+
+    def _retile(self, k: int, box: pg.ViewBox) -> bool:
+        """Tile stage ``k``'s maps in the columns that make them largest in ``box``; True if they moved."""
+        tiles = self.tiles[k]
+        a = self._shown[1][k]
+        if a.ndim != 3 or len(tiles) < 2 or a.shape[1] == 1:  # one map, bars, or a signal's rows
+            return False
+        _x, _y, h, w = tiles[0]
+        size = box.size()
+        cols = best_columns(len(tiles), h, w, size.width(), size.height())
+        new = tile_origins(len(tiles), cols, h, w)
+        if new == tiles:
+            return False
+        self.tiles[k] = new
+        for img, (x0, y0, _h, _w) in zip(self.items[k], new, strict=False):
+            img.setRect(QRectF(x0 - 0.5, y0 - 0.5, w, h))
+        if k in self.more_texts:
+            self.more_texts[k].setPos(-0.5, new[-1][1] + h + 0.5)
+        return True
+
+    def _place_class_texts(self, k: int) -> None:
+        """Put a classifier's digits left of its bars and its values right of them, sized to the bars."""
+        a = self._shown[1][k]
+        box = self.boxes[k]
+        size = box.size()
+        font = QFont()
+        font.setPixelSize(max(label_pixels(size.height() / max(a.size, 1)), 1))
+        metrics = QFontMetricsF(font)
+        values = [f"{v:+.2f}" for v in a]
+        right = max(metrics.horizontalAdvance(f" {v}") for v in values)
+        x0, x1 = classifier_range(float(np.nanmin(a)), float(np.nanmax(a)), size.width(),
+                                  metrics.horizontalAdvance("9 "), right)
+        box.setRange(xRange=(x0, x1), yRange=(-0.5, a.size - 0.5), padding=0)
+        shown = label_pixels(size.height() / max(a.size, 1)) > 0
+        for i, (digit, value) in enumerate(self.class_texts[k]):
+            value.setText(values[i])
+            for t, x in ((digit, x0), (value, x1)):
+                t.setFont(font)
+                t.setPos(x, i)
+                t.setVisible(shown)
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
@@ -249,8 +324,10 @@ class PipelineView(pg.GraphicsLayoutWidget):
     def _update(self, k: int, a: np.ndarray) -> None:
         """New values for stage ``k``'s existing pictures or bars."""
         items = self.items[k]
-        if a.ndim == 1 and a.size <= 128:
+        if a.ndim == 1 and a.size <= BAR_LIMIT:
             items[0].setOpts(width=a, brushes=self._bar_colors(a))
+            if k in self.class_texts:
+                self._place_class_texts(k)
             return
         rgba = self._colors(k, (a if a.ndim == 3 else self._as_maps(a))[: len(items)])
         for m, img in enumerate(items):
@@ -265,35 +342,59 @@ class PipelineView(pg.GraphicsLayoutWidget):
         rgba[nan] = QColor(self.theme["empty"]).getRgb()
         return rgba
 
-    def _draw(self, stage: int, box: pg.ViewBox, a: np.ndarray) -> list[tuple[float, float, int, int]]:
+    def _draw(self, stage: int, box: pg.ViewBox, a: np.ndarray, last: bool = False
+              ) -> list[tuple[float, float, int, int]]:
+        """Draw stage ``stage``'s maps, folded vector or bars into ``box``; its tiles ``(x0, y0, h, w)``.
+
+        A ``last`` stage of at most ``MAX_CLASSES`` values is a classifier's
+        output: its bars are labelled with the class digit and the value.
+        """
         if a.ndim == 1:
-            if a.size <= 128:  # dense outputs as horizontal bars, one per unit, top to bottom
+            if a.size <= BAR_LIMIT:  # dense outputs as horizontal bars, one per unit, top to bottom
                 bars = pg.BarGraphItem(x0=0, y=np.arange(a.size), width=a, height=0.8,
                                        brushes=self._bar_colors(a), pen=None)
                 box.addItem(bars)
                 self.items[-1].append(bars)
-                box.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(self.theme["grid"])))
+                box.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(self.theme["text"], width=1.5)))
                 box.setAspectLocked(False)
+                if last and a.size <= MAX_CLASSES:
+                    self._add_class_texts(stage, box, a.size)
                 return [(0.0, 0.0, int(a.size), 1)]
-            a = self._as_maps(a)
+            a = self._as_maps(a)  # a long vector as a compact square block, read row by row
         c, h, w = a.shape
         n = min(c, MAX_MAPS)
-        cols = 1 if h == 1 else int(np.ceil(np.sqrt(n)))  # a signal's channels: one a row
         rgba = self._colors(stage, a[:n])
-        tiles = []
-        for m in range(n):
-            x0, y0 = (m % cols) * (w + 1.0), (m // cols) * (h + 1.0)
+        tiles = tile_origins(n, 1 if h == 1 else int(np.ceil(np.sqrt(n))), h, w)  # a signal: one a row
+        for m, (x0, y0, _h, _w) in enumerate(tiles):
             img = pg.ImageItem(axisOrder="row-major")
             img.setImage(rgba[m], autoLevels=False)
             img.setRect(QRectF(x0 - 0.5, y0 - 0.5, w, h))
             box.addItem(img)
             self.items[-1].append(img)
-            tiles.append((x0, y0, h, w))
         if c > n:
             t = pg.TextItem(f"+{c - n} more", color=self.theme["text"], anchor=(0, 0))
-            t.setPos(0, (n // cols + 1) * (h + 1.0))
-            box.addItem(t)
+            t.setFont(self._text_font())
+            t.setPos(-0.5, tiles[-1][1] + h + 0.5)
+            box.addItem(t, ignoreBounds=True)
+            self.more_texts[stage] = t
         return tiles
+
+    def _text_font(self) -> QFont:
+        """The font of labels drawn inside the boxes (legible from the back row)."""
+        font = QFont()
+        font.setPointSizeF(TEXT_POINTS)
+        return font
+
+    def _add_class_texts(self, stage: int, box: pg.ViewBox, n: int) -> None:
+        """Class digits 0–9 left of a classifier's bars and their values right (placed by ``_fit``)."""
+        texts = []
+        for i in range(n):
+            digit = pg.TextItem(str(i), color=self.theme["text"], anchor=(0, 0.5))
+            value = pg.TextItem("", color=self.theme["text"], anchor=(1, 0.5))
+            for t in (digit, value):
+                box.addItem(t, ignoreBounds=True)
+            texts.append((digit, value))
+        self.class_texts[stage] = texts
 
     # ------------------------------------------------------------------ marks
     def show_field(self, fields: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -352,10 +453,10 @@ class PipelineView(pg.GraphicsLayoutWidget):
             return
         vector = outputs[stage]
         shown = vector if k < 0 else unrolled(vector, k)
-        self._update(stage, np.nan_to_num(shown, nan=0.0) if vector.size <= 128 else shown)  # no bar: 0
+        self._update(stage, np.nan_to_num(shown, nan=0.0) if vector.size <= BAR_LIMIT else shown)  # no bar: 0
         if k < 0:
             return
-        if vector.size <= 128:  # bars, one per row
+        if vector.size <= BAR_LIMIT:  # bars, one per row
             v = float(vector[k])
             rect = QRectF(min(v, 0.0), k - 0.5, max(abs(v), 1e-9), 1.0)
         else:  # folded into a square picture
