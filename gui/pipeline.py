@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetricsF, QKeySequence, QPalette, QPen
+from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -69,7 +69,8 @@ from .scene import apply_lut, close_view
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
 BAR_LIMIT = 128  # vectors up to this long are bars; longer ones a square block
 MAX_CLASSES = 10  # a last vector this short is a classifier's output: bars labelled 0..n-1 with values
-TITLE_SIZE, TEXT_POINTS = "13pt", 12.0  # stage titles; digits and values in the boxes
+TITLE_SIZE, TEXT_POINTS = "13pt", 12.0  # stage titles; "+N more" in the boxes
+CLASS_PITCH_PX = 14  # a classifier's bars are at least this many pixels apart (its labels' line height)
 #: Refusals and impossible layers in the (unthemed) side panel, as the main window's status line.
 ERROR_COLOUR = "#b00000"
 
@@ -282,21 +283,23 @@ class PipelineView(pg.GraphicsLayoutWidget):
         a = self._shown[1][k]
         box = self.boxes[k]
         size = box.size()
+        pixels = label_pixels(size.height() / max(a.size, 1))
         font = QFont()
-        font.setPixelSize(max(label_pixels(size.height() / max(a.size, 1)), 1))
-        metrics = QFontMetricsF(font)
-        values = [f"{v:+.2f}" for v in a]
-        right = max(metrics.horizontalAdvance(f" {v}") for v in values)
-        x0, x1 = classifier_range(float(np.nanmin(a)), float(np.nanmax(a)), size.width(),
-                                  metrics.horizontalAdvance("9 "), right)
-        box.setRange(xRange=(x0, x1), yRange=(-0.5, a.size - 0.5), padding=0)
-        shown = label_pixels(size.height() / max(a.size, 1)) > 0
-        for i, (digit, value) in enumerate(self.class_texts[k]):
-            value.setText(values[i])
-            for t, x in ((digit, x0), (value, x1)):
+        font.setPixelSize(max(pixels, 1))
+        texts = self.class_texts[k]
+        for (digit, value), v in zip(texts, a, strict=False):
+            value.setText(f"{v:+.2f}")
+            for t in (digit, value):
                 t.setFont(font)
-                t.setPos(x, i)
-                t.setVisible(shown)
+                t.setVisible(pixels > 0)
+        gap = 4.0  # pixels between a label and the nearest bar
+        left = max(d.boundingRect().width() for d, _v in texts) + gap
+        right = max(v.boundingRect().width() for _d, v in texts) + gap
+        x0, x1 = classifier_range(float(np.nanmin(a)), float(np.nanmax(a)), size.width(), left, right)
+        box.setRange(xRange=(x0, x1), yRange=(-0.5, a.size - 0.5), padding=0)
+        for i, (digit, value) in enumerate(texts):
+            digit.setPos(x0, i)
+            value.setPos(x1, i)
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
@@ -392,9 +395,11 @@ class PipelineView(pg.GraphicsLayoutWidget):
             digit = pg.TextItem(str(i), color=self.theme["text"], anchor=(0, 0.5))
             value = pg.TextItem("", color=self.theme["text"], anchor=(1, 0.5))
             for t in (digit, value):
+                t.textItem.document().setDocumentMargin(0)  # lines as close as the bars
                 box.addItem(t, ignoreBounds=True)
             texts.append((digit, value))
         self.class_texts[stage] = texts
+        box.setMinimumHeight(n * CLASS_PITCH_PX)  # room for a legible line per class
 
     # ------------------------------------------------------------------ marks
     def show_field(self, fields: list[tuple[np.ndarray, np.ndarray]]) -> None:

@@ -92,5 +92,5 @@ def classifier_range(lo: float, hi: float, box_px: float, left_px: float, right_
 
 def label_pixels(pitch_px: float, largest: int = 17, smallest: int = 8) -> int:
     """Pixel size of a font whose lines fit ``pitch_px`` apart (at most ``largest``); 0: too tight to show."""
-    size = min(largest, int(pitch_px * 0.85))
+    size = min(largest, int(pitch_px * 0.8))
     return size if size >= smallest else 0
