@@ -34,7 +34,7 @@ class ProbabilityBars(QWidget):
         self.prediction: Prediction | None = None
         self.theme = THEME_COLOURS["light"]
         self.set_theme(theme)
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(140)  # ten rows of 14 px: the panel fits a 720-pixel-high window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API

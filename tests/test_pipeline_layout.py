@@ -85,7 +85,7 @@ def test_feature_maps_use_the_height_of_a_1080p_screen(pipeline, qtbot) -> None:
         box = view.boxes[stage].sceneBoundingRect()
         maps = picture_rect(view, stage)
         assert maps.width() >= 0.85 * box.width() or maps.height() >= 0.85 * box.height()
-        _x, _y, h, w = view.tiles[stage][0]
+        _x, _y, _h, w = view.tiles[stage][0]
         cell_px = view.items[stage][0].sceneBoundingRect().width() / w
         assert cell_px >= 2.5, f"stage {stage}: a cell is {cell_px:.1f} px"  # was about 1 px
     assert picture_rect(view, 1).height() >= 0.2 * view.viewport().height()
@@ -145,3 +145,17 @@ def test_dense_stages_have_a_zero_line_and_hidden_layers_no_class_labels(pipelin
         lines = [i for i in view.boxes[stage].addedItems if isinstance(i, pg.InfiniteLine)]
         assert [line.value() for line in lines] == [0]
     assert set(view.class_texts) == {12}  # 120 and 84 units are not classes
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_digit_panel_fits_the_window_without_overlaps(pipeline, qtbot, width: int, height: int) -> None:
+    shown_at(qtbot, pipeline, width, height)
+    panel = pipeline.digits
+    parts = [panel.headline, panel.canvas, panel.bars, panel.kernels_title, panel.kernels, panel.target,
+             panel.saliency, panel.saliency_title]
+    rects = [w.geometry() if w.parent() is panel else w.geometry().translated(w.parentWidget().pos())
+             for w in parts]
+    for (a, ra), (b, rb) in itertools.combinations(zip(parts, rects, strict=True), 2):
+        assert not ra.intersects(rb), f"{a.objectName()} overlaps {b.objectName()} at {width}×{height}"
+    assert all(panel.rect().contains(r) for r in rects)
+    assert panel.bars.height() >= 140  # ten lines of 14 px
