@@ -70,6 +70,7 @@ MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
 BAR_LIMIT = 128  # vectors up to this long are bars; longer ones a square block
 MAX_CLASSES = 10  # a last vector this short is a classifier's output: bars labelled 0..n-1 with values
 TITLE_SIZE, TEXT_POINTS = "13pt", 12.0  # stage titles; "+N more" in the boxes
+PANEL_POINTS = 12.0  # the stack list and the receptive-field / flatten text beside the maps
 CLASS_PITCH_PX = 14  # a classifier's bars are at least this many pixels apart (its labels' line height)
 #: Refusals and impossible layers in the (unthemed) side panel, as the main window's status line.
 ERROR_COLOUR = "#b00000"
@@ -548,6 +549,7 @@ class PipelineWindow(QMainWindow):
         self.layers = QListWidget()
         self.layers.setObjectName("layers")
         self.layers.setToolTip("The stack; double-click a layer to edit it")
+        self._enlarge(self.layers)
         self.layers.itemDoubleClicked.connect(lambda _: self.edit_layer())
         self.layers.currentRowChanged.connect(self._layer_selected)
         ll.addWidget(self.layers, 1)
@@ -584,6 +586,7 @@ class PipelineWindow(QMainWindow):
         ll.addWidget(self.message)
         self.field_label = QLabel("Click a cell of any feature map to trace its receptive field.")
         self.field_label.setObjectName("field")
+        self._enlarge(self.field_label)
         self.field_label.setWordWrap(True)
         ll.addWidget(self.field_label)
         self.flatten_button = QPushButton("Animate flatten")
@@ -634,6 +637,13 @@ class PipelineWindow(QMainWindow):
         self.refresh()
         self._show_error(self.model.last_error)
         self.digits.start()
+
+    @staticmethod
+    def _enlarge(widget: QWidget) -> None:
+        """Write ``widget`` in ``PANEL_POINTS`` (the stack and the field/flatten text, read from afar)."""
+        font = widget.font()
+        font.setPointSizeF(max(font.pointSizeF(), PANEL_POINTS))
+        widget.setFont(font)
 
     # ------------------------------------------------------------------ theme
     @property

@@ -159,3 +159,16 @@ def test_the_digit_panel_fits_the_window_without_overlaps(pipeline, qtbot, width
         assert not ra.intersects(rb), f"{a.objectName()} overlaps {b.objectName()} at {width}×{height}"
     assert all(panel.rect().contains(r) for r in rects)
     assert panel.bars.height() >= 140  # ten lines of 14 px
+
+
+def test_the_stack_and_the_field_text_are_written_large_and_whole(pipeline, qtbot) -> None:
+    shown_at(qtbot, pipeline, 1920, 1080)
+    lst = pipeline.layers
+    metrics = lst.fontMetrics()
+    assert lst.count() == 12
+    for k in range(lst.count()):
+        item = lst.item(k)
+        rect = lst.visualItemRect(item)
+        assert rect.height() >= 16, "a layer's row is too small to read from the back"
+        assert metrics.horizontalAdvance(item.text()) <= lst.viewport().width()  # not cut
+    assert pipeline.field_label.fontInfo().pixelSize() >= 16
