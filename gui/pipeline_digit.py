@@ -11,6 +11,7 @@ lays it out and passes the user's choices on.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from .canvas import CanvasWidget
@@ -89,6 +90,11 @@ class DigitPanel(QWidget):
         self.saliency_title.setObjectName("saliency_title")
         self.saliency_title.setWordWrap(True)
         lay.addWidget(self.saliency_title)
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        """The probability bars get a fifth of the height (140–220 px): legible, and the panel fits."""
+        self.bars.setMinimumHeight(min(max(int(0.2 * ev.size().height()), 140), 220))
+        super().resizeEvent(ev)
 
     # ------------------------------------------------------------------ user choices
     def load_sample(self, index: int) -> None:

@@ -153,12 +153,16 @@ def test_the_digit_panel_fits_the_window_without_overlaps(pipeline, qtbot, width
     panel = pipeline.digits
     parts = [panel.headline, panel.canvas, panel.bars, panel.kernels_title, panel.kernels, panel.target,
              panel.saliency, panel.saliency_title]
-    rects = [w.geometry() if w.parent() is panel else w.geometry().translated(w.parentWidget().pos())
-             for w in parts]
-    for (a, ra), (b, rb) in itertools.combinations(zip(parts, rects, strict=True), 2):
-        assert not ra.intersects(rb), f"{a.objectName()} overlaps {b.objectName()} at {width}×{height}"
-    assert all(panel.rect().contains(r) for r in rects)
-    assert panel.bars.height() >= 140  # ten lines of 14 px
+
+    def laid_out() -> None:  # the panel settles once its layout has run at the new size
+        rects = [w.geometry() if w.parent() is panel else w.geometry().translated(w.parentWidget().pos())
+                 for w in parts]
+        for (a, ra), (b, rb) in itertools.combinations(zip(parts, rects, strict=True), 2):
+            assert not ra.intersects(rb), f"{a.objectName()} overlaps {b.objectName()} at {width}×{height}"
+        assert all(panel.rect().contains(r) for r in rects)
+
+    qtbot.waitUntil(laid_out, timeout=2000)
+    assert panel.bars.height() >= max(140, min(0.2 * panel.height(), 220)) - 1  # ten lines of 14 px or more
 
 
 def test_the_stack_and_the_field_text_are_written_large_and_whole(pipeline, qtbot) -> None:
