@@ -212,8 +212,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
         self.items, self.class_texts, self.more_texts = [], {}, {}
         signal = is_signal_stack(outputs)  # one stage a row, the whole width: WaveNet's own figure
         labels = [pg.LabelItem(name, size=TITLE_SIZE, color=self.theme["text"]) for name in names]
-        widths = [max(lab.minimumWidth(), MIN_MAP_WIDTH if a.ndim == 3 else MIN_VECTOR_WIDTH) + TITLE_GAP
-                  for lab, a in zip(labels, outputs, strict=False)]
+        widths = self._title_widths(labels, outputs)
         self._rows = [[k] for k in range(len(names))] if signal else wrap_rows(widths, self._width())
         for r, row in enumerate(self._rows):
             grid = self.ci if signal else self.ci.addLayout(row=r, col=0)
@@ -233,21 +232,26 @@ class PipelineView(pg.GraphicsLayoutWidget):
                     grid.layout.setColumnMinimumWidth(col, widths[k])
         self._fit()
 
+    @staticmethod
+    def _title_widths(labels: list[pg.LabelItem], outputs: list[np.ndarray]) -> list[float]:
+        """The narrowest each stage's column may be: its title's whole width (or a floor) and a gap."""
+        return [max(lab.minimumWidth(), MIN_MAP_WIDTH if a.ndim == 3 else MIN_VECTOR_WIDTH) + TITLE_GAP
+                for lab, a in zip(labels, outputs, strict=False)]
+
     def _width(self) -> float:
         """The view's width in pixels (what the rows must fit)."""
         return float(max(self.viewport().width(), 1))
 
     def _fit(self) -> None:
         """Keep the layout inside the viewport, rewrap the rows if the width asks, tile maps to fill boxes."""
-        if not is_signal_stack(self._shown[1]) and self.labels:
-            widths = [max(lab.minimumWidth(), MIN_MAP_WIDTH if a.ndim == 3 else MIN_VECTOR_WIDTH) + TITLE_GAP
-                      for lab, a in zip(self.labels, self._shown[1], strict=False)]
-            if wrap_rows(widths, self._width()) != self._rows:
-                fields, marked = self._fields, self._marked
-                self._build(*self._shown)
-                self.show_field(fields)
-                self.mark_cells(*marked)
-                return
+        outputs = self._shown[1]
+        if (self.labels and not is_signal_stack(outputs)
+                and wrap_rows(self._title_widths(self.labels, outputs), self._width()) != self._rows):
+            fields, marked = self._fields, self._marked
+            self._build(*self._shown)
+            self.show_field(fields)
+            self.mark_cells(*marked)
+            return
         self.ci.setGeometry(QRectF(0, 0, self.viewport().width(), self.viewport().height()))
         self.ci.layout.activate()
         retiled = False
