@@ -79,6 +79,8 @@ def thicken(ink: np.ndarray, radius: float = PEN_RADIUS) -> np.ndarray:
     if top <= 0:
         return np.zeros(ink.shape)
     ys, xs = np.nonzero(skeleton(ink > STROKE_LEVEL * top))
+    if ys.size == 0:  # a speck that thinning wore away
+        return ink / top
     yy, xx = np.mgrid[0:ink.shape[0], 0:ink.shape[1]]
     d2 = (yy[..., None] - ys) ** 2 + (xx[..., None] - xs) ** 2
     dist = np.sqrt(d2.min(axis=-1))
