@@ -16,7 +16,7 @@ __all__ = ["PEN_RADIUS", "STROKE_LEVEL", "skeleton", "thicken"]
 STROKE_LEVEL = 0.35
 #: Radius of the pen that redraws the skeleton (pixels of the 32×32 input): full ink within
 #: ``PEN_RADIUS − ½`` of the skeleton, fading to none at ``PEN_RADIUS + ½``.
-PEN_RADIUS = 2.25
+PEN_RADIUS = 1.75
 
 
 def _neighbours(p: np.ndarray) -> list[np.ndarray]:
