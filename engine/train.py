@@ -32,6 +32,7 @@ from . import augment as aug
 from .netgrad import Grads, backward_batch, forward_batch, softmax_cross_entropy
 from .network import Network, lenet5
 from .preprocess import BOX, INK_LEVEL, SIZE, digit_input
+from .strokes import PEN_RADIUS, STROKE_LEVEL
 
 __all__ = ["Adam", "Digits", "accuracy", "held_out", "load_digits", "main", "prepare", "train"]
 
@@ -230,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             "steps": "8x8 upsampled 4x (triangle filter, then a 7-tap blur), drawn with a pen (soft "
                      f"threshold at grey level {aug.PEN_LEVEL}); polarity from the border; crop to ink "
                      f"above {INK_LEVEL} of the brightest; longer side scaled to {BOX}, aspect ratio "
-                     "kept; centre of mass at the centre; brightest ink 1 (engine.preprocess.digit_input)",
+                     "kept; centre of mass at the centre; brightest ink 1; the ink's skeleton (above "
+                     f"{STROKE_LEVEL} of the brightest) drawn over it with a round pen of radius "
+                     f"{PEN_RADIUS} px (engine.preprocess.digit_input)",
             "augmentation": f"every epoch, {KEEP_AUGMENTED:.0%} of the digits: {aug.describe()}; "
                             "then every digit shifted by up to 2 px each way",
         },
