@@ -191,7 +191,7 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m engine.train [--epochs N] [--seed S] [--out FOLDER]``."""
     ap = argparse.ArgumentParser(prog="python -m engine.train", description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESOURCES, help="folder for the weights (default resources/)")
     args = ap.parse_args(argv)
