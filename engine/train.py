@@ -6,7 +6,7 @@
   ``Network.init_weights`` layout;
 * ``lenet5_digits.json``: seed, split (the held-out indices), epochs, held-out
   accuracy, training time and the preprocessing;
-* ``digit_samples.npz``: two held-out digits per class, already prepared
+* ``digit_samples.npz``: two held-out digits per class that it reads right, already prepared
   (``labels (20,)``, ``images (20, 32, 32)``).
 
 The data are ``sklearn.datasets.load_digits`` (1,797 8×8 digits, shipped
@@ -171,10 +171,17 @@ def train(digits: Digits, seed: int, epochs: int, batch: int = 32, lr: float = 2
     return weights, losses
 
 
-def _samples(digits: Digits, x: np.ndarray, per_class: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``per_class`` held-out digits of each class: labels ``(10k,)``, images ``(10k, 32, 32)``."""
+def _samples(digits: Digits, x: np.ndarray, guesses: np.ndarray, per_class: int = 2
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``per_class`` held-out digits of each class that the network reads right (``guesses``
+    ``(N,)`` are its answers for ``x``; a class with too few keeps its first ones): labels ``(10k,)``,
+    images ``(10k, 32, 32)``."""
     labels = digits.labels[digits.test]
-    picks = [i for d in range(10) for i in np.flatnonzero(labels == d)[:per_class]]
+    picks = []
+    for d in range(10):
+        ours = np.flatnonzero(labels == d)
+        right = ours[guesses[ours] == d]
+        picks.extend((right if right.size >= per_class else ours)[:per_class])
     return labels[picks], x[picks, 0]
 
 
@@ -213,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     arrays = {f"{n}{k}": a for k, p in enumerate(weights) if p is not None
               for n, a in zip("wb", p, strict=True)}
     np.savez_compressed(args.out / "lenet5_digits.npz", **arrays)  # type: ignore[arg-type]
-    labels, images = _samples(digits, x_test)
+    guesses = np.concatenate([forward_batch(net, weights, x_test[i:i + 256])[-1].argmax(axis=1)
+                              for i in range(0, len(x_test), 256)])
+    labels, images = _samples(digits, x_test, guesses)
     np.savez_compressed(args.out / "digit_samples.npz", labels=labels, images=images)
     record = {
         "network": "engine.network.lenet5()",
