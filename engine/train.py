@@ -177,11 +177,11 @@ def _samples(digits: Digits, x: np.ndarray, guesses: np.ndarray, per_class: int 
     ``(N,)`` are its answers for ``x``; a class with too few keeps its first ones): labels ``(10k,)``,
     images ``(10k, 32, 32)``."""
     labels = digits.labels[digits.test]
-    picks = []
+    picks: list[int] = []
     for d in range(10):
         ours = np.flatnonzero(labels == d)
         right = ours[guesses[ours] == d]
-        picks.extend((right if right.size >= per_class else ours)[:per_class])
+        picks.extend(int(i) for i in (right if right.size >= per_class else ours)[:per_class])
     return labels[picks], x[picks, 0]
 
 
