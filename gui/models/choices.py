@@ -24,6 +24,9 @@ GradView = Literal["scatter", "gather"]
 #: How a transposed convolution is pictured: a stride-1 convolution over its spread input, or stamps.
 TransposeView = Literal["gather", "scatter"]
 Granularity = Literal["window", "tap"]
+#: Whether products travel from their cells into the arithmetic line between steps: in presenter
+#: mode only ("auto"), always, or never.
+MotionSetting = Literal["auto", "on", "off"]
 Activation = Literal["none", "relu", "leaky_relu", "sigmoid", "tanh"]
 KernelPreset = Literal[
     "random", "identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "laplacian",
@@ -43,12 +46,15 @@ OPS: tuple[Op, ...] = get_args(Op)
 #: The pooling operations (a pipeline's pooling layer offers these).
 POOL_OPS: tuple[Op, ...] = ("max", "min", "avg")
 PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
+#: A pipeline convolution's padding in its editor: a number of cells, or one of the names.
+LAYER_PADDINGS: tuple[str, ...] = ("number", "same", "valid", "causal")
 PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 MODES: tuple[Mode, ...] = get_args(Mode)
 UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)
 GRAD_VIEWS: tuple[GradView, ...] = get_args(GradView)
 TRANSPOSE_VIEWS: tuple[TransposeView, ...] = get_args(TransposeView)
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
+MOTION_SETTINGS: tuple[MotionSetting, ...] = get_args(MotionSetting)
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
 KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
 THEMES: tuple[Theme, ...] = get_args(Theme)
@@ -90,6 +96,9 @@ VIEW_LABELS: dict[View, str] = {
     "stage": "Stage: input plane below, output plane above",
 }
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
+MOTION_LABELS: dict[MotionSetting, str] = {
+    "auto": "In presenter mode", "on": "Always (exports too)", "off": "Never",
+}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
 FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", "laplacian")
@@ -98,7 +107,7 @@ FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", 
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
-    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS,
+    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS, "motion": MOTION_SETTINGS,
 }
 #: What each setting is called in a message ("input height must be between 1 and 512, got 600").
 SETTING_LABELS: dict[str, str] = {
@@ -111,7 +120,7 @@ SETTING_LABELS: dict[str, str] = {
     "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
     "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
     "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
-    "groups": "groups", "view": "the view",
+    "groups": "groups", "view": "the view", "motion": "products travel",
 }
 
 # ----------------------------------------------------------------------------- bounds

@@ -22,8 +22,10 @@ import numpy as np
 
 import engine
 from engine import describe
+from engine.cancel import checkpoint
 
 from .choices import PanelName, Phase, View
+from .motion import Motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -214,7 +216,8 @@ class Flow:
 
 @dataclass(frozen=True)
 class Highlight:
-    """Cells lit on the front grid of a panel (hover or pin), computed by the core.
+    """Cells lit on the front grid of a panel, or on several of its grids (hover or pin), computed
+    by the core.
 
     Attributes
     ----------
@@ -223,11 +226,15 @@ class Highlight:
         Grid coordinates on the front tile (padded coordinates for the input).
     labels : tuple of str
         Small text per cell (e.g. "w0,1"); may be empty.
+    grids : tuple of int
+        Indices in ``panel.grids`` to light the same cells (and labels) on, e.g. every channel row
+        a 1-D window reads; empty: the front grid only.
     """
 
     panel: PanelName
     cells: tuple[Cell, ...]
     labels: tuple[str, ...] = ()
+    grids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,6 +306,9 @@ class Frame:
     loss : float or None
     changed : ndarray of bool or None
         The activation phase: output cells the activation changed.
+    motion : Motion or None
+        What travels between the cells and the arithmetic line during the glide to this step
+        (products into the line, the sum into the output cell); None: nothing travels.
     """
 
     params: Params
@@ -337,6 +347,7 @@ class Frame:
     heading: str = ""
     note: str = ""
     facts: tuple[str, ...] = ()
+    motion: Motion | None = None
 
     @property
     def view(self) -> View:
@@ -425,10 +436,13 @@ def _term(v: float) -> str:
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
-    finite = a[np.isfinite(a)]
-    if finite.size == 0:
-        return (0.0, 1.0)
-    lo, hi = float(finite.min()), float(finite.max())
+    checkpoint()  # a frame of the largest lesson reads several big arrays: a cancel is heard between them
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (np.nan, np.nan)
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # rare: look past the infinities and NaNs
+        finite = a[np.isfinite(a)]
+        if finite.size == 0:
+            return (0.0, 1.0)
+        lo, hi = float(finite.min()), float(finite.max())
     if symmetric:
         m = max(abs(lo), abs(hi), 1e-12)
         return (-m, m)

@@ -14,6 +14,7 @@ from .choices import (
     Granularity,
     KernelPreset,
     Mode,
+    MotionSetting,
     Op,
     PaddingMode,
     PadKind,
@@ -63,6 +64,7 @@ class Params:
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
     view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
+    motion: MotionSetting = "auto"  # products travel into the arithmetic between steps (auto: presenting)
 
     @property
     def has_activation(self) -> bool:
@@ -90,8 +92,6 @@ class Params:
                 1, 1, 1, 1, 0, 0):
             raise ValueError("a 1-D convolution has height 1: input and kernel height 1, no stride, "
                              "dilation or padding along the height")
-        if self.padding_mode != "zeros":
-            raise ValueError("a 1-D convolution pads with zeros here: choose the padding mode zeros first")
         if self.flip_kernel:
             raise ValueError("a 1-D convolution is a cross-correlation here: turn flip kernel off first")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QSizePolicy
 
@@ -36,12 +35,13 @@ from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
+from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
 
 
-class SceneView(pg.GraphicsLayoutWidget):
+class SceneView(LayoutView):
     """Paints a ``Frame``: caption, panels, marks and the step's arithmetic.
 
     Signals
@@ -66,16 +66,15 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
-        self.view = self.addViewBox(row=2, col=0, lockAspect=True, invertY=True, enableMouse=False)
-        self.view.setMenuEnabled(False)
+        self.view = self.addViewBox(row=2, col=0)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.text = TextRows(self, self.theme["text"])
+        self.text = TextRows(self, self.theme["text"], box=self.view, theme=self.theme)
         self.heading, self.caption, self.facts, self.arith = self.text.labels
         self.ci.layout.setRowStretchFactor(2, 10)
         self.ci.layout.setColumnStretchFactor(0, 10)
         self._renders = RenderCache()
         self.tiles: dict[PanelName, list[Tile]] = {k: [] for k in PANELS}
-        self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
+        self.titles = {k: Title(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
         for t in self.titles.values():
             t.setFont(bold_font(TITLE_PT))
             t.setZValue(60)
@@ -133,6 +132,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
+        self.text.travel.show(f, self._origin)
         if f.view == "stage":
             return self.staging.show(f, prev)
         if self.staging.on:
@@ -195,9 +195,8 @@ class SceneView(pg.GraphicsLayoutWidget):
                 return
 
     def glide(self, t: float) -> None:
-        """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
-        (when both frames have the same ``glide_key``)."""
-        self.marks.glide(t)
+        """The marks and travelling products at fraction ``t`` (0..1) of their glide from the last frame."""
+        self.marks.glide(self.text.travel.glide(t))
         self.stage.glide(t)  # hidden in the flat view
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
