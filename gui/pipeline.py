@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -554,6 +554,8 @@ class PipelineWindow(QMainWindow):
         self.layers.setObjectName("layers")
         self.layers.setToolTip("The stack; double-click a layer to edit it")
         self._enlarge(self.layers)
+        self.layers.setWordWrap(True)  # a long row wraps rather than hiding its parameter count
+        self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.layers.itemDoubleClicked.connect(lambda _: self.edit_layer())
         self.layers.currentRowChanged.connect(self._layer_selected)
         ll.addWidget(self.layers, 1)

@@ -174,5 +174,15 @@ def test_the_stack_and_the_field_text_are_written_large_and_whole(pipeline, qtbo
         item = lst.item(k)
         rect = lst.visualItemRect(item)
         assert rect.height() >= 16, "a layer's row is too small to read from the back"
-        assert metrics.horizontalAdvance(item.text()) <= lst.viewport().width()  # not cut
+        assert metrics.horizontalAdvance(item.text()) <= lst.viewport().width()  # LeNet-5's rows fit
     assert pipeline.field_label.fontInfo().pixelSize() >= 16
+    pipeline.preset.setCurrentText("tiny VGG")
+    pipeline.preset.activated.emit(pipeline.preset.currentIndex())
+    qtbot.waitUntil(lambda: lst.item(0) is not None and "8@3x3" in lst.item(0).text(), timeout=3000)
+    width = lst.viewport().width()
+    long_rows = [lst.item(k) for k in range(lst.count())
+                 if metrics.horizontalAdvance(lst.item(k).text()) > width]
+    assert long_rows  # "6. conv 16@3x3 (pad 1) → 16×16×16 · 1,168 params" is wider than the list
+    for item in long_rows:  # wrapped onto two lines, its parameter count in view
+        assert lst.visualItemRect(item).height() >= 2 * metrics.lineSpacing() - 1
+    assert lst.horizontalScrollBar().maximum() == 0
