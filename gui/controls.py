@@ -43,6 +43,8 @@ from .models.choices import (
     OPS,
     PAD_KINDS,
     PADDING_MODES,
+    DRAWN_AS,
+    DRAWN_AS_LABELS,
     TRANSPOSE_VIEW_LABELS,
     TRANSPOSE_VIEWS,
     UPSTREAM_LABELS,
@@ -267,6 +269,15 @@ class ControlPanel(QWidget):
             "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)"
         )
         f.addRow("Picture", self.transpose_view)
+        self.drawn_as = QComboBox()
+        self.drawn_as.setObjectName("drawn_as")
+        for v in DRAWN_AS:
+            self.drawn_as.addItem(DRAWN_AS_LABELS[v], v)
+        self.drawn_as.setToolTip(
+            "Convolution drawn as the kernel sliding over the input grid, or as the matrix C of y = C·x: "
+            "the input unrolled into a vector, one row of C per kernel placement (backward: dX = Cᵀ·dY)"
+        )
+        f.addRow("Drawn as", self.drawn_as)
         outer.addWidget(slide_box)
 
         opt_box = QGroupBox("Options")
@@ -320,10 +331,11 @@ class ControlPanel(QWidget):
         p = self.model.params
         widgets = [self.op, self.activation, self.mode, self.upstream, self.gather, self.in_c, self.out_c,
                    self.pad_kind, self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers,
-                   self.preset, self.transpose_view, self.groups, *self.pad]
+                   self.preset, self.transpose_view, self.drawn_as, self.groups, *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
             self.transpose_view.setCurrentIndex(TRANSPOSE_VIEWS.index(p.transpose_view))
+            self.drawn_as.setCurrentIndex(DRAWN_AS.index(p.drawn_as))
             self.mode.setCurrentIndex(MODES.index(p.mode))
             self.activation.setCurrentText(p.activation)
             self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
@@ -353,6 +365,7 @@ class ControlPanel(QWidget):
         self.output_padding.set_value(p.output_padding)
         self.output_padding.setEnabled(p.is_transpose)
         self.transpose_view.setEnabled(p.is_transpose)
+        self.drawn_as.setEnabled(p.is_conv)
         conv = p.is_conv
         backward = p.mode != "forward"
         self.upstream.setEnabled(backward)

@@ -463,6 +463,10 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
         Every channel side by side instead of stacked.
     """
     s = _scenario(lesson)
+    if lesson.params.drawn_as == "matrix":
+        from .frame_matrix import matrix_frame
+
+        return matrix_frame(lesson, s, k)
     nf = s.n_forward
     scatter = lesson.run.scatter
     if scatter is not None and k < len(scatter):

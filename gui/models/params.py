@@ -9,6 +9,7 @@ from engine.pool import PoolOp
 
 from .choices import (
     Activation,
+    DrawnAs,
     GradView,
     Granularity,
     KernelPreset,
@@ -60,6 +61,7 @@ class Params:
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
+    drawn_as: DrawnAs = "grid"  # convolution: the grid picture or the matrix C of y = C·x
 
     @property
     def has_activation(self) -> bool:

@@ -49,6 +49,7 @@ from engine.pool import prepare_pool
 from engine.transpose import prepare_conv_transpose
 
 from .choices import BOUNDS, MAX_STEPS, SETTING_CHOICES, SETTING_LABELS, VALUE_LIMIT
+from .matrix import check_matrix
 from .params import Params
 from .transposed import check_transposed, out_size, spread_size, transposed_padding
 
@@ -199,6 +200,9 @@ class Plan:
 def plan(p: Params) -> Plan:
     """Output shape and step counts of the (checked) settings ``p``, from the output-size formula.
 
+    The matrix picture (``drawn_as == "matrix"``) also checks what it can show
+    (``gui.models.matrix.check_matrix``: its size, no pooling, no activation).
+
     Nothing grows with the sizes: the engine checks the geometry on a
     stand-in input that holds no values, and the counts are integer
     arithmetic, so a request for an enormous timeline is refused at once.
@@ -209,6 +213,15 @@ def plan(p: Params) -> Plan:
         (``field == ""``) for a geometry the engine refuses (its own words)
         or more steps than ``MAX_STEPS``.
     """
+    result = _plan(p)
+    try:
+        check_matrix(p, result.out_shape[1:])
+    except ValueError as exc:
+        raise InvalidError("", str(exc)) from None
+    return result
+
+
+def _plan(p: Params) -> Plan:
     # The engine's own checks (its words), on a stand-in input of the right size that holds no
     # values: a read-only zero-stride view, so nothing grows with the input.
     x = np.broadcast_to(np.zeros(1), (1, p.in_h, p.in_w))

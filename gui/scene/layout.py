@@ -109,7 +109,8 @@ def panel_scales(frame: Frame) -> dict[PanelName, float]:
     than the widest (``MIN_SHARE``)."""
     widths = {p.name: natural_width(p, frame.expanded) for p in frame.panels}
     widest = max(widths.values(), default=1.0)
-    return {name: max(1.0, MIN_SHARE * widest / w) for name, w in widths.items()}
+    enlarge = {p.name: p.enlarge for p in frame.panels}
+    return {name: max(1.0, MIN_SHARE * widest / w) if enlarge[name] else 1.0 for name, w in widths.items()}
 
 
 def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: float = 1.0,
@@ -156,8 +157,13 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
         placed[p.name] = place_panel(p, x, 0.0, frame.expanded, scales[p.name], 0)
         x += placed[p.name].width
     y1 = max((pl.bottom for pl in placed.values()), default=0.0) + margins.row_gap
+    end: float | None = None
     for p in by_row[1]:
-        placed[p.name] = place_panel(p, slot_x.get(p.slot, 0.0), y1, frame.expanded, scales[p.name], 1)
+        left = slot_x.get(p.slot)
+        if left is None:  # nothing above it (the matrix picture's y beside C): right of the panel before
+            left = 0.0 if end is None else end + GAP + margins.gap_after(p.slot - 1)
+        placed[p.name] = place_panel(p, left, y1, frame.expanded, scales[p.name], 1)
+        end = left + placed[p.name].width
     right = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0)
     for r in (0, 1):
         row = sorted((placed[p.name] for p in by_row[r]), key=lambda pl: pl.rect[0])
