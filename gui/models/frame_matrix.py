@@ -135,7 +135,8 @@ def matrix_frame(lesson: Lesson, s: _Scenario, k: int) -> Frame:
             terms.append(f"b[{o}] {_term(float(lesson.bias_values[o]))}")
         arith = _sum_lines(head, terms, describe.fmt(value))
         zeros = (n_rows if transposed else n_cols) - len(taps)
-        arith += (f"\n({out_cell}: {len(taps)} taps; the other {zeros} entries of the {where} are "
+        plural = "" if len(taps) == 1 else "s"
+        arith += (f"\n({out_cell}: {len(taps)} tap{plural}; the other {zeros} entries of the {where} are "
                   "structural zeros)")
         moving_panel = _vector_panel("across" if transposed else "down", y_title, moving, _levels(y_full),
                                      "output")
@@ -172,8 +173,9 @@ def matrix_frame(lesson: Lesson, s: _Scenario, k: int) -> Frame:
             diff = float(np.abs(dx_now - np.asarray(final.grad_x).ravel()).max())
             arith += (f"\nCᵀ·dY agrees with the convolution's backward pass (largest difference "
                       f"{describe.fmt(diff)})")
-        what = "C·dL/dY" if transposed else "Cᵀ·dL/dY"
-        cap = (f"{s.op_label} as a matrix — Backward pass, dL/dX = {what} (the same matrix, transposed) — "
+        what = ("C·dL/dY (C itself: the convolution this one transposes)" if transposed
+                else "Cᵀ·dL/dY (the same matrix, transposed)")
+        cap = (f"{s.op_label} as a matrix — Backward pass, dL/dX = {what} — "
                f"step {k + 1} of {s.n_steps}: dY[{idx}] ({out_cell}) flows back along {line}")
         output, grads = y_full, r.bwd.partial(kb)
     c_title = (f"C {n_rows}×{n_cols}: one row per input cell (a kernel placement of the convolution it "
@@ -211,13 +213,13 @@ def _facts(s: _Scenario, shape: tuple[int, int]) -> tuple[str, ...]:
     rows, cols = shape
     if p.is_transpose:
         parts = [f"a transposed convolution is y = Cᵀ·x, with C ({rows}×{cols}) the matrix of "
-                 + forward_twin(p)]
+                 + forward_twin(p).removeprefix("the transpose of ")]
     else:
         parts = [f"C is {rows}×{cols}: one row per output cell, one column per input cell; y = C·x is "
                  "the convolution, flattened row by row"]
     if p.mode != "forward":
-        parts.append("backward: dL/dX = " + ("C·dL/dY" if p.is_transpose else "Cᵀ·dL/dY")
-                     + ", the same matrix transposed")
+        parts.append("backward: dL/dX = C·dL/dY, the convolution itself" if p.is_transpose
+                     else "backward: dL/dX = Cᵀ·dL/dY, the same matrix transposed")
     if p.in_c > 1 or p.out_c > 1:
         parts.append("every channel unrolled: channel 0's cells row by row, then channel 1's, …")
     return (*parts, *s.facts)
