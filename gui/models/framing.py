@@ -521,6 +521,9 @@ class _Stage:
     levels: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
     colours: tuple[ColourRole, ColourRole]
     unreached: bool = True
+    #: Kinds of the output grid's cells (the gather view's dL/dX on the padded or spread grid: its
+    #: padding and inserted cells dimmed as on the input), or None.
+    out_kinds: np.ndarray | None = None
 
 
 def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int | None, done: int,
@@ -536,6 +539,9 @@ def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int |
     else:
         kern = _pool_window_panel(s, st.titles[1])
     full = s.grids((st.key, "output"), st.out_full, show=s.show_values)
+    if st.out_kinds is not None:  # dimmed and hatched, each keeping the number it received
+        kinds = st.out_kinds
+        full = s.memo((st.key, "output kinds"), lambda: tuple(replace(g, kinds=kinds) for g in full))
     out = _panel("output", st.titles[2], _pending(full, done), st.levels[2], st.colours[1], front=o)
     marks: list[Mark] = []
     if isinstance(step, engine.ConvStep):
@@ -829,6 +835,7 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
         (f"dL/d{'Z' if p.has_activation else 'Y'} spread (· = inserted zero), padded",
          "W flipped, channels swapped", "dL/dX (padded grid)"),
         (levels["input"], levels["kernel"], levels["output"]), ("diverging", "diverging"), unreached=False,
+        out_kinds=s.kinds if s.kinds.shape == t.output.shape[1:] else None,
     )
     panels, marks = _stage(s, stage, step, o, None, kg + 1, expanded, taps=False)
     empty = np.array([], dtype=int)
