@@ -372,7 +372,7 @@ class ControlPanel(QWidget):
         self.gather.setEnabled(backward and conv)
         self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
-        self.groups.setEnabled(p.op == "conv")
+        self.groups.setEnabled(p.is_conv)
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv and not p.is_transpose)

@@ -495,6 +495,8 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
         pad += " and padded" if s.padding else ""
         label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
         kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
+        if p.groups > 1:
+            kernel += ", " + group_channels(p, o)
     elif p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
         label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"

@@ -16,7 +16,7 @@ import engine
 
 from .choices import MATRIX_COLS, MATRIX_ROWS
 from .params import Params
-from .transposed import out_size, transposed_padding
+from .transposed import out_size, torch_weight, transposed_padding
 
 __all__ = ["check_matrix", "matrix_of", "matrix_shape", "structure_of"]
 
@@ -66,11 +66,11 @@ def matrix_of(p: Params, w: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (rows, columns)
         Convolution: ``C @ x.ravel() == conv2d(x, w).ravel()`` (no bias). Transposed
-        convolution: ``C.T @ x.ravel() == conv_transpose2d(x, w.transpose(1, 0, 2, 3)).ravel()``.
+        convolution: ``C.T @ x.ravel() == conv_transpose2d(x, torch_weight(p, w)).ravel()``.
     """
     if p.is_transpose:
         shape = (p.out_c, out_size(p, 0), out_size(p, 1))
-        wt = np.ascontiguousarray(np.asarray(w).transpose(1, 0, 2, 3))  # the twin's (in_c, out_c, kh, kw)
+        wt = torch_weight(p, np.asarray(w))  # the twin convolution's kernel: out_c → in_c channels
         return engine.conv_matrix(shape, wt, stride=p.stride, padding=transposed_padding(p),
                                   dilation=p.dilation, groups=p.groups)
     return engine.conv_matrix((p.in_c, p.in_h, p.in_w), w, stride=p.stride, padding=p.engine_padding(),

@@ -60,7 +60,7 @@ class Params:
     picture: bool = False  # the input came from a picture: drawn in grey
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
-    groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
+    groups: int = 1  # convolution, transposed too: channel groups (divides in_c and out_c); in_c = depthwise
     drawn_as: DrawnAs = "grid"  # convolution: the grid picture or the matrix C of y = C·x
 
     @property
@@ -83,7 +83,7 @@ class Params:
         g = self.groups
         if g == 1:
             return
-        if self.op != "conv":
+        if not self.is_conv:
             raise ValueError("groups belong to convolution here; set groups to 1 first")
         if g < 1 or self.in_c % g or self.out_c % g:
             raise ValueError(f"groups must divide the input channels ({self.in_c}) and the kernels "

@@ -292,7 +292,7 @@ def _plan_transposed(p: Params, x: np.ndarray) -> Plan:
     cells = p.out_c * oh * ow
     forward = backward = 0
     if p.mode != "backward":
-        taps = p.in_c * p.k_h * p.k_w if p.granularity == "tap" and p.mode == "forward" else 1
+        taps = p.group_in * p.k_h * p.k_w if p.granularity == "tap" and p.mode == "forward" else 1
         steps = p.in_c * p.in_h * p.in_w if p.transpose_view == "scatter" else cells * taps
         forward = steps + int(p.has_activation)
     extent = (spread_size(p, 0), spread_size(p, 1))
