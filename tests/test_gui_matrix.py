@@ -54,3 +54,21 @@ def test_a_matrix_too_large_is_refused_and_the_widget_put_back(window) -> None:
     assert "pooling is drawn as a grid only" in child(window, QLabel, "error").text()
     # The picture on the stage is still the 4×16 matrix.
     assert window.renderer.visible_tiles("matrix")[0].shape == (4, 16)
+
+
+def test_hovering_the_matrix_lights_what_an_entry_joins(window, user) -> None:
+    m = window.model
+    assert window.files.open_preset("conv-as-matrix"), m.last_error
+    r = window.renderer
+    # An entry of x: the taps of its column of C, and the outputs it feeds, labelled with the weights.
+    user.hover_cell(r, "across", 0, 5)
+    assert r.hover_marks.cells == [(float(k), 5.0) for k in range(4)]
+    assert r.hover_out.labels == ["×−2", "×2", "×0", "×0"]
+    assert "Input cell (1, 1) feeds 4 output cells" in window.status.text()
+    # An entry of y: its row's nine taps.
+    user.hover_cell(r, "down", 3, 0)
+    assert len(r.hover_marks.cells) == 9 and {c[0] for c in r.hover_marks.cells} == {3.0}
+    assert "Output cell (1, 1) adds up 9 input cells" in window.status.text()
+    # A structural zero says so.
+    user.hover_cell(r, "matrix", 3, 0)
+    assert "C[3,0] is a structural zero" in window.status.text()

@@ -35,7 +35,8 @@ from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
 
 #: Hit-testing order: panels drawn over others first.
-PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
+PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw",
+                                     "matrix", "across", "down")
 
 
 class SceneView(pg.GraphicsLayoutWidget):
