@@ -72,3 +72,14 @@ def test_hovering_the_matrix_lights_what_an_entry_joins(window, user) -> None:
     # A structural zero says so.
     user.hover_cell(r, "matrix", 3, 0)
     assert "C[3,0] is a structural zero" in window.status.text()
+
+
+def test_no_colour_bar_room_is_kept_under_x_which_has_none(window) -> None:
+    assert window.files.open_preset("conv-as-matrix")
+    r = window.renderer
+    placed = r._placed
+    x, c = placed["across"], placed["matrix"]
+    assert not x.legend and c.legend
+    gap = c.rect[1] - (x.rect[1] + x.rect[3])  # cells between x's bottom and C's top: C's title only
+    title = r.titles["matrix"].textItem.boundingRect().height() * r._per_cell
+    assert gap < title + 1.0

@@ -57,7 +57,7 @@ class TilePlace:
 class PanelPlace:
     """One panel: its tiles, the title's bottom-left corner, the legend box ``(x, y, w, h)``, the
     tiles' extent ``rect = (x, y, w, h)``, the width its title may take and its depth ``lift``
-    (how far the stack rises above ``rect``)."""
+    (how far the stack rises above ``rect``); ``legend``: whether a colour bar goes under it."""
 
     tiles: tuple[TilePlace, ...]
     title_at: tuple[float, float]
@@ -66,6 +66,7 @@ class PanelPlace:
     room: float
     lift: float
     row: int
+    legend: bool = True
 
     @property
     def width(self) -> float:
@@ -138,7 +139,7 @@ def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: fl
     bottom = top + height
     return PanelPlace(tuple(tiles), (left, top - 0.1 - lift),
                       (left, bottom + LEGEND_TOP, w * s, LEGEND_HEIGHT), (left, top, right - left, height),
-                      right - left + TITLE_ROOM, lift, row)
+                      right - left + TITLE_ROOM, lift, row, panel.legend is not None)
 
 
 def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
@@ -171,7 +172,7 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
             end = b.rect[0] - TITLE_ROOM if b is not None else right + SIDE + margins.right
             name = next(n for n, pl in placed.items() if pl is a)
             placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
-                                      a.row)
+                                      a.row, a.legend)
     return placed
 
 
@@ -208,7 +209,9 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
             right += px / pc
         else:
             gaps[slots[name]] = gaps.get(slots[name], 0.0) + px / pc
-    return Margins(top=need[0], row_gap=legend + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
+    # Under row 0: its colour bars' room, or only a little when none of its panels has one.
+    under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
+    return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
                    right=right, gaps=tuple(sorted(gaps.items())))
 
 
