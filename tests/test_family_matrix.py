@@ -267,3 +267,33 @@ def test_json_frames_carry_the_matrix_and_its_labels() -> None:
     assert panels["down"]["labels"][0][3] == [""]  # y[3] not computed yet
     assert d["title"] == "Convolution as a matrix"
     json.dumps(d, allow_nan=False)
+
+
+def test_the_headless_cli_exports_the_matrix_frames_as_json(tmp_path) -> None:
+    from gui.app import main
+
+    out = tmp_path / "m.json"
+    args = ["convviz", "export", "--preset", "conv-as-matrix", "--format", "json", "--out", str(out)]
+    assert main(args) == 0
+    doc = json.loads(out.read_text("utf-8"))
+    assert len(doc["frames"]) == 4
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("conv-as-matrix"))
+    for f in doc["frames"]:
+        assert f == json.loads(json.dumps(frame_to_dict(m.frame(f["step"]))))
+    last = {p["name"]: p for p in doc["frames"][-1]["panels"]}
+    y = engine.conv2d(m.x, m.w).ravel()
+    assert [row[0] for row in last["down"]["values"][0]] == y.tolist()
+
+
+def test_a_deck_holds_the_matrix_picture_by_preset_and_inline(tmp_path) -> None:
+    inline = json.loads(scenario.dumps(scenario.from_model(matrix_lesson(op=T, in_h=2, in_w=2),
+                                                           title="Cᵀ")))
+    deck = {"format": "convviz-deck", "version": 1, "title": "Matrices",
+            "scenarios": ["preset:conv-as-matrix", inline]}
+    path = tmp_path / "deck.json"
+    path.write_text(json.dumps(deck), "utf-8")
+    title, scenes = scenario.load_deck(path)
+    assert title == "Matrices" and [s.params.drawn_as for s in scenes] == ["matrix", "matrix"]
+    m = Lesson()
+    assert scenario.apply(m, scenes[1]) and m.frame(0).phase == "matrix"
