@@ -7,7 +7,7 @@ the lesson and puts a widget back to the lesson's value when a change is refused
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Qt
@@ -69,6 +69,16 @@ def signals_blocked(*widgets: QObject) -> Iterator[None]:
     finally:
         for w, b in zip(widgets, old, strict=True):
             w.blockSignals(b)
+
+
+def _choice(name: str, labels: Mapping[str, str], tip: str) -> QComboBox:
+    """A combo box named ``name`` offering ``labels``' texts, each carrying its key as data."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    for value, label in labels.items():
+        combo.addItem(label, value)
+    combo.setToolTip(tip)
+    return combo
 
 
 def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
@@ -260,23 +270,15 @@ class ControlPanel(QWidget):
             "Transposed convolution: extra rows/columns on the bottom/right (less than the stride or "
             "the dilation)", "output_padding")
         f.addRow("Output padding", self.output_padding)
-        self.transpose_view = QComboBox()
-        self.transpose_view.setObjectName("transpose_view")
-        for v in TRANSPOSE_VIEWS:
-            self.transpose_view.addItem(TRANSPOSE_VIEW_LABELS[v], v)
-        self.transpose_view.setToolTip(
+        self.transpose_view = _choice(
+            "transpose_view", TRANSPOSE_VIEW_LABELS,
             "Transposed convolution pictured as a stride-1 convolution over the input spread with zeros "
-            "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)"
-        )
+            "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)")
         f.addRow("Picture", self.transpose_view)
-        self.drawn_as = QComboBox()
-        self.drawn_as.setObjectName("drawn_as")
-        for v in DRAWN_AS:
-            self.drawn_as.addItem(DRAWN_AS_LABELS[v], v)
-        self.drawn_as.setToolTip(
+        self.drawn_as = _choice(
+            "drawn_as", DRAWN_AS_LABELS,
             "Convolution drawn as the kernel sliding over the input grid, or as the matrix C of y = C·x: "
-            "the input unrolled into a vector, one row of C per kernel placement (backward: dX = Cᵀ·dY)"
-        )
+            "the input unrolled into a vector, one row of C per kernel placement (backward: dX = Cᵀ·dY)")
         f.addRow("Drawn as", self.drawn_as)
         outer.addWidget(slide_box)
 
