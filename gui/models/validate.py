@@ -23,11 +23,12 @@ covers only padding; ``reflect`` padding is smaller than the input,
 ``circular`` at most its size; the dilated kernel fits the padded input.
 
 The convolution family: ``groups`` divides the input channels and the kernels
-(convolution only); a transposed convolution pads with zeros, one amount per
+(convolution, transposed too); a transposed convolution pads with zeros, one amount per
 axis, takes no flip, ``output_padding`` below the stride or the dilation (the
 engine's rule), an output of at most ``MAX_TRANSPOSED_SIDE`` a side, and its
 scatter picture is the forward pass only; global pooling has one step per
-channel and pass.
+channel and pass; the matrix picture (``drawn_as``) is convolution's alone, at most
+``MATRIX_ROWS`` × ``MATRIX_COLS`` (``gui.models.matrix.check_matrix``).
 
 A refusal is an ``InvalidError`` (a ``ValueError``): ``field`` names the setting or
 value, ``message`` says what is wrong after that name, and ``str()`` is the
