@@ -297,3 +297,27 @@ def test_a_deck_holds_the_matrix_picture_by_preset_and_inline(tmp_path) -> None:
     assert title == "Matrices" and [s.params.drawn_as for s in scenes] == ["matrix", "matrix"]
     m = Lesson()
     assert scenario.apply(m, scenes[1]) and m.frame(0).phase == "matrix"
+
+
+# --------------------------------------------------------------------------- pointing
+def test_clicking_and_double_clicking_the_vectors_select_and_edit_the_cells_they_stand_for() -> None:
+    from gui.models import interaction
+
+    m = matrix_lesson(in_h=4, in_w=4, padding=(0, 0, 0, 0), mode="both")
+    c = interaction.click(m, "across", 0, 0, 6, None)  # x[6] is input cell (1, 2)
+    assert c.selection == ("x", (0, 1, 2)) and "X[0,1,2]" in c.status
+    e = interaction.edit(m, "across", 0, 0, 6)
+    assert not isinstance(e, str) and e.label == "Input [0, 1, 2]"
+    assert e.apply(7.0) and m.x[0, 1, 2] == 7.0
+    assert panel_grid(m.frame(0), "across").values[0, 6] == 7.0
+    assert "edit them in the grid picture" in interaction.edit(m, "matrix", 0, 0, 0)  # type: ignore[operator]
+    assert interaction.edit(m, "down", 0, 0, 0) == ""  # y is computed
+    assert m.set_step(m.n_forward)  # backward: dL/dY beside C is typed, dL/dX above it computed
+    e = interaction.edit(m, "down", 0, 2, 0)
+    assert not isinstance(e, str) and e.label == "dL/dY [0, 1, 0]"
+    assert e.apply(-3.0) and m.run.dy[0, 1, 0] == -3.0  # type: ignore[index]
+    assert interaction.edit(m, "across", 0, 0, 1) == ""
+    # A transposed convolution's input cells are the vector beside C.
+    t = matrix_lesson(op=T, in_h=2, in_w=2, stride=(2, 2), padding=(0, 0, 0, 0))
+    assert interaction.click(t, "down", 0, 3, 0, None).selection == ("x", (0, 1, 1))
+    assert interaction.click(t, "across", 0, 0, 3, None).selection is None

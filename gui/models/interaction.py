@@ -240,65 +240,14 @@ def _transposed_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     return NOTHING
 
 
-def _cell_of(shape: tuple[int, ...], flat: int) -> str:
-    """Entry ``flat`` of a ``(C, H, W)`` tensor unrolled row by row, named ``(c, i, j)`` (``(i, j)``
-    with one channel)."""
-    c, i, j = (int(v) for v in np.unravel_index(flat, shape))
-    return f"({i}, {j})" if shape[0] == 1 else f"({c}, {i}, {j})"
-
-
-def _matrix_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
-    """Hover in the matrix picture: an entry of C joins an input cell and an output cell; a vector entry
-    lights the taps of its column (row) of C and the entries they join it to."""
-    from .frame_matrix import matrix_parts
-    from .framing import _scenario
-
-    c_mat, structure = matrix_parts(lesson, _scenario(lesson))
-    p = lesson.params
-    transposed = p.is_transpose
-    ins: PanelName = "down" if transposed else "across"  # the vector of input cells
-    outs: PanelName = "across" if transposed else "down"
-    in_shape = (p.in_c, p.in_h, p.in_w)
-    out_shape = tuple(int(n) for n in lesson.trace.out_shape)
-    at = {"across": lambda k: (0, k), "down": lambda k: (k, 0)}
-    if panel == "matrix":
-        r, q = i, j
-        t_in, t_out = (r, q) if transposed else (q, r)
-        v = float(c_mat[r, q])
-        words = (f"C[{r},{q}] = {cell_label(v)}: output cell {_cell_of(out_shape, t_out)} takes "
-                 f"{cell_label(v)} × input cell {_cell_of(in_shape, t_in)}" if structure[r, q] else
-                 f"C[{r},{q}] is a structural zero: output cell {_cell_of(out_shape, t_out)} does not read "
-                 f"input cell {_cell_of(in_shape, t_in)}")
-        return Hover(receptive=Highlight(ins, (at[ins](t_in),)), fed=Highlight(outs, (at[outs](t_out),)),
-                     status=words)
-    if panel not in ("across", "down"):
-        return NOTHING
-    k = j if panel == "across" else i
-    is_input = panel == ins
-    # The input (output) cell's line of C: a row, or a column, by the picture.
-    along_rows = is_input != transposed  # its entries run down a column of C
-    line = structure[:, k] if along_rows else structure[k]
-    others = [int(t) for t in np.flatnonzero(line)]
-    entries = tuple((t, k) if along_rows else (k, t) for t in others)
-    weights = tuple("×" + cell_label(float(c_mat[e])) for e in entries)
-    other: PanelName = outs if is_input else ins
-    n = len(others)
-    if is_input:
-        status = f"Input cell {_cell_of(in_shape, k)} feeds {n} output cell{'' if n == 1 else 's'}"
-    else:
-        status = f"Output cell {_cell_of(out_shape, k)} adds up {n} input cell{'' if n == 1 else 's'}"
-    where = "column" if along_rows else "row"
-    return Hover(receptive=Highlight("matrix", entries),
-                 fed=Highlight(other, tuple(at[other](t) for t in others), weights),
-                 status=f"{status}: the taps of {where} {k} of C")
-
-
 def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
     if lesson.params.drawn_as == "matrix":
-        return _matrix_hover(lesson, panel, i, j)
+        from .matrix_pointing import matrix_hover
+
+        return matrix_hover(lesson, panel, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)
     if panel in _AS_OUTPUT:
@@ -329,6 +278,10 @@ class Click:
 
 def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int, int] | None) -> Click:
     """A click on cell ``(i, j)`` of tile ``ch`` of ``panel``: select for the check, or pin."""
+    if lesson.params.drawn_as == "matrix":
+        from .matrix_pointing import matrix_click
+
+        return matrix_click(lesson, panel, i, j)
     if gather_shown(lesson):
         return Click(status="The gather view shows dL/dY spread out and the flipped kernel; "
                             "switch it off to select or pin cells")
@@ -355,6 +308,10 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
 def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
     """The value a double-click on a cell lets the user type, or why it cannot be edited ("" for silence)."""
     p = lesson.params
+    if p.drawn_as == "matrix":
+        from .matrix_pointing import matrix_edit
+
+        return matrix_edit(lesson, panel, i, j)
     if gather_shown(lesson):
         return "The gather view is computed from dL/dY; switch it off to edit values"
     if panel == "dy" and p.has_activation:
