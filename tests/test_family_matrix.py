@@ -17,6 +17,7 @@ from gui.models.frame import Frame, Grid, cell_label
 from gui.models.frames_io import frame_to_dict
 from gui.models.lesson import Lesson
 from gui.models.params import Params
+from gui.models.transposed import torch_weight
 
 T = "conv_transpose"
 
@@ -321,3 +322,51 @@ def test_clicking_and_double_clicking_the_vectors_select_and_edit_the_cells_they
     t = matrix_lesson(op=T, in_h=2, in_w=2, stride=(2, 2), padding=(0, 0, 0, 0))
     assert interaction.click(t, "down", 0, 3, 0, None).selection == ("x", (0, 1, 1))
     assert interaction.click(t, "across", 0, 0, 3, None).selection is None
+
+
+def test_forty_random_settings_agree_with_torch_forward_and_backward() -> None:
+    """Seeded random convolutions and transposed convolutions (stride, padding, dilation, channels,
+    groups, output padding, bias) the matrix picture accepts: y = C·x (Cᵀ·x) is torch's output and
+    the last backward step's dL/dX is torch's input gradient."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(13)
+    done, kinds = 0, set()
+    while done < 40:
+        transposed = bool(rng.integers(2))
+        g = int(rng.choice([1, 2]))
+        kw = dict(in_h=int(rng.integers(1, 5)), in_w=int(rng.integers(1, 5)), k_h=int(rng.integers(1, 4)),
+                  k_w=int(rng.integers(1, 4)), stride=(int(rng.integers(1, 3)), int(rng.integers(1, 3))),
+                  dilation=(int(rng.integers(1, 3)), int(rng.integers(1, 3))), in_c=g,
+                  out_c=g * int(rng.integers(1, 3)), groups=g,
+                  padding=(int(rng.integers(0, 2)),) * 2 + (int(rng.integers(0, 2)),) * 2,
+                  bias=bool(rng.integers(2)), integers=bool(rng.integers(2)), seed=int(rng.integers(100)),
+                  mode="both", upstream="random")
+        if transposed:
+            kw.update(op=T, output_padding=(int(rng.integers(0, kw["stride"][0])), 0))  # type: ignore[index]
+        try:
+            m = Lesson(Params(drawn_as="matrix", **kw))  # type: ignore[arg-type]
+        except ValueError:
+            continue  # a geometry PyTorch refuses too, or a matrix past 25×36
+        done += 1
+        p = m.params
+        kinds.add((p.op, p.groups))
+        x = torch.tensor(np.asarray(m.x))[None].requires_grad_(True)
+        b = torch.tensor(m.bias_values) if p.bias else None
+        pad = (p.padding[0], p.padding[2])
+        if transposed:
+            wt = torch.tensor(torch_weight(p, np.asarray(m.w)))
+            y = F.conv_transpose2d(x, wt, b, stride=p.stride, padding=pad, output_padding=p.output_padding,
+                                   dilation=p.dilation, groups=g)
+        else:
+            y = F.conv2d(x, torch.tensor(np.asarray(m.w)), b, stride=p.stride, padding=pad,
+                         dilation=p.dilation, groups=g)
+        y.backward(torch.tensor(np.asarray(m.run.dy))[None])
+        out, inp = ("across", "down") if transposed else ("down", "across")
+        last_forward = m.frame(m.n_forward - 1)
+        np.testing.assert_allclose(done_values(panel_grid(last_forward, out)), y.detach().numpy().ravel(),
+                                   atol=1e-9, err_msg=str(kw))
+        last = m.frame(m.n_steps - 1)
+        gx = x.grad.numpy().ravel()  # type: ignore[union-attr]
+        np.testing.assert_allclose(panel_grid(last, inp).values.ravel(), gx, atol=1e-9, err_msg=str(kw))
+    assert kinds == {("conv", 1), ("conv", 2), (T, 1), (T, 2)}
