@@ -370,3 +370,11 @@ def test_forty_random_settings_agree_with_torch_forward_and_backward() -> None:
         gx = x.grad.numpy().ravel()  # type: ignore[union-attr]
         np.testing.assert_allclose(panel_grid(last, inp).values.ravel(), gx, atol=1e-9, err_msg=str(kw))
     assert kinds == {("conv", 1), ("conv", 2), (T, 1), (T, 2)}
+
+
+def test_backward_with_the_loss_says_the_loss_first() -> None:
+    m = matrix_lesson(in_h=4, in_w=4, padding=(0, 0, 0, 0), mode="backward", upstream="loss")
+    f = m.frame(0)
+    assert m.run.loss is not None
+    assert f.arithmetic.startswith(engine.describe.loss_text(m.run.loss) + "\n")
+    assert "flows back along row 0 of C" in f.arithmetic
