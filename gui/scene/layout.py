@@ -158,13 +158,13 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
         placed[p.name] = place_panel(p, x, 0.0, frame.expanded, scales[p.name], 0)
         x += placed[p.name].width
     y1 = max((pl.bottom for pl in placed.values()), default=0.0) + margins.row_gap
-    end: float | None = None
+    row_end: float | None = None
     for p in by_row[1]:
         left = slot_x.get(p.slot)
         if left is None:  # nothing above it (the matrix picture's y beside C): right of the panel before
-            left = 0.0 if end is None else end + GAP + margins.gap_after(p.slot - 1)
+            left = 0.0 if row_end is None else row_end + GAP + margins.gap_after(p.slot - 1)
         placed[p.name] = place_panel(p, left, y1, frame.expanded, scales[p.name], 1)
-        end = left + placed[p.name].width
+        row_end = left + placed[p.name].width
     right = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0)
     for r in (0, 1):
         row = sorted((placed[p.name] for p in by_row[r]), key=lambda pl: pl.rect[0])
