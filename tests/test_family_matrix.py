@@ -378,3 +378,14 @@ def test_backward_with_the_loss_says_the_loss_first() -> None:
     assert m.run.loss is not None
     assert f.arithmetic.startswith(engine.describe.loss_text(m.run.loss) + "\n")
     assert "flows back along row 0 of C" in f.arithmetic
+
+
+def test_a_transposed_convolutions_facts_name_its_twin_once_and_no_spread_input() -> None:
+    m = matrix_lesson(op=T, in_h=2, in_w=2, stride=(2, 2), padding=(0, 0, 0, 0), mode="both")
+    facts = m.frame(0).facts
+    assert facts[0].startswith("a transposed convolution is y = Cᵀ·x, with C (4×25) the matrix of the "
+                               "convolution kernel 3×3, stride 2")
+    assert sum("convolution kernel 3×3" in f for f in facts) == 1
+    assert not any("stride-1 convolution" in f for f in facts)
+    assert "backward: dL/dX = C·dL/dY, the convolution itself" in facts
+    assert any(f.startswith("H_out = W_out = ") for f in facts)

@@ -250,12 +250,16 @@ def _backward(lesson: Lesson, s: _Scenario, kb: int, line: _Line) -> _Pass:
 
 
 def _facts(s: _Scenario, shape: tuple[int, int]) -> tuple[str, ...]:
-    """What the stage says about the matrix, then the scenario's usual facts."""
+    """What the stage says about the matrix, then the scenario's usual facts (a transposed
+    convolution's twin said once, its gather picture's spread input left out)."""
     p = s.params
     rows, cols = shape
+    usual = s.facts
     if p.is_transpose:
+        twin = forward_twin(p)
         parts = [f"a transposed convolution is y = Cᵀ·x, with C ({rows}×{cols}) the matrix of "
-                 + forward_twin(p).removeprefix("the transpose of ")]
+                 + twin.removeprefix("the transpose of ")]
+        usual = tuple(f for f in usual if f != twin and not f.startswith("as a stride-1 convolution"))
     else:
         parts = [f"C is {rows}×{cols}: one row per output cell, one column per input cell; y = C·x is "
                  "the convolution, flattened row by row"]
@@ -264,4 +268,4 @@ def _facts(s: _Scenario, shape: tuple[int, int]) -> tuple[str, ...]:
                      else "backward: dL/dX = Cᵀ·dL/dY, the same matrix transposed")
     if p.in_c > 1 or p.out_c > 1:
         parts.append("every channel unrolled: channel 0's cells row by row, then channel 1's, …")
-    return (*parts, *s.facts)
+    return (*parts, *usual)
