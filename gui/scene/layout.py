@@ -29,6 +29,7 @@ from .grid import GridItem
 
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
+BESIDE_GAP = 1.0  # before a row-1 panel with nothing above it (the matrix picture's y beside C)
 STACK_SHIFT = 0.35  # cells each channel behind the front one is shifted up-right
 ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1 (before titles are measured)
 SIDE = 0.3  # cells left and right of the stage
@@ -162,7 +163,7 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
     for p in by_row[1]:
         left = slot_x.get(p.slot)
         if left is None:  # nothing above it (the matrix picture's y beside C): right of the panel before
-            left = 0.0 if row_end is None else row_end + GAP + margins.gap_after(p.slot - 1)
+            left = 0.0 if row_end is None else row_end + BESIDE_GAP + margins.gap_after(p.slot - 1)
         placed[p.name] = place_panel(p, left, y1, frame.expanded, scales[p.name], 1)
         row_end = left + placed[p.name].width
     right = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0)
