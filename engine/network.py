@@ -32,8 +32,11 @@ __all__ = [
     "LayerError",
     "Network",
     "Pool",
+    "conv_padding",
     "lenet5",
+    "separable_block",
     "tiny_vgg",
+    "wavenet_stack",
 ]
 
 
@@ -43,15 +46,22 @@ class Conv:
 
     ``filters`` is "random" (seeded) or a name from ``engine.kernels.KERNEL_PRESETS``:
     every kernel is then that hand-set filter, averaged over the input channels.
+    ``padding`` is also ``((top, bottom), (left, right))`` or ``"causal"``: ``d·(k − 1)``
+    before and nothing after on each axis, so on a ``1×L`` signal with a ``1×k`` kernel
+    output ``t`` reads inputs up to ``t`` only (``engine.conv1d``'s causal padding).
+    ``groups`` divides the input channels and the kernels, as in ``conv2d``
+    (``groups = C``: depthwise).
     """
 
     out_channels: int
     kernel: int | tuple[int, int] = 3
     stride: int | tuple[int, int] = 1
-    padding: int | tuple[int, int] | Literal["valid", "same"] = 0
+    padding: int | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]] | Literal[
+        "valid", "same", "causal"] = 0
     dilation: int | tuple[int, int] = 1
     bias: bool = True
     filters: str = "random"
+    groups: int = 1
     kind: str = field(default="conv", init=False)
 
 
@@ -117,10 +127,12 @@ def describe_layer(layer: Layer) -> str:
         if _pair(layer.stride) != (1, 1):
             extra.append(f"stride {_fmt_pair(layer.stride)}")
         if layer.padding not in (0, (0, 0), "valid"):
-            pad = layer.padding if isinstance(layer.padding, str) else _fmt_pair(layer.padding)
+            pad = layer.padding if isinstance(layer.padding, str) else _fmt_padding(layer.padding)
             extra.append(f"pad {pad}")
         if _pair(layer.dilation) != (1, 1):
             extra.append(f"dil {_fmt_pair(layer.dilation)}")
+        if layer.groups != 1:
+            extra.append(f"groups {layer.groups}")
         if layer.filters != "random":
             extra.append(layer.filters)
         return f"conv {layer.out_channels}@{kh}x{kw}" + (f" ({', '.join(extra)})" if extra else "")
@@ -146,14 +158,29 @@ def _fmt_pair(v: int | tuple[int, int]) -> str:
     return str(a) if a == b else f"{a}x{b}"
 
 
+def _fmt_padding(v: object) -> str:
+    if isinstance(v, (tuple, list)) and all(isinstance(a, (tuple, list)) for a in v):
+        (t, b), (left, r) = v
+        return f"{t},{b} {left},{r}" if (t, b) != (0, 0) else f"{left},{r}"
+    return _fmt_pair(v)  # type: ignore[arg-type]
+
+
+def conv_padding(layer: Conv) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A convolution layer's padding as ``((top, bottom), (left, right))``; ``"causal"`` is
+    ``d·(k − 1)`` before and none after on each axis."""
+    k, s, d = _pair(layer.kernel), _pair(layer.stride), _pair(layer.dilation)
+    if layer.padding == "causal":
+        return ((d[0] * (k[0] - 1), 0), (d[1] * (k[1] - 1), 0))
+    return normalize_padding(layer.padding, k, d, s)
+
+
 def _spatial(layer: Layer, shape: tuple[int, ...]) -> Geometry:
     """Geometry of a conv/pool layer on input ``shape (C, H, W)``."""
     _, h, w = shape
     if isinstance(layer, Conv):
         k = _pair(layer.kernel)
         s, d = _pair(layer.stride), _pair(layer.dilation)
-        pad = normalize_padding(layer.padding, k, d, s)
-        return make_geometry((h, w), k, s, pad, d)
+        return make_geometry((h, w), k, s, conv_padding(layer), d)
     assert isinstance(layer, Pool)
     k = _pair(layer.kernel)
     s = k if layer.stride is None else _pair(layer.stride)
@@ -165,7 +192,8 @@ def param_count(layer: Layer, shape: tuple[int, ...]) -> int:
     """Learnable parameters of ``layer`` on input ``shape``."""
     if isinstance(layer, Conv):
         kh, kw = _pair(layer.kernel)
-        return layer.out_channels * shape[0] * kh * kw + (layer.out_channels if layer.bias else 0)
+        per_group = shape[0] // max(layer.groups, 1)
+        return layer.out_channels * per_group * kh * kw + (layer.out_channels if layer.bias else 0)
     if isinstance(layer, Dense):
         return layer.units * shape[0] + layer.units
     return 0
@@ -196,6 +224,10 @@ def output_shape(layer: Layer, shape: tuple[int, ...], index: int = 0) -> tuple[
         return (shape[0],)
     if isinstance(layer, Conv) and layer.out_channels < 1:
         raise LayerError(index, f"a convolution needs at least 1 kernel, got {layer.out_channels}")
+    if isinstance(layer, Conv) and (layer.groups < 1 or shape[0] % layer.groups
+                                    or layer.out_channels % layer.groups):
+        raise LayerError(index, f"groups must divide the input channels ({shape[0]}) and the kernels "
+                                f"({layer.out_channels}), got {layer.groups}")
     if isinstance(layer, Conv) and layer.filters != "random":
         try:
             kernel_preset(layer.filters, *_pair(layer.kernel))
@@ -254,7 +286,7 @@ class Network:
         Returns
         -------
         list
-            For conv: ``(w (C_out, C_in, kh, kw), b (C_out,))``; for dense:
+            For conv: ``(w (C_out, C_in/groups, kh, kw), b (C_out,))``; for dense:
             ``(w (units, N), b (units,))``; else None.
         """
         rng = np.random.default_rng(seed)
@@ -263,7 +295,7 @@ class Network:
         for k, layer in enumerate(self.layers):
             if isinstance(layer, Conv):
                 kh, kw = _pair(layer.kernel)
-                c_in = shapes[k][0]
+                c_in = shapes[k][0] // layer.groups  # each kernel sees its group's channels
                 fan_in = c_in * kh * kw
                 w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(layer.out_channels, c_in, kh, kw))
                 if layer.filters != "random":
@@ -293,8 +325,8 @@ class Network:
             a = outs[-1]
             if isinstance(layer, Conv):
                 w, b = weights[k]  # type: ignore[misc]
-                a = conv2d(a, w, b if layer.bias else None, stride=layer.stride, padding=layer.padding,
-                           dilation=layer.dilation)
+                a = conv2d(a, w, b if layer.bias else None, stride=layer.stride, padding=conv_padding(layer),
+                           dilation=layer.dilation, groups=layer.groups)
             elif isinstance(layer, Activation):
                 a = activations.activate(layer.name, a)
             elif isinstance(layer, Pool):
@@ -367,4 +399,31 @@ def tiny_vgg(size: int = 32, channels: int = 3) -> Network:
         Conv(8, 3, padding=1), Activation("relu"), Conv(8, 3, padding=1), Activation("relu"), Pool("max", 2),
         Conv(16, 3, padding=1), Activation("relu"), Conv(16, 3, padding=1), Activation("relu"),
         Pool("max", 2), Flatten(), Dense(10),
+    ))
+
+
+def wavenet_stack(length: int = 32, channels: int = 4) -> Network:
+    """A WaveNet-style dilated causal stack on a ``1×length`` signal: kernel 2, dilations 1, 2, 4, 8.
+
+    Each convolution pads ``d·(k − 1)`` on the left only (``"causal"``), so the
+    signal keeps its length and output ``t`` reads inputs up to ``t`` only. The
+    receptive field doubles with each layer: ``1 + 1 + 2 + 4 + 8 = 16`` samples.
+    """
+    def causal(c: int, d: int) -> Conv:
+        return Conv(c, (1, 2), padding="causal", dilation=(1, d))
+
+    return Network((1, 1, length), (
+        causal(channels, 1), Activation("tanh"), causal(channels, 2), Activation("tanh"),
+        causal(channels, 4), Activation("tanh"), causal(1, 8),
+    ))
+
+
+def separable_block(size: int = 16, channels: int = 3, out_channels: int = 8) -> Network:
+    """A depthwise-separable convolution: depthwise 3×3 (``groups = channels``), then pointwise 1×1.
+
+    The same output shape as one full 3×3 convolution from ``channels`` to
+    ``out_channels`` with a fraction of its parameters.
+    """
+    return Network((channels, size, size), (
+        Conv(channels, 3, padding=1, groups=channels), Conv(out_channels, 1), Activation("relu"),
     ))

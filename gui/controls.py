@@ -377,8 +377,8 @@ class ControlPanel(QWidget):
         self.groups.setEnabled(p.is_conv)
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
-        self.flip.setEnabled(conv and not p.is_transpose)
-        self.padding_mode.setEnabled(conv and not p.is_transpose)
+        self.flip.setEnabled(conv and not p.is_transpose and not p.is_1d)
+        self.padding_mode.setEnabled(conv and not p.is_transpose and not p.is_1d)
         self.preset.setEnabled(conv)
         self.ceil.setEnabled(not conv)
         self.cip.setEnabled(p.op == "avg")
@@ -386,8 +386,14 @@ class ControlPanel(QWidget):
             w.setEnabled(w.isEnabled() and not p.is_global)  # global pooling: the window is the map
         editable = p.pad_kind in ("symmetric", "asymmetric")
         for k, s in enumerate(self.pad):
-            s.setEnabled(editable and not p.is_global and (p.pad_kind == "asymmetric" or k in (0, 2)))
-        self.pad_kind.model().item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
+            s.setEnabled(editable and not p.is_global and (p.pad_kind == "asymmetric" or k in (0, 2))
+                         and not (p.is_1d and k < 2))  # a 1-D convolution pads the length only
+        for pair in (self.input_size, self.kernel_size, self.stride, self.dilation):
+            pair.h.setEnabled(not p.is_1d)  # a 1-D convolution has height 1
+            pair.link.setEnabled(not p.is_1d)
+        kinds = self.pad_kind.model()
+        kinds.item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
+        kinds.item(PAD_KINDS.index("causal")).setEnabled(p.is_1d)  # type: ignore[attr-defined]
         self.formula.setText(self._formula_html())
 
     def _formula_html(self) -> str:

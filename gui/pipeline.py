@@ -11,6 +11,8 @@ hands them to the state.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
@@ -44,7 +46,9 @@ from .models.pipeline import (
     PRESETS,
     PipelineState,
     apply_layer_edits,
+    is_signal_stack,
     layer_fields,
+    runs,
 )
 from .scene import apply_lut, close_view
 
@@ -192,16 +196,20 @@ class PipelineView(pg.GraphicsLayoutWidget):
         self.boxes, self.labels, self.tiles, self.rf_items, self.flat_items = [], [], [], [], []
         self._fields, self._marked = [], (0, [])
         self.items = []
+        signal = is_signal_stack(outputs)  # one stage a row, the whole width: WaveNet's own figure
         for k, (name, a) in enumerate(zip(names, outputs, strict=False)):
             label = SqueezyLabel(name, size="10pt" if a.ndim == 3 else "8pt", color=self.theme["text"])
-            self.addItem(label, row=0, col=k)
-            box = self.addViewBox(row=1, col=k, lockAspect=a.ndim == 3, invertY=True, enableMouse=False)
+            row, col = (2 * k, 0) if signal else (0, k)
+            self.addItem(label, row=row, col=col)
+            box = self.addViewBox(row=row + 1, col=col, lockAspect=a.ndim == 3 and not signal, invertY=True,
+                                  enableMouse=False)
             box.setMenuEnabled(False)
             self.labels.append(label)
             self.boxes.append(box)
             self.items.append([])
             self.tiles.append(self._draw(k, box, a))
-            self.ci.layout.setColumnStretchFactor(k, 3 if a.ndim == 3 else 1)
+            if not signal:
+                self.ci.layout.setColumnStretchFactor(k, 3 if a.ndim == 3 else 1)
         self._fit()
 
     def _fit(self) -> None:
@@ -265,7 +273,7 @@ class PipelineView(pg.GraphicsLayoutWidget):
             a = self._as_maps(a)
         c, h, w = a.shape
         n = min(c, MAX_MAPS)
-        cols = int(np.ceil(np.sqrt(n)))
+        cols = 1 if h == 1 else int(np.ceil(np.sqrt(n)))  # a signal's channels: one a row
         rgba = self._colors(stage, a[:n])
         tiles = []
         for m in range(n):
@@ -295,9 +303,9 @@ class PipelineView(pg.GraphicsLayoutWidget):
         for k, (rows, cols) in enumerate(fields):
             if k >= len(self.boxes) or not len(rows) or not len(cols):
                 continue
-            for x0, y0, _h, _w in self.tiles[k]:
-                r = QRectF(x0 + cols.min() - 0.5, y0 + rows.min() - 0.5, cols.max() - cols.min() + 1,
-                           rows.max() - rows.min() + 1)
+            spans = runs(cols) if len(rows) == 1 else [(int(cols.min()), int(cols.max()) + 1)]
+            for (x0, y0, _h, _w), (c0, c1) in itertools.product(self.tiles[k], spans):  # dilation: gaps
+                r = QRectF(x0 + c0 - 0.5, y0 + rows.min() - 0.5, c1 - c0, rows.max() - rows.min() + 1)
                 item = pg.QtWidgets.QGraphicsRectItem(r)
                 pen = QPen(colour, 2.5)
                 pen.setCosmetic(True)

@@ -389,3 +389,24 @@ def test_a_transposed_convolutions_facts_name_its_twin_once_and_no_spread_input(
     assert not any("stride-1 convolution" in f for f in facts)
     assert "backward: dL/dX = C·dL/dY, the convolution itself" in facts
     assert any(f.startswith("H_out = W_out = ") for f in facts)
+
+
+@pytest.mark.parametrize("name", ["causal-conv1d", "conv1d-dilated", "conv1d-stride2"])
+def test_a_1d_convolution_as_a_matrix_is_torchs_conv1d(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+    assert m.set_params(drawn_as="matrix"), m.last_error
+    p = m.params
+    x = torch.tensor(np.asarray(m.x)[:, 0])[None]  # (1, C_in, L)
+    w = torch.tensor(np.asarray(m.w)[:, :, 0])  # (C_out, C_in/groups, k)
+    (_, _), (left, right) = p.engine_padding()  # type: ignore[misc]
+    y = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, right)), w,
+                                   torch.tensor(m.bias_values) if p.bias else None, stride=p.stride[1],
+                                   dilation=p.dilation[1], groups=p.groups)
+    f = m.frame(m.n_forward - 1)
+    np.testing.assert_allclose(done_values(panel_grid(f, "down")), y.numpy().ravel(), atol=1e-9)
+    assert f.formulas[0][0].startswith("L_out = ")
+    assert "position" in f.caption and not any(t.startswith("H_out") for t in f.facts)
+    c = panel_grid(f, "matrix")
+    assert c.shape == (y.numel(), x.numel())

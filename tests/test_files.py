@@ -269,10 +269,15 @@ def sizes(data: st.DataObject) -> dict[str, Any]:
 def workable(c: dict[str, Any]) -> dict[str, Any]:
     """``c`` with padding and kernel trimmed to what PyTorch's rules allow (most keep their extremes)."""
     c = dict(c)
+    if c["op"] == "conv1d":  # a signal: height 1, zero padding, no flip
+        c.update(in_h=1, k_h=1, padding_mode="zeros", flip_kernel=False, stride=(1, c["stride"][1]),
+                 dilation=(1, c["dilation"][1]), padding=(0, 0, *c["padding"][2:]))
+    elif c["pad_kind"] == "causal":  # the 1-D convolution's only
+        c["pad_kind"] = "asymmetric"
     if c["op"] == "conv_transpose":  # PyTorch's ConvTranspose2d: one zero padding per axis, no flip
         c.update(padding_mode="zeros", flip_kernel=False,
                  pad_kind="symmetric" if c["pad_kind"] in ("asymmetric", "same") else c["pad_kind"])
-    conv = c["op"] == "conv"
+    conv = c["op"] in ("conv", "conv1d")
     if not conv and c["pad_kind"] == "same":
         c["pad_kind"] = "asymmetric"
     if c["pad_kind"] == "same":

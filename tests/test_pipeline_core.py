@@ -335,7 +335,7 @@ def test_flatten_steps_follow_c_order_and_wrap_round() -> None:
 def test_layer_fields_and_edits_keep_what_is_not_shown() -> None:
     layer = nw.Conv(6, (3, 5), padding="same", bias=False)
     fields = {f.name: f for f in layer_fields(layer)}
-    assert list(fields) == ["out_channels", "kernel", "stride", "padding", "dilation", "filters"]
+    assert list(fields) == ["out_channels", "kernel", "stride", "padding", "dilation", "filters", "groups"]
     assert (fields["kernel"].value, fields["padding"].value) == (3, 0)
     assert (fields["out_channels"].lo, fields["out_channels"].hi) == (1, 64)
     assert "sobel x" in fields["filters"].choices

@@ -177,6 +177,8 @@ def workable(p: Params) -> Params:
                     k_w=min(p.k_w, p.in_w), groups=1, output_padding=(0, 0), drawn_as="grid")
         if q.is_transpose:  # PyTorch's ConvTranspose2d: zeros, no flip; stamps show the forward pass only
             q = replace(q, padding_mode="zeros", flip_kernel=False, transpose_view="gather")
+        if q.is_1d:  # a signal: height 1, zeros, no flip
+            q = replace(q.with_height_1(), padding_mode="zeros", flip_kernel=False)
         return q
 
 

@@ -14,8 +14,9 @@ from typing import Literal, get_args
 from engine.activations import ACTIVATIONS as _ACTIVATIONS
 from engine.kernels import KERNEL_PRESETS as _KERNEL_PRESETS
 
-Op = Literal["conv", "conv_transpose", "max", "min", "avg", "global_avg", "global_max"]
-PadKind = Literal["symmetric", "asymmetric", "valid", "same"]
+Op = Literal["conv", "conv1d", "conv_transpose", "max", "min", "avg", "global_avg", "global_max"]
+#: "causal" (1-D convolution only): d·(k−1) on the left, nothing on the right.
+PadKind = Literal["symmetric", "asymmetric", "valid", "same", "causal"]
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 Mode = Literal["forward", "backward", "both"]
 Upstream = Literal["ones", "random", "loss", "custom"]
@@ -59,7 +60,7 @@ assert ACTIVATIONS == _ACTIVATIONS, "gui.models.choices.Activation is out of ste
 assert KERNEL_PRESETS == _KERNEL_PRESETS, "gui.models.choices.KernelPreset is out of step with the engine"
 
 OP_LABELS: dict[Op, str] = {
-    "conv": "Convolution", "conv_transpose": "Transposed convolution",
+    "conv": "Convolution", "conv1d": "Convolution 1-D", "conv_transpose": "Transposed convolution",
     "max": "Max pooling", "min": "Min pooling", "avg": "Average pooling",
     "global_avg": "Global average pooling", "global_max": "Global max pooling",
 }

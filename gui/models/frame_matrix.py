@@ -31,6 +31,7 @@ from engine import describe
 
 from .choices import PanelName
 from .frame import ColourRole, Frame, Grid, Mark, Panel, _levels, _ro, _term, cell_label, signed_label
+from .frame_conv1d import conv1d_facts, conv1d_formula
 from .framing import _input_colour, _labelled, _panel, _pending, _Scenario, _words
 from .matrix import matrix_of, structure_of
 from .params import Params
@@ -149,12 +150,14 @@ def matrix_frame(lesson: Lesson, s: _Scenario, k: int) -> Frame:
     return Frame(
         params=p, step_index=k, n_steps=s.n_steps, phase="matrix", step=step, caption=shown.caption,
         arithmetic=shown.arithmetic, panels=(mat, shown.moving, shown.fixed), marks=marks,
-        formulas=s.formulas, parameter_line=s.parameter_line, param_count=s.param_count,
+        formulas=(conv1d_formula(lesson),) if p.is_1d else s.formulas, parameter_line=s.parameter_line,
+        param_count=s.param_count,
         unreached_rows=s.unreached_rows, unreached_cols=s.unreached_cols, x_padded=s.x_padded,
         kinds=s.kinds, kernel=s.kernel, output=shown.output, output_full=y_full, done=shown.done,
         levels=s.levels, offset=s.offset, glide_key=(p, "matrix", backward), show_values=True,
         grads=shown.grads, dy=r.dy, dz=r.dz, y_full=y_full if backward else None, loss=r.loss,
-        heading=heading, note=note, facts=s.memo(("matrix", "facts"), lambda: _facts(s, (n_rows, n_cols))),
+        heading=heading, note=note,
+        facts=s.memo(("matrix", "facts"), lambda: _facts(lesson, s, (n_rows, n_cols))),
     )
 
 
@@ -172,7 +175,10 @@ def _line(p: Params, step: engine.ConvStep | engine.ConvBackwardStep, out_shape:
         taps = np.flatnonzero(structure[idx])
         weights = np.asarray(c_mat)[idx, taps]
         name, where, size = f"row {idx} of C", "row", structure.shape[1]
-    out_cell = f"output cell ({o}, {i}, {j})" if p.out_c > 1 else f"output cell ({i}, {j})"
+    if p.is_1d:
+        out_cell = f"output channel {o}, position {j}" if p.out_c > 1 else f"output position {j}"
+    else:
+        out_cell = f"output cell ({o}, {i}, {j})" if p.out_c > 1 else f"output cell ({i}, {j})"
     return _Line(idx, taps, weights, out_cell, name, where, size)
 
 
@@ -249,12 +255,13 @@ def _backward(lesson: Lesson, s: _Scenario, kb: int, line: _Line) -> _Pass:
                  grads=r.bwd.partial(kb))
 
 
-def _facts(s: _Scenario, shape: tuple[int, int]) -> tuple[str, ...]:
+def _facts(lesson: Lesson, s: _Scenario, shape: tuple[int, int]) -> tuple[str, ...]:
     """What the stage says about the matrix, then the scenario's usual facts (a transposed
-    convolution's twin said once, its gather picture's spread input left out)."""
+    convolution's twin said once, its gather picture's spread input left out; a 1-D convolution's
+    in 1-D words)."""
     p = s.params
     rows, cols = shape
-    usual = s.facts
+    usual = conv1d_facts(lesson) if p.is_1d else s.facts
     if p.is_transpose:
         twin = forward_twin(p)
         parts = [f"a transposed convolution is y = Cᵀ·x, with C ({rows}×{cols}) the matrix of "

@@ -462,11 +462,19 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     expanded : bool
         Every channel side by side instead of stacked.
     """
-    s = _scenario(lesson)
-    if lesson.params.drawn_as == "matrix":
+    if lesson.params.drawn_as == "matrix":  # y = C·x, the 1-D convolution's input unrolled alike
         from .frame_matrix import matrix_frame
 
-        return matrix_frame(lesson, s, k)
+        return matrix_frame(lesson, _scenario(lesson), k)
+    if lesson.params.is_1d:  # channels as rows, in 1-D words
+        from .frame_conv1d import conv1d_frame
+
+        return conv1d_frame(lesson, _build_frame(lesson, k, expanded=True))
+    return _build_frame(lesson, k, expanded=expanded)
+
+
+def _build_frame(lesson: Lesson, k: int, *, expanded: bool) -> Frame:
+    s = _scenario(lesson)
     nf = s.n_forward
     scatter = lesson.run.scatter
     if scatter is not None and k < len(scatter):

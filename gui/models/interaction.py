@@ -149,6 +149,9 @@ def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     g = lesson.trace.geometry
     rows, cols = g.window(i, j)
     cells = tuple((int(r), int(c)) for r in rows for c in cols)
+    if lesson.params.is_1d:  # a signal: positions, no rows
+        return Hover(receptive=Highlight("input", cells),
+                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}")
     return Hover(
         receptive=Highlight("input", cells),
         status=(f"Output cell ({i}, {j}) reads input {_span(g.rows, rows, 'row')}; "
@@ -167,6 +170,9 @@ def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
     n = f"{len(feeds)} output cell{'' if len(feeds) == 1 else 's'}"
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
+        if lesson.params.is_1d:  # a signal: positions and taps w0, w1, … along it
+            fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
+            return Hover(fed=fed, status=f"Input position {c} feeds {n.replace(' cell', '')}")
         return Hover(fed=fed, status=f"Input cell ({r}, {c}) feeds {n}")
     src_r, src_c = g.rows.sources(), g.cols.sources()
     sr = int(src_r[i]) if i < src_r.size else -2
@@ -291,7 +297,8 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
         if rc is None:
             return Click()
         sel: Selection = ("x", (ch, *rc))
-        status = f"Selected X[{ch},{rc[0]},{rc[1]}] for the gradient check (Ctrl+G)"
+        at = f"{ch},{rc[1]}" if p.is_1d else f"{ch},{rc[0]},{rc[1]}"
+        status = f"Selected X[{at}] for the gradient check (Ctrl+G)"
         return Click(selection=sel, status=status)
     if panel in ("kernel", "dw") and p.is_conv:
         o, c = divmod(ch, p.group_in)
@@ -330,12 +337,14 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
         if rc is None:
             return "Padding cells follow the padding mode; edit a real input cell"
         r, c = rc
-        return Edit("Edit input", f"Input [{ch}, {r}, {c}]", float(lesson.x[ch, r, c]),
+        at = f"{ch}, {c}" if p.is_1d else f"{ch}, {r}, {c}"
+        return Edit("Edit input", f"Input [{at}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
         o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
-        return Edit("Edit kernel", f"Weight [{o}, {c}, {pi}, {pj}]", float(lesson.w[o, c, pi, pj]),
+        at = f"{o}, {c}, {pj}" if p.is_1d else f"{o}, {c}, {pi}, {pj}"
+        return Edit("Edit kernel", f"Weight [{at}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))
     return ""
 

@@ -292,6 +292,12 @@ class Lesson:
             raise ValueError(f"unknown operation {p.op!r}")
         if p.is_transpose:
             return Lesson._forward_transpose(p, x, w, b)
+        if p.is_1d:  # the engine's 1-D convolution: a height-1 trace, indices as in the 2-D one
+            return engine.trace_conv1d(
+                x[:, 0], w[:, :, 0], b if p.bias else None, stride=p.stride[1], padding=p.padding_1d(),
+                dilation=p.dilation[1], groups=p.groups,
+                granularity=p.granularity if p.mode == "forward" else "window",
+            )
         if p.is_global:  # one window per channel: the whole map (kernel, stride and padding unused)
             return engine.trace_global_pool2d(x, op=p.pool_op)
         if p.is_conv:
@@ -346,6 +352,7 @@ class Lesson:
 
     def _build(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Run:
         p.check_groups()
+        p.check_1d()
         check_transposed(p)
         fwd = self._forward(p, x, w, b)
         z = np.asarray(fwd.output)
@@ -415,7 +422,7 @@ class Lesson:
         """
         old = self._params
         try:
-            p = validate.params_with(old, changes)
+            p = validate.params_with(old, changes).with_height_1()  # 1-D: the widths carry over
             if not p.is_transpose and p.output_padding != (0, 0):  # only a transposed convolution has one
                 p = replace(p, output_padding=(0, 0))
             validate.plan(p)  # sizes and steps, before any value is drawn
@@ -622,10 +629,17 @@ class Lesson:
             def conv() -> _LossAt:
                 of_x, of_w = backprop.conv_loss(setup, dy, target,
                                                 activation=p.activation if p.has_activation else "none")
-                gx, gw, _ = engine.conv2d_backward(
-                    x, w, dz, stride=p.stride, padding=p.engine_padding(), dilation=p.dilation,
-                    padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
-                )
+                if p.is_1d:  # the engine's 1-D gradients, back in the lesson's (C, 1, L) form
+                    gx1, gw1, _ = engine.conv1d_backward(
+                        x[:, 0], w[:, :, 0], dz[:, 0], stride=p.stride[1], padding=p.padding_1d(),
+                        dilation=p.dilation[1], groups=p.groups,
+                    )
+                    gx, gw = gx1[:, None], gw1[:, :, None]
+                else:
+                    gx, gw, _ = engine.conv2d_backward(
+                        x, w, dz, stride=p.stride, padding=p.engine_padding(), dilation=p.dilation,
+                        padding_mode=p.padding_mode, flip_kernel=p.flip_kernel, groups=p.groups,
+                    )
                 if wrt == "w":
                     def of_given(w: np.ndarray) -> float:
                         return of_w(w[:, :, ::-1, ::-1] if p.flip_kernel else w)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from engine.conv1d import Padding1d, conv1d_padding
 from engine.geometry import Padding
 from engine.pool import PoolOp
 
@@ -71,7 +72,46 @@ class Params:
     @property
     def is_conv(self) -> bool:
         """True for convolution (transposed too: it has weights), False for the pooling operations."""
-        return self.op in ("conv", "conv_transpose")
+        return self.op in ("conv", "conv1d", "conv_transpose")
+
+    @property
+    def is_1d(self) -> bool:
+        """True for the 1-D convolution: a signal of length ``in_w`` (``in_h == k_h == 1``)."""
+        return self.op == "conv1d"
+
+    def check_1d(self) -> None:
+        """Refuse, in plain words, what the 1-D convolution does not take (and causal padding elsewhere)."""
+        if not self.is_1d:
+            if self.pad_kind == "causal":
+                raise ValueError("causal padding belongs to the 1-D convolution: choose Operation ▸ "
+                                 "Convolution 1-D, or another padding")
+            return
+        if (self.in_h, self.k_h, self.stride[0], self.dilation[0], self.padding[0], self.padding[1]) != (
+                1, 1, 1, 1, 0, 0):
+            raise ValueError("a 1-D convolution has height 1: input and kernel height 1, no stride, "
+                             "dilation or padding along the height")
+        if self.padding_mode != "zeros":
+            raise ValueError("a 1-D convolution pads with zeros here: choose the padding mode zeros first")
+        if self.flip_kernel:
+            raise ValueError("a 1-D convolution is a cross-correlation here: turn flip kernel off first")
+
+    def with_height_1(self) -> Params:
+        """For the 1-D convolution, these settings with every height setting at its only value (height 1,
+        no stride, dilation or padding along it); other operations unchanged. Widths stay."""
+        if not self.is_1d:
+            return self
+        return replace(self, in_h=1, k_h=1, stride=(1, self.stride[1]), dilation=(1, self.dilation[1]),
+                       padding=(0, 0, self.padding[2], self.padding[3]))
+
+    def padding_1d(self) -> Padding1d:
+        """The 1-D convolution's padding in ``engine.conv1d``'s forms: a number, ``(left, right)``,
+        ``"valid"``, ``"same"`` or ``"causal"``."""
+        left, right = self.padding[2], self.padding[3]
+        if self.pad_kind == "symmetric":
+            return left
+        if self.pad_kind == "asymmetric":
+            return (left, right)
+        return self.pad_kind
 
     @property
     def group_in(self) -> int:
@@ -102,7 +142,7 @@ class Params:
     @property
     def pool_op(self) -> PoolOp:
         """The pooling operation (a ``ValueError`` for convolution)."""
-        if self.op == "conv" or self.op == "conv_transpose":
+        if self.op == "conv" or self.op == "conv1d" or self.op == "conv_transpose":
             raise ValueError("convolution is not a pooling operation")
         if self.op == "global_avg":
             return "avg"
@@ -113,6 +153,10 @@ class Params:
     def engine_padding(self) -> EnginePadding:
         """Padding in the engine's accepted forms."""
         t, b, left, r = self.padding
+        if self.is_1d:  # along the columns only, as engine.conv1d pads
+            return ((0, 0), conv1d_padding(self.padding_1d(), self.k_w, self.stride[1], self.dilation[1]))
+        if self.pad_kind == "causal":
+            raise ValueError("causal padding belongs to the 1-D convolution")
         if self.pad_kind == "valid" or self.pad_kind == "same":
             return self.pad_kind
         if self.pad_kind == "symmetric":

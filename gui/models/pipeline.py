@@ -33,6 +33,16 @@ from engine.image import area_resize, to_gray
 
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
+from .pipeline_notes import (
+    field_text_1d,
+    full_conv_params,
+    is_signal_stack,
+    receptive_growth,
+    receptive_text,
+    runs,
+    separable_notes,
+    signal,
+)
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -48,12 +58,17 @@ __all__ = [
     "SampleLoader",
     "apply_layer_edits",
     "checkerboard",
+    "is_signal_stack",
     "layer_fields",
     "lesson_spec_for_layer",
+    "runs",
 ]
 
 #: Whole networks to start from, by menu name.
-PRESETS: dict[str, Callable[[], nw.Network]] = {"LeNet-5": nw.lenet5, "tiny VGG": nw.tiny_vgg}
+PRESETS: dict[str, Callable[[], nw.Network]] = {
+    "LeNet-5": nw.lenet5, "tiny VGG": nw.tiny_vgg, "WaveNet-style stack": nw.wavenet_stack,
+    "depthwise-separable": nw.separable_block,
+}
 
 #: Layers the "Add" menu offers, by menu name.
 NEW_LAYERS: dict[str, nw.Layer] = {
@@ -177,9 +192,10 @@ class LayerField:
 def layer_fields(layer: nw.Layer) -> list[LayerField]:
     """The settings of ``layer`` an editor offers, with their bounds or choices.
 
-    A rectangular kernel, stride or dilation shows its height; ``"same"`` or
-    ``"valid"`` padding shows as 0. ``apply_layer_edits`` changes only the
-    settings the user actually changed, so what is not shown survives.
+    A rectangular kernel, stride or dilation shows its height; ``"same"``,
+    ``"valid"`` or ``"causal"`` padding shows as 0, a per-side padding its top.
+    ``apply_layer_edits`` changes only the settings the user actually changed,
+    so what is not shown survives.
     """
     if isinstance(layer, nw.Conv):
         return [
@@ -187,10 +203,12 @@ def layer_fields(layer: nw.Layer) -> list[LayerField]:
             LayerField("kernel", "Kernel size", nw._pair(layer.kernel)[0], 1, 15),
             LayerField("stride", "Stride", nw._pair(layer.stride)[0], 1, 8),
             LayerField("padding", "Padding",
-                       0 if isinstance(layer.padding, str) else nw._pair(layer.padding)[0], 0, 8),
+                       0 if isinstance(layer.padding, str) else nw.conv_padding(layer)[0][0], 0, 8),
             LayerField("dilation", "Dilation", nw._pair(layer.dilation)[0], 1, 8),
             LayerField("filters", "Filters", layer.filters, choices=KERNEL_PRESETS,
                        tip="random (seeded) weights, or every kernel a hand-set filter (Sobel, Gaussian, …)"),
+            LayerField("groups", "Groups", layer.groups, 1, 64,
+                       tip="groups divide the input channels and the kernels; the input channels: depthwise"),
         ]
     if isinstance(layer, nw.Activation):
         return [LayerField("name", "Activation", layer.name, choices=ACTIVATIONS[1:])]
@@ -239,12 +257,18 @@ class LayerLesson:
     bias: np.ndarray | None = None
 
 
+#: A layer's padding kind in the lesson (``"causal"`` for a causal layer over a signal).
+_LayerPadKind = Literal["symmetric", "asymmetric", "valid", "same", "causal"]
+
+
 def _lesson_padding(padding: object, kernel: tuple[int, int], dilation: tuple[int, int],
-                    stride: tuple[int, int]) -> tuple[Literal["symmetric", "asymmetric", "valid", "same"],
-                                                      tuple[int, int, int, int]]:
+                    stride: tuple[int, int]) -> tuple[_LayerPadKind, tuple[int, int, int, int]]:
     """A layer's padding as ``(pad_kind, (top, bottom, left, right))``."""
     if padding in ("valid", "same"):
         return padding, (0, 0, 0, 0)
+    if padding == "causal":
+        (t, b), (left, r) = ((dilation[0] * (kernel[0] - 1), 0), (dilation[1] * (kernel[1] - 1), 0))
+        return ("causal" if kernel[0] == 1 else "asymmetric"), (t, b, left, r)
     (t, b), (left, r) = normalize_padding(padding, kernel, dilation, stride)
     if (t, b, left, r) == (0, 0, 0, 0):
         return "valid", (0, 0, 0, 0)
@@ -295,8 +319,10 @@ def lesson_spec_for_layer(layer: nw.Layer, x: np.ndarray, w: np.ndarray | None =
         k, s, d = nw._pair(layer.kernel), nw._pair(layer.stride), nw._pair(layer.dilation)
         kind, padding = _lesson_padding(layer.padding, k, d, s)
         preset = layer.filters if layer.filters in KERNEL_PRESETS else "random"
-        p = replace(p, op="conv", k_h=k[0], k_w=k[1], out_c=layer.out_channels, stride=s, dilation=d,
-                    pad_kind=kind, padding=padding, bias=layer.bias, preset=preset)
+        one_d = h == 1 and k[0] == 1  # a signal: the 1-D convolution, causal padding by name
+        p = replace(p, op="conv1d" if one_d else "conv", k_h=k[0], k_w=k[1], out_c=layer.out_channels,
+                    stride=s, dilation=d, pad_kind=kind, padding=padding, bias=layer.bias, preset=preset,
+                    groups=layer.groups)
         return LayerLesson(p, xa, None if w is None else np.array(w, dtype=float),
                            None if b is None else np.array(b, dtype=float))
     if layer.op not in _POOL_OPS:
@@ -354,6 +380,7 @@ class PipelineState:
                 except ValueError as exc:  # start from the checkerboard, and say why
                     unread = str(exc)
         self._seed = seed
+        self._sample = sample  # the picture a picture network starts from after a signal network
         self._network = net
         self._x = np.zeros(net.input_shape)
         self._outputs: list[np.ndarray] = []
@@ -406,6 +433,12 @@ class PipelineState:
 
     def set_network(self, net: nw.Network) -> bool:
         """A whole network; the input picture is converted and resized to its input shape."""
+        if (net.input_shape[1] == 1) != (self._x.shape[1] == 1):  # a signal for a signal network, else
+            try:                                                  # the sample (not a squashed picture)
+                c, h, w = self._check_input_shape(tuple(net.input_shape))
+            except (ValueError, TypeError) as exc:
+                return self._refuse(str(exc))
+            return self._apply(net, signal(c, w) if h == 1 else self._picture(c, h, w), self._seed)
         try:
             c, h, w = self._check_input_shape(tuple(net.input_shape))
             x = self._x
@@ -426,6 +459,15 @@ class PipelineState:
             return self._refuse(str(exc))
         return self._apply(replace(self._network, input_shape=shape), xa, self._seed)
 
+    def _picture(self, c: int, h: int, w: int) -> np.ndarray:
+        """The last sample picture at ``(c, h, w)``, or a checkerboard when none can be read."""
+        if self.load_sample is not None:
+            try:
+                return self.load_sample(self._sample, c, h, w)
+            except ValueError:
+                pass
+        return checkerboard(c, h, w)
+
     def use_sample(self, name: str) -> bool:
         """The sample picture ``name`` as the input, at the network's input size."""
         if self.load_sample is None:
@@ -435,7 +477,10 @@ class PipelineState:
             x = self.load_sample(name, c, h, w)
         except ValueError as exc:
             return self._refuse(str(exc))
-        return self.set_input(x)
+        if not self.set_input(x):
+            return False
+        self._sample = name
+        return True
 
     def new_weights(self) -> bool:
         """Draw new random weights (hand-set filters stay)."""
@@ -572,13 +617,17 @@ class PipelineState:
             else:
                 n = counts[k]
                 params = f" · {n:,} params" if n else ""
+                if isinstance(layer, nw.Conv) and layer.groups > 1 and (s := shapes[k]) is not None:
+                    params += f" (full convolution: {full_conv_params(layer, s[0]):,})"
                 rows.append(LayerRow(f"{name} → {_times(shape)}{params}", "ok"))
         return rows
 
     def totals_text(self) -> str:
         """E.g. ``"Input 1×32×32 · 12 layers · 61,706 parameters in all"``."""
-        return (f"Input {_times(self._network.input_shape)} · {len(self._network.layers)} layers · "
+        text = (f"Input {_times(self._network.input_shape)} · {len(self._network.layers)} layers · "
                 f"{self.total_params():,} parameters in all")
+        more = [receptive_text(self._network), *separable_notes(self._network, self.shapes())]
+        return " · ".join([text, *(m for m in more if m)])
 
     def message_text(self) -> str:
         """Why the stack is impossible, or empty."""
@@ -607,6 +656,8 @@ class PipelineState:
         sizes = [(len(r), len(c)) for r, c in fields]
         parts = [f"{'input' if k == 0 else f'after layer {k}'}: {h}×{w}" for k, (h, w) in enumerate(sizes)]
         text = f"Cell ({row}, {col}) of stage {stage}: its receptive field is " + "; ".join(parts)
+        if receptive_growth(replace(self._network, layers=self._network.layers[:stage])) is not None:
+            text = field_text_1d(stage, col, fields)  # a signal: samples, not cells
         return FieldTrace(stage, row, col, fields, sizes, text)
 
     def flatten_layer(self) -> int | None:

@@ -40,11 +40,15 @@ def pytorch_code(lesson: Lesson) -> str:
     g = lesson.trace.geometry
     out_hw = (g.rows.out, g.cols.out)
     body = _pool(p, g, out_hw) if not p.is_conv else _conv_transpose(lesson) if p.is_transpose \
-        else _conv(lesson)
+        else _conv1d(lesson) if p.is_1d else _conv(lesson)
     uses_f = any("F." in line for line in body)
     head = ["import torch"] + (["import torch.nn.functional as F"] if uses_f else []) + [""]
-    head += ["# The input X as on the stage: (channels, rows, columns), without a batch axis",
-             _assign("x", lesson.x), ""]
+    if p.is_1d:
+        head += ["# The signal X as on the stage: (channels, length), without a batch axis",
+                 _assign("x", lesson.x[:, 0]), ""]
+    else:
+        head += ["# The input X as on the stage: (channels, rows, columns), without a batch axis",
+                 _assign("x", lesson.x), ""]
     return "\n".join([*head, *body, "print(y)"]) + "\n"
 
 
@@ -131,6 +135,13 @@ def _conv(lesson: Lesson) -> list[str]:
     else:
         lines.append(_assign("w", lesson.w, 4))
         lines.append("    conv.weight.copy_(w)")
+    return lines + _bias_and_output(lesson, src)
+
+
+def _bias_and_output(lesson: Lesson, src: str) -> list[str]:
+    """The bias set (inside ``torch.no_grad()``), the layer applied to ``src``, then the activation."""
+    p = lesson.params
+    lines = []
     if p.bias:
         lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "
                      f"{F64}))")
@@ -138,6 +149,40 @@ def _conv(lesson: Lesson) -> list[str]:
     if p.has_activation:
         lines.append(f"y = {_ACTIVATIONS[p.activation]}  # the activation")
     return lines
+
+
+def _conv1d(lesson: Lesson) -> list[str]:
+    """``torch.nn.Conv1d``: its own padding for a number, "valid" and "same"; by hand with ``F.pad``
+    for different amounts on each side and for causal padding, which ``Conv1d`` has no name for."""
+    p = lesson.params
+    k, s, d = p.k_w, p.stride[1], p.dilation[1]
+    cols = lesson.trace.geometry.cols
+    left, right = cols.before, cols.after
+    lines: list[str] = []
+    src = "x"
+    if p.pad_kind == "causal":
+        lines += _comment(f"Causal padding: d*(k - 1) = {d}*({k} - 1) = {left} zeros on the left only, none "
+                          "on the right, so output t never reads an input after t. Conv1d has no "
+                          "padding='causal': F.pad does it (F.pad's order: left, right).")
+        lines += [f"x_padded = F.pad(x, ({left}, 0))", ""]
+        src, pad_arg = "x_padded", "0"
+    elif p.pad_kind == "asymmetric" and left != right:
+        lines += ["# Different padding on each side: pad by hand (F.pad's order: left, right)",
+                  f"x_padded = F.pad(x, ({left}, {right}))", ""]
+        src, pad_arg = "x_padded", "0"
+    elif p.pad_kind in ("valid", "same"):
+        pad_arg = repr(p.pad_kind)
+    else:
+        pad_arg = str(left)
+    groups = f"groups={p.groups}, " if p.groups > 1 else ""
+    call = (f"conv = torch.nn.Conv1d(in_channels={p.in_c}, out_channels={p.out_c}, kernel_size={k}, "
+            f"stride={s}, padding={pad_arg}, dilation={d}, {groups}bias={p.bias}, {F64})")
+    lines += _wrap_call(call)
+    lines += ["with torch.no_grad():",
+              "    # The kernel W as entered: (out channels, in channels"
+              + (" per group" if p.groups > 1 else "") + ", length)",
+              _assign("w", lesson.w[:, :, 0], 4), "    conv.weight.copy_(w)"]
+    return lines + _bias_and_output(lesson, src)
 
 
 def _conv_transpose(lesson: Lesson) -> list[str]:

@@ -22,6 +22,9 @@ states them: pooling pads by at most half the dilated window and no window
 covers only padding; ``reflect`` padding is smaller than the input,
 ``circular`` at most its size; the dilated kernel fits the padded input.
 
+The 1-D convolution has height 1 (no stride, dilation or padding along it),
+zero padding and no flip; only it takes ``"causal"`` padding.
+
 The convolution family: ``groups`` divides the input channels and the kernels
 (convolution, transposed too); a transposed convolution pads with zeros, one amount per
 axis, takes no flip, ``output_padding`` below the stride or the dilation (the
@@ -46,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from engine.conv import prepare_conv
+from engine.conv1d import prepare_conv1d
 from engine.pool import prepare_pool
 from engine.transpose import prepare_conv_transpose
 
@@ -228,12 +232,17 @@ def _plan(p: Params) -> Plan:
     x = np.broadcast_to(np.zeros(1), (1, p.in_h, p.in_w))
     try:
         p.check_groups()
+        p.check_1d()
         check_transposed(p)
         if p.is_global:  # one window per channel, the whole map
             return _plan_global(p)
         if p.is_transpose:
             return _plan_transposed(p, x)
-        if p.is_conv:
+        if p.is_1d:  # the engine's 1-D words ("longer than the padded input (12: length 10 + …)")
+            line = np.broadcast_to(np.zeros(1), (1, p.in_w))
+            geom = prepare_conv1d(line, np.broadcast_to(np.zeros(1), (1, 1, p.k_w)), stride=p.stride[1],
+                                  padding=p.padding_1d(), dilation=p.dilation[1])[0].geometry
+        elif p.is_conv:
             geom = prepare_conv(x, np.broadcast_to(np.zeros(1), (1, 1, p.k_h, p.k_w)), stride=p.stride,
                                 padding=p.engine_padding(), dilation=p.dilation, padding_mode=p.padding_mode,
                                 flip_kernel=p.flip_kernel).geometry
