@@ -28,6 +28,9 @@ Measurements
     iterations while a worker computes it (goal < 50 ms), and the time until
     the new picture is painted (``--no-heavy`` skips it).
 1b. Row 1 with new values every time (nothing drawn before can be reused).
+12. The stage view (input plane below, output above, footprint and lines) on a 32x32 input with
+    values: a random step, then repaint; goal < 16 ms.
+13. Row 3 in the stage view: playback at 60 steps/s, no step dropped or left unpainted.
 
 Notes on what "painted" means: the scene is a ``QGraphicsView``; its items are
 drawn by the *viewport* widget. ``SceneRenderer.repaint()`` repaints only the
@@ -324,8 +327,21 @@ def bench_pipeline(app: QApplication) -> dict[str, list[float]]:
     return out
 
 
-def bench_playback(app: QApplication) -> dict[str, float | list[float]]:
-    win = make_window(app, Params(in_h=32, in_w=32))
+def bench_stage_step(app: QApplication) -> tuple[dict[str, list[float]], str]:
+    """The stage view (planes at an angle) on a 32x32 input with values: a random step, then repaint."""
+    win = make_window(app, Params(in_h=32, in_w=32, view="stage"))
+    n = win.model.n_steps
+    ks = np.random.default_rng(5).integers(0, n, RUNS + WARMUP)
+    res = timed_updates(app, win, lambda i: win.model.set_step(int(ks[i])))
+    st = win.renderer.stage
+    info = (f"{n:,} steps, input cells {st.cell_px.get('input', 0):.0f} px wide, numbers "
+            f"{st.number_px.get('input', 0)} px ({'shown' if 'input' in st.number_px else 'hidden'})")
+    close_window(app, win)
+    return res, info
+
+
+def bench_playback(app: QApplication, params: Params | None = None) -> dict[str, float | list[float]]:
+    win = make_window(app, params or Params(in_h=32, in_w=32))
     c = win.controller
     c.set_speed(PLAY_SPEED)
     win.model.set_step(0)
@@ -488,6 +504,8 @@ def main() -> int:
     play = bench_playback(app)
     scrub, scrub_info = bench_scrub(app)
     back, back_info = bench_backward(app)
+    stage, stage_info = bench_stage_step(app)
+    stage_play = bench_playback(app, Params(in_h=32, in_w=32, view="stage"))
     exp = bench_export(app)
     pipe = bench_pipeline(app)
     heavy = None if args.no_heavy else bench_heavy(app)
@@ -511,25 +529,29 @@ def main() -> int:
                  verdict(cold_p < 16.0)))
     add("2", "param change -> painted, 3x256x256", "< 50 ms", big, 50.0, big_info)
 
-    pm, pp = ms(play["paint"])  # type: ignore[arg-type]
-    tm, tp = ms(play["tick"])  # type: ignore[arg-type]
-    expected, played = float(play["expected"]), int(play["played"])  # type: ignore[arg-type]
-    dropped, unpainted = int(play["dropped"]), int(play["unpainted"])  # type: ignore[arg-type]
-    ok = dropped == 0 and unpainted == 0 and played >= 0.95 * expected
-    rows.append(("3", "playback 60 steps/s, 32x32, 3 s", "0 dropped", f"{played}/{expected:.0f}",
-                 f"drop {dropped}", verdict(ok)))
-    details.append(
-        f"3. {played} steps played of {expected:.0f} expected in {float(play['elapsed']):.2f} s "  # type: ignore[arg-type]
-        f"({played / expected:.0%}); controller.dropped {dropped}; {unpainted} steps never painted; "
-        f"{int(play['paints'])} paints ({int(play['paints']) / float(play['elapsed']):.0f}/s), "  # type: ignore[arg-type]
-        f"paint {pm:.1f}/{pp:.1f} ms, "
-        f"max {max(play['paint'], default=0) * 1e3:.1f} ms; "  # type: ignore[arg-type]
-        f"timer tick {tm:.1f}/{tp:.1f} ms (median/p95)"
-    )
+    def add_playback(n: str, what: str, play: dict[str, float | list[float]]) -> None:
+        pm, pp = ms(play["paint"])  # type: ignore[arg-type]
+        tm, tp = ms(play["tick"])  # type: ignore[arg-type]
+        expected, played = float(play["expected"]), int(play["played"])  # type: ignore[arg-type]
+        dropped, unpainted = int(play["dropped"]), int(play["unpainted"])  # type: ignore[arg-type]
+        ok = dropped == 0 and unpainted == 0 and played >= 0.95 * expected
+        rows.append((n, what, "0 dropped", f"{played}/{expected:.0f}", f"drop {dropped}", verdict(ok)))
+        details.append(
+            f"{n}. {played} steps played of {expected:.0f} expected in {float(play['elapsed']):.2f} s "  # type: ignore[arg-type]
+            f"({played / expected:.0%}); controller.dropped {dropped}; {unpainted} steps never painted; "
+            f"{int(play['paints'])} paints ({int(play['paints']) / float(play['elapsed']):.0f}/s), "  # type: ignore[arg-type]
+            f"paint {pm:.1f}/{pp:.1f} ms, "
+            f"max {max(play['paint'], default=0) * 1e3:.1f} ms; "  # type: ignore[arg-type]
+            f"timer tick {tm:.1f}/{tp:.1f} ms (median/p95)"
+        )
+
+    add_playback("3", "playback 60 steps/s, 32x32, 3 s", play)
 
     add("4", "scrub 512x512 conv, random jump", "< 16 ms", scrub, 16.0, scrub_info)
 
     add("6", "backward step -> painted, 32x32", "< 16 ms", back, 16.0, back_info)
+    add("12", "stage view: step -> painted, 32x32 + values", "< 16 ms", stage, 16.0, stage_info)
+    add_playback("13", "stage view: playback 60 steps/s, 32x32, 3 s", stage_play)
     per_frame = exp["gif"] / exp["frames"]
     rows.append(("7", "export GIF per frame vs on-screen frame", "< 2x", f"{per_frame * 1e3:.1f}",
                  f"{per_frame / exp['render']:.1f}x", verdict(per_frame < 2 * exp["render"])))

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1920x1080", metavar="WxH")
     ap.add_argument("--zoom", type=float, default=None, help="text zoom (default: presenter mode's own)")
     ap.add_argument("--theme", default=None)
+    ap.add_argument("--view", choices=("flat", "stage"), default=None, help="default: the preset's own")
     ap.add_argument("--out", default=str(ROOT / "resources" / "screenshot-presenter-backward.png"))
     args = ap.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.theme:
         win.set_theme(args.theme)
+    if args.view:
+        win.model.set_view(args.view)
     win.model.set_step(args.step)
     win.show()
     win.toggle_presenter()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import NoReturn, TypeVar
 
-from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES
+from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES, VIEWS
 from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
 from .models.outfiles import ExportError, Interrupted
 
@@ -63,6 +63,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--preset", help="open a built-in preset (see 'convviz presets')")
     ap.add_argument("--screenshot", metavar="PNG", help="save a picture of the window, then quit")
     ap.add_argument("--step", type=int, default=None, help="start at this step (0-based)")
+    ap.add_argument("--view", choices=VIEWS, help="draw the scenario flat or as the stage view (input plane "
+                                                  "below, output plane above)")
     return ap.parse_args(argv)
 
 
@@ -138,6 +140,7 @@ def export_args(argv: list[str]) -> argparse.Namespace:
                     default=1.0,
                     help=f"pixels per point, {MIN_SCALE} to {MAX_SCALE} (default 1; png, gif, mp4)")
     ap.add_argument("--theme", choices=THEMES)
+    ap.add_argument("--view", choices=VIEWS, help="flat, or the stage view (default: the scenario's own)")
     ap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                     help=f"picture size before scaling, each side {MIN_SIDE} to {MAX_SIDE} "
                          "(default 1280x720)")
@@ -221,6 +224,8 @@ def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
     model = Lesson()
     if not scenario.apply(model, s):
         raise ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
+    if args.view:
+        model.set_view(args.view)
     try:
         steps = parse_steps(args.steps, model.n_steps) if args.steps else None
     except ExportError as exc:
@@ -307,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"convviz: {win.status.text()}\n")
         if args.screenshot:  # nothing to show: say so and fail, rather than picture the message
             return 1
+    if args.view:
+        win.model.set_view(args.view)
     if args.step is not None:
         win.model.set_step(args.step)
     win.show()

@@ -214,10 +214,29 @@ class MainWindow(QMainWindow):
             view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
             self.stage.set_expanded, checkable=True,
         )
+        self.act_stage_view = self._action(
+            view, "&Stage view", "Ctrl+3",
+            "Input plane below, output plane above, the window joined to its output cell by lines "
+            "(saved with the scenario)", self._stage_view, checkable=True,
+        )
+        self.act_stage_view.setChecked(self.model.params.view == "stage")
+        self.model.changed.connect(self._view_changed)
         self._action(view, "&Full screen", Qt.Key.Key_F11, "Full screen for the lecture hall",
                      self._toggle_fullscreen)
         self._action(view, "Clear pinned receptive field / leave presenter mode", Qt.Key.Key_Escape,
                      "Unpin the receptive field; in presenter mode, leave it", self._escape)
+
+    def _stage_view(self, on: bool) -> None:
+        """The View ▸ Stage view toggle: the scenario's view setting, flat or stage."""
+        self.model.set_view("stage" if on else "flat")
+
+    def _view_changed(self) -> None:
+        """Keep the Stage view toggle in step with the scenario (a file or a deck may bring either)."""
+        on = self.model.params.view == "stage"
+        if self.act_stage_view.isChecked() != on:
+            blocked = self.act_stage_view.blockSignals(True)
+            self.act_stage_view.setChecked(on)
+            self.act_stage_view.blockSignals(blocked)
 
     def _deck_open(self, on: bool) -> None:
         for a in (self.act_next, self.act_prev):

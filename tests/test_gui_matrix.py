@@ -83,3 +83,14 @@ def test_no_colour_bar_room_is_kept_under_x_which_has_none(window) -> None:
     gap = c.rect[1] - (x.rect[1] + x.rect[3])  # cells between x's bottom and C's top: C's title only
     title = r.titles["matrix"].textItem.boundingRect().height() * r._per_cell
     assert gap < title + 1.0
+
+
+def test_the_matrix_picture_is_drawn_flat_in_the_stage_view_too(window) -> None:
+    m = window.model
+    assert window.files.open_preset("conv-as-matrix"), m.last_error
+    assert m.set_view("stage")
+    assert m.params.view == "stage" and m.frame().view == "flat"
+    r = window.renderer
+    assert not r.staged and r.visible_tiles("matrix")[0].shape == (4, 16)
+    assert m.set_params(drawn_as="grid")
+    assert m.frame().view == "stage" and r.staged

@@ -49,7 +49,7 @@ def test_a_checkout_reads_its_own_resources_folder() -> None:
     assert Path(str(resources.resources_root())) == SHIPPED
     assert resources.preset_names() == preset_stems()
     assert len(resources.preset_names()) == 33  # 14, conv_arithmetic, stamps, global, groups, 3 1-D, matrix
-    assert resources.deck_names() == ["conv-arithmetic", "sequences"]
+    assert resources.deck_names() == ["conv-arithmetic", "conv-arithmetic-stage", "sequences"]
     assert resources.deck_path("conv-arithmetic") == SHIPPED / "decks" / "conv-arithmetic.json"
     assert resources.image_path("digit.png") == SHIPPED / "images" / "digit.png"
     text = resources.preset_text("conv-stride2")

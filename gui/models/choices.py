@@ -31,6 +31,9 @@ KernelPreset = Literal[
     "random", "identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "laplacian",
 ]
 Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
+#: How the stage draws a scenario: panels side by side, or conv_arithmetic's picture (input plane
+#: below, output plane above, seen at an angle).
+View = Literal["flat", "stage"]
 #: What a frame shows: a forward step, the activation step, a backward (scatter) step, the gather view,
 #: a transposed convolution's stamp (its scatter picture), or a step of the matrix picture (y = C·x).
 Phase = Literal["forward", "activation", "backward", "gather", "scatter", "matrix"]
@@ -52,6 +55,7 @@ GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
 KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
 THEMES: tuple[Theme, ...] = get_args(Theme)
+VIEWS: tuple[View, ...] = get_args(View)
 PANELS: tuple[PanelName, ...] = get_args(PanelName)
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
@@ -88,6 +92,10 @@ DRAWN_AS_LABELS: dict[DrawnAs, str] = {
     "grid": "grid: the kernel slides over the input",
     "matrix": "matrix: y = C·x, the input unrolled into a vector",
 }
+VIEW_LABELS: dict[View, str] = {
+    "flat": "Flat: the panels side by side",
+    "stage": "Stage: input plane below, output plane above",
+}
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
@@ -97,7 +105,7 @@ FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", 
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
-    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS,
+    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS,
     "drawn_as": DRAWN_AS,
 }
 #: What each setting is called in a message ("input height must be between 1 and 512, got 600").
@@ -111,7 +119,7 @@ SETTING_LABELS: dict[str, str] = {
     "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
     "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
     "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
-    "groups": "groups", "drawn_as": "the drawing",
+    "groups": "groups", "view": "the view", "drawn_as": "the drawing",
 }
 
 # ----------------------------------------------------------------------------- bounds

@@ -23,7 +23,7 @@ import numpy as np
 import engine
 from engine import describe
 
-from .choices import PanelName, Phase
+from .choices import PanelName, Phase, View
 from .params import Params
 
 if TYPE_CHECKING:
@@ -343,6 +343,12 @@ class Frame:
     heading: str = ""
     note: str = ""
     facts: tuple[str, ...] = ()
+
+    @property
+    def view(self) -> View:
+        """How the frame is drawn: "flat" (panels side by side) or "stage" (planes at an angle), as the
+        scenario says (``Params.view``); the matrix picture has its own layout and is always flat."""
+        return "flat" if self.phase == "matrix" else self.params.view
 
     @property
     def facts_line(self) -> str:

@@ -420,6 +420,8 @@ class Lesson:
             False when the engine refused the combination (``error`` emitted,
             state unchanged).
         """
+        if set(changes) == {"view"}:
+            return self.set_view(changes["view"])
         old = self._params
         try:
             p = validate.params_with(old, changes).with_height_1()  # 1-D: the widths carry over
@@ -449,6 +451,27 @@ class Lesson:
         if not self._apply(p, x, w, b):
             self._target = old_target
             return False
+        return True
+
+    def set_view(self, view: object) -> bool:
+        """Draw the scenario flat or as the stage view (``Params.view``): the values, the traces and the
+        step stay; only the frames change (their ``params.view`` says which painter draws them).
+
+        Returns
+        -------
+        bool
+            False, with ``error`` emitted and nothing changed, for a name that is not a view.
+        """
+        try:
+            v = validate.setting("view", view)
+        except InvalidError as exc:
+            return self._refuse(str(exc))
+        if v == self._params.view:
+            return True
+        self._params = replace(self._params, view=v)
+        self._frame_cache = {}
+        self._version += 1
+        self.changed.emit()
         return True
 
     def load(self, params: Params, *, x: np.ndarray | None = None, w: np.ndarray | None = None,
@@ -841,6 +864,8 @@ class Lesson:
         k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
         if not isinstance(expanded, (bool, np.bool_)):
             raise InvalidError("", f"expanded must be true or false, got {validate.show(expanded)}")
+        if self._params.view == "stage":
+            expanded = False  # the stage view draws channels as stacked slabs
         key = (k, bool(expanded))
         f = self._frame_cache.get(key)
         if f is None:

@@ -20,6 +20,7 @@ from .choices import (
     PadKind,
     TransposeView,
     Upstream,
+    View,
 )
 
 #: Padding in the engine's accepted forms: a kind name, ``(ph, pw)`` or ``((top, bottom), (left, right))``.
@@ -62,6 +63,7 @@ class Params:
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution, transposed too: channel groups (divides in_c and out_c); in_c = depthwise
+    view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
     drawn_as: DrawnAs = "grid"  # convolution: the grid picture or the matrix C of y = C·x
 
     @property

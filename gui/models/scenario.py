@@ -41,7 +41,7 @@ import math
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -623,6 +623,12 @@ def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
         except ScenarioError as exc:
             raise ScenarioError(f"scenarios[{k}]" + (f".{exc.field}" if exc.field else ""),
                                 str(exc).split(": ", 1)[-1] if exc.field else str(exc)) from None
+    if "view" in data:  # the deck draws every scenario this way (a whole lecture in the stage view)
+        try:
+            view = validate.setting("view", data["view"])
+        except validate.InvalidError as exc:
+            raise ScenarioError("view", exc.message) from None
+        out = [replace(s, params=replace(s.params, view=view)) for s in out]
     return Deck(title, tuple(out))
 
 
@@ -644,7 +650,8 @@ def load_deck(path: str | os.PathLike[str]) -> tuple[str, list[Scenario]]:
 
     The file is ``{"format": "convviz-deck", "version": 1, "title": …, "scenarios": [...]}``
     where each entry is ``"preset:NAME"``, a scenario file path (relative to
-    the deck), or a whole scenario object.
+    the deck), or a whole scenario object. An optional ``"view"`` (``"flat"`` or
+    ``"stage"``) draws every scenario of the deck that way.
 
     Returns
     -------

@@ -4,9 +4,10 @@
 view draws the window on screen and every exported frame.
 """
 
+from .closing import close_view
 from .colour import apply_lut, colourize, lut_bytes
 from .theme import THEMES, colour_map
-from .view import SceneView, close_view
+from .view import SceneView
 
 #: The old name, for existing callers.
 SceneRenderer = SceneView

@@ -287,6 +287,16 @@ class MarkLayer:
                             [QPointF(x1 + c * s1, y1 + r * s1) for r, c in fl.to_cells], list(fl.weights))
         self.flow.setVisible(True)
 
+    def hide(self) -> None:
+        """Hide every mark, highlight and flow line (the stage view draws its own)."""
+        for items in self.items.values():
+            for m in items:
+                m.set_cells([])
+        for m in self.hover.values():
+            m.set_cells([])
+        self.flow.setVisible(False)
+        self._from, self._to, self._last = {}, {}, {}
+
     def glide(self, t: float) -> None:
         """Moving marks at fraction ``t`` (0..1) of the way to the current frame's positions."""
         t = min(max(t, 0.0), 1.0)

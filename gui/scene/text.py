@@ -15,6 +15,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QSizePolicy
 
+from ..models.frame import Frame
+
 SIDE_MIN = 380.0  # the narrowest column (pixels) worth moving the text into ...
 SIDE_SHARE = 0.42  # ... and the widest, as a share of the stage's width
 _NONE = 16777215  # Qt's "no maximum"
@@ -151,3 +153,17 @@ class TextRows:
         self.side.setMinimumWidth(width)
         self.side.setMaximumWidth(width)
         self.side.setVisible(width > 0)
+
+    def show_frame(self, f: Frame) -> None:
+        """The words of frame ``f``: the lecturer's heading and note, the caption, the facts and the
+        arithmetic (its lines kept)."""
+        heading = f"<b>{html_escape(f.heading)}</b>" if f.heading else ""
+        if f.note:
+            heading += (" — " if heading else "") + html_escape(f.note)
+        self.show(heading, html_escape(f.caption), [html_escape(x) for x in f.facts],
+                  html_escape(f.arithmetic).replace("\n", "<br>"))
+
+
+def html_escape(s: str) -> str:
+    """``s`` safe inside a label's rich text."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -12,10 +12,11 @@ from dataclasses import replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsView, QSizePolicy
+from PySide6.QtWidgets import QSizePolicy
 
 from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
+from .closing import close_view
 from .colour import RenderCache
 from .layout import (
     LEGEND_PX,
@@ -31,6 +32,8 @@ from .layout import (
     stage_rect,
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .stage import StageItem
+from .stage_mode import StageMode
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
 
@@ -82,6 +85,8 @@ class SceneView(pg.GraphicsLayoutWidget):
         for lg in self.legends.values():
             self.view.addItem(lg)
         self.marks = MarkLayer(self.view, self.theme)
+        self.staging = StageMode(self, self.theme, theme)  # the stage view, hidden in the flat view
+        self.stage: StageItem = self.staging.item
         self._panels: dict[PanelName, Panel] = {}
         self._title_fit: dict[PanelName, tuple[object, ...]] = {}
         self._layout_key: tuple[object, ...] | None = None
@@ -120,10 +125,20 @@ class SceneView(pg.GraphicsLayoutWidget):
         """The item drawing the "fed" highlight."""
         return self.marks.hover["fed"]
 
+    @property
+    def staged(self) -> bool:
+        """Whether the frame shown is drawn in the stage view (``Frame.view == "stage"``)."""
+        return self.frame is not None and self.frame.view == "stage"
+
     def show_frame(self, f: Frame) -> None:
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
+        if f.view == "stage":
+            return self.staging.show(f, prev)
+        if self.staging.on:
+            self.staging.leave()
+            self._layout_key = None  # back from the stage view: lay the panels out again
         self._place(f)
         key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
         if key != self._layout_key:
@@ -132,11 +147,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         else:
             self._fit_titles()
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
-        heading = f"<b>{_html_escape(f.heading)}</b>" if f.heading else ""
-        if f.note:
-            heading += (" — " if heading else "") + _html_escape(f.note)
-        self.text.show(heading, _html_escape(f.caption), [_html_escape(t) for t in f.facts],
-                       _html_escape(f.arithmetic).replace("\n", "<br>"))
+        self.text.show_frame(f)
 
     def _place(self, f: Frame) -> None:
         """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
@@ -188,6 +199,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
         (when both frames have the same ``glide_key``)."""
         self.marks.glide(t)
+        self.stage.glide(t)  # hidden in the flat view
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
@@ -195,7 +207,9 @@ class SceneView(pg.GraphicsLayoutWidget):
         if kind not in self.marks.highlights:
             raise ValueError(f"unknown highlight {kind!r}; choose receptive or fed")
         self.marks.highlights[kind] = h
-        self.marks.place_highlight(kind, self._origin)
+        self.stage.show_highlights(self.marks.highlights)
+        if not self.staged:
+            self.marks.place_highlight(kind, self._origin)
 
     def show_receptive_field(self, cells: list[tuple[int, int]], channel_tiles: PanelName = "input") -> None:
         """Old name: ``show_highlight("receptive", …)`` on padded input cells ``(row, col)``."""
@@ -223,6 +237,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._layout_key = None  # titles and legends change size: fit the stage again
         self.marks.zoom = self.zoom
         self.marks.set_theme()
+        self.staging.set_theme(name, self.zoom)
         for tiles in self.tiles.values():
             for t in tiles:
                 t.item.forget()
@@ -247,6 +262,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def pick(self, scene_pos: QPointF) -> tuple[str, int, int, int] | None:
         """The panel, channel and cell under a scene position, or None."""
+        if self.staged:
+            return self.staging.pick(scene_pos)
         v = self.view.mapSceneToView(scene_pos)
         for panel in PICK_ORDER:
             tiles = self.visible_tiles(panel)
@@ -258,6 +275,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def cell_center(self, panel: PanelName, k: int, i: int, j: int) -> QPointF:
         """Widget coordinates of the centre of cell ``(i, j)`` of tile ``k`` of ``panel``."""
+        if self.staged:
+            return self.staging.cell_center(panel, k, i, j)
         t = self.visible_tiles(panel)[k]
         sp = self.view.mapViewToScene(QPointF(t.origin[0] + j * t.scale, t.origin[1] + i * t.scale))
         return QPointF(self.mapFromScene(sp))
@@ -331,6 +350,8 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
+        if self.staged:
+            return self.staging.fit()
         if self.frame is not None and not self._fitting:
             self._fit()
             self.marks.show(self.frame, False, self._origin)
@@ -378,22 +399,3 @@ class SceneView(pg.GraphicsLayoutWidget):
             self.cell_double_clicked.emit(*hit)
         else:
             self.cell_clicked.emit(*hit)
-
-
-def close_view(view: pg.GraphicsView) -> bool:
-    """pyqtgraph's ``GraphicsView.close`` without its ``setViewport(None)``.
-
-    Swapping the viewport out of a view that was shown off-screen
-    (``WA_DontShowOnScreen``, as export does) crashes Qt; the rest of the
-    clean-up (clearing the scene, marking the view closed) is kept.
-    """
-    view.centralWidget = None
-    view.scene().clear()
-    view.currentItem = None
-    view.sceneObj = None
-    view.closed = True
-    return QGraphicsView.close(view)
-
-
-def _html_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
