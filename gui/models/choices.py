@@ -57,6 +57,8 @@ KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
 THEMES: tuple[Theme, ...] = get_args(Theme)
 VIEWS: tuple[View, ...] = get_args(View)
 PANELS: tuple[PanelName, ...] = get_args(PanelName)
+#: The matrix picture's panels: C, the vector along its columns, the vector along its rows.
+MATRIX_PANELS: tuple[PanelName, ...] = ("matrix", "across", "down")
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
 # The engine owns the names of its activations and kernel presets; the two lists must agree.

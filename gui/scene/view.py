@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QSizePolicy
 
-from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
+from ..models.choices import MATRIX_PANELS, MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
 from .closing import close_view
 from .colour import RenderCache
@@ -38,8 +38,7 @@ from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
 
 #: Hit-testing order: panels drawn over others first.
-PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw",
-                                     "matrix", "across", "down")
+PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
 
 
 class SceneView(pg.GraphicsLayoutWidget):
