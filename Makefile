@@ -29,14 +29,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# The PyTorch oracle the engine tests compare against (CPU build; those tests skip without it).
+# The PyTorch oracle the engine tests compare against (CPU build; those tests skip without it), and
+# scikit-learn's digits (the 'train' extra) for the tests that retrain and re-score the shipped LeNet-5.
 oracle: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,export,dev,oracle]'
+	$(PY) -m pip install --quiet -e '.[test,export,dev,train,oracle]'
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_gui.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_images.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/bench_canvas.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -57,7 +57,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="convviz", description="Convolution and pooling, step by step.",
         epilog="Subcommands: 'convviz presets' lists the presets; 'convviz export --help' exports "
-               "frames and animations without a display.",
+               "frames and animations without a display; 'convviz classify PICTURE' reads a digit "
+               "with the trained LeNet-5.",
     )
     ap.add_argument("file", nargs="?", help="a scenario (.json) or lecture deck to open")
     ap.add_argument("--preset", help="open a built-in preset (see 'convviz presets')")
@@ -283,9 +284,42 @@ def run_presets() -> int:
     return 0
 
 
+def run_classify(argv: list[str]) -> int:
+    """``convviz classify PICTURE``: the trained LeNet-5's ten probabilities, ``digit: probability`` lines.
+
+    No Qt: the picture is decoded by Pillow and prepared as the pipeline's canvas prepares a drawing.
+    """
+    ap = _OneLineParser(prog="convviz classify",
+                        description="Read a picture of one digit (PNG, JPEG or BMP; dark on light or "
+                                    "light on dark) with the trained LeNet-5; print the ten probabilities.")
+    ap.add_argument("picture", help="the picture file")
+    args = ap.parse_args(argv)
+    from .models import digits
+
+    try:
+        grey = digits.read_picture(args.picture)
+        x = digits.digit_input(grey)
+        if not x.any():
+            raise ValueError(f"{args.picture} is blank: every pixel is the same grey, there is no digit")
+        probs = digits.probabilities(x)
+    except ValueError as exc:  # DigitPictureError, or damaged shipped weights
+        sys.stderr.write(f"convviz classify: {exc}\n")
+        return 1
+    if not digits.is_trained():
+        sys.stderr.write("convviz classify: no trained weights are shipped; these are a random network's\n")
+    try:
+        for d, p in enumerate(probs):
+            print(f"{d}: {p:.4f}", flush=True)
+    except BrokenPipeError:
+        sys.stderr.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app (or a subcommand); returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
+    if len(argv) > 1 and argv[1] == "classify":
+        return run_classify(argv[2:])
     if len(argv) > 1 and argv[1] == "export":
         return run_export(argv[2:])
     if len(argv) > 1 and argv[1] == "presets":

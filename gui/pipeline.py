@@ -6,7 +6,8 @@ stack (with shapes, parameter counts and the first impossible layer flagged),
 the feature maps of every stage in the theme's colour maps, dense outputs as
 bars, receptive fields traced back to the input, and an animation of
 flatten's reading order. It reads the sample pictures (Qt image reading) and
-hands them to the state.
+hands them to the state. Beside the maps, the digit panel (``gui.pipeline_digit``)
+is a canvas on the input with the class probabilities and a saliency map.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from .models.pipeline import (
     layer_fields,
     runs,
 )
+from .models.weights import WEIGHTS_KINDS
+from .pipeline_digit import DigitPanel
 from .scene import apply_lut, close_view
 
 MAX_MAPS = 16  # feature maps drawn per stage; the rest are counted
@@ -386,9 +389,19 @@ class PipelineWindow(QMainWindow):
         self.preset.activated.connect(lambda _: self.model.set_network(PRESETS[self.preset.currentText()]()))
         row.addWidget(QLabel("Preset"))
         row.addWidget(self.preset, 1)
+        ll.addLayout(row)
+        row = QHBoxLayout()
+        self.weights_kind = QComboBox()
+        self.weights_kind.setObjectName("weights_kind")
+        self.weights_kind.addItems(list(WEIGHTS_KINDS))
+        self.weights_kind.setToolTip("LeNet-5's weights trained on handwritten digits, or seeded random ones")
+        self.weights_kind.activated.connect(
+            lambda _: self.model.set_weights_kind(self.weights_kind.currentText()))
+        row.addWidget(QLabel("Weights"))
+        row.addWidget(self.weights_kind, 1)
         reseed = QPushButton("New weights")
         reseed.setObjectName("new_weights")
-        reseed.setToolTip("Draw new seeded random weights (hand-set filters stay)")
+        reseed.setToolTip("Draw new seeded random weights (hand-set filters stay; trained weights give way)")
         reseed.clicked.connect(self.model.new_weights)
         row.addWidget(reseed)
         ll.addLayout(row)
@@ -426,6 +439,10 @@ class PipelineWindow(QMainWindow):
             b.clicked.connect(slot)
             buttons.addWidget(b)
         ll.addLayout(buttons)
+        self.weights_label = QLabel()
+        self.weights_label.setObjectName("weights_text")
+        self.weights_label.setWordWrap(True)
+        ll.addWidget(self.weights_label)
         self.totals = QLabel()
         self.totals.setObjectName("totals")
         self.totals.setWordWrap(True)
@@ -454,18 +471,22 @@ class PipelineWindow(QMainWindow):
         )
         self.open_button.clicked.connect(self.open_selected)
         ll.addWidget(self.open_button)
+        self.digits = DigitPanel(self.model, theme=theme)
+        self.digits.drawn.connect(self.use_drawing)
         split = QSplitter()
         split.addWidget(left)
+        split.addWidget(self.digits)
         split.addWidget(self.view)
-        split.setStretchFactor(1, 1)
-        split.setSizes([330, 1100])
+        split.setStretchFactor(2, 1)
+        split.setSizes([330, 330, 1000])
         self.setCentralWidget(split)
-        self.resize(1450, 700)
+        self.resize(1700, 900)
         self.model.changed.connect(self.refresh)
         self.model.error.connect(self._show_error)
         self.view.cell_clicked.connect(self.trace_field)
         self.refresh()
         self._show_error(self.model.last_error)
+        self.digits.start()
 
     # ------------------------------------------------------------------ theme
     @property
@@ -476,6 +497,7 @@ class PipelineWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         """Draw in theme ``name`` (one of ``gui.models.choices.THEMES``), as the main stage does."""
         self.view.set_theme(name)
+        self.digits.set_theme(name)
 
     # ------------------------------------------------------------------ stack editing
     def _current(self) -> int:
@@ -507,9 +529,14 @@ class PipelineWindow(QMainWindow):
         if dlg.exec() == QDialog.DialogCode.Accepted and self.model.replace_layer(k, dlg.result_layer()):
             self.layers.setCurrentRow(k)
 
+    def use_drawing(self) -> None:
+        """The canvas's drawing as the input, prepared as the training digits were."""
+        self.model.set_drawing(self.digits.canvas.model.picture)
+
     def use_sample(self, name: str) -> None:
-        """Use a sample picture as the input, at the network's input size."""
-        self.model.use_sample(name)
+        """Use a sample picture as the input, at the network's input size (the canvas is wiped)."""
+        if self.model.use_sample(name):
+            self.digits.canvas.model.clear()  # it no longer shows the input; drawing on it takes over again
 
     # ------------------------------------------------------------------ drawing
     def _show_error(self, message: str) -> None:
@@ -533,6 +560,9 @@ class PipelineWindow(QMainWindow):
         self.layers.setCurrentRow(min(k_sel, self.layers.count() - 1))
         self.layers.blockSignals(False)
         self.totals.setText(m.totals_text())
+        self.weights_kind.setCurrentText(m.weights_kind)
+        self.weights_label.setText(m.weights_text())
+        self.digits.refresh()
         self.message.setText(m.message_text())
         self.view.show_stages([t.replace("\n", "<br>") for t in m.stage_titles()], m.outputs)
         self._layer_selected(self.layers.currentRow())

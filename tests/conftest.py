@@ -109,6 +109,18 @@ def running_qt_activity():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def pipeline(qtbot):  # type: ignore[no-untyped-def]
+    """A shown ``PipelineWindow`` (trained LeNet-5, a sample digit on its canvas)."""
+    from gui.pipeline import PipelineWindow
+
+    w = PipelineWindow()
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    return w
+
+
+@pytest.fixture
 def window(qtbot):  # type: ignore[no-untyped-def]
     """A shown ``MainWindow`` with default parameters (no QSettings)."""
     from gui.mainwindow import MainWindow

@@ -19,7 +19,7 @@ from tests.test_export_pictures import (  # noqa: F401 - the renderer fixture
     svg_as_picture,
 )
 from tests.test_gui_family import child
-from tests.test_pipeline import click_cell, pipeline  # noqa: F401 - the pipeline window fixture
+from tests.test_pipeline import click_cell  # the pipeline window fixture is in conftest
 
 
 def test_the_1d_convolution_from_the_combo_with_causal_padding(window) -> None:
@@ -48,7 +48,7 @@ def test_the_1d_convolution_from_the_combo_with_causal_padding(window) -> None:
     assert "causal padding belongs to the 1-D convolution" in window.controls.error.text()
 
 
-def test_the_wavenet_stack_draws_one_stage_a_row_and_lights_a_sparse_field(pipeline, qtbot) -> None:  # noqa: F811
+def test_the_wavenet_stack_draws_one_stage_a_row_and_lights_a_sparse_field(pipeline, qtbot) -> None:
     combo = pipeline.preset
     combo.setCurrentIndex(combo.findText("WaveNet-style stack"))
     combo.activated.emit(combo.currentIndex())

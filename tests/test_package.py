@@ -140,6 +140,8 @@ def test_the_wheel_holds_the_app_its_files_and_its_licence(wheel: Path) -> None:
         assert files
         assert {f"convviz_resources/{folder}/{f}" for f in files} <= names
     assert "convviz_resources/__init__.py" in names
+    for data in ("lenet5_digits.npz", "lenet5_digits.json", "digit_samples.npz"):  # the trained LeNet-5
+        assert f"convviz_resources/{data}" in names
     assert not [n for n in names if "screenshot" in n]
     # every module of the checkout is in the wheel (a package folder missing from pyproject is not)
     sources = {p.relative_to(ROOT).as_posix() for top in ("engine", "gui") for p in (ROOT / top).rglob("*.py")
@@ -152,7 +154,7 @@ def test_the_wheel_holds_the_app_its_files_and_its_licence(wheel: Path) -> None:
     requires = " ".join(meta.get_all("Requires-Dist") or [])
     for dep in ("PySide6-Essentials", "pyqtgraph", "numpy", "psygnal", "superqt"):
         assert dep in requires
-    assert set(meta.get_all("Provides-Extra") or []) >= {"test", "dev", "export", "oracle"}
+    assert set(meta.get_all("Provides-Extra") or []) >= {"test", "dev", "export", "oracle", "train"}
     assert "convviz = gui.app:main" in entry_points
 
 
@@ -199,3 +201,7 @@ def test_the_installed_wheel_runs_without_the_checkout(wheel: Path, tmp_path: Pa
     convviz = str(venv / "bin" / "convviz")
     run(convviz, "export", "--preset", "conv-stride2", "--format", "png", "--out", str(out))
     assert out.read_bytes()[:8] == PNG_MAGIC
+
+    read = run(convviz, "classify", str(SHIPPED / "images" / "digit.png"))  # the installed trained weights
+    assert [line.split(": ")[0] for line in read.stdout.splitlines()] == [str(d) for d in range(10)]
+    assert read.stderr == ""  # no "no trained weights are shipped"

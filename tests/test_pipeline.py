@@ -32,15 +32,6 @@ LENET_ROWS = [  # (shape after the layer, parameters) by hand
 ]
 
 
-@pytest.fixture
-def pipeline(qtbot):  # type: ignore[no-untyped-def]
-    w = PipelineWindow()
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    return w
-
-
 def cell_pos(view, stage: int, m: int, i: int, j: int) -> QPoint:  # type: ignore[no-untyped-def]
     """Viewport pixel at the centre of cell ``(i, j)`` of map ``m`` of ``stage``."""
     x0, y0, _h, _w = view.tiles[stage][m]

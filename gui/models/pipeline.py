@@ -13,6 +13,12 @@ Everything the pipeline window writes is decided here as text or data: the
 stack's rows, the totals, the stage titles, the receptive-field report, the
 flatten reading order and the layer dialog's fields. The window only paints.
 
+The weights are LeNet-5's trained ones (``gui.models.digits``) for as many
+leading layers as match the trained network, or seeded random ones
+(``weights_kind``: ``"trained"`` or ``"random"``). A drawing becomes the input
+through the training preprocessing (``set_drawing``); the class scores become
+probabilities and a saliency map (``prediction``, ``saliency``).
+
 ``lesson_spec_for_layer`` turns one conv or pool layer of a network, with its
 input maps (and weights), into the settings and values of a lesson, so the
 main window can step through that layer alone.
@@ -31,6 +37,7 @@ from engine import network as nw
 from engine.geometry import normalize_padding
 from engine.image import area_resize, to_gray
 
+from . import digits
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
 from .pipeline_notes import (
@@ -43,6 +50,8 @@ from .pipeline_notes import (
     separable_notes,
     signal,
 )
+from .prediction import Kernels, Prediction, Saliency, kernels, predict, saliency
+from .weights import WEIGHTS_KINDS, WeightsKind, weights_for, weights_text
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -352,6 +361,9 @@ class PipelineState:
         The sample to start from.
     seed : int
         Seed of the random weights.
+    weights : {"trained", "random"}
+        The trained LeNet-5's weights for the layers that match it (the rest
+        random), or seeded random weights throughout.
 
     Signals
     -------
@@ -366,8 +378,14 @@ class PipelineState:
     error = Signal(str)
 
     def __init__(self, network: nw.Network | None = None, x: np.ndarray | None = None, *,
-                 load_sample: SampleLoader | None = None, sample: str = "digit", seed: int = 0) -> None:
+                 load_sample: SampleLoader | None = None, sample: str = "digit", seed: int = 0,
+                 weights: WeightsKind = "trained") -> None:
+        if weights not in WEIGHTS_KINDS:
+            raise ValueError(f"weights are {' or '.join(WEIGHTS_KINDS)}, got {weights!r}")
         self.load_sample = load_sample
+        self._kind: WeightsKind = weights
+        self._trained_layers = 0
+        self._weights_key: tuple[object, ...] | None = None  # what the weights were drawn for
         self.last_error = ""
         net = network if network is not None else nw.lenet5()
         c, h, w = net.input_shape
@@ -426,6 +444,16 @@ class PipelineState:
         """Seed of the current random weights."""
         return self._seed
 
+    @property
+    def weights_kind(self) -> WeightsKind:
+        """``"trained"`` or ``"random"``: the choice (see ``trained_layers`` for what it gave)."""
+        return self._kind
+
+    @property
+    def trained_layers(self) -> int:
+        """How many leading layers run with trained weights (0 with random weights or another stack)."""
+        return self._trained_layers
+
     # ------------------------------------------------------------------ changes
     def set_layers(self, layers: Sequence[nw.Layer]) -> bool:
         """Replace the stack (an impossible stack is kept and flagged, not refused)."""
@@ -440,15 +468,19 @@ class PipelineState:
                 return self._refuse(str(exc))
             return self._apply(net, signal(c, w) if h == 1 else self._picture(c, h, w), self._seed)
         try:
-            c, h, w = self._check_input_shape(tuple(net.input_shape))
-            x = self._x
-            if x.shape[0] != c:
-                x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
-            if x.shape[1:] != (h, w):
-                x = area_resize(x, h, w)
+            x = self._fit_input(self._x, tuple(net.input_shape))
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
         return self._apply(net, x, self._seed)
+
+    def _fit_input(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Picture ``x (C, H, W)`` converted to ``shape``'s channels and resized to its size."""
+        c, h, w = self._check_input_shape(shape)
+        if x.shape[0] != c:
+            x = to_gray(x) if c == 1 else np.repeat(x[:1], c, axis=0)
+        if x.shape[1:] != (h, w):
+            x = area_resize(x, h, w)
+        return x
 
     def set_input(self, x: np.ndarray) -> bool:
         """A new input picture ``(C, H, W)``; the network's input shape follows it."""
@@ -483,8 +515,43 @@ class PipelineState:
         return True
 
     def new_weights(self) -> bool:
-        """Draw new random weights (hand-set filters stay)."""
-        return self._apply(self._network, self._x, self._seed + 1)
+        """Draw new random weights (hand-set filters stay); trained weights give way to them."""
+        kind = self._kind
+        self._kind = "random"
+        if not self._apply(self._network, self._x, self._seed + 1):
+            self._kind = kind
+            return False
+        return True
+
+    def set_weights_kind(self, kind: str) -> bool:
+        """Use the trained weights (where the stack matches LeNet-5) or seeded random ones."""
+        if kind not in WEIGHTS_KINDS:
+            return self._refuse(f"weights are {' or '.join(WEIGHTS_KINDS)}, not {kind!r}")
+        old = self._kind
+        self._kind = kind
+        if not self._apply(self._network, self._x, self._seed):
+            self._kind = old
+            return False
+        return True
+
+    def set_drawing(self, picture: np.ndarray) -> bool:
+        """A drawn or photographed digit ``(H, W)`` as the input, prepared as the training digits were.
+
+        ``gui.models.digits.digit_input`` crops, scales and centres it into
+        1×32×32; it is then repeated over the channels and resized to the
+        network's input shape (the network keeps its shape).
+        """
+        try:
+            pic = np.asarray(picture, dtype=float)
+            if pic.ndim != 2 or pic.size == 0 or not np.isfinite(pic).all():
+                raise ValueError(f"a drawing is a 2-D grid of finite numbers, got shape {pic.shape}")
+            if self._network.input_shape[1] == 1:
+                raise ValueError("this network reads a signal (height 1), not a picture: choose a network "
+                                 "with a picture input to draw on the canvas")
+            x = self._fit_input(digits.digit_input(pic), tuple(self._network.input_shape))
+        except (ValueError, TypeError) as exc:
+            return self._refuse(str(exc))
+        return self._apply(self._network, x, self._seed)
 
     # ------------------------------------------------------------------ stack editing by position
     def insert_layer(self, after: int, layer: nw.Layer) -> int | None:
@@ -563,12 +630,17 @@ class PipelineState:
             if n_values > MAX_VALUES:
                 raise ValueError(f"its feature maps would hold {n_values:,} values; the pipeline holds at "
                                  f"most {MAX_VALUES:,} (use fewer kernels or a smaller input)")
-            weights = good.init_weights(seed)
+            key = (good, seed, self._kind)
+            if key == self._weights_key:  # a new input only (a drawing): the same weights
+                weights, n_trained = self._weights, self._trained_layers
+            else:
+                weights, n_trained = weights_for(good, seed, self._kind)
             outputs = good.forward(x, weights)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
         self._network, self._x, self._seed = net, x, seed
         self._problem, self._weights, self._outputs = problem, weights, outputs
+        self._trained_layers, self._weights_key = n_trained, key
         if self.last_error:
             self.last_error = ""
             self.error.emit("")
@@ -628,6 +700,39 @@ class PipelineState:
                 f"{self.total_params():,} parameters in all")
         more = [receptive_text(self._network), *separable_notes(self._network, self.shapes())]
         return " · ".join([text, *(m for m in more if m)])
+
+    def weights_text(self) -> str:
+        """Where the weights come from, in words, e.g. ``"Random weights (seed 0)"``."""
+        return weights_text(self._kind, self._trained_layers, len(self._network.layers), self._seed)
+
+    def prediction(self) -> Prediction | None:
+        """The class probabilities of the last stage, when every layer works and it is a short vector."""
+        if self._problem is not None or not self._network.layers:
+            return None
+        trained = self._trained_layers == len(self._network.layers) and digits.is_trained()
+        return predict(self._outputs[-1], "LeNet-5" if trained else "the network")
+
+    def first_kernels(self) -> Kernels | None:
+        """The first layer's kernels, when it is a working convolution (C1 in LeNet-5)."""
+        layers = self._network.layers
+        if not layers or not isinstance(layers[0], nw.Conv) or len(self._outputs) < 2:
+            return None
+        wb = self._weights[0]
+        assert wb is not None
+        return kernels(0, wb[0], self._trained_layers > 0 and digits.is_trained())
+
+    def saliency(self, target: int | None = None) -> Saliency | None:
+        """The gradient of class score ``target`` (the winner by default) with respect to the input.
+
+        None when there is no prediction, or ``target`` is not a class.
+        """
+        p = self.prediction()
+        if p is None:
+            return None
+        t = p.winner if target is None else target
+        if not 0 <= t < p.scores.size:
+            return None
+        return saliency(self._network, self._weights, self._outputs, t)
 
     def message_text(self) -> str:
         """Why the stack is impossible, or empty."""

@@ -128,3 +128,22 @@ def image_path(name: str) -> Path:
         (``UnknownResourceError``) for a name that is not a shipped picture.
     """
     return _real_path(_entry("images", "", name, "picture"))
+
+
+def data_path(name: str) -> Path:
+    """A data file shipped at the top of ``resources/`` (``"lenet5_digits.npz"``), as a real path.
+
+    Raises
+    ------
+    KeyError
+        (``UnknownResourceError``) for a name that is not shipped (e.g. weights not trained yet).
+    """
+    root = resources_root()
+    entries = {e.name: e for e in root.iterdir()
+               if e.is_file() and e.name.endswith((".npz", ".json")) and not e.name.startswith(".")}
+    try:
+        return _real_path(entries[name])
+    except (KeyError, TypeError):
+        raise UnknownResourceError(
+            f"there is no data file {name!r}; the data files are: {', '.join(sorted(entries)) or 'none'}"
+        ) from None
