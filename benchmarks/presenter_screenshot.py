@@ -45,12 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         config.write_text(json.dumps({"windowFrameMargins": False, "screens": [screen]}))
         os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
-    import pyqtgraph as pg
-
     from gui.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication(["convviz"])
-    pg.setConfigOptions(antialias=True)
     win = MainWindow(settings=None)
     if not win.files.open_preset(args.preset):
         sys.stderr.write(f"presenter_screenshot: {win.status.text()}\n")

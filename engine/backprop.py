@@ -24,6 +24,7 @@ import numpy as np
 from . import activations
 from . import conv as _conv
 from . import pool as _pool
+from .cancel import checkpoint
 from .padding import fold
 from .trace import ConvTrace
 
@@ -81,7 +82,9 @@ def gather_input_grad(setup: _conv.ConvSetup, dy: np.ndarray) -> GatherView:
     spread = np.zeros((c_out, lh, lw))
     spread[:, :: r.stride, :: c.stride] = dy
     ph, pw = r.dilation * (r.kernel - 1), c.dilation * (c.kernel - 1)
+    checkpoint()
     spread = np.pad(spread, ((0, 0), (ph, r.extent - lh), (pw, c.extent - lw)))
+    checkpoint()
     G = setup.groups
     c_out, per_group, kh, kw = setup.w.shape
     grouped = setup.w.reshape(G, c_out // G, per_group, kh, kw)[..., ::-1, ::-1]
@@ -89,6 +92,7 @@ def gather_input_grad(setup: _conv.ConvSetup, dy: np.ndarray) -> GatherView:
     inner = _conv.prepare_conv(spread, kernel, dilation=(r.dilation, c.dilation), groups=G)
     trace = ConvTrace(inner)
     gxp = np.asarray(trace.output)
+    checkpoint()
     return GatherView(
         dy_spread=spread, kernel=kernel, dilation=(r.dilation, c.dilation),
         grad_x_padded=gxp, grad_x=fold(gxp, g, setup.padding_mode), trace=trace,

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
+from .cancel import checkpoint
 from .geometry import (
     Geometry,
     IntPair,
@@ -227,6 +228,7 @@ def _im2col_blocks(win: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
     rows = max(1, min(Ho, _BLOCK_BYTES // (8 * K * Wo)))
     buf = np.empty((C, kh, kw, rows, Wo))
     for i0 in range(0, Ho, rows):
+        checkpoint()  # a block is at most _BLOCK_BYTES: a few ms of work between checks
         i1 = min(i0 + rows, Ho)
         block = buf[:, :, :, : i1 - i0]
         np.copyto(block, view[:, :, :, i0:i1])
@@ -356,6 +358,7 @@ def input_grad(w: np.ndarray, dy: np.ndarray, geom: Geometry, groups: int = 1) -
         # with the kernel flipped in space and with its channel axes swapped
         # (within each group). Its output, ``H_out + span - 1`` rows, is
         # exactly the padded grid.
+        checkpoint()
         dyp = np.pad(dy, ((0, 0), (r.span - 1, r.span - 1), (c.span - 1, c.span - 1)))
         win = sliding_window_view(dyp, (r.span, c.span), axis=(1, 2))[:, :, :, :: r.dilation, :: c.dilation]
         if groups == 1:
@@ -406,6 +409,7 @@ def backward_padded(s: ConvSetup, dy: np.ndarray, xp: np.ndarray | None = None
     g = s.geometry
     gw = kernel_grad(read_padded(s) if xp is None else xp, dy, g, s.groups)
     gb = dy.sum(axis=(1, 2))
+    checkpoint()
     return input_grad(s.w, dy, g, s.groups), gw, gb
 
 

@@ -14,6 +14,8 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
+from .cancel import checkpoint
+
 __all__ = [
     "AxisGeometry",
     "Geometry",
@@ -463,12 +465,14 @@ class Geometry:
         if values.ndim == out.ndim + 2:
             for i in range(r.kernel):
                 for j in range(c.kernel):
+                    checkpoint()
                     ri, cj = i * r.dilation, j * c.dilation
                     rows, cols = slice(ri, ri + h_end, r.stride), slice(cj, cj + w_end, c.stride)
                     out[..., rows, cols] += values[..., i, j, :, :]
             return out
         down = np.zeros((*values.shape[:-2], r.extent, c.out), dtype=out.dtype)
         for i in range(r.kernel):
+            checkpoint()
             ri = i * r.dilation
             down[..., ri : ri + h_end : r.stride, :] += values
         for j in range(c.kernel):

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from . import activations
+from .cancel import checkpoint
 from .conv import conv2d
 from .geometry import AxisGeometry, Geometry, make_geometry, normalize_padding
 from .kernels import kernel_preset
@@ -322,6 +323,7 @@ class Network:
             raise ValueError(f"input has shape {x.shape}, the network expects {tuple(self.input_shape)}")
         outs = [x]
         for k, layer in enumerate(self.layers):
+            checkpoint()
             a = outs[-1]
             if isinstance(layer, Conv):
                 w, b = weights[k]  # type: ignore[misc]

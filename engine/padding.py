@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
+from .cancel import checkpoint
 from .geometry import Geometry, PaddingMode, check_array, source_index
 
 __all__ = ["PaddedProblem", "check_grad_out", "crop", "fold", "pad", "read_padded", "windows"]
@@ -57,6 +58,7 @@ def pad(x: np.ndarray, geom: Geometry, mode: PaddingMode = "zeros", fill: float 
     ndarray, shape (C, extent_h, extent_w)
         A new array.
     """
+    checkpoint()  # a copy of the whole input: a cancel is heard before it
     r, c = geom.rows, geom.cols
     if mode == "zeros":
         return np.pad(

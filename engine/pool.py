@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .cancel import checkpoint
 from .geometry import (
     AxisGeometry,
     Geometry,
@@ -185,6 +186,7 @@ def _reduce(xp: np.ndarray, g: Geometry, ufunc: np.ufunc) -> np.ndarray:
     rows = max(1, _BAND_BYTES // (8 * C * c.out * r.stride))
     band_buf = np.empty((C, (rows - 1) * r.stride + r.span, c.out))
     for i0 in range(0, r.out, rows):
+        checkpoint()
         i1 = min(i0 + rows, r.out)
         top, bottom = i0 * r.stride, (i1 - 1) * r.stride + r.span
         band = xp[:, top:bottom]
@@ -260,6 +262,7 @@ def backward_padded(s: PoolSetup, dy: np.ndarray) -> np.ndarray:
     disjoint = r.stride >= r.span and c.stride >= c.span  # no cell is in two windows
     taps = _taps(g)
     for t, idx in enumerate(taps):
+        checkpoint()
         np.equal(xp[idx], best, out=hit)
         if t:
             np.greater(hit, done, out=hit)  # hit and not done

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike
 
 from . import conv as _conv
 from . import pool as _pool
+from .cancel import checkpoint
 from .geometry import Geometry, IntPair, Padding, PaddingMode
 from .padding import check_grad_out, crop, fold
 
@@ -486,9 +487,11 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
             hits = _scatter_count(self.geometry, per_group)  # (groups, Hp, Wp)
             return np.repeat(hits, gxp.shape[0] // groups, axis=0)
 
-        return Gradients(
-            fold(gxp, self.geometry, self.setup.padding_mode), gxp, count, gw, gb
-        )
+        # Zero padding drops its share: the real cells are a read-only view (gxp is never written again),
+        # not a copy, so a step costs one copy of the totals, as a forward step costs one of the output.
+        mode = self.setup.padding_mode
+        gx = _ro(crop(gxp, self.geometry)) if mode == "zeros" else fold(gxp, self.geometry, mode)
+        return Gradients(gx, gxp, count, gw, gb)
 
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -514,6 +517,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
                 c = max(near)
                 tot, self._done = self._checkpoints[c], c
             else:
+                checkpoint()
                 tot, self._done = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded), i
                 self._keep(i, tot)
             self._shared = True

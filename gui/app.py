@@ -325,7 +325,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] == "presets":
         return run_presets()
     args = parse_args(argv[1:])
-    import pyqtgraph as pg
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -334,7 +333,6 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("convviz")
     app.setOrganizationName("convviz")
-    pg.setConfigOptions(antialias=True)
     sys.excepthook = report_exception
     win = MainWindow(settings=None if args.screenshot else QSettings())
     opened = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import (
@@ -25,8 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.network import describe_layer
-
 from .controllers.document import DocumentController
 from .controllers.lesson import LessonController
 from .controllers.playback import PlaybackController
@@ -36,9 +35,11 @@ from .models import scenario
 from .models.choices import THEMES, Theme
 from .models.lesson import Lesson
 from .models.params import Params
-from .models.pipeline import lesson_spec_for_layer
-from .pipeline import PipelineWindow
 from .scene import SceneRenderer
+from .scene.prerender import colourer
+
+if TYPE_CHECKING:  # imported when the pipeline window first opens: it needs pyqtgraph
+    from .pipeline import PipelineWindow
 
 _Slot = Callable[..., object]
 
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.pipeline: PipelineWindow | None = None
         self._layout()
         self.lesson_ctl = LessonController(self.model, self.controls, self.playback, self.controller, self)
+        self.lesson_ctl.colourer = lambda: colourer(self.renderer)  # big changes coloured in the worker
         self.stage = StageController(self.model, self.renderer, say=self.say,
                                      check_result=self.controls.check_result.setText, notify=self.notify,
                                      parent=self)
@@ -75,6 +77,8 @@ class MainWindow(QMainWindow):
         self.files.theme_requested.connect(self._scenario_theme)
         self.controller.glide.connect(self.renderer.glide)
         self.controls.check.clicked.connect(self.stage.check_gradient)
+        self.controls.check_cancel.clicked.connect(self.stage.cancel_check)
+        self.stage.checking_changed.connect(self.controls.check_cancel.setVisible)
         self._make_actions()
         self.files.deck_changed.connect(self._deck_open)
         # Enter in a spin box hands the keyboard back to the stage, so Right/Left step again.
@@ -318,6 +322,11 @@ class MainWindow(QMainWindow):
     def show_pipeline(self) -> PipelineWindow:
         """Open (or raise) the pipeline window."""
         if self.pipeline is None:
+            import pyqtgraph as pg
+
+            from .pipeline import PipelineWindow
+
+            pg.setConfigOptions(antialias=True)
             self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
             self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
@@ -328,6 +337,10 @@ class MainWindow(QMainWindow):
     def open_layer(self, spec: dict) -> bool:
         """Show one pipeline layer here, with its input maps and weights, for step-by-step study."""
         layer = spec["layer"]
+        from engine.network import describe_layer  # here: the pipeline's modules are not needed at start-up
+
+        from .models.pipeline import lesson_spec_for_layer
+
         ls = lesson_spec_for_layer(layer, spec["x"], spec.get("w"), spec.get("b"), base=self.model.params)
         if not self.model.load(ls.params, x=ls.x, w=ls.w, bias=ls.bias):
             self.notify(f"Could not open the layer: {self.model.last_error}", error=True)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from engine import network as nw
 
+from .controllers.pipeline_jobs import PipelineJobs
 from .images import SAMPLES, read_image, sample_path
 from .models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
 from .models.pipeline import (
@@ -483,6 +484,8 @@ class PipelineWindow(QMainWindow):
         self.resize(1700, 900)
         self.model.changed.connect(self.refresh)
         self.model.error.connect(self._show_error)
+        self.jobs = PipelineJobs(self.model, self)  # a big change is computed in a worker thread
+        ll.addWidget(self._busy_row())
         self.view.cell_clicked.connect(self.trace_field)
         self.refresh()
         self._show_error(self.model.last_error)
@@ -603,7 +606,29 @@ class PipelineWindow(QMainWindow):
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         self.animate_flatten(False)
+        self.jobs.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+    def _busy_row(self) -> QWidget:
+        """'Computing…' with Cancel, shown while a big change is computed; the last picture stays."""
+        self.busy = QWidget()
+        self.busy.setObjectName("busy")
+        row = QHBoxLayout(self.busy)
+        row.setContentsMargins(0, 0, 0, 0)
+        label = QLabel("Computing… the last picture stays meanwhile")
+        label.setWordWrap(True)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setObjectName("cancel")
+        self.cancel.setToolTip("Stop the change being computed and keep the picture on screen")
+        self.cancel.clicked.connect(self.jobs.cancel)
+        row.addWidget(label, 1)
+        row.addWidget(self.cancel)
+        keep = self.busy.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)  # showing it moves nothing
+        self.busy.setSizePolicy(keep)
+        self.busy.setVisible(False)
+        self.jobs.busy_changed.connect(self.busy.setVisible)
+        return self.busy
 
     # ------------------------------------------------------------------ hand-off
     def open_selected(self) -> None:

@@ -48,8 +48,8 @@ def still_running() -> list[str]:
 
 
 def _running_workers() -> list[str]:
-    """Lesson changes or gradient checks still computing in a worker thread (then waited for: none
-    outlives the test)."""
+    """Lesson changes, gradient checks or pipeline changes still computing in a worker thread (then
+    waited for: none outlives the test)."""
     import sys
 
     ctl = sys.modules.get("gui.controllers.lesson")
@@ -59,7 +59,8 @@ def _running_workers() -> list[str]:
     for pool in ctl.live_pools():
         pool.clear()
         pool.waitForDone()
-    return [f"{n} worker thread(s) still computing a lesson change or a gradient check"] if n else []
+    said = f"{n} worker thread(s) still computing a lesson change, a gradient check or a pipeline change"
+    return [said] if n else []
 
 
 def _stop_everything() -> None:

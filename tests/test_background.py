@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -179,3 +180,45 @@ def test_every_job_is_joined_when_the_window_closes(window, qtbot, monkeypatch, 
     window.lesson_ctl.change(in_h=20, in_w=20)
     window.close()
     assert lesson_ctl.running_jobs() == 0
+
+
+def _colouring_threads(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The threads every grid is coloured on from now on (one entry per grid)."""
+    from gui.scene import colour
+
+    threads: list[int] = []
+    real = colour.render_grid
+
+    def recording(*args: object) -> colour.TileRender:
+        threads.append(threading.get_ident())
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(colour, "render_grid", recording)
+    return threads
+
+
+def test_a_big_change_is_coloured_in_the_worker(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The new picture's colours are worked out with the change, off the UI thread: committing it
+    colours nothing there (the heaviest setting's 16 x 512 x 512 grids took ~0.5 s of the UI thread)."""
+    threads = _colouring_threads(monkeypatch)
+    monkeypatch.setattr(lesson_ctl, "BACKGROUND_COST", 0)  # this small change goes to the worker too
+    ctl = window.lesson_ctl
+    assert ctl.change(in_h=20, in_w=20, seed=7) and ctl.busy
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=60_000)
+    f = window.model.frame()
+    assert window.renderer.frame is f and f.params.in_h == 20
+    grids = sum(len(p.grids) for p in f.panels)
+    assert len(threads) >= grids
+    assert threading.get_ident() not in threads
+
+
+def test_a_change_gone_stale_is_not_coloured(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A change the lesson moved on from will be dropped: the worker does not colour its picture."""
+    lesson, ctl = window.model, window.lesson_ctl
+    assert lesson.set_params(mode="backward")
+    threads = _colouring_threads(monkeypatch)
+    ctl.change(**BIG)  # about a second of computing
+    assert lesson.set_params(k_h=2)  # e.g. a preset opened meanwhile
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=120_000)
+    assert lesson.params.k_h == 2
+    assert set(threads) <= {threading.get_ident()}  # only the stage's own redraw, on the UI thread

@@ -412,8 +412,15 @@ def test_gradient_check_in_forward_mode_asks_for_backward(window, qtbot) -> None
 
 # --------------------------------------------------------------------------- diverging colours
 def lut256(cmap) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The map sampled at 256 even steps, straight from pyqtgraph (not the app's cached copy)."""
-    return np.asarray(cmap.getLookupTable(0.0, 1.0, 256, alpha=True, mode="byte"), dtype=int)
+    """The map sampled at 256 even steps, straight from pyqtgraph (not the app's shipped table)."""
+    return np.asarray(pg_map(cmap).getLookupTable(0.0, 1.0, 256, alpha=True, mode="byte"), dtype=int)
+
+
+def pg_map(cmap):  # type: ignore[no-untyped-def]
+    """pyqtgraph's own colour map of the same name as the app's ``cmap``."""
+    import pyqtgraph as pg
+
+    return pg.colormap.get(cmap.name)
 
 
 @pytest.mark.parametrize("theme", list(THEMES))
@@ -429,14 +436,14 @@ def test_diverging_map_puts_zero_in_the_middle(qapp, theme) -> None:
         # 256 entries have no single middle one: zero takes one of the two central entries,
         # and that is the map's own colour at 0.5 within one byte per channel.
         assert any((rgba[0, 1] == lut[i]).all() for i in (127, 128))
-        mid = np.array(cmap.map(0.5, mode="byte"), dtype=int)
+        mid = np.array(pg_map(cmap).map(0.5, mode="byte"), dtype=int)
         assert np.abs(rgba[0, 1, :3] - mid[:3]).max() <= 1
         # ±m/2 land a quarter of the way in from either end.
         assert any((rgba[1, 0] == lut[i]).all() for i in (63, 64))
         assert any((rgba[1, 2] == lut[i]).all() for i in (191, 192))
     # The ends are the map's own ends.
-    np.testing.assert_array_equal(lut[0, :3], np.array(cmap.map(0.0, mode="byte"))[:3])
-    np.testing.assert_array_equal(lut[255, :3], np.array(cmap.map(1.0, mode="byte"))[:3])
+    np.testing.assert_array_equal(lut[0, :3], np.array(pg_map(cmap).map(0.0, mode="byte"))[:3])
+    np.testing.assert_array_equal(lut[255, :3], np.array(pg_map(cmap).map(1.0, mode="byte"))[:3])
 
 
 def test_unreached_gradient_cells_are_drawn_in_the_middle_colour(window, qtbot) -> None:

@@ -132,3 +132,17 @@ def test_pool_backward_partial_equals_a_fresh_computation_in_any_order(case: tup
         dy = np.zeros(t.dy.shape)
         dy.reshape(-1)[: i + 1] = t.dy.reshape(-1)[: i + 1]
         _close(g.grad_x_padded, engine.pool.backward_padded(t.setup, dy))
+
+
+def test_a_backward_step_with_zero_padding_hands_out_a_view_not_a_copy() -> None:
+    """dL/dX of the real cells is the padded totals' inner part, read-only (a step copies the totals once)."""
+    import engine
+
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 7, 7)), rng.standard_normal((3, 2, 3, 3))
+    tr = engine.trace_conv2d_backward(x, w, rng.standard_normal((3, 7, 7)), padding=1)
+    g = tr.partial(20)
+    assert np.shares_memory(g.grad_x, g.grad_x_padded) and not g.grad_x.flags.writeable
+    np.testing.assert_array_equal(g.grad_x, g.grad_x_padded[:, 1:-1, 1:-1])
+    assert tr.partial(21).grad_x is not g.grad_x
+    np.testing.assert_array_equal(g.grad_x, g.grad_x_padded[:, 1:-1, 1:-1])  # never written again

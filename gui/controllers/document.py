@@ -14,7 +14,6 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QProgressDialog, QWidget
 
-from .. import export
 from ..dialogs import ExportDialog, ImageDialog
 from ..images import ImageError, read_image
 from ..models import scenario
@@ -252,6 +251,8 @@ class DocumentController(QObject):
         if not path:
             self._notify("Export: choose where to save first.", error=True)
             return False
+        from .. import export  # here, not at start-up: the window opens sooner without it
+
         self.playback.pause()
         what = f"{len(steps):,} frames" if len(steps) > 1 else "one frame"
         progress = QProgressDialog(f"Exporting {what}…", "Cancel", 0, len(steps), self.window)

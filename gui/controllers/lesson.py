@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
 
 from ..controls import ControlPanel, PairEditor, PlaybackBar, signals_blocked
+from ..models.cancel import Cancelled, StopToken
 from ..models.choices import FIXED_3X3_PRESETS
+from ..models.frame import Frame
 from ..models.lesson import Lesson, Prepared
 from .playback import PlaybackController
 
@@ -52,21 +55,52 @@ class Sink(QObject):
 
 
 class Job(QRunnable):
-    """Runs ``work`` (e.g. a ``Lesson.preparer``) and posts ``(job, result)`` to the sink.
+    """Runs ``work`` (e.g. a ``Lesson.preparer``) under ``token`` and posts ``(job, result)`` to the sink.
 
     An exception is posted as the result: it is reported on the UI thread, never lost in the worker.
+    A job stopped by ``token.cancel()`` posts ``Cancelled``, which the receiver drops silently.
     """
 
-    def __init__(self, job: int, work: Callable[[], object], sink: Sink) -> None:
+    def __init__(self, job: int, work: Callable[[], object], sink: Sink, token: StopToken) -> None:
         super().__init__()
-        self.job, self.work, self.sink = job, work, sink
+        self.job, self.work, self.sink, self.token = job, work, sink, token
 
     def run(self) -> None:
         try:
-            result: object = self.work()
-        except Exception as exc:  # reported on the UI thread, never lost in the worker
+            result: object = self.token.run(self.work)
+        except Exception as exc:  # reported on the UI thread, never lost in the worker (Cancelled too)
             result = exc
         self.sink.done.emit(self.job, result)
+
+
+#: Made on the UI thread when a big change starts: a function the worker runs on the change's first frame
+#: (the stage colouring its grids), returning what the UI thread calls before the change is shown.
+Colourer = Callable[[], Callable[[Frame], Callable[[], None]]]
+
+
+@dataclass(frozen=True)
+class Coloured:
+    """A change prepared in the worker, with its first frame's grids coloured there too."""
+
+    prepared: Prepared
+    adopt: Callable[[], None]
+
+
+def then_colour(work: Callable[[], Prepared], colour: Callable[[Frame], Callable[[], None]],
+                wanted: Callable[[Prepared], bool]) -> Callable[[], Prepared | Coloured]:
+    """``work``, then ``colour`` on the first frame of what it prepared (unless it was refused, or is
+    no longer ``wanted``: superseded, cancelled or stale, it will be dropped)."""
+    def run() -> Prepared | Coloured:
+        prepared = work()
+        f = prepared.frame
+        return prepared if f is None or not wanted(prepared) else Coloured(prepared, colour(f))
+
+    return run
+
+
+def dropped(result: object) -> bool:
+    """A job's result that is dropped without a word: it was cancelled."""
+    return isinstance(result, Cancelled)
 
 
 class LessonController(QObject):
@@ -76,7 +110,8 @@ class LessonController(QObject):
     a big one (``Lesson.cost`` above ``BACKGROUND_COST``) is prepared in a
     worker thread while the last picture stays on screen and interactive, then
     committed on the UI thread. A newer change supersedes a running one (its
-    result is dropped, and one not started yet never runs); ``cancel`` drops it.
+    work is stopped at its next check and its result dropped; one not started yet
+    never runs); ``cancel`` stops and drops it; ``shutdown`` stops it and waits.
 
     Signals
     -------
@@ -95,7 +130,11 @@ class LessonController(QObject):
         self._sink.done.connect(self._finished)
         self._job = 0  # the id of the job whose result is wanted; 0: none
         self._next_job = 0
+        #: The running (or last) job's stop token: ``token.checks`` is its progress.
+        self.token = StopToken()
         self._pending: dict[str, object] = {}
+        #: Set by the window to the stage's ``colourer``: a big change's pictures are coloured in the worker.
+        self.colourer: Colourer | None = None
         panel.cancel.clicked.connect(self.cancel)
         self._bind_panel()
         self._bind_bar()
@@ -105,6 +144,8 @@ class LessonController(QObject):
 
     # ------------------------------------------------------------------ lesson -> widgets
     def _changed(self) -> None:
+        if self.busy:  # changed from elsewhere (a file, a preset): the running change is stale, stop it
+            self._drop()
         self.panel.refresh()
         self.bar.refresh()
 
@@ -140,14 +181,20 @@ class LessonController(QObject):
             return self.lesson.set_params(**pending)
         self._pending = pending
         self._pool.clear()  # a job not started yet is stale already: it never runs
+        self.token.cancel()  # one running stops at its next check: the pool's one thread is free soon
         self._next_job += 1
         self._job = self._next_job
-        self._pool.start(Job(self._job, self.lesson.preparer(**pending), self._sink))
+        self.token = StopToken()
+        prepare = self.lesson.preparer(**pending)
+        job, lesson = self._job, self.lesson
+        work = prepare if self.colourer is None else then_colour(
+            prepare, self.colourer(), lambda done: self._job == job and done.base == lesson.version)
+        self._pool.start(Job(self._job, work, self._sink, self.token))
         self._show_busy(True)
         return True
 
     def cancel(self) -> None:
-        """Drop the change being worked out; the widgets show the lesson's values again."""
+        """Stop and drop the change being worked out; the widgets show the lesson's values again."""
         if not self.busy:
             return
         self._drop()
@@ -155,12 +202,13 @@ class LessonController(QObject):
         self.bar.refresh()
 
     def shutdown(self) -> None:
-        """Drop any change being worked out and wait for the worker thread to end."""
+        """Stop any change being worked out and wait for the worker thread to end (soon: it is stopped)."""
         self._drop()
         self._pool.waitForDone()
 
     def _drop(self) -> None:
         self._pool.clear()
+        self.token.cancel()
         self._pending = {}
         if self._job:
             self._job = 0
@@ -171,10 +219,13 @@ class LessonController(QObject):
         self.busy_changed.emit(on)
 
     def _finished(self, job: int, result: object) -> None:
-        if job != self._job:
+        if job != self._job or dropped(result):
             return  # superseded or cancelled: dropped
         self._job, self._pending = 0, {}
         self._show_busy(False)
+        if isinstance(result, Coloured):
+            result.adopt()
+            result = result.prepared
         if isinstance(result, Prepared):
             if not self.lesson.commit(result) and not result.refused:
                 self._changed()  # the lesson changed meanwhile: show its values

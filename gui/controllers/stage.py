@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ..models import interaction
+from ..models.cancel import StopToken
 from ..models.choices import VALUE_LIMIT
 from ..models.interaction import Hover, Selection
 from ..models.lesson import GradientCheck, Lesson
 from ..scene import SceneRenderer
-from .lesson import BACKGROUND_COST, Job, Sink, worker_pool
+from .lesson import BACKGROUND_COST, Job, Sink, dropped, worker_pool
 
 #: What the check's result says while a big check is worked out in a worker thread.
 CHECKING = "<i>Checking the gradient…</i>"
@@ -23,8 +24,9 @@ class StageController(QObject):
 
     A gradient check of a small lesson is worked out at once; a big one
     (``Lesson.check_cost`` above ``BACKGROUND_COST``) in a worker thread, from a
-    snapshot of the lesson, while ``CHECKING`` is shown. Its result is dropped
-    when the lesson changed meanwhile or a newer check superseded it.
+    snapshot of the lesson, while ``CHECKING`` is shown. It is stopped (at its
+    next check of its ``StopToken``) and its result dropped when the lesson
+    changed meanwhile, a newer check superseded it, or ``cancel_check`` was called.
 
     Parameters
     ----------
@@ -36,7 +38,14 @@ class StageController(QObject):
         ``check_result(html)`` shows the gradient check's result next to the controls.
     notify : callable
         ``notify(text)`` explains, next to the controls and in the status bar, why nothing happened.
+
+    Signals
+    -------
+    checking_changed(bool)
+        A check is being worked out in a worker thread (True) or no longer (False).
     """
+
+    checking_changed = Signal(bool)
 
     def __init__(self, lesson: Lesson, view: SceneRenderer, *, say: Callable[[str], None],
                  check_result: Callable[[str], None], notify: Callable[[str], None],
@@ -53,6 +62,8 @@ class StageController(QObject):
         self._sink.done.connect(self._checked)
         self._job = 0  # the id of the check whose result is wanted; 0: none
         self._next_job = 0
+        #: The running (or last) check's stop token: ``token.checks`` is its progress.
+        self.token = StopToken()
         lesson.changed.connect(self._changed)
         lesson.step_changed.connect(self._step_changed)
         view.cell_hovered.connect(self.hovered)
@@ -145,22 +156,34 @@ class StageController(QObject):
         else:
             self._next_job += 1
             self._job = self._next_job
-            self._pool.start(Job(self._job, work, self._sink))
+            self.token = StopToken()
+            self._pool.start(Job(self._job, work, self._sink, self.token))
             self._check_result(CHECKING)
+            self.checking_changed.emit(True)
+
+    def cancel_check(self) -> None:
+        """Stop the check being worked out; its result is never shown."""
+        if self.checking:
+            self._drop_check()
+            self._check_result("")
 
     def shutdown(self) -> None:
-        """Drop any check being worked out and wait for the worker thread to end."""
+        """Stop any check being worked out and wait for the worker thread to end (soon: it is stopped)."""
         self._drop_check()
         self._pool.waitForDone()
 
     def _drop_check(self) -> None:
         self._pool.clear()  # a check not started yet never runs
-        self._job = 0
+        self.token.cancel()  # one running stops at its next check
+        if self._job:
+            self._job = 0
+            self.checking_changed.emit(False)
 
     def _checked(self, job: int, result: object) -> None:
-        if job != self._job:
-            return  # superseded, or the lesson changed: dropped
+        if job != self._job or dropped(result):
+            return  # superseded, cancelled, or the lesson changed: dropped
         self._job = 0
+        self.checking_changed.emit(False)
         if isinstance(result, GradientCheck) and result.version != self.lesson.version:
             return  # stale (the label was cleared when the lesson changed)
         if isinstance(result, Exception):

@@ -23,6 +23,7 @@ from ..models.filechecks import check_gif, check_mp4, check_pdf, check_png, chec
 from ..models.outfiles import AtomicFile, AtomicFolder, ExportError, disk_full
 from ..scene import SceneRenderer
 from . import gif
+from .overlap import overlapped
 from .paint import PdfPages, png_bytes, rgb, svg_bytes
 
 #: The pictures of some steps, one per step, drawn as they are asked for.
@@ -47,8 +48,9 @@ def write_png_folder(pictures: Pictures, target: Path, steps: range, tick: Tick)
     """Several steps as ``frame_0000.png``, … in a new folder."""
     with AtomicFolder(target) as folder:
         tick(0)
-        for n, img in enumerate(pictures(steps)):
-            folder.add(f"frame_{n:04d}.png", png_bytes(img), check_png)
+        # Each picture is compressed on a worker while the next is drawn.
+        for n, data in enumerate(overlapped(pictures(steps), png_bytes)):
+            folder.add(f"frame_{n:04d}.png", data, check_png)
             tick(n + 1)
     return target
 
@@ -100,8 +102,8 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
     with AtomicFile(target, lambda p: check_gif(p, n)) as f:
         stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps), loop)
         tick(0)
-        for done, img in enumerate(pictures(steps)):
-            stream.add(rgb(img))
+        # Each frame is mapped and compressed on a worker while the next is drawn (in order: one worker).
+        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(rgb(img)))):
             tick(done + 1)
         stream.close()
     return target

@@ -22,6 +22,7 @@ import numpy as np
 
 import engine
 from engine import describe
+from engine.cancel import checkpoint
 
 from .choices import PanelName, Phase, View
 from .params import Params
@@ -431,10 +432,13 @@ def _term(v: float) -> str:
 
 
 def _levels(a: np.ndarray, *, symmetric: bool = False) -> tuple[float, float]:
-    finite = a[np.isfinite(a)]
-    if finite.size == 0:
-        return (0.0, 1.0)
-    lo, hi = float(finite.min()), float(finite.max())
+    checkpoint()  # a frame of the largest lesson reads several big arrays: a cancel is heard between them
+    lo, hi = (float(a.min()), float(a.max())) if a.size else (np.nan, np.nan)
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # rare: look past the infinities and NaNs
+        finite = a[np.isfinite(a)]
+        if finite.size == 0:
+            return (0.0, 1.0)
+        lo, hi = float(finite.min()), float(finite.max())
     if symmetric:
         m = max(abs(lo), abs(hi), 1e-12)
         return (-m, m)

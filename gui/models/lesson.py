@@ -23,6 +23,7 @@ from psygnal import Signal, SignalInstance
 import engine
 from engine import activations, backprop, kernels
 from engine.backprop import GatherView
+from engine.cancel import checkpoint
 
 from . import transposed, validate
 from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
@@ -96,6 +97,11 @@ class Prepared:
     base: int
     refused: str
     _state: Lesson | None = None
+
+    @property
+    def frame(self) -> Frame | None:
+        """The first picture of the change (worked out with it), or None when it is refused."""
+        return None if self._state is None else self._state.frame()
 
 
 @dataclass(frozen=True)
@@ -359,6 +365,7 @@ class Lesson:
         if p.activation not in activations.ACTIVATIONS:
             raise ValueError(f"unknown activation {p.activation!r}")
         y = activations.activate(p.activation, z) if p.has_activation else z
+        checkpoint()  # between the passes: a cancel is heard (engine.cancel)
         scatter = None
         if p.is_transpose and p.transpose_view == "scatter":
             wt, kw = self._transpose_args(p, w)
@@ -370,8 +377,10 @@ class Lesson:
             raise ValueError(f"unknown mode {p.mode!r}")
         dy, loss = self._upstream(p, y)
         dz = dy * activations.activation_grad(p.activation, z) if p.has_activation else dy
+        checkpoint()
         if isinstance(fwd, engine.ConvTrace):
             bwd: BackwardTrace = engine.ConvBackwardTrace(fwd.setup, dz)
+            checkpoint()
             gather = backprop.gather_input_grad(fwd.setup, dz)
         else:
             bwd = engine.PoolBackwardTrace(fwd.setup, dz)
@@ -799,6 +808,7 @@ class Lesson:
         def work() -> Prepared:
             if not shadow.set_params(**changes):
                 return Prepared(base, shadow.last_error or "refused")
+            checkpoint()
             shadow.frame()  # the first picture (and the gradients it reads) are worked out here too
             return Prepared(base, "", shadow)
 

@@ -40,6 +40,7 @@ from engine.image import area_resize, to_gray
 from . import digits
 from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
 from .params import Params
+from .pipeline_job import PipelineJob, PipelineResult, forward_cost
 from .pipeline_notes import (
     field_text_1d,
     full_conv_params,
@@ -51,7 +52,7 @@ from .pipeline_notes import (
     signal,
 )
 from .prediction import Kernels, Prediction, Saliency, kernels, predict, saliency
-from .weights import WEIGHTS_KINDS, WeightsKind, weights_for, weights_text
+from .weights import WEIGHTS_KINDS, WeightsKind, weights_text
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -63,6 +64,8 @@ __all__ = [
     "LayerField",
     "LayerLesson",
     "LayerRow",
+    "PipelineJob",
+    "PipelineResult",
     "PipelineState",
     "SampleLoader",
     "apply_layer_edits",
@@ -367,6 +370,17 @@ class PipelineState:
 
     Signals
     -------
+    Attributes
+    ----------
+    runner : callable or None
+        ``runner(job) -> bool``: the Qt shell's hook for a big change. True when it
+        took the ``PipelineJob`` to a worker (it then hands the ``PipelineResult``
+        to ``finish`` on this thread): meanwhile the state stays as it was, a
+        newer change builds on the pending one and supersedes it, and ``cancel``
+        drops it. False, or no runner: the change is computed at once.
+
+    Signals
+    -------
     changed()
         The network, input or weights changed: every output was recomputed.
     error(str)
@@ -383,6 +397,8 @@ class PipelineState:
         if weights not in WEIGHTS_KINDS:
             raise ValueError(f"weights are {' or '.join(WEIGHTS_KINDS)}, got {weights!r}")
         self.load_sample = load_sample
+        self.runner: Callable[[PipelineJob], bool] | None = None
+        self._pending: PipelineJob | None = None
         self._kind: WeightsKind = weights
         self._trained_layers = 0
         self._weights_key: tuple[object, ...] | None = None  # what the weights were drawn for
@@ -454,24 +470,38 @@ class PipelineState:
         """How many leading layers run with trained weights (0 with random weights or another stack)."""
         return self._trained_layers
 
+    @property
+    def pending(self) -> PipelineJob | None:
+        """The change a worker is computing (``runner``), or None."""
+        return self._pending
+
+    def _next(self) -> tuple[nw.Network, np.ndarray, int, WeightsKind]:
+        """Network, input, seed and weights a new change builds on: the pending change's, else the state's."""
+        j = self._pending
+        if j is None:
+            return self._network, self._x, self._seed, self._kind
+        return j.network, j.x, j.seed, j.kind
+
     # ------------------------------------------------------------------ changes
     def set_layers(self, layers: Sequence[nw.Layer]) -> bool:
         """Replace the stack (an impossible stack is kept and flagged, not refused)."""
-        return self._apply(replace(self._network, layers=tuple(layers)), self._x, self._seed)
+        net, x, seed, _ = self._next()
+        return self._apply(replace(net, layers=tuple(layers)), x, seed)
 
     def set_network(self, net: nw.Network) -> bool:
         """A whole network; the input picture is converted and resized to its input shape."""
-        if (net.input_shape[1] == 1) != (self._x.shape[1] == 1):  # a signal for a signal network, else
+        _, x, seed, _ = self._next()
+        if (net.input_shape[1] == 1) != (x.shape[1] == 1):  # a signal for a signal network, else
             try:                                                  # the sample (not a squashed picture)
                 c, h, w = self._check_input_shape(tuple(net.input_shape))
             except (ValueError, TypeError) as exc:
                 return self._refuse(str(exc))
-            return self._apply(net, signal(c, w) if h == 1 else self._picture(c, h, w), self._seed)
+            return self._apply(net, signal(c, w) if h == 1 else self._picture(c, h, w), seed)
         try:
-            x = self._fit_input(self._x, tuple(net.input_shape))
+            x = self._fit_input(x, tuple(net.input_shape))
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        return self._apply(net, x, self._seed)
+        return self._apply(net, x, seed)
 
     def _fit_input(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """Picture ``x (C, H, W)`` converted to ``shape``'s channels and resized to its size."""
@@ -489,7 +519,8 @@ class PipelineState:
             shape = self._check_input_shape(xa.shape)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        return self._apply(replace(self._network, input_shape=shape), xa, self._seed)
+        net, _, seed, _ = self._next()
+        return self._apply(replace(net, input_shape=shape), xa, seed)
 
     def _picture(self, c: int, h: int, w: int) -> np.ndarray:
         """The last sample picture at ``(c, h, w)``, or a checkerboard when none can be read."""
@@ -504,7 +535,7 @@ class PipelineState:
         """The sample picture ``name`` as the input, at the network's input size."""
         if self.load_sample is None:
             return self._refuse(f"there is no picture reader here to load the sample {name!r}")
-        c, h, w = self._network.input_shape
+        c, h, w = self._next()[0].input_shape
         try:
             x = self.load_sample(name, c, h, w)
         except ValueError as exc:
@@ -516,23 +547,15 @@ class PipelineState:
 
     def new_weights(self) -> bool:
         """Draw new random weights (hand-set filters stay); trained weights give way to them."""
-        kind = self._kind
-        self._kind = "random"
-        if not self._apply(self._network, self._x, self._seed + 1):
-            self._kind = kind
-            return False
-        return True
+        net, x, seed, _ = self._next()
+        return self._apply(net, x, seed + 1, "random")
 
     def set_weights_kind(self, kind: str) -> bool:
         """Use the trained weights (where the stack matches LeNet-5) or seeded random ones."""
         if kind not in WEIGHTS_KINDS:
             return self._refuse(f"weights are {' or '.join(WEIGHTS_KINDS)}, not {kind!r}")
-        old = self._kind
-        self._kind = kind
-        if not self._apply(self._network, self._x, self._seed):
-            self._kind = old
-            return False
-        return True
+        net, x, seed, _ = self._next()
+        return self._apply(net, x, seed, kind)
 
     def set_drawing(self, picture: np.ndarray) -> bool:
         """A drawn or photographed digit ``(H, W)`` as the input, prepared as the training digits were.
@@ -545,13 +568,14 @@ class PipelineState:
             pic = np.asarray(picture, dtype=float)
             if pic.ndim != 2 or pic.size == 0 or not np.isfinite(pic).all():
                 raise ValueError(f"a drawing is a 2-D grid of finite numbers, got shape {pic.shape}")
-            if self._network.input_shape[1] == 1:
+            net, _, seed, _ = self._next()
+            if net.input_shape[1] == 1:
                 raise ValueError("this network reads a signal (height 1), not a picture: choose a network "
                                  "with a picture input to draw on the canvas")
-            x = self._fit_input(digits.digit_input(pic), tuple(self._network.input_shape))
+            x = self._fit_input(digits.digit_input(pic), tuple(net.input_shape))
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        return self._apply(self._network, x, self._seed)
+        return self._apply(net, x, seed)
 
     # ------------------------------------------------------------------ stack editing by position
     def insert_layer(self, after: int, layer: nw.Layer) -> int | None:
@@ -559,14 +583,14 @@ class PipelineState:
 
         Returns the new layer's position, or None when refused.
         """
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         k = after + 1 if 0 <= after < len(layers) else len(layers)
         layers.insert(k, layer)
         return k if self.set_layers(layers) else None
 
     def remove_layer(self, k: int) -> int | None:
         """Remove layer ``k``; returns the position to select next (−1 when the stack is empty)."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         if not 0 <= k < len(layers):
             return None
         del layers[k]
@@ -574,7 +598,7 @@ class PipelineState:
 
     def move_layer(self, k: int, delta: int) -> int | None:
         """Move layer ``k`` up (−1) or down (+1); returns its new position, None when it cannot move."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         j = k + delta
         if not (0 <= k < len(layers) and 0 <= j < len(layers)):
             return None
@@ -583,7 +607,7 @@ class PipelineState:
 
     def replace_layer(self, k: int, layer: nw.Layer) -> bool:
         """Put ``layer`` in place of layer ``k``."""
-        layers = list(self._network.layers)
+        layers = list(self._next()[0].layers)
         if not 0 <= k < len(layers):
             return self._refuse(f"there is no layer {k + 1}; the stack has {len(layers)}")
         if layer == layers[k]:
@@ -608,8 +632,12 @@ class PipelineState:
         self.error.emit(message)
         return False
 
-    def _apply(self, net: nw.Network, x: np.ndarray, seed: int) -> bool:
-        """Check and compute a new state; commit it and emit ``changed``, or refuse it whole."""
+    def _apply(self, net: nw.Network, x: np.ndarray, seed: int, kind: WeightsKind | None = None) -> bool:
+        """Check a new state, compute it (at once or in ``runner``'s worker), commit it, or refuse it.
+
+        ``kind`` (the weights) defaults to the pending change's, else the state's.
+        """
+        kind = self._next()[3] if kind is None else kind
         try:
             self._check_input_shape(tuple(net.input_shape))
             if x.shape != tuple(net.input_shape):
@@ -630,17 +658,51 @@ class PipelineState:
             if n_values > MAX_VALUES:
                 raise ValueError(f"its feature maps would hold {n_values:,} values; the pipeline holds at "
                                  f"most {MAX_VALUES:,} (use fewer kernels or a smaller input)")
-            key = (good, seed, self._kind)
-            if key == self._weights_key:  # a new input only (a drawing): the same weights
-                weights, n_trained = self._weights, self._trained_layers
-            else:
-                weights, n_trained = weights_for(good, seed, self._kind)
-            outputs = good.forward(x, weights)
+            key = (good, seed, kind)
+            same = key == self._weights_key  # a new input only (a drawing): the same weights
+            job = PipelineJob(net, x, seed, kind, problem, good, forward_cost(good),
+                              (self._weights, self._trained_layers) if same else None)
         except (ValueError, TypeError) as exc:
             return self._refuse(str(exc))
-        self._network, self._x, self._seed = net, x, seed
-        self._problem, self._weights, self._outputs = problem, weights, outputs
-        self._trained_layers, self._weights_key = n_trained, key
+        if self.runner is not None and self.runner(job):
+            self._pending = job  # the worker's result comes back through ``finish``
+            return True
+        self._pending = None  # computed at once: it supersedes a pending change
+        return self._commit(job.run())
+
+    def finish(self, result: PipelineResult) -> bool:
+        """Apply a change computed by ``runner``'s worker, with the events a change computed at once emits.
+
+        Returns
+        -------
+        bool
+            False, with nothing changed and no event, when the change is no
+            longer the pending one (superseded or cancelled); False with
+            ``error`` when it was refused.
+        """
+        if result.job is not self._pending:
+            return False
+        self._pending = None
+        return self._commit(result)
+
+    def cancel(self) -> bool:
+        """Drop the pending change (its worker's owner stops it); the state stays as it is.
+
+        Returns
+        -------
+        bool
+            There was a pending change.
+        """
+        had, self._pending = self._pending is not None, None
+        return had
+
+    def _commit(self, result: PipelineResult) -> bool:
+        if result.refused:
+            return self._refuse(result.refused)
+        job = result.job
+        self._network, self._x, self._seed, self._kind = job.network, job.x, job.seed, job.kind
+        self._problem, self._weights, self._outputs = job.problem, result.weights, result.outputs
+        self._trained_layers, self._weights_key = result.n_trained, (job.computed, job.seed, job.kind)
         if self.last_error:
             self.last_error = ""
             self.error.emit("")

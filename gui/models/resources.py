@@ -119,6 +119,11 @@ def deck_path(name: str) -> Path:
     return _real_path(_entry("decks", ".json", name, "deck"))
 
 
+def colour_maps_text() -> str:
+    """The JSON text of the colour maps' lookup tables (``colourmaps/luts.json``)."""
+    return _entry("colourmaps", ".json", "luts", "colour map table").read_text(encoding="utf-8")
+
+
 def image_path(name: str) -> Path:
     """The file of the sample picture ``name``, with its suffix (``"digit.png"``).
 

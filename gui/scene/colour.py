@@ -6,17 +6,22 @@ Everything here runs once per grid content, never inside ``paint``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 
-from ..models.frame import Grid
+from ..models.frame import Frame, Grid
+from .theme import ColourMap, colour_map, load_colour_map
 
 _LUTS: dict[str, np.ndarray] = {}
 
 
-def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
-    """256 RGBA bytes of ``cmap``, shape (256, 4) (indexing this is ~10x faster than ``ColorMap.map``)."""
+def lut_bytes(cmap: Any) -> np.ndarray:
+    """256 RGBA bytes of ``cmap``, shape (256, 4): a ``ColourMap``'s table, or a pyqtgraph ``ColorMap``'s
+    (the pipeline window's; indexing this is ~10x faster than ``ColorMap.map``)."""
+    if isinstance(cmap, ColourMap):
+        return cmap.lut
     key = cmap.name or str(id(cmap))
     lut = _LUTS.get(key)
     if lut is None:
@@ -25,14 +30,14 @@ def lut_bytes(cmap: pg.ColorMap) -> np.ndarray:
     return lut
 
 
-def apply_lut(cmap: pg.ColorMap, norm: np.ndarray) -> np.ndarray:
+def apply_lut(cmap: Any, norm: np.ndarray) -> np.ndarray:
     """RGBA bytes ``(..., 4)`` for values ``norm`` in [0, 1]: one 32-bit lookup per cell."""
-    lut32 = lut_bytes(cmap).view(np.uint32).ravel()
+    lut32 = np.ascontiguousarray(lut_bytes(cmap)).view(np.uint32).ravel()
     idx = (norm * 255.0 + 0.5).astype(np.uint8)
     return np.take(lut32, idx).view(np.uint8).reshape(*norm.shape, 4)
 
 
-def colourize(values: np.ndarray, levels: tuple[float, float], cmap: pg.ColorMap,
+def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
               empty: tuple[int, int, int]) -> np.ndarray:
     """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` through ``cmap`` with fixed ``levels``.
 
@@ -56,16 +61,26 @@ class TileRender:
     rgba : ndarray of uint8, shape (h, w, 4)
     dark : ndarray of bool, shape (h, w)
         Cells whose text is drawn dark (on a light colour).
+    labels : ndarray of str, shape (h, w)
+        The grid's labels ("" for none).
     groups : dict of (str, bool) to (ndarray, ndarray)
-        Cells by (label, dark) as row and column index arrays.
+        Cells by (label, dark) as row and column index arrays (worked out when first read: a grid
+        whose cells are too small for numbers never needs them).
     longest : int
         Characters in the longest label.
     """
 
     rgba: np.ndarray
     dark: np.ndarray
-    groups: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]
-    longest: int
+    labels: np.ndarray
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]:
+        return text_groups(self.labels, self.dark)
+
+    @cached_property
+    def longest(self) -> int:
+        return max((len(s) for s, _ in self.groups), default=1)
 
 
 Groups = dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]
@@ -90,37 +105,68 @@ def text_groups(labels: np.ndarray, dark: np.ndarray) -> Groups:
     return groups
 
 
-def render_grid(grid: Grid, levels: tuple[float, float], cmap: pg.ColorMap | None,
+def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                 empty: tuple[int, int, int]) -> TileRender:
     """Colours (``cmap`` None: every cell empty), text colours and label groups of ``grid``."""
     values = grid.values if cmap is not None else np.full(grid.values.shape, np.nan)
-    rgba = colourize(values, levels, cmap or pg.colormap.get("CET-L1"), empty)
+    rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
     lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    dark = lum > 140
-    groups = text_groups(grid.labels, dark)
-    longest = max((len(s) for s, _ in groups), default=1)
-    return TileRender(rgba, dark, groups, longest)
+    return TileRender(rgba, lum > 140, grid.labels)
+
+
+Entries = list[tuple[tuple[object, ...], Grid, "TileRender"]]
+
+
+def render_frame(f: Frame, theme: str, empty: tuple[int, int, int]) -> Entries:
+    """Every grid of ``f`` coloured as a stage in ``theme`` colours it, as ``RenderCache.adopt`` takes them.
+
+    NumPy only: a worker thread may run it on a frame that is about to be shown.
+    """
+    entries: Entries = []
+    for panel in f.panels:
+        cmap = None if panel.colour == "none" else colour_map(theme, panel.colour)
+        for grid in panel.grids:
+            key = RenderCache.key(grid, panel.levels, cmap, empty)
+            entries.append((key, grid, render_grid(grid, panel.levels, cmap, empty)))
+    return entries
 
 
 class RenderCache:
-    """``render_grid`` remembered by the identity of a grid's arrays (held, so ids are not reused)."""
+    """``render_grid`` remembered by the identity of a grid's arrays (held, so ids are not reused).
 
-    def __init__(self, size: int = 96) -> None:
+    The least recently used renders go first once ``size`` are held (a frame of the largest
+    lesson has about 100 grids: it must fit whole, or every layout pass colours it again).
+    """
+
+    def __init__(self, size: int = 160) -> None:
         self.size = size
         self._items: dict[tuple[object, ...], tuple[Grid, TileRender]] = {}
 
-    def get(self, grid: Grid, levels: tuple[float, float], cmap: pg.ColorMap | None,
+    @staticmethod
+    def key(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+            empty: tuple[int, int, int]) -> tuple[object, ...]:
+        """What a render depends on: the grid's arrays (by identity), levels, map and empty colour."""
+        return (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)
+
+    def get(self, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
             empty: tuple[int, int, int]) -> TileRender:
         """The render of ``grid`` (computed once per values, labels, levels, map and empty colour)."""
-        key = (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)
-        hit = self._items.get(key)
+        key = self.key(grid, levels, cmap, empty)
+        hit = self._items.pop(key, None)
         if hit is not None and hit[0].values is grid.values and hit[0].labels is grid.labels:
+            self._items[key] = hit  # now the most recently used
             return hit[1]
         render = render_grid(grid, levels, cmap, empty)
-        if len(self._items) >= self.size:
-            self._items.clear()
-        self._items[key] = (grid, render)
+        self.adopt([(key, grid, render)])
         return render
+
+    def adopt(self, entries: Entries) -> None:
+        """Remember renders worked out elsewhere (``(key, grid, render)``, e.g. by a worker thread)."""
+        for key, grid, render in entries:
+            self._items.pop(key, None)
+            self._items[key] = (grid, render)
+        while len(self._items) > self.size:
+            del self._items[next(iter(self._items))]
 
     def clear(self) -> None:
         """Forget every render (a theme change)."""

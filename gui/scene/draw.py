@@ -37,13 +37,25 @@ def bands(kinds: np.ndarray) -> tuple[list[QRectF], list[QRectF], QRectF]:
     overhang lies past it on the bottom/right, so a few bands cover each.
     """
     h, w = kinds.shape
-    rr, rc = np.nonzero(kinds == 0)
-    r0, r1, c0, c1 = rr.min(), rr.max() + 1, rc.min(), rc.max() + 1
-    inside_r = np.flatnonzero((kinds != 2).any(axis=1))
-    inside_c = np.flatnonzero((kinds != 2).any(axis=0))
-    R1, C1 = inside_r.max() + 1, inside_c.max() + 1
+    key = id(kinds)
+    hit = _BANDS.get(key)
+    if hit is not None and hit[0] is kinds:
+        return hit[1]
+    real = kinds == 0
+    rr, rc = np.flatnonzero(real.any(axis=1)), np.flatnonzero(real.any(axis=0))
+    r0, r1, c0, c1 = rr[0], rr[-1] + 1, rc[0], rc[-1] + 1
+    inside = kinds != 2
+    R1, C1 = np.flatnonzero(inside.any(axis=1))[-1] + 1, np.flatnonzero(inside.any(axis=0))[-1] + 1
     pad = [QRectF(0, 0, C1, r0), QRectF(0, r1, C1, R1 - r1), QRectF(0, r0, c0, r1 - r0),
            QRectF(c1, r0, C1 - c1, r1 - r0)]
     over = [QRectF(C1, 0, w - C1, h), QRectF(0, R1, C1, h - R1)]
     keep = [r for r in pad if r.width() > 0 and r.height() > 0]
-    return keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
+    out = keep, [r for r in over if r.width() > 0 and r.height() > 0], QRectF(c0, r0, c1 - c0, r1 - r0)
+    if len(_BANDS) >= 64:
+        _BANDS.clear()
+    _BANDS[key] = (kinds, out)  # the channels of a panel share one kinds array: worked out once
+    return out
+
+
+#: ``bands`` by the identity of the kinds array (held, so the id is not reused).
+_BANDS: dict[int, tuple[np.ndarray, tuple[list[QRectF], list[QRectF], QRectF]]] = {}

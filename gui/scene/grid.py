@@ -17,9 +17,9 @@ puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.frame import Grid
 from .colour import TileRender
@@ -67,7 +67,7 @@ def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
     return pix
 
 
-class GridItem(pg.GraphicsObject):
+class GridItem(QGraphicsObject):
     """One tile, painted from a ``Grid`` and its ``TileRender``."""
 
     def __init__(self, theme: dict[str, str]) -> None:
@@ -82,6 +82,7 @@ class GridItem(pg.GraphicsObject):
         self.labels = LabelLayer(self)
         self._rect = QRectF()
         self._qimage = QImage()
+        self._rgba = np.zeros((0, 0, 4), np.uint8)
         self._pics: dict[str, QPixmap] = {}
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
@@ -92,8 +93,9 @@ class GridItem(pg.GraphicsObject):
         wide; text only when ``front``."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
-            rgba = np.ascontiguousarray(render.rgba)
-            self._qimage = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+            # The image reads the render's bytes (kept alive with it): no copy of a big grid.
+            self._rgba = np.ascontiguousarray(render.rgba)
+            self._qimage = QImage(self._rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
         if render is not self.render or origin != self.origin or scale != self.scale_:
             self.prepareGeometryChange()
             self.labels.prepareGeometryChange()
@@ -128,7 +130,7 @@ class GridItem(pg.GraphicsObject):
             return
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
-        if is_vector(p) or px < 1.0 or abs(tr.m12()) > 1e-9:
+        if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_cells(p, g, d, px, blank=False)
             self._paint_pending(p, g)
             self._paint_lines(p, g, px)
@@ -338,7 +340,7 @@ class GridItem(pg.GraphicsObject):
         p.restore()
 
 
-class LabelLayer(pg.GraphicsObject):
+class LabelLayer(QGraphicsObject):
     """The labels of one ``GridItem``, drawn above the flow lines and the window footprints."""
 
     def __init__(self, tile: GridItem) -> None:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont, QFontMetricsF
 
 from ..models.choices import PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
+from .widgets import Box, Title
 
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
@@ -227,7 +227,7 @@ def same_margins(a: Margins, b: Margins) -> bool:
 class Tile:
     """One tile of a panel and where it is."""
 
-    def __init__(self, view: pg.ViewBox, theme: dict[str, str]) -> None:
+    def __init__(self, view: Box, theme: dict[str, str]) -> None:
         self.item = GridItem(theme)
         view.addItem(self.item)
         view.addItem(self.item.labels)
@@ -261,11 +261,11 @@ def title_floor(base: int) -> int:
     return max(MIN_TITLE_PT, round(base * TITLE_FLOOR))
 
 
-def _lines(t: pg.TextItem, size: int) -> float:
+def _lines(t: Title, size: int) -> float:
     return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
 
-def fit_title(t: pg.TextItem, room_px: float, base: int) -> float:
+def fit_title(t: Title, room_px: float, base: int) -> float:
     """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the words
     onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that is too wide.
 
@@ -299,7 +299,7 @@ def fit_title(t: pg.TextItem, room_px: float, base: int) -> float:
     return max(0.0, hi - room_px)
 
 
-def fit_titles(titles: dict[PanelName, pg.TextItem], placed: dict[PanelName, PanelPlace], per_cell: float,
+def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlace], per_cell: float,
                base: int, fitted: dict[PanelName, tuple[object, ...]]
                ) -> tuple[dict[PanelName, float], dict[PanelName, float]]:
     """Fit every shown title to its room (see ``fit_title``): the titles' heights, and how much each

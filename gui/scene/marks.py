@@ -6,14 +6,16 @@ from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainter
+from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
 from ..models.frame import Frame, Highlight, MarkStyle
 from .colour import lut_bytes
 from .grid import screen_pen
+from .theme import ColourMap
+from .widgets import Box
 
 HighlightKind = Literal["receptive", "fed", "source"]
 #: Where a panel's tile ``grid`` is (cell (0, 0)'s centre, and the scene units one cell takes; grid -1:
@@ -32,7 +34,7 @@ MARK_STYLES: dict[MarkStyle, tuple[str, float, int, float]] = {
 GLIDING: tuple[MarkStyle, ...] = ("window", "cell")
 
 
-class CellMarks(pg.GraphicsObject):
+class CellMarks(QGraphicsObject):
     """Outlined cells at offsets from the item's position (a window, a cell, a receptive field).
 
     Moving the item with ``setPos`` moves the whole pattern: the glide.
@@ -117,7 +119,7 @@ class CellMarks(pg.GraphicsObject):
         p.restore()
 
 
-class Legend(pg.GraphicsObject):
+class Legend(QGraphicsObject):
     """A colour bar with its two end labels, under a panel."""
 
     def __init__(self, theme: dict[str, str]) -> None:
@@ -129,7 +131,7 @@ class Legend(pg.GraphicsObject):
         self.text_px = 11  # the end labels' type, set by the view (it grows with the text zoom)
         self._key: tuple[object, ...] | None = None
 
-    def set_legend(self, cmap: pg.ColorMap, rect: QRectF, labels: tuple[str, str]) -> None:
+    def set_legend(self, cmap: ColourMap, rect: QRectF, labels: tuple[str, str]) -> None:
         """Show ``cmap`` in ``rect`` (scene units) with ``labels`` under its two ends."""
         key = (cmap.name, labels, rect.getRect())
         if key == self._key:
@@ -177,7 +179,7 @@ class Legend(pg.GraphicsObject):
         p.restore()
 
 
-class FlowLines(pg.GraphicsObject):
+class FlowLines(QGraphicsObject):
     """Lines from one cell to the cells it sends gradient to, as thick as the amount sent."""
 
     def __init__(self, pos_color: str, neg_color: str) -> None:
@@ -220,7 +222,7 @@ class MarkLayer:
     glides.
     """
 
-    def __init__(self, view: pg.ViewBox, theme: dict[str, str]) -> None:
+    def __init__(self, view: Box, theme: dict[str, str]) -> None:
         self.view = view
         self.theme = theme
         self.items: dict[MarkStyle, list[CellMarks]] = {s: [] for s in MARK_STYLES}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QSizePolicy
+from PySide6.QtWidgets import QGraphicsWidget, QSizePolicy
 
 from ..models.frame import Frame
+from .widgets import Label, LayoutView
 
 SIDE_MIN = 380.0  # the narrowest column (pixels) worth moving the text into ...
 SIDE_SHARE = 0.42  # ... and the widest, as a share of the stage's width
@@ -24,7 +24,7 @@ FACT_SEP = "   ·   "  # between the facts on one line under the stage
 FACT_BREAK = "<br>"  # between them in the column beside it
 
 
-def set_wrapped(widget: pg.GraphicsLayoutWidget, label: pg.LabelItem, html: str, size: float, *,
+def set_wrapped(widget: LayoutView, label: Label, html: str, size: float, *,
                 max_height: float | None = None, width: float | None = None) -> None:
     """Set a label's text wrapped to ``width`` (default: the widget's width), so it never widens the
     scene; with ``max_height`` (a share of the widget's height) the type shrinks, down to 8 pt, until
@@ -53,14 +53,14 @@ class TextRows:
     """The four labels of a stage widget (rows 0, 1 and 3, 4 around the view in row 2), and where the
     facts and arithmetic go: "bottom" or "side"."""
 
-    def __init__(self, widget: pg.GraphicsLayoutWidget, colour: str) -> None:
+    def __init__(self, widget: LayoutView, colour: str) -> None:
         self.widget = widget
         ci = widget.ci
         self.heading = widget.addLabel("", row=0, col=0, colspan=2, size="16pt", color=colour)
         self.caption = widget.addLabel("", row=1, col=0, colspan=2, size="14pt", color=colour)
         self.side = ci.addLayout(row=2, col=1)
         self.side.setContentsMargins(16, 0, 0, 0)
-        spacer = pg.GraphicsWidget()  # under the side text: it keeps to the top
+        spacer = QGraphicsWidget()  # under the side text: it keeps to the top
         spacer.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.side.addItem(spacer, row=2, col=0)
         self.facts = widget.addLabel("", row=3, col=0, size="12pt", color=colour)
@@ -76,7 +76,7 @@ class TextRows:
         self._facts: list[str] = []
 
     @property
-    def labels(self) -> tuple[pg.LabelItem, ...]:
+    def labels(self) -> tuple[Label, ...]:
         """Heading, caption, facts, arithmetic."""
         return (self.heading, self.caption, self.facts, self.arith)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QSizePolicy
 
@@ -36,12 +35,13 @@ from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
 from .theme import colour_map, qcolor, theme_colours
+from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
 
 
-class SceneView(pg.GraphicsLayoutWidget):
+class SceneView(LayoutView):
     """Paints a ``Frame``: caption, panels, marks and the step's arithmetic.
 
     Signals
@@ -66,8 +66,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
-        self.view = self.addViewBox(row=2, col=0, lockAspect=True, invertY=True, enableMouse=False)
-        self.view.setMenuEnabled(False)
+        self.view = self.addViewBox(row=2, col=0)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.text = TextRows(self, self.theme["text"])
         self.heading, self.caption, self.facts, self.arith = self.text.labels
@@ -75,7 +74,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.ci.layout.setColumnStretchFactor(0, 10)
         self._renders = RenderCache()
         self.tiles: dict[PanelName, list[Tile]] = {k: [] for k in PANELS}
-        self.titles = {k: pg.TextItem(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
+        self.titles = {k: Title(color=self.theme["text"], anchor=(0, 1)) for k in PANELS}
         for t in self.titles.values():
             t.setFont(bold_font(TITLE_PT))
             t.setZValue(60)

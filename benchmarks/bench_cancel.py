@@ -1,0 +1,199 @@
+"""How fast a running computation stops (Cancel, a newer change, closing the window) at the largest setting.
+
+Run from the checkout (offscreen by default)::
+
+    .venv/bin/python benchmarks/bench_cancel.py     # about a minute or two on 2 cores
+
+``bench_gui.py`` prints the same figures as its row 15. For each way of stopping, the
+heaviest allowed lesson change (16x512x512, 16 -> 16 channels, 15x15 kernels,
+backward) is started through the panel's controller and stopped once the worker has
+made ``MID`` checks (well into the work); measured are the time from the stop to the
+worker's exit (goal < 0.2 s), the longest gap between two event-loop iterations
+meanwhile (a 10 ms timer; goal < 100 ms), and the worker's own longest and 99th
+percentile interval between two checks (the cancel latency's floor). The gradient
+check (Cancel beside "Checking the gradient…") and the pipeline window's worker are
+measured the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from gui.controllers import lesson as lesson_ctl  # noqa: E402
+from gui.models import cancel  # noqa: E402
+from gui.models.choices import BOUNDS  # noqa: E402
+from gui.models.params import Params  # noqa: E402
+
+#: Checks the worker has made when it is stopped (a largest-setting change makes about 3,000).
+MID = 600
+#: Goals: from the stop to the worker's exit, and the event loop's longest gap meanwhile.
+EXIT_GOAL, GAP_GOAL = 0.2, 0.1
+
+
+class TimedToken(cancel.StopToken):
+    """A ``StopToken`` that remembers when it was asked (the worker's intervals between checks)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+        self.cpu: list[float] = []  # the worker thread's own CPU time: what waiting for a core leaves out
+
+    def __call__(self) -> bool:
+        self.times.append(time.perf_counter())
+        self.cpu.append(time.thread_time())
+        return super().__call__()
+
+
+def _largest() -> dict[str, int]:
+    return {n: BOUNDS[n][1] for n in ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")}
+
+
+def _stop_and_time(app: QApplication, start: Callable[[], TimedToken], stop: Callable[[], object]
+                   ) -> dict[str, float]:
+    """``start()`` a job, wait for ``MID`` checks, ``stop()`` it: seconds to the worker's exit, the gaps."""
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    token = start()
+    ticks.append(time.perf_counter())
+    while token.checks < MID and lesson_ctl.running_jobs():
+        app.processEvents()
+        time.sleep(0.001)
+    t_stop = time.perf_counter()
+    stop()
+    while lesson_ctl.running_jobs():
+        app.processEvents()
+        time.sleep(0.0005)
+    t_exit = time.perf_counter()
+    timer.stop()
+    app.processEvents()
+    gaps = np.diff(sorted([*ticks, t_stop, t_exit]))
+    checks, cpu = np.diff(token.times), np.diff(token.cpu)
+    return {"exit": t_exit - t_stop, "ui_gap": float(gaps.max()), "checks": float(token.checks),
+            "check_max": float(checks.max()), "check_p99": float(np.percentile(checks, 99)),
+            "cpu_max": float(cpu.max()), "cpu_p99": float(np.percentile(cpu, 99))}
+
+
+def _shown(app: QApplication, win: QWidget) -> None:
+    """Show ``win`` and let it paint (a big lesson's first picture is not part of any measure)."""
+    win.show()
+    for _ in range(5):
+        app.processEvents()
+    win.grab()
+    app.processEvents()
+
+
+def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
+    """Stop the largest lesson change by Cancel, by a newer change and by closing the window; stop a
+    gradient check of the largest lesson by its Cancel; stop a big pipeline change by its Cancel."""
+    from engine import network as nw
+    from gui.controllers import pipeline_jobs
+    from gui.controllers import stage as stage_ctl
+    from gui.mainwindow import MainWindow
+    from gui.pipeline import PipelineWindow
+
+    out: dict[str, dict[str, float]] = {}
+    made: list[TimedToken] = []
+
+    def timed() -> TimedToken:
+        made.append(TimedToken())
+        return made[-1]
+
+    saved = lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken
+    lesson_ctl.StopToken = stage_ctl.StopToken = pipeline_jobs.StopToken = timed  # type: ignore[misc,assignment]
+    try:
+        big = _largest()
+        small = dict(in_h=20, in_w=20, in_c=1, out_c=1, k_h=3, k_w=3)  # applied at once
+        for how in ("Cancel", "newer change", "close"):
+            win = MainWindow(Params(in_h=32, in_w=32, mode="backward"))
+            _shown(app, win)
+            ctl = win.lesson_ctl
+            stop: Callable[[], object] = {
+                "Cancel": win.controls.cancel.click,
+                "newer change": lambda c=ctl: c.change(**small),
+                "close": win.close,
+            }[how]
+            out[f"change, {how}"] = _stop_and_time(app, lambda c=ctl: c.change(**big) and made[-1], stop)
+            win.close()
+            win.deleteLater()
+            app.processEvents()
+
+        win = MainWindow(Params(mode="backward"))
+        win.model.set_params(**big)  # on the UI thread: the benchmark waits, nobody watches
+        _shown(app, win)
+        win.stage.selected = ("w", (1, 0, 4, 4))
+
+        def start_check() -> TimedToken:
+            win.stage.check_gradient()
+            return made[-1]
+
+        out["gradient check, Cancel"] = _stop_and_time(app, start_check, win.controls.check_cancel.click)
+        win.close()
+        win.deleteLater()
+
+        pipe = PipelineWindow()
+        _shown(app, pipe)
+        net = nw.Network((3, 512, 512), (nw.Conv(16, 15, padding=7), nw.Activation("relu"),
+                                         nw.Conv(16, 15, padding=7)))
+
+        def start_pipeline() -> TimedToken:
+            pipe.model.set_network(net)
+            return made[-1]
+
+        out["pipeline, Cancel"] = _stop_and_time(app, start_pipeline, pipe.cancel.click)
+        pipe.close()
+        pipe.deleteLater()
+        app.processEvents()
+    finally:
+        lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken = saved  # type: ignore[misc]
+    return out
+
+
+def worst(res: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """The slowest exit, and the longest event-loop gap but while closing (the window waits for the
+    worker there on purpose: that gap is the exit time)."""
+    return (max(r["exit"] for r in res.values()),
+            max(r["ui_gap"] for how, r in res.items() if "close" not in how))
+
+
+def report(res: dict[str, dict[str, float]]) -> list[str]:
+    """One line per way of stopping."""
+    return [f"{how}: worker exit {r['exit'] * 1e3:.0f} ms after the stop, event loop's longest gap "
+            f"{r['ui_gap'] * 1e3:.0f} ms; stopped after {r['checks']:.0f} checks; between two checks the "
+            f"worker took max {r['check_max'] * 1e3:.0f} ms, p99 {r['check_p99'] * 1e3:.0f} ms "
+            f"(its own CPU time max {r['cpu_max'] * 1e3:.0f} ms, p99 {r['cpu_p99'] * 1e3:.0f} ms)"
+            for how, r in res.items()]
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    load = os.getloadavg()[0]
+    res = bench_cancel(app)
+    worst_exit, worst_gap = worst(res)
+    print(f"convviz cancel benchmark ({os.cpu_count()} cpus, load average {load:.1f} at start)")
+    for line in report(res):
+        print(line)
+    ok = worst_exit < EXIT_GOAL and worst_gap < GAP_GOAL
+    print(f"worst: exit {worst_exit * 1e3:.0f} ms (goal < {EXIT_GOAL * 1e3:.0f}), event-loop gap "
+          f"{worst_gap * 1e3:.0f} ms (goal < {GAP_GOAL * 1e3:.0f}): {'PASS' if ok else 'MISS'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
