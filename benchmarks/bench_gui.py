@@ -345,6 +345,31 @@ def bench_pipeline(app: QApplication) -> dict[str, list[float]]:
     return out
 
 
+def bench_motion(app: QApplication) -> tuple[dict[str, list[float]], str]:
+    """A step shown mid-motion: a random step, its glide started with travelling products, a glide
+    fraction in the middle of the flights, then repaint (what each tick of a slow playback does)."""
+    win = make_window(app, Params(in_h=32, in_w=32, motion="on"))
+    n = win.model.n_forward
+    rng = np.random.default_rng(5)
+    ks, ts = rng.integers(1, n, RUNS + WARMUP), rng.uniform(0.25, 0.95, RUNS + WARMUP)
+
+    def change(i: int) -> None:
+        win.model.set_step(int(ks[i]))
+        win.renderer.text.travel.start(True)
+        win.renderer.glide(float(ts[i]))
+
+    res = timed_updates(app, win, change)
+    # Each later tick of the same glide: only the chip moves and the line's reveal changes.
+    win.renderer.text.travel.start(True)
+    ticks = timed_updates(app, win, lambda i: win.renderer.glide(0.25 + 0.7 * i / (RUNS + WARMUP)))
+    res["tick"] = ticks["total"]
+    tm, tp = ms(ticks["total"])
+    info = (f"{n:,} forward steps, {cell_px(win):.0f} px/cell, values shown; a later tick of the same glide "
+            f"(chip moved, line revealed) {tm:.1f}/{tp:.1f} ms")
+    close_window(app, win)
+    return res, info
+
+
 def bench_stage_step(app: QApplication) -> tuple[dict[str, list[float]], str]:
     """The stage view (planes at an angle) on a 32x32 input with values: a random step, then repaint."""
     win = make_window(app, Params(in_h=32, in_w=32, view="stage"))
@@ -528,6 +553,8 @@ def main() -> int:
     small, small_info = bench_param_change(app, Params(in_h=32, in_w=32))
     big, big_info = bench_param_change(app, Params(in_h=256, in_w=256, in_c=3))
     play = bench_playback(app)
+    play_motion = bench_playback(app, Params(in_h=32, in_w=32, motion="on"))
+    motion, motion_info = bench_motion(app)
     scrub, scrub_info = bench_scrub(app)
     back, back_info = bench_backward(app)
     stage, stage_info = bench_stage_step(app)
@@ -573,6 +600,9 @@ def main() -> int:
         )
 
     add_playback("3", "playback 60 steps/s, 32x32, 3 s", play)
+
+    add_playback("3b", "same, motion on (skipped at 60/s)", play_motion)
+    add("14", "step painted mid-motion, 32x32 + values", "< 16 ms", motion, 16.0, motion_info)
 
     add("4", "scrub 512x512 conv, random jump", "< 16 ms", scrub, 16.0, scrub_info)
 

@@ -5,7 +5,9 @@ Shapes are channels-first. ``x`` is ``(C_in, L)`` or ``(L,)``; ``w`` is
 1-D terms, then the problem becomes ``conv2d``'s with ``H = 1``, ``kh = 1``:
 the same fast path, the same traces. Padding is one number, ``(left, right)``,
 ``"valid"``, ``"same"`` or ``"causal"`` (``d*(k - 1)`` on the left only, so
-output ``t`` sees inputs up to ``t`` and never the future).
+output ``t`` sees inputs up to ``t`` and never the future). ``padding_mode``
+fills the padding as ``torch.nn.Conv1d``'s does: zeros, reflect, replicate or
+circular.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import conv as _conv
-from .geometry import as_int, check_array
+from .geometry import PaddingMode, as_int, check_array
 from .padding import fold
 from .trace import ConvBackwardTrace, ConvTrace, Granularity
 
@@ -94,6 +96,7 @@ def prepare_conv1d(
     padding: Padding1d = 0,
     dilation: int = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
 ) -> tuple[_conv.ConvSetup, bool]:
     """Check a 1-D convolution in 1-D words and return it as a height-1 ``ConvSetup``.
 
@@ -122,9 +125,11 @@ def prepare_conv1d(
         )
     x3 = (xa[None] if xa.ndim == 1 else xa)[:, None, :]
     w4 = (wa[None, None] if wa.ndim == 1 else wa)[:, :, None, :]
-    setup = _conv.prepare_conv(
-        x3, w4, bias, stride=(1, s), padding=((0, 0), (left, right)), dilation=(1, d), groups=groups
-    )
+    try:
+        setup = _conv.prepare_conv(x3, w4, bias, stride=(1, s), padding=((0, 0), (left, right)),
+                                   dilation=(1, d), groups=groups, padding_mode=padding_mode)
+    except ValueError as exc:  # the padding mode's limits in 1-D words: a signal has samples, not columns
+        raise ValueError(str(exc).replace("columns", "samples")) from None
     # The caller's forms, not the 3-D/4-D ones handed over.
     return replace(setup, x_2d=xa.ndim == 1, w_2d=wa.ndim == 1), xa.ndim == 1 and wa.ndim == 1
 
@@ -138,11 +143,12 @@ def conv1d(
     padding: Padding1d = 0,
     dilation: int = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
 ) -> np.ndarray:
     """1-D cross-correlation, as ``torch.nn.functional.conv1d`` (plus ``"causal"`` padding).
 
     ``y[o, t] = b[o] + sum_{c, q} w[o, c, q] * xp[g*C_in/groups + c, t*s + q*d]``
-    where ``xp`` is the zero-padded input and ``g`` the group of ``o``.
+    where ``xp`` is the input padded by ``padding_mode`` and ``g`` the group of ``o``.
 
     Parameters
     ----------
@@ -153,13 +159,17 @@ def conv1d(
     padding : int, (left, right), "valid", "same" or "causal"
     groups : int
         As for ``conv2d``.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+        What fills the padding, as ``torch.nn.Conv1d``'s ``padding_mode`` (reflect needs
+        padding shorter than the signal; circular at most as long).
 
     Returns
     -------
     y : ndarray, shape (C_out, L_out), or (L_out,) when ``x`` and ``w`` are 1-D
         ``L_out = floor((L + left + right - d*(k - 1) - 1) / s) + 1``.
     """
-    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                padding_mode=padding_mode)
     y = _conv.forward(s)[:, 0]
     return y[0] if out_1d else y
 
@@ -174,13 +184,14 @@ def conv1d_backward(
     padding: Padding1d = 0,
     dilation: int = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``conv1d`` with respect to its input, kernel and bias.
 
     Parameters
     ----------
-    x, w, stride, padding, dilation, groups
-        As for ``conv1d``.
+    x, w, stride, padding, dilation, groups, padding_mode
+        As for ``conv1d``. A padding copy's gradient is added into the sample it copies.
     grad_out : array_like, shape of ``conv1d``'s output
     bias : array_like, optional
         Accepted for symmetry; the gradients do not depend on it.
@@ -191,10 +202,11 @@ def conv1d_backward(
     grad_w : ndarray, shape of ``w``
     grad_bias : ndarray, shape (C_out,), or shape () when ``w`` is 1-D
     """
-    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                padding_mode=padding_mode)
     dy = _check_grad_out_1d(s, grad_out, out_1d)
     gxp, gw, gb = _conv.backward_padded(s, dy)
-    gx = fold(gxp, s.geometry, "zeros")[:, 0]
+    gx = fold(gxp, s.geometry, s.padding_mode)[:, 0]
     gw3 = np.ascontiguousarray(gw[:, :, 0])
     return (
         gx[0] if s.x_2d else gx,
@@ -222,6 +234,7 @@ def trace_conv1d(
     padding: Padding1d = 0,
     dilation: int = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
     granularity: Granularity = "window",
 ) -> ConvTrace:
     """Trace of ``conv1d``: a ``ConvTrace`` of the height-1 problem.
@@ -231,7 +244,8 @@ def trace_conv1d(
     ``t`` is position ``t + left``), and ``inputs``/``weights`` have shape
     ``(C_in/groups, 1, k)``. ``output`` and ``partial`` are ``(C_out, 1, L_out)``.
     """
-    s, _ = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    s, _ = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                padding_mode=padding_mode)
     return ConvTrace(s, granularity)
 
 
@@ -245,10 +259,12 @@ def trace_conv1d_backward(
     padding: Padding1d = 0,
     dilation: int = 1,
     groups: int = 1,
+    padding_mode: PaddingMode = "zeros",
 ) -> ConvBackwardTrace:
     """Trace of ``conv1d_backward``: a ``ConvBackwardTrace`` of the height-1 problem.
 
     Shapes as in ``trace_conv1d``; ``grad_out`` is ``conv1d_backward``'s.
     """
-    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    s, out_1d = prepare_conv1d(x, w, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                padding_mode=padding_mode)
     return ConvBackwardTrace(s, _check_grad_out_1d(s, grad_out, out_1d))

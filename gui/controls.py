@@ -386,7 +386,7 @@ class ControlPanel(QWidget):
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv and not p.is_transpose and not p.is_1d)
-        self.padding_mode.setEnabled(conv and not p.is_transpose and not p.is_1d)
+        self.padding_mode.setEnabled(conv and not p.is_transpose)
         self.preset.setEnabled(conv)
         self.ceil.setEnabled(not conv)
         self.cip.setEnabled(p.op == "avg")

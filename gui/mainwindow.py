@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from .controllers.document import DocumentController
 from .controllers.lesson import LessonController
+from .controllers.motion import MotionController
 from .controllers.playback import PlaybackController
 from .controllers.stage import StageController
 from .controls import ControlPanel, PlaybackBar
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
                                         expanded=lambda: self.stage.expanded, parent=self)
         self.files.theme_requested.connect(self._scenario_theme)
         self.controller.glide.connect(self.renderer.glide)
+        self.motion = MotionController(self.model, self.renderer, self.controller,
+                                       presenting=lambda: self.presenting, parent=self)
         self.controls.check.clicked.connect(self.stage.check_gradient)
         self.controls.check_cancel.clicked.connect(self.stage.cancel_check)
         self.stage.checking_changed.connect(self.controls.check_cancel.setVisible)
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         self._action(view, "Pi&peline view", "Ctrl+L",
                      "A whole small CNN: feature maps, shapes, parameters and receptive fields",
                      self.show_pipeline)
+        self.motion.menu(view)
         self.act_present = self._action(
             view, "&Presenter mode", Qt.Key.Key_F5,
             "Full screen, large type, no editing controls (Esc leaves)", self.toggle_presenter,
@@ -308,6 +312,7 @@ class MainWindow(QMainWindow):
         else:
             self.renderer.set_theme(self.renderer.theme_name, zoom=self._zoom_before)
             self.showNormal()
+        self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:
         if self.presenting:

@@ -17,7 +17,7 @@ import itertools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -43,13 +43,14 @@ from engine import network as nw
 from .controllers.pipeline_jobs import PipelineJobs
 from .images import SAMPLES, read_image, sample_path
 from .models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
+from .models.flatten import unrolled
 from .models.pipeline import (
-    NEW_LAYERS,
     PRESETS,
     PipelineState,
     apply_layer_edits,
     is_signal_stack,
     layer_fields,
+    new_layers,
     runs,
 )
 from .models.weights import WEIGHTS_KINDS
@@ -331,13 +332,36 @@ class PipelineView(pg.GraphicsLayoutWidget):
             if c >= len(self.tiles[stage]):
                 continue
             x0, y0, _h, _w = self.tiles[stage][c]
-            item = pg.QtWidgets.QGraphicsRectItem(QRectF(x0 + j - 0.5, y0 + i - 0.5, 1, 1))
-            pen = QPen(QColor(self.theme["output"]), 3)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setZValue(20)
-            self.boxes[stage].addItem(item)
-            self.flat_items.append((item, self.boxes[stage]))
+            self._outline(stage, QRectF(x0 + j - 0.5, y0 + i - 0.5, 1, 1))
+
+    def _outline(self, stage: int, rect: QRectF) -> None:
+        """Outline ``rect`` (view units) of ``stage`` in the output colour (``mark_cells`` clears it)."""
+        item = pg.QtWidgets.QGraphicsRectItem(rect)
+        pen = QPen(QColor(self.theme["output"]), 3)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(20)
+        self.boxes[stage].addItem(item)
+        self.flat_items.append((item, self.boxes[stage]))
+
+    def show_unrolled(self, stage: int, k: int) -> None:
+        """Show the vector of ``stage`` filled up to element ``k`` (the flatten so far) with that element
+        outlined; ``k < 0`` shows the whole vector again. Call after ``mark_cells`` (it clears outlines)."""
+        outputs = self._shown[1]
+        if not 0 <= stage < min(len(outputs), len(self.items)) or outputs[stage].ndim != 1:
+            return
+        vector = outputs[stage]
+        shown = vector if k < 0 else unrolled(vector, k)
+        self._update(stage, np.nan_to_num(shown, nan=0.0) if vector.size <= 128 else shown)  # no bar: 0
+        if k < 0:
+            return
+        if vector.size <= 128:  # bars, one per row
+            v = float(vector[k])
+            rect = QRectF(min(v, 0.0), k - 0.5, max(abs(v), 1e-9), 1.0)
+        else:  # folded into a square picture
+            side = int(np.ceil(np.sqrt(vector.size)))
+            rect = QRectF(k % side - 0.5, k // side - 0.5, 1.0, 1.0)
+        self._outline(stage, rect)
 
     # ------------------------------------------------------------------ mouse
     def pick(self, scene_pos: QPointF) -> tuple[int, int, int, int] | None:
@@ -379,7 +403,7 @@ class PipelineWindow(QMainWindow):
         self.flatten_timer = QTimer(self)
         self.flatten_timer.setInterval(60)
         self.flatten_timer.timeout.connect(self._flatten_tick)
-        self.flatten_k = 0
+        self.flatten_k = -1  # the element shown (-1: none)
         left = QWidget()
         ll = QVBoxLayout(left)
         row = QHBoxLayout()
@@ -427,8 +451,7 @@ class PipelineWindow(QMainWindow):
         self.add.setToolTip("Add a layer after the selected one")
         self.add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.add)
-        for name in NEW_LAYERS:
-            menu.addAction(name, lambda n=name: self.insert_layer(NEW_LAYERS[n]))
+        menu.aboutToShow.connect(self._fill_add_menu)  # a signal's input offers a causal layer too
         self.add.setMenu(menu)
         buttons.addWidget(self.add)
         for text, tip, slot in (("Edit", "Edit the selected layer", self.edit_layer),
@@ -464,7 +487,22 @@ class PipelineWindow(QMainWindow):
         )
         self.flatten_button.setCheckable(True)
         self.flatten_button.toggled.connect(self.animate_flatten)
-        ll.addWidget(self.flatten_button)
+        flat_row = QHBoxLayout()
+        self.flatten_back, self.flatten_next = QPushButton("◀"), QPushButton("▶")
+        for b, name, delta, key in ((self.flatten_back, "flatten_back", -1, "Left"),
+                                    (self.flatten_next, "flatten_next", 1, "Right")):
+            b.setObjectName(name)
+            b.setToolTip(f"Flatten one element {'back' if delta < 0 else 'on'} ({key}): the cell it reads "
+                         "and i = c·H·W + r·W + col with its numbers")
+            b.clicked.connect(lambda _=False, d=delta: self.step_flatten(d))
+            act = QAction(b.toolTip(), self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(b.click)
+            self.addAction(act)
+        flat_row.addWidget(self.flatten_back)
+        flat_row.addWidget(self.flatten_button, 1)
+        flat_row.addWidget(self.flatten_next)
+        ll.addLayout(flat_row)
         self.open_button = QPushButton("Open layer in main window")
         self.open_button.setObjectName("open_layer")
         self.open_button.setToolTip(
@@ -513,6 +551,13 @@ class PipelineWindow(QMainWindow):
     def insert_layer(self, layer: nw.Layer) -> None:
         """Insert ``layer`` after the selected one (or at the end)."""
         self._select(self.model.insert_layer(self._current(), layer))
+
+    def _fill_add_menu(self) -> None:
+        """The "Add" menu's layers for the network's input (``new_layers``)."""
+        menu = self.add.menu()
+        menu.clear()
+        for name, layer in new_layers(self.model.network.input_shape).items():
+            menu.addAction(name, lambda lay=layer: self.insert_layer(lay))
 
     def remove_layer(self) -> None:
         """Remove the selected layer."""
@@ -570,6 +615,10 @@ class PipelineWindow(QMainWindow):
         self.view.show_stages([t.replace("\n", "<br>") for t in m.stage_titles()], m.outputs)
         self._layer_selected(self.layers.currentRow())
         self.flatten_button.setEnabled(m.can_flatten())
+        for b in (self.flatten_back, self.flatten_next):
+            b.setEnabled(m.can_flatten())
+        if self.flatten_k >= 0 and not self.flatten_timer.isActive():
+            self.show_flatten(self.flatten_k)  # the stack changed under a stepped flatten: show it again
 
     def trace_field(self, stage: int, channel: int, row: int, col: int) -> None:
         """Show the receptive field of a clicked cell in every earlier stage, with its size."""
@@ -587,22 +636,45 @@ class PipelineWindow(QMainWindow):
     def animate_flatten(self, on: bool) -> None:
         """Start or stop sweeping flatten's reading order: ``k = c·H·W + h·W + w``."""
         if on and self.model.can_flatten():
-            self.flatten_k = 0
+            self.flatten_k = -1
             self.flatten_timer.start()
         else:
             self.flatten_timer.stop()
-            self.view.mark_cells(0, [])
+            self.show_flatten(-1)
             if self.flatten_button.isChecked():
                 self.flatten_button.setChecked(False)
 
     def _flatten_tick(self) -> None:
-        step = self.model.flatten_step(self.flatten_k)
-        if step is None:
+        if not self.show_flatten(self.flatten_k + 1):
             self.animate_flatten(False)
+
+    def step_flatten(self, delta: int) -> None:
+        """Show the flatten's next (``delta`` 1) or previous (−1) element, wrapping round; playing stops."""
+        if self.flatten_timer.isActive():
+            self.flatten_timer.stop()
+            self.flatten_button.setChecked(False)
+        first = self.model.flatten_step(0)
+        if first is None:
             return
+        k = self.flatten_k + delta if self.flatten_k >= 0 else (0 if delta > 0 else -1)
+        self.show_flatten(k % first.n)
+
+    def show_flatten(self, k: int) -> bool:
+        """Outline the cell flatten's element ``k`` reads and the vector filled up to it, and say
+        ``i = c·H·W + r·W + col`` with its numbers; ``k < 0`` clears (False when there is nothing to read)."""
+        step = None if k < 0 else self.model.flatten_step(k)
+        if step is None:
+            self.flatten_k = -1
+            self.view.mark_cells(0, [])
+            stage = self.model.flatten_layer()
+            if stage is not None:
+                self.view.show_unrolled(stage + 1, -1)
+            return k < 0
+        self.flatten_k = step.k
         self.view.mark_cells(step.stage, [step.cell])
+        self.view.show_unrolled(step.stage + 1, step.k)
         self.field_label.setText(step.text)
-        self.flatten_k += 1
+        return True
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt API
         self.animate_flatten(False)

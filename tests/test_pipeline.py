@@ -243,8 +243,8 @@ def test_clicking_a_vector_stage_traces_nothing(pipeline, qtbot) -> None:
 # --------------------------------------------------------------------------- flatten animation
 
 
-FLAT_RE = re.compile(r"flatten: element (\d+) = x\[(\d+), (\d+), (\d+)\]\s+"
-                     r"\(k = c·H·W \+ h·W \+ w = (\d+)·(\d+) \+ (\d+)·(\d+) \+ (\d+)\)")
+FLAT_RE = re.compile(r"flatten: element (\d+) of \d+ = x\[(\d+), (\d+), (\d+)\] = \S+\s+"
+                     r"\(i = c·H·W \+ r·W \+ col = (\d+)·(\d+·\d+) \+ (\d+)·(\d+) \+ (\d+) = \d+\)")
 
 
 def test_flatten_animation_follows_c_order(pipeline, qtbot) -> None:
@@ -274,7 +274,8 @@ def test_flatten_animation_follows_c_order(pipeline, qtbot) -> None:
     for step, (text, centre) in enumerate(seen):
         match = FLAT_RE.fullmatch(text)
         assert match, text
-        k, ci, hi, wi, c_, hw, hi2, w_, wi2 = map(int, match.groups())
+        k, ci, hi, wi, c_, hw, hi2, w_, wi2 = (int(np.prod([int(v) for v in g.split("·")]))
+                                               for g in match.groups())
         assert k == step % n  # one element per tick, wrapping round
         assert (ci, hi, wi) == tuple(int(v) for v in np.unravel_index(k, (c, h, w)))
         assert (c_, hi2, wi2) == (ci, hi, wi) and hw == h * w and w_ == w

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine import describe
 from engine import network as nw
 from gui.models.lesson import Lesson
 from gui.models.params import Params
@@ -324,8 +325,10 @@ def test_flatten_steps_follow_c_order_and_wrap_round() -> None:
         assert f.cell == tuple(int(v) for v in np.unravel_index(f.k, (c, h, w)))
         ci, hi, wi = f.cell
         assert s.outputs[3][f.k] == s.outputs[2][ci, hi, wi]
-        assert f.text == (f"flatten: element {f.k} = x[{ci}, {hi}, {wi}]   "
-                          f"(k = c·H·W + h·W + w = {ci}·{h * w} + {hi}·{w} + {wi})")
+        value = describe.fmt(float(s.outputs[2][ci, hi, wi]))
+        assert f.text == (f"flatten: element {f.k} of {n} = x[{ci}, {hi}, {wi}] = {value}   "
+                          f"(i = c·H·W + r·W + col = {ci}·{h}·{w} + {hi}·{w} + {wi} = {f.k})")
+        assert f.n == n
     assert not PipelineState(nw.Network((1, 8, 8), (nw.Conv(2, 3),))).can_flatten()
 
 
@@ -335,8 +338,9 @@ def test_flatten_steps_follow_c_order_and_wrap_round() -> None:
 def test_layer_fields_and_edits_keep_what_is_not_shown() -> None:
     layer = nw.Conv(6, (3, 5), padding="same", bias=False)
     fields = {f.name: f for f in layer_fields(layer)}
-    assert list(fields) == ["out_channels", "kernel", "stride", "padding", "dilation", "filters", "groups"]
-    assert (fields["kernel"].value, fields["padding"].value) == (3, 0)
+    assert list(fields) == ["out_channels", "kernel", "stride", "padding", "padding_kind", "dilation",
+                            "filters", "groups"]
+    assert (fields["kernel"].value, fields["padding"].value, fields["padding_kind"].value) == (3, 1, "same")
     assert (fields["out_channels"].lo, fields["out_channels"].hi) == (1, 64)
     assert "sobel x" in fields["filters"].choices
     shown = {name: f.value for name, f in fields.items()}

@@ -558,7 +558,7 @@ def test_presenter_mode_keeps_stepping(window, qtbot, settle) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F5)
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.model.step == 1
-    settle(window)
+    settle(window, timeout=8000)  # presenting, the products travel: a longer glide
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.presenting
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,11 +28,19 @@ class PlaybackController(QObject):
     speed_changed(float)
     glide(float)
         Fraction 0..1 of the way from the previous step's highlight to the current one.
+    travel(bool)
+        A glide begins, with travelling products (True) or without: sent before its first ``glide``.
+
+    Attributes
+    ----------
+    pieces : callable
+        ``pieces()``: how many products travel in the glide to the step shown (0: no motion).
     """
 
     playing_changed = Signal(bool)
     speed_changed = Signal(float)
     glide = Signal(float)
+    travel = Signal(bool)
 
     def __init__(self, model: Lesson, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +51,7 @@ class PlaybackController(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(16)
         self.timer.timeout.connect(self._tick)
+        self.pieces: Callable[[], int] = lambda: 0
 
     # ------------------------------------------------------------------ state
     @property
@@ -125,7 +135,8 @@ class PlaybackController(QObject):
             self.glide.emit(1.0)
 
     def _start_glide(self) -> None:
-        t = self.clock.start_glide(time.perf_counter())
+        t = self.clock.start_glide(time.perf_counter(), self.pieces())
+        self.travel.emit(self.clock.motion)
         self.glide.emit(t)
         if t < 1.0 and not self.timer.isActive():
             self.timer.start()

@@ -55,6 +55,7 @@ class StageController(QObject):
         self._say, self._check_result, self._notify = say, check_result, notify
         self.expanded = False
         self.pinned: tuple[int, int] | None = None
+        self._pinned_tile = 0  # the tile (channel) of the pinned cell
         #: The cell the gradient check looks at.
         self.selected: Selection = ("x", (0, 0, 0))
         self._pool = worker_pool()  # owned by Python: never deleted under a live reference
@@ -81,7 +82,7 @@ class StageController(QObject):
             self.expanded = on
             self.redraw()
             if self.pinned is not None:
-                self._show(interaction.receptive_field(self.lesson, *self.pinned))
+                self._show(interaction.receptive_field(self.lesson, *self.pinned, self._pinned_tile))
 
     def _changed(self) -> None:
         self._drop_check()  # a check of the lesson before the change would be stale
@@ -99,6 +100,7 @@ class StageController(QObject):
         self.view.show_highlight("receptive", h.receptive)
         self.view.show_highlight("fed", h.fed)
         self.view.show_highlight("source", h.source)
+        self.view.text.show_instead(h.line)
         if say:
             self._say(h.status)
 
@@ -106,7 +108,7 @@ class StageController(QObject):
     def hovered(self, panel: str, ch: int, i: int, j: int) -> None:
         """The mouse is over cell ``(i, j)`` of ``panel`` ("" for none)."""
         if self.pinned is None and not interaction.gather_shown(self.lesson):
-            self._show(interaction.hover(self.lesson, panel, i, j))
+            self._show(interaction.hover(self.lesson, panel, i, j, ch))
 
     def clicked(self, panel: str, ch: int, i: int, j: int) -> None:
         """Select a cell for the gradient check, or pin (unpin) an output cell's receptive field."""
@@ -117,8 +119,8 @@ class StageController(QObject):
             self.unpin()
             return
         if c.pin is not None:
-            self.pinned = c.pin
-            self._show(interaction.receptive_field(self.lesson, *c.pin))
+            self.pinned, self._pinned_tile = c.pin, ch
+            self._show(interaction.receptive_field(self.lesson, *c.pin, ch))
         if c.status:
             self._say(c.status)
 

@@ -88,29 +88,39 @@ def gif_delay_ms(fps: float) -> int:
     return max(20, round(1000.0 / fps / 10) * 10)
 
 
-def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: int, tick: Tick) -> Path:
-    """An animated GIF, one frame per step, streamed (see ``gui.export.gif``)."""
+def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: int, tick: Tick,
+              per_step: int = 1) -> Path:
+    """An animated GIF, ``per_step`` frames per step (the in-between pictures of travelling products,
+    then the step held), streamed (see ``gui.export.gif``)."""
     gif.need_pillow()
     # One palette for the whole animation, from a few frames spread over it (the first and the
-    # last among them: the colours of empty and of finished outputs are both in it).
+    # last among them: the colours of empty and of finished outputs are both in it), each step's
+    # middle picture (a product on its way) and its finished one.
     n = len(steps)
     sample = sorted({steps[round(i * (n - 1) / 4)] for i in range(5)}) if n > 1 else [steps[0]]
-    pics = [rgb(img) for k in sample for img in pictures(range(k, k + 1))]
+    pics = []
+    for k in sample:
+        step_pics = list(pictures(range(k, k + 1)))
+        pics += [rgb(step_pics[len(step_pics) // 3]), rgb(step_pics[-1])] if len(step_pics) > 1 else [
+            rgb(step_pics[0])]
     palette = gif.palette_from(pics)
     size = (pics[0].shape[1], pics[0].shape[0])
     del pics
-    with AtomicFile(target, lambda p: check_gif(p, n)) as f:
-        stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps), loop)
+    with AtomicFile(target, lambda p: check_gif(p, n * per_step)) as f:
+        stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop)
         tick(0)
-        # Each frame is mapped and compressed on a worker while the next is drawn (in order: one worker).
-        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(rgb(img)))):
-            tick(done + 1)
+        # Each picture is mapped and compressed on a worker while the next is drawn (in order: one worker).
+        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(rgb(img))), start=1):
+            if done % per_step == 0:
+                tick(done // per_step)
         stream.close()
     return target
 
 
-def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: Tick) -> Path:
-    """An H.264 MP4, one frame per step, piped to ffmpeg as each is drawn."""
+def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: Tick,
+              per_step: int = 1) -> Path:
+    """An H.264 MP4, ``per_step`` frames per step at ``fps * per_step`` frames per second, piped to
+    ffmpeg as each is drawn."""
     try:
         import imageio_ffmpeg
     except ImportError:
@@ -119,14 +129,16 @@ def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: 
         proc: subprocess.Popen[bytes] | None = None
         try:
             tick(0)
-            for n, img in enumerate(pictures(steps)):
+            for n, img in enumerate(pictures(steps), start=1):
                 a = rgb(img)
                 h, w = a.shape[:2]
                 a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # H.264 needs even sides
                 if proc is None:
-                    proc = _ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), f.path, a.shape[1], a.shape[0], fps, log)
+                    proc = _ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), f.path, a.shape[1], a.shape[0],
+                                   fps * per_step, log)
                 _feed(proc, a, log, f.path)
-                tick(n + 1)
+                if n % per_step == 0:
+                    tick(n // per_step)
             assert proc is not None
             proc.stdin.close()  # type: ignore[union-attr]
             if proc.wait() != 0:

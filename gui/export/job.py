@@ -12,10 +12,11 @@ from ..models import frames_io
 from ..models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE
 from ..models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS, Announce, Progress, Ticker, default_steps
 from ..models.lesson import Lesson
+from ..models.motion import export_per_step
 from ..models.outfiles import ExportError, resolve_target
 from ..scene import SceneRenderer
 from . import formats
-from .paint import draw, frames
+from .paint import draw, frames, movie
 
 FORMATS = EXPORT_FORMATS
 
@@ -88,6 +89,9 @@ def export(lesson: Lesson, renderer: SceneRenderer | None, fmt: str, out: str | 
     def pictures(which: range) -> Iterator[QImage]:
         return frames(renderer, model, which, scale, expanded=expanded)
 
+    def animation(which: range) -> Iterator[QImage]:
+        return movie(renderer, model, which, fps, scale, expanded=expanded)
+
     def draw_step(k: int) -> None:
         draw(renderer, model, k, expanded=expanded)
 
@@ -99,6 +103,7 @@ def export(lesson: Lesson, renderer: SceneRenderer | None, fmt: str, out: str | 
         if folder:
             return formats.write_png_folder(pictures, target, steps, tick)
         return formats.write_png(pictures, target, steps, tick)
+    per_step = export_per_step(model.params.motion, fps)
     if fmt == "gif":
-        return formats.write_gif(pictures, target, steps, fps, loop, tick)
-    return formats.write_mp4(pictures, target, steps, fps, tick)
+        return formats.write_gif(animation, target, steps, fps, loop, tick, per_step)
+    return formats.write_mp4(animation, target, steps, fps, tick, per_step)

@@ -25,6 +25,7 @@ from PySide6.QtGui import QFont, QFontInfo, QImage, QPageLayout, QPageSize, QPai
 from PySide6.QtWidgets import QWidget
 
 from ..models.lesson import Lesson
+from ..models.motion import export_fractions, export_per_step
 from ..models.outfiles import ExportError
 from ..scene import SceneRenderer
 
@@ -75,6 +76,40 @@ def frames(renderer: SceneRenderer, lesson: Lesson, steps: range, scale: float =
     for k in steps:
         draw(renderer, lesson, k, expanded=expanded)
         yield grab(renderer, scale)
+
+
+def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, scale: float = 1.0, *,
+          expanded: bool = False) -> Iterator[QImage]:
+    """Pictures of ``steps`` for an animation at ``fps`` steps per second: ``export_per_step`` of them
+    per step, the in-between pictures of the travelling products (``Frame.motion``) first, then
+    the finished step held for the rest of the step's time (``lesson`` is only read)."""
+    per_step = export_per_step(lesson.params.motion, fps)
+    if per_step == 1:
+        yield from frames(renderer, lesson, steps, scale, expanded=expanded)
+        return
+    travel = renderer.text.travel
+    was = travel.enabled
+    travel.set_enabled(True)
+    try:
+        for k in steps:
+            f = lesson.frame(k, expanded=expanded)
+            renderer.show_frame(f)
+            renderer.settle()
+            plan = None if f.motion is None else export_fractions(f.motion.pieces, fps)
+            shown = 0
+            if plan is not None:
+                travel.start(True)
+                for t in plan[0][: per_step - 1]:
+                    renderer.glide(t)
+                    yield grab(renderer, scale)
+                    shown += 1
+            renderer.glide(1.0)
+            renderer.settle()
+            still = grab(renderer, scale)
+            for _ in range(per_step - shown):
+                yield still
+    finally:
+        travel.set_enabled(was)
 
 
 def rgb(img: QImage) -> np.ndarray:

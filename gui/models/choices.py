@@ -26,6 +26,9 @@ TransposeView = Literal["gather", "scatter"]
 #: How a convolution is drawn: the kernel sliding over a grid, or the matrix C of y = C·x (``matrix.py``).
 DrawnAs = Literal["grid", "matrix"]
 Granularity = Literal["window", "tap"]
+#: Whether products travel from their cells into the arithmetic line between steps: in presenter
+#: mode only ("auto"), always, or never.
+MotionSetting = Literal["auto", "on", "off"]
 Activation = Literal["none", "relu", "leaky_relu", "sigmoid", "tanh"]
 KernelPreset = Literal[
     "random", "identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "laplacian",
@@ -45,6 +48,8 @@ OPS: tuple[Op, ...] = get_args(Op)
 #: The pooling operations (a pipeline's pooling layer offers these).
 POOL_OPS: tuple[Op, ...] = ("max", "min", "avg")
 PAD_KINDS: tuple[PadKind, ...] = get_args(PadKind)
+#: A pipeline convolution's padding in its editor: a number of cells, or one of the names.
+LAYER_PADDINGS: tuple[str, ...] = ("number", "same", "valid", "causal")
 PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 MODES: tuple[Mode, ...] = get_args(Mode)
 UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)
@@ -52,6 +57,7 @@ GRAD_VIEWS: tuple[GradView, ...] = get_args(GradView)
 TRANSPOSE_VIEWS: tuple[TransposeView, ...] = get_args(TransposeView)
 DRAWN_AS: tuple[DrawnAs, ...] = get_args(DrawnAs)
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
+MOTION_SETTINGS: tuple[MotionSetting, ...] = get_args(MotionSetting)
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
 KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
 THEMES: tuple[Theme, ...] = get_args(Theme)
@@ -99,6 +105,9 @@ VIEW_LABELS: dict[View, str] = {
     "stage": "Stage: input plane below, output plane above",
 }
 GRANULARITY_LABELS: dict[Granularity, str] = {"window": "per window", "tap": "per multiply-add"}
+MOTION_LABELS: dict[MotionSetting, str] = {
+    "auto": "In presenter mode", "on": "Always (exports too)", "off": "Never",
+}
 VALUE_KIND_LABELS: dict[bool, str] = {True: "Integers", False: "Decimals"}
 #: Kernel presets that are fixed 3×3 filters (choosing one sets the kernel to 3×3).
 FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", "laplacian")
@@ -107,7 +116,7 @@ FIXED_3X3_PRESETS: tuple[KernelPreset, ...] = ("sharpen", "sobel x", "sobel y", 
 SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
-    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS,
+    "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS, "motion": MOTION_SETTINGS,
     "drawn_as": DRAWN_AS,
 }
 #: What each setting is called in a message ("input height must be between 1 and 512, got 600").
@@ -121,7 +130,7 @@ SETTING_LABELS: dict[str, str] = {
     "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
     "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
     "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
-    "groups": "groups", "view": "the view", "drawn_as": "the drawing",
+    "groups": "groups", "view": "the view", "motion": "products travel", "drawn_as": "the drawing",
 }
 
 # ----------------------------------------------------------------------------- bounds

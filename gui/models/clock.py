@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from psygnal import Signal
 
 from .choices import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED
+from .motion import glide_ms
 
 #: The speeds that + and − step through, steps per second.
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
@@ -62,6 +63,7 @@ class PlaybackClock:
         self._last_step_t = 0.0
         self._glide_start = 0.0
         self._glide_ms = GLIDE_MS
+        self.motion = False  # the glide in progress shows travelling products
         self.dropped = 0
         self.steps_played = 0
 
@@ -104,15 +106,22 @@ class PlaybackClock:
             self._playing = False
             self.playing_changed.emit(False)
 
-    def start_glide(self, now: float) -> float:
+    def start_glide(self, now: float, pieces: int = 0) -> float:
         """A step was taken at ``now``: start gliding to it; return the fraction to show at once.
 
         While playing, a glide takes at most 80% of the time between steps, so the
         highlight rests on each step before the next; a glide shorter than a frame
-        is a jump (1.0).
+        is a jump (1.0). With ``pieces`` travelling products the glide lasts long enough
+        for each to fly (``motion.glide_ms``), or, when the steps come too fast for that,
+        the motion is skipped (``motion`` False) and the step keeps its time.
         """
         interval_ms = 1000.0 / self._speed
-        self._glide_ms = min(GLIDE_MS, 0.8 * interval_ms) if self._playing else GLIDE_MS
+        moving = glide_ms(pieces, interval_ms if self._playing else None)
+        self.motion = moving > 0
+        if self.motion:
+            self._glide_ms = moving
+        else:
+            self._glide_ms = min(GLIDE_MS, 0.8 * interval_ms) if self._playing else GLIDE_MS
         self._glide_start = now
         return 1.0 if self._glide_ms < MIN_GLIDE_MS else 0.0
 

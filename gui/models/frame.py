@@ -25,6 +25,7 @@ from engine import describe
 from engine.cancel import checkpoint
 
 from .choices import PanelName, Phase, View
+from .motion import Motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -221,7 +222,8 @@ class Flow:
 
 @dataclass(frozen=True)
 class Highlight:
-    """Cells lit on the front grid of a panel (hover or pin), computed by the core.
+    """Cells lit on the front grid of a panel, or on several of its grids (hover or pin), computed
+    by the core.
 
     Attributes
     ----------
@@ -230,11 +232,15 @@ class Highlight:
         Grid coordinates on the front tile (padded coordinates for the input).
     labels : tuple of str
         Small text per cell (e.g. "w0,1"); may be empty.
+    grids : tuple of int
+        Indices in ``panel.grids`` to light the same cells (and labels) on, e.g. every channel row
+        a 1-D window reads; empty: the front grid only.
     """
 
     panel: PanelName
     cells: tuple[Cell, ...]
     labels: tuple[str, ...] = ()
+    grids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,6 +312,9 @@ class Frame:
     loss : float or None
     changed : ndarray of bool or None
         The activation phase: output cells the activation changed.
+    motion : Motion or None
+        What travels between the cells and the arithmetic line during the glide to this step
+        (products into the line, the sum into the output cell); None: nothing travels.
     """
 
     params: Params
@@ -344,6 +353,7 @@ class Frame:
     heading: str = ""
     note: str = ""
     facts: tuple[str, ...] = ()
+    motion: Motion | None = None
 
     @property
     def view(self) -> View:

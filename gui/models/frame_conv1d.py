@@ -24,6 +24,7 @@ from engine import describe
 
 from .frame import Frame, Panel
 from .framing import INDEX_NOTE, group_channels, group_words
+from .motion import relocate
 from .params import Params
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ def _titles(lesson: Lesson, o: int) -> dict[str, str]:
         pad = f", causal padding {g.before} on the left"
     elif g.before or g.after:
         pad = f", padded {g.before} left, {g.after} right" if g.before != g.after else f", padded {g.before}"
+    if pad and p.padding_mode != "zeros":
+        pad += f" ({p.padding_mode})"
     label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
     kernel = f"{label}: {_channels(p.group_in)} × length {p.k_w}"
     if p.dilation[1] > 1:
@@ -159,9 +162,11 @@ def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
         else m for m in frame.marks
     )
     formula, facts = _words(lesson)
+    arithmetic = _in_1d(frame.arithmetic)
     return replace(
         frame, panels=tuple(panels), marks=marks, formulas=(formula,), parameter_line=facts[1],
-        caption=_in_1d(frame.caption), arithmetic=_in_1d(frame.arithmetic), facts=facts,
+        caption=_in_1d(frame.caption), arithmetic=arithmetic, facts=facts,
+        motion=relocate(frame.motion, arithmetic),
     )
 
 

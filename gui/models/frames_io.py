@@ -23,6 +23,11 @@ it::
   strings ``"-inf"`` and ``"inf"`` for the padding of
   max and min pooling (painted "−∞"/"∞"), so that every file is strict JSON and padding is told
   apart from an empty cell.
+- ``motion`` (convolution steps only) lists what travels during the glide to the frame, in order:
+  each product ``{"kind": "product", "from": {"panel": "input", "grid": 0, "cell": [r, c]},
+  "text": "2·(−1)", "slot": 3, "start": 18}`` flies from its input cell (padded coordinates) into
+  term ``slot`` of the arithmetic, whose text starts at character ``start``; then the sum
+  (``"kind": "sum"``, ``"to"`` the output cell) flies from the line into its cell.
 - ``labels`` are exactly the strings painted in the cells, ``""`` where none is; a panel whose
   cells carry small corner text (how many windows reached a dL/dX cell) has ``corner`` too.
 
@@ -45,6 +50,7 @@ from .exportplan import Announce, Progress, Ticker
 from .filechecks import check_json
 from .frame import Frame, Panel
 from .lesson import Lesson
+from .motion import Motion
 from .outfiles import AtomicFile, resolve_target
 
 __all__ = ["FORMAT", "VERSION", "frame_to_dict", "frames_to_json", "write_frames_json"]
@@ -90,7 +96,15 @@ def frame_to_dict(f: Frame) -> dict[str, Any]:
         "formula": [list(pair) for pair in f.formulas],
         "parameter_line": f.parameter_line,
         "panels": [_panel(p) for p in f.panels],
+        **({"motion": _motion(f.motion)} if f.motion is not None else {}),
     }
+
+
+def _motion(m: Motion) -> list[dict[str, Any]]:
+    """What travels during the glide to a frame, in order (see the module's docstring)."""
+    return [{"kind": t.kind, "from" if t.kind == "product" else "to": {"panel": t.panel, "grid": t.grid,
+                                                                         "cell": list(t.cell)},
+             "text": t.text, "slot": t.slot, "start": t.start} for t in m.travels]
 
 
 def _head(lesson: Lesson, title: str, expanded: bool) -> dict[str, Any]:

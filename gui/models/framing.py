@@ -22,6 +22,7 @@ from engine import activations, describe
 
 from . import transposed
 from .choices import MAX_VALUE_GRID, OP_LABELS, UPSTREAM_SHORT, PanelName
+from .motion import Motion, conv_motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -429,6 +430,14 @@ def _first_channel(step: WindowStep, in_channel: int | None) -> int:
     return group.start if group is not None else 0
 
 
+def _travels(step: engine.ConvStep, arith: str, *, start: int = 0) -> Motion | None:
+    """What travels at a convolution step: each channel's products leave that channel's input grid (in a
+    stack, the slab behind the front one: the value the product uses, not the front channel's)."""
+    first = _first_channel(step, None)
+    grids = tuple(first + c for c in range(step.inputs.shape[0]))
+    return conv_motion(step, arith, grid_of=grids, out_grid=step.out_channel, start=start)
+
+
 def _no_labels(c: int) -> tuple[str, ...]:
     return ()
 
@@ -618,6 +627,7 @@ def _forward_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Fram
         levels=s.levels, offset=s.offset, glide_key=(p, "forward", expanded), expanded=expanded,
         show_values=s.show_values,
         heading=heading, note=note, facts=s.facts,
+        motion=_travels(step, arith) if isinstance(step, engine.ConvStep) else None,
     )
 
 
@@ -829,6 +839,7 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
     out = t.partial(kg)
     arith = describe.conv_arithmetic(step, show_bias=False)
     arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
+    motion = _travels(step, arith, start=arith.index(" = ") + 3)
     if kg == len(t) - 1:
         final = r.final()
         assert final is not None
@@ -857,6 +868,6 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
         output_full=np.asarray(t.output), done=kg + 1, levels=levels, offset=(0, 0),
         glide_key=(p, "gather", expanded), expanded=expanded, show_values=s.show_values,
         dy=r.dy, dz=r.dz, loss=r.loss,
-        heading=heading, note=note, facts=s.facts,
+        heading=heading, note=note, facts=s.facts, motion=motion,
     )
 

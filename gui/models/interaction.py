@@ -22,6 +22,7 @@ from engine.geometry import AxisGeometry
 from .choices import PanelName
 from .frame import Highlight, cell_label
 from .lesson import GradientCheck, Lesson
+from .weight_reach import weight_reach
 
 #: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
 Selection = tuple[Literal["x", "w"], tuple[int, ...]]
@@ -45,12 +46,16 @@ class Hover:
     status : str
         One line for the status bar ("" for none). Cells are named 0-based: real input cells by
         their place in X, padding cells by their place in the padded grid (no negative indices).
+    line : str
+        Shown where the step's arithmetic goes while the cell is hovered ("" keeps the step's):
+        a weight's gradient as the sum it is, with the real numbers.
     """
 
     receptive: Highlight | None = None
     fed: Highlight | None = None
     status: str = ""
     source: Highlight | None = None
+    line: str = ""
 
 
 NOTHING = Hover()
@@ -124,6 +129,12 @@ def given_tap(lesson: Lesson, i: int, j: int) -> tuple[int, int]:
     return (p.k_h - 1 - i, p.k_w - 1 - j) if flipped else (i, j)
 
 
+def index_words(index: tuple[int, ...], one_d: bool) -> str:
+    """A cell's index as said: ``"0, 2, 3"``; in a 1-D lesson without the row, which is always 0
+    (``X[c, t]``, ``W[o, c, q]``, ``dL/dY[o, t]``): ``"0, 3"``."""
+    return ", ".join(str(int(v)) for v in (index[:-2] + index[-1:] if one_d else index))
+
+
 def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
     """The input rows (or columns) a window's taps read, 0-based, and how many padding ones.
 
@@ -144,14 +155,34 @@ def _span(g: AxisGeometry, taps: np.ndarray, word: str) -> str:
     return text
 
 
-def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
-    """The padded input cells output cell ``(i, j)`` reads."""
+def _rows_1d(lesson: Lesson, ch: int | None, of_output: bool) -> tuple[int, ...]:
+    """A 1-D lesson's channel rows of the other panel that channel ``ch`` meets, groups respected:
+    the input rows output channel ``ch`` reads (``of_output``), or the output rows input channel
+    ``ch`` feeds. ``ch`` None: the output channel of the step on the stage."""
+    p = lesson.params
+    per_out = max(p.out_c // max(p.groups, 1), 1)
+    if ch is None:
+        ch, of_output = int(getattr(lesson.frame().step, "out_channel", 0)), True
+    group = ch // per_out if of_output else ch // p.group_in
+    first, n = (group * p.group_in, p.group_in) if of_output else (group * per_out, per_out)
+    return tuple(range(first, first + n))
+
+
+def _channels_said(rows: tuple[int, ...]) -> str:
+    return f"channel {rows[0]}" if len(rows) == 1 else f"channels {rows[0]}–{rows[-1]}"
+
+
+def receptive_field(lesson: Lesson, i: int, j: int, ch: int | None = None) -> Hover:
+    """The padded input cells output cell ``(i, j)`` reads; in a 1-D lesson on every channel row
+    output channel ``ch`` reads (None: the channel of the step on the stage)."""
     g = lesson.trace.geometry
     rows, cols = g.window(i, j)
     cells = tuple((int(r), int(c)) for r in rows for c in cols)
-    if lesson.params.is_1d:  # a signal: positions, no rows
-        return Hover(receptive=Highlight("input", cells),
-                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}")
+    if lesson.params.is_1d:  # a signal: positions, no rows; every channel row of the group
+        lit = _rows_1d(lesson, ch, True)
+        where = f" of {_channels_said(lit)}" if lesson.params.in_c > 1 else ""
+        return Hover(receptive=Highlight("input", cells, grids=lit),
+                     status=f"Output position {j} reads input {_span(g.cols, cols, 'position')}{where}")
     return Hover(
         receptive=Highlight("input", cells),
         status=(f"Output cell ({i}, {j}) reads input {_span(g.rows, rows, 'row')}; "
@@ -159,39 +190,44 @@ def receptive_field(lesson: Lesson, i: int, j: int) -> Hover:
     )
 
 
-def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input") -> Hover:
+def fed_outputs(lesson: Lesson, i: int, j: int, panel: str = "input", ch: int | None = None) -> Hover:
     """The output cells padded input cell ``(i, j)`` feeds, each with its kernel tap; on a padding
     cell also what it holds, and the real cell it copies (lit) in reflect, replicate and circular
-    padding."""
+    padding. In a 1-D lesson the output rows input channel ``ch`` feeds are lit, and the copied
+    sample on row ``ch``."""
     g = lesson.trace.geometry
     feeds = g.feeds(i, j)
     fed = Highlight("output", tuple((oh, ow) for oh, ow, _, _ in feeds),
                     tuple(f"w{ki},{kj}" for _, _, ki, kj in feeds))
-    n = f"{len(feeds)} output cell{'' if len(feeds) == 1 else 's'}"
+    one_d = lesson.params.is_1d  # a signal: positions, no rows, and taps w0, w1, … along it
+    n = f"{len(feeds)} output{'' if one_d else ' cell'}{'' if len(feeds) == 1 else 's'}"
+    if one_d:
+        fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds),
+                        grids=() if ch is None else _rows_1d(lesson, ch, False))
     r, c = i - g.rows.before, j - g.cols.before
     if 0 <= r < g.rows.size and 0 <= c < g.cols.size:
-        if lesson.params.is_1d:  # a signal: positions and taps w0, w1, … along it
-            fed = Highlight("output", fed.cells, tuple(f"w{kj}" for _, _, _, kj in feeds))
-            return Hover(fed=fed, status=f"Input position {c} feeds {n.replace(' cell', '')}")
-        return Hover(fed=fed, status=f"Input cell ({r}, {c}) feeds {n}")
+        return Hover(fed=fed, status=f"Input position {c} feeds {n}" if one_d
+                     else f"Input cell ({r}, {c}) feeds {n}")
     src_r, src_c = g.rows.sources(), g.cols.sources()
     sr = int(src_r[i]) if i < src_r.size else -2
     sc = int(src_c[j]) if j < src_c.size else -2
     grad = panel == "dx"
+    padded = f"position {j} of the padded signal" if one_d else f"cell ({i}, {j}) of the padded grid"
     if sr == -2 or sc == -2:
-        what = "Overhang cell" if not grad else "Overhang cell of dL/dX"
-        return Hover(fed=fed, status=(f"{what} ({i}, {j}) of the padded grid lies past the padding "
-                                      f"(ceil_mode); it feeds {n}"))
-    place = f"Padding cell ({i}, {j}) of the padded grid"
+        what = "Overhang " + padded.replace(" of the", " of dL/dX's" if grad else " of the", 1)
+        return Hover(fed=fed, status=f"{what} lies past the padding (ceil_mode); it feeds {n}")
+    place = f"Padding {padded}"
     if sr >= 0 and sc >= 0:
         mode = lesson.params.padding_mode
         lit: PanelName = "dx" if grad else "input"
-        source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),))
+        source = Highlight(lit, ((sr + g.rows.before, sc + g.cols.before),),
+                           grids=(ch,) if one_d and ch is not None else ())
+        copied = f"input position {sc}" if one_d else f"input cell ({sr}, {sc})"
         if grad:
-            status = (f"{place} ({mode} padding) copies input cell ({sr}, {sc}): the gradient it "
+            status = (f"{place} ({mode} padding) copies {copied}: the gradient it "
                       f"receives is added to dL/dX there; it feeds {n}")
         else:
-            status = f"{place} copies input cell ({sr}, {sc}) ({mode} padding); it feeds {n}"
+            status = f"{place} copies {copied} ({mode} padding); it feeds {n}"
         return Hover(fed=fed, source=source, status=status)
     if grad:
         return Hover(fed=fed, status=f"{place} receives gradient and drops it (it copies no input cell)")
@@ -246,20 +282,36 @@ def _transposed_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     return NOTHING
 
 
-def hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
-    """What hovering cell ``(i, j)`` of ``panel`` lights (nothing in the gather view)."""
+def weight_hover(lesson: Lesson, ch: int, i: int, j: int) -> Hover:
+    """Kernel (or dL/dW) cell ``(i, j)`` of stack ``ch = o·C_in/groups + c``: the input cells the weight
+    multiplies over all the steps (what its gradient sums over), and backward, that sum."""
+    p = lesson.params
+    o, c = divmod(ch, p.group_in)
+    weight = (o, c, *given_tap(lesson, i, j))
+    reach = weight_reach(lesson, o, c, i, j)
+    n = len(reach.cells)
+    status = reach.line or (f"W{list(weight)} multiplies {n} input cell{'' if n == 1 else 's'} of channel "
+                            f"{reach.channel} over all the steps: its gradient sums over exactly these")
+    return Hover(receptive=Highlight("input", reach.cells), status=status, line=reach.line)
+
+
+def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> Hover:
+    """What hovering cell ``(i, j)`` of ``panel`` (on its tile ``ch``, when known) lights (nothing in
+    the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
     if lesson.params.drawn_as == "matrix":
         from .matrix_pointing import matrix_hover
 
         return matrix_hover(lesson, panel, i, j)
+    if panel in ("kernel", "dw") and lesson.params.is_conv and not lesson.params.is_transpose:
+        return weight_hover(lesson, ch or 0, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)
     if panel in _AS_OUTPUT:
-        return receptive_field(lesson, i, j)
+        return receptive_field(lesson, i, j, ch)
     if panel in _AS_INPUT:
-        return fed_outputs(lesson, i, j, panel)
+        return fed_outputs(lesson, i, j, panel, ch)
     return NOTHING
 
 
@@ -303,12 +355,13 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
     if panel in ("kernel", "dw") and p.is_conv:
         o, c = divmod(ch, p.group_in)
         sel = ("w", (o, c, *given_tap(lesson, i, j)))
-        return Click(selection=sel, status=f"Selected W{list(sel[1])} for the gradient check (Ctrl+G)")
+        return Click(selection=sel,
+                     status=f"Selected W[{index_words(sel[1], p.is_1d)}] for the gradient check (Ctrl+G)")
     if panel not in _AS_OUTPUT:
         return Click()
     if pinned == (i, j):
         return Click(unpin=True)
-    rf = receptive_field(lesson, i, j)
+    rf = receptive_field(lesson, i, j, ch if p.is_1d else None)
     return Click(pin=(i, j), status=rf.status + "  (pinned: click again or press Esc to release)")
 
 
@@ -326,24 +379,24 @@ def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
                 "to type dL/dY.")
     run = lesson.run
     if panel == "dy" and run.dy is not None:
-        return Edit("Edit dL/dY", f"dL/dY [{ch}, {i}, {j}]", float(run.dy[ch, i, j]),
+        at = index_words((ch, i, j), p.is_1d)
+        return Edit("Edit dL/dY", f"dL/dY [{at}]", float(run.dy[ch, i, j]),
                     lambda v: lesson.set_upstream_value(ch, i, j, v))
     target = lesson.target
     if panel == "target" and target is not None:
-        return Edit("Edit target", f"T [{ch}, {i}, {j}]", float(target[ch, i, j]),
+        return Edit("Edit target", f"T [{index_words((ch, i, j), p.is_1d)}]", float(target[ch, i, j]),
                     lambda v: lesson.set_target_value(ch, i, j, v))
     if panel == "input":
         rc = padded_to_input(lesson, i, j)
         if rc is None:
             return "Padding cells follow the padding mode; edit a real input cell"
         r, c = rc
-        at = f"{ch}, {c}" if p.is_1d else f"{ch}, {r}, {c}"
-        return Edit("Edit input", f"Input [{at}]", float(lesson.x[ch, r, c]),
+        return Edit("Edit input", f"Input [{index_words((ch, r, c), p.is_1d)}]", float(lesson.x[ch, r, c]),
                     lambda v: lesson.set_input_value(ch, r, c, v))
     if panel == "kernel" and p.is_conv:
         o, c = divmod(ch, p.group_in)
         pi, pj = given_tap(lesson, i, j)
-        at = f"{o}, {c}, {pj}" if p.is_1d else f"{o}, {c}, {pi}, {pj}"
+        at = index_words((o, c, pi, pj), p.is_1d)
         return Edit("Edit kernel", f"Weight [{at}]", float(lesson.w[o, c, pi, pj]),
                     lambda v: lesson.set_kernel_value(o, c, pi, pj, v))
     return ""
@@ -380,7 +433,7 @@ def check_text(check: GradientCheck | str) -> str:
     if isinstance(check, str):
         return check
     analytic, numeric, left, right = check.analytic, check.numeric, check.left, check.right
-    name = ("dL/dX" if check.wrt == "x" else "dL/dW") + str(list(check.index))
+    name = f"{'dL/dX' if check.wrt == 'x' else 'dL/dW'}[{index_words(check.index, check.one_d)}]"
     text = (f"<b>{name}</b><br>analytic: {fmt(analytic)}<br>finite difference (ε = 1e−6): "
             f"{fmt(numeric, 10)}<br>difference: {abs(analytic - numeric):.2e}")
     if abs(left - right) > 1e-4 * max(1.0, abs(left), abs(right)):

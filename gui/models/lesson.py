@@ -118,6 +118,8 @@ class GradientCheck:
         The one-sided slopes (``Lesson.one_sided_slopes``).
     version : int
         The lesson's ``version`` the check was of.
+    one_d : bool
+        The lesson is a 1-D convolution: ``index``'s row (always 0) is not said.
     """
 
     wrt: str
@@ -127,6 +129,7 @@ class GradientCheck:
     left: float
     right: float
     version: int
+    one_d: bool = False
 
 
 def _one_sided(f: Callable[[np.ndarray], float], at: np.ndarray, idx: tuple[int, ...],
@@ -160,13 +163,17 @@ class Lesson:
     def __init__(self, params: Params | None = None) -> None:
         """A lesson with ``params`` (the defaults if None); values are drawn from its seed.
 
+        A 1-D convolution's height settings are put at their only values (height 1, no stride,
+        dilation or padding along it), as ``set_params`` puts them; its widths stay.
+
         Raises
         ------
         ValueError
             In plain words, when ``params`` is not a state the lesson accepts
             (a constructor cannot return False; ``load`` can).
         """
-        p = validate.checked(params if params is not None else Params())
+        # 1-D: every height setting at its only value, as ``set_params`` does (the widths stay).
+        p = validate.checked(params if params is not None else Params()).with_height_1()
         validate.plan(p)
         self._params = p
         self._x = self._new_input(p)
@@ -301,7 +308,7 @@ class Lesson:
         if p.is_1d:  # the engine's 1-D convolution: a height-1 trace, indices as in the 2-D one
             return engine.trace_conv1d(
                 x[:, 0], w[:, :, 0], b if p.bias else None, stride=p.stride[1], padding=p.padding_1d(),
-                dilation=p.dilation[1], groups=p.groups,
+                dilation=p.dilation[1], groups=p.groups, padding_mode=p.padding_mode,
                 granularity=p.granularity if p.mode == "forward" else "window",
             )
         if p.is_global:  # one window per channel: the whole map (kernel, stride and padding unused)
@@ -439,6 +446,8 @@ class Lesson:
             validate.plan(p)  # sizes and steps, before any value is drawn
         except InvalidError as exc:
             return self._refuse(str(exc))
+        if p.motion != old.motion and replace(p, motion=old.motion) == old:
+            return self._restyle(p)
         x, w, b = self._x, self._w, self._b
         try:
             if (p.in_c, p.in_h, p.in_w, p.integers, p.seed) != (old.in_c, old.in_h, old.in_w,
@@ -477,7 +486,12 @@ class Lesson:
             return self._refuse(str(exc))
         if v == self._params.view:
             return True
-        self._params = replace(self._params, view=v)
+        return self._restyle(replace(self._params, view=v))
+
+    def _restyle(self, p: Params) -> bool:
+        """Take settings that change how steps are shown, not what they compute (the view, the motion):
+        the run stays, the frames are made again."""
+        self._params = p
         self._frame_cache = {}
         self._version += 1
         self.changed.emit()
@@ -664,7 +678,7 @@ class Lesson:
                 if p.is_1d:  # the engine's 1-D gradients, back in the lesson's (C, 1, L) form
                     gx1, gw1, _ = engine.conv1d_backward(
                         x[:, 0], w[:, :, 0], dz[:, 0], stride=p.stride[1], padding=p.padding_1d(),
-                        dilation=p.dilation[1], groups=p.groups,
+                        dilation=p.dilation[1], groups=p.groups, padding_mode=p.padding_mode,
                     )
                     gx, gw = gx1[:, None], gw1[:, :, None]
                 else:
@@ -737,13 +751,13 @@ class Lesson:
         two queries would give now.
         """
         work, idx, e = self._checked_point(wrt, index, eps)
-        version = self._version
+        version, one_d = self._version, self._params.is_1d
 
         def job() -> GradientCheck:
             f, grad, at = work()
             left, right = _one_sided(f, at, idx, e)
             return GradientCheck(str(wrt), idx, float(grad[idx]), backprop.numeric_gradient(f, at, idx, e),
-                                 left, right, version)
+                                 left, right, version, one_d)
 
         return job
 

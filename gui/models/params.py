@@ -15,6 +15,7 @@ from .choices import (
     Granularity,
     KernelPreset,
     Mode,
+    MotionSetting,
     Op,
     PaddingMode,
     PadKind,
@@ -64,6 +65,7 @@ class Params:
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
     groups: int = 1  # convolution, transposed too: channel groups (divides in_c and out_c); in_c = depthwise
     view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
+    motion: MotionSetting = "auto"  # products travel into the arithmetic between steps (auto: presenting)
     drawn_as: DrawnAs = "grid"  # convolution: the grid picture or the matrix C of y = C·x
 
     @property
@@ -92,8 +94,6 @@ class Params:
                 1, 1, 1, 1, 0, 0):
             raise ValueError("a 1-D convolution has height 1: input and kernel height 1, no stride, "
                              "dilation or padding along the height")
-        if self.padding_mode != "zeros":
-            raise ValueError("a 1-D convolution pads with zeros here: choose the padding mode zeros first")
         if self.flip_kernel:
             raise ValueError("a 1-D convolution is a cross-correlation here: turn flip kernel off first")
 

@@ -38,7 +38,8 @@ from engine.geometry import normalize_padding
 from engine.image import area_resize, to_gray
 
 from . import digits
-from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, POOL_OPS, Op
+from .choices import ACTIVATIONS, BOUNDS, KERNEL_PRESETS, LAYER_PADDINGS, POOL_OPS, Op
+from .flatten import step_text
 from .params import Params
 from .pipeline_job import PipelineJob, PipelineResult, forward_cost
 from .pipeline_notes import (
@@ -59,6 +60,7 @@ __all__ = [
     "MAX_VALUES",
     "NEW_LAYERS",
     "PRESETS",
+    "SIGNAL_LAYERS",
     "FieldTrace",
     "FlattenStep",
     "LayerField",
@@ -73,6 +75,7 @@ __all__ = [
     "is_signal_stack",
     "layer_fields",
     "lesson_spec_for_layer",
+    "new_layers",
     "runs",
 ]
 
@@ -90,6 +93,15 @@ NEW_LAYERS: dict[str, nw.Layer] = {
     "avg pool 2x2": nw.Pool("avg", 2), "global max pool": nw.GlobalPool("max"),
     "global avg pool": nw.GlobalPool("avg"), "flatten": nw.Flatten(), "dense 10": nw.Dense(10),
 }
+#: Layers the "Add" menu offers first when the input is a signal ``(C, 1, L)``.
+SIGNAL_LAYERS: dict[str, nw.Layer] = {"causal convolution 1x2": nw.Conv(4, (1, 2), padding="causal")}
+
+
+def new_layers(input_shape: Sequence[int]) -> dict[str, nw.Layer]:
+    """The "Add" menu's layers for a network with input ``(C, H, W)``: ``SIGNAL_LAYERS`` first when
+    ``H == 1`` (a signal), then ``NEW_LAYERS``."""
+    signal_input = len(input_shape) == 3 and input_shape[1] == 1
+    return {**SIGNAL_LAYERS, **NEW_LAYERS} if signal_input else dict(NEW_LAYERS)
 
 #: Most learnable parameters a stack may have (40 MB of weights); a larger one is refused.
 MAX_PARAMETERS = 5_000_000
@@ -176,12 +188,17 @@ class FlattenStep:
     cell : (c, h, w)
         ``k = c·H·W + h·W + w``.
     text : str
+        What element ``k`` reads, its value and the index formula with its numbers
+        (``flatten.step_text``).
+    n : int
+        Elements in the vector, ``C·H·W``.
     """
 
     stage: int
     k: int
     cell: tuple[int, int, int]
     text: str
+    n: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,19 +221,25 @@ class LayerField:
 def layer_fields(layer: nw.Layer) -> list[LayerField]:
     """The settings of ``layer`` an editor offers, with their bounds or choices.
 
-    A rectangular kernel, stride or dilation shows its height; ``"same"``,
-    ``"valid"`` or ``"causal"`` padding shows as 0, a per-side padding its top.
-    ``apply_layer_edits`` changes only the settings the user actually changed,
-    so what is not shown survives.
+    A rectangular kernel, stride or dilation shows its height; a signal's
+    kernel (height 1, ``(1, k)``) its length, and edits stay along the length.
+    A convolution's padding shows as its kind (``"number"``, ``"same"``, ``"valid"`` or
+    ``"causal"``) and the cells it pads: the top (a per-side padding's too), for
+    causal padding ``d·(k − 1)`` on the left. ``apply_layer_edits`` changes only
+    the settings the user actually changed, so what is not shown survives.
     """
     if isinstance(layer, nw.Conv):
+        kind = layer.padding if isinstance(layer.padding, str) else "number"
+        a = int(_along_signal(layer))
         return [
             LayerField("out_channels", "Kernels", layer.out_channels, 1, 64),
-            LayerField("kernel", "Kernel size", nw._pair(layer.kernel)[0], 1, 15),
-            LayerField("stride", "Stride", nw._pair(layer.stride)[0], 1, 8),
-            LayerField("padding", "Padding",
-                       0 if isinstance(layer.padding, str) else nw.conv_padding(layer)[0][0], 0, 8),
-            LayerField("dilation", "Dilation", nw._pair(layer.dilation)[0], 1, 8),
+            LayerField("kernel", "Kernel length" if a else "Kernel size", nw._pair(layer.kernel)[a], 1, 15),
+            LayerField("stride", "Stride", nw._pair(layer.stride)[a], 1, 8),
+            LayerField("padding", "Padding", _shown_padding(layer), 0, 8),
+            LayerField("padding_kind", "Padding kind", kind, choices=LAYER_PADDINGS,
+                       tip="a number of cells on every side, 'same', 'valid', or 'causal': d·(k − 1) before "
+                           "and none after, so a signal's output t never reads an input after t"),
+            LayerField("dilation", "Dilation", nw._pair(layer.dilation)[a], 1, 8),
             LayerField("filters", "Filters", layer.filters, choices=KERNEL_PRESETS,
                        tip="random (seeded) weights, or every kernel a hand-set filter (Sobel, Gaussian, …)"),
             LayerField("groups", "Groups", layer.groups, 1, 64,
@@ -246,7 +269,30 @@ def apply_layer_edits(layer: nw.Layer, values: dict[str, int | str]) -> nw.Layer
     """
     shown = {f.name: f.value for f in layer_fields(layer)}
     changes: dict[str, Any] = {name: v for name, v in values.items() if name in shown and v != shown[name]}
+    kind = changes.pop("padding_kind", None)
+    if kind is not None and kind != "number":  # a name chosen: the number is what it works out
+        changes["padding"] = kind
+    elif kind is not None or "padding" in changes:  # "number" chosen, or a number typed: that number
+        changes["padding"] = int(values.get("padding", shown["padding"]))
+    if isinstance(layer, nw.Conv) and _along_signal(layer):  # a signal's layer stays one: (1, v)
+        changes.update({k: (1, int(v)) for k, v in changes.items() if k in ("kernel", "stride", "dilation")})
     return replace(layer, **changes) if changes else layer
+
+
+def _along_signal(layer: nw.Conv) -> bool:
+    """True for a signal's convolution: kernel ``(1, k)`` with ``k > 1``, its settings along the length."""
+    kh, kw = nw._pair(layer.kernel)
+    return kh == 1 and kw > 1
+
+
+def _shown_padding(layer: nw.Conv) -> int:
+    """The cells a convolution layer pads, as its editor shows them: the left for causal padding
+    (a signal pads along its length), else the top; 0 where it cannot be worked out."""
+    try:
+        (top, _), (left, _) = nw.conv_padding(layer)
+    except ValueError:
+        return 0
+    return left if layer.padding == "causal" else top
 
 
 # ----------------------------------------------------------------------------- one layer as a lesson
@@ -848,9 +894,8 @@ class PipelineState:
         k %= c * h * w
         ci, rem = divmod(k, h * w)
         hi, wi = divmod(rem, w)
-        text = (f"flatten: element {k} = x[{ci}, {hi}, {wi}]   "
-                f"(k = c·H·W + h·W + w = {ci}·{h * w} + {hi}·{w} + {wi})")
-        return FlattenStep(stage, k, (ci, hi, wi), text)
+        text = step_text(k, (ci, hi, wi), (c, h, w), float(self._outputs[stage][ci, hi, wi]))
+        return FlattenStep(stage, k, (ci, hi, wi), text, c * h * w)
 
     # ------------------------------------------------------------------ hand-off
     def can_open(self, k: int) -> bool:

@@ -152,31 +152,34 @@ def _bias_and_output(lesson: Lesson, src: str) -> list[str]:
 
 
 def _conv1d(lesson: Lesson) -> list[str]:
-    """``torch.nn.Conv1d``: its own padding for a number, "valid" and "same"; by hand with ``F.pad``
-    for different amounts on each side and for causal padding, which ``Conv1d`` has no name for."""
+    """``torch.nn.Conv1d``: its own padding for a number, "valid" and "same" (and its
+    ``padding_mode``); by hand with ``F.pad`` (in the same mode) for different amounts on each side
+    and for causal padding, which ``Conv1d`` has no name for."""
     p = lesson.params
     k, s, d = p.k_w, p.stride[1], p.dilation[1]
     cols = lesson.trace.geometry.cols
     left, right = cols.before, cols.after
     lines: list[str] = []
-    src = "x"
+    src, mode = "x", "" if p.padding_mode == "zeros" else f", mode={p.padding_mode!r}"
     if p.pad_kind == "causal":
-        lines += _comment(f"Causal padding: d*(k - 1) = {d}*({k} - 1) = {left} zeros on the left only, none "
+        what = "zeros" if p.padding_mode == "zeros" else f"samples ({p.padding_mode})"
+        lines += _comment(f"Causal padding: d*(k - 1) = {d}*({k} - 1) = {left} {what} on the left only, none "
                           "on the right, so output t never reads an input after t. Conv1d has no "
                           "padding='causal': F.pad does it (F.pad's order: left, right).")
-        lines += [f"x_padded = F.pad(x, ({left}, 0))", ""]
+        lines += [f"x_padded = F.pad(x, ({left}, 0){mode})", ""]
         src, pad_arg = "x_padded", "0"
     elif p.pad_kind == "asymmetric" and left != right:
         lines += ["# Different padding on each side: pad by hand (F.pad's order: left, right)",
-                  f"x_padded = F.pad(x, ({left}, {right}))", ""]
+                  f"x_padded = F.pad(x, ({left}, {right}){mode})", ""]
         src, pad_arg = "x_padded", "0"
     elif p.pad_kind in ("valid", "same"):
         pad_arg = repr(p.pad_kind)
     else:
         pad_arg = str(left)
     groups = f"groups={p.groups}, " if p.groups > 1 else ""
+    own_mode = f"padding_mode={p.padding_mode!r}, " if p.padding_mode != "zeros" and src == "x" else ""
     call = (f"conv = torch.nn.Conv1d(in_channels={p.in_c}, out_channels={p.out_c}, kernel_size={k}, "
-            f"stride={s}, padding={pad_arg}, dilation={d}, {groups}bias={p.bias}, {F64})")
+            f"stride={s}, padding={pad_arg}, dilation={d}, {groups}bias={p.bias}, {own_mode}{F64})")
     lines += _wrap_call(call)
     lines += ["with torch.no_grad():",
               "    # The kernel W as entered: (out channels, in channels"

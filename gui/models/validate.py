@@ -241,7 +241,8 @@ def _plan(p: Params) -> Plan:
         if p.is_1d:  # the engine's 1-D words ("longer than the padded input (12: length 10 + …)")
             line = np.broadcast_to(np.zeros(1), (1, p.in_w))
             geom = prepare_conv1d(line, np.broadcast_to(np.zeros(1), (1, 1, p.k_w)), stride=p.stride[1],
-                                  padding=p.padding_1d(), dilation=p.dilation[1])[0].geometry
+                                  padding=p.padding_1d(), dilation=p.dilation[1],
+                                  padding_mode=p.padding_mode)[0].geometry
         elif p.is_conv:
             geom = prepare_conv(x, np.broadcast_to(np.zeros(1), (1, 1, p.k_h, p.k_w)), stride=p.stride,
                                 padding=p.engine_padding(), dilation=p.dilation, padding_mode=p.padding_mode,

@@ -13,19 +13,31 @@ def is_vector(p: QPainter) -> bool:
     return engine is not None and engine.type() != QPaintEngine.Type.Raster
 
 
+def pixel_ratio(p: QPainter) -> float:
+    """Device pixels per logical pixel where ``p`` really paints: the image a widget is rendered
+    into (an export at scale 2: 2), else the widget's screen (high-DPI: 2); 1 when unknown."""
+    engine = p.paintEngine()
+    device = engine.paintDevice() if engine is not None else None
+    device = device if device is not None else p.device()
+    return float(device.devicePixelRatioF()) if device is not None else 1.0
+
+
 def screen_pen(p: QPainter, color: QColor | str, width_px: float,
                style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
-    """A pen ``width_px`` screen pixels wide, whatever the zoom.
+    """A pen ``width_px`` pixels (points: the widget's logical pixels) wide, whatever the zoom.
 
-    On screen and in pictures it is a cosmetic pen; in an SVG it is a plain
-    pen as wide in scene units, since not every SVG reader honours
-    ``non-scaling-stroke``.
+    On screen and in pictures it is a cosmetic pen of ``width_px`` times the device's pixel
+    ratio (a cosmetic width counts device pixels: without it a 2× picture or a high-DPI
+    screen drew every line half as thick as the text around it, and an SVG or PDF twice as
+    thick as that picture); in an SVG or PDF it is a plain pen as wide in scene units, since
+    not every SVG reader honours ``non-scaling-stroke``.
     """
     pen = QPen(QColor(color), width_px, style)
     if is_vector(p):
         tr = p.transform()
         pen.setWidthF(width_px / max(float(np.hypot(tr.m11(), tr.m12())), 1e-9))
     else:
+        pen.setWidthF(width_px * pixel_ratio(p))
         pen.setCosmetic(True)
     return pen
 

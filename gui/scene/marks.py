@@ -310,16 +310,20 @@ class MarkLayer:
                     m.setPos(QPointF(a.x() + (b.x() - a.x()) * s, a.y() + (b.y() - a.y()) * s))
 
     def place_highlight(self, kind: HighlightKind, origin_of: OriginOf) -> None:
-        """Draw highlight ``kind`` on the front tile of its panel."""
+        """Draw highlight ``kind`` on the front tile of its panel, or on the tiles it names (one item
+        at the first tile: the others' cells are offset by where their tiles are, at the same scale)."""
         item, h = self.hover[kind], self.highlights[kind]
-        origin = None if h is None else origin_of(h.panel, -1)
-        if h is None or origin is None or not h.cells:
+        found = [] if h is None else [origin_of(h.panel, g) for g in h.grids or (-1,)]
+        origins = [o for o in found if o is not None]
+        if h is None or not origins or not h.cells:
             item.set_cells([])
             return
-        item.setPos(QPointF(origin[0], origin[1]))
-        item.setScale(origin[2])
+        x0, y0, scale = origins[0]
+        item.setPos(QPointF(x0, y0))
+        item.setScale(scale)
         item.zoom = self.zoom
-        item.set_cells([(float(r), float(c)) for r, c in h.cells], labels=list(h.labels))
+        cells = [(r + (y - y0) / scale, c + (x - x0) / scale) for x, y, _ in origins for r, c in h.cells]
+        item.set_cells(cells, labels=list(h.labels) * len(origins))
 
     def set_theme(self) -> None:
         """Take the colours of the (shared, just changed) theme."""

@@ -15,7 +15,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsWidget, QSizePolicy
 
 from ..models.frame import Frame
-from .widgets import Label, LayoutView
+from .travel import TravelLayer
+from .widgets import Box, Label, LayoutView
 
 SIDE_MIN = 380.0  # the narrowest column (pixels) worth moving the text into ...
 SIDE_SHARE = 0.42  # ... and the widest, as a share of the stage's width
@@ -50,10 +51,11 @@ def set_wrapped(widget: LayoutView, label: Label, html: str, size: float, *,
 
 
 class TextRows:
-    """The four labels of a stage widget (rows 0, 1 and 3, 4 around the view in row 2), and where the
-    facts and arithmetic go: "bottom" or "side"."""
+    """The four labels of a stage widget (rows 0, 1 and 3, 4 around the view in row 2), where the
+    facts and arithmetic go: "bottom" or "side", and the products that fly into the arithmetic
+    (``travel``, from the cells of ``box`` in the widget's ``theme``)."""
 
-    def __init__(self, widget: LayoutView, colour: str) -> None:
+    def __init__(self, widget: LayoutView, colour: str, *, box: Box, theme: dict[str, str]) -> None:
         self.widget = widget
         ci = widget.ci
         self.heading = widget.addLabel("", row=0, col=0, colspan=2, size="16pt", color=colour)
@@ -65,6 +67,8 @@ class TextRows:
         self.side.addItem(spacer, row=2, col=0)
         self.facts = widget.addLabel("", row=3, col=0, size="12pt", color=colour)
         self.arith = widget.addLabel("", row=4, col=0, size="15pt", color=colour)
+        #: Products flying from the cells of ``box`` (the stage's view box) into the arithmetic line.
+        self.travel = TravelLayer(box, self.arith, theme)
         for label in self.labels:  # text never dictates the scene's width
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.mode = "bottom"
@@ -74,6 +78,7 @@ class TextRows:
         self.pt = {"heading": 16.0, "caption": 14.0, "facts": 12.0, "arith": 15.0}
         self._shown: dict[str, tuple[str, float, str]] = {}
         self._facts: list[str] = []
+        self._arith = self._instead = ""  # the step's arithmetic, and what is shown in its place ("": none)
 
     @property
     def labels(self) -> tuple[Label, ...]:
@@ -92,6 +97,19 @@ class TextRows:
     def show(self, heading: str, caption: str, facts: Sequence[str], arith: str) -> None:
         """Set the texts (HTML); the facts go on one line under the stage, one per line beside it.
         Labels whose text, size and room are unchanged are left alone."""
+        self._arith, self._instead = arith, ""
+        self._put(heading, caption, facts, arith)
+
+    def show_instead(self, text: str) -> None:
+        """Show ``text`` where the step's arithmetic goes (a hovered weight's gradient sum) until "" gives the
+        step's back; products in flight land (the line they fly to is covered)."""
+        html = html_escape(text).replace("\n", "<br>")
+        if html != self._instead:
+            self._instead = html
+            self._put(self.heading.text, self.caption.text, self._facts, html or self._arith)
+            self.travel.start(False)
+
+    def _put(self, heading: str, caption: str, facts: Sequence[str], arith: str) -> None:
         self._facts = list(facts)
         joined = (FACT_BREAK if self.mode == "side" else FACT_SEP).join(self._facts)
         for name, label, html in (("heading", self.heading, heading), ("caption", self.caption, caption),
@@ -114,7 +132,7 @@ class TextRows:
     def refresh(self) -> None:
         """Wrap every label again (the widget changed size)."""
         self._shown.clear()
-        self.show(self.heading.text, self.caption.text, self._facts, self.arith.text)
+        self._put(self.heading.text, self.caption.text, self._facts, self.arith.text)
 
     def arrange(self, stage_w: float, stage_h: float) -> bool:
         """Put the facts and arithmetic beside a stage of ``stage_w × stage_h`` scene units when the

@@ -68,7 +68,7 @@ class SceneView(LayoutView):
         self.ci.setContentsMargins(12, 8, 12, 8)
         self.view = self.addViewBox(row=2, col=0)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.text = TextRows(self, self.theme["text"])
+        self.text = TextRows(self, self.theme["text"], box=self.view, theme=self.theme)
         self.heading, self.caption, self.facts, self.arith = self.text.labels
         self.ci.layout.setRowStretchFactor(2, 10)
         self.ci.layout.setColumnStretchFactor(0, 10)
@@ -132,6 +132,7 @@ class SceneView(LayoutView):
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
+        self.text.travel.show(f, self._origin)
         if f.view == "stage":
             return self.staging.show(f, prev)
         if self.staging.on:
@@ -194,9 +195,8 @@ class SceneView(LayoutView):
                 return
 
     def glide(self, t: float) -> None:
-        """Place the moving marks at fraction ``t`` (0..1) of the way from the previous frame's positions
-        (when both frames have the same ``glide_key``)."""
-        self.marks.glide(t)
+        """The marks and travelling products at fraction ``t`` (0..1) of their glide from the last frame."""
+        self.marks.glide(self.text.travel.glide(t))
         self.stage.glide(t)  # hidden in the flat view
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
