@@ -91,8 +91,7 @@ def test_the_gather_view_moves_its_products_too() -> None:
     assert f.motion.travels[0].start > f.arithmetic.index(" = ")  # after "dX_padded[...] = "
 
 
-def test_pooling_and_backward_steps_have_no_motion() -> None:
-    assert Lesson(Params(op="max", padding=(0, 0, 0, 0))).frame(2).motion is None
+def test_backward_steps_have_no_motion() -> None:
     lesson = Lesson(Params(mode="backward"))
     assert lesson.frame(lesson.n_forward + 1).motion is None
 

@@ -195,7 +195,7 @@ class TravelLayer:
         if cell is None or slot is None:
             self.chip.setVisible(False)
             return
-        a, b = (cell, slot) if tr.kind == "product" else (slot, cell)
+        a, b = (cell, slot) if tr.into_line else (slot, cell)
         s = flight * flight * (3 - 2 * flight)
         self.chip.set_text(tr.text, self._line_font(tr.start))
         self.chip.setPos(QPointF(a.x() + (b.x() - a.x()) * s, a.y() + (b.y() - a.y()) * s))
