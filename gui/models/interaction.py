@@ -290,7 +290,12 @@ def weight_hover(lesson: Lesson, ch: int, i: int, j: int) -> Hover:
     weight = (o, c, *given_tap(lesson, i, j))
     reach = weight_reach(lesson, o, c, i, j)
     n = len(reach.cells)
-    status = reach.line or (f"W{list(weight)} multiplies {n} input cell{'' if n == 1 else 's'} of channel "
+    what = f"{n} input cell{'' if n == 1 else 's'}"
+    if p.is_transpose:  # the gather picture: W as entered is (C_in, C_out/groups, kh, kw), flipped here
+        weight = (reach.channel, o % (p.out_c // p.groups), *weight[2:])
+        real = sum(_spread_source(lesson, r, col) is not None for r, col in reach.cells)
+        what = f"{n} spread cells ({real} real input value{'' if real == 1 else 's'})"
+    status = reach.line or (f"W{list(weight)} multiplies {what} of channel "
                             f"{reach.channel} over all the steps: its gradient sums over exactly these")
     return Hover(receptive=Highlight("input", reach.cells), status=status, line=reach.line)
 
@@ -300,7 +305,7 @@ def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> 
     the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
-    if panel in ("kernel", "dw") and lesson.params.is_conv and not lesson.params.is_transpose:
+    if panel in ("kernel", "dw") and lesson.params.is_conv and not scatter_shown(lesson):
         return weight_hover(lesson, ch or 0, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)
