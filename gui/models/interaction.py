@@ -297,7 +297,9 @@ def weight_hover(lesson: Lesson, ch: int, i: int, j: int) -> Hover:
         what = f"{n} spread cells ({real} real input value{'' if real == 1 else 's'})"
     status = reach.line or (f"W{list(weight)} multiplies {what} of channel "
                             f"{reach.channel} over all the steps: its gradient sums over exactly these")
-    return Hover(receptive=Highlight("input", reach.cells), status=status, line=reach.line)
+    # Several input channels: light the grid of the channel the weight reads, not the front one.
+    grids = (reach.channel,) if p.in_c > 1 else ()
+    return Hover(receptive=Highlight("input", reach.cells, grids=grids), status=status, line=reach.line)
 
 
 def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> Hover:
