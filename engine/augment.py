@@ -21,9 +21,12 @@ __all__ = ["CANVAS", "PEN_LEVEL", "UPSCALE", "affine", "augment", "describe", "r
 UPSCALE, CANVAS = 4, 48
 #: Largest turn (degrees) and shear; ranges of the source-per-output factors along y (TALL) and x
 #: (NARROW: above 1 draws narrower); range of the pen's edge level (``thickness``).
-TURN, SHEAR = 15, 0.25
+TURN, SHEAR = 20, 0.35
 TALL, NARROW = (0.85, 1.2), (0.8, 1.25)
 PEN = (0.25, 0.75)
+#: Elastic distortion: random shifts (standard deviation, canvas pixels) on a WARP_GRID × WARP_GRID
+#: grid over the canvas, interpolated smoothly in between (wobbly strokes, uneven loops).
+WARP, WARP_GRID = 2.0, 5
 #: The pen's edge level of a digit drawn without augmentation (the held-out digits, the samples).
 PEN_LEVEL = 0.45
 
@@ -49,7 +52,7 @@ def render(digit8: np.ndarray) -> np.ndarray:
     return np.clip(band @ big @ band.T, 0.0, 1.0)
 
 
-def affine(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def affine(img: np.ndarray, matrix: np.ndarray, warp: np.ndarray | None = None) -> np.ndarray:
     """``img`` mapped by ``matrix`` about its centre, sampled bilinearly (outside reads 0).
 
     Parameters
@@ -57,6 +60,8 @@ def affine(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     img : ndarray, shape (H, W)
     matrix : ndarray, shape (2, 2)
         Maps an output offset from the centre ``(dy, dx)`` to the source offset it reads.
+    warp : ndarray, shape (2, H, W), optional
+        Added to the source position each output pixel reads (``dy``, ``dx``; elastic distortion).
 
     Returns
     -------
@@ -67,6 +72,8 @@ def affine(img: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     yy, xx = np.mgrid[0:H, 0:W].astype(float)
     sy = matrix[0, 0] * (yy - cy) + matrix[0, 1] * (xx - cx) + cy
     sx = matrix[1, 0] * (yy - cy) + matrix[1, 1] * (xx - cx) + cx
+    if warp is not None:
+        sy, sx = sy + warp[0], sx + warp[1]
     y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
     fy, fx = sy - y0, sx - x0
     padded = np.pad(img, 1)
@@ -93,8 +100,16 @@ def thickness(img: np.ndarray, level: float, softness: float = 0.08) -> np.ndarr
     return np.asarray(1.0 / (1.0 + np.exp(-(img - level) / softness)) * (img > 0.02))
 
 
+def elastic(rng: np.random.Generator, side: int = CANVAS) -> np.ndarray:
+    """A smooth random displacement field ``(2, side, side)``: ``WARP_GRID``² random shifts, interpolated."""
+    knots = rng.normal(0.0, WARP, size=(2, WARP_GRID, WARP_GRID))
+    scale = side / (WARP_GRID - 1)
+    return np.stack([resample(k, (side, side), scale, (-scale / 2, -scale / 2)) for k in knots])
+
+
 def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A randomly turned, sheared, narrowed or widened copy of a rendered digit, drawn with a random pen.
+    """A randomly turned, sheared, narrowed or widened, elastically bent copy of a rendered digit,
+    drawn with a random pen.
 
     Parameters
     ----------
@@ -111,13 +126,14 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     turn = np.array([[c, -s], [s, c]])
     shear = np.array([[1.0, 0.0], [rng.uniform(-SHEAR, SHEAR), 1.0]])
     stretch = np.diag([rng.uniform(*TALL), rng.uniform(*NARROW)])
-    return thickness(affine(img, turn @ shear @ stretch), rng.uniform(*PEN))
+    return thickness(affine(img, turn @ shear @ stretch, elastic(rng, img.shape[0])), rng.uniform(*PEN))
 
 
 def describe() -> str:
     """The augmentation's ranges in words (for the training record)."""
     return (f"turn ±{TURN}°, shear ±{SHEAR}, height ×{1 / TALL[1]:.2f}–{1 / TALL[0]:.2f}, width "
-            f"×{1 / NARROW[1]:.2f}–{1 / NARROW[0]:.2f}, pen edge at grey level {PEN[0]}–{PEN[1]}")
+            f"×{1 / NARROW[1]:.2f}–{1 / NARROW[0]:.2f}, elastic shifts of {WARP} px (s.d.) on a "
+            f"{WARP_GRID}×{WARP_GRID} grid, pen edge at grey level {PEN[0]}–{PEN[1]}")
 
 
 def shift(x: np.ndarray, dy: int, dx: int) -> np.ndarray:

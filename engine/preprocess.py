@@ -10,7 +10,9 @@ kind of picture:
 3. scale the crop, keeping its aspect ratio, so its longer side is ``BOX``
    pixels (20 in a 32×32 input: MNIST's 20 in 28, padded to 32 as LeNet-5 read it);
 4. place it so the ink's centre of mass is the input's centre (sub-pixel,
-   clamped so the box stays inside), brightest ink scaled to 1.
+   clamped so the box stays inside), brightest ink scaled to 1;
+5. strokes thinner than scikit-learn's drawn broad (``engine.strokes.thicken``:
+   the ink's skeleton drawn over it with a broad pen), so pen width matters less.
 
 Scaling and placing are one separable linear resampling (a triangle filter,
 widened when shrinking so thin strokes are averaged, not skipped).
@@ -19,6 +21,8 @@ widened when shrinking so thin strokes are averaged, not skipped).
 from __future__ import annotations
 
 import numpy as np
+
+from .strokes import thicken
 
 __all__ = ["BOX", "INK_LEVEL", "SIZE", "digit_input", "ink_on_black", "resample"]
 
@@ -133,5 +137,5 @@ def digit_input(picture: np.ndarray) -> np.ndarray:
     placed = resample(crop, (SIZE, SIZE), scale, (oy, ox))
     top = float(placed.max())
     if top > 0:
-        out[0] = np.clip(placed / top, 0.0, 1.0)
+        out[0] = thicken(np.clip(placed / top, 0.0, 1.0))
     return out

@@ -6,7 +6,7 @@
   ``Network.init_weights`` layout;
 * ``lenet5_digits.json``: seed, split (the held-out indices), epochs, held-out
   accuracy, training time and the preprocessing;
-* ``digit_samples.npz``: two held-out digits per class, already prepared
+* ``digit_samples.npz``: two held-out digits per class that it reads right, already prepared
   (``labels (20,)``, ``images (20, 32, 32)``).
 
 The data are ``sklearn.datasets.load_digits`` (1,797 8×8 digits, shipped
@@ -32,6 +32,7 @@ from . import augment as aug
 from .netgrad import Grads, backward_batch, forward_batch, softmax_cross_entropy
 from .network import Network, lenet5
 from .preprocess import BOX, INK_LEVEL, SIZE, digit_input
+from .strokes import PEN_RADIUS, STROKE_LEVEL
 
 __all__ = ["Adam", "Digits", "accuracy", "held_out", "load_digits", "main", "prepare", "train"]
 
@@ -170,10 +171,17 @@ def train(digits: Digits, seed: int, epochs: int, batch: int = 32, lr: float = 2
     return weights, losses
 
 
-def _samples(digits: Digits, x: np.ndarray, per_class: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``per_class`` held-out digits of each class: labels ``(10k,)``, images ``(10k, 32, 32)``."""
+def _samples(digits: Digits, x: np.ndarray, guesses: np.ndarray, per_class: int = 2
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``per_class`` held-out digits of each class that the network reads right (``guesses``
+    ``(N,)`` are its answers for ``x``; a class with too few keeps its first ones): labels ``(10k,)``,
+    images ``(10k, 32, 32)``."""
     labels = digits.labels[digits.test]
-    picks = [i for d in range(10) for i in np.flatnonzero(labels == d)[:per_class]]
+    picks: list[int] = []
+    for d in range(10):
+        ours = np.flatnonzero(labels == d)
+        right = ours[guesses[ours] == d]
+        picks.extend(int(i) for i in (right if right.size >= per_class else ours)[:per_class])
     return labels[picks], x[picks, 0]
 
 
@@ -190,7 +198,7 @@ def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m engine.train [--epochs N] [--seed S] [--out FOLDER]``."""
     ap = argparse.ArgumentParser(prog="python -m engine.train", description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESOURCES, help="folder for the weights (default resources/)")
     args = ap.parse_args(argv)
@@ -212,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     arrays = {f"{n}{k}": a for k, p in enumerate(weights) if p is not None
               for n, a in zip("wb", p, strict=True)}
     np.savez_compressed(args.out / "lenet5_digits.npz", **arrays)  # type: ignore[arg-type]
-    labels, images = _samples(digits, x_test)
+    guesses = np.concatenate([forward_batch(net, weights, x_test[i:i + 256])[-1].argmax(axis=1)
+                              for i in range(0, len(x_test), 256)])
+    labels, images = _samples(digits, x_test, guesses)
     np.savez_compressed(args.out / "digit_samples.npz", labels=labels, images=images)
     record = {
         "network": "engine.network.lenet5()",
@@ -230,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
             "steps": "8x8 upsampled 4x (triangle filter, then a 7-tap blur), drawn with a pen (soft "
                      f"threshold at grey level {aug.PEN_LEVEL}); polarity from the border; crop to ink "
                      f"above {INK_LEVEL} of the brightest; longer side scaled to {BOX}, aspect ratio "
-                     "kept; centre of mass at the centre; brightest ink 1 (engine.preprocess.digit_input)",
+                     "kept; centre of mass at the centre; brightest ink 1; the ink's skeleton (above "
+                     f"{STROKE_LEVEL} of the brightest) drawn over it with a round pen of radius "
+                     f"{PEN_RADIUS} px (engine.preprocess.digit_input)",
             "augmentation": f"every epoch, {KEEP_AUGMENTED:.0%} of the digits: {aug.describe()}; "
                             "then every digit shifted by up to 2 px each way",
         },

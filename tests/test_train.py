@@ -56,3 +56,15 @@ def test_one_epoch_writes_weights_a_record_and_samples(tmp_path: Path, capsys) -
     with np.load(tmp_path / "digit_samples.npz") as f:
         assert f["labels"].tolist() == [d for d in range(10) for _ in range(2)]
         assert f["images"].shape == (20, 32, 32)
+
+
+def test_the_samples_skip_held_out_digits_the_network_misreads() -> None:
+    labels = np.repeat(np.arange(10), 3)  # three held-out digits per class, in order
+    digits = train.Digits(np.zeros((30, 8, 8)), labels, np.array([], int), np.arange(30))
+    x = np.arange(30.0)[:, None, None, None] * np.ones((30, 1, 32, 32))
+    guesses = labels.copy()
+    guesses[0] = 6  # the first 0 is misread: the second and third are the samples
+    guesses[3:5] = 2  # two 1s misread: too few read right, so the first two are kept
+    got, images = train._samples(digits, x, guesses)
+    assert got.tolist() == [d for d in range(10) for _ in range(2)]
+    assert images[:, 0, 0].tolist()[:4] == [1.0, 2.0, 3.0, 4.0]
