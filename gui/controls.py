@@ -7,7 +7,7 @@ the lesson and puts a widget back to the lesson's value when a change is refused
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Qt
@@ -32,6 +32,8 @@ from .models.choices import (
     ACTIVATIONS,
     BOUNDS,
     DEFAULT_SPEED,
+    DRAWN_AS,
+    DRAWN_AS_LABELS,
     GRANULARITIES,
     GRANULARITY_LABELS,
     KERNEL_PRESETS,
@@ -67,6 +69,16 @@ def signals_blocked(*widgets: QObject) -> Iterator[None]:
     finally:
         for w, b in zip(widgets, old, strict=True):
             w.blockSignals(b)
+
+
+def _choice(name: str, labels: Mapping[str, str], tip: str) -> QComboBox:
+    """A combo box named ``name`` offering ``labels``' texts, each carrying its key as data."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    for value, label in labels.items():
+        combo.addItem(label, value)
+    combo.setToolTip(tip)
+    return combo
 
 
 def _spin(lo: int, hi: int, tip: str) -> QSpinBox:
@@ -266,15 +278,16 @@ class ControlPanel(QWidget):
             "Transposed convolution: extra rows/columns on the bottom/right (less than the stride or "
             "the dilation)", "output_padding")
         f.addRow("Output padding", self.output_padding)
-        self.transpose_view = QComboBox()
-        self.transpose_view.setObjectName("transpose_view")
-        for v in TRANSPOSE_VIEWS:
-            self.transpose_view.addItem(TRANSPOSE_VIEW_LABELS[v], v)
-        self.transpose_view.setToolTip(
+        self.transpose_view = _choice(
+            "transpose_view", TRANSPOSE_VIEW_LABELS,
             "Transposed convolution pictured as a stride-1 convolution over the input spread with zeros "
-            "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)"
-        )
+            "(gather), or as each input cell stamping its value times the kernel onto the output (scatter)")
         f.addRow("Picture", self.transpose_view)
+        self.drawn_as = _choice(
+            "drawn_as", DRAWN_AS_LABELS,
+            "Convolution drawn as the kernel sliding over the input grid, or as the matrix C of y = C·x: "
+            "the input unrolled into a vector, one row of C per kernel placement (backward: dX = Cᵀ·dY)")
+        f.addRow("Drawn as", self.drawn_as)
         outer.addWidget(slide_box)
 
         opt_box = QGroupBox("Options")
@@ -328,10 +341,11 @@ class ControlPanel(QWidget):
         p = self.model.params
         widgets = [self.op, self.activation, self.mode, self.upstream, self.gather, self.in_c, self.out_c,
                    self.pad_kind, self.padding_mode, self.bias, self.flip, self.ceil, self.cip, self.integers,
-                   self.preset, self.transpose_view, self.groups, *self.pad]
+                   self.preset, self.transpose_view, self.drawn_as, self.groups, *self.pad]
         with signals_blocked(*widgets):
             self.op.setCurrentIndex(OPS.index(p.op))
             self.transpose_view.setCurrentIndex(TRANSPOSE_VIEWS.index(p.transpose_view))
+            self.drawn_as.setCurrentIndex(DRAWN_AS.index(p.drawn_as))
             self.mode.setCurrentIndex(MODES.index(p.mode))
             self.activation.setCurrentText(p.activation)
             self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
@@ -361,13 +375,14 @@ class ControlPanel(QWidget):
         self.output_padding.set_value(p.output_padding)
         self.output_padding.setEnabled(p.is_transpose)
         self.transpose_view.setEnabled(p.is_transpose)
+        self.drawn_as.setEnabled(p.is_conv)
         conv = p.is_conv
         backward = p.mode != "forward"
         self.upstream.setEnabled(backward)
         self.gather.setEnabled(backward and conv)
         self.check.setEnabled(backward)
         self.out_c.setEnabled(conv)
-        self.groups.setEnabled(p.op == "conv" or p.is_1d)
+        self.groups.setEnabled(p.is_conv)
         self.activation.setEnabled(conv)
         self.bias.setEnabled(conv)
         self.flip.setEnabled(conv and not p.is_transpose and not p.is_1d)

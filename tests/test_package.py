@@ -48,7 +48,7 @@ def preset_stems() -> list[str]:
 def test_a_checkout_reads_its_own_resources_folder() -> None:
     assert Path(str(resources.resources_root())) == SHIPPED
     assert resources.preset_names() == preset_stems()
-    assert len(resources.preset_names()) == 32  # 14, conv_arithmetic, stamps, global, groups, 3 1-D
+    assert len(resources.preset_names()) == 33  # 14, conv_arithmetic, stamps, global, groups, 3 1-D, matrix
     assert resources.deck_names() == ["conv-arithmetic", "conv-arithmetic-stage", "sequences"]
     assert resources.deck_path("conv-arithmetic") == SHIPPED / "decks" / "conv-arithmetic.json"
     assert resources.image_path("digit.png") == SHIPPED / "images" / "digit.png"
@@ -195,7 +195,7 @@ def test_the_installed_wheel_runs_without_the_checkout(wheel: Path, tmp_path: Pa
 
     listed = run(str(venv / "bin" / "convviz"), "presets").stdout.splitlines()
     assert [line.split()[0] for line in listed] == preset_stems()
-    assert len(listed) == 32 and not [line for line in listed if "damaged" in line]
+    assert len(listed) == 33 and not [line for line in listed if "damaged" in line]
 
     out = away / "OUT.png"
     convviz = str(venv / "bin" / "convviz")

@@ -143,7 +143,7 @@ def params_strategy(small: bool = False) -> st.SearchStrategy[Params]:
         seed=st.integers(0, HI["seed"]), preset=st.sampled_from(KERNEL_PRESETS), mode=st.sampled_from(MODES),
         upstream=st.sampled_from(UPSTREAMS), grad_view=st.sampled_from(GRAD_VIEWS),
         output_padding=pair(0, 2), transpose_view=st.sampled_from(["gather", "scatter"]),
-        groups=st.integers(1, 3),
+        groups=st.integers(1, 3), drawn_as=st.sampled_from(["grid", "matrix"]),
     )
 
 
@@ -174,7 +174,7 @@ def workable(p: Params) -> Params:
         return p
     except validate.InvalidError:
         q = replace(p, pad_kind="valid", padding=(0, 0, 0, 0), dilation=(1, 1), k_h=min(p.k_h, p.in_h),
-                    k_w=min(p.k_w, p.in_w), groups=1, output_padding=(0, 0))
+                    k_w=min(p.k_w, p.in_w), groups=1, output_padding=(0, 0), drawn_as="grid")
         if q.is_transpose:  # PyTorch's ConvTranspose2d: zeros, no flip; stamps show the forward pass only
             q = replace(q, padding_mode="zeros", flip_kernel=False, transpose_view="gather")
         if q.is_1d:  # a signal: height 1, zeros, no flip

@@ -14,12 +14,8 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QProgressDialog, QWidget
 
-from ..dialogs import ExportDialog, ImageDialog
-from ..images import ImageError, read_image
 from ..models import scenario
-from ..models.exportplan import estimate_text
 from ..models.lesson import Lesson
-from ..models.pytorch import pytorch_code
 from ..scene import SceneRenderer
 from .playback import PlaybackController
 
@@ -145,6 +141,8 @@ class DocumentController(QObject):
     # ------------------------------------------------------------------ pictures
     def open_picture_dialog(self) -> None:
         """Ask which picture, how many channels, what grid size; then use it as the input."""
+        from ..dialogs import ImageDialog  # here, not at start-up (like every dialog and export module)
+
         dlg = ImageDialog(self.window)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
@@ -154,6 +152,8 @@ class DocumentController(QObject):
     def open_picture(self, path: str | Path, *, gray: bool = True, size: tuple[int, int] = (28, 28),
                      unit: bool = True) -> bool:
         """Read a picture into the input; on a refused file the current input stays."""
+        from ..images import ImageError, read_image
+
         try:
             x = read_image(path, gray=gray, size=size, unit=unit)
         except ImageError as exc:
@@ -230,12 +230,16 @@ class DocumentController(QObject):
     # ------------------------------------------------------------------ clipboard and export
     def copy_pytorch(self) -> None:
         """Put the equivalent PyTorch call on the clipboard."""
+        from ..models.pytorch import pytorch_code
+
         code = pytorch_code(self.lesson)
         QGuiApplication.clipboard().setText(code)
         self._say(f"Copied {len(code.splitlines())} lines of PyTorch that print this output")
 
     def export_dialog(self) -> None:
         """Ask what to export, then export it with a progress dialog that can cancel."""
+        from ..dialogs import ExportDialog
+
         dlg = ExportDialog(self.lesson.n_steps, self.lesson.step, self.window, self.last_export)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
@@ -252,6 +256,7 @@ class DocumentController(QObject):
             self._notify("Export: choose where to save first.", error=True)
             return False
         from .. import export  # here, not at start-up: the window opens sooner without it
+        from ..models.exportplan import estimate_text
 
         self.playback.pause()
         what = f"{len(steps):,} frames" if len(steps) > 1 else "one frame"

@@ -238,7 +238,7 @@ class LessonController(QObject):
         combos: dict[str, QComboBox] = {
             "op": w.op, "mode": w.mode, "upstream": w.upstream, "integers": w.integers,
             "activation": w.activation, "pad_kind": w.pad_kind, "padding_mode": w.padding_mode,
-            "transpose_view": w.transpose_view,
+            "transpose_view": w.transpose_view, "drawn_as": w.drawn_as,
         }
         for name, combo in combos.items():
             self._on_combo(combo, name)

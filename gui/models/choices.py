@@ -23,6 +23,8 @@ Upstream = Literal["ones", "random", "loss", "custom"]
 GradView = Literal["scatter", "gather"]
 #: How a transposed convolution is pictured: a stride-1 convolution over its spread input, or stamps.
 TransposeView = Literal["gather", "scatter"]
+#: How a convolution is drawn: the kernel sliding over a grid, or the matrix C of y = C·x (``matrix.py``).
+DrawnAs = Literal["grid", "matrix"]
 Granularity = Literal["window", "tap"]
 #: Whether products travel from their cells into the arithmetic line between steps: in presenter
 #: mode only ("auto"), always, or never.
@@ -36,10 +38,10 @@ Theme = Literal["light", "dark", "high-contrast", "colour-blind"]
 #: below, output plane above, seen at an angle).
 View = Literal["flat", "stage"]
 #: What a frame shows: a forward step, the activation step, a backward (scatter) step, the gather view,
-#: or a transposed convolution's stamp (its scatter picture).
-Phase = Literal["forward", "activation", "backward", "gather", "scatter"]
+#: a transposed convolution's stamp (its scatter picture), or a step of the matrix picture (y = C·x).
+Phase = Literal["forward", "activation", "backward", "gather", "scatter", "matrix"]
 #: The panels of the stage.
-PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy"]
+PanelName = Literal["input", "kernel", "output", "target", "dx", "dw", "dy", "matrix", "across", "down"]
 ExportFormat = Literal["png", "svg", "gif", "mp4", "json", "pdf"]
 
 OPS: tuple[Op, ...] = get_args(Op)
@@ -53,6 +55,7 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 UPSTREAMS: tuple[Upstream, ...] = get_args(Upstream)
 GRAD_VIEWS: tuple[GradView, ...] = get_args(GradView)
 TRANSPOSE_VIEWS: tuple[TransposeView, ...] = get_args(TransposeView)
+DRAWN_AS: tuple[DrawnAs, ...] = get_args(DrawnAs)
 GRANULARITIES: tuple[Granularity, ...] = get_args(Granularity)
 MOTION_SETTINGS: tuple[MotionSetting, ...] = get_args(MotionSetting)
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
@@ -60,6 +63,8 @@ KERNEL_PRESETS: tuple[KernelPreset, ...] = get_args(KernelPreset)
 THEMES: tuple[Theme, ...] = get_args(Theme)
 VIEWS: tuple[View, ...] = get_args(View)
 PANELS: tuple[PanelName, ...] = get_args(PanelName)
+#: The matrix picture's panels: C, the vector along its columns, the vector along its rows.
+MATRIX_PANELS: tuple[PanelName, ...] = ("matrix", "across", "down")
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
 # The engine owns the names of its activations and kernel presets; the two lists must agree.
@@ -91,6 +96,10 @@ TRANSPOSE_VIEW_LABELS: dict[TransposeView, str] = {
     "gather": "gather: a stride-1 convolution over the spread input",
     "scatter": "scatter: each input cell stamps x·W onto the output",
 }
+DRAWN_AS_LABELS: dict[DrawnAs, str] = {
+    "grid": "grid: the kernel slides over the input",
+    "matrix": "matrix: y = C·x, the input unrolled into a vector",
+}
 VIEW_LABELS: dict[View, str] = {
     "flat": "Flat: the panels side by side",
     "stage": "Stage: input plane below, output plane above",
@@ -108,6 +117,7 @@ SETTING_CHOICES: dict[str, tuple[str, ...]] = {
     "op": OPS, "pad_kind": PAD_KINDS, "padding_mode": PADDING_MODES, "mode": MODES,
     "upstream": UPSTREAMS, "grad_view": GRAD_VIEWS, "granularity": GRANULARITIES, "preset": KERNEL_PRESETS,
     "activation": ACTIVATIONS, "transpose_view": TRANSPOSE_VIEWS, "view": VIEWS, "motion": MOTION_SETTINGS,
+    "drawn_as": DRAWN_AS,
 }
 #: What each setting is called in a message ("input height must be between 1 and 512, got 600").
 SETTING_LABELS: dict[str, str] = {
@@ -120,7 +130,7 @@ SETTING_LABELS: dict[str, str] = {
     "upstream": "dL/dY", "grad_view": "the gradient view", "activation": "the activation",
     "picture": "picture", "input": "the input", "kernel": "the kernel", "target": "the loss target",
     "step": "the step", "output_padding": "output padding", "transpose_view": "the transposed picture",
-    "groups": "groups", "view": "the view", "motion": "products travel",
+    "groups": "groups", "view": "the view", "motion": "products travel", "drawn_as": "the drawing",
 }
 
 # ----------------------------------------------------------------------------- bounds
@@ -146,6 +156,8 @@ MAX_TITLE = 1000
 MAX_DECK_ENTRIES = 100
 #: Largest input side that still shows numbers in its cells.
 MAX_VALUE_GRID = 64
+#: Most rows and columns the matrix picture draws (a 6×6 input with a 3×3 kernel: 16×36).
+MATRIX_ROWS, MATRIX_COLS = 25, 36
 #: Most steps a timeline can hold (a Qt slider's range).
 MAX_STEPS = 2**31 - 1
 #: Playback speed bounds, steps per second.

@@ -70,6 +70,8 @@ _EMPTY_INTS: tuple[int, ...] = ()
 PLACES: dict[PanelName, tuple[int, int]] = {
     "input": (0, 0), "kernel": (0, 1), "output": (0, 2), "target": (0, 3),
     "dx": (1, 0), "dw": (1, 1), "dy": (1, 2),
+    # The matrix picture: the vector along C's columns above it, the one along its rows to its right.
+    "across": (0, 0), "matrix": (1, 0), "down": (1, 1),
 }
 
 
@@ -138,6 +140,9 @@ class Panel:
     channel_base : int
         Channel number of grid 0, reported when a cell is hit (a kernel stack
         of output channel ``o`` starts at ``o * C_in``).
+    enlarge : bool
+        Whether the panel may be drawn with larger cells when it is much narrower than the
+        widest (False: a vector that must line up cell for cell with the matrix beside it).
     """
 
     name: PanelName
@@ -151,6 +156,7 @@ class Panel:
     front: int = 0
     columns: int = 1
     channel_base: int = 0
+    enlarge: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -352,8 +358,8 @@ class Frame:
     @property
     def view(self) -> View:
         """How the frame is drawn: "flat" (panels side by side) or "stage" (planes at an angle), as the
-        scenario says (``Params.view``)."""
-        return self.params.view
+        scenario says (``Params.view``); the matrix picture has its own layout and is always flat."""
+        return "flat" if self.phase == "matrix" else self.params.view
 
     @property
     def facts_line(self) -> str:

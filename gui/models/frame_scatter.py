@@ -16,7 +16,16 @@ import numpy as np
 from engine import describe
 
 from .frame import MINUS, Frame, Mark, _levels, _ro, _term, cell_label, signed_label
-from .framing import _count_labels, _input_colour, _kernel_panel, _panel, _Scenario, _step_grids, _words
+from .framing import (
+    _count_labels,
+    _input_colour,
+    _kernel_panel,
+    _panel,
+    _Scenario,
+    _step_grids,
+    _words,
+    group_channels,
+)
 from .transposed import transposed_padding
 
 if TYPE_CHECKING:
@@ -37,7 +46,9 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     step = t[k]
     c, i, j = step.in_channel, step.in_row, step.in_col
     x = np.asarray(t.x)
-    w = lesson.w  # as entered: (out_c, in_c, kh, kw); W[o, c] is what channel c stamps onto channel o
+    w = lesson.w  # as entered: (out_c, in_c/groups, kh, kw); W[o, c'] is what channel c stamps onto o
+    n_in = w.shape[1]
+    cl = c % n_in  # channel c's tile within its group's kernels (c itself without groups)
     out = np.asarray(t.partial(k))
     hits = np.asarray(t.hits(k))
     full = np.asarray(t.output)
@@ -50,10 +61,13 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     inp = _panel("input", f"Input {size}", s.grids(("scatter", "input"), x, show=show),
                  levels["input"], _input_colour(p), front=c)
     label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel W"
-    kern = _kernel_panel(s, np.asarray(w), o, f"{label} {p.k_h}×{p.k_w} (as entered, not flipped)",
-                         expanded=expanded, levels=levels["kernel"], key="scatter kernel")
+    title = f"{label} {p.k_h}×{p.k_w} (as entered, not flipped)"
+    if p.groups > 1:
+        title += ", " + group_channels(p, o)
+    kern = _kernel_panel(s, np.asarray(w), o, title, expanded=expanded, levels=levels["kernel"],
+                         key="scatter kernel")
     if not expanded:
-        kern = replace(kern, front=c)
+        kern = replace(kern, front=cl)
     co, ho, wo = full.shape
     shape = f"{co}×{ho}×{wo}" if co > 1 else f"{ho}×{wo}"
     corner = _count_labels(hits) if show else None
@@ -65,8 +79,7 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     stamp = np.asarray(step.stamp)
     taps = [(a, b) for a in range(rows.size) for b in range(cols.size) if inside[a, b]]
     marks = [Mark("cell", "input", c if expanded else 0, (i, j), ((0, 0),), ("×W",))]
-    n_in = w.shape[1]
-    marks.append(Mark("cell", "kernel", (o * n_in + c) if expanded else c, (0, 0),
+    marks.append(Mark("cell", "kernel", (o * n_in + cl) if expanded else cl, (0, 0),
                       tuple((a, b) for a in range(p.k_h) for b in range(p.k_w))))
     if taps:
         r0 = min(int(rows[a]) for a, _ in taps)
@@ -86,7 +99,7 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     terms = []
     for a, b in taps[:MAX_TERMS]:
         rr, cc = int(rows[a]), int(cols[b])
-        terms.append(f"Y[{o},{rr},{cc}] += {_term(v)}{describe.TIMES}{_term(float(w[o, c, a, b]))}"
+        terms.append(f"Y[{o},{rr},{cc}] += {_term(v)}{describe.TIMES}{_term(float(w[o, cl, a, b]))}"
                      f" = {describe.fmt(float(stamp[0, a, b]))} → {cell_label(float(out[o, rr, cc]))}")
     dropped = int(inside.size - inside.sum())
     ho, wo = full.shape[1:]
@@ -94,8 +107,10 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     in_cols = [int(q) for q in cols if 0 <= q < wo]
     where = (f"output rows {', '.join(map(str, in_rows))}, columns {', '.join(map(str, in_cols))}"
              if in_rows and in_cols else "no output cell")
-    lines = [f"X[{c},{i},{j}] = {describe.fmt(v)} stamps {describe.fmt(v)}{describe.TIMES}W[:, {c}] onto "
-             f"{where} (row = {i}·{p.stride[0]} {MINUS} {pad[0]} + {p.dilation[0]}·tap)"]
+    outs = step.out_channels
+    kernels = ":" if p.groups == 1 else f"{outs[0]}–{outs[-1]}" if len(outs) > 1 else f"{outs[0]}"
+    lines = [f"X[{c},{i},{j}] = {describe.fmt(v)} stamps {describe.fmt(v)}{describe.TIMES}W[{kernels}, {cl}] "
+             f"onto {where} (row = {i}·{p.stride[0]} {MINUS} {pad[0]} + {p.dilation[0]}·tap)"]
     row_terms = ["   ".join(terms[n : n + 3]) for n in range(0, len(terms), 3)]
     lines += row_terms
     if len(taps) > MAX_TERMS:

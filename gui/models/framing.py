@@ -472,6 +472,10 @@ def build_frame(lesson: Lesson, k: int, *, expanded: bool = False) -> Frame:
     expanded : bool
         Every channel side by side instead of stacked.
     """
+    if lesson.params.drawn_as == "matrix":  # y = C·x, the 1-D convolution's input unrolled alike
+        from .frame_matrix import matrix_frame
+
+        return matrix_frame(lesson, _scenario(lesson), k)
     if lesson.params.is_1d:  # channels as rows, in 1-D words
         from .frame_conv1d import conv1d_frame
 
@@ -509,6 +513,8 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
         pad += " and padded" if s.padding else ""
         label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
         kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
+        if p.groups > 1:
+            kernel += ", " + group_channels(p, o)
     elif p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
         label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
@@ -535,6 +541,9 @@ class _Stage:
     levels: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
     colours: tuple[ColourRole, ColourRole]
     unreached: bool = True
+    #: Kinds of the output grid's cells (the gather view's dL/dX on the padded or spread grid: its
+    #: padding and inserted cells dimmed as on the input), or None.
+    out_kinds: np.ndarray | None = None
 
 
 def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int | None, done: int,
@@ -550,6 +559,9 @@ def _stage(s: _Scenario, st: _Stage, step: WindowStep, o: int, in_channel: int |
     else:
         kern = _pool_window_panel(s, st.titles[1])
     full = s.grids((st.key, "output"), st.out_full, show=s.show_values)
+    if st.out_kinds is not None:  # dimmed and hatched, each keeping the number it received
+        kinds = st.out_kinds
+        full = s.memo((st.key, "output kinds"), lambda: tuple(replace(g, kinds=kinds) for g in full))
     out = _panel("output", st.titles[2], _pending(full, done), st.levels[2], st.colours[1], front=o)
     marks: list[Mark] = []
     if isinstance(step, engine.ConvStep):
@@ -845,6 +857,7 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
         (f"dL/d{'Z' if p.has_activation else 'Y'} spread (· = inserted zero), padded",
          "W flipped, channels swapped", "dL/dX (padded grid)"),
         (levels["input"], levels["kernel"], levels["output"]), ("diverging", "diverging"), unreached=False,
+        out_kinds=s.kinds if s.kinds.shape == t.output.shape[1:] else None,
     )
     panels, marks = _stage(s, stage, step, o, None, kg + 1, expanded, taps=False)
     empty = np.array([], dtype=int)

@@ -307,6 +307,10 @@ def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> 
     the gather view)."""
     if not panel or gather_shown(lesson):
         return NOTHING
+    if lesson.params.drawn_as == "matrix":
+        from .matrix_pointing import matrix_hover
+
+        return matrix_hover(lesson, panel, i, j)
     if panel in ("kernel", "dw") and lesson.params.is_conv:
         return weight_hover(lesson, ch or 0, i, j)
     if lesson.params.is_transpose:
@@ -339,6 +343,10 @@ class Click:
 
 def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int, int] | None) -> Click:
     """A click on cell ``(i, j)`` of tile ``ch`` of ``panel``: select for the check, or pin."""
+    if lesson.params.drawn_as == "matrix":
+        from .matrix_pointing import matrix_click
+
+        return matrix_click(lesson, panel, i, j)
     if gather_shown(lesson):
         return Click(status="The gather view shows dL/dY spread out and the flipped kernel; "
                             "switch it off to select or pin cells")
@@ -367,6 +375,10 @@ def click(lesson: Lesson, panel: str, ch: int, i: int, j: int, pinned: tuple[int
 def edit(lesson: Lesson, panel: str, ch: int, i: int, j: int) -> Edit | str:
     """The value a double-click on a cell lets the user type, or why it cannot be edited ("" for silence)."""
     p = lesson.params
+    if p.drawn_as == "matrix":
+        from .matrix_pointing import matrix_edit
+
+        return matrix_edit(lesson, panel, i, j)
     if gather_shown(lesson):
         return "The gather view is computed from dL/dY; switch it off to edit values"
     if panel == "dy" and p.has_activation:

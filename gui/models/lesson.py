@@ -25,11 +25,11 @@ from engine import activations, backprop, kernels
 from engine.backprop import GatherView
 from engine.cancel import checkpoint
 
-from . import validate
+from . import transposed, validate
 from .choices import BOUNDS, MODES, OPS, OUTPUT_LIMIT, UPSTREAMS, VALUE_LIMIT
 from .params import Params
 from .presentation import Presentation
-from .transposed import check_transposed, transposed_padding
+from .transposed import check_transposed, torch_weight, transposed_padding
 from .validate import InvalidError
 
 if TYPE_CHECKING:
@@ -327,12 +327,12 @@ class Lesson:
     @staticmethod
     def _transpose_args(p: Params, w: np.ndarray) -> tuple[np.ndarray, dict[str, object]]:
         """The engine's kernel and keywords for a transposed convolution. The kernel is kept as
-        entered, ``(out_c, in_c, kh, kw)``; the engine (and PyTorch's ``ConvTranspose2d``) take it
-        as ``(in_c, out_c, kh, kw)``."""
+        entered, ``(out_c, in_c/groups, kh, kw)``; the engine (and PyTorch's ``ConvTranspose2d``) take
+        it as ``(in_c, out_c/groups, kh, kw)`` (``transposed.torch_weight``)."""
         check_transposed(p)
         pad = transposed_padding(p)
-        wt = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
-        return wt, dict(stride=p.stride, padding=pad, output_padding=p.output_padding, dilation=p.dilation)
+        return torch_weight(p, w), dict(stride=p.stride, padding=pad, output_padding=p.output_padding,
+                                        dilation=p.dilation, groups=p.groups)
 
     @staticmethod
     def _forward_transpose(p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> engine.ConvTrace:
@@ -666,7 +666,8 @@ class Lesson:
         dy, dz = r.dy, r.dz
         target = self._target if p.upstream == "loss" else None
         if p.is_transpose:
-            raise ValueError("the gradient check covers convolution and pooling, not transposed convolution")
+            b = self._b
+            return lambda: transposed.loss_and_grad(p, x, w, b, dy, dz, target, wrt)
         fwd = r.fwd
         if isinstance(fwd, engine.ConvTrace):
             setup = fwd.setup

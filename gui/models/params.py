@@ -10,6 +10,7 @@ from engine.pool import PoolOp
 
 from .choices import (
     Activation,
+    DrawnAs,
     GradView,
     Granularity,
     KernelPreset,
@@ -62,9 +63,10 @@ class Params:
     picture: bool = False  # the input came from a picture: drawn in grey
     output_padding: tuple[int, int] = (0, 0)  # transposed convolution: extra rows/columns bottom/right
     transpose_view: TransposeView = "gather"  # transposed convolution: gather or scatter picture
-    groups: int = 1  # convolution: channel groups (divides in_c and out_c); in_c = depthwise
+    groups: int = 1  # convolution, transposed too: channel groups (divides in_c and out_c); in_c = depthwise
     view: View = "flat"  # how the stage draws it: panels side by side, or planes seen at an angle
     motion: MotionSetting = "auto"  # products travel into the arithmetic between steps (auto: presenting)
+    drawn_as: DrawnAs = "grid"  # convolution: the grid picture or the matrix C of y = C·x
 
     @property
     def has_activation(self) -> bool:
@@ -123,7 +125,7 @@ class Params:
         g = self.groups
         if g == 1:
             return
-        if self.op != "conv" and self.op != "conv1d":
+        if not self.is_conv:
             raise ValueError("groups belong to convolution here; set groups to 1 first")
         if g < 1 or self.in_c % g or self.out_c % g:
             raise ValueError(f"groups must divide the input channels ({self.in_c}) and the kernels "

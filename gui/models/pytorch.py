@@ -18,7 +18,7 @@ from engine.geometry import Geometry
 
 from .framing import pytorch_refusal
 from .params import Params
-from .transposed import transposed_padding
+from .transposed import torch_weight, transposed_padding
 
 if TYPE_CHECKING:
     from .lesson import Lesson
@@ -193,13 +193,17 @@ def _conv_transpose(lesson: Lesson) -> list[str]:
     pad = transposed_padding(p)
     call = (f"conv = torch.nn.ConvTranspose2d(in_channels={p.in_c}, out_channels={p.out_c}, "
             f"kernel_size={_pair((p.k_h, p.k_w))}, stride={_pair(p.stride)}, padding={_pair(pad)}, "
-            f"output_padding={_pair(p.output_padding)}, dilation={_pair(p.dilation)}, bias={p.bias}, "
-            f"{F64})")
+            f"output_padding={_pair(p.output_padding)}, dilation={_pair(p.dilation)}, "
+            + (f"groups={p.groups}, " if p.groups > 1 else "") + f"bias={p.bias}, {F64})")
     lines = _wrap_call(call)
-    lines += ["with torch.no_grad():",
-              "    # ConvTranspose2d's weight is (in channels, out channels, rows, columns): W as entered,",
-              "    # with its first two axes swapped",
-              _assign("w", np.asarray(lesson.w).transpose(1, 0, 2, 3), 4),
+    if p.groups > 1:
+        words = ["    # ConvTranspose2d's weight is (in channels, out channels per group, rows, columns):",
+                 "    # W as entered (out channels, in channels per group, …), swapped within each group"]
+    else:
+        words = ["    # ConvTranspose2d's weight is (in channels, out channels, rows, columns):",
+                 "    # W as entered, with its first two axes swapped"]
+    lines += ["with torch.no_grad():", *words,
+              _assign("w", torch_weight(p, np.asarray(lesson.w)), 4),
               "    conv.weight.copy_(w)"]
     if p.bias:
         lines.append(f"    conv.bias.copy_(torch.tensor([{', '.join(_num(v) for v in lesson.bias_values)}], "

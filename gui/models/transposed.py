@@ -1,4 +1,5 @@
-"""What the stage says about a transposed convolution: its formulas, its facts, its titles.
+"""What the stage says about a transposed convolution (its formulas, facts and titles), its kernel in
+PyTorch's layout, and its gradient check's loss.
 
 The gather picture is conv_arithmetic's: the input spread with ``s − 1`` zeros
 between cells (kind 3, "·"), padded by ``d·(k − 1) − p`` (plus ``output_padding``
@@ -9,12 +10,19 @@ sliding over it. The scatter picture stamps ``x·W`` per input cell (see
 
 from __future__ import annotations
 
-from engine import describe
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import engine
+from engine import activations, describe
+from engine.backprop import squared_error_loss
 
 from .params import Params
 
-__all__ = ["check_transposed", "forward_twin", "out_size", "spread_size", "spread_words",
-           "transposed_formulas", "transposed_padding"]
+__all__ = ["check_transposed", "entered_weight", "forward_twin", "loss_and_grad", "out_size", "spread_size",
+           "spread_words", "torch_weight", "transposed_formulas", "transposed_padding"]
 
 MINUS, TIMES = describe.MINUS, describe.TIMES
 
@@ -24,6 +32,71 @@ def transposed_padding(p: Params) -> tuple[int, int]:
     if p.pad_kind == "symmetric":
         return p.padding[0], p.padding[2]
     return 0, 0
+
+
+def torch_weight(p: Params, w: np.ndarray) -> np.ndarray:
+    """The kernel as entered in PyTorch's ``ConvTranspose2d`` (and the engine's) layout.
+
+    As entered, a transposed convolution's kernel is ``(out_c, in_c/groups, kh, kw)``, like a
+    convolution's: kernel ``o`` holds a tile per input channel of its group. PyTorch keeps
+    ``(in_c, out_c/groups, kh, kw)``: ``W[g·n + c, o] = w[g·m + o, c]`` with ``n = in_c/groups``
+    and ``m = out_c/groups`` (without groups, the first two axes swapped).
+
+    Parameters
+    ----------
+    w : ndarray, shape (out_c, in_c/groups, kh, kw)
+
+    Returns
+    -------
+    ndarray, shape (in_c, out_c/groups, kh, kw)
+    """
+    g = p.groups
+    out_c, n, kh, kw = w.shape
+    grouped = np.asarray(w).reshape(g, out_c // g, n, kh, kw).transpose(0, 2, 1, 3, 4)
+    return np.ascontiguousarray(grouped.reshape(g * n, out_c // g, kh, kw))
+
+
+def entered_weight(p: Params, wt: np.ndarray) -> np.ndarray:
+    """``torch_weight``'s inverse: ``(in_c, out_c/groups, kh, kw)`` to ``(out_c, in_c/groups, kh, kw)``."""
+    g = p.groups
+    in_c, m, kh, kw = wt.shape
+    grouped = np.asarray(wt).reshape(g, in_c // g, m, kh, kw).transpose(0, 2, 1, 3, 4)
+    return np.ascontiguousarray(grouped.reshape(g * m, in_c // g, kh, kw))
+
+
+def loss_and_grad(p: Params, x: np.ndarray, w: np.ndarray, bias: np.ndarray, dy: np.ndarray,
+                  dz: np.ndarray, target: np.ndarray | None, wrt: str
+                  ) -> tuple[Callable[[np.ndarray], float], np.ndarray, np.ndarray]:
+    """The gradient check's loss of ``x`` (or of ``w`` as entered), its analytic gradient, and the point.
+
+    With ``target`` the loss is ``½·Σ(y − t)²``, else ``Σ y·dy`` (its gradient with respect to
+    ``y`` is ``dy``), ``y`` the transposed convolution's output after the activation; ``dz`` is
+    what enters it, ``dy·f′(Z)``. The analytic gradient is ``engine.conv_transpose2d_backward``'s.
+
+    Parameters
+    ----------
+    x : ndarray, shape (in_c, H, W)
+    w : ndarray, shape (out_c, in_c/groups, kh, kw)
+        As entered.
+    bias : ndarray, shape (out_c,)
+    dy, dz : ndarray, shape (out_c, H_out, W_out)
+    wrt : {"x", "w"}
+    """
+    kw: dict[str, Any] = dict(stride=p.stride, padding=transposed_padding(p),
+                              output_padding=p.output_padding, dilation=p.dilation, groups=p.groups)
+    b = bias if p.bias else None
+    activation = p.activation if p.has_activation else "none"
+
+    def loss(x_: np.ndarray, w_: np.ndarray) -> float:
+        y = activations.activate(activation, engine.conv_transpose2d(x_, torch_weight(p, w_), b, **kw))
+        if target is not None:
+            return squared_error_loss(y, target)[0]
+        return float((y * dy).sum())
+
+    gx, gwt, _ = engine.conv_transpose2d_backward(x, torch_weight(p, w), dz, **kw)
+    if wrt == "w":
+        return (lambda w_: loss(x, w_)), entered_weight(p, gwt), w
+    return (lambda x_: loss(x_, w)), gx, x
 
 
 def check_transposed(p: Params) -> None:

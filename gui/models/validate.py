@@ -26,11 +26,12 @@ The 1-D convolution has height 1 (no stride, dilation or padding along it),
 zero padding and no flip; only it takes ``"causal"`` padding.
 
 The convolution family: ``groups`` divides the input channels and the kernels
-(convolution only); a transposed convolution pads with zeros, one amount per
+(convolution, transposed too); a transposed convolution pads with zeros, one amount per
 axis, takes no flip, ``output_padding`` below the stride or the dilation (the
 engine's rule), an output of at most ``MAX_TRANSPOSED_SIDE`` a side, and its
 scatter picture is the forward pass only; global pooling has one step per
-channel and pass.
+channel and pass; the matrix picture (``drawn_as``) is convolution's alone, at most
+``MATRIX_ROWS`` × ``MATRIX_COLS`` (``gui.models.matrix.check_matrix``).
 
 A refusal is an ``InvalidError`` (a ``ValueError``): ``field`` names the setting or
 value, ``message`` says what is wrong after that name, and ``str()`` is the
@@ -53,6 +54,7 @@ from engine.pool import prepare_pool
 from engine.transpose import prepare_conv_transpose
 
 from .choices import BOUNDS, MAX_STEPS, SETTING_CHOICES, SETTING_LABELS, VALUE_LIMIT
+from .matrix import check_matrix
 from .params import Params
 from .transposed import check_transposed, out_size, spread_size, transposed_padding
 
@@ -203,6 +205,9 @@ class Plan:
 def plan(p: Params) -> Plan:
     """Output shape and step counts of the (checked) settings ``p``, from the output-size formula.
 
+    The matrix picture (``drawn_as == "matrix"``) also checks what it can show
+    (``gui.models.matrix.check_matrix``: its size, no pooling, no activation).
+
     Nothing grows with the sizes: the engine checks the geometry on a
     stand-in input that holds no values, and the counts are integer
     arithmetic, so a request for an enormous timeline is refused at once.
@@ -213,6 +218,15 @@ def plan(p: Params) -> Plan:
         (``field == ""``) for a geometry the engine refuses (its own words)
         or more steps than ``MAX_STEPS``.
     """
+    result = _plan(p)
+    try:
+        check_matrix(p, result.out_shape[1:])
+    except ValueError as exc:
+        raise InvalidError("", str(exc)) from None
+    return result
+
+
+def _plan(p: Params) -> Plan:
     # The engine's own checks (its words), on a stand-in input of the right size that holds no
     # values: a read-only zero-stride view, so nothing grows with the input.
     x = np.broadcast_to(np.zeros(1), (1, p.in_h, p.in_w))
@@ -289,7 +303,7 @@ def _plan_transposed(p: Params, x: np.ndarray) -> Plan:
     cells = p.out_c * oh * ow
     forward = backward = 0
     if p.mode != "backward":
-        taps = p.in_c * p.k_h * p.k_w if p.granularity == "tap" and p.mode == "forward" else 1
+        taps = p.group_in * p.k_h * p.k_w if p.granularity == "tap" and p.mode == "forward" else 1
         steps = p.in_c * p.in_h * p.in_w if p.transpose_view == "scatter" else cells * taps
         forward = steps + int(p.has_activation)
     extent = (spread_size(p, 0), spread_size(p, 1))

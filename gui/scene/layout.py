@@ -29,6 +29,7 @@ from .widgets import Box, Title
 
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
+BESIDE_GAP = 1.0  # before a row-1 panel with nothing above it (the matrix picture's y beside C)
 STACK_SHIFT = 0.35  # cells each channel behind the front one is shifted up-right
 ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1 (before titles are measured)
 SIDE = 0.3  # cells left and right of the stage
@@ -57,7 +58,7 @@ class TilePlace:
 class PanelPlace:
     """One panel: its tiles, the title's bottom-left corner, the legend box ``(x, y, w, h)``, the
     tiles' extent ``rect = (x, y, w, h)``, the width its title may take and its depth ``lift``
-    (how far the stack rises above ``rect``)."""
+    (how far the stack rises above ``rect``); ``legend``: whether a colour bar goes under it."""
 
     tiles: tuple[TilePlace, ...]
     title_at: tuple[float, float]
@@ -66,6 +67,7 @@ class PanelPlace:
     room: float
     lift: float
     row: int
+    legend: bool = True
 
     @property
     def width(self) -> float:
@@ -109,7 +111,8 @@ def panel_scales(frame: Frame) -> dict[PanelName, float]:
     than the widest (``MIN_SHARE``)."""
     widths = {p.name: natural_width(p, frame.expanded) for p in frame.panels}
     widest = max(widths.values(), default=1.0)
-    return {name: max(1.0, MIN_SHARE * widest / w) for name, w in widths.items()}
+    enlarge = {p.name: p.enlarge for p in frame.panels}
+    return {name: max(1.0, MIN_SHARE * widest / w) if enlarge[name] else 1.0 for name, w in widths.items()}
 
 
 def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: float = 1.0,
@@ -137,7 +140,7 @@ def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: fl
     bottom = top + height
     return PanelPlace(tuple(tiles), (left, top - 0.1 - lift),
                       (left, bottom + LEGEND_TOP, w * s, LEGEND_HEIGHT), (left, top, right - left, height),
-                      right - left + TITLE_ROOM, lift, row)
+                      right - left + TITLE_ROOM, lift, row, panel.legend is not None)
 
 
 def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
@@ -156,8 +159,13 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
         placed[p.name] = place_panel(p, x, 0.0, frame.expanded, scales[p.name], 0)
         x += placed[p.name].width
     y1 = max((pl.bottom for pl in placed.values()), default=0.0) + margins.row_gap
+    row_end: float | None = None
     for p in by_row[1]:
-        placed[p.name] = place_panel(p, slot_x.get(p.slot, 0.0), y1, frame.expanded, scales[p.name], 1)
+        left = slot_x.get(p.slot)
+        if left is None:  # nothing above it (the matrix picture's y beside C): right of the panel before
+            left = 0.0 if row_end is None else row_end + BESIDE_GAP + margins.gap_after(p.slot - 1)
+        placed[p.name] = place_panel(p, left, y1, frame.expanded, scales[p.name], 1)
+        row_end = left + placed[p.name].width
     right = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0)
     for r in (0, 1):
         row = sorted((placed[p.name] for p in by_row[r]), key=lambda pl: pl.rect[0])
@@ -165,7 +173,7 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
             end = b.rect[0] - TITLE_ROOM if b is not None else right + SIDE + margins.right
             name = next(n for n, pl in placed.items() if pl is a)
             placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
-                                      a.row)
+                                      a.row, a.legend)
     return placed
 
 
@@ -202,7 +210,9 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
             right += px / pc
         else:
             gaps[slots[name]] = gaps.get(slots[name], 0.0) + px / pc
-    return Margins(top=need[0], row_gap=legend + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
+    # Under row 0: its colour bars' room, or only a little when none of its panels has one.
+    under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
+    return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
                    right=right, gaps=tuple(sorted(gaps.items())))
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Signal
 from PySide6.QtWidgets import QSizePolicy
 
-from ..models.choices import MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
+from ..models.choices import MATRIX_PANELS, MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
 from .closing import close_view
 from .colour import RenderCache
@@ -38,7 +38,7 @@ from .theme import colour_map, qcolor, theme_colours
 from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
-PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw")
+PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
 
 
 class SceneView(LayoutView):
