@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import NoReturn, TypeVar
 
-from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, THEMES, VIEWS
+from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, MOTION_SETTINGS, THEMES, VIEWS
 from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
 from .models.outfiles import ExportError, Interrupted
 
@@ -66,6 +66,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--step", type=int, default=None, help="start at this step (0-based)")
     ap.add_argument("--view", choices=VIEWS, help="draw the scenario flat or as the stage view (input plane "
                                                   "below, output plane above)")
+    ap.add_argument("--motion", choices=MOTION_SETTINGS, help="products travel between steps: on, off, or "
+                                                              "auto (in presenter mode)")
     return ap.parse_args(argv)
 
 
@@ -142,6 +144,8 @@ def export_args(argv: list[str]) -> argparse.Namespace:
                     help=f"pixels per point, {MIN_SCALE} to {MAX_SCALE} (default 1; png, gif, mp4)")
     ap.add_argument("--theme", choices=THEMES)
     ap.add_argument("--view", choices=VIEWS, help="flat, or the stage view (default: the scenario's own)")
+    ap.add_argument("--motion", choices=MOTION_SETTINGS,
+                    help="on: products travel between steps (gif, mp4; default: the scenario's own)")
     ap.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
                     help=f"picture size before scaling, each side {MIN_SIDE} to {MAX_SIDE} "
                          "(default 1280x720)")
@@ -227,6 +231,8 @@ def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
         raise ExportError(f"the scenario was refused: {model.last_error or 'invalid'}")
     if args.view:
         model.set_view(args.view)
+    if args.motion:
+        model.set_params(motion=args.motion)
     try:
         steps = parse_steps(args.steps, model.n_steps) if args.steps else None
     except ExportError as exc:
@@ -346,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.view:
         win.model.set_view(args.view)
+    if args.motion:
+        win.model.set_params(motion=args.motion)
     if args.step is not None:
         win.model.set_step(args.step)
     win.show()

@@ -23,11 +23,13 @@ it::
   strings ``"-inf"`` and ``"inf"`` for the padding of
   max and min pooling (painted "−∞"/"∞"), so that every file is strict JSON and padding is told
   apart from an empty cell.
-- ``motion`` (convolution steps only) lists what travels during the glide to the frame, in order:
+- ``motion`` (convolution and pooling forward steps) lists what travels during the glide to the
+  frame, in order:
   each product ``{"kind": "product", "from": {"panel": "input", "grid": 0, "cell": [r, c]},
   "text": "2·(−1)", "slot": 3, "start": 18}`` flies from its input cell (padded coordinates) into
   term ``slot`` of the arithmetic, whose text starts at character ``start``; then the sum
-  (``"kind": "sum"``, ``"to"`` the output cell) flies from the line into its cell.
+  (``"kind": "sum"``, ``"to"`` the output cell) flies from the line into its cell. At a pooling step
+  each value under the window (``"kind": "value"``) flies into "max(…)"/the average, then the result.
 - ``labels`` are exactly the strings painted in the cells, ``""`` where none is; a panel whose
   cells carry small corner text (how many windows reached a dL/dX cell) has ``corner`` too.
 
@@ -102,7 +104,7 @@ def frame_to_dict(f: Frame) -> dict[str, Any]:
 
 def _motion(m: Motion) -> list[dict[str, Any]]:
     """What travels during the glide to a frame, in order (see the module's docstring)."""
-    return [{"kind": t.kind, "from" if t.kind == "product" else "to": {"panel": t.panel, "grid": t.grid,
+    return [{"kind": t.kind, "from" if t.into_line else "to": {"panel": t.panel, "grid": t.grid,
                                                                          "cell": list(t.cell)},
              "text": t.text, "slot": t.slot, "start": t.start} for t in m.travels]
 

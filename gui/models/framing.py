@@ -23,6 +23,7 @@ from engine import activations, describe
 from . import transposed
 from .choices import MAX_VALUE_GRID, OP_LABELS, UPSTREAM_SHORT, PanelName
 from .motion import Motion, conv_motion
+from .motion_pool import pool_motion
 from .params import Params
 
 if TYPE_CHECKING:
@@ -627,7 +628,7 @@ def _forward_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Fram
         levels=s.levels, offset=s.offset, glide_key=(p, "forward", expanded), expanded=expanded,
         show_values=s.show_values,
         heading=heading, note=note, facts=s.facts,
-        motion=_travels(step, arith) if isinstance(step, engine.ConvStep) else None,
+        motion=_travels(step, arith) if isinstance(step, engine.ConvStep) else pool_motion(step, arith),
     )
 
 

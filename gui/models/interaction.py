@@ -22,7 +22,7 @@ from engine.geometry import AxisGeometry
 from .choices import PanelName
 from .frame import Highlight, cell_label
 from .lesson import GradientCheck, Lesson
-from .weight_reach import weight_reach
+from .weight_reach import scatter_reach, weight_reach
 
 #: The gradient check looks at an input cell ``("x", (c, i, j))`` or a weight ``("w", (o, c, i, j))``.
 Selection = tuple[Literal["x", "w"], tuple[int, ...]]
@@ -288,11 +288,18 @@ def weight_hover(lesson: Lesson, ch: int, i: int, j: int) -> Hover:
     p = lesson.params
     o, c = divmod(ch, p.group_in)
     weight = (o, c, *given_tap(lesson, i, j))
-    reach = weight_reach(lesson, o, c, i, j)
+    scatter = scatter_shown(lesson)  # a transposed convolution's kernel as entered, over the input
+    reach = scatter_reach(lesson, o, c, i, j) if scatter else weight_reach(lesson, o, c, i, j)
     n = len(reach.cells)
-    status = reach.line or (f"W{list(weight)} multiplies {n} input cell{'' if n == 1 else 's'} of channel "
+    what = f"{n} input cell{'' if n == 1 else 's'}"
+    if p.is_transpose and not scatter:  # the gather picture: the spread input, with its inserted zeros
+        real = sum(_spread_source(lesson, r, col) is not None for r, col in reach.cells)
+        what = f"{n} spread cells ({real} real input value{'' if real == 1 else 's'})"
+    status = reach.line or (f"W{list(weight)} multiplies {what} of channel "
                             f"{reach.channel} over all the steps: its gradient sums over exactly these")
-    return Hover(receptive=Highlight("input", reach.cells), status=status, line=reach.line)
+    # Several input channels: light the grid of the channel the weight reads, not the front one.
+    grids = (reach.channel,) if p.in_c > 1 else ()
+    return Hover(receptive=Highlight("input", reach.cells, grids=grids), status=status, line=reach.line)
 
 
 def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> Hover:
@@ -304,7 +311,7 @@ def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> 
         from .matrix_pointing import matrix_hover
 
         return matrix_hover(lesson, panel, i, j)
-    if panel in ("kernel", "dw") and lesson.params.is_conv and not lesson.params.is_transpose:
+    if panel in ("kernel", "dw") and lesson.params.is_conv:
         return weight_hover(lesson, ch or 0, i, j)
     if lesson.params.is_transpose:
         return _transposed_hover(lesson, panel, i, j)

@@ -55,7 +55,7 @@ MOTION_FPS = 50.0
 #: Fewest in-between pictures per piece worth exporting (fewer: the export shows no motion).
 MIN_EXPORT_PER_PIECE = 1.0
 
-TravelKind = Literal["product", "sum"]
+TravelKind = Literal["product", "value", "sum"]
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ class Travel:
 
     Attributes
     ----------
-    kind : {"product", "sum"}
-        A product flies from ``cell`` into the line; the sum flies from the line into ``cell``.
+    kind : {"product", "value", "sum"}
+        A product (or a pooled value) flies from ``cell`` into the line; the sum (or the pooled result)
+        flies from the line into ``cell``.
     panel : PanelName
         The panel of ``cell`` ("input" for a product, "output" for the sum).
     grid : int
@@ -87,6 +88,11 @@ class Travel:
     text: str
     slot: int
     start: int
+
+    @property
+    def into_line(self) -> bool:
+        """Whether it flies from its cell into the line (a product or a pooled value), not back out."""
+        return self.kind != "sum"
 
     @property
     def end(self) -> int:
@@ -122,8 +128,8 @@ class Motion:
         its place the whole line reads (the sum leaves from it).
         """
         arrived = [tr for k, tr in enumerate(self.travels)
-                   if tr.kind == "product" and (k < m.moving or (k == m.moving and m.flight >= 1.0))]
-        products = sum(tr.kind == "product" for tr in self.travels)
+                   if tr.into_line and (k < m.moving or (k == m.moving and m.flight >= 1.0))]
+        products = sum(tr.into_line for tr in self.travels)
         if len(arrived) == products:
             return length
         return arrived[-1].end if arrived else self.hidden_from
@@ -287,7 +293,7 @@ def relocate(m: Motion | None, arithmetic: str) -> Motion | None:
         return None
     travels, at = [], 0
     for t in m.travels:
-        lead = "" if t.kind == "product" else "= "
+        lead = "" if t.into_line else "= "
         pos = arithmetic.find(lead + t.text, at)
         if pos < 0:
             return None

@@ -86,3 +86,18 @@ def weight_reach(lesson: Lesson, o: int, c: int, i: int, j: int) -> WeightReach:
     line = (f"dL/dW[{','.join(map(str, weight))}] = Σ {name}·x over {len(terms)} output cells = "
             + " + ".join(shown) + f" = {describe.fmt(total)}")
     return WeightReach(weight, channel, cells, line, total)
+
+
+def scatter_reach(lesson: Lesson, o: int, c: int, i: int, j: int) -> WeightReach:
+    """A transposed convolution's weight ``W[o, c, i, j]`` (as entered, the scatter picture's kernel):
+    the input cells whose stamp it lands inside the output, ``i_h·s − p_top + i·d`` within ``H_out``
+    (and likewise columns). Each multiplies it once; coordinates are the unpadded input's."""
+    p = lesson.params
+    run = lesson.run
+    assert run.scatter is not None
+    h_out, w_out = np.asarray(run.scatter.output).shape[-2:]
+    (sh, sw), (dh, dw) = p.stride, p.dilation
+    rows = [r for r in range(p.in_h) if 0 <= r * sh - p.padding[0] + i * dh < h_out]
+    cols = [q for q in range(p.in_w) if 0 <= q * sw - p.padding[2] + j * dw < w_out]
+    channel = (o // (p.out_c // p.groups)) * p.group_in + c
+    return WeightReach((o, c, i, j), channel, tuple((r, q) for r in rows for q in cols))

@@ -144,10 +144,10 @@ class StageItem(QGraphicsObject):
         for a, b, _ in self.flow_segments():
             pts += [a, b]
         for h in self.highlights.values():
-            plane = None if h is None else self.plane(h.panel)
-            if plane is not None and h is not None:
-                pts += [q for i, j in h.cells for q in plane.quad(i, j)]
-                scale = max(scale, plane.scale)
+            for plane in [] if h is None else [self.plane(h.panel, g) for g in h.grids or (-1,)]:
+                if plane is not None and h is not None:
+                    pts += [q for i, j in h.cells for q in plane.quad(i, j)]
+                    scale = max(scale, plane.scale)
         if not pts:
             return QRectF()
         xs, ys = [x for x, _ in pts], [y for _, y in pts]

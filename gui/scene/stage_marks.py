@@ -245,22 +245,23 @@ class StageMarks(QGraphicsObject):
         p.restore()
 
     def _paint_highlights(self, p: QPainter, f: Frame) -> None:
-        """Hover and pin highlights on the front plane of their panel."""
+        """Hover and pin highlights on the planes of their grids (``Highlight.grids``; none: the front)."""
         st = self.stage
         for kind, h in st.highlights.items():
             if h is None or not h.cells:
                 continue
-            plane = st.plane(h.panel)
-            if plane is None:
-                continue
-            colour = st.theme["hover"] if kind != "fed" else st.theme["output"]
-            p.setBrush(qcolor(st.theme, "hover", 70))
-            p.setPen(screen_pen(p, colour, 2.5))
-            for i, j in h.cells:
-                p.drawPolygon(poly(plane.quad(i, j)))
-            if h.labels:  # through which tap each cell is fed ("w0,1")
-                self._tags(p, plane, [(float(i), float(j)) for i, j in h.cells], list(h.labels), "hover",
-                           near=False)
+            for g in h.grids or (-1,):
+                plane = st.plane(h.panel, g)
+                if plane is None:
+                    continue
+                colour = st.theme["hover"] if kind != "fed" else st.theme["output"]
+                p.setBrush(qcolor(st.theme, "hover", 70))
+                p.setPen(screen_pen(p, colour, 2.5))
+                for i, j in h.cells:
+                    p.drawPolygon(poly(plane.quad(i, j)))
+                if h.labels:  # through which tap each cell is fed ("w0,1")
+                    spots = [(float(i), float(j)) for i, j in h.cells]
+                    self._tags(p, plane, spots, list(h.labels), "hover", near=False)
 
 
 def _around(r: float, c: float, span: tuple[int, int]) -> tuple[Cell, ...]:

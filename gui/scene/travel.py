@@ -3,7 +3,10 @@
 The core says what travels (a cell, a text, a slot of the arithmetic line and
 where its text starts); this layer only finds those two places on the screen
 and interpolates between them along ``motion.moment``'s schedule. While the
-products fly, the arithmetic line reads only as far as they have arrived.
+products fly, the arithmetic line reads only as far as they have arrived. In
+the flat view a cell is found on its tile; in the stage view on its plane's
+face (the stage painter's projection): a product leaves the input cell's face
+on the lower plane and the sum lands on the output cell's face above.
 """
 
 from __future__ import annotations
@@ -12,22 +15,35 @@ import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPolygonF,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
-    QGraphicsRectItem,
+    QGraphicsPolygonItem,
     QGraphicsTextItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
+from ..models.choices import PanelName
 from ..models.frame import Frame
 from ..models.motion import Motion, Travel, moment
 from .marks import OriginOf
+from .projection import Plane
 from .widgets import Box, Label
 
 #: Where a ``Travel``'s cell is in scene coordinates (its centre), or None when it is not shown.
 CellAt = Callable[[Travel], QPointF | None]
+#: The stage view's plane of grid ``grid`` of a panel, or None (``StageItem.plane``).
+PlaneOf = Callable[[PanelName, int], Plane | None]
 _SPACES = re.compile(r" {2,}")
 
 
@@ -89,7 +105,7 @@ class TravelLayer:
         self.view, self.line, self.theme = view, line, theme
         self.chip = Chip()
         self.chip.setZValue(1000)
-        self.cover = QGraphicsRectItem()  # over the output cell until the sum lands in it
+        self.cover = QGraphicsPolygonItem()  # over the output cell until the sum lands in it
         self.cover.setZValue(999)
         scene = view.scene()
         for item in (self.chip, self.cover):
@@ -101,6 +117,7 @@ class TravelLayer:
         self.motion: Motion | None = None
         self._text = ""
         self._origin: OriginOf | None = None
+        self._plane: PlaneOf | None = None  # the stage view's planes (None: the flat view's tiles)
         self._shown_until = -1
         self._brush: QBrush | None = None
 
@@ -116,11 +133,12 @@ class TravelLayer:
         """Pieces that travel in the glide to the frame shown (0: none, or motion is off)."""
         return self.motion.pieces if self.motion is not None and self.enabled else 0
 
-    def show(self, f: Frame, origin_of: OriginOf) -> None:
-        """A new frame: the line reads whole; nothing flies until ``start`` (nor in the stage view)."""
+    def show(self, f: Frame, origin_of: OriginOf, plane_of: PlaneOf | None = None) -> None:
+        """A new frame: the line reads whole; nothing flies until ``start``. Cells are found on the tiles
+        (``origin_of``) or, in the stage view, on the planes (``plane_of``)."""
         self.restore()
-        motion = f.motion if f.view == "flat" else None  # the stage view's planes: nothing travels (yet)
-        self.motion, self._text, self._origin = motion, f.arithmetic, origin_of
+        self.motion, self._text, self._origin = f.motion, f.arithmetic, origin_of
+        self._plane = plane_of if f.view == "stage" else None
         self.active = False
 
     def start(self, active: bool) -> None:
@@ -156,13 +174,21 @@ class TravelLayer:
         self._shown_until = -1
 
     # ------------------------------------------------------------------ geometry
-    def cell_point(self, tr: Travel) -> QPointF | None:
-        """The scene point of the centre of ``tr``'s cell, or None when its tile is not shown."""
+    def grid_point(self, tr: Travel, r: float, c: float) -> QPointF | None:
+        """The scene point at grid coordinate ``(r, c)`` (corners at whole numbers) of ``tr``'s grid:
+        on its tile, or on its plane in the stage view; None when it is not shown."""
+        if self._plane is not None:
+            plane = self._plane(tr.panel, tr.grid)
+            return None if plane is None else self.view.mapViewToScene(QPointF(*plane.point(r, c)))
         o = None if self._origin is None else self._origin(tr.panel, tr.grid)
         if o is None:
             return None
-        x0, y0, s = o
-        return self.view.mapViewToScene(QPointF(x0 + tr.cell[1] * s, y0 + tr.cell[0] * s))
+        x0, y0, s = o  # the centre of cell (0, 0)
+        return self.view.mapViewToScene(QPointF(x0 + (c - 0.5) * s, y0 + (r - 0.5) * s))
+
+    def cell_point(self, tr: Travel) -> QPointF | None:
+        """The scene point of the centre of ``tr``'s cell, or None when its tile (plane) is not shown."""
+        return self.grid_point(tr, tr.cell[0] + 0.5, tr.cell[1] + 0.5)
 
     def slot_point(self, tr: Travel) -> QPointF | None:
         """The scene point of the centre of ``tr``'s text in the arithmetic line, or None."""
@@ -176,16 +202,15 @@ class TravelLayer:
         return item.mapToScene(QPointF((p0.x() + p1.x()) / 2, p0.y()))
 
     def _cover(self, tr: Travel | None) -> None:
-        """Hide the value of ``tr``'s cell (None: uncover)."""
-        o = None if tr is None or self._origin is None else self._origin(tr.panel, tr.grid)
-        if tr is None or o is None:
+        """Hide the value of ``tr``'s cell, on its tile or its face on the plane (None: uncover)."""
+        inset = 0.06
+        corners = [] if tr is None else [
+            self.grid_point(tr, tr.cell[0] + a, tr.cell[1] + b)
+            for a, b in ((inset, inset), (inset, 1 - inset), (1 - inset, 1 - inset), (1 - inset, inset))]
+        if tr is None or not corners or any(q is None for q in corners):
             self.cover.setVisible(False)
             return
-        x0, y0, s = o
-        (r, c), inset = tr.cell, 0.06
-        a = self.view.mapViewToScene(QPointF(x0 + (c - 0.5 + inset) * s, y0 + (r - 0.5 + inset) * s))
-        b = self.view.mapViewToScene(QPointF(x0 + (c + 0.5 - inset) * s, y0 + (r + 0.5 - inset) * s))
-        self.cover.setRect(QRectF(a, b).normalized())
+        self.cover.setPolygon(QPolygonF([q for q in corners if q is not None]))
         self.cover.setBrush(QColor(self.theme["empty"]))
         self.cover.setPen(Qt.PenStyle.NoPen)
         self.cover.setVisible(True)
@@ -195,7 +220,7 @@ class TravelLayer:
         if cell is None or slot is None:
             self.chip.setVisible(False)
             return
-        a, b = (cell, slot) if tr.kind == "product" else (slot, cell)
+        a, b = (cell, slot) if tr.into_line else (slot, cell)
         s = flight * flight * (3 - 2 * flight)
         self.chip.set_text(tr.text, self._line_font(tr.start))
         self.chip.setPos(QPointF(a.x() + (b.x() - a.x()) * s, a.y() + (b.y() - a.y()) * s))

@@ -132,7 +132,7 @@ class SceneView(LayoutView):
         """Draw frame ``f`` (moving marks jump there; ``glide`` animates them)."""
         prev, self.frame = self.frame, f
         self._panels = {p.name: p for p in f.panels}
-        self.text.travel.show(f, self._origin)
+        self.text.travel.show(f, self._origin, self.staging.item.plane)
         if f.view == "stage":
             return self.staging.show(f, prev)
         if self.staging.on:
@@ -196,8 +196,9 @@ class SceneView(LayoutView):
 
     def glide(self, t: float) -> None:
         """The marks and travelling products at fraction ``t`` (0..1) of their glide from the last frame."""
-        self.marks.glide(self.text.travel.glide(t))
-        self.stage.glide(t)  # hidden in the flat view
+        w = self.text.travel.glide(t)  # the window's own fraction: it waits while products fly
+        self.marks.glide(w)
+        self.stage.glide(w)  # hidden in the flat view
 
     def show_highlight(self, kind: HighlightKind, h: Highlight | None) -> None:
         """Light cells of ``h.panel``'s front tile: "receptive" (hover colour), "fed" (with labels) or
