@@ -68,3 +68,19 @@ def test_each_lazy_module_still_loads_when_asked(startup_modules: set[str]) -> N
     proc = subprocess.run([sys.executable, "-c", code, *LAZY], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_start_up_objects_leave_the_collector_once_the_window_is_up():
+    """``freeze_start_up`` (scheduled by ``main`` after ``win.show()``) moves what exists into the
+    permanent generation, so later full collections stop walking it (playback's late steps)."""
+    import gc
+
+    from gui.app import freeze_start_up
+
+    before = gc.get_freeze_count()
+    kept = [[k] for k in range(1000)]  # made "during start-up"
+    try:
+        freeze_start_up()
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()
