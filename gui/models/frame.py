@@ -362,6 +362,12 @@ class Frame:
         return "flat" if self.phase == "matrix" else self.params.view
 
     @property
+    def banded(self) -> bool:
+        """Whether the panels go one under another, each band as wide as the stage (a 1-D lesson:
+        every grid one row high), rather than side by side: the cells can then be far larger."""
+        return bool(self.panels) and all(g.shape[0] == 1 for p in self.panels for g in p.grids)
+
+    @property
     def facts_line(self) -> str:
         """The facts as one line, separated by ``FACT_SEP``."""
         return FACT_SEP.join(self.facts)
