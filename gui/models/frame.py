@@ -362,6 +362,15 @@ class Frame:
         return "flat" if self.phase == "matrix" else self.params.view
 
     @property
+    def banded(self) -> bool:
+        """Whether the panels go one under another, each band as wide as the stage, rather than side
+        by side: a one-row picture (no gradients) whose grids are all one row high (a 1-D lesson's
+        forward pass), where the cells can then be far larger. The backward picture keeps its two
+        rows: six bands would draw its cells smaller than they are now."""
+        return (bool(self.panels) and all(p.row == 0 for p in self.panels)
+                and all(g.shape[0] == 1 for p in self.panels for g in p.grids))
+
+    @property
     def facts_line(self) -> str:
         """The facts as one line, separated by ``FACT_SEP``."""
         return FACT_SEP.join(self.facts)

@@ -17,7 +17,7 @@ the view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QFont, QFontMetricsF
@@ -145,6 +145,8 @@ def place_panel(panel: Panel, left: float, top: float, expanded: bool, scale: fl
 
 def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
     """Every panel of ``frame``, placed; each title's ``room`` reaches to the next panel of its row."""
+    if frame.banded:
+        return place_bands(frame, margins)
     by_row = {r: sorted((p for p in frame.panels if p.row == r), key=lambda p: p.slot) for r in (0, 1)}
     two_rows = bool(by_row[1])
     scales = panel_scales(frame)
@@ -175,6 +177,27 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
             placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
                                       a.row, a.legend)
     return placed
+
+
+def place_bands(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
+    """A banded frame's panels one under another (tensors, then gradients, by slot), the longest
+    across the stage and the kernels centred under it, every one at the same cell size (a short
+    kernel in its own band is legible without ``MIN_SHARE``); each title may take the stage's width.
+
+    The first band counts as row 0, every other as row 1, so ``margins_for`` measures the room
+    above each band from the titles (``Margins.row_gap`` between every two bands).
+    """
+    order = sorted(frame.panels, key=lambda p: (p.row, p.slot))
+    widths = {p.name: natural_width(p, frame.expanded) for p in order}
+    widest = max(widths.values(), default=0.0)
+    placed: dict[PanelName, PanelPlace] = {}
+    y = 0.0
+    for k, p in enumerate(order):
+        left = (widest - widths[p.name]) / 2 if p.name in ("kernel", "dw") else 0.0
+        placed[p.name] = place_panel(p, left, y, frame.expanded, 1.0, min(k, 1))
+        y = placed[p.name].bottom + margins.row_gap
+    end = max((pl.rect[0] + pl.width for pl in placed.values()), default=0.0) + SIDE + margins.right
+    return {name: replace(pl, room=end - pl.rect[0]) for name, pl in placed.items()}
 
 
 def stage_rect(placed: dict[PanelName, PanelPlace], margins: Margins) -> QRectF:
