@@ -231,17 +231,6 @@ def test_a_finished_check_hides_its_cancel(window, qtbot, monkeypatch) -> None: 
 
 
 # ------------------------------------------------------------------ the pipeline window
-@pytest.fixture
-def pipeline(qtbot):  # type: ignore[no-untyped-def]
-    from gui.pipeline import PipelineWindow
-
-    w = PipelineWindow()
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    return w
-
-
 def _pipeline_checks() -> int:
     """How many checks computing BIG_NET makes when nothing stops it."""
     state = PipelineState()

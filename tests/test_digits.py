@@ -16,6 +16,7 @@ from engine import augment
 from engine.augment import shift
 from engine.preprocess import resample
 from gui.models import digits, resources
+from tests.noqt import NO_QT_MAIN as QT_ABSENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = json.loads((ROOT / "resources" / "lenet5_digits.json").read_text("utf-8"))
@@ -175,21 +176,6 @@ def test_an_unknown_data_file_is_named_with_the_known_ones() -> None:
 
 
 # ------------------------------------------------------------------------------- convviz classify
-
-QT_ABSENT = """
-import importlib.abc, sys
-
-class NoQt(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6', 'superqt'):
-            raise ImportError(f'{name} is absent here')
-        return None
-
-sys.meta_path.insert(0, NoQt())
-from gui.app import main
-sys.exit(main(sys.argv))
-"""
-
 
 def classify(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}

@@ -16,6 +16,7 @@ import pytest
 from gui.models import frames_io, scenario
 from gui.models.frame import Frame
 from gui.models.lesson import Lesson
+from tests.noqt import NO_QT_MAIN as QT_ABSENT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,24 +110,6 @@ def test_write_frames_json_streams_a_valid_file_and_leaves_nothing_else(tmp_path
     doc = json.loads(out.read_text("utf-8"))
     assert doc == json.loads(json.dumps(frames_io.frames_to_json(m, range(2, 8), title="Backprop")))
     assert doc["title"] == "Backprop"
-
-
-QT_ABSENT = """
-import importlib.abc, sys
-
-class NoQt(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6', 'superqt'):
-            raise ImportError(f'{name} is absent here')
-        return None
-
-sys.meta_path.insert(0, NoQt())
-from gui.app import main
-code = main(sys.argv)
-assert not any(n.split('.')[0] in ('PySide6', 'shiboken6') for n in sys.modules), 'Qt was imported'
-sys.exit(code)
-"""
-
 
 def test_cli_json_export_needs_no_qt(tmp_path) -> None:
     """``convviz export --format json`` where Qt cannot be imported: no QApplication, the same data."""

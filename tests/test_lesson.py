@@ -11,6 +11,7 @@ import engine
 from gui.models.choices import OP_LABELS
 from gui.models.lesson import Lesson
 from gui.models.params import Params
+from tests.noqt import NO_QT as QT_ABSENT
 
 
 class Events:
@@ -25,20 +26,6 @@ class Events:
     def take(self) -> list[tuple[object, ...]]:
         out, self.seen = self.seen, []
         return out
-
-
-QT_ABSENT = """
-import importlib.abc, sys
-
-class NoQt(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6', 'superqt'):
-            raise ImportError(f'{name} is absent here')
-        return None
-
-sys.meta_path.insert(0, NoQt())
-"""
-
 
 def test_the_core_runs_with_qt_absent() -> None:
     """The engine and every module of gui.models import, and a lesson works, where Qt cannot be imported."""
