@@ -16,6 +16,7 @@ from engine import augment
 from engine.augment import shift
 from engine.preprocess import resample
 from gui.models import digits, resources
+from gui.models.prediction import class_gradient
 from tests.noqt import NO_QT_MAIN as QT_ABSENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,10 +122,11 @@ def test_probabilities_are_a_softmax_over_ten_digits() -> None:
 
 
 def test_the_score_gradient_is_the_finite_difference_of_the_score() -> None:
+    """The saliency the digit panel shows (``prediction.class_gradient``) on the trained LeNet-5."""
     x = digits.digit_input(drawing(SEVEN))
-    g = digits.score_gradient(x, 7)
-    assert g.shape == (1, 32, 32) and np.abs(g).max() > 0
     net, weights = digits.trained_lenet5()
+    g = class_gradient(net, weights, net.forward(x, weights), 7)
+    assert g.shape == (1, 32, 32) and np.abs(g).max() > 0
     rows, cols = np.unravel_index(np.argsort(np.abs(g[0]).ravel())[-3:], (32, 32))
     for r, c in [*zip(rows, cols, strict=True), (0, 0), (16, 16)]:
         plus, minus = x.copy(), x.copy()
@@ -132,8 +134,8 @@ def test_the_score_gradient_is_the_finite_difference_of_the_score() -> None:
         minus[0, r, c] -= 1e-6
         numeric = (net.forward(plus, weights)[-1][7] - net.forward(minus, weights)[-1][7]) / 2e-6
         assert g[0, r, c] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
-    with pytest.raises(ValueError, match="a digit is 0 to 9"):
-        digits.score_gradient(x, 10)
+    with pytest.raises(ValueError, match="class 10 is not an element"):
+        class_gradient(net, weights, net.forward(x, weights), 10)
 
 
 @pytest.mark.parametrize(("strokes", "digit"), [(SEVEN, 7), (FOUR, 4)])

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.netgrad import network_backward
 from engine.network import Network, lenet5
 from engine.preprocess import digit_input as _digit_input
 
@@ -39,7 +38,6 @@ __all__ = [
     "probabilities",
     "read_picture",
     "sample_digits",
-    "score_gradient",
     "softmax",
     "trained_lenet5",
 ]
@@ -146,28 +144,6 @@ def probabilities(x: np.ndarray) -> np.ndarray:
     """
     net, weights = lenet5(), _load()[0]
     return softmax(net.forward(x, weights)[-1])
-
-
-def score_gradient(x: np.ndarray, digit: int) -> np.ndarray:
-    """The gradient of one class score (before the softmax) with respect to the input: a saliency map.
-
-    Parameters
-    ----------
-    x : ndarray, shape (1, 32, 32)
-        From ``digit_input``.
-    digit : int
-        0–9, e.g. ``probabilities(x).argmax()``.
-
-    Returns
-    -------
-    ndarray, shape (1, 32, 32)
-        ``d score[digit] / d x``, by the engine's backward pass through every layer.
-    """
-    if not 0 <= int(digit) <= 9:
-        raise ValueError(f"a digit is 0 to 9, got {digit}")
-    net, weights = lenet5(), _load()[0]
-    outs = net.forward(x, weights)
-    return network_backward(net, weights, outs, np.eye(10)[int(digit)])[1]
 
 
 @functools.cache
