@@ -49,3 +49,28 @@ def test_stopping_early_drops_what_has_not_started_and_leaves_no_thread() -> Non
     gen.close()  # the export was cancelled
     assert threading.active_count() == before
     assert len(done) <= 4  # at most the ones waiting when it stopped, never the other 96
+
+
+def test_two_workers_finish_out_of_order_and_results_still_come_in_order() -> None:
+    second_done = threading.Event()
+    workers: set[int] = set()
+
+    def work(k: int) -> int:
+        workers.add(threading.get_ident())
+        if k == 0:  # the first item waits for the second: they finish in the other order
+            assert second_done.wait(5)
+        if k == 1:
+            second_done.set()
+        return k * 10
+
+    assert list(overlapped(range(6), work, depth=3, workers=2)) == [0, 10, 20, 30, 40, 50]
+    assert len(workers) == 2
+
+
+def test_stopping_a_chain_of_overlapped_stages_stops_every_worker() -> None:
+    before = threading.active_count()
+    inner = overlapped(range(100), lambda k: k + 1, depth=3, workers=2)
+    outer = overlapped(inner, lambda k: k * 2)
+    assert [next(outer), next(outer)] == [2, 4]
+    outer.close()  # a cancel: the inner stage's two workers stop as well
+    assert threading.active_count() == before

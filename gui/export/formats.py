@@ -48,10 +48,15 @@ def write_png_folder(pictures: Pictures, target: Path, steps: range, tick: Tick)
     """Several steps as ``frame_0000.png``, … in a new folder."""
     with AtomicFolder(target) as folder:
         tick(0)
-        # Each picture is compressed on a worker while the next is drawn.
-        for n, data in enumerate(overlapped(pictures(steps), png_bytes)):
-            folder.add(f"frame_{n:04d}.png", data, check_png)
-            tick(n + 1)
+        # Pictures are compressed on two workers while the next is drawn, then written, synced and
+        # read back in order on a third: this thread only draws.
+        def named() -> Iterator[tuple[str, bytes]]:
+            with contextlib.closing(overlapped(pictures(steps), png_bytes, depth=3, workers=2)) as encoded:
+                for n, data in enumerate(encoded):
+                    yield f"frame_{n:04d}.png", data
+
+        for n, _ in enumerate(overlapped(named(), lambda item: folder.add(*item, check_png)), start=1):
+            tick(n)
     return target
 
 

@@ -28,6 +28,7 @@ from ..models.lesson import Lesson
 from ..models.motion import export_fractions, export_per_step
 from ..models.outfiles import ExportError
 from ..scene import SceneRenderer
+from . import png
 
 DEFAULT_SIZE = (1280, 720)
 
@@ -114,19 +115,12 @@ def movie(renderer: SceneRenderer, lesson: Lesson, steps: range, fps: float, sca
 
 def rgb(img: QImage) -> np.ndarray:
     """``img`` as an ``(H, W, 3)`` uint8 array."""
-    img = img.convertToFormat(QImage.Format.Format_RGB888)
-    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
-    buf = np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()
+    return png.rgb_rows(img)
 
 
 def png_bytes(img: QImage) -> bytes:
-    """``img`` encoded as PNG."""
-    buf = QBuffer()
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not img.save(buf, "PNG"):
-        raise ExportError("could not encode the picture as PNG")
-    return bytes(buf.data().data())
+    """``img`` encoded as PNG (``gui.export.png``)."""
+    return png.encode(img)
 
 
 # ----------------------------------------------------------------------------- vector

@@ -1,0 +1,66 @@
+"""Exported PNGs (``gui.export.png``, faster than Qt's writer) hold exactly the frames' pixels, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from gui import export
+from gui.export import png
+from gui.models import scenario
+from gui.models.lesson import Lesson
+
+SIZE = (640, 360)
+
+
+def model_for(name: str) -> Lesson:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+    return m
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_a_png_decodes_to_the_picture_pixel_for_pixel(offscreen_renderers, tmp_path, scale) -> None:
+    m = model_for("backprop-conv")
+    img = next(export.frames(offscreen_renderers(SIZE, "dark"), m, range(3, 4), scale))
+    data = png.encode(img)
+    (tmp_path / "a.png").write_bytes(data)
+    expected = export.rgb(img)
+    assert expected.shape == (round(SIZE[1] * scale), round(SIZE[0] * scale), 3)
+    assert np.array_equal(read_rgb(tmp_path / "a.png"), expected)  # Pillow reads it
+    back = QImage.fromData(data)  # and so does Qt, with the picture's resolution
+    assert back.convertToFormat(QImage.Format.Format_RGB32) == img.convertToFormat(QImage.Format.Format_RGB32)
+    assert back.dotsPerMeterX() == img.dotsPerMeterX()
+
+
+def test_a_png_of_a_picture_with_padded_rows(tmp_path) -> None:
+    """Rows of 3 pixels, a format that is not 32-bit: the encoder does not read the padding."""
+    img = QImage(3, 2, QImage.Format.Format_RGB888)
+    img.fill(0x102030)
+    img.setPixel(2, 1, 0xFF8000)
+    (tmp_path / "p.png").write_bytes(png.encode(img))
+    got = read_rgb(tmp_path / "p.png")
+    assert got.shape == (2, 3, 3)
+    assert got[1, 2].tolist() == [255, 128, 0] and got[0, 0].tolist() == [16, 32, 48]
+
+
+def test_a_png_folder_holds_every_step_in_order(offscreen_renderers, tmp_path) -> None:
+    """Compressed on two workers, written on a third: file k is still step k's picture."""
+    m = model_for("conv-stride2")
+    r = offscreen_renderers(SIZE, "light")
+    steps = range(0, 9)
+    out = export.export(m, r, "png", tmp_path / "frames", steps=steps)
+    pictures = [export.rgb(img) for img in export.frames(r, m, steps)]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"frame_{k:04d}.png" for k in range(len(steps))]
+    for k, name in enumerate(names):
+        assert np.array_equal(read_rgb(out / name), pictures[k]), name
