@@ -64,3 +64,20 @@ def test_a_png_folder_holds_every_step_in_order(offscreen_renderers, tmp_path) -
     assert names == [f"frame_{k:04d}.png" for k in range(len(steps))]
     for k, name in enumerate(names):
         assert np.array_equal(read_rgb(out / name), pictures[k]), name
+
+
+def test_gif_frames_are_each_picture_mapped_onto_the_palette_exactly(offscreen_renderers, tmp_path) -> None:
+    """Only the changed rectangle is mapped and compressed, yet every decoded frame is its whole
+    picture mapped onto the GIF's palette, pixel for pixel."""
+    m = model_for("backprop-conv")
+    r = offscreen_renderers(SIZE, "light")
+    out = export.export(m, r, "gif", tmp_path / "a.gif", fps=4)
+    pictures = [export.rgb(img) for img in export.frames(r, m, range(m.n_steps))]
+    with Image.open(out) as im:
+        palette = Image.new("P", (1, 1))
+        palette.putpalette(im.getpalette() or [])
+        assert im.n_frames == m.n_steps
+        for k in range(im.n_frames):
+            im.seek(k)
+            mapped = Image.fromarray(pictures[k]).quantize(palette=palette, dither=Image.Dither.NONE)
+            assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(mapped.convert("RGB"))), k

@@ -24,7 +24,7 @@ from ..models.outfiles import AtomicFile, AtomicFolder, ExportError, disk_full
 from ..scene import SceneRenderer
 from . import gif
 from .overlap import overlapped
-from .paint import PdfPages, png_bytes, rgb, svg_bytes
+from .paint import PdfPages, bgrx, png_bytes, rgb, svg_bytes
 
 #: The pictures of some steps, one per step, drawn as they are asked for.
 Pictures = Callable[[range], Iterator[QImage]]
@@ -115,7 +115,7 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
         stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop)
         tick(0)
         # Each picture is mapped and compressed on a worker while the next is drawn (in order: one worker).
-        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(rgb(img))), start=1):
+        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(bgrx(img))), start=1):
             if done % per_step == 0:
                 tick(done // per_step)
         stream.close()

@@ -4,7 +4,7 @@ Pillow's own animated-GIF writer keeps every frame until it saves, so memory
 grew with the number of steps. Here the file is assembled by hand: the
 header, one global palette (chosen from a sample of the frames) and the loop
 count first; then for each frame only the rectangle that changed since the
-previous one, compressed by Pillow's LZW encoder (a one-frame GIF, whose
+previous one, mapped onto the palette and compressed by Pillow's LZW encoder (a one-frame GIF, whose
 image block is copied out), drawn over the previous frame (disposal 1).
 """
 
@@ -86,6 +86,13 @@ def _image_block(indices: np.ndarray, palette: bytes, left: int, top: int, table
     return bytes(desc) + _table(own) + body
 
 
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where pictures ``a`` and ``b`` (same shape, see ``GifStream.add``) differ, ``(H, W)`` bool."""
+    if a.shape[2] == 4:  # one 32-bit comparison per pixel (the unused byte is 0xff in both)
+        return a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]
+    return (a != b).any(axis=2)
+
+
 class GifStream:
     """Write an animated GIF through ``write``, one picture at a time.
 
@@ -117,28 +124,41 @@ class GifStream:
         write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + self._table)
         write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0")
 
-    def add(self, rgb: np.ndarray) -> None:
-        """Append a picture (``(H, W, 3)`` uint8, of the stream's size)."""
-        h, w = rgb.shape[:2]
+    def add(self, pixels: np.ndarray) -> None:
+        """Append a picture of the stream's size: ``(H, W, 3)`` RGB or ``(H, W, 4)`` B, G, R, 0xff
+        (a ``QImage`` of format RGB32 as it is in memory) uint8.
+
+        Only the rectangle around the pixels that changed since the previous picture is mapped
+        onto the palette (each pixel to its nearest colour, so the rest maps as before) and
+        compressed.
+        """
+        h, w = pixels.shape[:2]
         if (w, h) != self.size:
             raise ExportError(f"a picture of {w}×{h} in a GIF of {self.size[0]}×{self.size[1]}")
-        q = Image.fromarray(np.ascontiguousarray(rgb)).quantize(palette=self._palette_image,
-                                                                 dither=Image.Dither.NONE)
-        idx = np.asarray(q, dtype=np.uint8)
-        prev, self._previous = self._previous, idx
-        if prev is None:
+        pixels = np.ascontiguousarray(pixels)
+        prev, self._previous = self._previous, pixels
+        if prev is None or prev.shape != pixels.shape:
             top, bottom, left, right = 0, h, 0, w
         else:
-            changed = idx != prev
+            changed = _changed(pixels, prev)
             rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
             if rows.size == 0:  # nothing changed: one unchanged pixel keeps the frame and its delay
                 top, bottom, left, right = 0, 1, 0, 1
             else:
-                top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+                top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        idx = self._indices(pixels[top:bottom, left:right])
         # Graphic control: disposal 1 (keep the picture under the next), the delay, no transparency.
         self.write(b"!\xf9\x04" + struct.pack("<BHB", 1 << 2, self._delay, 0) + b"\0")
-        self.write(_image_block(idx[top:bottom, left:right], self._palette, int(left), int(top), self._table))
+        self.write(_image_block(idx, self._palette, left, top, self._table))
         self.frames += 1
+
+    def _indices(self, pixels: np.ndarray) -> np.ndarray:
+        """``pixels`` (``(h, w, 3 or 4)``, see ``add``) as palette indices ``(h, w)``, undithered."""
+        h, w, depth = pixels.shape
+        rawmode = "BGRX" if depth == 4 else "RGB"
+        im = Image.frombuffer("RGB", (w, h), np.ascontiguousarray(pixels), "raw", rawmode, 0, 1)
+        q = im.quantize(palette=self._palette_image, dither=Image.Dither.NONE)
+        return np.asarray(q, dtype=np.uint8)
 
     def close(self) -> None:
         """Write the trailer."""

@@ -118,6 +118,15 @@ def rgb(img: QImage) -> np.ndarray:
     return png.rgb_rows(img)
 
 
+def bgrx(img: QImage) -> np.ndarray:
+    """A copy of ``img`` as format RGB32 has it in memory, an ``(H, W, 4)`` uint8 array: blue, green,
+    red, 0xff (``gui.export.gif`` reads it as it is, without a conversion)."""
+    if img.format() != QImage.Format.Format_RGB32:
+        img = img.convertToFormat(QImage.Format.Format_RGB32)
+    h, w, bpl = img.height(), img.width(), img.bytesPerLine()
+    return np.frombuffer(img.constBits(), dtype=np.uint8, count=h * bpl).reshape(h, bpl // 4, 4)[:, :w].copy()
+
+
 def png_bytes(img: QImage) -> bytes:
     """``img`` encoded as PNG (``gui.export.png``)."""
     return png.encode(img)
