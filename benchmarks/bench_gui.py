@@ -4,6 +4,7 @@ Run from the checkout (offscreen by default)::
 
     .venv/bin/python benchmarks/bench_gui.py            # all five measurements, ~30 s
     .venv/bin/python benchmarks/bench_gui.py --profile  # plus cProfile of the in-process ones
+    .venv/bin/python benchmarks/bench_gui.py --only 7   # export speed alone (rows 7 and 8)
 
 Measurements
 ------------
@@ -311,9 +312,26 @@ def bench_export(app: QApplication) -> dict[str, float]:
         t0 = time.perf_counter()
         export.export(model, renderer, "png", Path(d) / "seq", steps=range(0, 20))
         png = (time.perf_counter() - t0) / 20
+        gif_kb = (Path(d) / "a.gif").stat().st_size / 1024
+        png_kb = sum(p.stat().st_size for p in (Path(d) / "seq").iterdir()) / 20 / 1024
     renderer.close()
     return {"frames": float(model.n_steps), "gif": gif, "render": float(np.median(res["total"])),
-            "png": png}
+            "png": png, "gif_kb": gif_kb, "png_kb": png_kb}
+
+
+def export_rows(exp: dict[str, float]) -> tuple[list[tuple[str, str, str, str, str, str]], str]:
+    """Rows 7 and 8 and row 7's detail line from ``bench_export``'s figures."""
+    per_frame = exp["gif"] / exp["frames"]
+    rows = [("7", "export GIF per frame vs on-screen frame", "< 2x", f"{per_frame * 1e3:.1f}",
+             f"{per_frame / exp['render']:.1f}x", verdict(per_frame < 2 * exp["render"])),
+            ("8", f"{exp['frames']:.0f}-frame GIF, 1280x720", "< 5 s", f"{exp['gif']:.2f} s", "",
+             verdict(exp["gif"] < 5.0))]
+    detail = (f"7. on-screen step + paint {exp['render'] * 1e3:.1f} ms (median, 1280x720); "
+              f"GIF export {per_frame * 1e3:.1f} ms per frame ({exp['gif_kb']:.0f} KiB in all); PNG sequence "
+              f"{exp['png'] * 1e3:.1f} ms per frame ({exp['png'] / exp['render']:.1f}x, "
+              f"{exp['png_kb']:.0f} KiB a file); conv_arithmetic's LaTeX -> PDF -> ImageMagick ~1 s a frame: "
+              f"GIF {1 / per_frame:.0f}x, PNG {1 / exp['png']:.0f}x faster")
+    return rows, detail
 
 
 def bench_pipeline(app: QApplication) -> dict[str, list[float]]:
@@ -571,6 +589,17 @@ def cold_row(cold: dict[str, tuple[float, float]],
     return row, detail
 
 
+def export_only(load: float) -> int:
+    """Rows 7 and 8 alone (``--only 7``), a minute or so."""
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    rows, detail = export_rows(bench_export(app))
+    print(f"convviz export benchmark ({os.cpu_count()} cpus, load average {load:.1f} at start)")
+    for r in rows:
+        print("  ".join(r))
+    print(detail)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
@@ -579,9 +608,13 @@ def main() -> int:
     ap.add_argument("--heavy-kernel", type=int, default=None, metavar="K",
                     help="row 11 with KxK kernels instead of the largest (same grids, less computing)")
     ap.add_argument("--cold-only", action="store_true", help="run row 9 (cold start) only")
+    ap.add_argument("--only", choices=["7"], default=None,
+                    help="run only row 7 (export speed, with row 8 from the same export)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     load = os.getloadavg()[0]
+    if args.only == "7":
+        return export_only(load)
 
     cold = bench_cold()  # first, before this process loads the CPU with its own work
     cold_compiling = bench_cold(cached=False)
@@ -653,14 +686,9 @@ def main() -> int:
     add("6", "backward step -> painted, 32x32", "< 16 ms", back, 16.0, back_info)
     add("12", "stage view: step -> painted, 32x32 + values", "< 16 ms", stage, 16.0, stage_info)
     add_playback("13", "stage view: playback 60 steps/s, 32x32, 3 s", stage_play)
-    per_frame = exp["gif"] / exp["frames"]
-    rows.append(("7", "export GIF per frame vs on-screen frame", "< 2x", f"{per_frame * 1e3:.1f}",
-                 f"{per_frame / exp['render']:.1f}x", verdict(per_frame < 2 * exp["render"])))
-    rows.append(("8", f"{exp['frames']:.0f}-frame GIF, 1280x720", "< 5 s", f"{exp['gif']:.2f} s", "",
-                 verdict(exp["gif"] < 5.0)))
-    details.append(f"7. on-screen step + paint {exp['render'] * 1e3:.1f} ms (median, 1280x720); "
-                   f"GIF export {per_frame * 1e3:.1f} ms per frame; PNG sequence {exp['png'] * 1e3:.1f} ms "
-                   f"per frame ({exp['png'] / exp['render']:.1f}x)")
+    export_table, export_detail = export_rows(exp)
+    rows.extend(export_table)
+    details.append(export_detail)
 
     med, p95 = ms(pipe["total"])
     rows.append(("10", "pipeline: 3x256x256 through 3 convs", "< 100 ms", f"{med:.1f}", f"{p95:.1f}",
