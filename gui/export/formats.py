@@ -114,10 +114,18 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
     with AtomicFile(target, lambda p: check_gif(p, n * per_step)) as f:
         stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop)
         tick(0)
-        # Each picture is mapped and compressed on a worker while the next is drawn (in order: one worker).
-        for done, _ in enumerate(overlapped(pictures(steps), lambda img: stream.add(bgrx(img))), start=1):
-            if done % per_step == 0:
-                tick(done // per_step)
+        # While the next picture is drawn, one worker finds what changed since the previous picture
+        # (in order), two map and compress those rectangles, and they are written here in order.
+        def changes() -> Iterator[gif.Change]:
+            found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
+            with contextlib.closing(found):
+                yield from found
+
+        with contextlib.closing(overlapped(changes(), stream.encode, depth=3, workers=2)) as blocks:
+            for done, block in enumerate(blocks, start=1):
+                stream.write_block(block)
+                if done % per_step == 0:
+                    tick(done // per_step)
         stream.close()
     return target
 

@@ -4,7 +4,9 @@ Pillow's own animated-GIF writer keeps every frame until it saves, so memory
 grew with the number of steps. Here the file is assembled by hand: the
 header, one global palette (chosen from a sample of the frames) and the loop
 count first; then for each frame only the rectangle that changed since the
-previous one, mapped onto the palette and compressed by Pillow's LZW encoder (a one-frame GIF, whose
+previous one (found in order: ``change``), mapped onto the palette and
+compressed by Pillow's LZW encoder (``encode``, which may run for several
+frames at once) (a one-frame GIF, whose
 image block is copied out), drawn over the previous frame (disposal 1).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,6 +96,23 @@ def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a != b).any(axis=2)
 
 
+@dataclass(frozen=True)
+class Change:
+    """The rectangle of a picture that changed since the previous one (``GifStream.change``).
+
+    Attributes
+    ----------
+    pixels : np.ndarray
+        ``(h, w, 3 or 4)`` uint8, the rectangle's pixels (its own copy).
+    left, top : int
+        Where it is in the picture.
+    """
+
+    pixels: np.ndarray
+    left: int
+    top: int
+
+
 class GifStream:
     """Write an animated GIF through ``write``, one picture at a time.
 
@@ -116,6 +136,7 @@ class GifStream:
             raise ExportError(f"a GIF loops 0 (forever) to 65535 times, not {loop}")
         self.write, self.size, self.frames = write, size, 0
         self._palette_image = palette
+        palette.load()  # now, once: ``encode`` only reads it, from several threads
         self._palette = bytes(palette.getpalette() or b"")[:768]
         self._table = _table(self._palette)
         self._delay = max(2, round(delay_ms / 10))
@@ -125,12 +146,15 @@ class GifStream:
         write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0")
 
     def add(self, pixels: np.ndarray) -> None:
-        """Append a picture of the stream's size: ``(H, W, 3)`` RGB or ``(H, W, 4)`` B, G, R, 0xff
-        (a ``QImage`` of format RGB32 as it is in memory) uint8.
+        """Append a picture: ``write_block(encode(change(pixels)))`` (see those)."""
+        self.write_block(self.encode(self.change(pixels)))
 
-        Only the rectangle around the pixels that changed since the previous picture is mapped
-        onto the palette (each pixel to its nearest colour, so the rest maps as before) and
-        compressed.
+    def change(self, pixels: np.ndarray) -> Change:
+        """What changed since the previous picture: the rectangle around the pixels that differ.
+
+        Pictures must come in order (this keeps the previous one). ``pixels`` is a picture of
+        the stream's size, ``(H, W, 3)`` RGB or ``(H, W, 4)`` B, G, R, 0xff (a ``QImage`` of format
+        RGB32 as it is in memory) uint8; it is kept, not copied.
         """
         h, w = pixels.shape[:2]
         if (w, h) != self.size:
@@ -146,19 +170,25 @@ class GifStream:
                 top, bottom, left, right = 0, 1, 0, 1
             else:
                 top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        idx = self._indices(pixels[top:bottom, left:right])
+        return Change(pixels[top:bottom, left:right].copy(), left, top)
+
+    def encode(self, change: Change) -> bytes:
+        """``change``'s rectangle mapped onto the palette (each pixel to its nearest colour,
+        undithered, so the pixels outside it map as before) and LZW-compressed: a frame's image
+        block. Any number of these may run at once, on any threads."""
+        h, w, depth = change.pixels.shape
+        rawmode = "BGRX" if depth == 4 else "RGB"
+        im = Image.frombuffer("RGB", (w, h), change.pixels, "raw", rawmode, 0, 1)
+        idx = np.asarray(im.quantize(palette=self._palette_image.copy(), dither=Image.Dither.NONE),
+                         dtype=np.uint8)
+        return _image_block(idx, self._palette, change.left, change.top, self._table)
+
+    def write_block(self, block: bytes) -> None:
+        """Append the next frame, an image block from ``encode``, shown for the stream's delay."""
         # Graphic control: disposal 1 (keep the picture under the next), the delay, no transparency.
         self.write(b"!\xf9\x04" + struct.pack("<BHB", 1 << 2, self._delay, 0) + b"\0")
-        self.write(_image_block(idx, self._palette, left, top, self._table))
+        self.write(block)
         self.frames += 1
-
-    def _indices(self, pixels: np.ndarray) -> np.ndarray:
-        """``pixels`` (``(h, w, 3 or 4)``, see ``add``) as palette indices ``(h, w)``, undithered."""
-        h, w, depth = pixels.shape
-        rawmode = "BGRX" if depth == 4 else "RGB"
-        im = Image.frombuffer("RGB", (w, h), np.ascontiguousarray(pixels), "raw", rawmode, 0, 1)
-        q = im.quantize(palette=self._palette_image, dither=Image.Dither.NONE)
-        return np.asarray(q, dtype=np.uint8)
 
     def close(self) -> None:
         """Write the trailer."""
