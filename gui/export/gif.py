@@ -4,9 +4,9 @@ Pillow's own animated-GIF writer keeps every frame until it saves, so memory
 grew with the number of steps. Here the file is assembled by hand: the
 header, one global palette (chosen from a sample of the frames) and the loop
 count first; then for each frame only the rectangle that changed since the
-previous one (found in order: ``change``), mapped onto the palette and
-compressed by Pillow's LZW encoder (``encode``, which may run for several
-frames at once) (a one-frame GIF, whose
+previous one (found in order by ``change``, which maps onto the palette only
+the pixels that changed), compressed by Pillow's LZW encoder (``encode``, which
+may run for several frames at once) (a one-frame GIF, whose
 image block is copied out), drawn over the previous frame (disposal 1).
 """
 
@@ -102,13 +102,13 @@ class Change:
 
     Attributes
     ----------
-    pixels : np.ndarray
-        ``(h, w, 3 or 4)`` uint8, the rectangle's pixels (its own copy).
+    indices : np.ndarray
+        ``(h, w)`` uint8, the rectangle's palette indices (its own copy).
     left, top : int
         Where it is in the picture.
     """
 
-    pixels: np.ndarray
+    indices: np.ndarray
     left: int
     top: int
 
@@ -136,11 +136,11 @@ class GifStream:
             raise ExportError(f"a GIF loops 0 (forever) to 65535 times, not {loop}")
         self.write, self.size, self.frames = write, size, 0
         self._palette_image = palette
-        palette.load()  # now, once: ``encode`` only reads it, from several threads
         self._palette = bytes(palette.getpalette() or b"")[:768]
         self._table = _table(self._palette)
         self._delay = max(2, round(delay_ms / 10))
         self._previous: np.ndarray | None = None
+        self._indices: np.ndarray | None = None  # the previous picture's, (H, W)
         w, h = size
         write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0) + self._table)
         write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0")
@@ -150,9 +150,12 @@ class GifStream:
         self.write_block(self.encode(self.change(pixels)))
 
     def change(self, pixels: np.ndarray) -> Change:
-        """What changed since the previous picture: the rectangle around the pixels that differ.
+        """What changed since the previous picture: the rectangle around the pixels that differ,
+        as palette indices.
 
-        Pictures must come in order (this keeps the previous one). ``pixels`` is a picture of
+        Pictures must come in order: this keeps the previous one and its indices, and maps
+        onto the palette only the pixels that changed (each pixel to its nearest colour,
+        undithered, so a pixel that did not change keeps its index). ``pixels`` is a picture of
         the stream's size, ``(H, W, 3)`` RGB or ``(H, W, 4)`` B, G, R, 0xff (a ``QImage`` of format
         RGB32 as it is in memory) uint8; it is kept, not copied.
         """
@@ -161,27 +164,30 @@ class GifStream:
             raise ExportError(f"a picture of {w}×{h} in a GIF of {self.size[0]}×{self.size[1]}")
         pixels = np.ascontiguousarray(pixels)
         prev, self._previous = self._previous, pixels
-        if prev is None or prev.shape != pixels.shape:
-            top, bottom, left, right = 0, h, 0, w
-        else:
-            changed = _changed(pixels, prev)
-            rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-            if rows.size == 0:  # nothing changed: one unchanged pixel keeps the frame and its delay
-                top, bottom, left, right = 0, 1, 0, 1
-            else:
-                top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        return Change(pixels[top:bottom, left:right].copy(), left, top)
+        if prev is None or self._indices is None or prev.shape != pixels.shape:
+            self._indices = self._map(pixels).reshape(h, w).copy()  # its own, writable
+            return Change(self._indices.copy(), 0, 0)
+        where = np.flatnonzero(_changed(pixels, prev))
+        if where.size == 0:  # nothing changed: one unchanged pixel keeps the frame and its delay
+            return Change(self._indices[:1, :1].copy(), 0, 0)
+        flat = self._indices.reshape(-1)
+        flat[where] = self._map(pixels.reshape(h * w, -1)[where])
+        rows, cols = where // w, where % w
+        top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols.min()), int(cols.max()) + 1
+        return Change(self._indices[top:bottom, left:right].copy(), left, top)
+
+    def _map(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels (``(..., 3 or 4)`` as in ``change``) as palette indices, flat."""
+        depth = pixels.shape[-1]
+        data = np.ascontiguousarray(pixels).reshape(1, -1, depth)
+        im = Image.frombuffer("RGB", (data.shape[1], 1), data, "raw", "BGRX" if depth == 4 else "RGB", 0, 1)
+        return np.asarray(im.quantize(palette=self._palette_image, dither=Image.Dither.NONE),
+                          dtype=np.uint8).reshape(-1)
 
     def encode(self, change: Change) -> bytes:
-        """``change``'s rectangle mapped onto the palette (each pixel to its nearest colour,
-        undithered, so the pixels outside it map as before) and LZW-compressed: a frame's image
-        block. Any number of these may run at once, on any threads."""
-        h, w, depth = change.pixels.shape
-        rawmode = "BGRX" if depth == 4 else "RGB"
-        im = Image.frombuffer("RGB", (w, h), change.pixels, "raw", rawmode, 0, 1)
-        idx = np.asarray(im.quantize(palette=self._palette_image.copy(), dither=Image.Dither.NONE),
-                         dtype=np.uint8)
-        return _image_block(idx, self._palette, change.left, change.top, self._table)
+        """``change``'s indices LZW-compressed: a frame's image block. Any number of these may
+        run at once, on any threads."""
+        return _image_block(change.indices, self._palette, change.left, change.top, self._table)
 
     def write_block(self, block: bytes) -> None:
         """Append the next frame, an image block from ``encode``, shown for the stream's delay."""
