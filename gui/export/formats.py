@@ -133,38 +133,58 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
 def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: Tick,
               per_step: int = 1) -> Path:
     """An H.264 MP4, ``per_step`` frames per step at ``fps * per_step`` frames per second, piped to
-    ffmpeg as each is drawn."""
+    ffmpeg by a worker (in order) while the next picture is drawn."""
     try:
         import imageio_ffmpeg
     except ImportError:
         raise ExportError("MP4 export needs imageio-ffmpeg: pip install imageio-ffmpeg") from None
     with AtomicFile(target, check_mp4, external=True) as f, tempfile.TemporaryFile() as log:
-        proc: subprocess.Popen[bytes] | None = None
+        feeder = _Feeder(imageio_ffmpeg.get_ffmpeg_exe(), f.path, fps * per_step, log)
         try:
             tick(0)
-            for n, img in enumerate(pictures(steps), start=1):
-                a = rgb(img)
-                h, w = a.shape[:2]
-                a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # H.264 needs even sides
-                if proc is None:
-                    proc = _ffmpeg(imageio_ffmpeg.get_ffmpeg_exe(), f.path, a.shape[1], a.shape[0],
-                                   fps * per_step, log)
-                _feed(proc, a, log, f.path)
-                if n % per_step == 0:
-                    tick(n // per_step)
-            assert proc is not None
-            proc.stdin.close()  # type: ignore[union-attr]
-            if proc.wait() != 0:
-                raise _ffmpeg_failure(log, f.path)
+            with contextlib.closing(overlapped(pictures(steps), feeder.feed)) as fed:
+                for n, _ in enumerate(fed, start=1):
+                    if n % per_step == 0:
+                        tick(n // per_step)
+            feeder.finish()
         except BaseException:
-            if proc is not None:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()  # type: ignore[union-attr]
+            feeder.kill()
             raise
     return target
+
+
+class _Feeder:
+    """Pictures to one ffmpeg process, started with the first (whose size it takes)."""
+
+    def __init__(self, exe: str, path: Path, fps: float, log: object) -> None:
+        self.exe, self.path, self.fps, self.log = exe, path, fps, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def feed(self, img: QImage) -> None:
+        """Hand ``img`` to ffmpeg (H.264 needs even sides: an odd one repeats its edge)."""
+        a = rgb(img)
+        h, w = a.shape[:2]
+        a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        if self.proc is None:
+            self.proc = _ffmpeg(self.exe, self.path, a.shape[1], a.shape[0], self.fps, self.log)
+        _feed(self.proc, a, self.log, self.path)
+
+    def finish(self) -> None:
+        """End the stream and wait for ffmpeg to write the file; raise if it failed."""
+        assert self.proc is not None
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        if self.proc.wait() != 0:
+            raise _ffmpeg_failure(self.log, self.path)
+
+    def kill(self) -> None:
+        """Stop ffmpeg now (a cancel or a failure; the caller removes the file)."""
+        proc = self.proc
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # type: ignore[union-attr]
 
 
 def _ffmpeg(exe: str, path: Path, w: int, h: int, fps: float, log: object) -> subprocess.Popen[bytes]:
