@@ -8,7 +8,9 @@ leaves nothing behind and an old file intact. Errors come back as
 ``ExportError`` with a plain-words message.
 
 Modules: ``paint`` (pictures at any scale, SVG and PDF pages), ``gif`` (a
-streaming GIF writer), ``formats`` (one writer per format), ``job`` (``export``).
+streaming GIF writer), ``png`` (a fast PNG encoder), ``overlap`` (work on
+workers while the next picture is drawn), ``formats`` (one writer per format),
+``job`` (``export``).
 """
 
 from ..models.exportplan import parse_steps

@@ -2,8 +2,10 @@
 
 A writer gets the pictures one step at a time, hands every byte to an
 ``AtomicFile`` (or ``AtomicFolder``) and ticks after each frame; a tick is
-where a cancel or an interrupt stops it. Nothing holds more than a frame or
-two, whatever the number of steps.
+where a cancel or an interrupt stops it. The pictures are drawn on this
+thread; compressing, writing and piping happen on workers meanwhile
+(``overlap``), in order where order matters. Nothing holds more than a few
+frames, whatever the number of steps.
 """
 
 from __future__ import annotations
