@@ -1,0 +1,124 @@
+"""The main window's frame, painted before NumPy and the engine have loaded (issue #12).
+
+Starting convviz spends most of its time loading NumPy, the engine and our own
+modules. ``WindowShell`` needs none of them: it is the window's title, its menu
+bar, the panel's column, the stage's place saying "Preparing the lesson…" and
+the status bar. ``convviz`` shows it first, so a window appears as soon as
+PySide6 can paint one, and the lesson fills it in right after its first paint
+(``build_after_first_paint``). Everything here is Qt only; the import test in
+``tests/test_startup.py`` keeps it that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+TITLE = "convviz — convolution and pooling, step by step"
+#: Width of the panel's column: its widest group box, their margins and the vertical scroll bar.
+PANEL_WIDTH = 392
+#: The menu bar's menus, in order: key and title (the lesson's actions fill them in).
+MENUS = (("file", "&File"), ("playback", "&Playback"), ("view", "&View"), ("lecture", "&Lecture"))
+PREPARING = "Preparing the lesson…"
+#: If the frame is never painted (a window shown off-screen or minimised), the lesson is built anyway.
+FALLBACK_MS = 500
+
+
+class _FirstPaint(QObject):
+    """Calls ``then`` once, on the next turn of the event loop after ``widget`` first painted."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._then)  # once this paint has reached the screen
+        return False
+
+
+class WindowShell(QMainWindow):
+    """The frame of the main window: everything the first paint shows, with Qt only.
+
+    Attributes
+    ----------
+    scroll : QScrollArea
+        The panel's column (empty until the lesson's controls are put in).
+    right : QWidget
+        The stage's place and the playback bar below it; says "Preparing the lesson…" until then.
+    status : QLabel
+        The status bar's message.
+    menus : dict[str, QMenu]
+        The menu bar's menus by key (``MENUS``), empty until the lesson's actions are made.
+    is_ready : bool
+        Whether the lesson has been built into the frame (``ready`` has been emitted).
+    """
+
+    #: The lesson is built and shown in the frame.
+    ready = Signal()
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(TITLE)
+        self.settings = settings
+        self.is_ready = False
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setMinimumWidth(PANEL_WIDTH)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.preparing = QLabel(PREPARING)
+        self.preparing.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.right = QWidget()
+        self._right_layout = QVBoxLayout(self.right)
+        self._right_layout.setContentsMargins(0, 0, 0, 0)
+        self._right_layout.addWidget(self.preparing, 1)
+        split = QSplitter()
+        split.addWidget(self.scroll)
+        split.addWidget(self.right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([PANEL_WIDTH, 1000])
+        self.setCentralWidget(split)
+        self.status = QLabel("")
+        self.statusBar().addWidget(self.status, 1)
+        bar = self.menuBar()
+        self.menus: dict[str, QMenu] = {}
+        for key, title in MENUS:
+            self.menus[key] = bar.addMenu(title)
+            self.menus[key].setToolTipsVisible(True)
+        self.resize(1400, 860)
+        geometry = settings.value("window/geometry") if settings is not None else None
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self._fallback: QTimer | None = None
+
+    def fill(self, panel: QWidget, stage: QWidget, below: QWidget) -> None:
+        """Put the lesson's widgets in the frame: ``panel`` in the column, ``stage`` and ``below`` right."""
+        self.scroll.setWidget(panel)
+        self._right_layout.removeWidget(self.preparing)
+        self.preparing.deleteLater()
+        self._right_layout.addWidget(stage, 1)
+        self._right_layout.addWidget(below)
+        for w in (stage, below):  # a layout shows what it is given only on the next turn of the loop
+            w.show()
+
+    def build_after_first_paint(self, build: Callable[[], None]) -> None:
+        """Run ``build`` once the frame has painted (or after ``FALLBACK_MS`` if it never does)."""
+        done = [False]
+
+        def once() -> None:
+            if self._fallback is not None:
+                self._fallback.stop()
+            if not done[0]:
+                done[0] = True
+                build()
+
+        _FirstPaint(self.preparing, once)
+        self._fallback = QTimer(self)
+        self._fallback.setObjectName("build the lesson if the frame is never painted")
+        self._fallback.setSingleShot(True)
+        self._fallback.timeout.connect(once)
+        self._fallback.start(FALLBACK_MS)
