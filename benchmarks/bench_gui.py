@@ -435,8 +435,8 @@ def _seconds():
     return (time.time_ns() - int(os.environ["BENCH_T0_NS"])) / 1e9
 
 class _Paints(QObject):
-    # Watches every paint (installed on the application): the first paint of any widget, then (when
-    # ``lesson`` says which widget is the lesson's stage) the stage's first paint; prints the seconds.
+    # Watches the paints of the widgets it is installed on: the first paint, then (when ``lesson`` says
+    # which widget is the lesson's stage) the stage's first paint; prints the seconds to each.
 
     def __init__(self, lesson=None):
         super().__init__()
@@ -462,10 +462,10 @@ class _Paints(QObject):
 COLD_EMPTY = COLD_PRELUDE + r"""
 from PySide6.QtWidgets import QWidget
 app = QApplication(sys.argv)
-_p = _Paints()
-app.installEventFilter(_p)
 win = QWidget()
 win.resize(1400, 860)
+_p = _Paints()
+win.installEventFilter(_p)
 win.show()
 app.exec()
 """
@@ -478,14 +478,16 @@ import pyqtgraph
 print(time.perf_counter() - t)
 """
 
-# convviz as the command line starts it (``gui.app.main``): the window's frame paints first, the lesson's
-# stage (the view named "scene") right after.
+# convviz as the command line starts it (``gui.app.main``: parse the arguments, open the window, run the
+# event loop): the window's frame paints first, the lesson's stage right after.
 COLD_CONVVIZ = COLD_PRELUDE + r"""
+from gui.app import open_window, parse_args
 app = QApplication(sys.argv)
-_p = _Paints(lesson=lambda obj: obj.parent() is not None and obj.parent().objectName() == "scene")
-app.installEventFilter(_p)
-from gui.app import main
-main(["convviz"])
+win = open_window(parse_args([]))
+_p = _Paints(lesson=lambda obj: obj is win.renderer.viewport())
+win.preparing.installEventFilter(_p)
+win.ready.connect(lambda: win.renderer.viewport().installEventFilter(_p))
+app.exec()
 """
 
 

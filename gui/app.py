@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, MOTION_SETTINGS, THEMES, VIEWS
 
 if TYPE_CHECKING:  # Qt is imported only by the commands that paint
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QCoreApplication
 
     from .mainwindow import MainWindow
 
@@ -353,24 +353,37 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] == "presets":
         return run_presets()
     args = parse_args(argv[1:])
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv)
+    open_window(args)
+    return app.exec()
+
+
+def open_window(args: argparse.Namespace) -> MainWindow:
+    """Show the window the command line ``args`` (``parse_args``) asks for; the event loop then builds it.
+
+    The frame paints first; the lesson (NumPy, the engine) is built right after that first paint, and
+    what the command line asks for is done in the same turn, before the lesson is ever painted.
+    A ``QApplication`` must exist.
+    """
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from .mainwindow import MainWindow
 
-    app = QApplication.instance() or QApplication(argv)
+    app = QApplication.instance()
+    assert app is not None, "open_window needs a QApplication"
     app.setApplicationName("convviz")
     app.setOrganizationName("convviz")
     sys.excepthook = report_exception
-    # The frame paints first; the lesson (NumPy, the engine) is built right after that first paint,
-    # and what the command line asks for is done in the same turn, before the lesson is ever painted.
     win = MainWindow(settings=None if args.screenshot else QSettings(), later=True)
     win.ready.connect(lambda: _as_asked(app, win, args))
     win.show()
-    return app.exec()
+    return win
 
 
-def _as_asked(app: QApplication, win: MainWindow, args: argparse.Namespace) -> None:
+def _as_asked(app: QCoreApplication, win: MainWindow, args: argparse.Namespace) -> None:
     """Once ``win``'s lesson is built: open what the command line names, then take the screenshot."""
     from PySide6.QtCore import QTimer
 

@@ -2,7 +2,9 @@
 
 The lesson's modules (NumPy, the engine, the scene and the controllers) are imported when the lesson is
 built (``MainWindow._build``), not with this module: ``convviz`` paints the window's frame
-(``gui.shell``) first and builds the lesson right after (issue #12, ``tests/test_startup.py``).
+(``gui.shell``) first and builds the lesson right after (issue #12, ``tests/test_startup.py``). For the
+same reason ``Qt`` is not imported at the top: PySide6 builds the namespace's hundred-odd enums on its
+first use (15–25 ms), which the frame does without.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -125,7 +128,7 @@ class MainWindow(WindowShell):
         a = QAction(text, self)
         if shortcut:
             a.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         a.setToolTip(tip)
         a.setStatusTip(tip)
         a.setCheckable(checkable)
@@ -141,6 +144,8 @@ class MainWindow(WindowShell):
         return a
 
     def _make_actions(self) -> None:
+        from PySide6.QtCore import Qt  # here, not at the top: see the module's docstring
+
         from .models import scenario
 
         c, files = self.controller, self.files
@@ -336,7 +341,7 @@ class MainWindow(WindowShell):
 
             pg.setConfigOptions(antialias=True)
             self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
-            self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
+            self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
         self.pipeline.show()
         self.pipeline.raise_()

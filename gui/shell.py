@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 TITLE = "convviz — convolution and pooling, step by step"
@@ -39,6 +40,27 @@ class _FirstPaint(QObject):
             obj.removeEventFilter(self)
             QTimer.singleShot(0, self, self._then)  # once this paint has reached the screen
         return False
+
+
+class Preparing(QWidget):
+    """The stage's place until the lesson is built: "Preparing the lesson…", centred.
+
+    Painted by hand rather than by a centred ``QLabel``: aligning needs the ``Qt`` namespace, whose
+    first use makes PySide6 build its hundred-odd enums (15–25 ms) before the first paint. The lesson
+    needs them anyway, after it.
+    """
+
+    def text(self) -> str:
+        """What it says."""
+        return PREPARING
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        metrics = painter.fontMetrics()
+        x = (self.width() - metrics.horizontalAdvance(PREPARING)) // 2
+        y = (self.height() + metrics.ascent() - metrics.descent()) // 2
+        painter.drawText(x, y, PREPARING)
+        painter.end()
 
 
 class WindowShell(QMainWindow):
@@ -69,9 +91,7 @@ class WindowShell(QMainWindow):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setMinimumWidth(PANEL_WIDTH)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.preparing = QLabel(PREPARING)
-        self.preparing.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preparing = Preparing()
         self.right = QWidget()
         self._right_layout = QVBoxLayout(self.right)
         self._right_layout.setContentsMargins(0, 0, 0, 0)
@@ -97,6 +117,9 @@ class WindowShell(QMainWindow):
 
     def fill(self, panel: QWidget, stage: QWidget, below: QWidget) -> None:
         """Put the lesson's widgets in the frame: ``panel`` in the column, ``stage`` and ``below`` right."""
+        from PySide6.QtCore import Qt  # (its enums are built on first use: not before the first paint)
+
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(panel)
         self._right_layout.removeWidget(self.preparing)
         self.preparing.deleteLater()
