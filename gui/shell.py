@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from .models.choices import THEME_COLOURS, THEMES, Theme
 
 TITLE = "convviz — convolution and pooling, step by step"
 #: Width of the panel's column: its widest group box, their margins and the vertical scroll bar.
@@ -43,12 +45,18 @@ class _FirstPaint(QObject):
 
 
 class Preparing(QWidget):
-    """The stage's place until the lesson is built: "Preparing the lesson…", centred.
+    """The stage's place until the lesson is built: "Preparing the lesson…", centred, in the colours of
+    the stage's ``theme``.
 
     Painted by hand rather than by a centred ``QLabel``: aligning needs the ``Qt`` namespace, whose
     first use makes PySide6 build its hundred-odd enums (15–25 ms) before the first paint. The lesson
     needs them anyway, after it.
     """
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__()
+        self.background = QColor(THEME_COLOURS[theme]["background"])
+        self.ink = QColor(THEME_COLOURS[theme]["text"])
 
     def text(self) -> str:
         """What it says."""
@@ -56,6 +64,8 @@ class Preparing(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
+        painter.fillRect(self.rect(), self.background)
+        painter.setPen(self.ink)
         metrics = painter.fontMetrics()
         x = (self.width() - metrics.horizontalAdvance(PREPARING)) // 2
         y = (self.height() + metrics.ascent() - metrics.descent()) // 2
@@ -91,7 +101,8 @@ class WindowShell(QMainWindow):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setMinimumWidth(PANEL_WIDTH)
-        self.preparing = Preparing()
+        theme = settings.value("view/theme", "light") if settings is not None else "light"
+        self.preparing = Preparing(theme if theme in THEMES else "light")
         self.right = QWidget()
         self._right_layout = QVBoxLayout(self.right)
         self._right_layout.setContentsMargins(0, 0, 0, 0)

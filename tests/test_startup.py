@@ -231,3 +231,21 @@ def test_the_screenshot_pictures_the_finished_window(tmp_path: Path) -> None:
     cli, direct = QImage(str(tmp_path / "cli.png")), QImage(str(tmp_path / "direct.png"))
     assert cli.width() > 800 and cli.height() > 400
     assert cli == direct
+
+
+def test_the_frame_is_in_the_colours_of_the_theme_the_stage_will_have(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QColor
+
+    from gui.models.choices import THEME_COLOURS
+    from gui.shell import WindowShell
+
+    settings = QSettings(str(tmp_path / "convviz.ini"), QSettings.Format.IniFormat)
+    settings.setValue("view/theme", "dark")
+    shell = WindowShell(settings)
+    qtbot.addWidget(shell)
+    with qtbot.waitExposed(shell):
+        shell.show()
+    picture = shell.preparing.grab().toImage()
+    assert picture.pixelColor(3, 3) == QColor(THEME_COLOURS["dark"]["background"])
+    assert shell.preparing.text() == "Preparing the lesson…"
