@@ -379,6 +379,8 @@ def open_window(args: argparse.Namespace) -> MainWindow:
     sys.excepthook = report_exception
     win = MainWindow(settings=None if args.screenshot else QSettings(), later=True)
     win.ready.connect(lambda: _as_asked(app, win, args))
+    if args.screenshot:  # nothing to picture: fail rather than wait
+        win.failed.connect(lambda _message: app.exit(1))
     win.show()
     return win
 

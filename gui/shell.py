@@ -58,18 +58,25 @@ class Preparing(QWidget):
         self.background = QColor(THEME_COLOURS[theme]["background"])
         self.ink = QColor(THEME_COLOURS[theme]["text"])
 
+        self._text = PREPARING
+
     def text(self) -> str:
         """What it says."""
-        return PREPARING
+        return self._text
+
+    def say(self, text: str) -> None:
+        """Say ``text`` instead (the lesson could not be made)."""
+        self._text = text
+        self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.background)
         painter.setPen(self.ink)
         metrics = painter.fontMetrics()
-        x = (self.width() - metrics.horizontalAdvance(PREPARING)) // 2
+        x = (self.width() - metrics.horizontalAdvance(self._text)) // 2
         y = (self.height() + metrics.ascent() - metrics.descent()) // 2
-        painter.drawText(x, y, PREPARING)
+        painter.drawText(x, y, self._text)
         painter.end()
 
 
@@ -92,6 +99,8 @@ class WindowShell(QMainWindow):
 
     #: The lesson is built and shown in the frame.
     ready = Signal()
+    #: The lesson could not be built (the message says why; the exception goes on to ``sys.excepthook``).
+    failed = Signal(str)
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -146,9 +155,15 @@ class WindowShell(QMainWindow):
         def once() -> None:
             if self._fallback is not None:
                 self._fallback.stop()
-            if not done[0]:
-                done[0] = True
+            if done[0]:
+                return
+            done[0] = True
+            try:
                 build()
+            except Exception as exc:
+                self.preparing.say(f"The lesson could not be made: {exc}")
+                self.failed.emit(str(exc))
+                raise
 
         _FirstPaint(self.preparing, once)
         self._fallback = QTimer(self)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -249,3 +250,32 @@ def test_the_frame_is_in_the_colours_of_the_theme_the_stage_will_have(qtbot, tmp
     picture = shell.preparing.grab().toImage()
     assert picture.pixelColor(3, 3) == QColor(THEME_COLOURS["dark"]["background"])
     assert shell.preparing.text() == "Preparing the lesson…"
+
+
+def test_a_lesson_that_cannot_be_made_is_said_in_the_frame(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A failure while building (here: a broken ``_build``) leaves a window that says so, and
+    ``--screenshot`` ends with exit status 1 instead of waiting for a picture that never comes."""
+    import gui.app
+    from gui import app as gui_app
+    from gui.mainwindow import MainWindow
+
+    def broken(self: MainWindow, params: object) -> None:
+        raise ValueError("no lesson today")
+
+    monkeypatch.setattr(MainWindow, "_build", broken)
+    exits: list[int] = []
+    qapp = QApplication.instance()
+    monkeypatch.setattr(type(qapp), "exit", staticmethod(lambda code=0: exits.append(code)))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # open_window sets the app's: put it back after
+    reported: list[str] = []
+    monkeypatch.setattr(gui_app, "ERROR_LOG", reported)
+    win = gui_app.open_window(gui.app.parse_args(["--screenshot", "never.png"]))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.failed, timeout=5000) as failed:
+        pass
+    assert failed.args == ["no lesson today"]
+    qtbot.waitUntil(lambda: len(reported) == 1, timeout=5000)  # the exception went on to the excepthook
+    assert reported[0].rstrip().endswith("ValueError: no lesson today")
+    assert exits == [1]
+    assert win.preparing.text() == "The lesson could not be made: no lesson today"
+    assert not win.is_ready
