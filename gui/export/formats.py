@@ -57,8 +57,9 @@ def write_png_folder(pictures: Pictures, target: Path, steps: range, tick: Tick)
                 for n, data in enumerate(encoded):
                     yield f"frame_{n:04d}.png", data
 
-        for n, _ in enumerate(overlapped(named(), lambda item: folder.add(*item, check_png)), start=1):
-            tick(n)
+        with contextlib.closing(overlapped(named(), lambda item: folder.add(*item, check_png))) as written:
+            for n, _ in enumerate(written, start=1):
+                tick(n)
     return target
 
 
