@@ -113,13 +113,13 @@ class _StoppableFile(QIODevice):
         self._size = file.seek(0, 2)
         self.stopped = False
 
-    def size(self) -> int:  # noqa: D102 - Qt API
+    def size(self) -> int:
         return self._size
 
-    def isSequential(self) -> bool:  # noqa: N802, D102 - Qt API
+    def isSequential(self) -> bool:  # noqa: N802 - Qt API
         return False
 
-    def readData(self, maxlen: int) -> bytes | None:  # noqa: N802, D102 - Qt API
+    def readData(self, maxlen: int) -> bytes | None:  # noqa: N802 - Qt API
         try:
             checkpoint()
         except Cancelled:
@@ -128,7 +128,7 @@ class _StoppableFile(QIODevice):
         self._file.seek(self.pos())
         return self._file.read(maxlen)
 
-    def writeData(self, data: bytes) -> int:  # noqa: N802, D102 - Qt API
+    def writeData(self, data: bytes) -> int:  # noqa: N802 - Qt API
         return -1
 
 
