@@ -54,6 +54,7 @@ from .models.choices import (
 from .models.lesson import Lesson
 from .models.transposed import transposed_padding
 
+_COMPUTING = "Computing the new picture… the last one stays meanwhile"
 _ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
                 " border-radius: 4px; padding: 6px; font-weight: bold; }")
 _INFO_STYLE = ("QLabel#error { color: #0b3d66; background: #e6f0fa; border: 1px solid #4477aa;"
@@ -141,7 +142,7 @@ class ControlPanel(QWidget):
         self.busy.setObjectName("busy")
         busy_row = QHBoxLayout(self.busy)
         busy_row.setContentsMargins(0, 0, 0, 0)
-        self.busy_label = QLabel("Computing the new picture… the last one stays meanwhile")
+        self.busy_label = QLabel(_COMPUTING)
         self.busy_label.setWordWrap(True)
         self.busy_label.setStyleSheet("color: #0b3d66;")
         self.cancel = QPushButton("Cancel")
@@ -429,8 +430,9 @@ class ControlPanel(QWidget):
         """Show a refused change's reason next to the controls (empty: hide)."""
         self.show_message(f"Not applied: {message}" if message else "", error=True)
 
-    def show_busy(self, on: bool) -> None:
-        """Show (or hide) that a change is being computed, with its Cancel button."""
+    def show_busy(self, on: bool, what: str = "") -> None:
+        """Show (or hide) that a change is being computed (or ``what`` is being done), with its Cancel."""
+        self.busy_label.setText(what or _COMPUTING)
         self.busy.setVisible(on)
 
     def show_message(self, message: str, *, error: bool = True) -> None:

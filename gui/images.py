@@ -194,6 +194,14 @@ def _read(reader: QImageReader, name: str, gray: bool, size: tuple[int, int] | N
     return np.round(a, 4)
 
 
+def picture_pixels(path: str | Path) -> int:
+    """How many pixels the picture file at ``path`` has, from its header (0: unknown or unreadable)."""
+    reader = QImageReader(str(path))
+    reader.setDecideFormatFromContent(True)
+    dims = reader.size()
+    return dims.width() * dims.height() if dims.isValid() else 0
+
+
 #: A picture decoded at this many pixels per grid cell (per axis) before area averaging is
 #: indistinguishable from one averaged from the full picture, at a fraction of the time and memory.
 DECODE_PIXELS_PER_CELL = 8

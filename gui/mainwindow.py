@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from .controllers.document import DocumentController
 from .controllers.lesson import LessonController
 from .controllers.motion import MotionController
+from .controllers.picture import BusyRow
 from .controllers.playback import PlaybackController
 from .controllers.stage import StageController
 from .controls import ControlPanel, PlaybackBar
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
                                         notify=self.notify, say=self.say,
                                         expanded=lambda: self.stage.expanded, parent=self)
         self.files.theme_requested.connect(self._scenario_theme)
+        self.busy_row = BusyRow(self.controls, self.lesson_ctl, self.files.pictures, self)  # one Cancel
         self.controller.glide.connect(self.renderer.glide)
         self.motion = MotionController(self.model, self.renderer, self.controller,
                                        presenting=lambda: self.presenting, parent=self)
@@ -315,6 +317,8 @@ class MainWindow(QMainWindow):
         self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:
+        if self.busy_row.cancel():  # a picture being read or a change being computed stops first
+            return
         if self.presenting:
             self.toggle_presenter()
         else:
@@ -386,6 +390,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.files.pictures.shutdown()
         self.stage.shutdown()
         super().closeEvent(event)
 

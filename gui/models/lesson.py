@@ -813,14 +813,29 @@ class Lesson:
         function anywhere (a worker thread): it reads nothing of the lesson's
         that a later change could replace.
         """
+        apply = self._shadow_applier()
+        return lambda: apply(lambda shadow: shadow.set_params(**changes))
+
+    def picture_preparer(self) -> Callable[[np.ndarray], Prepared]:
+        """``use_picture`` worked out without applying it, as ``preparer`` does for ``set_params``.
+
+        Call this on the thread that owns the lesson; call the returned function
+        with the picture ``x (C, H, W)`` anywhere (a worker thread that has just
+        read it); ``commit`` applies the result.
+        """
+        apply = self._shadow_applier()
+        return lambda x: apply(lambda shadow: shadow.use_picture(x))
+
+    def _shadow_applier(self) -> Callable[[Callable[[Lesson], bool]], Prepared]:
+        """A private copy of the lesson's state now; the returned function applies a change to it later."""
         base = self._version
         shadow = Lesson.__new__(Lesson)  # fresh signals: nothing listens to the copy
         shadow.__dict__.update({k: v for k, v in self.__dict__.items() if not isinstance(v, SignalInstance)})
         shadow._frame_cache = {}
         shadow.last_error = ""
 
-        def work() -> Prepared:
-            if not shadow.set_params(**changes):
+        def work(change: Callable[[Lesson], bool]) -> Prepared:
+            if not change(shadow):
                 return Prepared(base, shadow.last_error or "refused")
             checkpoint()
             shadow.frame()  # the first picture (and the gradients it reads) are worked out here too
