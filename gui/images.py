@@ -162,7 +162,12 @@ def read_image(path: str | Path, *, gray: bool = True, size: tuple[int, int] | N
         with p.open("rb") as file:
             device = _StoppableFile(file)
             device.open(QIODevice.OpenModeFlag.ReadOnly)
-            return _read(QImageReader(device), p.name, gray, size, unit)
+            try:
+                return _read(QImageReader(device), p.name, gray, size, unit)
+            except ImageError:
+                if device.stopped:  # a read stopped by a cancel looks damaged: it was cancelled
+                    raise Cancelled from None
+                raise
     except OSError as exc:
         raise ImageError(f"{p.name} could not be read: {exc.strerror or exc}") from None
 
