@@ -18,6 +18,10 @@ stopped by Cancel, by a newer change and by closing, after ``PICTURE_MID`` check
 (the decoder asks before every 16 KB of the file, the averaging between bands of
 rows). ``bench_picture_load`` times the same photo landing (into the default 28x28
 grid and into 512x512 RGB) and the event loop's longest gap meanwhile.
+``bench_export_cancel`` runs a long GIF and MP4 export through the window (on the UI
+thread, with its modal progress dialog) and presses the dialog's Cancel after
+``EXPORT_CANCEL_AFTER`` s: the time from Cancel to the export's return, and the event
+loop's longest gap before the first frame and after it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ from gui.models.params import Params  # noqa: E402
 MID = 600
 #: Checks a picture read has made when it is stopped (the 12-MP photo into 512x512 makes about 320).
 PICTURE_MID = 100
+#: Seconds into a long export when its Cancel is pressed.
+EXPORT_CANCEL_AFTER = 2.0
 #: Goals: from the stop to the worker's exit, and the event loop's longest gap meanwhile.
 EXIT_GOAL, GAP_GOAL = 0.2, 0.1
 
@@ -251,6 +257,55 @@ def bench_picture_load(app: QApplication) -> dict[str, dict[str, float]]:
     return out
 
 
+def bench_export_cancel(app: QApplication) -> dict[str, dict[str, float]]:
+    """A 64x64 lesson (4,096 steps) exported as GIF and as MP4 at a 1920x1080 window's stage size, cancelled
+    from the progress dialog after ``EXPORT_CANCEL_AFTER`` s."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from gui.mainwindow import MainWindow
+
+    out: dict[str, dict[str, float]] = {}
+    for fmt in ("gif", "mp4"):
+        win = MainWindow(Params(in_h=64, in_w=64))
+        win.resize(1920, 1080)
+        _shown(app, win)
+        ticks: list[float] = []
+        asked: list[float] = []
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda t=ticks: t.append(time.perf_counter()))
+
+        def press_cancel(w: MainWindow = win, a: list[float] = asked) -> None:
+            for dlg in w.findChildren(QProgressDialog):
+                a.append(time.perf_counter())
+                dlg.cancel()
+
+        QTimer.singleShot(int(EXPORT_CANCEL_AFTER * 1000), press_cancel)
+        with tempfile.TemporaryDirectory() as d:
+            timer.start()
+            t0 = time.perf_counter()
+            win.files.run_export(fmt, str(Path(d) / f"out.{fmt}"), range(win.model.n_steps), 1.0, 10.0)
+            t1 = time.perf_counter()
+            timer.stop()
+        when = sorted([t0, *ticks, t1])
+        gaps = np.diff(when)
+        out[f"export {fmt.upper()} {win.renderer.width()}x{win.renderer.height()}"] = {
+            "cancel": t1 - asked[0] if asked else float("nan"), "first": float(gaps[0]),
+            "gap": float(gaps[1:].max()) if len(gaps) > 1 else float("nan"),
+            "p50": float(np.median(gaps)), "frames_s": t1 - t0}
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+    return out
+
+
+def report_export(res: dict[str, dict[str, float]]) -> list[str]:
+    """One line per export format."""
+    return [f"{what}, Cancel after {EXPORT_CANCEL_AFTER:.0f} s: returned {r['cancel'] * 1e3:.0f} ms after "
+            f"Cancel; event loop's gap before the first frame {r['first'] * 1e3:.0f} ms, then longest "
+            f"{r['gap'] * 1e3:.0f} ms, median {r['p50'] * 1e3:.0f} ms" for what, r in res.items()]
+
+
 def report_load(res: dict[str, dict[str, float]]) -> list[str]:
     """One line per picture load."""
     return [f"{what}: {'in a worker' if r['background'] else 'on the UI thread'}, input after "
@@ -284,7 +339,7 @@ def main() -> int:
     for line in report(res):
         print(line)
     ok = worst_exit < EXIT_GOAL and worst_gap < GAP_GOAL
-    for line in report_load(bench_picture_load(app)):
+    for line in report_load(bench_picture_load(app)) + report_export(bench_export_cancel(app)):
         print(line)
     print(f"worst: exit {worst_exit * 1e3:.0f} ms (goal < {EXIT_GOAL * 1e3:.0f}), event-loop gap "
           f"{worst_gap * 1e3:.0f} ms (goal < {GAP_GOAL * 1e3:.0f}): {'PASS' if ok else 'MISS'}")
