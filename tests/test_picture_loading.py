@@ -12,6 +12,7 @@ Qt, events between threads for the worker.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from gui.models.cancel import StopToken
 
 BIG_W, BIG_H = 1200, 1000  # 1.2 megapixels: read in the background
 GRID = (20, 24)
+#: Seconds a held worker waits at most (only a failing test reaches it: the conftest joins workers first).
+HOLD_LIMIT = 30.0
 
 
 def photo(path: Path, w: int, h: int, seed: int = 0) -> Path:
@@ -61,8 +64,9 @@ class Held:
     def __call__(self, path: object, **kw: object) -> np.ndarray:
         self.started.set()
         token = self.loader.token  # type: ignore[attr-defined]
-        while not (self._go.wait(0.002) or token.cancelled):  # the worker thread waits, not Qt's
-            pass
+        deadline = time.monotonic() + HOLD_LIMIT  # a failed test must not leave the worker waiting forever
+        while not (self._go.wait(0.002) or token.cancelled) and time.monotonic() < deadline:
+            pass  # the worker thread waits, not Qt's
         try:
             out = self._real(path, **kw)  # type: ignore[arg-type]
         except Cancelled:
@@ -251,3 +255,17 @@ def test_a_small_picture_into_a_heavy_lesson_is_worked_out_in_the_worker(window,
     assert (p.in_c, p.in_h, p.in_w, p.out_c, p.k_h) == (3, 100, 100, 16, 9)
     np.testing.assert_array_equal(window.model.x, read_image(small, gray=False, size=(100, 100)))
     assert window.model.frame() is not None
+
+
+def test_the_last_picture_stays_interactive_while_a_picture_loads(window, big, held, qtbot, settle) -> None:
+    window.files.open_picture(big, size=GRID)
+    qtbot.waitUntil(held.started.is_set)
+    qtbot.keyClick(window.renderer, Qt.Key.Key_Right)  # step the lesson on screen
+    qtbot.waitUntil(lambda: window.model.step == 1)
+    settle(window)
+    assert "Step 2 of" in window.model.frame().caption
+    assert window.files.pictures.loading == "big.png"  # still loading meanwhile
+    held.go()
+    qtbot.waitUntil(lambda: not window.files.pictures.loading, timeout=60_000)
+    join(qtbot)
+    np.testing.assert_array_equal(window.model.x, expected(big))
