@@ -86,15 +86,14 @@ def _to_grid(img: QImage, gray: bool, size: tuple[int, int]) -> np.ndarray:
     are then averaged down once the bands are stacked. A checkpoint between
     bands lets a cancel stop it.
     """
-    rgb888 = img.convertToFormat(QImage.Format.Format_RGB888)  # kept alive while its bytes are read
-    rgb = _rgb_bytes(rgb888)
-    h, w = rgb.shape[:2]
+    h, w = img.height(), img.width()
     rows = max(1, BAND_PIXELS // w)
     across = np.empty((1 if gray else 3, h, size[1]))
     for top in range(0, h, rows):
         checkpoint()
-        band = rgb[top:top + rows]
-        across[:, top:top + len(band)] = area_resize(_planes(band, gray), len(band), size[1])
+        n = min(rows, h - top)  # converted a band at a time too: no RGB copy of the whole picture
+        band = img.copy(0, top, w, n).convertToFormat(QImage.Format.Format_RGB888)
+        across[:, top:top + n] = area_resize(_planes(_rgb_bytes(band), gray), n, size[1])
     checkpoint()
     return area_resize(across, size[0], size[1])
 
