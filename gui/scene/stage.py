@@ -57,6 +57,8 @@ class StageItem(QGraphicsObject):
         Type size (pixels) the numbers of each panel's front plane were painted in last.
     cell_px : dict of PanelName to float
         Width (pixels) of one cell of each panel's front plane when last painted.
+    index_rects : dict of int to QRectF
+        Where (device pixels) each kernel box's number was painted last.
     """
 
     def __init__(self, theme: dict[str, str], theme_name: str = "light") -> None:
@@ -69,6 +71,7 @@ class StageItem(QGraphicsObject):
         self.highlights: dict[str, Highlight | None] = {}
         self.number_px: dict[PanelName, int] = {}
         self.cell_px: dict[PanelName, float] = {}
+        self.index_rects: dict[int, QRectF] = {}
         self._renders = RenderCache()
         self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
@@ -285,25 +288,29 @@ class StageItem(QGraphicsObject):
         return self._renders.get(grid, panel.levels, cmap, (empty.red(), empty.green(), empty.blue()))
 
     def _paint_stack(self, p: QPainter, f: Frame, name: PanelName, hue: str | None = None,
-                     planes: tuple[Plane, ...] | None = None, numbers: bool = True) -> None:
-        """A panel's slabs, the ones behind first, then its front plane with numbers (``numbers``;
-        without, every slab blank: a kernel the frame does not show)."""
+                     planes: tuple[Plane, ...] | None = None, grids: tuple[Grid, ...] | None = None,
+                     active: bool = True) -> None:
+        """A panel's slabs, the ones behind first, then its front plane with numbers: ``grids`` (default
+        the panel's) on ``planes``; ``grids`` of None with ``planes`` given: every slab blank (a kernel
+        the frame does not show). Only the ``active`` stack's sizes are noted for tests."""
         panel = f.panel(name)
         lay = self.layout
         if panel is None or lay is None:
             return
+        blank = planes is not None and grids is None
         planes = planes if planes is not None else lay.planes.get(name)
-        if not planes:
+        stack = grids if grids is not None else panel.grids
+        if not planes or len(stack) != len(planes):
             return
         order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
         for k in order:
-            front = k == panel.front and numbers
+            front = k == panel.front and not blank
             edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
                            else None)
-            g = panel.grids[k]
+            g = stack[k]
             px = self.planes.paint(p, g, self._render(panel, g), planes[k], numbers=front, edge=edge,
-                                   blank=not numbers)
-            if front:
+                                   blank=blank)
+            if front and active:
                 self.cell_px[name] = px
                 size = face_number_px(px, self._render(panel, g).longest, self.zoom)
                 if px >= MIN_TEXT_CELL:
@@ -333,18 +340,23 @@ class StageItem(QGraphicsObject):
         """The kernel boxes (one per kernel, in its colour; numbers on the one at work) and dL/dW."""
         active = next((k for k, b in enumerate(lay.boxes) if b is lay.planes.get("kernel")), -1)
         many = len(lay.boxes) > 1
+        kernel = f.panel("kernel")
+        stacks = kernel.stacks if kernel is not None and len(kernel.stacks) == len(lay.boxes) else ()
         for k, planes in enumerate(lay.boxes):
             hue = KERNEL_HUES[k % len(KERNEL_HUES)] if many else None
-            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, numbers=k == active)
+            grids = kernel.grids if k == active and kernel is not None else (stacks[k] if stacks else None)
+            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
             if many:
                 self._paint_index(p, planes, k, hue or self.theme["text"])
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")
 
     def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str) -> None:
-        """A small channel number left of a box's near edge."""
-        x, y = planes[0].point(planes[0].rows, planes[0].cols)
-        at = p.transform().map(QPointF(x, y))
+        """A small kernel number under a box's near-left corner, below its slab edge (clear of every
+        face: it never covers a weight)."""
+        front = planes[0]
+        x, y = front.point(front.rows, 0)
+        at = p.transform().map(QPointF(x, y + EDGE * front.scale))
         p.save()
         p.resetTransform()
         font = QFont()
@@ -352,7 +364,9 @@ class StageItem(QGraphicsObject):
         font.setBold(True)
         p.setFont(font)
         p.setPen(QColor(colour))
-        p.drawText(QRectF(at.x() + 6, at.y() - 22, 30, 22), Qt.AlignmentFlag.AlignLeft, str(k))
+        rect = QRectF(at.x(), at.y() + 2, 30 * self.zoom, 18 * self.zoom)
+        p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(k))
+        self.index_rects[k] = p.transform().mapRect(rect)
         p.restore()
 
     def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
