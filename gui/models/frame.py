@@ -271,6 +271,9 @@ class Frame:
     flows : tuple of Flow
     expanded : bool
         Channels side by side (True) or stacked (False).
+    spread : bool
+        The stage view's answer to *Expand channels*: every channel slab drawn apart from the next,
+        each with its numbers (the planes keep their stacked frames' content).
     glide_key : hashable
         Frames with equal keys let their window and cell marks glide from one to the next.
 
@@ -347,6 +350,7 @@ class Frame:
     glide_key: Hashable
     show_values: bool = True
     expanded: bool = False
+    spread: bool = False
     flows: tuple[Flow, ...] = ()
     grads: engine.Gradients | None = None
     dy: np.ndarray | None = None

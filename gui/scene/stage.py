@@ -304,13 +304,13 @@ class StageItem(QGraphicsObject):
             return
         order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
         for k in order:
-            front = k == panel.front and not blank
+            front = (k == panel.front or f.spread) and not blank  # spread apart: every slab's numbers
             edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
                            else None)
             g = stack[k]
             px = self.planes.paint(p, g, self._render(panel, g), planes[k], numbers=front, edge=edge,
                                    blank=blank)
-            if front and active:
+            if k == panel.front and front and active:
                 self.cell_px[name] = px
                 size = face_number_px(px, self._render(panel, g).longest, self.zoom)
                 if px >= MIN_TEXT_CELL:
