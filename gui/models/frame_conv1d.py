@@ -126,6 +126,22 @@ def _titles(lesson: Lesson, o: int) -> dict[str, str]:
     }
 
 
+def _phase_titles(lesson: Lesson, frame: Frame, o: int) -> dict[str, str]:
+    """The titles a 1-D frame changes, phase by phase: the forward ones with lengths (the activation
+    keeps its "Output after …"); backward, the signal is "Signal X" as forward calls it, beside the
+    gradients named as in 2-D (dL/dX, dL/dW, dL/dY); the gather view's dL/dX lies on the padded signal.
+    Never the height-1 problem's 2-D words ("Input 2×1×11", "Kernel 1×3")."""
+    if frame.phase in ("forward", "activation"):
+        titles = _titles(lesson, o)
+        if frame.phase == "activation":
+            titles.pop("output")
+        return titles
+    if frame.phase == "backward":
+        return {"input": "Signal X"}
+    out = frame.panel("output")
+    return {} if out is None else {"output": out.title.replace("padded grid", "padded signal")}
+
+
 def _own_kernel(panel: Panel, n_in: int, o: int) -> Panel:
     """The kernel panel of every output channel (side by side), cut to output channel ``o``'s rows."""
     if len(panel.grids) <= n_in:
@@ -147,9 +163,7 @@ def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
     n_in = p.group_in
     step = frame.step
     o = int(getattr(step, "out_channel", 0))
-    titles = _titles(lesson, o) if frame.phase == "forward" else {}
-    if frame.phase == "activation":
-        titles.pop("output", None)
+    titles = _phase_titles(lesson, frame, o)
     panels = []
     for panel in frame.panels:
         if panel.name in ("kernel", "dw") and frame.phase != "gather":
