@@ -52,6 +52,7 @@ from .models.choices import (
     VALUE_KIND_LABELS,
 )
 from .models.lesson import Lesson
+from .models.matrix import channel_room
 from .models.transposed import transposed_padding
 
 _ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
@@ -230,6 +231,7 @@ class ControlPanel(QWidget):
         lo, hi = BOUNDS["out_c"]
         self.out_c = _spin(lo, hi, f"Output channels: the number of kernels ({lo}-{hi})")
         self.out_c.setObjectName("out_c")
+        self._channel_tips = (self.in_c.toolTip(), self.out_c.toolTip())  # the matrix picture adds its bound
         f.addRow("Input H × W", self.input_size)
         f.addRow("Input channels", self.in_c)
         f.addRow("Kernel h × w", self.kernel_size)
@@ -402,6 +404,9 @@ class ControlPanel(QWidget):
         kinds = self.pad_kind.model()
         kinds.item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
         kinds.item(PAD_KINDS.index("causal")).setEnabled(p.is_1d)  # type: ignore[attr-defined]
+        room = channel_room(p, self.model.trace.out_shape[1:])
+        for spin, base, more in zip((self.in_c, self.out_c), self._channel_tips, room, strict=True):
+            spin.setToolTip(base + more)
         self.formula.setText(self._formula_html())
 
     def _formula_html(self) -> str:
