@@ -41,6 +41,7 @@ import math
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -585,9 +586,9 @@ def _text(data: dict[str, Any], key: Literal["title", "note"]) -> str:
 PRESET_ENTRY_KEYS = ("preset", "title", "note")
 
 
-def _preset_entry(e: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    """A deck entry ``{"preset": NAME, "note": …, "title": …}``: the preset's name and the words it
-    replaces (a preset's own title and note stay where the entry gives none)."""
+def _preset_entry(e: dict[str, Any], base: Callable[[str], Scenario]) -> Scenario:
+    """A deck entry ``{"preset": NAME, "note": …, "title": …}``: preset ``base(NAME)`` with the entry's
+    words (its own title and note stay where the entry gives none)."""
     name = e["preset"]
     if not isinstance(name, str):
         raise ScenarioError("preset", f"must be a preset's name, got {validate.show(name)}")
@@ -595,7 +596,9 @@ def _preset_entry(e: dict[str, Any]) -> tuple[str, dict[str, str]]:
     if other:
         raise ScenarioError(other[0], 'is not read here: an entry naming a preset takes "preset", "title" '
                                       'and "note" (a whole scenario object has "params" and no "preset")')
-    return name, {k: _text(e, k) for k in ("title", "note") if k in e}
+    scene = base(name)
+    return replace(scene, title=_text(e, "title") if "title" in e else scene.title,
+                   note=_text(e, "note") if "note" in e else scene.note)
 
 
 def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
@@ -629,8 +632,7 @@ def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
             if isinstance(e, str) and e.startswith("preset:"):
                 out.append(preset(e.removeprefix("preset:")))
             elif isinstance(e, dict) and "preset" in e:  # a preset with the lecturer's note (or title)
-                name, words = _preset_entry(e)
-                out.append(replace(preset(name), **words))
+                out.append(_preset_entry(e, preset))
             elif isinstance(e, str):
                 path = Path(e) if Path(e).is_absolute() else folder / e
                 key = _identity(path)
