@@ -353,3 +353,14 @@ def test_hovering_a_stage_cell_lights_its_receptive_field(window, user) -> None:
     img = export.rgb(export.grab(win.renderer))  # painted: taking it away changes the picture
     win.renderer.show_highlight("fed", None)
     assert np.abs(export.rgb(export.grab(win.renderer)).astype(int) - img).sum() > 0
+
+
+def test_every_kernel_box_of_a_1d_convolution_carries_its_own_rows() -> None:
+    """A 1-D convolution with two kernels: the kernel panel keeps each kernel's rows for its box."""
+    m = lesson_of("conv1d-stride2", 0)
+    kernel = m.frame().panel("kernel")
+    assert len(kernel.stacks) == m.params.out_c == 2
+    for o, stack in enumerate(kernel.stacks):
+        assert [g.labels.tolist() for g in stack] == [[[cell_label(v) for v in row] for row in ch.tolist()]
+                                                      for ch in m.frame().kernel[o]]
+    assert kernel.grids == kernel.stacks[0]

@@ -143,10 +143,13 @@ def _phase_titles(lesson: Lesson, frame: Frame, o: int) -> dict[str, str]:
 
 
 def _own_kernel(panel: Panel, n_in: int, o: int) -> Panel:
-    """The kernel panel of every output channel (side by side), cut to output channel ``o``'s rows."""
+    """The kernel panel of every output channel (side by side), cut to output channel ``o``'s rows;
+    every kernel's rows kept as its ``stacks`` (the stage view's boxes each carry their numbers)."""
     if len(panel.grids) <= n_in:
         return panel
-    return replace(panel, grids=panel.grids[o * n_in:(o + 1) * n_in], columns=1, channel_base=o * n_in)
+    stacks = tuple(panel.grids[q:q + n_in] for q in range(0, len(panel.grids), n_in))
+    return replace(panel, grids=stacks[o], columns=1, channel_base=o * n_in,
+                   stacks=stacks if panel.name == "kernel" else ())
 
 
 def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:

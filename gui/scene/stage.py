@@ -347,25 +347,26 @@ class StageItem(QGraphicsObject):
             grids = kernel.grids if k == active and kernel is not None else (stacks[k] if stacks else None)
             self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
             if many:
-                self._paint_index(p, planes, k, hue or self.theme["text"])
+                self._paint_index(p, planes, k, hue or self.theme["text"], k == active)
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")
 
-    def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str) -> None:
+    def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool) -> None:
         """A small kernel number under a box's near-left corner, below its slab edge (clear of every
-        face: it never covers a weight)."""
+        face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it)."""
         front = planes[0]
         x, y = front.point(front.rows, 0)
         at = p.transform().map(QPointF(x, y + EDGE * front.scale))
         p.save()
         p.resetTransform()
         font = QFont()
-        font.setPixelSize(int(14 * self.zoom))
-        font.setBold(True)
+        font.setPixelSize(int((16 if active else 13) * self.zoom))
+        font.setBold(active)
         p.setFont(font)
         p.setPen(QColor(colour))
-        rect = QRectF(at.x(), at.y() + 2, 30 * self.zoom, 18 * self.zoom)
-        p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, str(k))
+        rect = QRectF(at.x(), at.y() + 2, 60 * self.zoom, 20 * self.zoom)
+        text = f"W[{k}]" if active else str(k)
+        p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
         self.index_rects[k] = p.transform().mapRect(rect)
         p.restore()
 
