@@ -17,26 +17,27 @@ never smaller than the flat view's type for a cell that wide
 (``stage_plane.face_number_px``). What is shown is the frame's; where it goes is
 the projection's; these modules only paint: ``stage_plane`` one grid on its
 plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
-of their own, so a step repaints little), this one the planes, boxes and
-titles, the glide and the geometry tests read back. Plain
+of their own, so a step repaints little), ``stage_titles`` the titles and the
+boxes' numbers, this one the planes and boxes, the glide and the geometry tests
+read back. Plain
 ``QGraphicsObject``/``QPainter`` code: it needs nothing of pyqtgraph's beyond a
 colour map's lookup table.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
 from ..models.frame import Cell, Frame, Grid, Highlight, Mark, Panel
 from .colour import RenderCache, TileRender
 from .grid import MIN_TEXT_CELL
-from .layout import TITLE_PT
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import EDGE, PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_plane import PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_titles import paint_index, paint_titles
 from .theme import colour_map, qcolor
 
 __all__ = ["KERNEL_HUES", "StageItem", "face_number_px"]
@@ -280,7 +281,7 @@ class StageItem(QGraphicsObject):
         self._paint_boxes(p, f, lay)
         self._paint_stack(p, f, lay.lower)
         self._paint_stack(p, f, lay.upper)
-        self._paint_titles(p, f, lay)
+        paint_titles(p, f, lay, self.theme["text"], self.zoom)
 
     def _render(self, panel: Panel, grid: Grid) -> TileRender:
         empty = qcolor(self.theme, "empty")
@@ -347,62 +348,7 @@ class StageItem(QGraphicsObject):
             grids = kernel.grids if k == active and kernel is not None else (stacks[k] if stacks else None)
             self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
             if many:
-                self._paint_index(p, planes, k, hue or self.theme["text"], k == active)
+                self.index_rects[k] = paint_index(p, planes, k, hue or self.theme["text"], k == active,
+                                                  self.zoom)
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")
-
-    def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool) -> None:
-        """A small kernel number under a box's near-left corner, below its slab edge (clear of every
-        face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it)."""
-        front = planes[0]
-        x, y = front.point(front.rows, 0)
-        at = p.transform().map(QPointF(x, y + EDGE * front.scale))
-        p.save()
-        p.resetTransform()
-        font = QFont()
-        font.setPixelSize(int((16 if active else 13) * self.zoom))
-        font.setBold(active)
-        p.setFont(font)
-        p.setPen(QColor(colour))
-        rect = QRectF(at.x(), at.y() + 2, 60 * self.zoom, 20 * self.zoom)
-        text = f"W[{k}]" if active else str(k)
-        p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
-        self.index_rects[k] = p.transform().mapRect(rect)
-        p.restore()
-
-    def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """Each panel's title: over the upper plane and the boxes, under the lower plane."""
-        tr = p.transform()
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(max(10, round(TITLE_PT * 1.3 * self.zoom)))
-        lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
-        items: list[tuple[str, QPointF, bool, float]] = []
-        for name, planes in lay.planes.items():
-            panel = f.panel(name)
-            if panel is None or not planes:
-                continue
-            x, y = planes[panel.front].point(planes[0].rows, 0)
-            if name == lay.lower:
-                at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
-                items.append((panel.title, at, False, 4000.0))  # nothing beside it
-                continue
-            first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
-            at = tr.map(QPointF(x, min(pl.y0 for pl in first)))
-            # A box's title keeps clear of the column right of it; the upper plane's, of the edge.
-            nxt = [tr.map(QPointF(q[0].x0, 0)).x() for n, q in lay.planes.items()
-                   if n in lay.side and q[0].x0 > planes[0].x0]
-            room = (min(nxt) if nxt else lower_left) - at.x() - 12 if name in lay.side else 4000.0
-            items.append((panel.title, at, True, room))
-        p.save()
-        p.resetTransform()
-        p.setFont(font)
-        p.setPen(QColor(self.theme["text"]))
-        metrics = QFontMetricsF(font)
-        for text, at, above, room in items:
-            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40.0))
-            rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, max(room, 40.0) + 4, 36)
-            flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
-                                                  else Qt.AlignmentFlag.AlignTop)
-            p.drawText(rect, flags, shown)
-        p.restore()
