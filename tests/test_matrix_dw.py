@@ -118,3 +118,31 @@ def test_the_channel_controls_work_in_the_matrix_picture_and_say_their_bound(win
     assert win.model.params.in_c == 2 and spin.value() == 2
     win.controls.drawn_as.setCurrentIndex(0)  # the grid picture: no matrix bound to tell
     assert "matrix" not in spin.toolTip()
+
+
+def test_hovering_a_dw_cell_lights_its_weights_entries_of_c_and_sums_its_gradient(window, user) -> None:
+    """In the matrix picture a dL/dW cell lights every entry of C its weight sits at, and the line
+    under the stage sums dY[row]·x[column] over them to the engine's dL/dW."""
+    win = window
+    assert win.files.open_preset("conv-as-matrix")
+    assert win.model.set_params(mode="backward", in_c=2, out_c=2)
+    m, p = win.model, win.model.params
+    _, grad_w, _ = engine.conv2d_backward(m.x, m.w, m.run.dz, stride=p.stride, padding=p.engine_padding())
+    r = win.renderer
+    last: list[object] = [None]
+
+    def settled() -> bool:  # the new picture laid out: its dL/dW cell stays where it is
+        f = r.frame
+        now = user.cell_point(r, "dw", 1, 2) if f is not None and f.panel("dw") is not None else None
+        still, last[0] = now is not None and now == last[0], now
+        return still
+
+    user.qtbot.waitUntil(settled)
+    user.hover_cell(r, "dw", 1, 2)
+    o = m.frame().step.out_channel
+    assert win.status.text().startswith(f"W[{o}, 0, 1, 2] sits at 4 entries of C")
+    assert r.arith.text.endswith("= " + cell_label(float(grad_w[o, 0, 1, 2])))
+    lit = r.marks.highlights["receptive"]
+    assert lit.panel == "matrix" and len(lit.cells) == 4
+    c_mat = np.asarray(m.frame().panel("matrix").grids[0].values)
+    assert all(c_mat[row, q] == m.w[o, 0, 1, 2] for row, q in lit.cells)
