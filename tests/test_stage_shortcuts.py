@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPolygonF
 
 from gui import export
 
@@ -104,5 +105,12 @@ def test_expanding_the_stage_draws_every_channel_slab_apart_with_its_numbers(win
     spread = rows_of_slabs()
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spread))  # one clear of the next
     assert all(inked_cells(k) == 25 for k in range(3))  # every real cell of every channel: a number
+    front = st.layout.planes["input"][win.renderer.frame.panel("input").front]
+    # The window's slab on top: the lines up to the output cross no other slab's numbers.
+    assert front.y0 == min(pl.y0 for pl in st.layout.planes["input"]) and st.link_lines()
+    faces = [QPolygonF([QPointF(*widget_point(win.renderer, *pt)) for pt in pl.quad(0, 0, pl.rows, pl.cols)])
+             for box in st.layout.boxes for pl in box]
+    for rect in st.index_rects.values():  # each box's number under its lowest slab, on no face
+        assert not any(face.intersects(QPolygonF(rect)) for face in faces)
     press(qtbot, win, Qt.Key.Key_E, CTRL)
     assert rows_of_slabs() == stacked

@@ -141,11 +141,13 @@ def slab_rise(panel: Panel, spread: bool) -> float:
     return FORE * panel.grids[0].shape[0] + SPREAD_GAP if spread else SLAB_RISE
 
 
-def _stack(panel: Panel, x0: float, y0: float, scale: float, spread: bool = False) -> tuple[Plane, ...]:
-    """The slabs of ``panel``: the front grid at ``(x0, y0)``, the others rising behind it in order."""
+def _stack(panel: Panel, x0: float, y0: float, scale: float, spread: bool = False,
+           down: bool = False) -> tuple[Plane, ...]:
+    """The slabs of ``panel``: the front grid at ``(x0, y0)``, the others rising behind it in order
+    (``down``: sinking under it, so the front one is the top of the stack)."""
     h, w = panel.grids[0].shape
     base = Plane(x0, y0, h, w, scale)
-    step = slab_rise(panel, spread)
+    step = -slab_rise(panel, spread) if down else slab_rise(panel, spread)
     out = []
     rank = 0
     for k in range(len(panel.grids)):
@@ -178,8 +180,10 @@ def stage_layout(f: Frame) -> StageLayout:
     # Top to bottom: title, the upper plane's slabs and the plane, the lift, the lower slabs and plane.
     up_top = TITLE_ROOM + rise_u
     up_bottom = up_top + FORE * hu
-    lo_top = up_bottom + LIFT + _rise(lo, 1.0, spread)
-    lo_bottom = lo_top + FORE * hl
+    # Spread apart, the lower panel's front slab is the top one (the lines to the upper plane then
+    # cross no other slab's numbers) and the others sink under it.
+    lo_top = up_bottom + LIFT + (0.0 if spread else _rise(lo, 1.0))
+    lo_bottom = lo_top + FORE * hl + (_rise(lo, 1.0, spread) if spread else 0.0)
     height = lo_bottom + TITLE_ROOM
     # The kernel boxes: one per kernel (the frame's kernel array has them all), in a column.
     n_kernels = 1 if f.kernel is None or lower != "input" else int(f.kernel.shape[0])
@@ -203,8 +207,8 @@ def stage_layout(f: Frame) -> StageLayout:
         each = (FORE * kh) * scale + rise + BOX_SPACING * scale
         y = max(TITLE_ROOM, (height - n * each) / 2 + BOX_SPACING * scale)
         stacks = []
-        for _ in range(n):
-            stacks.append(_stack(panel, x, y + rise, scale, spread))
+        for _ in range(n):  # spread apart, channel by channel down the box as on the lower plane
+            stacks.append(_stack(panel, x, y if spread else y + rise, scale, spread, down=spread))
             y += each
         if name == "kernel":
             boxes = stacks
@@ -215,7 +219,7 @@ def stage_layout(f: Frame) -> StageLayout:
         x += width * scale + BOX_GAP
         box_w = x
     lx = box_w + (max(0.0, (upper_w - lower_w) / 2))
-    planes[lower] = _stack(lo, lx, lo_top, 1.0, spread)
+    planes[lower] = _stack(lo, lx, lo_top, 1.0, spread, down=spread)
     ux = lx + (lower_w - upper_w) / 2
     planes[upper] = _stack(up, ux, up_top, 1.0, spread)
     right = max(lx + lower_w + SLAB_SHIFT * (len(lo.grids) - 1),

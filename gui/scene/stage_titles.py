@@ -16,12 +16,12 @@ __all__ = ["paint_index", "paint_titles"]
 
 def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool,
                 zoom: float) -> QRectF:
-    """A small kernel number under a box's near-left corner, below its slab edge (clear of every
+    """A small kernel number under a box's near-left corner, below its lowest slab's edge (clear of every
     face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it). Where
     it went, in device pixels."""
-    front = planes[0]
-    x, y = front.point(front.rows, 0)
-    at = p.transform().map(QPointF(x, y + EDGE * front.scale))
+    low = max(planes, key=lambda pl: pl.y0)  # the lowest slab: the front one, unless spread apart
+    x, y = low.point(low.rows, 0)
+    at = p.transform().map(QPointF(x, y + EDGE * low.scale))
     p.save()
     p.resetTransform()
     font = QFont()
@@ -49,7 +49,8 @@ def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str, zoom: flo
         if panel is None or not planes:
             continue
         x, y = planes[panel.front].point(planes[0].rows, 0)
-        if name == lay.lower:
+        if name == lay.lower:  # under the lowest slab (the front one, unless spread apart)
+            x, y = max(planes, key=lambda pl: pl.y0).point(planes[0].rows, 0)
             at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
             items.append((panel.title, at, False, 4000.0))  # nothing beside it
             continue
