@@ -52,6 +52,7 @@ from .models.choices import (
     VALUE_KIND_LABELS,
 )
 from .models.lesson import Lesson
+from .models.matrix import channel_room
 from .models.transposed import transposed_padding
 
 _COMPUTING = "Computing the new picture… the last one stays meanwhile"
@@ -231,6 +232,7 @@ class ControlPanel(QWidget):
         lo, hi = BOUNDS["out_c"]
         self.out_c = _spin(lo, hi, f"Output channels: the number of kernels ({lo}-{hi})")
         self.out_c.setObjectName("out_c")
+        self._channel_tips = (self.in_c.toolTip(), self.out_c.toolTip())  # the matrix picture adds its bound
         f.addRow("Input H × W", self.input_size)
         f.addRow("Input channels", self.in_c)
         f.addRow("Kernel h × w", self.kernel_size)
@@ -403,6 +405,9 @@ class ControlPanel(QWidget):
         kinds = self.pad_kind.model()
         kinds.item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
         kinds.item(PAD_KINDS.index("causal")).setEnabled(p.is_1d)  # type: ignore[attr-defined]
+        room = channel_room(p, self.model.trace.out_shape[1:])
+        for spin, base, more in zip((self.in_c, self.out_c), self._channel_tips, room, strict=True):
+            spin.setToolTip(base + more)
         self.formula.setText(self._formula_html())
 
     def _formula_html(self) -> str:

@@ -231,7 +231,8 @@ class MainWindow(WindowShell):
                                      "Previous scenario of the lecture deck", lambda: files.deck_step(-1))
         self._deck_open(False)  # only with a deck open: else Page keys scroll as usual
         self.act_expand = self._action(
-            view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
+            view, "&Expand channels", "Ctrl+E",
+            "Show every channel side by side instead of a stack (the stage view: the slabs drawn apart)",
             self.stage.set_expanded, checkable=True,
         )
         self.act_stage_view = self._action(

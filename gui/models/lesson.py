@@ -903,14 +903,15 @@ class Lesson:
         k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
         if not isinstance(expanded, (bool, np.bool_)):
             raise InvalidError("", f"expanded must be true or false, got {validate.show(expanded)}")
-        if self._params.view == "stage":
-            expanded = False  # the stage view draws channels as stacked slabs
         key = (k, bool(expanded))
         f = self._frame_cache.get(key)
         if f is None:
             if len(self._frame_cache) > 8:
                 self._frame_cache.clear()
-            f = build_frame(self, k, expanded=bool(expanded))
+            stage = self._params.view == "stage"  # channels stay slabs: expanded, they are drawn apart
+            f = build_frame(self, k, expanded=bool(expanded) and not stage)
+            if stage and expanded and f.view == "stage":
+                f = replace(f, spread=True, glide_key=(f.glide_key, "spread"))
             self._frame_cache[key] = f
         return f
 
