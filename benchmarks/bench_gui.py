@@ -772,7 +772,7 @@ def main() -> int:
     for r in rows:
         print(fmt.format(*r))
     print("(ms unless marked; row 3: steps played/expected, controller.dropped; row 7: ms, ratio; "
-          "row 9: time, ratio to empty; row 15: the worst of five ways of stopping)")
+          "row 9: time, ratio to empty; row 15: the worst of eight ways of stopping)")
     print()
     for d in details:
         print(d)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .controllers.document import DocumentController
     from .controllers.lesson import LessonController
     from .controllers.motion import MotionController
+    from .controllers.picture import BusyRow
     from .controllers.playback import PlaybackController
     from .controllers.stage import StageController
     from .controls import ControlPanel, PlaybackBar
@@ -60,6 +61,7 @@ class MainWindow(WindowShell):
     stage: StageController
     files: DocumentController
     motion: MotionController
+    busy_row: BusyRow
 
     def __init__(self, params: Params | None = None, settings: QSettings | None = None, *,
                  later: bool = False) -> None:
@@ -82,6 +84,7 @@ class MainWindow(WindowShell):
         from .controllers.document import DocumentController
         from .controllers.lesson import LessonController
         from .controllers.motion import MotionController
+        from .controllers.picture import BusyRow
         from .controllers.playback import PlaybackController
         from .controllers.stage import StageController
         from .controls import ControlPanel, PlaybackBar
@@ -105,6 +108,7 @@ class MainWindow(WindowShell):
                                         settings=self.settings, notify=self.notify, say=self.say,
                                         expanded=lambda: self.stage.expanded, parent=self)
         self.files.theme_requested.connect(self._scenario_theme)
+        self.busy_row = BusyRow(self.controls, self.lesson_ctl, self.files.pictures, self)  # one Cancel
         self.controller.glide.connect(self.renderer.glide)
         self.motion = MotionController(self.model, self.renderer, self.controller,
                                        presenting=lambda: self.presenting, parent=self)
@@ -227,7 +231,8 @@ class MainWindow(WindowShell):
                                      "Previous scenario of the lecture deck", lambda: files.deck_step(-1))
         self._deck_open(False)  # only with a deck open: else Page keys scroll as usual
         self.act_expand = self._action(
-            view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
+            view, "&Expand channels", "Ctrl+E",
+            "Show every channel side by side instead of a stack (the stage view: the slabs drawn apart)",
             self.stage.set_expanded, checkable=True,
         )
         self.act_stage_view = self._action(
@@ -323,6 +328,8 @@ class MainWindow(WindowShell):
         self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:
+        if self.busy_row.cancel():  # a picture being read or a change being computed stops first
+            return
         if self.presenting:
             self.toggle_presenter()
         else:
@@ -394,6 +401,7 @@ class MainWindow(WindowShell):
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.files.pictures.shutdown()
         self.stage.shutdown()
         super().closeEvent(event)
 
