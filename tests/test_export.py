@@ -309,7 +309,7 @@ def test_cancelled_export_leaves_nothing(renderer, tmp_path, fmt) -> None:
     target = tmp_path / ("frames" if fmt == "png" else f"anim.{fmt}")
     with pytest.raises(export.ExportCancelled):
         export.export(m, renderer(), fmt, target, steps=range(0, 10), progress=progress)
-    assert seen == [0, 1, 2]
+    assert seen[-2:] == [1, 2] and set(seen[:-2]) == {0}  # a GIF ticks 0 while it works out its palette
     assert listing(tmp_path) == []
     assert m.step == 7
 

@@ -4,8 +4,10 @@ picture mapped onto the palette; Qt's memory order (B, G, R, 0xff) and RGB give 
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from gui.export import gif
@@ -59,3 +61,54 @@ def test_a_frame_holds_only_the_rectangle_that_changed() -> None:
     assert (c.left, c.top, c.indices.shape) == (7, 5, (36, 54))
     assert changes[4].indices.shape == (1, 1)  # nothing changed
     assert changes[5].indices.shape == (48, 64)
+
+
+# --------------------------------------------------------------------------- the palette, before the frames
+def test_the_window_stays_live_and_cancel_works_while_the_palette_is_worked_out(
+        offscreen_renderers, tmp_path, monkeypatch) -> None:
+    """The palette is worked out on a worker while progress(0) keeps being called; a Cancel then stops
+    the export before any frame, leaving nothing behind."""
+    from gui import export
+    from gui.export import formats
+    from gui.models import scenario
+    from gui.models.lesson import Lesson
+
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("conv-stride2")), m.last_error
+    working, cancelled = threading.Event(), threading.Event()
+    real = gif.palette_from
+
+    def slow_palette(pics):  # type: ignore[no-untyped-def]
+        working.set()
+        assert cancelled.wait(10)  # until the window has cancelled
+        return real(pics)
+
+    seen: list[tuple[int, bool]] = []
+
+    def progress(done: int, total: int) -> bool:
+        seen.append((done, working.is_set()))
+        if working.is_set():
+            cancelled.set()
+            return False
+        return True
+
+    monkeypatch.setattr(formats.gif, "palette_from", slow_palette)
+    r = offscreen_renderers((320, 180), "light")
+    with pytest.raises(export.ExportCancelled):
+        export.export(m, r, "gif", tmp_path / "a.gif", progress=progress)
+    assert seen[-1] == (0, True)  # asked while the palette was being worked out, and cancelled there
+    assert all(done == 0 for done, _ in seen)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_first_frame_is_timed_from_the_last_tick_before_it(monkeypatch) -> None:
+    """Ticks of 0 while the palette is worked out do not count in the estimate of the whole export."""
+    from gui.models import exportplan
+
+    clock = iter([0.0, 4.0, 5.0, 5.5])
+    monkeypatch.setattr(exportplan.time, "perf_counter", lambda: next(clock))
+    said: list[tuple[int, float]] = []
+    tick = exportplan.Ticker(100, None, lambda frames, seconds: said.append((frames, seconds)))
+    for done in (0, 0, 0, 1):
+        tick(done)
+    assert said == [(100, 50.0)]  # 0.5 s for the first frame, not 5.5 s

@@ -70,7 +70,9 @@ class Ticker:
     Calling it with the number of frames done raises ``ExportCancelled`` when
     ``progress`` returns False (and lets anything ``progress`` raises, such as
     an interrupt, through). Writers call it between frames, in their own code,
-    never from inside a Qt call.
+    never from inside a Qt call; before the first frame as often as they like
+    (a GIF's palette is worked out first): the estimate times the first frame
+    from the last call with 0.
     """
 
     def __init__(self, total: int, progress: Progress | None, announce: Announce | None = None) -> None:
@@ -79,7 +81,7 @@ class Ticker:
 
     def __call__(self, done: int) -> None:
         now = time.perf_counter()
-        if self._t0 is None:
+        if self._t0 is None or done == 0:
             self._t0 = now
         elif done == 1 and self.announce is not None and self.total > 1:
             self.announce(self.total, (now - self._t0) * self.total)
