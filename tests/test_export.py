@@ -394,3 +394,12 @@ def test_gui_export_never_moves_the_stage(window, qtbot, settle, tmp_path) -> No
     picture = export._rgb(QImage(str(tmp_path / "now.png")))
     assert screen.shape == picture.shape
     assert (screen == picture).all(), f"{int((screen != picture).any(axis=2).sum())} pixels differ"
+
+
+@pytest.mark.parametrize("size", [(321, 181), (320, 180)])
+def test_an_mp4_of_odd_sides_gets_even_ones(renderer, tmp_path, size) -> None:
+    """H.264 needs even sides: an odd side repeats its edge row or column (the export dialog's stage
+    can be any size); even sides are kept."""
+    m = model_for("conv-stride2")
+    out = export.export(m, renderer(size), "mp4", tmp_path / "a.mp4", steps=range(0, 3))
+    assert mp4_frames(out) == (3, (size[0] + size[0] % 2, size[1] + size[1] % 2))

@@ -158,16 +158,18 @@ def write_mp4(pictures: Pictures, target: Path, steps: range, fps: float, tick: 
         raise ExportError("MP4 export needs imageio-ffmpeg: pip install imageio-ffmpeg") from None
     with AtomicFile(target, check_mp4, external=True) as f, tempfile.TemporaryFile() as log:
         feeder = _Feeder(imageio_ffmpeg.get_ffmpeg_exe(), f.path, fps * per_step, log)
+        fed = overlapped(pictures(steps), feeder.feed)
         try:
             tick(0)
-            with contextlib.closing(overlapped(pictures(steps), feeder.feed)) as fed:
-                for n, _ in enumerate(fed, start=1):
-                    if n % per_step == 0:
-                        tick(n // per_step)
+            for n, _ in enumerate(fed, start=1):
+                if n % per_step == 0:
+                    tick(n // per_step)
             feeder.finish()
         except BaseException:
-            feeder.kill()
+            feeder.kill()  # first: a worker waiting on a full pipe gives up at once
             raise
+        finally:
+            fed.close()
     return target
 
 
@@ -182,7 +184,8 @@ class _Feeder:
         """Hand ``img`` to ffmpeg (H.264 needs even sides: an odd one repeats its edge)."""
         a = rgb(img)
         h, w = a.shape[:2]
-        a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        if h % 2 or w % 2:
+            a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
         if self.proc is None:
             self.proc = _ffmpeg(self.exe, self.path, a.shape[1], a.shape[0], self.fps, self.log)
         _feed(self.proc, a, self.log, self.path)
