@@ -120,14 +120,15 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
     with AtomicFile(target, lambda p: check_gif(p, n * per_step)) as f:
         stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop)
         tick(0)
-        # While the next picture is drawn, one worker finds what changed since the previous picture
-        # (in order), two map and compress those rectangles, and they are written here in order.
+        # While the next picture is drawn, one worker finds what changed since the previous picture and
+        # maps it onto the palette, another LZW-compresses it, and the blocks are written here, all in
+        # order. (Pillow's LZW holds the interpreter: a second compressing worker measured no faster.)
         def changes() -> Iterator[gif.Change]:
             found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
             with contextlib.closing(found):
                 yield from found
 
-        with contextlib.closing(overlapped(changes(), stream.encode, depth=3, workers=2)) as blocks:
+        with contextlib.closing(overlapped(changes(), stream.encode)) as blocks:
             for done, block in enumerate(blocks, start=1):
                 stream.write_block(block)
                 if done % per_step == 0:
