@@ -16,6 +16,8 @@ puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.frame import Grid
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
+from .inking import Spots, ink_spots, qround
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
@@ -35,6 +38,8 @@ LABEL_Z = 46.0
 MIN_NUMBER_PX = 7
 #: Cells narrower than this (pixels) show no numbers: the grid reads as a picture.
 MIN_TEXT_CELL = 16
+#: Cells narrower than this (pixels) have no grid lines: finer grids read as pictures.
+LINES_PX = 9
 
 
 def number_px(px: float, longest: int, zoom: float) -> int:
@@ -83,9 +88,11 @@ class GridItem(QGraphicsObject):
         self._rect = QRectF()
         self._qimage = QImage()
         self._rgba = np.zeros((0, 0, 4), np.uint8)
-        self._pics: dict[str, QPixmap] = {}
+        self._pics: dict[str, QPixmap | QImage] = {}
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
-        self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
+        self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]] = []
+        # Pictures that do not depend on the values (blank, grid lines), by shape, kinds and size.
+        self._statics: dict[tuple[object, ...], tuple[object, QPixmap]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
                  scale: float = 1.0) -> None:
@@ -119,6 +126,7 @@ class GridItem(QGraphicsObject):
         self.grid = self.render = None
         self._recent = []
         self._pics = {}
+        self._statics = {}
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._rect.adjusted(-0.1, -0.1, 0.1, 0.1)
@@ -181,31 +189,81 @@ class GridItem(QGraphicsObject):
                 extra_h = 1.0 if i1 == h else 0.0
                 p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
                                      (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
-                p.drawPixmap(top_left, self._picture(name, g, d, px, dpr))
+                pic = self._picture(name, g, d, px, dpr)
+                if isinstance(pic, QImage):
+                    p.drawImage(top_left, pic)
+                else:
+                    p.drawPixmap(top_left, pic)
         p.restore()
 
-    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap | QImage:
         """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
         (the labels alone, on a transparent picture)."""
         pix = self._pics.get(name)
         if pix is None:
-            h, w = d.rgba.shape[:2]
-            # One pixel more each way: the last grid line sits exactly on the far edge.
-            pix = QPixmap(int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1)
-            pix.setDevicePixelRatio(dpr)
-            pix.fill(Qt.GlobalColor.transparent)
-            q = QPainter(pix)
-            try:
-                q.scale(px, px)
-                q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
-                if name == "text":
-                    self._paint_text(q, g, d, px)
-                else:
-                    self._paint_cells(q, g, d, px, blank=name == "blank")
-                    self._paint_lines(q, g, px)
-            finally:
-                q.end()
+            if name == "text":
+                pix = self._text_picture(g, d, px, dpr)
+            elif name == "blank":  # no values in it: one per shape, kinds and size, whatever the values
+                key = ("blank", g.shape, id(g.kinds), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
+                       self.origin)
+                pix = self._static(key, g.kinds, lambda: self._cells_picture(g, d, px, dpr, blank=True))
+            else:
+                pix = self._cells_picture(g, d, px, dpr, blank=False)
             self._pics[name] = pix
+        return pix
+
+    def _static(self, key: tuple[object, ...], held: object, make: Callable[[], QPixmap]) -> QPixmap:
+        """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
+        the ids in ``key`` from being reused while cached)."""
+        hit = self._statics.get(key)
+        if hit is None or hit[0] is not held:
+            hit = (held, make())
+            self._statics[key] = hit
+            while len(self._statics) > 6:
+                del self._statics[next(iter(self._statics))]
+        return hit[1]
+
+    def _picture_size(self, d: TileRender, px: float, dpr: float) -> tuple[int, int]:
+        """Pixels of a tile picture: one more each way, since the last grid line sits on the far edge."""
+        h, w = d.rgba.shape[:2]
+        return int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1
+
+    def _place_painter(self, q: QPainter, px: float) -> None:
+        """Put the tile's top-left corner at the picture's origin, ``px`` pixels per cell."""
+        q.scale(px, px)
+        q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
+
+    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *, blank: bool) -> QPixmap:
+        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
+        pix = QPixmap(*self._picture_size(d, px, dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pix)
+        try:
+            self._place_painter(q, px)
+            self._paint_cells(q, g, d, px, blank=blank)
+            if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
+                key = ("lines", g.shape, round(px, 3), dpr, self.origin)
+                lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
+                q.resetTransform()
+                q.drawPixmap(0, 0, lines)
+            else:
+                self._paint_lines(q, g, px)
+        finally:
+            q.end()
+        return pix
+
+    def _lines_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+        """The grid lines alone on a transparent picture."""
+        pix = QPixmap(*self._picture_size(d, px, dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pix)
+        try:
+            self._place_painter(q, px)
+            self._paint_lines(q, g, px)
+        finally:
+            q.end()
         return pix
 
     def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
@@ -293,7 +351,7 @@ class GridItem(QGraphicsObject):
         p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
 
     def _paint_lines(self, p: QPainter, g: Grid, px: float) -> None:
-        if px < 9:  # finer grids read as pictures: no lines
+        if px < LINES_PX:  # finer grids read as pictures: no lines
             return
         h, w = g.shape
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
@@ -303,41 +361,87 @@ class GridItem(QGraphicsObject):
 
     def _paint_text(self, p: QPainter, g: Grid, d: TileRender, px: float) -> None:
         """The labels (and corner labels), centred, in type sized to the cell."""
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
         tr = p.transform()
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        vector = is_vector(p)
-        h, w = g.shape
-        size = number_px(px, d.longest, self.zoom)
         p.save()
         p.resetTransform()
-        font = QFont()
-        font.setPixelSize(size)
-        p.setFont(font)
-        dark, light = QColor("#111111"), QColor("#ffffff")
+        if is_vector(p):  # text stays text in an SVG; cells not computed yet stay empty
+            self._write_text(p, g, d, px, tr)
+        else:
+            sp = self._spots(tr, dpr, g, d, px)
+            for k, x, y in zip(sp.gid.tolist(), sp.x.tolist(), sp.y.tolist(), strict=True):
+                p.drawPixmap(QPointF(x, y), sp.glyphs[k])
+        self._paint_corners(p, g, d, px, tr, dpr)
+        p.restore()
+
+    def _text_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QImage:
+        """The "text" picture: the labels copied in with NumPy (``ink_spots``) where QPainter would give
+        the same pixels, else drawn by ``_paint_text``; then the corner labels."""
+        w, h = self._picture_size(d, px, dpr)
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(0)
+        q = QPainter(img)
+        try:
+            self._place_painter(q, px)
+            tr = q.transform()
+            bits = np.frombuffer(img.bits(), np.uint32).reshape(h, img.bytesPerLine() // 4)[:, :w]
+            if dpr == 1.0 and ink_spots(bits, self._spots(tr, dpr, g, d, px)):
+                q.resetTransform()
+                self._paint_corners(q, g, d, px, tr, dpr)
+            else:
+                self._paint_text(q, g, d, px)
+        finally:
+            q.end()
+        return img
+
+    def _spots(self, tr: QTransform, dpr: float, g: Grid, d: TileRender, px: float) -> Spots:
+        """Where each label's glyph goes under the tile's transform ``tr``: every cell (a picture is
+        clipped to the cells computed so far when shown)."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        h, w = g.shape
+        size = number_px(px, d.longest, self.zoom)
         sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()  # no rotation here: scale and shift
+        glyphs = [glyph(s, is_dark, size, dpr) for s, is_dark in d.groups]
+        counts = [len(ii) for ii, _ in d.groups.values()]
+        gid = np.repeat(np.arange(len(glyphs)), counts)
+        ii = np.concatenate([np.zeros(0, np.int64), *(ii for ii, _ in d.groups.values())])
+        jj = np.concatenate([np.zeros(0, np.int64), *(jj for _, jj in d.groups.values())])
+        half_w = np.array([gl.width() / dpr / 2 for gl in glyphs])[gid]
+        half_h = np.array([gl.height() / dpr / 2 for gl in glyphs])[gid]
+        edge_x = qround(sx * (x0 + np.arange(w + 1)) + dx)
+        edge_y = qround(sy * (y0 + np.arange(h + 1)) + dy)
+        return Spots(glyphs, gid, sx * (x0 + jj + 0.5) + dx - half_w, sy * (y0 + ii + 0.5) + dy - half_h,
+                     np.stack([edge_x[jj], edge_x[jj + 1]], 1), np.stack([edge_y[ii], edge_y[ii + 1]], 1))
+
+    def _write_text(self, p: QPainter, g: Grid, d: TileRender, px: float, tr: QTransform) -> None:
+        """Vector output: every label as text, ``p`` in device coordinates, the tile under ``tr``."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        h, w = g.shape
+        font = QFont()
+        font.setPixelSize(number_px(px, d.longest, self.zoom))
+        p.setFont(font)
+        sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
         stop = h * w if g.pending_from is None else g.pending_from
         for (s, is_dark), (ii, jj) in d.groups.items():
-            cx = sx * (x0 + jj + 0.5) + dx
-            cy = sy * (y0 + ii + 0.5) + dy
-            if vector:  # text stays text in an SVG; cells not computed yet stay empty
-                p.setPen(dark if is_dark else light)
-                keep = (ii * w + jj) < stop
-                for x, y in zip(cx[keep].tolist(), cy[keep].tolist(), strict=True):
-                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
-            else:
-                gl = glyph(s, is_dark, size, dpr)
-                gw, gh = gl.width() / dpr, gl.height() / dpr
-                for x, y in zip((cx - gw / 2).tolist(), (cy - gh / 2).tolist(), strict=True):
-                    p.drawPixmap(QPointF(x, y), gl)
-        if g.corner is not None and px >= 30:
-            small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
-            for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
-                gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
-                gw, gh = gl.width() / dpr, gl.height() / dpr
-                c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
-                p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
-        p.restore()
+            p.setPen(QColor("#111111") if is_dark else QColor("#ffffff"))
+            keep = (ii * w + jj) < stop
+            cx, cy = sx * (x0 + jj[keep] + 0.5) + dx, sy * (y0 + ii[keep] + 0.5) + dy
+            for x, y in zip(cx.tolist(), cy.tolist(), strict=True):
+                p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+
+    def _paint_corners(self, p: QPainter, g: Grid, d: TileRender, px: float, tr: QTransform,
+                       dpr: float) -> None:
+        """The small corner labels (``p`` in device coordinates, the tile under ``tr``)."""
+        if g.corner is None or px < 30:
+            return
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
+        for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
+            gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
+            gw, gh = gl.width() / dpr, gl.height() / dpr
+            c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
+            p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
 
 
 class LabelLayer(QGraphicsObject):
