@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.frame import Grid
+from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
 from .inking import Spots, ink_spots, qround
@@ -38,8 +39,6 @@ LABEL_Z = 46.0
 MIN_NUMBER_PX = 7
 #: Cells narrower than this (pixels) show no numbers: the grid reads as a picture.
 MIN_TEXT_CELL = 16
-#: Cells narrower than this (pixels) have no grid lines: finer grids read as pictures.
-LINES_PX = 9
 
 
 def number_px(px: float, longest: int, zoom: float) -> int:
@@ -140,8 +139,8 @@ class GridItem(QGraphicsObject):
         px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
         if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_cells(p, g, d, px, blank=False)
-            self._paint_pending(p, g)
-            self._paint_lines(p, g, px)
+            paint_pending(p, g, self._corner(), self.theme)
+            paint_lines(p, g, self._corner(), self.theme, px)
             return
         self._blit(p, g, d, px, (("full", True), ("blank", False)))
 
@@ -248,7 +247,7 @@ class GridItem(QGraphicsObject):
                 q.resetTransform()
                 q.drawPixmap(0, 0, lines)
             else:
-                self._paint_lines(q, g, px)
+                paint_lines(q, g, self._corner(), self.theme, px)
         finally:
             q.end()
         return pix
@@ -261,103 +260,18 @@ class GridItem(QGraphicsObject):
         q = QPainter(pix)
         try:
             self._place_painter(q, px)
-            self._paint_lines(q, g, px)
+            paint_lines(q, g, self._corner(), self.theme, px)
         finally:
             q.end()
         return pix
 
     def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
         """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
-        h, w = d.rgba.shape[:2]
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        theme = self.theme
-        if blank:
-            p.fillRect(QRectF(x0, y0, w, h), QColor(theme["empty"]))
-        elif is_vector(p) and h * w <= 4096:
-            for i in range(h):  # vector output: one rectangle per cell
-                for j in range(w):
-                    r, gr, b, a = (int(v) for v in d.rgba[i, j])
-                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(r, gr, b, a))
-        else:
-            p.drawImage(QRectF(x0, y0, w, h), self._qimage)
-        kinds = g.kinds
-        if kinds is not None and (kinds != 0).any():
-            veil = QColor(theme["background"])
-            veil.setAlpha(110)
-            # Hatching on screen; an SVG gets a plain tint, since not every reader draws patterns.
-            tint = QColor(theme["padding"])
-            tint.setAlpha(90)
-            hatch = QBrush(tint) if is_vector(p) else QBrush(QColor(theme["padding"]),
-                                                             Qt.BrushStyle.BDiagPattern)
-            pad, over, real = bands(kinds)
-            for band in pad:
-                band = band.translated(x0, y0)
-                p.fillRect(band, veil)
-                p.fillRect(band, hatch)
-            for band in over:
-                p.fillRect(band.translated(x0, y0), QColor(theme["background"]))
-            if over and px >= 8:
-                p.setPen(screen_pen(p, theme["padding"], 1.0, Qt.PenStyle.DotLine))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                for i, j in zip(*np.nonzero(kinds == 2), strict=True):
-                    p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
-            inserted = np.argwhere(kinds == 3)
-            if inserted.size:  # no value of their own: dimmed, so they never pass for a real zero
-                dim = QColor(theme["background"])
-                dim.setAlpha(170)
-                for i, j in inserted.tolist():
-                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), dim)
-            p.setPen(screen_pen(p, theme["text"], 2.0))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(real.translated(x0, y0))
-        if g.unreached_rows or g.unreached_cols:
-            self._paint_unreached(p, g, px)
+        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px)
 
-    def _paint_unreached(self, p: QPainter, g: Grid, px: float) -> None:
-        """Never-reached rows and columns: a tint and bold diagonal hatching a projector keeps, framed."""
-        h, w = g.shape
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        tint = QColor(self.theme["unreached"])
-        tint.setAlpha(55)
-        line = QColor(self.theme["unreached"])
-        line.setAlpha(200)
-        bands = [QRectF(x0, y0 + i, w, 1) for i in g.unreached_rows]
-        bands += [QRectF(x0 + j, y0, 1, h) for j in g.unreached_cols]
-        step = 0.25 if px >= 24 else 0.5  # hatch spacing in cells: about 6 px or more apart
-        p.save()
-        for band in bands:
-            p.fillRect(band, tint)
-            p.setClipRect(band)
-            p.setPen(screen_pen(p, line, 2.5))
-            d = band.width() + band.height()
-            k = np.arange(0.0, d + step, step)
-            p.drawLines([QLineF(band.left() + t - band.height(), band.bottom(), band.left() + t, band.top())
-                         for t in k.tolist()])
-            p.setClipping(False)
-            p.setPen(screen_pen(p, line, 2.0))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(band)
-        p.restore()
-
-    def _paint_pending(self, p: QPainter, g: Grid) -> None:
-        """Direct drawing only: the empty colour over cells not computed yet."""
-        h, w = g.shape
-        if g.pending_from is None or g.pending_from >= h * w:
-            return
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        r0, c0 = divmod(g.pending_from, w)
-        empty = QColor(self.theme["empty"])
-        p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
-        p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
-
-    def _paint_lines(self, p: QPainter, g: Grid, px: float) -> None:
-        if px < LINES_PX:  # finer grids read as pictures: no lines
-            return
-        h, w = g.shape
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        p.setPen(screen_pen(p, self.theme["grid"], 1.0))
-        p.drawLines([QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)]
-                    + [QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)])
+    def _corner(self) -> tuple[float, float]:
+        """The tile's top-left corner in item coordinates."""
+        return self.origin[0] - 0.5, self.origin[1] - 0.5
 
     def _paint_text(self, p: QPainter, g: Grid, d: TileRender, px: float) -> None:
         """The labels (and corner labels), centred, in type sized to the cell."""
