@@ -68,11 +68,17 @@ class TileRender:
         whose cells are too small for numbers never needs them).
     longest : int
         Characters in the longest label.
+    opaque : bool
+        Every colour is fully opaque.
     """
 
     rgba: np.ndarray
     dark: np.ndarray
     labels: np.ndarray
+
+    @cached_property
+    def opaque(self) -> bool:
+        return bool((self.rgba[..., 3] == 255).all())
 
     @cached_property
     def groups(self) -> dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]:
@@ -127,7 +133,9 @@ def render_frame(f: Frame, theme: str, empty: tuple[int, int, int]) -> Entries:
         cmap = None if panel.colour == "none" else colour_map(theme, panel.colour)
         for grid in panel.grids:
             key = RenderCache.key(grid, panel.levels, cmap, empty)
-            entries.append((key, grid, render_grid(grid, panel.levels, cmap, empty)))
+            render = render_grid(grid, panel.levels, cmap, empty)
+            _ = render.opaque  # worked out here, not when first painted
+            entries.append((key, grid, render))
     return entries
 
 

@@ -91,7 +91,7 @@ class GridItem(QGraphicsObject):
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]] = []
         # Pictures that do not depend on the values (blank, grid lines), by shape, kinds and size.
-        self._statics: dict[tuple[object, ...], tuple[object, QPixmap]] = {}
+        self._statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
                  scale: float = 1.0) -> None:
@@ -211,7 +211,8 @@ class GridItem(QGraphicsObject):
             self._pics[name] = pix
         return pix
 
-    def _static(self, key: tuple[object, ...], held: object, make: Callable[[], QPixmap]) -> QPixmap:
+    def _static(self, key: tuple[object, ...], held: object,
+                make: Callable[[], QPixmap | QImage]) -> QPixmap | QImage:
         """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
         the ids in ``key`` from being reused while cached)."""
         hit = self._statics.get(key)
@@ -232,11 +233,22 @@ class GridItem(QGraphicsObject):
         q.scale(px, px)
         q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
 
-    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *, blank: bool) -> QPixmap:
+    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *,
+                       blank: bool) -> QPixmap | QImage:
         """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
-        pix = QPixmap(*self._picture_size(d, px, dpr))
+        w, h = self._picture_size(d, px, dpr)
+        pix: QPixmap | QImage
+        if blank or not d.opaque:
+            pix = QPixmap(w, h)
+            pix.fill(Qt.GlobalColor.transparent)
+        else:  # opaque cells cover all but the far edges: only the edges need clearing first
+            pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
+            rows, cols = d.rgba.shape[:2]
+            bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
+            bits[max(0, int(rows * px * dpr) - 2):] = 0
+            bits[:, max(0, int(cols * px * dpr) - 2):] = 0
         pix.setDevicePixelRatio(dpr)
-        pix.fill(Qt.GlobalColor.transparent)
         q = QPainter(pix)
         try:
             self._place_painter(q, px)
