@@ -139,8 +139,8 @@ class SceneView(LayoutView):
         if self.staging.on:
             self.staging.leave()
             self._layout_key = None  # back from the stage view: lay the panels out again
-        self._place(f)
         key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
+        self._place(f, items=key == self._layout_key or self._fitting)  # a new layout: fitting places tiles
         if key != self._layout_key:
             self._layout_key = key
             self._fit()
@@ -285,6 +285,7 @@ class SceneView(LayoutView):
             return  # fitting already (the text moved and the view resized)
         if self.view.height() < 40 or self.view.width() < 40:
             self._layout_key = None  # not laid out yet: the next frame (or the resize) fits it
+            self._place(f)
             return
         self._fitting = True
         try:
