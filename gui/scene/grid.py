@@ -3,8 +3,12 @@
 On a raster device (the screen, PNG/GIF/MP4 export) a tile is drawn once per
 content and zoom into a picture at the device's resolution and every later
 paint is a blit; cells not computed yet come from a blank version of the same
-picture. On a vector device (SVG export) it is drawn directly, a rectangle per
-cell, so the file stays vector. The text is exactly ``Grid.labels``; it is
+picture. New values redraw only what depends on them: the blank picture and the
+grid lines are kept per shape, kinds and size (the lines are copied in, the
+same pixels as drawing them), and the numbers are copied into their picture in
+one NumPy pass (``inking``) wherever that gives QPainter's very pixels. On a
+vector device (SVG export) it is drawn directly, a rectangle per cell, so the
+file stays vector. The text is exactly ``Grid.labels``; it is
 painted by a layer of its own (``LabelLayer``) above the flow lines, so a line
 never crosses a number.
 
