@@ -5,11 +5,14 @@ picture is compared pixel for pixel with one drawn the plain way, glyph by glyph
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 
+from gui import export
 from gui.models.frame import Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
@@ -17,6 +20,7 @@ from gui.scene import grid, inking
 from gui.scene.cells import paint_cells, paint_lines
 from gui.scene.colour import RenderCache, TileRender
 from gui.scene.grid import GridItem
+from gui.scene.prerender import colourer
 from gui.scene.theme import colour_map, theme_colours
 
 
@@ -178,3 +182,31 @@ def test_ink_of_a_glyph_is_its_inked_box(qapp) -> None:  # type: ignore[no-untyp
     assert whole.sum() == ink.pixels.sum() > 0
     assert ink.pixels[0].any() and ink.pixels[-1].any() and ink.pixels[:, 0].any() and ink.pixels[:, -1].any()
     np.testing.assert_array_equal(inking.qround(np.array([0.5, 1.49, 2.5, -0.5, -1.5])), [1, 1, 3, -1, -2])
+
+
+def test_tiles_a_big_frame_needs_are_made_while_a_worker_colours_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A 16-channel change has ~100 tiles: the UI thread makes them (hidden) while the worker colours the
+    frame, so showing it makes none; they are hidden until then (the last picture stays as it was)."""
+    from tests.conftest import dispose_view
+
+    view = export.offscreen_renderer((1400, 860))
+    try:
+        old = Lesson(Params(in_h=6, in_w=6)).frame()
+        view.show_frame(old)
+        shown = {p.name: list(view.visible_tiles(p.name)) for p in old.panels}
+        f = Lesson(Params(in_h=6, in_w=6, in_c=3, out_c=4, mode="backward")).frame()
+        need = {p.name: len(p.grids) for p in f.panels}
+        colour = colourer(view)  # made on the UI thread, run by a worker
+        adopt: list[object] = []
+        worker = threading.Thread(target=lambda: adopt.append(colour(f)))
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: all(len(view.tiles[n]) >= k for n, k in need.items()))  # type: ignore[index]
+        assert {p.name: list(view.visible_tiles(p.name)) for p in old.panels} == shown
+        made = {n: list(view.tiles[n]) for n in need}  # type: ignore[index]
+        adopt[0]()  # type: ignore[operator]
+        view.show_frame(f)
+        for n, k in need.items():
+            assert view.tiles[n] == made[n] and len(view.visible_tiles(n)) == k  # type: ignore[index, arg-type]
+    finally:
+        dispose_view(view)

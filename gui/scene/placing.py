@@ -10,12 +10,25 @@ from PySide6.QtCore import QRectF
 
 from ..models.choices import PANELS
 from ..models.frame import Frame
+from .layout import Tile
 from .theme import colour_map, qcolor
 
 if TYPE_CHECKING:
     from .view import SceneView
 
-__all__ = ["place_panels"]
+__all__ = ["place_panels", "reserve_tiles"]
+
+
+def reserve_tiles(view: SceneView, counts: dict[str, int]) -> None:
+    """Make, hidden, the tiles ``counts`` (panel name to tiles) asks of ``view`` beyond those it has."""
+    if getattr(view, "closed", False):  # its scene's items are gone
+        return
+    for name, n in counts.items():
+        tiles = view.tiles.get(name)  # type: ignore[call-overload]
+        while tiles is not None and len(tiles) < n:
+            tile = Tile(view.view, view.theme)
+            tile.item.show(False)
+            tiles.append(tile)
 
 
 def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
