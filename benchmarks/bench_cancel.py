@@ -12,13 +12,23 @@ worker's exit (goal < 0.2 s), the longest gap between two event-loop iterations
 meanwhile (a 10 ms timer; goal < 100 ms), and the worker's own longest and 99th
 percentile interval between two checks (the cancel latency's floor). The gradient
 check (Cancel beside "Checking the gradient…") and the pipeline window's worker are
-measured the same way.
+measured the same way, and so is reading a 12-megapixel photo (JPEG, 4000x3000) into
+a 512x512 RGB grid (the heaviest picture path: the whole photo decoded and averaged)
+stopped by Cancel, by a newer change and by closing, after ``PICTURE_MID`` checks
+(the decoder asks before every 16 KB of the file, the averaging between bands of
+rows). ``bench_picture_load`` times the same photo landing (into the default 28x28
+grid and into 512x512 RGB) and the event loop's longest gap meanwhile.
+``bench_export_cancel`` runs a long GIF and MP4 export through the window (on the UI
+thread, with its modal progress dialog) and presses the dialog's Cancel after
+``EXPORT_CANCEL_AFTER`` s: the time from Cancel to the export's return, and the event
+loop's longest gap before the first frame and after it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +50,10 @@ from gui.models.params import Params  # noqa: E402
 
 #: Checks the worker has made when it is stopped (a largest-setting change makes about 3,000).
 MID = 600
+#: Checks a picture read has made when it is stopped (the 12-MP photo into 512x512 makes about 320).
+PICTURE_MID = 100
+#: Seconds into a long export when its Cancel is pressed.
+EXPORT_CANCEL_AFTER = 2.0
 #: Goals: from the stop to the worker's exit, and the event loop's longest gap meanwhile.
 EXIT_GOAL, GAP_GOAL = 0.2, 0.1
 
@@ -62,9 +76,9 @@ def _largest() -> dict[str, int]:
     return {n: BOUNDS[n][1] for n in ("in_h", "in_w", "in_c", "out_c", "k_h", "k_w")}
 
 
-def _stop_and_time(app: QApplication, start: Callable[[], TimedToken], stop: Callable[[], object]
-                   ) -> dict[str, float]:
-    """``start()`` a job, wait for ``MID`` checks, ``stop()`` it: seconds to the worker's exit, the gaps."""
+def _stop_and_time(app: QApplication, start: Callable[[], TimedToken], stop: Callable[[], object],
+                   mid: int = MID) -> dict[str, float]:
+    """``start()`` a job, wait for ``mid`` checks, ``stop()`` it: seconds to the worker's exit, the gaps."""
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(10)
@@ -72,7 +86,7 @@ def _stop_and_time(app: QApplication, start: Callable[[], TimedToken], stop: Cal
     timer.start()
     token = start()
     ticks.append(time.perf_counter())
-    while token.checks < MID and lesson_ctl.running_jobs():
+    while token.checks < mid and lesson_ctl.running_jobs():
         app.processEvents()
         time.sleep(0.001)
     t_stop = time.perf_counter()
@@ -103,6 +117,7 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
     """Stop the largest lesson change by Cancel, by a newer change and by closing the window; stop a
     gradient check of the largest lesson by its Cancel; stop a big pipeline change by its Cancel."""
     from engine import network as nw
+    from gui.controllers import picture as picture_ctl
     from gui.controllers import pipeline_jobs
     from gui.controllers import stage as stage_ctl
     from gui.mainwindow import MainWindow
@@ -115,8 +130,9 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
         made.append(TimedToken())
         return made[-1]
 
-    saved = lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken
+    saved = lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken, picture_ctl.StopToken
     lesson_ctl.StopToken = stage_ctl.StopToken = pipeline_jobs.StopToken = timed  # type: ignore[misc,assignment]
+    picture_ctl.StopToken = timed  # type: ignore[misc,assignment]
     try:
         big = _largest()
         small = dict(in_h=20, in_w=20, in_c=1, out_c=1, k_h=3, k_w=3)  # applied at once
@@ -160,9 +176,142 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
         pipe.close()
         pipe.deleteLater()
         app.processEvents()
+        _stop_picture(app, made, out)
     finally:
-        lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken = saved  # type: ignore[misc]
+        lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken, picture_ctl.StopToken = saved  # type: ignore[misc]
     return out
+
+
+def _stop_picture(app: QApplication, made: list[TimedToken], out: dict[str, dict[str, float]]) -> None:
+    """Read the 12-MP photo into 512x512 RGB and stop it by Cancel, by a newer change and by closing."""
+    from gui.mainwindow import MainWindow
+
+    with tempfile.TemporaryDirectory() as d:
+        path = make_photo(Path(d) / "photo.jpg")
+        for how in ("Cancel", "newer change", "close"):
+            win = MainWindow()
+            _shown(app, win)
+            stop: Callable[[], object] = {
+                "Cancel": win.controls.cancel.click,
+                "newer change": lambda w=win: w.lesson_ctl.change(seed=5),
+                "close": win.close,
+            }[how]
+
+            def start(w: MainWindow = win) -> TimedToken:
+                w.files.open_picture(path, gray=False, size=(512, 512))
+                return made[-1]
+
+            out[f"picture, {how}"] = _stop_and_time(app, start, stop, PICTURE_MID)
+            win.close()
+            win.deleteLater()
+            app.processEvents()
+
+
+def make_photo(path: Path, w: int = 4000, h: int = 3000) -> Path:
+    """A 12-megapixel photo-like JPEG (smooth bands and noise, as ``bench_images.py`` makes)."""
+    from PySide6.QtGui import QImage
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:h, 0:w]
+    r = ((np.sin(x / 97.0) + np.cos(y / 53.0)) * 60 + 128 + rng.integers(-20, 20, (h, w))).clip(0, 255)
+    rgb = np.ascontiguousarray(np.stack([r, r[::-1], r[:, ::-1]], -1).astype(np.uint8))
+    if not QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).save(str(path), quality=90):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def bench_picture_load(app: QApplication) -> dict[str, dict[str, float]]:
+    """Seconds until the 12-MP photo's grid is the input (28x28 grey, 512x512 RGB), and the event loop's
+    longest gap meanwhile (a 10 ms timer)."""
+    from gui.mainwindow import MainWindow
+
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as d:
+        path = make_photo(Path(d) / "photo.jpg")
+        for label, gray, size in (("28x28 grey", True, (28, 28)), ("512x512 RGB", False, (512, 512))):
+            win = MainWindow()
+            _shown(app, win)
+            ticks: list[float] = []
+            timer = QTimer()
+            timer.setInterval(10)
+            timer.timeout.connect(lambda t=ticks: t.append(time.perf_counter()))
+            timer.start()
+            t0 = time.perf_counter()
+            background = win.files.open_picture(path, gray=gray, size=size) and win.files.pictures.loading
+            ticks.append(time.perf_counter())
+            while win.files.pictures.loading:
+                app.processEvents()
+                time.sleep(0.0005)
+            t1 = time.perf_counter()
+            timer.stop()
+            win.stage.redraw()
+            win.renderer.grab()  # the new picture painted
+            t2 = time.perf_counter()
+            gaps = np.diff(sorted([t0, *ticks, t1]))
+            ok = win.model.params.in_h == size[0] and win.model.params.in_c == (1 if gray else 3)
+            out[f"12-MP -> {label}"] = {"land": t1 - t0, "painted": t2 - t0, "ui_gap": float(gaps.max()),
+                                              "background": float(bool(background)), "ok": float(ok)}
+            win.close()
+            win.deleteLater()
+            app.processEvents()
+    return out
+
+
+def bench_export_cancel(app: QApplication) -> dict[str, dict[str, float]]:
+    """A 64x64 lesson (4,096 steps) exported as GIF and as MP4 at a 1920x1080 window's stage size, cancelled
+    from the progress dialog after ``EXPORT_CANCEL_AFTER`` s."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from gui.mainwindow import MainWindow
+
+    out: dict[str, dict[str, float]] = {}
+    for fmt in ("gif", "mp4"):
+        win = MainWindow(Params(in_h=64, in_w=64))
+        win.resize(1920, 1080)
+        _shown(app, win)
+        ticks: list[float] = []
+        asked: list[float] = []
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda t=ticks: t.append(time.perf_counter()))
+
+        def press_cancel(w: MainWindow = win, a: list[float] = asked) -> None:
+            for dlg in w.findChildren(QProgressDialog):
+                a.append(time.perf_counter())
+                dlg.cancel()
+
+        QTimer.singleShot(int(EXPORT_CANCEL_AFTER * 1000), press_cancel)
+        with tempfile.TemporaryDirectory() as d:
+            timer.start()
+            t0 = time.perf_counter()
+            win.files.run_export(fmt, str(Path(d) / f"out.{fmt}"), range(win.model.n_steps), 1.0, 10.0)
+            t1 = time.perf_counter()
+            timer.stop()
+        when = sorted([t0, *ticks, t1])
+        gaps = np.diff(when)
+        out[f"export {fmt.upper()} {win.renderer.width()}x{win.renderer.height()}"] = {
+            "cancel": t1 - asked[0] if asked else float("nan"), "first": float(gaps[0]),
+            "gap": float(gaps[1:].max()) if len(gaps) > 1 else float("nan"),
+            "p50": float(np.median(gaps)), "frames_s": t1 - t0}
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+    return out
+
+
+def report_export(res: dict[str, dict[str, float]]) -> list[str]:
+    """One line per export format."""
+    return [f"{what}, Cancel after {EXPORT_CANCEL_AFTER:.0f} s: returned {r['cancel'] * 1e3:.0f} ms after "
+            f"Cancel; event loop's gap before the first frame {r['first'] * 1e3:.0f} ms, then longest "
+            f"{r['gap'] * 1e3:.0f} ms, median {r['p50'] * 1e3:.0f} ms" for what, r in res.items()]
+
+
+def report_load(res: dict[str, dict[str, float]]) -> list[str]:
+    """One line per picture load."""
+    return [f"{what}: {'in a worker' if r['background'] else 'on the UI thread'}, input after "
+            f"{r['land'] * 1e3:.0f} ms, painted after {r['painted'] * 1e3:.0f} ms, event loop's longest gap "
+            f"{r['ui_gap'] * 1e3:.0f} ms while it loaded{'' if r['ok'] else ' (WRONG SHAPE)'}"
+            for what, r in res.items()]
 
 
 def worst(res: dict[str, dict[str, float]]) -> tuple[float, float]:
@@ -190,6 +339,8 @@ def main() -> int:
     for line in report(res):
         print(line)
     ok = worst_exit < EXIT_GOAL and worst_gap < GAP_GOAL
+    for line in report_load(bench_picture_load(app)) + report_export(bench_export_cancel(app)):
+        print(line)
     print(f"worst: exit {worst_exit * 1e3:.0f} ms (goal < {EXIT_GOAL * 1e3:.0f}), event-loop gap "
           f"{worst_gap * 1e3:.0f} ms (goal < {GAP_GOAL * 1e3:.0f}): {'PASS' if ok else 'MISS'}")
     return 0

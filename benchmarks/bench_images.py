@@ -1,7 +1,8 @@
 """Reading pictures into the input grid: time and peak memory for the sizes a lecturer meets.
 
 Rows (goal from issue 12): a 12-megapixel phone photo (JPEG) into the default 28x28 grid under 0.3 s; a
-7000x7000 PNG into 28x28; a 256x256 PNG up to 512x512. Each picture is made fresh in a temporary folder
+7000x7000 PNG into 28x28; a 256x256 PNG up to 512x512; the photo and the PNG into 512x512 RGB (the whole
+picture decoded and averaged, a band of rows at a time). Each picture is made fresh in a temporary folder
 (smooth bands plus noise, like a photo); each row runs in its own process so peak memory is its own.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_images.py``
@@ -36,9 +37,9 @@ import resource, sys, time
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from gui.images import read_image
-size = (int(sys.argv[2]), int(sys.argv[3]))
+size = (abs(int(sys.argv[2])), int(sys.argv[3]))
 t = time.perf_counter()
-a = read_image(sys.argv[1], size=size)
+a = read_image(sys.argv[1], size=size, gray=int(sys.argv[2]) > 0)  # a negative height: RGB
 dt = time.perf_counter() - t
 print(f"{dt:.3f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 """
@@ -47,6 +48,8 @@ ROWS = [
     ("12 MP photo (JPEG) -> 28x28", (4000, 3000, "photo.jpg"), (28, 28), 0.3),
     ("7000x7000 PNG -> 28x28", (7000, 7000, "huge.png"), (28, 28), None),
     ("256x256 PNG -> 512x512", (256, 256, "small.png"), (512, 512), None),
+    ("12 MP photo (JPEG) -> 512x512 RGB", (4000, 3000, "photo.jpg"), (-512, 512), None),
+    ("7000x7000 PNG -> 512x512 RGB", (7000, 7000, "huge.png"), (-512, 512), None),
 ]
 
 

@@ -14,11 +14,14 @@ import sys
 import traceback
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from .models.choices import EXPORT_FORMATS, MAX_SCALE, MIN_SCALE, MOTION_SETTINGS, THEMES, VIEWS
-from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS
-from .models.outfiles import ExportError, Interrupted
+
+if TYPE_CHECKING:  # Qt is imported only by the commands that paint
+    from PySide6.QtCore import QCoreApplication
+
+    from .mainwindow import MainWindow
 
 ERROR_LOG: list[str] = []
 #: Exit code of a GUI ended by Ctrl+C (128 + SIGINT, as a shell reports it).
@@ -129,6 +132,8 @@ def _path(text: str) -> str:
 
 def export_args(argv: list[str]) -> argparse.Namespace:
     """Options of ``convviz export``, each checked with its range (errors name the option)."""
+    from .models.exportplan import MAX_FPS, MAX_LOOP, MIN_FPS  # (the window's start does without it)
+
     ap = _OneLineParser(prog="convviz export", description="Export frames, an animation or the frames "
                         "as data, headless (no display needed), with the pixels the screen shows.")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -183,6 +188,8 @@ class _Signals:
 
     def check(self) -> None:
         if self.signum is not None:
+            from .models.outfiles import Interrupted
+
             raise Interrupted(self.signum)
 
     def __exit__(self, *exc: object) -> None:
@@ -196,6 +203,8 @@ def run_export(argv: list[str]) -> int:
     Ctrl+C and SIGTERM end it at the next frame with one line, nothing written,
     and the exit status a shell expects (130, 143).
     """
+    from .models.outfiles import ExportError, Interrupted  # (the window's start does without them)
+
     with _Signals() as signals:
         shown = [False]  # a progress line is on the terminal: end it before anything else
 
@@ -222,6 +231,7 @@ def _export(args: argparse.Namespace, signals: _Signals, shown: list[bool],
     from .models import frames_io, scenario
     from .models.exportplan import estimate_text, is_long, parse_steps
     from .models.lesson import Lesson
+    from .models.outfiles import ExportError
 
     try:
         s = scenario.load_preset(args.preset) if args.preset else scenario.load(args.scenario)
@@ -343,16 +353,42 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) > 1 and argv[1] == "presets":
         return run_presets()
     args = parse_args(argv[1:])
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv)
+    open_window(args)
+    return app.exec()
+
+
+def open_window(args: argparse.Namespace) -> MainWindow:
+    """Show the window the command line ``args`` (``parse_args``) asks for; the event loop then builds it.
+
+    The frame paints first; the lesson (NumPy, the engine) is built right after that first paint, and
+    what the command line asks for is done in the same turn, before the lesson is ever painted.
+    A ``QApplication`` must exist.
+    """
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from .mainwindow import MainWindow
 
-    app = QApplication.instance() or QApplication(argv)
+    app = QApplication.instance()
+    assert app is not None, "open_window needs a QApplication"
     app.setApplicationName("convviz")
     app.setOrganizationName("convviz")
     sys.excepthook = report_exception
-    win = MainWindow(settings=None if args.screenshot else QSettings())
+    win = MainWindow(settings=None if args.screenshot else QSettings(), later=True)
+    win.ready.connect(lambda: _as_asked(app, win, args))
+    if args.screenshot:  # nothing to picture: fail rather than wait
+        win.failed.connect(lambda _message: app.exit(1))
+    win.show()
+    return win
+
+
+def _as_asked(app: QCoreApplication, win: MainWindow, args: argparse.Namespace) -> None:
+    """Once ``win``'s lesson is built: open what the command line names, then take the screenshot."""
+    from PySide6.QtCore import QTimer
+
     opened = True
     if args.preset:
         opened = win.files.open_preset(args.preset) and opened
@@ -361,14 +397,14 @@ def main(argv: list[str] | None = None) -> int:
     if not opened:
         sys.stderr.write(f"convviz: {win.status.text()}\n")
         if args.screenshot:  # nothing to show: say so and fail, rather than picture the message
-            return 1
+            app.exit(1)
+            return
     if args.view:
         win.model.set_view(args.view)
     if args.motion:
         win.model.set_params(motion=args.motion)
     if args.step is not None:
         win.model.set_step(args.step)
-    win.show()
     QTimer.singleShot(0, freeze_start_up)  # once the window is up: start-up's objects leave the collector
     if args.screenshot:
         def snap() -> None:
@@ -378,4 +414,3 @@ def main(argv: list[str] | None = None) -> int:
             app.exit(0 if ok else 1)
 
         QTimer.singleShot(400, snap)
-    return app.exec()

@@ -52,8 +52,10 @@ from .models.choices import (
     VALUE_KIND_LABELS,
 )
 from .models.lesson import Lesson
+from .models.matrix import channel_room
 from .models.transposed import transposed_padding
 
+_COMPUTING = "Computing the new picture… the last one stays meanwhile"
 _ERROR_STYLE = ("QLabel#error { color: #8b0000; background: #fde8e8; border: 1px solid #d62728;"
                 " border-radius: 4px; padding: 6px; font-weight: bold; }")
 _INFO_STYLE = ("QLabel#error { color: #0b3d66; background: #e6f0fa; border: 1px solid #4477aa;"
@@ -141,7 +143,7 @@ class ControlPanel(QWidget):
         self.busy.setObjectName("busy")
         busy_row = QHBoxLayout(self.busy)
         busy_row.setContentsMargins(0, 0, 0, 0)
-        self.busy_label = QLabel("Computing the new picture… the last one stays meanwhile")
+        self.busy_label = QLabel(_COMPUTING)
         self.busy_label.setWordWrap(True)
         self.busy_label.setStyleSheet("color: #0b3d66;")
         self.cancel = QPushButton("Cancel")
@@ -230,6 +232,7 @@ class ControlPanel(QWidget):
         lo, hi = BOUNDS["out_c"]
         self.out_c = _spin(lo, hi, f"Output channels: the number of kernels ({lo}-{hi})")
         self.out_c.setObjectName("out_c")
+        self._channel_tips = (self.in_c.toolTip(), self.out_c.toolTip())  # the matrix picture adds its bound
         f.addRow("Input H × W", self.input_size)
         f.addRow("Input channels", self.in_c)
         f.addRow("Kernel h × w", self.kernel_size)
@@ -402,6 +405,9 @@ class ControlPanel(QWidget):
         kinds = self.pad_kind.model()
         kinds.item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
         kinds.item(PAD_KINDS.index("causal")).setEnabled(p.is_1d)  # type: ignore[attr-defined]
+        room = channel_room(p, self.model.trace.out_shape[1:])
+        for spin, base, more in zip((self.in_c, self.out_c), self._channel_tips, room, strict=True):
+            spin.setToolTip(base + more)
         self.formula.setText(self._formula_html())
 
     def _formula_html(self) -> str:
@@ -429,8 +435,9 @@ class ControlPanel(QWidget):
         """Show a refused change's reason next to the controls (empty: hide)."""
         self.show_message(f"Not applied: {message}" if message else "", error=True)
 
-    def show_busy(self, on: bool) -> None:
-        """Show (or hide) that a change is being computed, with its Cancel button."""
+    def show_busy(self, on: bool, what: str = "") -> None:
+        """Show (or hide) that a change is being computed (or ``what`` is being done), with its Cancel."""
+        self.busy_label.setText(what or _COMPUTING)
         self.busy.setVisible(on)
 
     def show_message(self, message: str, *, error: bool = True) -> None:

@@ -4,16 +4,27 @@ Reading goes through ``QImageReader`` (no new dependency) with the format
 decided from the file's content, the size checked from its header before any
 pixel is decoded, and Qt's allocation limit set, so a mislabelled file, a
 truncated one or a decompression bomb is refused with a plain message.
+
+Reading can be stopped: the file reaches the decoder through a device that
+asks ``engine.cancel.checkpoint`` before every chunk it hands over (a stopped
+read ends the decode at once, as a truncated file would), and the picture is
+converted and area-averaged a band of rows at a time, with a checkpoint
+between bands. Inside a ``StopToken.run`` a cancelled read raises
+``Cancelled``; elsewhere it never stops. The bands also bound the memory:
+about the decoded picture plus one band in floats, not the picture in floats
+several times over.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QIODevice, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPainterPath, QPen, QPolygonF
 
+from engine.cancel import Cancelled, checkpoint
 from engine.image import area_resize
 
 from .models import resources
@@ -38,14 +49,8 @@ def _rgb_bytes(img: QImage) -> np.ndarray:
     return buf[:, : w * 3].reshape(h, w, 3)
 
 
-def qimage_to_array(img: QImage, *, gray: bool = False) -> np.ndarray:
-    """``img`` as ``(3, H, W)`` float values 0-255, or its luma ``(1, H, W)`` when ``gray``.
-
-    Each plane is converted straight from the bytes (no float copy of the
-    interleaved picture): a 12-megapixel photo takes a fraction of a second.
-    """
-    rgb888 = img.convertToFormat(QImage.Format.Format_RGB888)  # kept alive while its bytes are read
-    rgb = _rgb_bytes(rgb888)
+def _planes(rgb: np.ndarray, gray: bool) -> np.ndarray:
+    """``rgb (H, W, 3)`` uint8 as ``(3, H, W)`` floats 0-255, or its luma ``(1, H, W)`` when ``gray``."""
     h, w = rgb.shape[:2]
     if gray:  # ITU-R BT.601 weights, as engine.image.to_gray
         out = np.empty((1, h, w))
@@ -57,6 +62,73 @@ def qimage_to_array(img: QImage, *, gray: bool = False) -> np.ndarray:
     for c in range(3):
         out[c] = rgb[..., c]
     return out
+
+
+def qimage_to_array(img: QImage, *, gray: bool = False) -> np.ndarray:
+    """``img`` as ``(3, H, W)`` float values 0-255, or its luma ``(1, H, W)`` when ``gray``.
+
+    Each plane is converted straight from the bytes (no float copy of the
+    interleaved picture): a 12-megapixel photo takes a fraction of a second.
+    """
+    rgb888 = img.convertToFormat(QImage.Format.Format_RGB888)  # kept alive while its bytes are read
+    return _planes(_rgb_bytes(rgb888), gray)
+
+
+#: Rows of the picture converted to floats at once (times its width, about this many pixels).
+BAND_PIXELS = 250_000
+
+
+def _to_grid(img: QImage, gray: bool, size: tuple[int, int]) -> np.ndarray:
+    """``img`` area-averaged to ``(1 or 3, *size)`` values 0-255, a band of rows at a time.
+
+    The numbers are ``area_resize(qimage_to_array(img, gray=gray), *size)``'s:
+    that averages each row across first, which is what a band does; the rows
+    are then averaged down once the bands are stacked. A checkpoint between
+    bands lets a cancel stop it.
+    """
+    h, w = img.height(), img.width()
+    rows = max(1, BAND_PIXELS // w)
+    across = np.empty((1 if gray else 3, h, size[1]))
+    for top in range(0, h, rows):
+        checkpoint()
+        n = min(rows, h - top)  # converted a band at a time too: no RGB copy of the whole picture
+        band = img.copy(0, top, w, n).convertToFormat(QImage.Format.Format_RGB888)
+        across[:, top:top + n] = area_resize(_planes(_rgb_bytes(band), gray), n, size[1])
+    checkpoint()
+    return area_resize(across, size[0], size[1])
+
+
+class _StoppableFile(QIODevice):
+    """A file read by ``QImageReader`` chunk by chunk, each chunk after a ``checkpoint()``.
+
+    Once the enclosing ``StopToken`` is cancelled a read fails (``stopped``),
+    and the decoder gives up as on a truncated file: the decode ends within a
+    chunk (16 KB) instead of running to the end of the picture.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        super().__init__()
+        self._file = file
+        self._size = file.seek(0, 2)
+        self.stopped = False
+
+    def size(self) -> int:
+        return self._size
+
+    def isSequential(self) -> bool:  # noqa: N802 - Qt API
+        return False
+
+    def readData(self, maxlen: int) -> bytes | None:  # noqa: N802 - Qt API
+        try:
+            checkpoint()
+        except Cancelled:
+            self.stopped = True
+            return None  # a read error: the decoder stops
+        self._file.seek(self.pos())
+        return self._file.read(maxlen)
+
+    def writeData(self, data: bytes) -> int:  # noqa: N802 - Qt API
+        return -1
 
 
 def read_image(path: str | Path, *, gray: bool = True, size: tuple[int, int] | None = None,
@@ -85,30 +157,53 @@ def read_image(path: str | Path, *, gray: bool = True, size: tuple[int, int] | N
     p = Path(path)
     if not p.is_file():
         raise ImageError(f"{p.name} does not exist")
-    reader = QImageReader(str(p))
+    try:
+        with p.open("rb") as file:
+            device = _StoppableFile(file)
+            device.open(QIODevice.OpenModeFlag.ReadOnly)
+            try:
+                return _read(QImageReader(device), p.name, gray, size, unit)
+            except ImageError:
+                if device.stopped:  # a read stopped by a cancel looks damaged: it was cancelled
+                    raise Cancelled from None
+                raise
+    except OSError as exc:
+        raise ImageError(f"{p.name} could not be read: {exc.strerror or exc}") from None
+
+
+def _read(reader: QImageReader, name: str, gray: bool, size: tuple[int, int] | None, unit: bool
+          ) -> np.ndarray:
+    """``read_image``'s work on an open ``reader`` (of the file ``name``)."""
     reader.setDecideFormatFromContent(True)
     reader.setAllocationLimit(ALLOCATION_LIMIT_MB)
     fmt = bytes(reader.format().data()).lower()
     if not reader.canRead() or fmt not in FORMATS:
         kind = f" (it looks like {fmt.decode()})" if fmt else ""
-        raise ImageError(f"{p.name} is not a PNG, JPEG or BMP picture{kind}")
+        raise ImageError(f"{name} is not a PNG, JPEG or BMP picture{kind}")
     dims = reader.size()
     if dims.isValid() and dims.width() * dims.height() > MAX_PIXELS:
-        raise ImageError(f"{p.name} is {dims.width()}×{dims.height()} pixels; the limit is "
+        raise ImageError(f"{name} is {dims.width()}×{dims.height()} pixels; the limit is "
                          f"{MAX_PIXELS / 1e6:.0f} million")
     decode_to = _decode_size(dims.height(), dims.width(), size) if dims.isValid() else None
     if decode_to is not None:  # much larger than the grid: let the decoder shrink it (JPEG: in the DCT)
         reader.setScaledSize(QSize(decode_to[1], decode_to[0]))
+    if size is not None and (min(size) < 1 or max(size) > 512):
+        raise ImageError(f"the grid size must be 1 to 512 cells a side, got {size[0]}×{size[1]}")
     img = reader.read()
+    checkpoint()  # stopped while decoding: Cancelled, not a damaged file
     if img.isNull():
-        raise ImageError(f"{p.name} could not be read: {reader.errorString()}")
-    a = qimage_to_array(img, gray=gray)
-    if size is not None:
-        if min(size) < 1 or max(size) > 512:
-            raise ImageError(f"the grid size must be 1 to 512 cells a side, got {size[0]}×{size[1]}")
-        a = area_resize(a, *size)
+        raise ImageError(f"{name} could not be read: {reader.errorString()}")
+    a = qimage_to_array(img, gray=gray) if size is None else _to_grid(img, gray, size)
     a = a / 255.0 if unit else a
     return np.round(a, 4)
+
+
+def picture_pixels(path: str | Path) -> int:
+    """How many pixels the picture file at ``path`` has, from its header (0: unknown or unreadable)."""
+    reader = QImageReader(str(path))
+    reader.setDecideFormatFromContent(True)
+    dims = reader.size()
+    return dims.width() * dims.height() if dims.isValid() else 0
 
 
 #: A picture decoded at this many pixels per grid cell (per axis) before area averaging is

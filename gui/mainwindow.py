@@ -1,4 +1,11 @@
-"""The main window: lays out the controls, the stage and playback, and wires them to the controllers."""
+"""The main window: lays out the controls, the stage and playback, and wires them to the controllers.
+
+The lesson's modules (NumPy, the engine, the scene and the controllers) are imported when the lesson is
+built (``MainWindow._build``), not with this module: ``convviz`` paints the window's frame
+(``gui.shell``) first and builds the lesson right after (issue #12, ``tests/test_startup.py``). For the
+same reason ``Qt`` is not imported at the top: PySide6 builds the namespace's hundred-odd enums on its
+first use (15–25 ms), which the frame does without.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -15,37 +23,28 @@ from PySide6.QtGui import (
     QDropEvent,
     QKeySequence,
 )
-from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QScrollArea,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractSpinBox, QMenu
 
-from .controllers.document import DocumentController
-from .controllers.lesson import LessonController
-from .controllers.motion import MotionController
-from .controllers.playback import PlaybackController
-from .controllers.stage import StageController
-from .controls import ControlPanel, PlaybackBar
-from .models import scenario
 from .models.choices import THEMES, Theme
-from .models.lesson import Lesson
-from .models.params import Params
-from .scene import SceneRenderer
-from .scene.prerender import colourer
+from .shell import WindowShell
 
-if TYPE_CHECKING:  # imported when the pipeline window first opens: it needs pyqtgraph
-    from .pipeline import PipelineWindow
+if TYPE_CHECKING:
+    from .controllers.document import DocumentController
+    from .controllers.lesson import LessonController
+    from .controllers.motion import MotionController
+    from .controllers.picture import BusyRow
+    from .controllers.playback import PlaybackController
+    from .controllers.stage import StageController
+    from .controls import ControlPanel, PlaybackBar
+    from .models.lesson import Lesson
+    from .models.params import Params
+    from .pipeline import PipelineWindow  # imported when the pipeline window first opens: pyqtgraph
+    from .scene import SceneRenderer
 
 _Slot = Callable[..., object]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowShell):
     """The convviz window a lecturer uses in class.
 
     It owns the lesson and builds the widgets and controllers around it:
@@ -53,29 +52,63 @@ class MainWindow(QMainWindow):
     stage (``renderer``) by ``stage``; files, decks and export by ``files``.
     """
 
-    def __init__(self, params: Params | None = None, settings: QSettings | None = None) -> None:
-        super().__init__()
-        self.setWindowTitle("convviz — convolution and pooling, step by step")
-        self.settings = settings
+    model: Lesson
+    controller: PlaybackController
+    renderer: SceneRenderer
+    controls: ControlPanel
+    playback: PlaybackBar
+    lesson_ctl: LessonController
+    stage: StageController
+    files: DocumentController
+    motion: MotionController
+    busy_row: BusyRow
+
+    def __init__(self, params: Params | None = None, settings: QSettings | None = None, *,
+                 later: bool = False) -> None:
+        """Build the window with ``params``' lesson; with ``later``, only its frame until it first paints.
+
+        A window made ``later`` has no lesson (``model``, ``renderer``, … do not exist yet) until it
+        emits ``ready``: show it, and do what needs the lesson in a slot connected to ``ready``.
+        """
+        super().__init__(settings)
+        self.presenting = False
+        self._zoom_before = 1.0
+        self.pipeline: PipelineWindow | None = None
+        if later:
+            self.build_after_first_paint(lambda: self._build(params))
+        else:
+            self._build(params)
+
+    def _build(self, params: Params | None) -> None:
+        """Make the lesson, its widgets and controllers, and put them in the frame; then emit ``ready``."""
+        from .controllers.document import DocumentController
+        from .controllers.lesson import LessonController
+        from .controllers.motion import MotionController
+        from .controllers.picture import BusyRow
+        from .controllers.playback import PlaybackController
+        from .controllers.stage import StageController
+        from .controls import ControlPanel, PlaybackBar
+        from .models.lesson import Lesson
+        from .scene import SceneRenderer
+        from .scene.prerender import colourer
+
         self.model = Lesson(params)
         self.controller = PlaybackController(self.model, self)
         self.renderer = SceneRenderer(self)
         self.renderer.setObjectName("scene")
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model)
-        self.presenting = False
-        self._zoom_before = 1.0
-        self.pipeline: PipelineWindow | None = None
-        self._layout()
+        self.fill(self.controls, self.renderer, self.playback)
         self.lesson_ctl = LessonController(self.model, self.controls, self.playback, self.controller, self)
         self.lesson_ctl.colourer = lambda: colourer(self.renderer)  # big changes coloured in the worker
         self.stage = StageController(self.model, self.renderer, say=self.say,
                                      check_result=self.controls.check_result.setText, notify=self.notify,
                                      parent=self)
-        self.files = DocumentController(self.model, self, self.renderer, self.controller, settings=settings,
-                                        notify=self.notify, say=self.say,
+        self.files = DocumentController(self.model, self, self.renderer, self.controller,
+                                        settings=self.settings, notify=self.notify, say=self.say,
                                         expanded=lambda: self.stage.expanded, parent=self)
         self.files.theme_requested.connect(self._scenario_theme)
+        self.busy_row = BusyRow(self.controls, self.lesson_ctl, self.files.pictures, self)  # one Cancel
         self.controller.glide.connect(self.renderer.glide)
         self.motion = MotionController(self.model, self.renderer, self.controller,
                                        presenting=lambda: self.presenting, parent=self)
@@ -88,30 +121,10 @@ class MainWindow(QMainWindow):
         for box in self.controls.findChildren(QAbstractSpinBox):
             box.lineEdit().returnPressed.connect(self.renderer.setFocus)
         self.setAcceptDrops(True)
-        self.resize(1400, 860)
         self._restore_settings()
         self.stage.redraw()
-
-    def _layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(392)  # the widest group box, its margins and the vertical scroll bar
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.renderer, 1)
-        rl.addWidget(self.playback)
-        self.scroll, self.right = scroll, right
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([392, 1000])
-        self.setCentralWidget(split)
-        self.status = QLabel("")
-        self.statusBar().addWidget(self.status, 1)
+        self.is_ready = True
+        self.ready.emit()
 
     # ------------------------------------------------------------------ actions
     def _action(self, menu: QMenu, text: str, shortcut: object, tip: str, slot: _Slot,
@@ -119,7 +132,7 @@ class MainWindow(QMainWindow):
         a = QAction(text, self)
         if shortcut:
             a.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         a.setToolTip(tip)
         a.setStatusTip(tip)
         a.setCheckable(checkable)
@@ -135,10 +148,12 @@ class MainWindow(QMainWindow):
         return a
 
     def _make_actions(self) -> None:
-        bar = self.menuBar()
+        from PySide6.QtCore import Qt  # here, not at the top: see the module's docstring
+
+        from .models import scenario
+
         c, files = self.controller, self.files
-        file_menu = bar.addMenu("&File")
-        file_menu.setToolTipsVisible(True)
+        file_menu = self.menus["file"]
         self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open,
                      "Open a scenario or a lecture deck (.json); you can also drop a file on the window",
                      files.open_dialog)
@@ -164,8 +179,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, "Quit convviz", self.close)
         files.update_recent_menu()
 
-        play = bar.addMenu("&Playback")
-        play.setToolTipsVisible(True)
+        play = self.menus["playback"]
         self.act_play = self._action(play, "Play / pause", Qt.Key.Key_Space, "Play or pause", c.toggle)
         self._action(play, "Step forward", Qt.Key.Key_Right, "Next step", lambda: c.step_by(1))
         self._action(play, "Step back", Qt.Key.Key_Left, "Previous step", lambda: c.step_by(-1))
@@ -181,8 +195,7 @@ class MainWindow(QMainWindow):
             self.stage.check_gradient,
         )
 
-        view = bar.addMenu("&View")
-        view.setToolTipsVisible(True)
+        view = self.menus["view"]
         theme_menu = view.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
@@ -210,8 +223,7 @@ class MainWindow(QMainWindow):
             view, "&Presenter mode", Qt.Key.Key_F5,
             "Full screen, large type, no editing controls (Esc leaves)", self.toggle_presenter,
         )
-        lecture = bar.addMenu("&Lecture")
-        lecture.setToolTipsVisible(True)
+        lecture = self.menus["lecture"]
         self.act_next = self._action(lecture, "Next scenario", Qt.Key.Key_PageDown,
                                      "Next scenario of the lecture deck (what clickers send)",
                                      lambda: files.deck_step(1))
@@ -219,7 +231,8 @@ class MainWindow(QMainWindow):
                                      "Previous scenario of the lecture deck", lambda: files.deck_step(-1))
         self._deck_open(False)  # only with a deck open: else Page keys scroll as usual
         self.act_expand = self._action(
-            view, "&Expand channels", "Ctrl+E", "Show every channel side by side instead of a stack",
+            view, "&Expand channels", "Ctrl+E",
+            "Show every channel side by side instead of a stack (the stage view: the slabs drawn apart)",
             self.stage.set_expanded, checkable=True,
         )
         self.act_stage_view = self._action(
@@ -270,7 +283,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files (drag and drop)
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         urls = event.mimeData().urls()
-        if urls and urls[0].isLocalFile():
+        if self.is_ready and urls and urls[0].isLocalFile():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
@@ -315,6 +328,8 @@ class MainWindow(QMainWindow):
         self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:
+        if self.busy_row.cancel():  # a picture being read or a change being computed stops first
+            return
         if self.presenting:
             self.toggle_presenter()
         else:
@@ -333,7 +348,7 @@ class MainWindow(QMainWindow):
 
             pg.setConfigOptions(antialias=True)
             self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
-            self.pipeline.setWindowFlag(Qt.WindowType.Window, True)
+            self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
         self.pipeline.show()
         self.pipeline.raise_()
@@ -359,12 +374,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ lifetime
     def _restore_settings(self) -> None:
-        s = self.settings
+        s = self.settings  # the window's geometry was restored with its frame (``WindowShell``)
         if s is None:
             return
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
         with contextlib.suppress(TypeError, ValueError):  # a damaged entry keeps the default
             self.controller.set_speed(float(s.value("playback/speed", self.controller.speed)))  # type: ignore[arg-type]
         self.act_expand.setChecked(str(s.value("view/expanded", "false")).lower() == "true")
@@ -383,9 +395,13 @@ class MainWindow(QMainWindow):
         s.setValue("view/expanded", self.act_expand.isChecked())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.is_ready:  # closed before its lesson was built: nothing runs, nothing to keep
+            super().closeEvent(event)
+            return
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.files.pictures.shutdown()
         self.stage.shutdown()
         super().closeEvent(event)
 

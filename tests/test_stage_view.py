@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QPolygonF
 
 from gui import export
 from gui.app import run_export
 from gui.models import scenario
+from gui.models.frame import cell_label
 from gui.models.lesson import Lesson
 from gui.scene.grid import number_px
 from gui.scene.stage import face_number_px
@@ -180,10 +182,47 @@ def test_n_kernels_are_n_boxes_making_n_slabs(renderer) -> None:
     lay = r.stage.layout
     n = m.params.out_c
     assert len(lay.boxes) == n == len(lay.planes["output"]) == 6
-    assert lay.planes["kernel"] is lay.boxes[0]  # the kernel at work is the one with numbers
+    assert lay.planes["kernel"] is lay.boxes[0]  # the kernel at work is the one the title names
     k = m.n_steps // n * 2 + 1  # a step of kernel 2
     export.draw(r, m, k)
     assert r.stage.layout.planes["kernel"] is r.stage.layout.boxes[2]
+
+
+def test_every_kernel_box_of_an_rgb_volume_carries_its_own_numbers(renderer) -> None:
+    """Two 3x3x3 kernels: both boxes show their front weights (not only the kernel at work), each face
+    coloured by its weight, and each box's number sits clear of every face (it hid a corner weight)."""
+    r = renderer()
+    m = lesson_of("rgb-volume", 1)
+    export.draw(r, m, 1)
+    img = export.rgb(export.grab(r))
+    kernel = m.frame().panel("kernel")
+    assert len(kernel.stacks) == 2
+    for o, stack in enumerate(kernel.stacks):
+        assert len(stack) == 3  # one slab per input channel
+        labels = [[lab for lab in row] for row in stack[kernel.front].labels.tolist()]
+        assert labels == [[cell_label(v) for v in row] for row in m.frame().kernel[o, kernel.front].tolist()]
+    boxes = r.stage.layout.boxes
+    assert len(boxes) == 2 and r.stage.layout.planes["kernel"] is boxes[0]
+    second = boxes[1][kernel.front]
+    weights = m.frame().kernel[1, kernel.front]
+
+    def fill(i: int, j: int) -> tuple[int, ...]:
+        x, y = widget_point(r, *second.point(i + 0.5, j + 0.12))  # left of the number, in the face
+        return tuple(img[y, x].tolist())
+
+    def inked(i: int, j: int) -> bool:
+        x, y = widget_point(r, *second.centre(i, j))
+        patch = img[y - 4 : y + 5, x - 6 : x + 7].astype(int)
+        return bool((np.abs(patch - np.array(fill(i, j))).sum(axis=2) > 150).any())
+
+    cells = [(i, j) for i in range(3) for j in range(3)]
+    assert len({fill(i, j) for i, j in cells}) >= len({float(v) for v in weights.ravel()}) - 1
+    assert all(inked(i, j) for i, j in cells), "every weight of the second kernel is written on its face"
+    faces = [QPolygonF([QPointF(*widget_point(r, *pt)) for pt in plane.quad(0, 0, plane.rows, plane.cols)])
+             for stack in boxes for plane in stack]
+    assert set(r.stage.index_rects) == {0, 1}
+    for rect in r.stage.index_rects.values():
+        assert not any(face.intersects(QPolygonF(rect)) for face in faces)
 
 
 def test_backward_arrows_flow_down_from_dy_to_dx(renderer) -> None:
@@ -314,3 +353,14 @@ def test_hovering_a_stage_cell_lights_its_receptive_field(window, user) -> None:
     img = export.rgb(export.grab(win.renderer))  # painted: taking it away changes the picture
     win.renderer.show_highlight("fed", None)
     assert np.abs(export.rgb(export.grab(win.renderer)).astype(int) - img).sum() > 0
+
+
+def test_every_kernel_box_of_a_1d_convolution_carries_its_own_rows() -> None:
+    """A 1-D convolution with two kernels: the kernel panel keeps each kernel's rows for its box."""
+    m = lesson_of("conv1d-stride2", 0)
+    kernel = m.frame().panel("kernel")
+    assert len(kernel.stacks) == m.params.out_c == 2
+    for o, stack in enumerate(kernel.stacks):
+        assert [g.labels.tolist() for g in stack] == [[[cell_label(v) for v in row] for row in ch.tolist()]
+                                                      for ch in m.frame().kernel[o]]
+    assert kernel.grids == kernel.stacks[0]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QProgressDialog, QWid
 from ..models import scenario
 from ..models.lesson import Lesson
 from ..scene import SceneRenderer
+from .picture import PictureLoader
 from .playback import PlaybackController
 
 MAX_RECENT = 8
@@ -67,6 +68,8 @@ class DocumentController(QObject):
         self.deck_index = 0
         self.last_export = ""
         self.recent_menu: QMenu | None = None
+        #: Reads pictures into the lesson; a big one in a worker thread (``shutdown`` when the window closes).
+        self.pictures = PictureLoader(lesson, notify=notify, say=say, parent=self)
 
     # ------------------------------------------------------------------ opening
     def load_scenario(self, s: scenario.Scenario, *, origin: str) -> bool:
@@ -151,20 +154,9 @@ class DocumentController(QObject):
 
     def open_picture(self, path: str | Path, *, gray: bool = True, size: tuple[int, int] = (28, 28),
                      unit: bool = True) -> bool:
-        """Read a picture into the input; on a refused file the current input stays."""
-        from ..images import ImageError, read_image
-
-        try:
-            x = read_image(path, gray=gray, size=size, unit=unit)
-        except ImageError as exc:
-            self._notify(f"Could not use the picture: {exc}. The input is unchanged.", error=True)
-            return False
-        if not self.lesson.use_picture(x):
-            self._notify(f"Could not use the picture: {self.lesson.last_error or 'refused'}", error=True)
-            return False
-        self._notify("")
-        self._say(f"Input: {Path(path).name}, {x.shape[0]}×{x.shape[1]}×{x.shape[2]}")
-        return True
+        """Read a picture into the input (a big one in the background: ``PictureLoader.open``); on a refused
+        file the current input stays."""
+        return self.pictures.open(path, gray=gray, size=size, unit=unit)
 
     # ------------------------------------------------------------------ saving
     def save(self) -> bool:

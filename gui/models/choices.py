@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from engine.activations import ACTIVATIONS as _ACTIVATIONS
-from engine.kernels import KERNEL_PRESETS as _KERNEL_PRESETS
-
 Op = Literal["conv", "conv1d", "conv_transpose", "max", "min", "avg", "global_avg", "global_max"]
 #: "causal" (1-D convolution only): d·(k−1) on the left, nothing on the right.
 PadKind = Literal["symmetric", "asymmetric", "valid", "same", "causal"]
@@ -67,9 +64,9 @@ PANELS: tuple[PanelName, ...] = get_args(PanelName)
 MATRIX_PANELS: tuple[PanelName, ...] = ("matrix", "across", "down")
 EXPORT_FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
-# The engine owns the names of its activations and kernel presets; the two lists must agree.
-assert ACTIVATIONS == _ACTIVATIONS, "gui.models.choices.Activation is out of step with the engine"
-assert KERNEL_PRESETS == _KERNEL_PRESETS, "gui.models.choices.KernelPreset is out of step with the engine"
+# The engine owns the names of its activations and kernel presets; the two lists must agree
+# (tests/test_startup.py holds them together: importing the engine here would load NumPy before the
+# command line is read and before the window's first paint).
 
 OP_LABELS: dict[Op, str] = {
     "conv": "Convolution", "conv1d": "Convolution 1-D", "conv_transpose": "Transposed convolution",

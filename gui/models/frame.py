@@ -143,6 +143,10 @@ class Panel:
     enlarge : bool
         Whether the panel may be drawn with larger cells when it is much narrower than the
         widest (False: a vector that must line up cell for cell with the matrix beside it).
+    stacks : tuple of tuple of Grid
+        A stacked kernel panel of several kernels: every kernel's stack, output channel ``o``'s
+        grids at index ``o`` (``grids`` is ``stacks[front kernel]``), so the stage view's boxes
+        each carry their own numbers; () otherwise.
     """
 
     name: PanelName
@@ -157,6 +161,7 @@ class Panel:
     columns: int = 1
     channel_base: int = 0
     enlarge: bool = True
+    stacks: tuple[tuple[Grid, ...], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,6 +271,9 @@ class Frame:
     flows : tuple of Flow
     expanded : bool
         Channels side by side (True) or stacked (False).
+    spread : bool
+        The stage view's answer to *Expand channels*: every channel slab drawn apart from the next,
+        each with its numbers (the planes keep their stacked frames' content).
     glide_key : hashable
         Frames with equal keys let their window and cell marks glide from one to the next.
 
@@ -342,6 +350,7 @@ class Frame:
     glide_key: Hashable
     show_values: bool = True
     expanded: bool = False
+    spread: bool = False
     flows: tuple[Flow, ...] = ()
     grads: engine.Gradients | None = None
     dy: np.ndarray | None = None

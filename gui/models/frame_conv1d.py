@@ -126,11 +126,30 @@ def _titles(lesson: Lesson, o: int) -> dict[str, str]:
     }
 
 
+def _phase_titles(lesson: Lesson, frame: Frame, o: int) -> dict[str, str]:
+    """The titles a 1-D frame changes, phase by phase: the forward ones with lengths (the activation
+    keeps its "Output after …"); backward, the signal is "Signal X" as forward calls it, beside the
+    gradients named as in 2-D (dL/dX, dL/dW, dL/dY); the gather view's dL/dX lies on the padded signal.
+    Never the height-1 problem's 2-D words ("Input 2×1×11", "Kernel 1×3")."""
+    if frame.phase in ("forward", "activation"):
+        titles = _titles(lesson, o)
+        if frame.phase == "activation":
+            titles.pop("output")
+        return titles
+    if frame.phase == "backward":
+        return {"input": "Signal X"}
+    out = frame.panel("output")
+    return {} if out is None else {"output": out.title.replace("padded grid", "padded signal")}
+
+
 def _own_kernel(panel: Panel, n_in: int, o: int) -> Panel:
-    """The kernel panel of every output channel (side by side), cut to output channel ``o``'s rows."""
+    """The kernel panel of every output channel (side by side), cut to output channel ``o``'s rows;
+    every kernel's rows kept as its ``stacks`` (the stage view's boxes each carry their numbers)."""
     if len(panel.grids) <= n_in:
         return panel
-    return replace(panel, grids=panel.grids[o * n_in:(o + 1) * n_in], columns=1, channel_base=o * n_in)
+    stacks = tuple(panel.grids[q:q + n_in] for q in range(0, len(panel.grids), n_in))
+    return replace(panel, grids=stacks[o], columns=1, channel_base=o * n_in,
+                   stacks=stacks if panel.name == "kernel" else ())
 
 
 def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
@@ -147,9 +166,7 @@ def conv1d_frame(lesson: Lesson, frame: Frame) -> Frame:
     n_in = p.group_in
     step = frame.step
     o = int(getattr(step, "out_channel", 0))
-    titles = _titles(lesson, o) if frame.phase == "forward" else {}
-    if frame.phase == "activation":
-        titles.pop("output", None)
+    titles = _phase_titles(lesson, frame, o)
     panels = []
     for panel in frame.panels:
         if panel.name in ("kernel", "dw") and frame.phase != "gather":

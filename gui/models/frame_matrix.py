@@ -34,6 +34,7 @@ from .frame import ColourRole, Frame, Grid, Mark, Panel, _levels, _ro, _term, ce
 from .frame_conv1d import conv1d_facts, conv1d_formula
 from .framing import _input_colour, _labelled, _panel, _pending, _Scenario, _words
 from .matrix import matrix_of, structure_of
+from .matrix_dw import dw_line, dw_mark, dw_panel
 from .params import Params
 from .transposed import forward_twin
 
@@ -142,14 +143,21 @@ def matrix_frame(lesson: Lesson, s: _Scenario, k: int) -> Frame:
     ins: PanelName = "down" if transposed else "across"
     outs: PanelName = "across" if transposed else "down"
     at = (0, idx) if transposed else (idx, 0)
-    marks = (
+    marks: tuple[Mark, ...] = (
         Mark("window", "matrix", 0, at, cells, (), None, (n_rows, 1) if transposed else (1, n_cols)),
         Mark("window", ins, 0, (0, 0), cells, shown.labels),
         Mark("cell", outs, 0, at, ((0, 0),)),
     )
+    panels: tuple[Panel, ...] = (mat, shown.moving, shown.fixed)
+    arithmetic = shown.arithmetic
+    if isinstance(step, engine.ConvBackwardStep) and not transposed and shown.grads is not None \
+            and shown.grads.grad_w is not None:  # dL/dW = dL/dY·Xcolᵀ beside dL/dY
+        panels += (dw_panel(p, shown.grads, step.out_channel, s.levels["dw"]),)
+        marks += (dw_mark(step),)
+        arithmetic += "\n" + dw_line(step, idx, int(y_full[0].size))
     return Frame(
         params=p, step_index=k, n_steps=s.n_steps, phase="matrix", step=step, caption=shown.caption,
-        arithmetic=shown.arithmetic, panels=(mat, shown.moving, shown.fixed), marks=marks,
+        arithmetic=arithmetic, panels=panels, marks=marks,
         formulas=(conv1d_formula(lesson),) if p.is_1d else s.formulas, parameter_line=s.parameter_line,
         param_count=s.param_count,
         unreached_rows=s.unreached_rows, unreached_cols=s.unreached_cols, x_padded=s.x_padded,
@@ -272,7 +280,8 @@ def _facts(lesson: Lesson, s: _Scenario, shape: tuple[int, int]) -> tuple[str, .
                  "the convolution, flattened row by row"]
     if p.mode != "forward":
         parts.append("backward: dL/dX = C·dL/dY, the convolution itself" if p.is_transpose
-                     else "backward: dL/dX = Cᵀ·dL/dY, the same matrix transposed")
+                     else "backward: dL/dX = Cᵀ·dL/dY, the same matrix transposed; dL/dW = dL/dY·Xcolᵀ, "
+                          "Xcol's column k the input values row k of C reads")
     if p.in_c > 1 or p.out_c > 1:
         parts.append("every channel unrolled: channel 0's cells row by row, then channel 1's, …")
     return (*parts, *usual)

@@ -288,8 +288,9 @@ def _kernel_panel(s: _Scenario, kernel: np.ndarray, o: int, title: str, *, expan
     if expanded:
         grids = s.grids((key, "all"), kernel.reshape(-1, *kernel.shape[2:]), show=True)
         return _panel("kernel", title, grids, levels, "diverging", columns=n_in)
-    grids = s.grids((key, o), kernel[o], show=True)
-    return _panel("kernel", title, grids, levels, "diverging", columns=n_in, channel_base=o * n_in)
+    stacks = tuple(s.grids((key, q), kernel[q], show=True) for q in range(kernel.shape[0]))
+    panel = _panel("kernel", title, stacks[o], levels, "diverging", columns=n_in, channel_base=o * n_in)
+    return replace(panel, stacks=stacks) if len(stacks) > 1 else panel
 
 
 def _pool_window_panel(s: _Scenario, title: str) -> Panel:

@@ -310,7 +310,7 @@ def hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> 
     if lesson.params.drawn_as == "matrix":
         from .matrix_pointing import matrix_hover
 
-        return matrix_hover(lesson, panel, i, j)
+        return matrix_hover(lesson, panel, i, j, ch)
     if panel in ("kernel", "dw") and lesson.params.is_conv:
         return weight_hover(lesson, ch or 0, i, j)
     if lesson.params.is_transpose:

@@ -813,14 +813,29 @@ class Lesson:
         function anywhere (a worker thread): it reads nothing of the lesson's
         that a later change could replace.
         """
+        apply = self._shadow_applier()
+        return lambda: apply(lambda shadow: shadow.set_params(**changes))
+
+    def picture_preparer(self) -> Callable[[np.ndarray], Prepared]:
+        """``use_picture`` worked out without applying it, as ``preparer`` does for ``set_params``.
+
+        Call this on the thread that owns the lesson; call the returned function
+        with the picture ``x (C, H, W)`` anywhere (a worker thread that has just
+        read it); ``commit`` applies the result.
+        """
+        apply = self._shadow_applier()
+        return lambda x: apply(lambda shadow: shadow.use_picture(x))
+
+    def _shadow_applier(self) -> Callable[[Callable[[Lesson], bool]], Prepared]:
+        """A private copy of the lesson's state now; the returned function applies a change to it later."""
         base = self._version
         shadow = Lesson.__new__(Lesson)  # fresh signals: nothing listens to the copy
         shadow.__dict__.update({k: v for k, v in self.__dict__.items() if not isinstance(v, SignalInstance)})
         shadow._frame_cache = {}
         shadow.last_error = ""
 
-        def work() -> Prepared:
-            if not shadow.set_params(**changes):
+        def work(change: Callable[[Lesson], bool]) -> Prepared:
+            if not change(shadow):
                 return Prepared(base, shadow.last_error or "refused")
             checkpoint()
             shadow.frame()  # the first picture (and the gradients it reads) are worked out here too
@@ -888,14 +903,15 @@ class Lesson:
         k = self._step if step is None else max(0, min(validate.whole_number(step, "step"), self.n_steps - 1))
         if not isinstance(expanded, (bool, np.bool_)):
             raise InvalidError("", f"expanded must be true or false, got {validate.show(expanded)}")
-        if self._params.view == "stage":
-            expanded = False  # the stage view draws channels as stacked slabs
         key = (k, bool(expanded))
         f = self._frame_cache.get(key)
         if f is None:
             if len(self._frame_cache) > 8:
                 self._frame_cache.clear()
-            f = build_frame(self, k, expanded=bool(expanded))
+            stage = self._params.view == "stage"  # channels stay slabs: expanded, they are drawn apart
+            f = build_frame(self, k, expanded=bool(expanded) and not stage)
+            if stage and expanded and f.view == "stage":
+                f = replace(f, spread=True, glide_key=(f.glide_key, "spread"))
             self._frame_cache[key] = f
         return f
 

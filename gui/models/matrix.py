@@ -18,7 +18,7 @@ from .choices import MATRIX_COLS, MATRIX_ROWS
 from .params import Params
 from .transposed import out_size, torch_weight, transposed_padding
 
-__all__ = ["check_matrix", "matrix_of", "matrix_shape", "structure_of"]
+__all__ = ["channel_room", "check_matrix", "matrix_of", "matrix_shape", "structure_of"]
 
 
 def matrix_shape(p: Params, out_hw: tuple[int, int]) -> tuple[int, int]:
@@ -57,6 +57,35 @@ def check_matrix(p: Params, out_hw: tuple[int, int]) -> None:
             f"the matrix C would be {rows}×{cols}; the matrix picture draws at most {MATRIX_ROWS} rows "
             f"and {MATRIX_COLS} columns, to stay legible (a 6×6 input with a 3×3 kernel: 16×36); "
             "use a smaller input or the grid picture")
+
+
+def channel_room(p: Params, out_hw: tuple[int, int]) -> tuple[str, str]:
+    """What the matrix picture adds to the input- and output-channel controls' tooltips: every channel
+    is unrolled, so ``C``'s size bounds them; the most that fit with the other settings as they are.
+    ``("", "")`` for the grid picture.
+
+    Returns
+    -------
+    (inputs, outputs) : tuple of str
+        E.g. " The matrix picture unrolls every input channel into x: C has C·H·W = 1·4·4 = 16
+        columns, at most 36 here, so up to 2 input channels (else: the grid picture)."
+    """
+    if p.drawn_as != "matrix":
+        return "", ""
+    per_in, per_out = p.in_h * p.in_w, out_hw[0] * out_hw[1]
+    (in_room, in_line), (out_room, out_line) = (
+        ((MATRIX_ROWS, "rows"), (MATRIX_COLS, "columns")) if p.is_transpose
+        else ((MATRIX_COLS, "columns"), (MATRIX_ROWS, "rows")))
+
+    def said(n: int, per: int, room: int, line: str, what: str, vector: str) -> str:
+        most = room // max(per, 1)
+        return (f" The matrix picture unrolls every {what} channel into {vector}: C has {n}·{per} = "
+                f"{n * per} {line} for them, at most {room}, so up to {most} {what} channel"
+                f"{'' if most == 1 else 's'} here (more: the grid picture).")
+
+    x, y = ("x", "y") if not p.is_transpose else ("x (C's rows)", "y (C's columns)")
+    return (said(p.in_c, per_in, in_room, in_line, "input", x),
+            said(p.out_c, per_out, out_room, out_line, "output", y))
 
 
 def matrix_of(p: Params, w: np.ndarray) -> np.ndarray:

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import describe
+
 from .choices import PanelName
-from .frame import Highlight, cell_label
+from .frame import Highlight, _term, cell_label
 from .frame_matrix import matrix_parts
 from .framing import _scenario
-from .interaction import NOTHING, Click, Edit, Hover, Selection
+from .interaction import NOTHING, Click, Edit, Hover, Selection, index_words
 from .lesson import Lesson
+from .matrix import matrix_of
 
 __all__ = ["matrix_click", "matrix_edit", "matrix_hover"]
+
+TIMES = describe.TIMES
 
 
 def _cell_of(shape: tuple[int, ...], flat: int) -> str:
@@ -37,9 +42,12 @@ def _entry(panel: str, i: int, j: int) -> int:
     return j if panel == "across" else i
 
 
-def matrix_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
+def matrix_hover(lesson: Lesson, panel: str, i: int, j: int, ch: int | None = None) -> Hover:
     """Hover in the matrix picture: an entry of C joins an input cell and an output cell; a vector entry
-    lights the taps of its column (row) of C and the entries they join it to."""
+    lights the taps of its column (row) of C and the entries they join it to; a dL/dW cell (on its tile
+    ``ch``) the entries of C its weight sits at, its gradient summed over them."""
+    if panel == "dw":
+        return _weight_hover(lesson, ch or 0, i, j)
     c_mat, structure = matrix_parts(lesson, _scenario(lesson))
     p = lesson.params
     transposed = p.is_transpose
@@ -77,6 +85,32 @@ def matrix_hover(lesson: Lesson, panel: str, i: int, j: int) -> Hover:
     return Hover(receptive=Highlight("matrix", entries),
                  fed=Highlight(other, tuple(at[other](t) for t in others), weights),
                  status=f"{status}: the taps of {where} {k} of C")
+
+
+def _weight_hover(lesson: Lesson, ch: int, a: int, b: int) -> Hover:
+    """Weight ``W[o, c, a, b]`` (``ch = o·C_in/groups + c``) in C: every entry it sits at (row r: output
+    cell r; column q: input cell q) and ``dL/dW = Σ dY[r]·x[q]`` over them (Xcol's entries, padding
+    dropped or folded as C folds it), with the numbers."""
+    p, w = lesson.params, np.asarray(lesson.w)
+    o, c = divmod(ch, w.shape[1])
+    if not (0 <= o < w.shape[0] and 0 <= a < w.shape[2] and 0 <= b < w.shape[3]):
+        return NOTHING
+    one = np.zeros_like(w, dtype=float)
+    one[o, c, a, b] = 1.0
+    times = matrix_of(p, one)  # how often the weight multiplies each entry's input cell
+    entries = [(int(r), int(q)) for r, q in np.argwhere(times != 0)]
+    dy, x = np.asarray(lesson.run.dz).ravel(), np.asarray(lesson.x).ravel()
+    total = sum(float(times[r, q]) * float(dy[r]) * float(x[q]) for r, q in entries)
+    name = f"dL/dW[{index_words((o, c, a, b), p.is_1d)}]"
+    terms = [f"{'' if times[r, q] == 1 else cell_label(float(times[r, q])) + TIMES}"
+             f"{_term(float(dy[r]))}{TIMES}{_term(float(x[q]))}" for r, q in entries]
+    shown = " + ".join(terms[:8]) + (" + …" if len(terms) > 8 else "")
+    n = len(entries)
+    return Hover(receptive=Highlight("matrix", tuple(entries)),
+                 fed=Highlight("down", tuple((r, 0) for r in sorted({r for r, _ in entries}))),
+                 status=(f"W[{index_words((o, c, a, b), p.is_1d)}] sits at {n} "
+                         f"entr{'y' if n == 1 else 'ies'} of C; {name} = Σ dY[row]·x[column] over them"),
+                 line=f"{name} = {shown or '0'} = {cell_label(total)}")
 
 
 def matrix_click(lesson: Lesson, panel: str, i: int, j: int) -> Click:

@@ -41,9 +41,10 @@ import math
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -340,16 +341,7 @@ def _scenario(data: Any) -> Scenario:
     step = data.get("step", 0)
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise ScenarioError("step", f"must be a whole number from 0 up, got {validate.show(step)}")
-    title = data.get("title", "")
-    if not isinstance(title, str):
-        raise ScenarioError("title", "must be text")
-    if len(title) > MAX_TITLE:
-        raise ScenarioError("title", f"is {len(title):,} characters long; a title has at most {MAX_TITLE:,}")
-    note = data.get("note", "")
-    if not isinstance(note, str):
-        raise ScenarioError("note", "must be text")
-    if len(note) > MAX_TITLE:
-        raise ScenarioError("note", f"is {len(note):,} characters long; a note has at most {MAX_TITLE:,}")
+    title, note = _text(data, "title"), _text(data, "note")
     # ``data`` is always convviz's own parse of the text: each array's text is dropped once decoded.
     return Scenario(
         params=p,
@@ -579,6 +571,36 @@ def from_dict(data: Any) -> Scenario:
     return loads(text)
 
 
+def _text(data: dict[str, Any], key: Literal["title", "note"]) -> str:
+    """A scenario's (or a deck entry's) ``title`` or ``note``: text of at most ``MAX_TITLE`` characters
+    ("" when absent)."""
+    text = data.get(key, "")
+    if not isinstance(text, str):
+        raise ScenarioError(key, "must be text")
+    if len(text) > MAX_TITLE:
+        raise ScenarioError(key, f"is {len(text):,} characters long; a {key} has at most {MAX_TITLE:,}")
+    return text
+
+
+#: The keys of a deck entry that names a preset and gives it the lecturer's words.
+PRESET_ENTRY_KEYS = ("preset", "title", "note")
+
+
+def _preset_entry(e: dict[str, Any], base: Callable[[str], Scenario]) -> Scenario:
+    """A deck entry ``{"preset": NAME, "note": …, "title": …}``: preset ``base(NAME)`` with the entry's
+    words (its own title and note stay where the entry gives none)."""
+    name = e["preset"]
+    if not isinstance(name, str):
+        raise ScenarioError("preset", f"must be a preset's name, got {validate.show(name)}")
+    other = sorted(str(k) for k in e if k not in PRESET_ENTRY_KEYS)
+    if other:
+        raise ScenarioError(other[0], 'is not read here: an entry naming a preset takes "preset", "title" '
+                                      'and "note" (a whole scenario object has "params" and no "preset")')
+    scene = base(name)
+    return replace(scene, title=_text(e, "title") if "title" in e else scene.title,
+                   note=_text(e, "note") if "note" in e else scene.note)
+
+
 def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
     """A checked deck from parsed data; ``used`` bytes of the deck budget are spent already."""
     _version(data, (DECK_VERSION,), "deck")
@@ -593,18 +615,24 @@ def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
     if len(title) > MAX_TITLE:
         raise ScenarioError("title", f"is {len(title):,} characters long; a title has at most {MAX_TITLE:,}")
     seen: dict[object, Scenario] = {}  # a file or preset named twice is read once
+
+    def preset(name: str) -> Scenario:
+        nonlocal used
+        if ("preset", name) not in seen:
+            text = _preset_text(name)
+            used += len(text)
+            if used > MAX_DECK_BYTES:
+                raise ScenarioError("", _deck_full())
+            seen["preset", name] = loads(text)
+        return seen["preset", name]
+
     out = []
     for k, e in enumerate(entries):
         try:
             if isinstance(e, str) and e.startswith("preset:"):
-                name = e.removeprefix("preset:")
-                if ("preset", name) not in seen:
-                    text = _preset_text(name)
-                    used += len(text)
-                    if used > MAX_DECK_BYTES:
-                        raise ScenarioError("", _deck_full())
-                    seen["preset", name] = loads(text)
-                out.append(seen["preset", name])
+                out.append(preset(e.removeprefix("preset:")))
+            elif isinstance(e, dict) and "preset" in e:  # a preset with the lecturer's note (or title)
+                out.append(_preset_entry(e, preset))
             elif isinstance(e, str):
                 path = Path(e) if Path(e).is_absolute() else folder / e
                 key = _identity(path)
@@ -619,7 +647,8 @@ def _deck(data: dict[str, Any], folder: Path, used: int) -> Deck:
             elif isinstance(e, dict):
                 out.append(_scenario(e))  # its depth is the deck's, checked
             else:
-                raise ScenarioError("", "must be 'preset:NAME', a file path or a scenario object")
+                raise ScenarioError("", "must be 'preset:NAME', {\"preset\": NAME, \"note\": …}, a file "
+                                        "path or a scenario object")
         except ScenarioError as exc:
             raise ScenarioError(f"scenarios[{k}]" + (f".{exc.field}" if exc.field else ""),
                                 str(exc).split(": ", 1)[-1] if exc.field else str(exc)) from None
@@ -649,9 +678,10 @@ def load_deck(path: str | os.PathLike[str]) -> tuple[str, list[Scenario]]:
     """A lecture deck: an ordered list of scenarios in one file.
 
     The file is ``{"format": "convviz-deck", "version": 1, "title": …, "scenarios": [...]}``
-    where each entry is ``"preset:NAME"``, a scenario file path (relative to
-    the deck), or a whole scenario object. An optional ``"view"`` (``"flat"`` or
-    ``"stage"``) draws every scenario of the deck that way.
+    where each entry is ``"preset:NAME"``, ``{"preset": NAME, "note": …, "title": …}`` (a preset
+    with the lecturer's words: ``note`` and ``title`` optional, each replacing the preset's own), a
+    scenario file path (relative to the deck), or a whole scenario object. An optional ``"view"``
+    (``"flat"`` or ``"stage"``) draws every scenario of the deck that way.
 
     Returns
     -------

@@ -25,7 +25,7 @@ from ..models.choices import PanelName
 from ..models.frame import Frame, Panel
 
 __all__ = [
-    "FORE", "SHEAR", "Plane", "StageLayout", "lower_upper", "stage_layout",
+    "FORE", "SHEAR", "SPREAD_GAP", "Plane", "StageLayout", "lower_upper", "slab_rise", "stage_layout",
 ]
 
 #: How far (cells) a plane's far rows shift right per row: the plane leans back to the right.
@@ -34,6 +34,8 @@ SHEAR = 0.42
 FORE = 0.56
 #: How far each channel slab behind the front one rises (cells, up) and moves right.
 SLAB_RISE, SLAB_SHIFT = 0.42, 0.18
+#: Spread apart (*Expand channels*): the gap (cells) between one slab's far edge and the next's near edge.
+SPREAD_GAP = 0.45
 #: Gap between the lower plane's far edge (top of its slabs) and the upper plane's near edge (cells).
 LIFT = 2.0
 #: Room for a title over a plane (cells of the lower plane's scale).
@@ -133,10 +135,19 @@ def lower_upper(f: Frame) -> tuple[PanelName, PanelName]:
     return "input", "output"
 
 
-def _stack(panel: Panel, x0: float, y0: float, scale: float) -> tuple[Plane, ...]:
-    """The slabs of ``panel``: the front grid at ``(x0, y0)``, the others rising behind it in order."""
+def slab_rise(panel: Panel, spread: bool) -> float:
+    """How far (cells at scale 1) each slab rises above the one in front: a little, stacked; clear of
+    it (its depth and a gap), spread apart."""
+    return FORE * panel.grids[0].shape[0] + SPREAD_GAP if spread else SLAB_RISE
+
+
+def _stack(panel: Panel, x0: float, y0: float, scale: float, spread: bool = False,
+           down: bool = False) -> tuple[Plane, ...]:
+    """The slabs of ``panel``: the front grid at ``(x0, y0)``, the others rising behind it in order
+    (``down``: sinking under it, so the front one is the top of the stack)."""
     h, w = panel.grids[0].shape
     base = Plane(x0, y0, h, w, scale)
+    step = -slab_rise(panel, spread) if down else slab_rise(panel, spread)
     out = []
     rank = 0
     for k in range(len(panel.grids)):
@@ -144,13 +155,13 @@ def _stack(panel: Panel, x0: float, y0: float, scale: float) -> tuple[Plane, ...
             out.append(base)
             continue
         rank += 1
-        out.append(base.moved(SLAB_SHIFT * rank * scale, -SLAB_RISE * rank * scale))
+        out.append(base.moved(SLAB_SHIFT * rank * scale, -step * rank * scale))
     return tuple(out)
 
 
-def _rise(panel: Panel, scale: float) -> float:
+def _rise(panel: Panel, scale: float, spread: bool = False) -> float:
     """How far the slabs behind the front one rise above it."""
-    return SLAB_RISE * (len(panel.grids) - 1) * scale
+    return slab_rise(panel, spread) * (len(panel.grids) - 1) * scale
 
 
 def stage_layout(f: Frame) -> StageLayout:
@@ -164,12 +175,15 @@ def stage_layout(f: Frame) -> StageLayout:
     hu, wu = up.grids[0].shape
     lower_w = wl + SHEAR * hl
     upper_w = wu + SHEAR * hu
-    rise_u = _rise(up, 1.0)
+    spread = f.spread
+    rise_u = _rise(up, 1.0, spread)
     # Top to bottom: title, the upper plane's slabs and the plane, the lift, the lower slabs and plane.
     up_top = TITLE_ROOM + rise_u
     up_bottom = up_top + FORE * hu
-    lo_top = up_bottom + LIFT + _rise(lo, 1.0)
-    lo_bottom = lo_top + FORE * hl
+    # Spread apart, the lower panel's front slab is the top one (the lines to the upper plane then
+    # cross no other slab's numbers) and the others sink under it.
+    lo_top = up_bottom + LIFT + (0.0 if spread else _rise(lo, 1.0))
+    lo_bottom = lo_top + FORE * hl + (_rise(lo, 1.0, spread) if spread else 0.0)
     height = lo_bottom + TITLE_ROOM
     # The kernel boxes: one per kernel (the frame's kernel array has them all), in a column.
     n_kernels = 1 if f.kernel is None or lower != "input" else int(f.kernel.shape[0])
@@ -181,7 +195,7 @@ def stage_layout(f: Frame) -> StageLayout:
         assert panel is not None
         kh, kw = panel.grids[0].shape
         n = n_kernels if name == "kernel" else 1
-        each = FORE * kh + SLAB_RISE * (len(panel.grids) - 1) + BOX_SPACING
+        each = FORE * kh + _rise(panel, 1.0, spread) + BOX_SPACING
         scale = min(max(1.0, BOX_SHARE * max(wl, wu) / kw), BOX_MAX_SCALE * max(1.0, wl / 8),
                     max(0.2, (height - TITLE_ROOM) / max(n * each, 1e-9)))
         columns.append((name, panel, n, scale, kw + SHEAR * kh))
@@ -189,11 +203,12 @@ def stage_layout(f: Frame) -> StageLayout:
     planes: dict[PanelName, tuple[Plane, ...]] = {}
     for name, panel, n, scale, width in columns:
         kh = panel.grids[0].shape[0]
-        each = (FORE * kh + SLAB_RISE * (len(panel.grids) - 1) + BOX_SPACING) * scale
+        rise = _rise(panel, scale, spread)
+        each = (FORE * kh) * scale + rise + BOX_SPACING * scale
         y = max(TITLE_ROOM, (height - n * each) / 2 + BOX_SPACING * scale)
         stacks = []
-        for _ in range(n):
-            stacks.append(_stack(panel, x, y + SLAB_RISE * (len(panel.grids) - 1) * scale, scale))
+        for _ in range(n):  # spread apart, channel by channel down the box as on the lower plane
+            stacks.append(_stack(panel, x, y if spread else y + rise, scale, spread, down=spread))
             y += each
         if name == "kernel":
             boxes = stacks
@@ -204,9 +219,9 @@ def stage_layout(f: Frame) -> StageLayout:
         x += width * scale + BOX_GAP
         box_w = x
     lx = box_w + (max(0.0, (upper_w - lower_w) / 2))
-    planes[lower] = _stack(lo, lx, lo_top, 1.0)
+    planes[lower] = _stack(lo, lx, lo_top, 1.0, spread, down=spread)
     ux = lx + (lower_w - upper_w) / 2
-    planes[upper] = _stack(up, ux, up_top, 1.0)
+    planes[upper] = _stack(up, ux, up_top, 1.0, spread)
     right = max(lx + lower_w + SLAB_SHIFT * (len(lo.grids) - 1),
                 ux + upper_w + SLAB_SHIFT * (len(up.grids) - 1))
     return StageLayout(lower, upper, planes, tuple(boxes), side, (-0.5, 0.0, right + 1.0, height))

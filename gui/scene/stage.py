@@ -17,26 +17,27 @@ never smaller than the flat view's type for a cell that wide
 (``stage_plane.face_number_px``). What is shown is the frame's; where it goes is
 the projection's; these modules only paint: ``stage_plane`` one grid on its
 plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
-of their own, so a step repaints little), this one the planes, boxes and
-titles, the glide and the geometry tests read back. Plain
+of their own, so a step repaints little), ``stage_titles`` the titles and the
+boxes' numbers, this one the planes and boxes, the glide and the geometry tests
+read back. Plain
 ``QGraphicsObject``/``QPainter`` code: it needs nothing of pyqtgraph's beyond a
 colour map's lookup table.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
 from ..models.frame import Cell, Frame, Grid, Highlight, Mark, Panel
 from .colour import RenderCache, TileRender
 from .grid import MIN_TEXT_CELL
-from .layout import TITLE_PT
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import EDGE, PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_plane import PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_titles import paint_index, paint_titles
 from .theme import colour_map, qcolor
 
 __all__ = ["KERNEL_HUES", "StageItem", "face_number_px"]
@@ -57,6 +58,8 @@ class StageItem(QGraphicsObject):
         Type size (pixels) the numbers of each panel's front plane were painted in last.
     cell_px : dict of PanelName to float
         Width (pixels) of one cell of each panel's front plane when last painted.
+    index_rects : dict of int to QRectF
+        Where (device pixels) each kernel box's number was painted last.
     """
 
     def __init__(self, theme: dict[str, str], theme_name: str = "light") -> None:
@@ -69,6 +72,7 @@ class StageItem(QGraphicsObject):
         self.highlights: dict[str, Highlight | None] = {}
         self.number_px: dict[PanelName, int] = {}
         self.cell_px: dict[PanelName, float] = {}
+        self.index_rects: dict[int, QRectF] = {}
         self._renders = RenderCache()
         self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
@@ -277,7 +281,7 @@ class StageItem(QGraphicsObject):
         self._paint_boxes(p, f, lay)
         self._paint_stack(p, f, lay.lower)
         self._paint_stack(p, f, lay.upper)
-        self._paint_titles(p, f, lay)
+        paint_titles(p, f, lay, self.theme["text"], self.zoom)
 
     def _render(self, panel: Panel, grid: Grid) -> TileRender:
         empty = qcolor(self.theme, "empty")
@@ -285,25 +289,29 @@ class StageItem(QGraphicsObject):
         return self._renders.get(grid, panel.levels, cmap, (empty.red(), empty.green(), empty.blue()))
 
     def _paint_stack(self, p: QPainter, f: Frame, name: PanelName, hue: str | None = None,
-                     planes: tuple[Plane, ...] | None = None, numbers: bool = True) -> None:
-        """A panel's slabs, the ones behind first, then its front plane with numbers (``numbers``;
-        without, every slab blank: a kernel the frame does not show)."""
+                     planes: tuple[Plane, ...] | None = None, grids: tuple[Grid, ...] | None = None,
+                     active: bool = True) -> None:
+        """A panel's slabs, the ones behind first, then its front plane with numbers: ``grids`` (default
+        the panel's) on ``planes``; ``grids`` of None with ``planes`` given: every slab blank (a kernel
+        the frame does not show). Only the ``active`` stack's sizes are noted for tests."""
         panel = f.panel(name)
         lay = self.layout
         if panel is None or lay is None:
             return
+        blank = planes is not None and grids is None
         planes = planes if planes is not None else lay.planes.get(name)
-        if not planes:
+        stack = grids if grids is not None else panel.grids
+        if not planes or len(stack) != len(planes):
             return
         order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
         for k in order:
-            front = k == panel.front and numbers
+            front = (k == panel.front or f.spread) and not blank  # spread apart: every slab's numbers
             edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
                            else None)
-            g = panel.grids[k]
+            g = stack[k]
             px = self.planes.paint(p, g, self._render(panel, g), planes[k], numbers=front, edge=edge,
-                                   blank=not numbers)
-            if front:
+                                   blank=blank)
+            if k == panel.front and front and active:
                 self.cell_px[name] = px
                 size = face_number_px(px, self._render(panel, g).longest, self.zoom)
                 if px >= MIN_TEXT_CELL:
@@ -333,61 +341,14 @@ class StageItem(QGraphicsObject):
         """The kernel boxes (one per kernel, in its colour; numbers on the one at work) and dL/dW."""
         active = next((k for k, b in enumerate(lay.boxes) if b is lay.planes.get("kernel")), -1)
         many = len(lay.boxes) > 1
+        kernel = f.panel("kernel")
+        stacks = kernel.stacks if kernel is not None and len(kernel.stacks) == len(lay.boxes) else ()
         for k, planes in enumerate(lay.boxes):
             hue = KERNEL_HUES[k % len(KERNEL_HUES)] if many else None
-            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, numbers=k == active)
+            grids = kernel.grids if k == active and kernel is not None else (stacks[k] if stacks else None)
+            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
             if many:
-                self._paint_index(p, planes, k, hue or self.theme["text"])
+                self.index_rects[k] = paint_index(p, planes, k, hue or self.theme["text"], k == active,
+                                                  self.zoom)
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")
-
-    def _paint_index(self, p: QPainter, planes: tuple[Plane, ...], k: int, colour: str) -> None:
-        """A small channel number left of a box's near edge."""
-        x, y = planes[0].point(planes[0].rows, planes[0].cols)
-        at = p.transform().map(QPointF(x, y))
-        p.save()
-        p.resetTransform()
-        font = QFont()
-        font.setPixelSize(int(14 * self.zoom))
-        font.setBold(True)
-        p.setFont(font)
-        p.setPen(QColor(colour))
-        p.drawText(QRectF(at.x() + 6, at.y() - 22, 30, 22), Qt.AlignmentFlag.AlignLeft, str(k))
-        p.restore()
-
-    def _paint_titles(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
-        """Each panel's title: over the upper plane and the boxes, under the lower plane."""
-        tr = p.transform()
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(max(10, round(TITLE_PT * 1.3 * self.zoom)))
-        lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
-        items: list[tuple[str, QPointF, bool, float]] = []
-        for name, planes in lay.planes.items():
-            panel = f.panel(name)
-            if panel is None or not planes:
-                continue
-            x, y = planes[panel.front].point(planes[0].rows, 0)
-            if name == lay.lower:
-                at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
-                items.append((panel.title, at, False, 4000.0))  # nothing beside it
-                continue
-            first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
-            at = tr.map(QPointF(x, min(pl.y0 for pl in first)))
-            # A box's title keeps clear of the column right of it; the upper plane's, of the edge.
-            nxt = [tr.map(QPointF(q[0].x0, 0)).x() for n, q in lay.planes.items()
-                   if n in lay.side and q[0].x0 > planes[0].x0]
-            room = (min(nxt) if nxt else lower_left) - at.x() - 12 if name in lay.side else 4000.0
-            items.append((panel.title, at, True, room))
-        p.save()
-        p.resetTransform()
-        p.setFont(font)
-        p.setPen(QColor(self.theme["text"]))
-        metrics = QFontMetricsF(font)
-        for text, at, above, room in items:
-            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40.0))
-            rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, max(room, 40.0) + 4, 36)
-            flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
-                                                  else Qt.AlignmentFlag.AlignTop)
-            p.drawText(rect, flags, shown)
-        p.restore()

@@ -1,0 +1,75 @@
+"""The stage view's words: each panel's title (over the upper plane and the boxes, under the lower
+plane) and the number under each kernel box. Exactly the frame's titles; placed by the layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+
+from ..models.frame import Frame
+from .layout import TITLE_PT
+from .projection import Plane, StageLayout
+from .stage_plane import EDGE
+
+__all__ = ["paint_index", "paint_titles"]
+
+
+def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool,
+                zoom: float) -> QRectF:
+    """A small kernel number under a box's near-left corner, below its lowest slab's edge (clear of every
+    face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it). Where
+    it went, in device pixels."""
+    low = max(planes, key=lambda pl: pl.y0)  # the lowest slab: the front one, unless spread apart
+    x, y = low.point(low.rows, 0)
+    at = p.transform().map(QPointF(x, y + EDGE * low.scale))
+    p.save()
+    p.resetTransform()
+    font = QFont()
+    font.setPixelSize(int((16 if active else 13) * zoom))
+    font.setBold(active)
+    p.setFont(font)
+    p.setPen(QColor(colour))
+    rect = QRectF(at.x(), at.y() + 2, 60 * zoom, 20 * zoom)
+    text = f"W[{k}]" if active else str(k)
+    p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
+    p.restore()
+    return rect
+
+
+def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str, zoom: float) -> None:
+    """Each panel's title: over the upper plane and the boxes, under the lower plane."""
+    tr = p.transform()
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(max(10, round(TITLE_PT * 1.3 * zoom)))
+    lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
+    items: list[tuple[str, QPointF, bool, float]] = []
+    for name, planes in lay.planes.items():
+        panel = f.panel(name)
+        if panel is None or not planes:
+            continue
+        x, y = planes[panel.front].point(planes[0].rows, 0)
+        if name == lay.lower:  # under the lowest slab (the front one, unless spread apart)
+            x, y = max(planes, key=lambda pl: pl.y0).point(planes[0].rows, 0)
+            at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
+            items.append((panel.title, at, False, 4000.0))  # nothing beside it
+            continue
+        first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
+        at = tr.map(QPointF(x, min(pl.y0 for pl in first)))
+        # A box's title keeps clear of the column right of it; the upper plane's, of the edge.
+        nxt = [tr.map(QPointF(q[0].x0, 0)).x() for n, q in lay.planes.items()
+               if n in lay.side and q[0].x0 > planes[0].x0]
+        room = (min(nxt) if nxt else lower_left) - at.x() - 12 if name in lay.side else 4000.0
+        items.append((panel.title, at, True, room))
+    p.save()
+    p.resetTransform()
+    p.setFont(font)
+    p.setPen(QColor(colour))
+    metrics = QFontMetricsF(font)
+    for text, at, above, room in items:
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40.0))
+        rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, max(room, 40.0) + 4, 36)
+        flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
+                                              else Qt.AlignmentFlag.AlignTop)
+        p.drawText(rect, flags, shown)
+    p.restore()
