@@ -299,7 +299,8 @@ class GridItem(QGraphicsObject):
             self._write_text(p, g, d, px, tr)
         else:
             sp = self._spots(tr, dpr, g, d, px)
-            for k, x, y in zip(sp.gid.tolist(), sp.x.tolist(), sp.y.tolist(), strict=True):
+            at = np.argsort(sp.gid, kind="stable")  # label by label: where ink meets, it blends as it did
+            for k, x, y in zip(sp.gid[at].tolist(), sp.x[at].tolist(), sp.y[at].tolist(), strict=True):
                 p.drawPixmap(QPointF(x, y), sp.glyphs[k])
         self._paint_corners(p, g, d, px, tr, dpr)
         p.restore()
@@ -332,11 +333,9 @@ class GridItem(QGraphicsObject):
         h, w = g.shape
         size = number_px(px, d.longest, self.zoom)
         sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()  # no rotation here: scale and shift
-        glyphs = [glyph(s, is_dark, size, dpr) for s, is_dark in d.groups]
-        counts = [len(ii) for ii, _ in d.groups.values()]
-        gid = np.repeat(np.arange(len(glyphs)), counts)
-        ii = np.concatenate([np.zeros(0, np.int64), *(ii for ii, _ in d.groups.values())])
-        jj = np.concatenate([np.zeros(0, np.int64), *(jj for _, jj in d.groups.values())])
+        codes = d.codes
+        glyphs = [glyph(s, is_dark, size, dpr) for s, is_dark in codes.keys]
+        gid, ii, jj = codes.gid, codes.rows, codes.cols
         half_w = np.array([gl.width() / dpr / 2 for gl in glyphs])[gid]
         half_h = np.array([gl.height() / dpr / 2 for gl in glyphs])[gid]
         edge_x = qround(sx * (x0 + np.arange(w + 1)) + dx)
