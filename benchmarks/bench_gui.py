@@ -188,10 +188,11 @@ def timed_updates(app: QApplication, win: MainWindow, change: Callable[[int], ob
     the viewport paint part.
     """
     pt = PaintTimer(win)
-    out: dict[str, list[float]] = {"total": [], "update": [], "paint": []}
+    out: dict[str, list[float]] = {"total": [], "update": [], "paint": [], "cpu": []}
     forced = 0
     for i in range(runs + WARMUP):
         n0 = len(pt.times)
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         change(i)
         t1 = time.perf_counter()
@@ -201,6 +202,7 @@ def timed_updates(app: QApplication, win: MainWindow, change: Callable[[int], ob
             win.renderer.viewport().repaint()
         t2 = time.perf_counter()
         if i >= WARMUP:
+            out["cpu"].append(time.thread_time() - c0)
             out["total"].append(t2 - t0)
             out["update"].append(t1 - t0)
             out["paint"].append(sum(pt.times[n0:]))
@@ -219,9 +221,10 @@ def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, lis
     cold = timed_updates(app, win, lambda i: win.model.set_params(seed=100 + i), runs=12)
     res["new_values"] = cold["total"]
     cm, cp = ms(cold["total"])
+    cpu_m, cpu_p = ms(cold["cpu"])
     info = (f"{params.in_c}x{params.in_h}x{params.in_w}, {values}, {cell_px(win):.0f} px/cell; "
             f"stride toggled 1/2 (pictures reused when a setting comes back); with new values every "
-            f"time {cm:.1f}/{cp:.1f} ms")
+            f"time {cm:.1f}/{cp:.1f} ms (UI thread's CPU time {cpu_m:.1f}/{cpu_p:.1f} ms)")
     close_window(app, win)
     return res, info
 
@@ -254,8 +257,11 @@ def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float
         app.processEvents()
         time.sleep(0.001)
     n0 = len(pt.times)
+    turns = [time.perf_counter() - done[0]]  # the turn that committed the result (up to its end)
     while len(pt.times) == n0 and time.perf_counter() - done[0] < 5:
+        t = time.perf_counter()
         app.processEvents()
+        turns.append(time.perf_counter() - t)
     t_shown, cpu_shown = time.perf_counter(), time.thread_time()
     timer.stop()
     pt.remove()
@@ -264,6 +270,7 @@ def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float
     shape = "x".join(str(big[n]) for n in ("in_c", "in_h", "in_w"))
     out = {"gap": float(gaps.max()), "p99": float(np.percentile(gaps, 99)), "computing": done[0] - t0,
            "shown": t_shown - t0, "commit_paint": t_shown - done[0], "commit_cpu": cpu_shown - cpu[0],
+           "turn": max(turns),
            "kernel": float(big["k_h"]),
            "ok": float(win.model.params.in_h == big["in_h"])}
     print(f"heavy: {shape}, {big['in_c']}->{big['out_c']}, {big['k_h']}x{big['k_w']} backward: {out}",
@@ -754,7 +761,8 @@ def main() -> int:
                        f"p99 {heavy['p99'] * 1e3:.1f} ms); "
                        f"new picture painted {heavy['shown']:.1f} s after the change (commit + paint "
                        f"{heavy['commit_paint'] * 1e3:.0f} ms on the UI thread, "
-                       f"{heavy['commit_cpu'] * 1e3:.0f} ms of its CPU time)")
+                       f"{heavy['commit_cpu'] * 1e3:.0f} ms of its CPU time; its longest event-loop turn "
+                       f"{heavy['turn'] * 1e3:.0f} ms)")
 
     if stopping is not None:
         worst_exit, worst_gap = worst(stopping)

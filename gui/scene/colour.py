@@ -63,11 +63,15 @@ class TileRender:
         Cells whose text is drawn dark (on a light colour).
     labels : ndarray of str, shape (h, w)
         The grid's labels ("" for none).
+    codes : TextCodes
+        Every labelled cell and its (label, dark) (worked out when first read: a grid whose cells are
+        too small for numbers never needs them).
     groups : dict of (str, bool) to (ndarray, ndarray)
-        Cells by (label, dark) as row and column index arrays (worked out when first read: a grid
-        whose cells are too small for numbers never needs them).
+        Cells by (label, dark) as row and column index arrays, in the order of ``codes.keys``.
     longest : int
         Characters in the longest label.
+    opaque : bool
+        Every colour is fully opaque.
     """
 
     rgba: np.ndarray
@@ -75,34 +79,64 @@ class TileRender:
     labels: np.ndarray
 
     @cached_property
+    def opaque(self) -> bool:
+        return bool((self.rgba[..., 3] == 255).all())
+
+    @cached_property
+    def codes(self) -> TextCodes:
+        return text_codes(self.labels, self.dark)
+
+    @cached_property
     def groups(self) -> dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]:
-        return text_groups(self.labels, self.dark)
+        return text_groups(self.codes)
 
     @cached_property
     def longest(self) -> int:
-        return max((len(s) for s, _ in self.groups), default=1)
+        return max((len(s) for s, _ in self.codes.keys), default=1)
 
 
 Groups = dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]]
 
 
-def text_groups(labels: np.ndarray, dark: np.ndarray) -> Groups:
-    """Every labelled cell, grouped by (label, dark): one glyph is drawn per group at many places."""
+@dataclass(frozen=True, eq=False)
+class TextCodes:
+    """Every labelled cell of a grid, row by row, and which (label, dark) it shows.
+
+    Attributes
+    ----------
+    keys : list of (str, bool)
+        The distinct (label, dark) pairs, sorted.
+    gid : ndarray of int, shape (n,)
+        Each labelled cell's index into ``keys``.
+    rows, cols : ndarray of int, shape (n,)
+        Each labelled cell's row and column, in row-major order.
+    """
+
+    keys: list[tuple[str, bool]]
+    gid: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+
+def text_codes(labels: np.ndarray, dark: np.ndarray) -> TextCodes:
+    """Every labelled cell of ``labels (h, w)`` with the index of its (label, dark) pair."""
     w = labels.shape[1]
     flat = labels.ravel()
     cells = np.flatnonzero(flat != "")
     if cells.size == 0:
-        return {}
+        return TextCodes([], cells, cells, cells)
     uniq, inverse = np.unique(flat[cells], return_inverse=True)
-    code = inverse.ravel() * 2 + dark.ravel()[cells]
-    order = np.argsort(code, kind="stable")
-    bounds = np.flatnonzero(np.diff(code[order])) + 1
-    groups: Groups = {}
-    for part in np.split(order, bounds):
-        c = int(code[part[0]])
-        where = cells[part]
-        groups[(str(uniq[c // 2]), bool(c % 2))] = (where // w, where % w)
-    return groups
+    used, gid = np.unique(inverse.ravel() * 2 + dark.ravel()[cells], return_inverse=True)
+    keys = [(str(uniq[c // 2]), bool(c % 2)) for c in used.tolist()]
+    return TextCodes(keys, gid.ravel(), cells // w, cells % w)
+
+
+def text_groups(codes: TextCodes) -> Groups:
+    """Every labelled cell, grouped by (label, dark): one glyph is drawn per group at many places."""
+    order = np.argsort(codes.gid, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes.gid[order])) + 1
+    return {codes.keys[int(codes.gid[part[0]])]: (codes.rows[part], codes.cols[part])
+            for part in np.split(order, bounds)} if order.size else {}
 
 
 def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
@@ -127,7 +161,9 @@ def render_frame(f: Frame, theme: str, empty: tuple[int, int, int]) -> Entries:
         cmap = None if panel.colour == "none" else colour_map(theme, panel.colour)
         for grid in panel.grids:
             key = RenderCache.key(grid, panel.levels, cmap, empty)
-            entries.append((key, grid, render_grid(grid, panel.levels, cmap, empty)))
+            render = render_grid(grid, panel.levels, cmap, empty)
+            _ = render.opaque  # worked out here, not when first painted
+            entries.append((key, grid, render))
     return entries
 
 

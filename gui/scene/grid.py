@@ -3,8 +3,12 @@
 On a raster device (the screen, PNG/GIF/MP4 export) a tile is drawn once per
 content and zoom into a picture at the device's resolution and every later
 paint is a blit; cells not computed yet come from a blank version of the same
-picture. On a vector device (SVG export) it is drawn directly, a rectangle per
-cell, so the file stays vector. The text is exactly ``Grid.labels``; it is
+picture. New values redraw only what depends on them: the blank picture and the
+grid lines are kept per shape, kinds and size (the lines are copied in, the
+same pixels as drawing them), and the numbers are copied into their picture in
+one NumPy pass (``inking``) wherever that gives QPainter's very pixels. On a
+vector device (SVG export) it is drawn directly, a rectangle per cell, so the
+file stays vector. The text is exactly ``Grid.labels``; it is
 painted by a layer of its own (``LabelLayer``) above the flow lines, so a line
 never crosses a number.
 
@@ -16,14 +20,18 @@ puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.frame import Grid
+from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
+from .inking import Spots, ink_spots, qround
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
@@ -83,9 +91,11 @@ class GridItem(QGraphicsObject):
         self._rect = QRectF()
         self._qimage = QImage()
         self._rgba = np.zeros((0, 0, 4), np.uint8)
-        self._pics: dict[str, QPixmap] = {}
+        self._pics: dict[str, QPixmap | QImage] = {}
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
-        self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap]]] = []
+        self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]] = []
+        # Pictures that do not depend on the values (blank, grid lines), by shape, kinds and size.
+        self._statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
                  scale: float = 1.0) -> None:
@@ -119,6 +129,7 @@ class GridItem(QGraphicsObject):
         self.grid = self.render = None
         self._recent = []
         self._pics = {}
+        self._statics = {}
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._rect.adjusted(-0.1, -0.1, 0.1, 0.1)
@@ -132,8 +143,8 @@ class GridItem(QGraphicsObject):
         px = float(np.hypot(tr.m11(), tr.m12()))  # device pixels per cell
         if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_cells(p, g, d, px, blank=False)
-            self._paint_pending(p, g)
-            self._paint_lines(p, g, px)
+            paint_pending(p, g, self._corner(), self.theme)
+            paint_lines(p, g, self._corner(), self.theme, px)
             return
         self._blit(p, g, d, px, (("full", True), ("blank", False)))
 
@@ -181,163 +192,185 @@ class GridItem(QGraphicsObject):
                 extra_h = 1.0 if i1 == h else 0.0
                 p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
                                      (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
-                p.drawPixmap(top_left, self._picture(name, g, d, px, dpr))
+                pic = self._picture(name, g, d, px, dpr)
+                if isinstance(pic, QImage):
+                    p.drawImage(top_left, pic)
+                else:
+                    p.drawPixmap(top_left, pic)
         p.restore()
 
-    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap | QImage:
         """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
         (the labels alone, on a transparent picture)."""
         pix = self._pics.get(name)
         if pix is None:
-            h, w = d.rgba.shape[:2]
-            # One pixel more each way: the last grid line sits exactly on the far edge.
-            pix = QPixmap(int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1)
-            pix.setDevicePixelRatio(dpr)
-            pix.fill(Qt.GlobalColor.transparent)
-            q = QPainter(pix)
-            try:
-                q.scale(px, px)
-                q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
-                if name == "text":
-                    self._paint_text(q, g, d, px)
-                else:
-                    self._paint_cells(q, g, d, px, blank=name == "blank")
-                    self._paint_lines(q, g, px)
-            finally:
-                q.end()
+            if name == "text":
+                pix = self._text_picture(g, d, px, dpr)
+            elif name == "blank":  # no values in it: one per shape, kinds and size, whatever the values
+                key = ("blank", g.shape, id(g.kinds), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
+                       self.origin)
+                pix = self._static(key, g.kinds, lambda: self._cells_picture(g, d, px, dpr, blank=True))
+            else:
+                pix = self._cells_picture(g, d, px, dpr, blank=False)
             self._pics[name] = pix
+        return pix
+
+    def _static(self, key: tuple[object, ...], held: object,
+                make: Callable[[], QPixmap | QImage]) -> QPixmap | QImage:
+        """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
+        the ids in ``key`` from being reused while cached)."""
+        hit = self._statics.get(key)
+        if hit is None or hit[0] is not held:
+            hit = (held, make())
+            self._statics[key] = hit
+            while len(self._statics) > 6:
+                del self._statics[next(iter(self._statics))]
+        return hit[1]
+
+    def _picture_size(self, d: TileRender, px: float, dpr: float) -> tuple[int, int]:
+        """Pixels of a tile picture: one more each way, since the last grid line sits on the far edge."""
+        h, w = d.rgba.shape[:2]
+        return int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1
+
+    def _place_painter(self, q: QPainter, px: float) -> None:
+        """Put the tile's top-left corner at the picture's origin, ``px`` pixels per cell."""
+        q.scale(px, px)
+        q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
+
+    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *,
+                       blank: bool) -> QPixmap | QImage:
+        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
+        w, h = self._picture_size(d, px, dpr)
+        pix: QPixmap | QImage
+        if blank or not d.opaque:
+            pix = QPixmap(w, h)
+            pix.fill(Qt.GlobalColor.transparent)
+        else:  # opaque cells cover all but the far edges: only the edges need clearing first
+            pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
+            rows, cols = d.rgba.shape[:2]
+            bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
+            bits[max(0, int(rows * px * dpr) - 2):] = 0
+            bits[:, max(0, int(cols * px * dpr) - 2):] = 0
+        pix.setDevicePixelRatio(dpr)
+        q = QPainter(pix)
+        try:
+            self._place_painter(q, px)
+            self._paint_cells(q, g, d, px, blank=blank)
+            if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
+                key = ("lines", g.shape, round(px, 3), dpr, self.origin)
+                lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
+                q.resetTransform()
+                q.drawPixmap(0, 0, lines)
+            else:
+                paint_lines(q, g, self._corner(), self.theme, px)
+        finally:
+            q.end()
+        return pix
+
+    def _lines_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+        """The grid lines alone on a transparent picture."""
+        pix = QPixmap(*self._picture_size(d, px, dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pix)
+        try:
+            self._place_painter(q, px)
+            paint_lines(q, g, self._corner(), self.theme, px)
+        finally:
+            q.end()
         return pix
 
     def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
         """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
-        h, w = d.rgba.shape[:2]
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        theme = self.theme
-        if blank:
-            p.fillRect(QRectF(x0, y0, w, h), QColor(theme["empty"]))
-        elif is_vector(p) and h * w <= 4096:
-            for i in range(h):  # vector output: one rectangle per cell
-                for j in range(w):
-                    r, gr, b, a = (int(v) for v in d.rgba[i, j])
-                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(r, gr, b, a))
-        else:
-            p.drawImage(QRectF(x0, y0, w, h), self._qimage)
-        kinds = g.kinds
-        if kinds is not None and (kinds != 0).any():
-            veil = QColor(theme["background"])
-            veil.setAlpha(110)
-            # Hatching on screen; an SVG gets a plain tint, since not every reader draws patterns.
-            tint = QColor(theme["padding"])
-            tint.setAlpha(90)
-            hatch = QBrush(tint) if is_vector(p) else QBrush(QColor(theme["padding"]),
-                                                             Qt.BrushStyle.BDiagPattern)
-            pad, over, real = bands(kinds)
-            for band in pad:
-                band = band.translated(x0, y0)
-                p.fillRect(band, veil)
-                p.fillRect(band, hatch)
-            for band in over:
-                p.fillRect(band.translated(x0, y0), QColor(theme["background"]))
-            if over and px >= 8:
-                p.setPen(screen_pen(p, theme["padding"], 1.0, Qt.PenStyle.DotLine))
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                for i, j in zip(*np.nonzero(kinds == 2), strict=True):
-                    p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
-            inserted = np.argwhere(kinds == 3)
-            if inserted.size:  # no value of their own: dimmed, so they never pass for a real zero
-                dim = QColor(theme["background"])
-                dim.setAlpha(170)
-                for i, j in inserted.tolist():
-                    p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), dim)
-            p.setPen(screen_pen(p, theme["text"], 2.0))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(real.translated(x0, y0))
-        if g.unreached_rows or g.unreached_cols:
-            self._paint_unreached(p, g, px)
+        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px)
 
-    def _paint_unreached(self, p: QPainter, g: Grid, px: float) -> None:
-        """Never-reached rows and columns: a tint and bold diagonal hatching a projector keeps, framed."""
-        h, w = g.shape
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        tint = QColor(self.theme["unreached"])
-        tint.setAlpha(55)
-        line = QColor(self.theme["unreached"])
-        line.setAlpha(200)
-        bands = [QRectF(x0, y0 + i, w, 1) for i in g.unreached_rows]
-        bands += [QRectF(x0 + j, y0, 1, h) for j in g.unreached_cols]
-        step = 0.25 if px >= 24 else 0.5  # hatch spacing in cells: about 6 px or more apart
-        p.save()
-        for band in bands:
-            p.fillRect(band, tint)
-            p.setClipRect(band)
-            p.setPen(screen_pen(p, line, 2.5))
-            d = band.width() + band.height()
-            k = np.arange(0.0, d + step, step)
-            p.drawLines([QLineF(band.left() + t - band.height(), band.bottom(), band.left() + t, band.top())
-                         for t in k.tolist()])
-            p.setClipping(False)
-            p.setPen(screen_pen(p, line, 2.0))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRect(band)
-        p.restore()
-
-    def _paint_pending(self, p: QPainter, g: Grid) -> None:
-        """Direct drawing only: the empty colour over cells not computed yet."""
-        h, w = g.shape
-        if g.pending_from is None or g.pending_from >= h * w:
-            return
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        r0, c0 = divmod(g.pending_from, w)
-        empty = QColor(self.theme["empty"])
-        p.fillRect(QRectF(x0 + c0, y0 + r0, w - c0, 1), empty)
-        p.fillRect(QRectF(x0, y0 + r0 + 1, w, h - r0 - 1), empty)
-
-    def _paint_lines(self, p: QPainter, g: Grid, px: float) -> None:
-        if px < 9:  # finer grids read as pictures: no lines
-            return
-        h, w = g.shape
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        p.setPen(screen_pen(p, self.theme["grid"], 1.0))
-        p.drawLines([QLineF(x0, y0 + i, x0 + w, y0 + i) for i in range(h + 1)]
-                    + [QLineF(x0 + j, y0, x0 + j, y0 + h) for j in range(w + 1)])
+    def _corner(self) -> tuple[float, float]:
+        """The tile's top-left corner in item coordinates."""
+        return self.origin[0] - 0.5, self.origin[1] - 0.5
 
     def _paint_text(self, p: QPainter, g: Grid, d: TileRender, px: float) -> None:
         """The labels (and corner labels), centred, in type sized to the cell."""
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
         tr = p.transform()
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        vector = is_vector(p)
-        h, w = g.shape
-        size = number_px(px, d.longest, self.zoom)
         p.save()
         p.resetTransform()
-        font = QFont()
-        font.setPixelSize(size)
-        p.setFont(font)
-        dark, light = QColor("#111111"), QColor("#ffffff")
+        if is_vector(p):  # text stays text in an SVG; cells not computed yet stay empty
+            self._write_text(p, g, d, px, tr)
+        else:
+            sp = self._spots(tr, dpr, g, d, px)
+            at = np.argsort(sp.gid, kind="stable")  # label by label: where ink meets, it blends as it did
+            for k, x, y in zip(sp.gid[at].tolist(), sp.x[at].tolist(), sp.y[at].tolist(), strict=True):
+                p.drawPixmap(QPointF(x, y), sp.glyphs[k])
+        self._paint_corners(p, g, d, px, tr, dpr)
+        p.restore()
+
+    def _text_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QImage:
+        """The "text" picture: the labels copied in with NumPy (``ink_spots``) where QPainter would give
+        the same pixels, else drawn by ``_paint_text``; then the corner labels."""
+        w, h = self._picture_size(d, px, dpr)
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(0)
+        q = QPainter(img)
+        try:
+            self._place_painter(q, px)
+            tr = q.transform()
+            bits = np.frombuffer(img.bits(), np.uint32).reshape(h, img.bytesPerLine() // 4)[:, :w]
+            if dpr == 1.0 and ink_spots(bits, self._spots(tr, dpr, g, d, px)):
+                q.resetTransform()
+                self._paint_corners(q, g, d, px, tr, dpr)
+            else:
+                self._paint_text(q, g, d, px)
+        finally:
+            q.end()
+        return img
+
+    def _spots(self, tr: QTransform, dpr: float, g: Grid, d: TileRender, px: float) -> Spots:
+        """Where each label's glyph goes under the tile's transform ``tr``: every cell (a picture is
+        clipped to the cells computed so far when shown)."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        h, w = g.shape
+        size = number_px(px, d.longest, self.zoom)
         sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()  # no rotation here: scale and shift
+        codes = d.codes
+        glyphs = [glyph(s, is_dark, size, dpr) for s, is_dark in codes.keys]
+        gid, ii, jj = codes.gid, codes.rows, codes.cols
+        half_w = np.array([gl.width() / dpr / 2 for gl in glyphs])[gid]
+        half_h = np.array([gl.height() / dpr / 2 for gl in glyphs])[gid]
+        edge_x = qround(sx * (x0 + np.arange(w + 1)) + dx)
+        edge_y = qround(sy * (y0 + np.arange(h + 1)) + dy)
+        return Spots(glyphs, gid, sx * (x0 + jj + 0.5) + dx - half_w, sy * (y0 + ii + 0.5) + dy - half_h,
+                     np.stack([edge_x[jj], edge_x[jj + 1]], 1), np.stack([edge_y[ii], edge_y[ii + 1]], 1))
+
+    def _write_text(self, p: QPainter, g: Grid, d: TileRender, px: float, tr: QTransform) -> None:
+        """Vector output: every label as text, ``p`` in device coordinates, the tile under ``tr``."""
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        h, w = g.shape
+        font = QFont()
+        font.setPixelSize(number_px(px, d.longest, self.zoom))
+        p.setFont(font)
+        sx, sy, dx, dy = tr.m11(), tr.m22(), tr.dx(), tr.dy()
         stop = h * w if g.pending_from is None else g.pending_from
         for (s, is_dark), (ii, jj) in d.groups.items():
-            cx = sx * (x0 + jj + 0.5) + dx
-            cy = sy * (y0 + ii + 0.5) + dy
-            if vector:  # text stays text in an SVG; cells not computed yet stay empty
-                p.setPen(dark if is_dark else light)
-                keep = (ii * w + jj) < stop
-                for x, y in zip(cx[keep].tolist(), cy[keep].tolist(), strict=True):
-                    p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
-            else:
-                gl = glyph(s, is_dark, size, dpr)
-                gw, gh = gl.width() / dpr, gl.height() / dpr
-                for x, y in zip((cx - gw / 2).tolist(), (cy - gh / 2).tolist(), strict=True):
-                    p.drawPixmap(QPointF(x, y), gl)
-        if g.corner is not None and px >= 30:
-            small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
-            for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
-                gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
-                gw, gh = gl.width() / dpr, gl.height() / dpr
-                c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
-                p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
-        p.restore()
+            p.setPen(QColor("#111111") if is_dark else QColor("#ffffff"))
+            keep = (ii * w + jj) < stop
+            cx, cy = sx * (x0 + jj[keep] + 0.5) + dx, sy * (y0 + ii[keep] + 0.5) + dy
+            for x, y in zip(cx.tolist(), cy.tolist(), strict=True):
+                p.drawText(QRectF(x - px / 2, y - px / 2, px, px), Qt.AlignmentFlag.AlignCenter, s)
+
+    def _paint_corners(self, p: QPainter, g: Grid, d: TileRender, px: float, tr: QTransform,
+                       dpr: float) -> None:
+        """The small corner labels (``p`` in device coordinates, the tile under ``tr``)."""
+        if g.corner is None or px < 30:
+            return
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
+        for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
+            gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
+            gw, gh = gl.width() / dpr, gl.height() / dpr
+            c = tr.map(QPointF(x0 + j + 1, y0 + i + 1))
+            p.drawPixmap(QPointF(c.x() - gw - 2, c.y() - gh - 1), gl)
 
 
 class LabelLayer(QGraphicsObject):

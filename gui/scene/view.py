@@ -31,10 +31,11 @@ from .layout import (
     stage_rect,
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .placing import place_panels
 from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
-from .theme import colour_map, qcolor, theme_colours
+from .theme import theme_colours
 from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
@@ -138,8 +139,8 @@ class SceneView(LayoutView):
         if self.staging.on:
             self.staging.leave()
             self._layout_key = None  # back from the stage view: lay the panels out again
-        self._place(f)
         key = (f.expanded, *((p.name, len(p.grids), p.grids[0].shape, p.columns) for p in f.panels))
+        self._place(f, items=key == self._layout_key or self._fitting)  # a new layout: fitting places tiles
         if key != self._layout_key:
             self._layout_key = key
             self._fit()
@@ -148,37 +149,11 @@ class SceneView(LayoutView):
         self.marks.show(f, prev is not None and prev.glide_key == f.glide_key, self._origin)
         self.text.show_frame(f)
 
-    def _place(self, f: Frame) -> None:
-        """Put every tile, title and legend of ``f`` where the layout (with the current margins) says."""
-        placed = place(f, self._margins)
-        self._placed = dict(placed)
-        empty = qcolor(self.theme, "empty")
-        rgb = (empty.red(), empty.green(), empty.blue())
-        legend_px = self._legend_px()
-        for name in PANELS:
-            panel = self._panels.get(name)
-            tiles = self._tiles(name, 0 if panel is None else len(panel.grids))
-            legend = self.legends[name]
-            if panel is None:
-                self.titles[name].setText("")
-                legend.setVisible(False)
-                continue
-            pp = placed[name]
-            cmap = None if panel.colour == "none" else colour_map(self.theme_name, panel.colour)
-            for tile, grid, tp in zip(tiles, panel.grids, pp.tiles, strict=True):
-                tile.origin, tile.shape, tile.scale = tp.origin, grid.shape, tp.scale
-                tile.item.setZValue(tp.z)
-                tile.item.zoom = self.zoom
-                render = self._renders.get(grid, panel.levels, cmap, rgb)
-                tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale)
-                tile.item.show(True)
-            if self.titles[name].textItem.toPlainText() != panel.title:
-                self.titles[name].setText(panel.title)
-            self.titles[name].setPos(*pp.title_at)
-            if panel.legend is not None and cmap is not None:
-                legend.text_px = legend_px
-                legend.set_legend(cmap, QRectF(*pp.legend_box), panel.legend)
-            legend.setVisible(panel.legend is not None and cmap is not None)
+    def _place(self, f: Frame, *, items: bool = True) -> None:
+        """Put every title of ``f`` where the layout (with the current margins) says and, with ``items``,
+        every tile and legend (not while fitting measures the titles round after round)."""
+        self._placed = dict(place(f, self._margins))
+        place_panels(self, f, items=items)
 
     def _legend_px(self) -> int:
         """Legend labels' type: ``LEGEND_PX`` at text zoom 1, growing with the zoom and the cells."""
@@ -310,15 +285,17 @@ class SceneView(LayoutView):
             return  # fitting already (the text moved and the view resized)
         if self.view.height() < 40 or self.view.width() < 40:
             self._layout_key = None  # not laid out yet: the next frame (or the resize) fits it
+            self._place(f)
             return
         self._fitting = True
         try:
             self._margins = Margins()  # from the start: a tiny view's tall titles must not stick
-            self._place(f)
+            self._place(f, items=False)
             self._fit_rounds(f)
             rect = stage_rect(self._placed, self._margins)
             if self.text.arrange(rect.width(), rect.height()):  # the text moved: the view has new room
                 self._fit_rounds(f)
+            self._place(f)  # the tiles move once, where the last round put them
         finally:
             self._fitting = False
 
@@ -345,7 +322,7 @@ class SceneView(LayoutView):
             if last or same_margins(need, self._margins) or self._per_cell < 0.4 * first:
                 return
             self._margins = need
-            self._place(f)
+            self._place(f, items=False)
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
