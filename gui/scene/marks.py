@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QLinearGradient, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.choices import PanelName
@@ -218,8 +218,9 @@ class FlowLines(QGraphicsObject):
             area = area.intersected(tr.mapRect(p.clipBoundingRect()))
         dev = p.device()
         dpr = dev.devicePixelRatioF() if dev is not None else 1.0
-        if dev is not None:
-            area = area.intersected(QRectF(0, 0, dev.width() / dpr, dev.height() / dpr))
+        if dev is not None:  # a picture's width counts device pixels, a widget's logical ones
+            scale = dpr if isinstance(dev, (QImage, QPixmap)) else 1.0
+            area = area.intersected(QRectF(0, 0, dev.width() / scale, dev.height() / scale))
         box = area.toAlignedRect()
         if box.isEmpty():
             return
