@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from .models.choices import THEME_COLOURS, THEMES, Theme
@@ -134,6 +134,7 @@ class WindowShell(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         self._fallback: QTimer | None = None
+        self._closed_unbuilt = False  # closed before its lesson was built: build it only if shown again
 
     def fill(self, panel: QWidget, stage: QWidget, below: QWidget) -> None:
         """Put the lesson's widgets in the frame: ``panel`` in the column, ``stage`` and ``below`` right."""
@@ -155,7 +156,7 @@ class WindowShell(QMainWindow):
         def once() -> None:
             if self._fallback is not None:
                 self._fallback.stop()
-            if done[0]:
+            if done[0] or self._closed_unbuilt:
                 return
             done[0] = True
             try:
@@ -165,9 +166,25 @@ class WindowShell(QMainWindow):
                 self.failed.emit(str(exc))
                 raise
 
+        self._build_once = once
         _FirstPaint(self.preparing, once)
         self._fallback = QTimer(self)
         self._fallback.setObjectName("build the lesson if the frame is never painted")
         self._fallback.setSingleShot(True)
         self._fallback.timeout.connect(once)
         self._fallback.start(FALLBACK_MS)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        """Closed before the lesson was built: it is not built behind a closed window (nothing would stop
+        what it starts); shown again, it is."""
+        if not self.is_ready:
+            self._closed_unbuilt = True
+        super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        if self._closed_unbuilt:
+            self._closed_unbuilt = False
+            build = getattr(self, "_build_once", None)
+            if build is not None:
+                QTimer.singleShot(0, self, build)
+        super().showEvent(event)

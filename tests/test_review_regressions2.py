@@ -43,3 +43,27 @@ def test_flow_lines_are_drawn_whole_on_a_high_dpi_screen() -> None:
                          timeout=120, env=env, check=True).stdout.split()
     assert float(out[0]) == 2.0
     assert out[1:] == [out[1]] * 4 and out[1] != "#ffffff", out  # the same light red all along the line
+
+
+def test_a_window_closed_before_its_lesson_is_built_does_not_build_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Closed before its first paint, a window made ``later`` built its lesson anyway once the fallback
+    timer fired (behind the closed window, with nothing left to shut down what it started); shown again,
+    it builds it then."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from gui.mainwindow import MainWindow
+    from gui.shell import FALLBACK_MS
+
+    win = MainWindow(later=True)
+    qtbot.addWidget(win)
+    win.show()
+    win.close()
+    built: list[bool] = []
+    win.ready.connect(lambda: built.append(True))
+    loop = QEventLoop()
+    QTimer.singleShot(FALLBACK_MS + 300, loop.quit)  # past the fallback timer: a build would have run
+    loop.exec()
+    assert not built and not win.is_ready and not hasattr(win, "model")
+    with qtbot.waitSignal(win.ready, timeout=5000):
+        win.show()
+    assert win.model.n_steps > 0
