@@ -90,7 +90,7 @@ def _image_block(indices: np.ndarray, palette: bytes, left: int, top: int, table
 
 
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Where pictures ``a`` and ``b`` (same shape, see ``GifStream.add``) differ, ``(H, W)`` bool."""
+    """Where pictures ``a`` and ``b`` (same shape, as ``GifStream.change`` takes) differ: ``(H, W)`` bool."""
     if a.shape[2] == 4:  # one 32-bit comparison per pixel (the unused byte is 0xff in both)
         return a.view(np.uint32)[..., 0] != b.view(np.uint32)[..., 0]
     return (a != b).any(axis=2)
