@@ -171,8 +171,8 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
         ``dX_padded[c,r,q]``, and marked "dropped" or "folded onto X[…]".
     """
     o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
-    lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]   "
-             f"dW[{o}] += {_term(g)}{TIMES}X(window)   db[{o}] += {_term(g)} → {fmt(grad_bias_after)}"]
+    lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]; "
+             f"dW[{o}] += {_term(g)}{TIMES}X(window); db[{o}] += {_term(g)} → {fmt(grad_bias_after)}"]
     terms = []
     win = step.window
     for c in range(step.weights.shape[0]):

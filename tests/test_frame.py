@@ -229,6 +229,8 @@ def test_activation_names_dy_f_prime_and_dz() -> None:
                                f"= {engine.describe.fmt(f.step.grad)} flows back")
     plain = Lesson(Params(mode="backward")).frame(0)
     assert plain.arithmetic.startswith("dY[0,0,0] = 1 flows back")
+    # The step's three updates stay apart when the caption's spaces are collapsed into one.
+    assert "W[0]; dW[0] += " in " ".join(plain.arithmetic.splitlines()[0].split())
     assert "dZ" not in plain.caption
 
 

@@ -679,10 +679,10 @@ def _conv_backward_text(s: _Scenario, lesson: Lesson, step: engine.ConvBackwardS
                 f"{describe.fmt(g)} flows back:")
     else:
         head = f"dY[{o},{i},{j}] = {describe.fmt(g)} flows back:"
-    head += (f"  dX(window) += {_term(g)}{describe.TIMES}W[{o}]   "
+    head += (f"  dX(window) += {_term(g)}{describe.TIMES}W[{o}]; "
              f"dW[{o}] += {_term(g)}{describe.TIMES}X(window)")
     if p.bias:
-        head += f"   db[{o}] += {_term(g)} → {describe.fmt(float(grads.grad_bias[o]))}"
+        head += f"; db[{o}] += {_term(g)} → {describe.fmt(float(grads.grad_bias[o]))}"
     return "\n".join([head, *lines[1:]])
 
 
