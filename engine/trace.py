@@ -518,7 +518,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
                 tot, self._done = self._checkpoints[c], c
             else:
                 checkpoint()
-                tot, self._done = _conv.backward_padded(self.setup, self._dy_prefix(i + 1), self.x_padded), i
+                tot, self._done = self._recompute(self._dy_prefix(i + 1)), i
                 self._keep(i, tot)
             self._shared = True
         s, xp, dy, w = self.setup, self.x_padded, self.dy, self.setup.w
@@ -538,6 +538,48 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
                 self._shared = True
         self._totals_now, self._done, self._shared = tot, i, True
         return _ro(tot[0]), _ro(tot[1]), _ro(tot[2])
+
+    def reaches(self, i: int) -> bool:
+        """Whether ``partial(i)`` is reached the cheap way: from the running totals or a checkpoint
+        by at most ``_limit`` window additions, without recomputing the prefix."""
+        i = self._check_upto(i)
+        if self._done <= i <= self._done + self._limit:
+            return True
+        return any(c <= i <= c + self._limit for c in self._checkpoints)
+
+    def totals_at(self, i: int) -> _Totals:
+        """``(gxp, gw, gb)`` after steps ``0..i``, recomputed from a fresh prefix of ``dy``.
+
+        Pure: reads only the trace's read-only arrays and writes none of its
+        state, so a worker thread may call it while the UI thread reads the
+        trace; ``adopt`` then hands the result back. Stops at the engine's
+        ``checkpoint`` calls (``engine.cancel.stop_when``).
+
+        Returns
+        -------
+        gxp : ndarray, shape (C_in, Hp, Wp)
+        gw : ndarray, shape (C_out, C_in/groups, kh, kw)
+        gb : ndarray, shape (C_out,)
+        """
+        i = self._check_upto(i)
+        checkpoint()
+        return self._recompute(_prefix(self.dy, i + 1))
+
+    def adopt(self, i: int, totals: _Totals) -> None:
+        """Keep ``totals`` (from ``totals_at(i)``, never written again) as the checkpoint at step ``i``.
+
+        ``partial(i)`` (and any step up to ``_limit`` after it) is then reached
+        without recomputing the prefix.
+        """
+        i = self._check_upto(i)
+        shapes = (self.x_padded.shape, self.setup.w.shape, self.setup.w.shape[:1])
+        if tuple(np.shape(t) for t in totals) != shapes:
+            raise ValueError(f"totals of shapes {shapes} expected")
+        self._keep(i, (_ro(totals[0]), _ro(totals[1]), _ro(totals[2])))
+
+    def _recompute(self, dy_prefix: np.ndarray) -> _Totals:
+        """One vectorised pass over the whole gradient prefix ``dy_prefix`` (later cells zero)."""
+        return _conv.backward_padded(self.setup, dy_prefix, self.x_padded)
 
     def _keep(self, k: int, totals: _Totals) -> None:
         """Checkpoint ``totals`` (steps ``0..k``; never written again); the oldest beyond CHECKPOINTS go."""

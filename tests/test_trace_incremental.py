@@ -102,6 +102,50 @@ def test_conv_backward_partial_results_are_not_changed_by_later_calls() -> None:
     np.testing.assert_array_equal(first.grad_w, kept[1])
 
 
+def _far_trace(monkeypatch: pytest.MonkeyPatch) -> engine.ConvBackwardTrace:
+    """A trace whose incremental reach is 5 steps: a jump of more recomputes the prefix."""
+    monkeypatch.setattr(_trace, "INCREMENTAL_MIN", 5)
+    monkeypatch.setattr(_trace, "INCREMENTAL_LIMIT", 5)
+    rng = np.random.default_rng(4)
+    return engine.trace_conv2d_backward(rng.standard_normal((2, 6, 6)), rng.standard_normal((3, 2, 3, 3)),
+                                        rng.standard_normal((3, 6, 6)), padding=1, padding_mode="circular")
+
+
+def test_conv_backward_adopted_totals_give_the_partial_computed_directly(monkeypatch: pytest.MonkeyPatch
+                                                                          ) -> None:
+    """``totals_at`` (a worker's pure computation), ``adopt``, then ``partial``: as a direct partial."""
+    t, direct = _far_trace(monkeypatch), _far_trace(monkeypatch)
+    t.partial(3)
+    assert t.reaches(7) and not t.reaches(60)
+    totals = t.totals_at(60)
+    assert not t.reaches(60)  # totals_at leaves the trace alone
+    t.adopt(60, totals)
+    assert t.reaches(60) and t.reaches(63) and not t.reaches(70) and not t.reaches(59)
+    for i in (60, 62, 65, 61):  # the adopted step, then steps on from it
+        g, d = t.partial(i), direct.partial(i)
+        if i == 60:  # the same vectorised pass on the same prefix
+            np.testing.assert_array_equal(g.grad_x_padded, d.grad_x_padded)
+        _close(g.grad_x_padded, d.grad_x_padded)
+        _close(g.grad_x, d.grad_x)
+        _close(g.grad_w, d.grad_w)
+        _close(g.grad_bias, d.grad_bias)
+        np.testing.assert_array_equal(g.hits, d.hits)
+    kept = t.partial(60).grad_x_padded.copy()
+    t.partial(64)
+    np.testing.assert_array_equal(t.partial(60).grad_x_padded, kept)  # the adopted totals are never written
+
+
+def test_conv_backward_totals_at_stops_when_cancelled_and_adopt_checks_shapes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    t = _far_trace(monkeypatch)
+    with engine.cancel.stop_when(lambda: True), pytest.raises(engine.cancel.Cancelled):
+        t.totals_at(60)
+    with pytest.raises(ValueError, match="shapes"):
+        t.adopt(60, (np.zeros(3), np.zeros(3), np.zeros(3)))
+    with pytest.raises(IndexError):
+        t.totals_at(len(t))
+
+
 @st.composite
 def _pool_case(draw: st.DrawFn) -> tuple[engine.PoolBackwardTrace, list[int]]:
     op = draw(st.sampled_from(["max", "min", "avg"]))
