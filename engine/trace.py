@@ -499,28 +499,28 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
 
         Forward by at most ``_limit`` steps: each step adds its window
         (``C_in/groups * kh * kw`` cells) into running totals. Back, or further:
-        from the nearest checkpoint at or before ``i`` within ``_limit`` steps,
-        else one vectorised recompute of the prefix. Arrays handed out (or
+        from the nearest checkpoint at or before ``i`` within ``_limit`` steps
+        (or from zero within ``_limit`` steps of the start), else one
+        vectorised recompute of the prefix. Arrays handed out (or
         checkpointed) are never written again: the totals are copied before
         the next step adds to them.
         """
         tot: _Totals
         if self._totals_now is None:
-            z = self.setup.w
-            tot = (np.zeros(self.x_padded.shape), np.zeros(z.shape), np.zeros(z.shape[0]))
-            self._shared = False
+            tot, self._shared = self._zeros(), False
         else:
             tot = self._totals_now
         if i < self._done or i - self._done > self._limit:
             near = [c for c in self._checkpoints if c <= i and i - c <= self._limit]
             if near:
                 c = max(near)
-                tot, self._done = self._checkpoints[c], c
+                tot, self._done, self._shared = self._checkpoints[c], c, True
+            elif i < self._limit:  # near the start: from nothing done
+                tot, self._done, self._shared = self._zeros(), -1, False
             else:
                 checkpoint()
-                tot, self._done = self._recompute(self._dy_prefix(i + 1)), i
+                tot, self._done, self._shared = self._recompute(self._dy_prefix(i + 1)), i, True
                 self._keep(i, tot)
-            self._shared = True
         s, xp, dy, w = self.setup, self.x_padded, self.dy, self.setup.w
         for k in range(self._done + 1, i + 1):
             o, r, c = self._unravel(k, self.out_shape)
@@ -543,7 +543,7 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         """Whether ``partial(i)`` is reached the cheap way: from the running totals or a checkpoint
         by at most ``_limit`` window additions, without recomputing the prefix."""
         i = self._check_upto(i)
-        if self._done <= i <= self._done + self._limit:
+        if self._done <= i <= self._done + self._limit or i < self._limit:
             return True
         return any(c <= i <= c + self._limit for c in self._checkpoints)
 
@@ -576,6 +576,11 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         if tuple(np.shape(t) for t in totals) != shapes:
             raise ValueError(f"totals of shapes {shapes} expected")
         self._keep(i, (_ro(totals[0]), _ro(totals[1]), _ro(totals[2])))
+
+    def _zeros(self) -> _Totals:
+        """Totals before any step: zeros of the shapes of ``(gxp, gw, gb)``."""
+        w = self.setup.w
+        return np.zeros(self.x_padded.shape), np.zeros(w.shape), np.zeros(w.shape[0])
 
     def _recompute(self, dy_prefix: np.ndarray) -> _Totals:
         """One vectorised pass over the whole gradient prefix ``dy_prefix`` (later cells zero)."""

@@ -121,6 +121,7 @@ def test_conv_backward_adopted_totals_give_the_partial_computed_directly(monkeyp
     assert not t.reaches(60)  # totals_at leaves the trace alone
     t.adopt(60, totals)
     assert t.reaches(60) and t.reaches(63) and not t.reaches(70) and not t.reaches(59)
+    assert t.reaches(2)  # near the start: added from zero
     for i in (60, 62, 65, 61):  # the adopted step, then steps on from it
         g, d = t.partial(i), direct.partial(i)
         if i == 60:  # the same vectorised pass on the same prefix
@@ -133,6 +134,17 @@ def test_conv_backward_adopted_totals_give_the_partial_computed_directly(monkeyp
     kept = t.partial(60).grad_x_padded.copy()
     t.partial(64)
     np.testing.assert_array_equal(t.partial(60).grad_x_padded, kept)  # the adopted totals are never written
+
+
+def test_conv_backward_step_near_the_start_is_added_from_zero_after_a_far_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    t, direct = _far_trace(monkeypatch), _far_trace(monkeypatch)
+    t.partial(80)
+    calls: list[int] = []
+    monkeypatch.setattr(t, "_recompute", lambda dy: calls.append(1))
+    for i in (1, 3):
+        _close(t.partial(i).grad_x_padded, direct.partial(i).grad_x_padded)
+    assert not calls
 
 
 def test_conv_backward_totals_at_stops_when_cancelled_and_adopt_checks_shapes(

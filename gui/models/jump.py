@@ -1,0 +1,90 @@
+"""A far jump in a backward lesson, worked out in two halves: a pure computation, then a cheap landing.
+
+A backward step reads the gradients accumulated so far (``partial``). Near
+the step shown they are reached one window at a time; a jump further than
+the trace's reach recomputes the whole prefix in one vectorised pass, which
+on the largest settings takes seconds. ``far_jump`` says whether moving to a
+step needs that pass and, if so, returns the pass as a function that reads
+only read-only arrays (any thread may run it); ``land`` hands its result to
+the trace (a checkpoint) and moves the lesson to the step, which is then
+cheap to draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import engine
+
+from .lesson import Lesson
+
+__all__ = ["Reached", "far_jump", "land"]
+
+
+@dataclass(frozen=True, eq=False)
+class Reached:
+    """The gradients after a backward step, worked out off the UI thread, not handed to the trace yet.
+
+    Attributes
+    ----------
+    base : int
+        The lesson's ``version`` it was worked out from; ``land`` drops it once the lesson changed.
+    step : int
+        The lesson's step to show.
+    trace : engine.ConvBackwardTrace
+        The trace it belongs to.
+    index : int
+        The step within ``trace`` (``step`` less the forward steps).
+    totals : tuple of ndarray
+        ``trace.totals_at(index)``: ``gxp (C_in, Hp, Wp)``, ``gw (C_out, C_in/groups, kh, kw)``, ``gb (C_out,)``.
+    """
+
+    base: int
+    step: int
+    trace: engine.ConvBackwardTrace
+    index: int
+    totals: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def far_jump(lesson: Lesson, k: int) -> Callable[[], Reached] | None:
+    """The work that moving ``lesson`` to step ``k`` would otherwise do on the caller's thread, or None.
+
+    None when the step is cheap to show: not a backward step of a convolution
+    drawn as the scatter of its gradients, or one its trace reaches from the
+    running totals or a checkpoint. Call on the thread that owns the lesson;
+    run the returned function anywhere (it stops at the engine's checkpoints).
+    """
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        return None  # ``set_step`` explains what is wrong with it
+    k = max(0, min(int(k), lesson.n_steps - 1))
+    r, nf = lesson.run, lesson.n_forward
+    trace = r.bwd
+    if k < nf or not isinstance(trace, engine.ConvBackwardTrace):
+        return None
+    if lesson.params.grad_view == "gather" and r.gather is not None:
+        return None  # drawn from the gather trace, whose steps are a forward convolution's
+    if r.scatter is not None and k <= len(r.scatter):
+        return None
+    index = k - nf
+    if trace.reaches(index):
+        return None
+    base = lesson.version
+    return lambda: Reached(base, k, trace, index, trace.totals_at(index))
+
+
+def land(lesson: Lesson, reached: Reached) -> bool:
+    """Hand ``reached`` to its trace and move ``lesson`` to its step.
+
+    Returns
+    -------
+    bool
+        False, with nothing changed, when the lesson changed since the work
+        started (its trace is gone: the result is stale).
+    """
+    if reached.base != lesson.version or lesson.run.bwd is not reached.trace:
+        return False
+    reached.trace.adopt(reached.index, reached.totals)
+    return lesson.set_step(reached.step)
