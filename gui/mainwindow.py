@@ -30,6 +30,7 @@ from .shell import WindowShell
 
 if TYPE_CHECKING:
     from .controllers.document import DocumentController
+    from .controllers.jump import JumpController
     from .controllers.lesson import LessonController
     from .controllers.motion import MotionController
     from .controllers.picture import BusyRow
@@ -62,6 +63,7 @@ class MainWindow(WindowShell):
     files: DocumentController
     motion: MotionController
     busy_row: BusyRow
+    jumps: JumpController
 
     def __init__(self, params: Params | None = None, settings: QSettings | None = None, *,
                  later: bool = False) -> None:
@@ -82,6 +84,7 @@ class MainWindow(WindowShell):
     def _build(self, params: Params | None) -> None:
         """Make the lesson, its widgets and controllers, and put them in the frame; then emit ``ready``."""
         from .controllers.document import DocumentController
+        from .controllers.jump import JumpController
         from .controllers.lesson import LessonController
         from .controllers.motion import MotionController
         from .controllers.picture import BusyRow
@@ -108,7 +111,10 @@ class MainWindow(WindowShell):
                                         settings=self.settings, notify=self.notify, say=self.say,
                                         expanded=lambda: self.stage.expanded, parent=self)
         self.files.theme_requested.connect(self._scenario_theme)
-        self.busy_row = BusyRow(self.controls, self.lesson_ctl, self.files.pictures, self)  # one Cancel
+        self.jumps = JumpController(self.model, self.playback, notify=self.notify, parent=self)
+        self.controller.far = self.jumps.go_to  # a far backward jump of a big lesson: in a worker
+        self.busy_row = BusyRow(self.controls, self.lesson_ctl, self.files.pictures, self,
+                                jumps=self.jumps)  # one Cancel
         self.controller.glide.connect(self.renderer.glide)
         self.motion = MotionController(self.model, self.renderer, self.controller,
                                        presenting=lambda: self.presenting, parent=self)
@@ -403,5 +409,6 @@ class MainWindow(WindowShell):
         self.lesson_ctl.shutdown()
         self.files.pictures.shutdown()
         self.stage.shutdown()
+        self.jumps.shutdown()
         super().closeEvent(event)
 

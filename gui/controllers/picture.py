@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal
 from ..controls import ControlPanel
 from ..models.cancel import StopToken, checkpoint
 from ..models.lesson import Lesson, Prepared
+from .jump import JumpController
 from .lesson import BACKGROUND_COST, Job, LessonController, Sink, dropped, worker_pool
 
 #: A picture with more pixels than this (read from its header) is read in a worker thread.
@@ -178,19 +179,25 @@ class BusyRow(QObject):
     """
 
     def __init__(self, panel: ControlPanel, changes: LessonController, pictures: PictureLoader,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, jumps: JumpController | None = None) -> None:
         super().__init__(parent)
-        self.panel, self.changes, self.pictures = panel, changes, pictures
+        self.panel, self.changes, self.pictures, self.jumps = panel, changes, pictures, jumps
         panel.cancel.clicked.connect(pictures.cancel)
         changes.busy_changed.connect(self._change_busy)
         pictures.loading_changed.connect(self._picture_busy)
+        if jumps is not None:  # a far step being worked out shares the row; Cancel stops it too
+            panel.cancel.clicked.connect(jumps.cancel)
+            jumps.jumping_changed.connect(lambda _: self._show())
 
     def cancel(self) -> bool:
         """Stop whichever runs (Esc); False when nothing did."""
-        if not (self.changes.busy or self.pictures.loading):
+        jumping = self.jumps is not None and self.jumps.jumping
+        if not (self.changes.busy or self.pictures.loading or jumping):
             return False
         self.pictures.cancel()
         self.changes.cancel()
+        if self.jumps is not None:
+            self.jumps.cancel()
         return True
 
     def _change_busy(self, on: bool) -> None:
@@ -205,8 +212,11 @@ class BusyRow(QObject):
 
     def _show(self) -> None:
         name = self.pictures.loading
-        what = f"Loading {name}… the last picture stays meanwhile" if name else ""
-        self.panel.show_busy(self.changes.busy or bool(name), what)
+        step = -1 if self.jumps is None else self.jumps.target
+        what = (f"Loading {name}… the last picture stays meanwhile" if name
+                else "" if self.changes.busy or step < 0
+                else f"Computing step {step + 1}… the last picture stays meanwhile")
+        self.panel.show_busy(self.changes.busy or bool(name) or step >= 0, what)
 
 
 __all__ = ["BACKGROUND_PIXELS", "BusyRow", "Loaded", "PictureLoader"]

@@ -35,6 +35,9 @@ class PlaybackController(QObject):
     ----------
     pieces : callable
         ``pieces()``: how many products travel in the glide to the step shown (0: no motion).
+    far : callable
+        ``far(k)``, asked before a move to step ``k`` (not playback's steps, which stay synchronous):
+        True when it took the move over (a far jump worked out in a worker; the step moves when it lands).
     """
 
     playing_changed = Signal(bool)
@@ -52,6 +55,7 @@ class PlaybackController(QObject):
         self.timer.setInterval(16)
         self.timer.timeout.connect(self._tick)
         self.pieces: Callable[[], int] = lambda: 0
+        self.far: Callable[[int], bool] = lambda k: False
 
     # ------------------------------------------------------------------ state
     @property
@@ -125,6 +129,8 @@ class PlaybackController(QObject):
 
     def go_to(self, k: int, *, animate: bool = False) -> None:
         """Move to step ``k``; glide there when ``animate``."""
+        if self.far(k):
+            return
         before = self.model.step
         self.model.set_step(k)
         if self.model.step == before:

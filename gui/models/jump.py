@@ -39,7 +39,8 @@ class Reached:
     index : int
         The step within ``trace`` (``step`` less the forward steps).
     totals : tuple of ndarray
-        ``trace.totals_at(index)``: ``gxp (C_in, Hp, Wp)``, ``gw (C_out, C_in/groups, kh, kw)``, ``gb (C_out,)``.
+        ``trace.totals_at(index)``: ``gxp (C_in, Hp, Wp)``, ``gw (C_out, C_in/groups, kh, kw)``,
+        ``gb (C_out,)``.
     """
 
     base: int
