@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 import engine.describe as describe
 from engine import trace_conv2d_backward
 from engine.describe import TIMES, _term, conv_backward_arithmetic, fmt
+from gui import export
+from gui.models.frame import Grid
+from gui.models.lesson import Lesson
+from gui.models.params import Params
+from gui.scene import SceneView, colour
+from gui.scene.colour import TileRender, changed_box, recolour, render_grid
+from gui.scene.theme import colour_map, qcolor
 
 
 def _every_term(step, grad_x_padded, offset, grad_bias_after, per_line, max_lines) -> str:  # type: ignore[no-untyped-def]
@@ -56,3 +67,67 @@ def test_backward_caption_formats_only_what_it_shows_and_reads_the_same(
         assert got == want
         shown = min(18, per_line * max_lines)  # of 2 channels x 3 x 3 terms; 4 numbers each, 5 in the head
         assert len(calls) <= 4 * shown + 5
+
+
+# --------------------------------------------------------------------------- colouring only what changed
+
+
+def _same(a: TileRender, b: TileRender) -> None:
+    np.testing.assert_array_equal(a.rgba, b.rgba)
+    np.testing.assert_array_equal(a.dark, b.dark)
+    assert a.labels is b.labels and a.opaque == b.opaque
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_recolouring_the_changed_cells_gives_the_pixels_of_a_fresh_render(theme: str) -> None:
+    rng = np.random.default_rng(7)
+    cmap, empty, levels = colour_map(theme, "diverging"), (200, 10, 30), (-2.0, 2.0)
+    values = rng.standard_normal((40, 30))
+    values[0, :5], values[1, 0], values[2, 0] = np.nan, np.inf, -np.inf
+    labels = np.full(values.shape, "")
+    old = Grid(values, labels)
+    render = render_grid(old, levels, cmap, empty)
+    for r0, c0, fill in [(3, 4, 1.5), (0, 0, 0.25), (30, 25, np.nan), (10, 10, -9.0)]:
+        new_values = values.copy()
+        new_values[r0 : r0 + 5, c0 : c0 + 5] = fill if not np.isnan(fill) else np.nan
+        new = Grid(new_values, np.full(values.shape, "1"))
+        got = recolour(old, render, new, levels, cmap, empty)
+        _same(got, render_grid(new, levels, cmap, empty))
+        assert changed_box(values, new_values) == (slice(r0, min(r0 + 5, 40)), slice(c0, min(c0 + 5, 30)))
+    same = Grid(values.copy(), labels)  # nothing changed: the colours are shared, not made again
+    assert recolour(old, render, same, levels, cmap, empty).rgba is render.rgba
+    blank = render_grid(old, levels, None, empty)  # no map: every cell empty, whatever the values
+    _same(recolour(old, blank, Grid(values + 1, labels), levels, None, empty),
+          render_grid(same, levels, None, empty))
+    other = Grid(rng.standard_normal((41, 30)), np.full((41, 30), ""))  # another shape: a fresh render
+    _same(recolour(old, render, other, levels, cmap, empty), render_grid(other, levels, cmap, empty))
+
+
+@pytest.fixture
+def view(qapp) -> Iterator[SceneView]:  # type: ignore[no-untyped-def]
+    v = export.offscreen_renderer((1400, 900))
+    yield v
+    v.hide()
+    v.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_backward_step_colours_only_the_window_it_changed_with_the_same_pixels(
+        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Lesson(Params(in_c=3, out_c=2, in_h=40, in_w=40, mode="backward"))
+    k = m.n_forward + 5 if m.n_forward else 5
+    view.show_frame(m.frame(k))
+    coloured: list[int] = []
+    real = colour.colourize
+    monkeypatch.setattr(colour, "colourize", lambda v, *a: coloured.append(v.size) or real(v, *a))
+    f = m.frame(k + 1)
+    view.show_frame(f)
+    dx = next(p for p in f.panels if p.name == "dx")
+    assert sum(g.values.size for g in dx.grids) > 3 * 40 * 40
+    assert 0 < sum(coloured) < 3 * 3 * 3 + 2 * 3 * 9 + 1  # a 3x3 window in 3 channels, and dW
+    empty = qcolor(view.theme, "empty")
+    rgb = (empty.red(), empty.green(), empty.blue())
+    for p in f.panels:
+        cmap = None if p.colour == "none" else colour_map(view.theme_name, p.colour)
+        for tile, g in zip(view.visible_tiles(p.name), p.grids, strict=False):
+            _same(tile.item.render, render_grid(g, p.levels, cmap, rgb))
