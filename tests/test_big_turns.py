@@ -13,7 +13,7 @@ import engine.describe as describe
 from engine import trace_conv2d_backward
 from engine.describe import TIMES, _term, conv_backward_arithmetic, fmt
 from gui import export
-from gui.models.frame import Grid
+from gui.models.frame import Frame, Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene import SceneView, colour
@@ -125,9 +125,32 @@ def test_a_backward_step_colours_only_the_window_it_changed_with_the_same_pixels
     dx = next(p for p in f.panels if p.name == "dx")
     assert sum(g.values.size for g in dx.grids) > 3 * 40 * 40
     assert 0 < sum(coloured) < 3 * 3 * 3 + 2 * 3 * 9 + 1  # a 3x3 window in 3 channels, and dW
+    _shows_fresh_colours(view, f)
+
+
+def _shows_fresh_colours(view: SceneView, f: Frame) -> None:
+    """Every tile of ``view`` shows the colours a fresh render of its grid in the view's theme has."""
     empty = qcolor(view.theme, "empty")
     rgb = (empty.red(), empty.green(), empty.blue())
     for p in f.panels:
         cmap = None if p.colour == "none" else colour_map(view.theme_name, p.colour)
-        for tile, g in zip(view.visible_tiles(p.name), p.grids, strict=False):
+        tiles = view.visible_tiles(p.name)
+        assert len(tiles) == len(p.grids)
+        for tile, g in zip(tiles, p.grids, strict=True):
             _same(tile.item.render, render_grid(g, p.levels, cmap, rgb))
+
+
+def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_recolours(
+        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = Lesson(Params(in_c=2, out_c=2, mode="backward"))
+    f = m.frame(m.n_steps // 2)
+    view.show_frame(f)
+    coloured: list[int] = []
+    real = colour.colourize
+    monkeypatch.setattr(colour, "colourize", lambda v, *a: coloured.append(v.size) or real(v, *a))
+    view.set_theme(view.theme_name, zoom=1.5)
+    assert view.zoom == 1.5 and coloured == []
+    _shows_fresh_colours(view, f)
+    view.set_theme("dark" if view.theme_name == "light" else "light")
+    assert coloured and view.zoom == 1.5
+    _shows_fresh_colours(view, f)
