@@ -17,8 +17,8 @@ from gui.models.frame import Frame, Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene import SceneView, colour
-from gui.scene.colour import TileRender, changed_box, recolour, render_grid
-from gui.scene.theme import colour_map, qcolor
+from gui.scene.colour import TileRender, changed_box, colourize, recolour, render_grid
+from gui.scene.theme import ColourMap, colour_map, load_colour_map, qcolor
 
 
 def _every_term(step, grad_x_padded, offset, grad_bias_after, per_line, max_lines) -> str:  # type: ignore[no-untyped-def]
@@ -72,6 +72,15 @@ def test_backward_caption_formats_only_what_it_shows_and_reads_the_same(
 # --------------------------------------------------------------------------- colouring only what changed
 
 
+def _reference(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+               empty: tuple[int, int, int]) -> TileRender:
+    """A grid coloured cell by cell, text colour from each cell's own colour (no shortcut)."""
+    values = grid.values if cmap is not None else np.full(grid.values.shape, np.nan)
+    rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
+    lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
+    return TileRender(rgba, lum > 140, grid.labels)
+
+
 def _same(a: TileRender, b: TileRender) -> None:
     np.testing.assert_array_equal(a.rgba, b.rgba)
     np.testing.assert_array_equal(a.dark, b.dark)
@@ -92,15 +101,16 @@ def test_recolouring_the_changed_cells_gives_the_pixels_of_a_fresh_render(theme:
         new_values[r0 : r0 + 5, c0 : c0 + 5] = fill if not np.isnan(fill) else np.nan
         new = Grid(new_values, np.full(values.shape, "1"))
         got = recolour(old, render, new, levels, cmap, empty)
-        _same(got, render_grid(new, levels, cmap, empty))
+        _same(got, _reference(new, levels, cmap, empty))
+        _same(render_grid(new, levels, cmap, empty), _reference(new, levels, cmap, empty))
         assert changed_box(values, new_values) == (slice(r0, min(r0 + 5, 40)), slice(c0, min(c0 + 5, 30)))
     same = Grid(values.copy(), labels)  # nothing changed: the colours are shared, not made again
     assert recolour(old, render, same, levels, cmap, empty).rgba is render.rgba
     blank = render_grid(old, levels, None, empty)  # no map: every cell empty, whatever the values
     _same(recolour(old, blank, Grid(values + 1, labels), levels, None, empty),
-          render_grid(same, levels, None, empty))
+          _reference(same, levels, None, empty))
     other = Grid(rng.standard_normal((41, 30)), np.full((41, 30), ""))  # another shape: a fresh render
-    _same(recolour(old, render, other, levels, cmap, empty), render_grid(other, levels, cmap, empty))
+    _same(recolour(old, render, other, levels, cmap, empty), _reference(other, levels, cmap, empty))
 
 
 @pytest.fixture
@@ -118,8 +128,8 @@ def test_a_backward_step_colours_only_the_window_it_changed_with_the_same_pixels
     k = m.n_forward + 5 if m.n_forward else 5
     view.show_frame(m.frame(k))
     coloured: list[int] = []
-    real = colour.colourize
-    monkeypatch.setattr(colour, "colourize", lambda v, *a: coloured.append(v.size) or real(v, *a))
+    real = colour.lut_indices
+    monkeypatch.setattr(colour, "lut_indices", lambda v, *a: coloured.append(v.size) or real(v, *a))
     f = m.frame(k + 1)
     view.show_frame(f)
     dx = next(p for p in f.panels if p.name == "dx")
@@ -137,7 +147,7 @@ def _shows_fresh_colours(view: SceneView, f: Frame) -> None:
         tiles = view.visible_tiles(p.name)
         assert len(tiles) == len(p.grids)
         for tile, g in zip(tiles, p.grids, strict=True):
-            _same(tile.item.render, render_grid(g, p.levels, cmap, rgb))
+            _same(tile.item.render, _reference(g, p.levels, cmap, rgb))
 
 
 def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_recolours(
@@ -146,8 +156,8 @@ def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_recolours(
     f = m.frame(m.n_steps // 2)
     view.show_frame(f)
     coloured: list[int] = []
-    real = colour.colourize
-    monkeypatch.setattr(colour, "colourize", lambda v, *a: coloured.append(v.size) or real(v, *a))
+    real = colour.lut_indices
+    monkeypatch.setattr(colour, "lut_indices", lambda v, *a: coloured.append(v.size) or real(v, *a))
     view.set_theme(view.theme_name, zoom=1.5)
     assert view.zoom == 1.5 and coloured == []
     _shows_fresh_colours(view, f)

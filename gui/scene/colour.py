@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..models.frame import Frame, Grid
-from .theme import ColourMap, colour_map, load_colour_map
+from .theme import ColourMap, colour_map
 
 _LUTS: dict[str, np.ndarray] = {}
 
@@ -37,6 +37,15 @@ def apply_lut(cmap: Any, norm: np.ndarray) -> np.ndarray:
     return np.take(lut32, idx).view(np.uint8).reshape(*norm.shape, 4)
 
 
+def lut_indices(values: np.ndarray, levels: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's row of a 256-colour table with fixed ``levels`` (uint8, shape of ``values``) and
+    whether it is finite (a cell that is not takes the empty colour instead)."""
+    lo, hi = levels
+    finite = np.isfinite(values)
+    norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
+    return (norm * 255.0 + 0.5).astype(np.uint8), finite
+
+
 def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
               empty: tuple[int, int, int]) -> np.ndarray:
     """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` through ``cmap`` with fixed ``levels``.
@@ -44,12 +53,16 @@ def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
     Cells that are not finite (not computed, or the ±inf padding of max/min
     pooling) take the ``empty`` colour.
     """
-    lo, hi = levels
-    finite = np.isfinite(values)
-    norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
-    rgba = apply_lut(cmap, norm)
+    idx, finite = lut_indices(values, levels)
+    lut32 = np.ascontiguousarray(lut_bytes(cmap)).view(np.uint32).ravel()
+    rgba = np.take(lut32, idx).view(np.uint8).reshape(*values.shape, 4)
     rgba[~finite] = (*empty, 255)
     return rgba
+
+
+def dark_text(rgba: np.ndarray) -> np.ndarray:
+    """Which colours of ``rgba (..., 4)`` are light enough to take dark text (bool, shape ``(...)``)."""
+    return 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2] > 140
 
 
 @dataclass(eq=False)
@@ -142,12 +155,20 @@ def text_groups(codes: TextCodes) -> Groups:
 def _coloured(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap | None,
               empty: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` (``cmap`` None: every cell empty) and which cells
-    take dark text ``(h, w)``."""
+    take dark text ``(h, w)``: the text colour of each of the map's 256 colours is worked out once
+    (the same sums on the same bytes as cell by cell)."""
+    empty_rgba = np.array([*empty, 255], np.uint8)
     if cmap is None:
-        values = np.full(values.shape, np.nan)
-    rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
-    lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    return rgba, lum > 140
+        rgba = np.broadcast_to(empty_rgba, (*values.shape, 4)).copy()
+        return rgba, np.full(values.shape, bool(dark_text(empty_rgba)))
+    idx, finite = lut_indices(values, levels)
+    lut = np.ascontiguousarray(lut_bytes(cmap))
+    rgba = np.take(lut.view(np.uint32).ravel(), idx).view(np.uint8).reshape(*values.shape, 4)
+    dark = np.take(dark_text(lut), idx)
+    if not finite.all():
+        rgba[~finite] = empty_rgba
+        dark[~finite] = dark_text(empty_rgba)
+    return rgba, dark
 
 
 def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
