@@ -17,7 +17,7 @@ from gui.models.frame import Frame, Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene import SceneView, colour
-from gui.scene.colour import TileRender, changed_box, colourize, recolour, render_grid
+from gui.scene.colour import TileRender, changed_box, colourize, recolour, render_grid, repaint
 from gui.scene.theme import ColourMap, colour_map, load_colour_map, qcolor
 
 
@@ -109,6 +109,8 @@ def test_recolouring_the_changed_cells_gives_the_pixels_of_a_fresh_render(theme:
     blank = render_grid(old, levels, None, empty)  # no map: every cell empty, whatever the values
     _same(recolour(old, blank, Grid(values + 1, labels), levels, None, empty),
           _reference(same, levels, None, empty))
+    other_map = colour_map("dark" if theme == "light" else "light", "output")  # a theme switch
+    _same(repaint(render, same, other_map, (1, 2, 3)), _reference(same, levels, other_map, (1, 2, 3)))
     other = Grid(rng.standard_normal((41, 30)), np.full((41, 30), ""))  # another shape: a fresh render
     _same(recolour(old, render, other, levels, cmap, empty), _reference(other, levels, cmap, empty))
 
@@ -150,7 +152,7 @@ def _shows_fresh_colours(view: SceneView, f: Frame) -> None:
             _same(tile.item.render, _reference(g, p.levels, cmap, rgb))
 
 
-def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_recolours(
+def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_only_looks_colours_up_again(
         view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:
     m = Lesson(Params(in_c=2, out_c=2, mode="backward"))
     f = m.frame(m.n_steps // 2)
@@ -158,9 +160,13 @@ def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_recolours(
     coloured: list[int] = []
     real = colour.lut_indices
     monkeypatch.setattr(colour, "lut_indices", lambda v, *a: coloured.append(v.size) or real(v, *a))
+    real_paint = colour.paint_rows
     view.set_theme(view.theme_name, zoom=1.5)
     assert view.zoom == 1.5 and coloured == []
     _shows_fresh_colours(view, f)
+    painted: list[int] = []
+    coloured.clear()  # the check above coloured its own references
+    monkeypatch.setattr(colour, "paint_rows", lambda r, *a: painted.append(r.size) or real_paint(r, *a))
     view.set_theme("dark" if view.theme_name == "light" else "light")
-    assert coloured and view.zoom == 1.5
+    assert view.zoom == 1.5 and painted and coloured == []  # the values' table rows are kept
     _shows_fresh_colours(view, f)

@@ -85,11 +85,15 @@ class TileRender:
         Characters in the longest label.
     opaque : bool
         Every colour is fully opaque.
+    rows : ndarray of uint16, shape (h, w), or None
+        Each cell's row of the colour table (``table_rows``): what the colours are made from, kept
+        for a theme switch.
     """
 
     rgba: np.ndarray
     dark: np.ndarray
     labels: np.ndarray
+    rows: np.ndarray | None = None
 
     @cached_property
     def opaque(self) -> bool:
@@ -152,29 +156,38 @@ def text_groups(codes: TextCodes) -> Groups:
             for part in np.split(order, bounds)} if order.size else {}
 
 
-def _coloured(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap | None,
-              empty: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` (``cmap`` None: every cell empty) and which cells
-    take dark text ``(h, w)``: the text colour of each of the map's 256 colours is worked out once
-    (the same sums on the same bytes as cell by cell)."""
-    empty_rgba = np.array([*empty, 255], np.uint8)
-    if cmap is None:
-        rgba = np.broadcast_to(empty_rgba, (*values.shape, 4)).copy()
-        return rgba, np.full(values.shape, bool(dark_text(empty_rgba)))
+EMPTY_ROW = 256  # the row of the empty colour, after a map's 256 colours
+
+
+def table_rows(values: np.ndarray, levels: tuple[float, float] | None) -> np.ndarray:
+    """Each cell's row of a map's table with the empty colour after it (uint16, shape of ``values``):
+    0..255 by value with fixed ``levels``, ``EMPTY_ROW`` for a cell that is not finite (and for every
+    cell when ``levels`` is None: a grid drawn without colours). The rows do not depend on the theme."""
+    if levels is None:
+        return np.full(values.shape, EMPTY_ROW, np.uint16)
     idx, finite = lut_indices(values, levels)
-    lut = np.ascontiguousarray(lut_bytes(cmap))
-    rgba = np.take(lut.view(np.uint32).ravel(), idx).view(np.uint8).reshape(*values.shape, 4)
-    dark = np.take(dark_text(lut), idx)
+    rows = idx.astype(np.uint16)
     if not finite.all():
-        rgba[~finite] = empty_rgba
-        dark[~finite] = dark_text(empty_rgba)
-    return rgba, dark
+        rows[~finite] = EMPTY_ROW
+    return rows
+
+
+def paint_rows(rows: np.ndarray, cmap: ColourMap | None,
+               empty: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA bytes ``(h, w, 4)`` of table ``rows (h, w)`` in ``cmap`` and ``empty``, and which cells take
+    dark text ``(h, w)``: the text colour of each of the 257 colours is worked out once (the same sums
+    on the same bytes as cell by cell)."""
+    lut = lut_bytes(cmap) if cmap is not None else np.zeros((256, 4), np.uint8)  # every row EMPTY_ROW
+    table = np.ascontiguousarray(np.vstack([lut, np.array([[*empty, 255]], np.uint8)]), np.uint8)
+    rgba = np.take(table.view(np.uint32).ravel(), rows).view(np.uint8).reshape(*rows.shape, 4)
+    return rgba, np.take(dark_text(table), rows)
 
 
 def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                 empty: tuple[int, int, int]) -> TileRender:
     """Colours (``cmap`` None: every cell empty), text colours and label groups of ``grid``."""
-    return TileRender(*_coloured(grid.values, levels, cmap, empty), grid.labels)
+    rows = table_rows(grid.values, None if cmap is None else levels)
+    return TileRender(*paint_rows(rows, cmap, empty), grid.labels, rows)
 
 
 def changed_box(old: np.ndarray, new: np.ndarray) -> tuple[slice, slice] | None:
@@ -197,18 +210,27 @@ def recolour(old: Grid, render: TileRender, grid: Grid, levels: tuple[float, flo
     empty colour: only the box round the cells whose values changed is coloured again (one step of a
     big lesson changes one window of a 512 x 512 grid). Same pixels as ``render_grid``."""
     box = changed_box(old.values, grid.values) if cmap is not None else (slice(0, 0), slice(0, 0))
-    if box is None or render.rgba.shape[:2] != grid.values.shape:
+    if box is None or render.rows is None or render.rows.shape != grid.values.shape:
         return render_grid(grid, levels, cmap, empty)
-    rgba, dark = render.rgba, render.dark
+    rgba, dark, rows = render.rgba, render.dark, render.rows
     opaque = render.opaque
     if box[0].stop > box[0].start:
-        part, part_dark = _coloured(grid.values[box], levels, cmap, empty)
-        rgba, dark = rgba.copy(), dark.copy()
-        rgba[box], dark[box] = part, part_dark
-        opaque = opaque and bool((part[..., 3] == 255).all())
-    out = TileRender(rgba, dark, grid.labels)
+        part = table_rows(grid.values[box], levels)
+        rgba, dark, rows = rgba.copy(), dark.copy(), rows.copy()
+        rows[box] = part
+        rgba[box], dark[box] = paint_rows(part, cmap, empty)
+        opaque = opaque and bool((rgba[box][..., 3] == 255).all())
+    out = TileRender(rgba, dark, grid.labels, rows)
     out.__dict__["opaque"] = opaque  # the cached property, known without looking at every cell
     return out
+
+
+def repaint(render: TileRender, grid: Grid, cmap: ColourMap | None,
+            empty: tuple[int, int, int]) -> TileRender:
+    """``render_grid(grid, …)`` for the values and levels ``render`` was made from (``render.rows``),
+    in another map or empty colour (a theme switch): the table rows are kept, only looked up again."""
+    assert render.rows is not None
+    return TileRender(*paint_rows(render.rows, cmap, empty), grid.labels, render.rows)
 
 
 Entries = list[tuple[tuple[object, ...], Grid, "TileRender"]]
@@ -253,8 +275,9 @@ class RenderCache:
         """The render of ``grid`` (computed once per values, labels, levels, map and empty colour).
 
         ``slot`` names the tile that shows ``grid`` (e.g. panel and index): a new grid in a slot is
-        coloured from the slot's last render where that had the same levels, map and empty colour,
-        only its changed cells again (``recolour``).
+        coloured from the slot's last render: with the same levels, map and empty colour, only its
+        changed cells again (``recolour``); the same values in another theme, from its table rows
+        (``repaint``).
         """
         key = self.key(grid, levels, cmap, empty)
         hit = self._items.pop(key, None)
@@ -262,15 +285,25 @@ class RenderCache:
             self._items[key] = hit  # now the most recently used
             render = hit[1]
         else:
-            last = self._slots.get(slot) if slot is not None else None
-            if last is not None and last[2] == key[2:]:
-                render = recolour(last[0], last[1], grid, levels, cmap, empty)
-            else:
-                render = render_grid(grid, levels, cmap, empty)
+            render = self._from_slot(slot, grid, levels, cmap, empty)
             self.adopt([(key, grid, render)])
         if slot is not None:
             self._slots[slot] = (grid, render, key[2:])
         return render
+
+    def _from_slot(self, slot: object, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+                   empty: tuple[int, int, int]) -> TileRender:
+        """A new render of ``grid``, from the slot's last one where it can be."""
+        last = self._slots.get(slot) if slot is not None else None
+        if last is None:
+            return render_grid(grid, levels, cmap, empty)
+        old, render, (old_levels, old_name, _) = last
+        if last[2] == self.key(grid, levels, cmap, empty)[2:]:
+            return recolour(old, render, grid, levels, cmap, empty)
+        if (old.values is grid.values and old_levels == levels and (old_name is None) == (cmap is None)
+                and render.rows is not None):
+            return repaint(render, grid, cmap, empty)
+        return render_grid(grid, levels, cmap, empty)
 
     def adopt(self, entries: Entries) -> None:
         """Remember renders worked out elsewhere (``(key, grid, render)``, e.g. by a worker thread)."""
@@ -281,6 +314,5 @@ class RenderCache:
             del self._items[next(iter(self._items))]
 
     def clear(self) -> None:
-        """Forget every render (a theme change)."""
+        """Forget every render (a theme change); each slot's last render is kept for its table rows."""
         self._items.clear()
-        self._slots.clear()
