@@ -6,6 +6,8 @@ shows exactly the same text, and tests can check it without Qt.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .geometry import AxisGeometry
@@ -173,28 +175,29 @@ def conv_backward_arithmetic(step: ConvBackwardStep, grad_x_padded: np.ndarray,
     o, i, j, g = step.out_channel, step.out_row, step.out_col, step.grad
     lines = [f"dY[{o},{i},{j}] = {fmt(g)} flows back:  dX(window) += {_term(g)}{TIMES}W[{o}]; "
              f"dW[{o}] += {_term(g)}{TIMES}X(window); db[{o}] += {_term(g)} → {fmt(grad_bias_after)}"]
-    terms = []
     win = step.window
-    for c in range(step.weights.shape[0]):
-        for p, r in enumerate(win.rows):
-            for q, col in enumerate(win.cols):
-                amount = float(step.grad_input[c, p, q])
-                ch = step.in_channels[c]  # the input channel (c counts within the group)
-                total = float(grad_x_padded[ch, r, col])
-                name = f"dX[{ch},{int(r) - offset[0]},{int(col) - offset[1]}]"
-                note = ""
-                if win.kind[p, q] != 0:
-                    name = f"dX_padded[{ch},{int(r)},{int(col)}]"
-                    sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
-                    note = (f" (padding: folded onto X[{ch},{sr},{sc}])" if sr >= 0 and sc >= 0
-                            else " (padding: dropped)")
-                terms.append(
-                    f"{name} += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
-                    f" → {fmt(total)}{note}"
-                )
-    room = max_lines * per_line
-    if len(terms) > room:
-        terms = [*terms[: room - 1], f"… and {len(terms) - room + 1} more (each on the grid)"]
+    sizes = (step.weights.shape[0], len(win.rows), len(win.cols))
+    n_cells, room = sizes[0] * sizes[1] * sizes[2], max_lines * per_line
+    shown = n_cells if n_cells <= room else room - 1  # only the terms the caption shows are formatted
+    terms = []
+    for c, p, q in itertools.islice(itertools.product(*map(range, sizes)), shown):
+        r, col = win.rows[p], win.cols[q]
+        amount = float(step.grad_input[c, p, q])
+        ch = step.in_channels[c]  # the input channel (c counts within the group)
+        total = float(grad_x_padded[ch, r, col])
+        name = f"dX[{ch},{int(r) - offset[0]},{int(col) - offset[1]}]"
+        note = ""
+        if win.kind[p, q] != 0:
+            name = f"dX_padded[{ch},{int(r)},{int(col)}]"
+            sr, sc = int(win.source_rows[p]), int(win.source_cols[q])
+            note = (f" (padding: folded onto X[{ch},{sr},{sc}])" if sr >= 0 and sc >= 0
+                    else " (padding: dropped)")
+        terms.append(
+            f"{name} += {_term(g)}{TIMES}{_term(float(step.weights[c, p, q]))} = {fmt(amount)}"
+            f" → {fmt(total)}{note}"
+        )
+    if n_cells > room:
+        terms.append(f"… and {n_cells - room + 1} more (each on the grid)")
     for k in range(0, len(terms), per_line):
         lines.append(";   ".join(terms[k : k + per_line]))
     return "\n".join(lines)

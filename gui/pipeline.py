@@ -220,9 +220,10 @@ class PipelineView(pg.GraphicsLayoutWidget):
                 a = outputs[k]
                 at = (2 * k, 0) if signal else (0, col)
                 grid.addItem(labels[k], row=at[0], col=at[1])
+                # No context menu: made unasked, pyqtgraph's menus took ~2 ms a box to build.
                 box = grid.addViewBox(row=at[0] + 1, col=at[1], invertY=True, enableMouse=False,
+                                      enableMenu=False,
                                       lockAspect=not signal and (a.ndim == 3 or a.size > BAR_LIMIT))
-                box.setMenuEnabled(False)
                 self.labels.append(labels[k])
                 self.boxes.append(box)
                 self.items.append([])

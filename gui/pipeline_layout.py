@@ -43,17 +43,18 @@ def wrap_rows(widths: list[float], available: float) -> list[list[int]]:
 
 
 def _balanced(widths: list[float], k: int) -> list[list[int]]:
-    """``k`` contiguous rows of ``widths`` minimising the widest row's total (exhaustive over cuts)."""
+    """``k`` contiguous rows of ``widths`` minimising the widest row's total (exhaustive over cuts; the
+    first such split in ``itertools.combinations`` order)."""
     n = len(widths)
-    best: tuple[float, list[list[int]]] | None = None
+    ends = list(itertools.accumulate(widths, initial=0.0))  # ends[b] - ends[a]: the row a..b-1
+    best: tuple[float, tuple[int, ...]] | None = None
     for cuts in itertools.combinations(range(1, n), k - 1):
         bounds = (0, *cuts, n)
-        rows = [list(range(a, b)) for a, b in itertools.pairwise(bounds)]
-        worst = max(sum(widths[i] for i in row) for row in rows)
+        worst = max(ends[b] - ends[a] for a, b in itertools.pairwise(bounds))
         if best is None or worst < best[0]:
-            best = (worst, rows)
+            best = (worst, bounds)
     assert best is not None
-    return best[1]
+    return [list(range(a, b)) for a, b in itertools.pairwise(best[1])]
 
 
 def best_columns(n: int, h: int, w: int, box_w: float, box_h: float) -> int:

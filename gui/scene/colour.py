@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..models.frame import Frame, Grid
-from .theme import ColourMap, colour_map, load_colour_map
+from .theme import ColourMap, colour_map
 
 _LUTS: dict[str, np.ndarray] = {}
 
@@ -37,6 +37,15 @@ def apply_lut(cmap: Any, norm: np.ndarray) -> np.ndarray:
     return np.take(lut32, idx).view(np.uint8).reshape(*norm.shape, 4)
 
 
+def lut_indices(values: np.ndarray, levels: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's row of a 256-colour table with fixed ``levels`` (uint8, shape of ``values``) and
+    whether it is finite (a cell that is not takes the empty colour instead)."""
+    lo, hi = levels
+    finite = np.isfinite(values)
+    norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
+    return (norm * 255.0 + 0.5).astype(np.uint8), finite
+
+
 def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
               empty: tuple[int, int, int]) -> np.ndarray:
     """RGBA bytes ``(h, w, 4)`` of ``values (h, w)`` through ``cmap`` with fixed ``levels``.
@@ -44,12 +53,16 @@ def colourize(values: np.ndarray, levels: tuple[float, float], cmap: ColourMap,
     Cells that are not finite (not computed, or the ±inf padding of max/min
     pooling) take the ``empty`` colour.
     """
-    lo, hi = levels
-    finite = np.isfinite(values)
-    norm = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
-    rgba = apply_lut(cmap, norm)
+    idx, finite = lut_indices(values, levels)
+    lut32 = np.ascontiguousarray(lut_bytes(cmap)).view(np.uint32).ravel()
+    rgba = np.take(lut32, idx).view(np.uint8).reshape(*values.shape, 4)
     rgba[~finite] = (*empty, 255)
     return rgba
+
+
+def dark_text(rgba: np.ndarray) -> np.ndarray:
+    """Which colours of ``rgba (..., 4)`` are light enough to take dark text (bool, shape ``(...)``)."""
+    return 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2] > 140
 
 
 @dataclass(eq=False)
@@ -72,11 +85,15 @@ class TileRender:
         Characters in the longest label.
     opaque : bool
         Every colour is fully opaque.
+    rows : ndarray of uint16, shape (h, w), or None
+        Each cell's row of the colour table (``table_rows``): what the colours are made from, kept
+        for a theme switch.
     """
 
     rgba: np.ndarray
     dark: np.ndarray
     labels: np.ndarray
+    rows: np.ndarray | None = None
 
     @cached_property
     def opaque(self) -> bool:
@@ -139,13 +156,81 @@ def text_groups(codes: TextCodes) -> Groups:
             for part in np.split(order, bounds)} if order.size else {}
 
 
+EMPTY_ROW = 256  # the row of the empty colour, after a map's 256 colours
+
+
+def table_rows(values: np.ndarray, levels: tuple[float, float] | None) -> np.ndarray:
+    """Each cell's row of a map's table with the empty colour after it (uint16, shape of ``values``):
+    0..255 by value with fixed ``levels``, ``EMPTY_ROW`` for a cell that is not finite (and for every
+    cell when ``levels`` is None: a grid drawn without colours). The rows do not depend on the theme."""
+    if levels is None:
+        return np.full(values.shape, EMPTY_ROW, np.uint16)
+    idx, finite = lut_indices(values, levels)
+    rows = idx.astype(np.uint16)
+    if not finite.all():
+        rows[~finite] = EMPTY_ROW
+    return rows
+
+
+def paint_rows(rows: np.ndarray, cmap: ColourMap | None,
+               empty: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """RGBA bytes ``(h, w, 4)`` of table ``rows (h, w)`` in ``cmap`` and ``empty``, and which cells take
+    dark text ``(h, w)``: the text colour of each of the 257 colours is worked out once (the same sums
+    on the same bytes as cell by cell)."""
+    lut = lut_bytes(cmap) if cmap is not None else np.zeros((256, 4), np.uint8)  # every row EMPTY_ROW
+    table = np.ascontiguousarray(np.vstack([lut, np.array([[*empty, 255]], np.uint8)]), np.uint8)
+    rgba = np.take(table.view(np.uint32).ravel(), rows).view(np.uint8).reshape(*rows.shape, 4)
+    return rgba, np.take(dark_text(table), rows)
+
+
 def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                 empty: tuple[int, int, int]) -> TileRender:
     """Colours (``cmap`` None: every cell empty), text colours and label groups of ``grid``."""
-    values = grid.values if cmap is not None else np.full(grid.values.shape, np.nan)
-    rgba = colourize(values, levels, cmap or load_colour_map("CET-L1"), empty)
-    lum = 0.299 * rgba[..., 0] + 0.587 * rgba[..., 1] + 0.114 * rgba[..., 2]
-    return TileRender(rgba, lum > 140, grid.labels)
+    rows = table_rows(grid.values, None if cmap is None else levels)
+    return TileRender(*paint_rows(rows, cmap, empty), grid.labels, rows)
+
+
+def changed_box(old: np.ndarray, new: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest box of rows and columns holding every cell of ``new`` whose value differs from
+    ``old`` (bit for bit, so NaN is NaN), ``(slice(0, 0), slice(0, 0))`` when none does, or None when
+    the two cannot be compared that way (other shapes or dtypes, not floats)."""
+    if old.shape != new.shape or old.dtype != new.dtype or old.dtype.kind != "f" or old.ndim != 2:
+        return None
+    bits = np.dtype(f"u{old.dtype.itemsize}")
+    diff = old.view(bits) != new.view(bits)
+    rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+    if rows.size == 0:
+        return slice(0, 0), slice(0, 0)
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def recolour(old: Grid, render: TileRender, grid: Grid, levels: tuple[float, float],
+             cmap: ColourMap | None, empty: tuple[int, int, int]) -> TileRender:
+    """``render_grid(grid, …)`` made from ``render``, ``old``'s render with the same levels, map and
+    empty colour: only the box round the cells whose values changed is coloured again (one step of a
+    big lesson changes one window of a 512 x 512 grid). Same pixels as ``render_grid``."""
+    box = changed_box(old.values, grid.values) if cmap is not None else (slice(0, 0), slice(0, 0))
+    if box is None or render.rows is None or render.rows.shape != grid.values.shape:
+        return render_grid(grid, levels, cmap, empty)
+    rgba, dark, rows = render.rgba, render.dark, render.rows
+    opaque = render.opaque
+    if box[0].stop > box[0].start:
+        part = table_rows(grid.values[box], levels)
+        rgba, dark, rows = rgba.copy(), dark.copy(), rows.copy()
+        rows[box] = part
+        rgba[box], dark[box] = paint_rows(part, cmap, empty)
+        opaque = opaque and bool((rgba[box][..., 3] == 255).all())
+    out = TileRender(rgba, dark, grid.labels, rows)
+    out.__dict__["opaque"] = opaque  # the cached property, known without looking at every cell
+    return out
+
+
+def repaint(render: TileRender, grid: Grid, cmap: ColourMap | None,
+            empty: tuple[int, int, int]) -> TileRender:
+    """``render_grid(grid, …)`` for the values and levels ``render`` was made from (``render.rows``),
+    in another map or empty colour (a theme switch): the table rows are kept, only looked up again."""
+    assert render.rows is not None
+    return TileRender(*paint_rows(render.rows, cmap, empty), grid.labels, render.rows)
 
 
 Entries = list[tuple[tuple[object, ...], Grid, "TileRender"]]
@@ -177,6 +262,7 @@ class RenderCache:
     def __init__(self, size: int = 160) -> None:
         self.size = size
         self._items: dict[tuple[object, ...], tuple[Grid, TileRender]] = {}
+        self._slots: dict[object, tuple[Grid, TileRender, tuple[object, ...]]] = {}
 
     @staticmethod
     def key(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
@@ -185,16 +271,39 @@ class RenderCache:
         return (id(grid.values), id(grid.labels), levels, None if cmap is None else cmap.name, empty)
 
     def get(self, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
-            empty: tuple[int, int, int]) -> TileRender:
-        """The render of ``grid`` (computed once per values, labels, levels, map and empty colour)."""
+            empty: tuple[int, int, int], slot: object = None) -> TileRender:
+        """The render of ``grid`` (computed once per values, labels, levels, map and empty colour).
+
+        ``slot`` names the tile that shows ``grid`` (e.g. panel and index): a new grid in a slot is
+        coloured from the slot's last render: with the same levels, map and empty colour, only its
+        changed cells again (``recolour``); the same values in another theme, from its table rows
+        (``repaint``).
+        """
         key = self.key(grid, levels, cmap, empty)
         hit = self._items.pop(key, None)
         if hit is not None and hit[0].values is grid.values and hit[0].labels is grid.labels:
             self._items[key] = hit  # now the most recently used
-            return hit[1]
-        render = render_grid(grid, levels, cmap, empty)
-        self.adopt([(key, grid, render)])
+            render = hit[1]
+        else:
+            render = self._from_slot(slot, grid, levels, cmap, empty)
+            self.adopt([(key, grid, render)])
+        if slot is not None:
+            self._slots[slot] = (grid, render, key[2:])
         return render
+
+    def _from_slot(self, slot: object, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+                   empty: tuple[int, int, int]) -> TileRender:
+        """A new render of ``grid``, from the slot's last one where it can be."""
+        last = self._slots.get(slot) if slot is not None else None
+        if last is None:
+            return render_grid(grid, levels, cmap, empty)
+        old, render, (old_levels, old_name, _) = last
+        if last[2] == self.key(grid, levels, cmap, empty)[2:]:
+            return recolour(old, render, grid, levels, cmap, empty)
+        if (old.values is grid.values and old_levels == levels and (old_name is None) == (cmap is None)
+                and render.rows is not None):
+            return repaint(render, grid, cmap, empty)
+        return render_grid(grid, levels, cmap, empty)
 
     def adopt(self, entries: Entries) -> None:
         """Remember renders worked out elsewhere (``(key, grid, render)``, e.g. by a worker thread)."""
@@ -205,5 +314,5 @@ class RenderCache:
             del self._items[next(iter(self._items))]
 
     def clear(self) -> None:
-        """Forget every render (a theme change)."""
+        """Forget every render (a theme change); each slot's last render is kept for its table rows."""
         self._items.clear()

@@ -116,9 +116,11 @@ class StageItem(QGraphicsObject):
         self.highlights = dict(highlights)
         self.marks.refresh()
 
-    def forget(self) -> None:
-        """Drop what was computed for the old theme."""
-        self._renders.clear()
+    def forget(self, colours: bool = True) -> None:
+        """Drop what was computed for the old theme (``colours`` False: a text zoom, the cells'
+        colours are kept)."""
+        if colours:
+            self._renders.clear()
         self.planes.forget()
         self._planes_key = None
         self.update()

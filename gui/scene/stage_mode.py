@@ -62,8 +62,9 @@ class StageMode:
 
     def set_theme(self, name: str, zoom: float) -> None:
         """Take theme ``name`` (the colours are shared with the view) and text zoom ``zoom``."""
+        recolour = name != self.item.theme_name  # a text zoom alone keeps every colour
         self.item.theme_name, self.item.zoom = name, zoom
-        self.item.forget()
+        self.item.forget(colours=recolour)
 
     def leave(self) -> None:
         """Back to the flat view: the stage item hidden."""

@@ -196,12 +196,14 @@ class SceneView(LayoutView):
     def set_theme(self, name: str, zoom: float | None = None) -> None:
         """Switch to theme ``name`` and text zoom; redraws the current frame."""
         colours = theme_colours(name)
+        recolour = name != self.theme_name  # a text zoom alone keeps every colour
         self.theme_name = name
         self.theme.clear()
         self.theme.update(colours)
         if zoom is not None:
             self.zoom = min(max(float(zoom), MIN_ZOOM), MAX_ZOOM)
-        self._renders.clear()
+        if recolour:
+            self._renders.clear()
         self.setBackground(self.theme["background"])
         self.text.set_style(self.theme["text"], self.zoom)
         for t in self.titles.values():
