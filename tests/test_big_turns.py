@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
 
 import engine.describe as describe
 from engine import trace_conv2d_backward
 from engine.describe import TIMES, _term, conv_backward_arithmetic, fmt
-from gui import export
 from gui.models.frame import Frame, Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene import SceneView, colour
 from gui.scene.colour import TileRender, changed_box, colourize, recolour, render_grid, repaint
 from gui.scene.theme import ColourMap, colour_map, load_colour_map, qcolor
+from tests.test_scene import view  # noqa: F401 - the offscreen stage fixture
 
 
 def _every_term(step, grad_x_padded, offset, grad_bias_after, per_line, max_lines) -> str:  # type: ignore[no-untyped-def]
@@ -115,17 +111,8 @@ def test_recolouring_the_changed_cells_gives_the_pixels_of_a_fresh_render(theme:
     _same(recolour(old, render, other, levels, cmap, empty), _reference(other, levels, cmap, empty))
 
 
-@pytest.fixture
-def view(qapp) -> Iterator[SceneView]:  # type: ignore[no-untyped-def]
-    v = export.offscreen_renderer((1400, 900))
-    yield v
-    v.hide()
-    v.deleteLater()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
-
 def test_a_backward_step_colours_only_the_window_it_changed_with_the_same_pixels(
-        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:
+        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     m = Lesson(Params(in_c=3, out_c=2, in_h=40, in_w=40, mode="backward"))
     k = m.n_forward + 5 if m.n_forward else 5
     view.show_frame(m.frame(k))
@@ -140,7 +127,7 @@ def test_a_backward_step_colours_only_the_window_it_changed_with_the_same_pixels
     _shows_fresh_colours(view, f)
 
 
-def _shows_fresh_colours(view: SceneView, f: Frame) -> None:
+def _shows_fresh_colours(view: SceneView, f: Frame) -> None:  # noqa: F811
     """Every tile of ``view`` shows the colours a fresh render of its grid in the view's theme has."""
     empty = qcolor(view.theme, "empty")
     rgb = (empty.red(), empty.green(), empty.blue())
@@ -153,7 +140,7 @@ def _shows_fresh_colours(view: SceneView, f: Frame) -> None:
 
 
 def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_only_looks_colours_up_again(
-        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:
+        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     m = Lesson(Params(in_c=2, out_c=2, mode="backward"))
     f = m.frame(m.n_steps // 2)
     view.show_frame(f)
