@@ -22,6 +22,7 @@ spread input, a zero inserted between input cells by the stride (3); and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -410,6 +411,69 @@ class ConvBackwardStep:
         return range(self.group * n, (self.group + 1) * n)
 
 
+class _Buffers:
+    """Arrays a trace owns, recycled once nothing outside the trace holds them.
+
+    A backward step copies the running totals (35 MB at the largest setting)
+    before adding to them, because the previous totals were handed out.
+    Writing into already-touched memory costs a fraction of first-touching a
+    fresh allocation, so the copy goes into an owned array that nobody holds
+    any more: every view handed out (read-only, or cropped) keeps its base,
+    the owned array, alive, so an owned array referenced only by this
+    registry is held by nobody and can be written again. Owned arrays stay
+    writeable; only views of them are handed out.
+
+    Parameters
+    ----------
+    size : int
+        Most arrays of one shape kept; beyond it the least recently taken is
+        let go (still valid for its holders, never recycled).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._owned: list[np.ndarray] = []  # least recently taken first
+
+    def _same(self, shape: tuple[int, ...], dtype: np.dtype) -> list[int]:
+        """Indices of the owned arrays of ``shape`` and ``dtype``, least recently taken first."""
+        owned = self._owned
+        return [j for j in range(len(owned)) if (owned[j].shape, owned[j].dtype) == (shape, dtype)]
+
+    def _recycled(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
+        """An owned array of ``shape`` and ``dtype`` that nothing else holds (contents undefined), or None."""
+        owned = self._owned
+        for j in self._same(shape, dtype):
+            # Held by the list and getrefcount's argument only (no local name may hold it).
+            if sys.getrefcount(owned[j]) <= 2:
+                owned.append(owned.pop(j))
+                return owned[-1]
+        return None
+
+    def _own(self, a: np.ndarray) -> np.ndarray:
+        """Register the new array ``a``, letting go of the least recently taken one beyond ``size``."""
+        same = self._same(a.shape, a.dtype)
+        if len(same) >= self._size:
+            del self._owned[same[0]]
+        self._owned.append(a)
+        return a
+
+    def copy(self, a: np.ndarray) -> np.ndarray:
+        """A writeable copy of ``a`` (same shape and dtype) in a recycled or new array."""
+        out = self._recycled(a.shape, a.dtype)
+        if out is None:
+            out = self._own(np.empty(a.shape, a.dtype))
+        np.copyto(out, a)
+        return out
+
+    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Float zeros of ``shape``: a recycled array zeroed, or a new one (calloc's untouched zero pages)."""
+        out = self._recycled(shape, np.dtype(float))
+        if out is None:
+            return self._own(np.zeros(shape))
+        out.fill(0.0)
+        return out
+
+
 class ConvBackwardTrace(_Trace[ConvBackwardStep]):
     """Backward convolution, one step per output-gradient cell."""
 
@@ -427,6 +491,8 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         self._done = -1
         self._totals_now: _Totals | None = None
         self._shared = False  # the totals were handed out or checkpointed: copy before adding
+        # The copies go into arrays nobody holds any more: no fresh pages to touch each step.
+        self._buffers = _Buffers(BUFFERS)
         # Checkpoints (step -> totals), the latest CHECKPOINTS kept: a step back restarts from one.
         self._checkpoints: dict[int, _Totals] = {}
         # A jump of up to ``_limit`` steps is added one window at a time; a longer one
@@ -526,7 +592,8 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
             o, r, c = self._unravel(k, self.out_shape)
             g = float(dy[o, r, c])
             if self._shared:
-                tot, self._shared = (tot[0].copy(), tot[1].copy(), tot[2].copy()), False
+                b = self._buffers
+                tot, self._shared = (b.copy(tot[0]), b.copy(tot[1]), b.copy(tot[2])), False
             if g != 0.0:
                 rows, cols = self.geometry.window(r, c)
                 idx = (s.group_inputs(s.group_of(o)), rows[:, None], cols[None, :])
@@ -579,8 +646,8 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
 
     def _zeros(self) -> _Totals:
         """Totals before any step: zeros of the shapes of ``(gxp, gw, gb)``."""
-        w = self.setup.w
-        return np.zeros(self.x_padded.shape), np.zeros(w.shape), np.zeros(w.shape[0])
+        w, b = self.setup.w, self._buffers
+        return b.zeros(self.x_padded.shape), b.zeros(w.shape), b.zeros(w.shape[:1])
 
     def _recompute(self, dy_prefix: np.ndarray) -> _Totals:
         """One vectorised pass over the whole gradient prefix ``dy_prefix`` (later cells zero)."""
@@ -600,6 +667,9 @@ INCREMENTAL_LIMIT = 4096
 INCREMENTAL_MIN = 64
 #: Checkpoints a backward trace keeps (each the running totals at one step).
 CHECKPOINTS = 2
+#: Owned totals arrays of each shape a backward trace recycles: the running totals, the checkpoints,
+#: the totals a frame still shows and one free to copy into.
+BUFFERS = CHECKPOINTS + 3
 
 
 def _prefix(a: np.ndarray, n: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -202,3 +204,120 @@ def test_a_backward_step_with_zero_padding_hands_out_a_view_not_a_copy() -> None
     np.testing.assert_array_equal(g.grad_x, g.grad_x_padded[:, 1:-1, 1:-1])
     assert tr.partial(21).grad_x is not g.grad_x
     np.testing.assert_array_equal(g.grad_x, g.grad_x_padded[:, 1:-1, 1:-1])  # never written again
+
+
+# --------------------------------------------------------------------------- recycled totals buffers
+
+
+def _small_trace(padding_mode: str = "zeros") -> engine.ConvBackwardTrace:
+    """36 steps (within the incremental reach, so every partial adds windows in step order from zero)."""
+    rng = np.random.default_rng(7)
+    return engine.trace_conv2d_backward(rng.standard_normal((2, 5, 5)), rng.standard_normal((4, 2, 3, 3)),
+                                        rng.standard_normal((4, 3, 3)), stride=2, padding=1,
+                                        padding_mode=padding_mode)
+
+
+def _no_recycling(t: engine.ConvBackwardTrace) -> engine.ConvBackwardTrace:
+    """``t`` with every totals copy in a new array (as before the buffers were recycled)."""
+    t._buffers._recycled = lambda shape, dtype: None  # type: ignore[method-assign]
+    return t
+
+
+def _same(a: engine.Gradients, b: engine.Gradients) -> None:
+    for name in ("grad_x", "grad_x_padded", "grad_w", "grad_bias"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_stepping_with_recycled_buffers_gives_exactly_a_fresh_traces_partials(mode: str) -> None:
+    """Forward, back, jumps, with nothing held between calls (so buffers are recycled): bit for bit
+    what a fresh trace gives for that step, and never changed afterwards."""
+    t = _small_trace(mode)
+    n = len(t)
+    assert n <= t._limit
+    seq = [*range(-1, n), *range(n - 1, -2, -1), 5, 12, 0, n - 1, 3, 3, 9, -1, 14]
+    kept = []
+    for i in seq:
+        g = t.partial(i)
+        _same(g, _small_trace(mode).partial(i))
+        kept.append((i, g.grad_x_padded.copy(), g.grad_w.copy()))
+        del g
+    for i, gxp, gw in kept:  # the copies taken above still match: the trace gives the same again
+        np.testing.assert_array_equal(t.partial(i).grad_x_padded, gxp)
+        np.testing.assert_array_equal(t.partial(i).grad_w, gw)
+
+
+def test_far_moves_through_checkpoints_give_exactly_what_a_trace_without_recycling_gives(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reach 5: steps, far jumps (recomputed prefixes), steps back through checkpoints; half the
+    results held, half dropped. Every partial equals, bit for bit, the same calls on a trace that
+    never recycles, and every held one keeps its values."""
+    t, ref = _far_trace(monkeypatch), _no_recycling(_far_trace(monkeypatch))
+    n = len(t)
+    seq = [*range(-1, 30), 29, 28, 24, 23, 60, 61, 62, 70, 66, 65, 64, 63, 59, 58, n - 1, n - 2, 2, 1, 40,
+           41, 42, 43, 44, 45, 46, 47]
+    held: list[tuple[engine.Gradients, np.ndarray, np.ndarray, np.ndarray]] = []
+    for k, i in enumerate(seq):
+        g, r = t.partial(i), ref.partial(i)
+        _same(g, r)
+        _close(g.grad_x_padded, _fresh_conv(t, i)[0])
+        if k % 2:
+            held.append((g, g.grad_x.copy(), g.grad_x_padded.copy(), g.grad_w.copy()))
+        del g, r
+    for g, gx, gxp, gw in held:
+        np.testing.assert_array_equal(g.grad_x, gx)
+        np.testing.assert_array_equal(g.grad_x_padded, gxp)
+        np.testing.assert_array_equal(g.grad_w, gw)
+
+
+def _held_arrays_keep_their_values(t: engine.ConvBackwardTrace) -> None:
+    """Hold one array of a step's gradients (a crop view, the padded totals, dW, db), drop the rest,
+    step on many times: the held array still holds that step's values."""
+    picks = ("grad_x", "grad_x_padded", "grad_w", "grad_bias")
+    held = []
+    for i, name in enumerate(picks):
+        a = getattr(t.partial(i), name)  # the Gradients itself is dropped at once
+        held.append((a, a.copy()))
+    for i in [*range(4, len(t)), *range(len(t) - 1, 3, -1), *range(4, len(t))]:
+        t.partial(i)
+    for (a, values), name in zip(held, picks, strict=True):
+        np.testing.assert_array_equal(a, values, err_msg=f"a held {name} was written again")
+
+
+def test_an_array_handed_out_and_still_held_is_never_recycled() -> None:
+    _held_arrays_keep_their_values(_small_trace())
+
+
+def test_a_recycler_without_the_holder_check_would_overwrite_a_held_array() -> None:
+    """The test above has teeth: recycling any owned array the trace itself no longer uses breaks it."""
+    t = _small_trace()
+    buffers = t._buffers
+
+    def naive(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
+        in_use = {id(a) for tot in [t._totals_now, *t._checkpoints.values()] if tot for a in tot}
+        free = [a for a in buffers._owned if a.shape == shape and a.dtype == dtype and id(a) not in in_use]
+        return free[0] if free else None
+
+    buffers._recycled = naive  # type: ignore[method-assign]
+    with pytest.raises(AssertionError, match="written again"):
+        _held_arrays_keep_their_values(t)
+
+
+def test_a_released_totals_buffer_is_written_again_and_few_are_kept() -> None:
+    t = _small_trace()
+    g = t.partial(3)
+    old = weakref.ref(g.grad_x_padded.base)  # the trace's own array behind the read-only view
+    assert not g.grad_x_padded.flags.writeable and not g.grad_x.flags.writeable
+    assert g.grad_x_padded.base.flags.writeable  # the trace owns it and may write it once released
+    for i in (4, 5):  # held: never the new totals
+        assert t.partial(i).grad_x_padded.base is not old()
+    del g
+    news = [t.partial(i).grad_x_padded.base for i in (6, 7)]
+    assert any(b is old() for b in news)  # released: written again (without recycling it would be gone)
+    del news
+    # Many held at once, then all released: only a few arrays stay alive.
+    held = [t.partial(i) for i in range(len(t))]
+    refs = [weakref.ref(g.grad_x_padded.base) for g in held]
+    del held
+    t.partial(0)
+    assert sum(r() is not None for r in refs) <= _trace.BUFFERS
