@@ -667,9 +667,11 @@ INCREMENTAL_LIMIT = 4096
 INCREMENTAL_MIN = 64
 #: Checkpoints a backward trace keeps (each the running totals at one step).
 CHECKPOINTS = 2
-#: Owned totals arrays of each shape a backward trace recycles: the running totals, the checkpoints,
-#: the totals a frame still shows and one free to copy into.
-BUFFERS = CHECKPOINTS + 3
+#: Owned totals arrays of each shape a backward trace tracks for recycling: the running totals, the
+#: checkpoints, the totals of the recent frames a stage's render cache still holds (each of its grids a
+#: view of a step's totals: about 8 steps at the largest setting) and one free to copy into. Held ones
+#: cost nothing more; at most this many released ones stay allocated (12 x 35 MB at 16 x 512 x 512).
+BUFFERS = CHECKPOINTS + 10
 
 
 def _prefix(a: np.ndarray, n: int) -> np.ndarray:
