@@ -569,7 +569,8 @@ class ConvBackwardTrace(_Trace[ConvBackwardStep]):
         (or from zero within ``_limit`` steps of the start), else one
         vectorised recompute of the prefix. Arrays handed out (or
         checkpointed) are never written again: the totals are copied before
-        the next step adds to them.
+        the next step adds to them, into an array of the trace's that nothing
+        holds any more where there is one (``_Buffers``).
         """
         tot: _Totals
         if self._totals_now is None:
