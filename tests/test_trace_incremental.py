@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import weakref
 
 import numpy as np
@@ -209,6 +210,14 @@ def test_a_backward_step_with_zero_padding_hands_out_a_view_not_a_copy() -> None
 # --------------------------------------------------------------------------- recycled totals buffers
 
 
+@pytest.fixture(params=["heap", "mapped"])
+def pages(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Totals in ordinary arrays, then each in an anonymous mapping of its own (as big ones are)."""
+    if request.param == "mapped":
+        monkeypatch.setattr(_trace, "SMALL_PAGES_FROM", 0)
+    return str(request.param)
+
+
 def _small_trace(padding_mode: str = "zeros") -> engine.ConvBackwardTrace:
     """36 steps (within the incremental reach, so every partial adds windows in step order from zero)."""
     rng = np.random.default_rng(7)
@@ -229,7 +238,7 @@ def _same(a: engine.Gradients, b: engine.Gradients) -> None:
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect"])
-def test_stepping_with_recycled_buffers_gives_exactly_a_fresh_traces_partials(mode: str) -> None:
+def test_stepping_with_recycled_buffers_gives_exactly_a_fresh_traces_partials(mode: str, pages: str) -> None:
     """Forward, back, jumps, with nothing held between calls (so buffers are recycled): bit for bit
     what a fresh trace gives for that step, and never changed afterwards."""
     t = _small_trace(mode)
@@ -284,11 +293,11 @@ def _held_arrays_keep_their_values(t: engine.ConvBackwardTrace) -> None:
         np.testing.assert_array_equal(a, values, err_msg=f"a held {name} was written again")
 
 
-def test_an_array_handed_out_and_still_held_is_never_recycled() -> None:
+def test_an_array_handed_out_and_still_held_is_never_recycled(pages: str) -> None:
     _held_arrays_keep_their_values(_small_trace())
 
 
-def test_a_recycler_without_the_holder_check_would_overwrite_a_held_array() -> None:
+def test_a_recycler_without_the_holder_check_would_overwrite_a_held_array(pages: str) -> None:
     """The test above has teeth: recycling any owned array the trace itself no longer uses breaks it."""
     t = _small_trace()
     buffers = t._buffers
@@ -303,9 +312,11 @@ def test_a_recycler_without_the_holder_check_would_overwrite_a_held_array() -> N
         _held_arrays_keep_their_values(t)
 
 
-def test_a_released_totals_buffer_is_written_again_and_few_are_kept() -> None:
+def test_a_released_totals_buffer_is_written_again_and_few_are_kept(pages: str) -> None:
     t = _small_trace()
     g = t.partial(3)
+    mapped = isinstance(g.grad_x_padded.base.base, mmap.mmap)
+    assert mapped == (pages == "mapped")  # each view's base is the owned array, not the mapping
     old = weakref.ref(g.grad_x_padded.base)  # the trace's own array behind the read-only view
     assert not g.grad_x_padded.flags.writeable and not g.grad_x.flags.writeable
     assert g.grad_x_padded.base.flags.writeable  # the trace owns it and may write it once released
