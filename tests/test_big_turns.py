@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 import engine.describe as describe
 from engine import trace_conv2d_backward
@@ -157,3 +159,24 @@ def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_only_looks_colours
     view.set_theme("dark" if view.theme_name == "light" else "light")
     assert view.zoom == 1.5 and painted and coloured == []  # the values' table rows are kept
     _shows_fresh_colours(view, f)
+
+
+def _settled(view: SceneView) -> tuple[float | None, QImage]:  # noqa: F811
+    """The view's cell width and its picture once every posted event (a layout request) has run."""
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+    return view._per_cell, view.grab().toImage()
+
+
+@pytest.mark.parametrize("zoom", [1.5, 0.8, 2.0])
+def test_a_text_zoom_lays_out_before_the_next_paint_which_is_the_settled_picture(
+        view: SceneView, zoom: float) -> None:  # noqa: F811
+    m = Lesson(Params(in_c=2, out_c=2, in_h=12, in_w=12, mode="backward"))
+    view.show_frame(m.frame(m.n_steps // 2))
+    before = _settled(view)
+    view.set_theme(view.theme_name, zoom=zoom)
+    first = view._per_cell, view.grab().toImage()  # what the next paint shows, before any event runs
+    after = _settled(view)
+    assert after[0] != before[0]  # the zoom did change the layout (the captions grew or shrank) ...
+    assert first[0] == after[0] and first[1] == after[1]  # ... and only once: no second fit, same pixels
