@@ -180,3 +180,21 @@ def test_a_text_zoom_lays_out_before_the_next_paint_which_is_the_settled_picture
     after = _settled(view)
     assert after[0] != before[0]  # the zoom did change the layout (the captions grew or shrank) ...
     assert first[0] == after[0] and first[1] == after[1]  # ... and only once: no second fit, same pixels
+
+
+@pytest.mark.parametrize("alpha_at", [None, 0, 255, 100])
+def test_a_render_is_opaque_exactly_when_every_cell_colour_is_whatever_the_map(alpha_at: int | None) -> None:
+    """Opaque maps tell it without a scan of every cell; a map with a see-through colour still looks."""
+    values = np.linspace(-1.0, 1.0, 40 * 30).reshape(40, 30)  # every colour of the map at levels (-1, 1)
+    values[3, 4] = np.nan  # the empty colour
+    g = Grid(values=values, labels=np.full((40, 30), "", dtype=object))
+    lut = load_colour_map("CET-L1").lut.copy()
+    if alpha_at is not None:
+        lut[alpha_at, 3] = 128
+    cmap = ColourMap("test", lut)
+    for levels in ((-1.0, 1.0), (5.0, 6.0)):  # every row of the map in use, or only row 0
+        rows = set(colour.table_rows(values, levels).ravel().tolist())
+        want = alpha_at is None or alpha_at not in rows
+        r = render_grid(g, levels, cmap, (250, 250, 250))
+        assert r.opaque == want == bool((r.rgba[..., 3] == 255).all())
+        assert repaint(r, g, cmap, (10, 10, 10)).opaque == want
