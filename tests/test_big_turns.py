@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 import engine.describe as describe
 from engine import trace_conv2d_backward
@@ -157,3 +159,42 @@ def test_a_text_zoom_colours_nothing_again_and_a_theme_switch_only_looks_colours
     view.set_theme("dark" if view.theme_name == "light" else "light")
     assert view.zoom == 1.5 and painted and coloured == []  # the values' table rows are kept
     _shows_fresh_colours(view, f)
+
+
+def _settled(view: SceneView) -> tuple[float | None, QImage]:  # noqa: F811
+    """The view's cell width and its picture once every posted event (a layout request) has run."""
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+    return view._per_cell, view.grab().toImage()
+
+
+@pytest.mark.parametrize("zoom", [1.5, 0.8, 2.0])
+def test_a_text_zoom_lays_out_before_the_next_paint_which_is_the_settled_picture(
+        view: SceneView, zoom: float) -> None:  # noqa: F811
+    m = Lesson(Params(in_c=2, out_c=2, in_h=12, in_w=12, mode="backward"))
+    view.show_frame(m.frame(m.n_steps // 2))
+    before = _settled(view)
+    view.set_theme(view.theme_name, zoom=zoom)
+    first = view._per_cell, view.grab().toImage()  # what the next paint shows, before any event runs
+    after = _settled(view)
+    assert after[0] != before[0]  # the zoom did change the layout (the captions grew or shrank) ...
+    assert first[0] == after[0] and first[1] == after[1]  # ... and only once: no second fit, same pixels
+
+
+@pytest.mark.parametrize("alpha_at", [None, 0, 255, 100])
+def test_a_render_is_opaque_exactly_when_every_cell_colour_is_whatever_the_map(alpha_at: int | None) -> None:
+    """Opaque maps tell it without a scan of every cell; a map with a see-through colour still looks."""
+    values = np.linspace(-1.0, 1.0, 40 * 30).reshape(40, 30)  # every colour of the map at levels (-1, 1)
+    values[3, 4] = np.nan  # the empty colour
+    g = Grid(values=values, labels=np.full((40, 30), "", dtype=object))
+    lut = load_colour_map("CET-L1").lut.copy()
+    if alpha_at is not None:
+        lut[alpha_at, 3] = 128
+    cmap = ColourMap("test", lut)
+    for levels in ((-1.0, 1.0), (5.0, 6.0)):  # every row of the map in use, or only row 0
+        rows = set(colour.table_rows(values, levels).ravel().tolist())
+        want = alpha_at is None or alpha_at not in rows
+        r = render_grid(g, levels, cmap, (250, 250, 250))
+        assert r.opaque == want == bool((r.rgba[..., 3] == 255).all())
+        assert repaint(r, g, cmap, (10, 10, 10)).opaque == want

@@ -187,7 +187,17 @@ def render_grid(grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                 empty: tuple[int, int, int]) -> TileRender:
     """Colours (``cmap`` None: every cell empty), text colours and label groups of ``grid``."""
     rows = table_rows(grid.values, None if cmap is None else levels)
-    return TileRender(*paint_rows(rows, cmap, empty), grid.labels, rows)
+    return _tile_render(rows, cmap, empty, grid.labels)
+
+
+def _tile_render(rows: np.ndarray, cmap: ColourMap | None, empty: tuple[int, int, int],
+                 labels: np.ndarray) -> TileRender:
+    """The ``TileRender`` of table ``rows (h, w)`` in ``cmap``: opaque without looking at every cell when
+    every colour of the map is (the empty colour always is), a scan of a 512 x 512 grid costs 0.1-0.3 ms."""
+    out = TileRender(*paint_rows(rows, cmap, empty), labels, rows)
+    if cmap is not None and bool((lut_bytes(cmap)[:, 3] == 255).all()):
+        out.__dict__["opaque"] = True  # the cached property: every cell's colour comes from that table
+    return out
 
 
 def changed_box(old: np.ndarray, new: np.ndarray) -> tuple[slice, slice] | None:
@@ -230,7 +240,7 @@ def repaint(render: TileRender, grid: Grid, cmap: ColourMap | None,
     """``render_grid(grid, …)`` for the values and levels ``render`` was made from (``render.rows``),
     in another map or empty colour (a theme switch): the table rows are kept, only looked up again."""
     assert render.rows is not None
-    return TileRender(*paint_rows(render.rows, cmap, empty), grid.labels, render.rows)
+    return _tile_render(render.rows, cmap, empty, grid.labels)
 
 
 Entries = list[tuple[tuple[object, ...], Grid, "TileRender"]]

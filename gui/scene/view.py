@@ -222,6 +222,12 @@ class SceneView(LayoutView):
         if self.frame is not None:
             f, self.frame = self.frame, None
             self.show_frame(f)
+        # The captions took their new type: lay them out now, so the view box takes its new size (and the
+        # stage its final fit) before the next paint, not after it (one picture of each tile, not two).
+        for _ in range(3):  # a refit may rewrap a caption: again, until the layout holds
+            if self.ci.layout.isActivated():
+                break
+            self.ci.layout.activate()
 
     # ------------------------------------------------------------------ tiles and hits
     def visible_tiles(self, panel: PanelName) -> list[Tile]:
