@@ -5,6 +5,7 @@ Run from the checkout (offscreen by default)::
     .venv/bin/python benchmarks/bench_gui.py            # all five measurements, ~30 s
     .venv/bin/python benchmarks/bench_gui.py --profile  # plus cProfile of the in-process ones
     .venv/bin/python benchmarks/bench_gui.py --only 7   # export speed alone (rows 7 and 8)
+    .venv/bin/python benchmarks/bench_gui.py --only 1b  # new values on a 32x32 lesson, 200 changes
 
 Measurements
 ------------
@@ -212,13 +213,17 @@ def timed_updates(app: QApplication, win: MainWindow, change: Callable[[int], ob
 
 
 # ---------------------------------------------------------------------- measurements
+def new_values(app: QApplication, win: MainWindow, runs: int) -> dict[str, list[float]]:
+    """Row 1b: ``runs`` changes of the seed (new values every time: nothing drawn before can be reused)."""
+    return timed_updates(app, win, lambda i: win.model.set_params(seed=100 + i), runs=runs)
+
+
 def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, list[float]], str]:
     win = make_window(app, params)
     res = timed_updates(app, win, lambda i: win.model.set_params(stride=(1 + i % 2, 1 + i % 2)))
     shown = getattr(win.model.frame(), "show_values", None)
     values = "values ?" if shown is None else f"values {'shown' if shown else 'hidden'}"
-    # The same change with new values each time: nothing drawn before can be reused.
-    cold = timed_updates(app, win, lambda i: win.model.set_params(seed=100 + i), runs=12)
+    cold = new_values(app, win, 12)
     res["new_values"] = cold["total"]
     cm, cp = ms(cold["total"])
     cpu_m, cpu_p = ms(cold["cpu"])
@@ -666,6 +671,40 @@ def export_only(load: float) -> int:
     return 0
 
 
+def new_values_only(load: float, runs: int = 200) -> int:
+    """Row 1b alone (``--only 1b``): ``runs`` changes with new values on a 32x32 lesson with numbers, wall
+    and the UI thread's CPU time, and the cyclic garbage collector's share (count and time)."""
+    import gc
+
+    qInstallMessageHandler(_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    win = make_window(app, Params(in_h=32, in_w=32))
+    pauses: list[float] = []
+    started = [0.0]
+
+    def collecting(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started[0])
+
+    gc.callbacks.append(collecting)
+    try:
+        res = new_values(app, win, runs)
+    finally:
+        gc.callbacks.remove(collecting)
+    close_window(app, win)
+    print(f"convviz row 1b ({os.cpu_count()} cpus, load average {load:.1f} at start, "
+          f"{os.getloadavg()[0]:.1f} at the end)")
+    for name, what in (("total", "change -> painted (wall)"), ("cpu", "UI thread's CPU time"),
+                       ("update", "set_params + slots (wall)"), ("paint", "viewport paint (wall)")):
+        med, p95 = ms(res[name])
+        print(f"1b. {what:28s} median {med:5.1f}  p95 {p95:5.1f}  max {max(res[name]) * 1e3:5.1f} ms")
+    print(f"{len(pauses)} garbage collections during the {runs} changes, "
+          f"{sum(pauses) * 1e3:.1f} ms in all, longest {max(pauses, default=0.0) * 1e3:.1f} ms")
+    return 0 if ms(res["total"])[1] < 16.0 else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
@@ -674,13 +713,16 @@ def main() -> int:
     ap.add_argument("--heavy-kernel", type=int, default=None, metavar="K",
                     help="row 11 with KxK kernels instead of the largest (same grids, less computing)")
     ap.add_argument("--cold-only", action="store_true", help="run row 9 (cold start) only")
-    ap.add_argument("--only", choices=["7"], default=None,
-                    help="run only row 7 (export speed, with row 8 from the same export)")
+    ap.add_argument("--only", choices=["7", "1b"], default=None,
+                    help="run only row 7 (export speed, with row 8 from the same export) or row 1b "
+                         "(new values on a 32x32 lesson, 200 changes)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     load = os.getloadavg()[0]
     if args.only == "7":
         return export_only(load)
+    if args.only == "1b":
+        return new_values_only(load)
 
     cold = bench_cold()  # first, before this process loads the CPU with its own work
     cold_compiling = bench_cold(cached=False)
