@@ -73,6 +73,13 @@ def signals_blocked(*widgets: QObject) -> Iterator[None]:
             w.blockSignals(b)
 
 
+def show_value(spin: QSpinBox, v: int) -> None:
+    """Show ``v`` in ``spin`` unless it shows exactly that already: Qt repaints a spin box at every
+    ``setValue``, even of its own value, and a parameter change refreshes 17 of them (~1 ms)."""
+    if spin.value() != v or spin.cleanText() != spin.textFromValue(v):
+        spin.setValue(v)
+
+
 def _choice(name: str, labels: Mapping[str, str], tip: str) -> QComboBox:
     """A combo box named ``name`` offering ``labels``' texts, each carrying its key as data."""
     combo = QComboBox()
@@ -120,8 +127,8 @@ class PairEditor(QWidget):
     def set_value(self, v: tuple[int, int]) -> None:
         """Show ``v`` without emitting."""
         with signals_blocked(self.h, self.w):
-            self.h.setValue(v[0])
-            self.w.setValue(v[1])
+            show_value(self.h, v[0])
+            show_value(self.w, v[1])
         self.link.setChecked(v[0] == v[1] and self.link.isChecked())
 
 
@@ -353,9 +360,9 @@ class ControlPanel(QWidget):
             self.activation.setCurrentText(p.activation)
             self.upstream.setCurrentIndex(UPSTREAMS.index(p.upstream))
             self.gather.setChecked(p.grad_view == "gather")
-            self.in_c.setValue(p.in_c)
-            self.out_c.setValue(p.out_c)
-            self.groups.setValue(p.groups)
+            show_value(self.in_c, p.in_c)
+            show_value(self.out_c, p.out_c)
+            show_value(self.groups, p.groups)
             self.pad_kind.setCurrentText(p.pad_kind)
             self.padding_mode.setCurrentText(p.padding_mode)
             self.bias.setChecked(p.bias)
@@ -370,7 +377,7 @@ class ControlPanel(QWidget):
                 ph, pw = transposed_padding(p)
                 shown = (ph, ph, pw, pw)
             for s, v in zip(self.pad, shown, strict=True):
-                s.setValue(v)
+                show_value(s, v)
         self.input_size.set_value((p.in_h, p.in_w))
         self.kernel_size.set_value((p.k_h, p.k_w))
         self.stride.set_value(p.stride)
@@ -403,8 +410,10 @@ class ControlPanel(QWidget):
             pair.h.setEnabled(not p.is_1d)  # a 1-D convolution has height 1
             pair.link.setEnabled(not p.is_1d)
         kinds = self.pad_kind.model()
-        kinds.item(PAD_KINDS.index("same")).setEnabled(conv)  # type: ignore[attr-defined]
-        kinds.item(PAD_KINDS.index("causal")).setEnabled(p.is_1d)  # type: ignore[attr-defined]
+        for kind, on in (("same", conv), ("causal", p.is_1d)):
+            item = kinds.item(PAD_KINDS.index(kind))  # type: ignore[attr-defined]
+            if item.isEnabled() != on:  # setting it again still repaints the combo and the panel
+                item.setEnabled(on)
         room = channel_room(p, self.model.trace.out_shape[1:])
         for spin, base, more in zip((self.in_c, self.out_c), self._channel_tips, room, strict=True):
             spin.setToolTip(base + more)

@@ -294,3 +294,43 @@ def test_the_control_panel_fits_its_column_whatever_the_operation(window) -> Non
         assert window.files.open_preset(name)
         QApplication.processEvents()
         assert window.controls.minimumSizeHint().width() <= window.scroll.viewport().width(), name
+
+
+# --------------------------------------------------------------------------- repaints
+def test_new_values_repaint_no_spin_box_and_new_settings_show_in_them(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: a change of values leaves the panel's settings as they were, so none of its 17 spin boxes
+    is repainted with the new picture (Qt repaints one at every ``setValue``, ~1 ms for all); a new
+    setting still shows, and a half-typed text is put back to the lesson's value by any change."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: list[str] = []
+
+    class Painted(QObject):
+        def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+            if ev.type() == QEvent.Type.Paint:
+                painted.append(obj.objectName() if isinstance(obj, QSpinBox) else "stage")
+            return False
+
+    spins = window.controls.findChildren(QSpinBox)
+    assert len(spins) >= 17
+    spy = Painted()
+    watched = [*spins, window.renderer.viewport()]
+    for w in watched:
+        w.installEventFilter(spy)
+    try:
+        size = child(window, QSpinBox, "input_h")
+        size.update()  # a repaint of a spin box reaches the filter
+        qtbot.waitUntil(lambda: "input_h" in painted)
+        painted.clear()
+        assert window.model.set_params(seed=11)
+        qtbot.waitUntil(lambda: "stage" in painted)  # the new picture, painted with whatever else was dirty
+        assert painted == ["stage"]
+        assert window.model.set_params(in_h=20)
+        qtbot.waitUntil(lambda: "input_h" in painted)
+        assert size.value() == 20 and size.text() == "20"
+        size.lineEdit().setText("7")  # typed, not entered
+        assert window.model.set_params(seed=12)
+        assert size.value() == 20 and size.text() == "20"
+    finally:
+        for w in watched:
+            w.removeEventFilter(spy)
