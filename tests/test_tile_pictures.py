@@ -173,6 +173,34 @@ def test_new_values_redraw_cells_and_numbers_but_keep_lines_and_blank_pictures(q
                                   pixels(dark._picture("blank", g2, d2, 30.0, 1.0)))
 
 
+def test_ink_spots_puts_each_glyphs_ink_at_its_spot_on_any_canvas(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Glyphs of different ink sizes, one with no ink at all (a space), on a canvas whose rows are wider
+    than the picture (a QImage's padded lines) and on a plain one: each spot holds its glyph's inked
+    box, copied pixel for pixel, and nothing else is touched."""
+    glyphs = [grid.glyph(s, dark, 14, 1.0)
+              for s, dark in (("7", True), ("-12.5", False), (" ", True), ("0", False))]
+    gid = np.array([1, 0, 2, 3, 0, 1, 3, 2])
+    cell = 60
+    ii, jj = np.divmod(np.arange(gid.size), 3)
+    x = jj * cell + 3.4
+    y = ii * cell + 2.6
+    spots = inking.Spots(glyphs, gid, x, y, np.stack([jj * cell, jj * cell + cell], 1),
+                         np.stack([ii * cell, ii * cell + cell], 1))
+    expected = np.zeros((3 * cell, 3 * cell), np.uint32)
+    for k, g in enumerate(gid):
+        ink = inking.ink_of(glyphs[g])
+        h, w = ink.pixels.shape
+        top, left = int(inking.qround(y[k])) + ink.top, int(inking.qround(x[k])) + ink.left
+        expected[top:top + h, left:left + w] = ink.pixels
+    assert (expected != 0).sum() > 100
+    plain = np.zeros_like(expected)
+    padded = np.zeros((3 * cell, 3 * cell + 5), np.uint32)
+    for canvas, whole in ((plain, plain), (padded[:, :3 * cell], padded)):
+        assert inking.ink_spots(canvas, spots)
+        np.testing.assert_array_equal(canvas, expected)
+        assert not whole[:, 3 * cell:].any()
+
+
 def test_ink_of_a_glyph_is_its_inked_box(qapp) -> None:  # type: ignore[no-untyped-def]
     gl = grid.glyph("42", True, 14, 1.0)
     ink = inking.ink_of(gl)

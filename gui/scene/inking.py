@@ -130,14 +130,41 @@ def ink_spots(canvas: np.ndarray, spots: Spots) -> bool:
         return False
     if cx[:, 1].max() > big_w or cy[:, 1].max() > big_h or cx[:, 0].min() < 0 or cy[:, 0].min() < 0:
         return False
-    # Every inked pixel of every spot: its glyph's table of (row, column, value), moved to the spot.
-    rows = np.concatenate([k.rows for k in inks])
-    cols = np.concatenate([k.cols for k in inks])
-    values = np.concatenate([k.values for k in inks])
+    # A table of every glyph's inked pixels, one row per glyph: offsets into ``canvas`` and values, a short
+    # row padded with its glyph's last pixel (written again: the same value). Each spot is then a row of
+    # it moved to the spot: one gather and one scatter, whatever the glyphs.
     count = np.array([k.values.size for k in inks])
+    width = int(count.max())
+    if width == 0:
+        return True
+    stride = canvas.strides[0] // canvas.itemsize
     start = np.cumsum(count) - count
-    n = count[gid]
-    first = np.cumsum(n) - n  # where each spot's pixels start in the output
-    pick = np.arange(int(n.sum())) + np.repeat(start[gid] - first, n)
-    canvas[np.repeat(top, n) + rows[pick], np.repeat(left, n) + cols[pick]] = values[pick]
+    pick = start[:, None] + np.minimum(np.arange(width), np.maximum(count - 1, 0)[:, None])
+    offsets = (np.concatenate([k.rows for k in inks]) * stride + np.concatenate([k.cols for k in inks]))[pick]
+    values = np.concatenate([k.values for k in inks])[pick]
+    base = top * stride + left
+    if not count.all():  # a glyph with no ink (a space) puts nothing anywhere
+        base, gid = base[count[gid] > 0], gid[count[gid] > 0]
+    where = offsets[gid] + base[:, None]
+    if canvas.flags.c_contiguous:
+        canvas.reshape(-1)[where.ravel()] = values[gid].ravel()
+    else:  # rows apart by more than their width (a picture's padded lines)
+        canvas[where // stride, where % stride] = values[gid]
+    return True
+    offsets = np.empty((len(inks), width), np.intp)
+    values = np.empty((len(inks), width), canvas.dtype)
+    inked = np.array([k.values.size > 0 for k in inks])
+    for g, k in enumerate(inks):
+        if k.values.size:
+            offsets[g] = np.pad(k.rows * stride + k.cols, (0, width - k.values.size), mode="edge")
+            values[g] = np.pad(k.values, (0, width - k.values.size), mode="edge")
+    base = top * stride + left
+    if not inked.all():  # a glyph with no ink (a space) puts nothing anywhere
+        base, gid = base[inked[gid]], gid[inked[gid]]
+    flat = canvas.reshape(-1) if canvas.base is None or canvas.flags.c_contiguous else None
+    where = offsets[gid] + base[:, None]
+    if flat is None:  # a view with a row stride past its width (a QImage's padded lines)
+        canvas[where // stride, where % stride] = values[gid]
+    else:
+        flat[where.ravel()] = values[gid].ravel()
     return True
