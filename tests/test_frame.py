@@ -13,8 +13,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import engine
 from engine.describe import MINUS, fmt_cell
@@ -386,3 +389,21 @@ def test_no_numbers_on_large_grids_but_always_on_kernels() -> None:
 def test_grid_shape() -> None:
     g = Grid(np.zeros((2, 3)), np.full((2, 3), ""))
     assert g.shape == (2, 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=hnp.arrays(float, hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=7),
+                         elements=st.one_of(st.floats(allow_subnormal=False, width=32),
+                                            st.integers(-30, 30).map(float), st.sampled_from([0.25, -1.5]))),
+       data=st.data())
+def test_cell_labels_are_each_cells_label(values: np.ndarray, data: st.DataObject) -> None:
+    """``cell_labels`` (formatted once per distinct value, picked from a table of str) is ``cell_label`` of
+    every cell, "" for NaN and blanked cells; str as wide as the longest label (one character when none),
+    read-only."""
+    blank = data.draw(st.none() | hnp.arrays(bool, values.shape))
+    labels = cell_labels(values, blank=blank)
+    expected = [("" if np.isnan(v) or (blank is not None and blank.ravel()[k]) else cell_label(float(v)))
+                for k, v in enumerate(values.ravel())]
+    assert labels.shape == values.shape and not labels.flags.writeable
+    assert labels.ravel().tolist() == expected
+    assert labels.dtype == np.dtype(f"<U{max([1, *map(len, expected)])}")

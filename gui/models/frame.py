@@ -429,20 +429,26 @@ def cell_labels(values: np.ndarray, *, blank: np.ndarray | None = None) -> np.nd
     has = ~np.isnan(flat)
     if blank is not None:
         has &= ~np.broadcast_to(blank, a.shape).ravel()
-    out = np.full(flat.shape, "", dtype=object)
-    if has.any():
-        uniq, inverse = np.unique(flat[has], return_inverse=True)
-        memo = _LABEL_MEMO
-        if len(memo) > 100_000:
-            memo.clear()
-        names = []
-        for v in uniq.tolist():
-            s = memo.get(v)
-            if s is None:
-                s = memo[v] = cell_label(v)
-            names.append(s)
-        out[has] = np.array(names, dtype=object)[inverse.ravel()]
-    labels = out.astype(str).reshape(a.shape)
+    if not has.any():  # nothing labelled (or no cells)
+        return _blank_labels(a.shape)
+    every = bool(has.all())
+    uniq, inverse = np.unique(flat if every else flat[has], return_inverse=True)
+    memo = _LABEL_MEMO
+    if len(memo) > 100_000:
+        memo.clear()
+    names = []
+    for v in uniq.tolist():
+        s = memo.get(v)
+        if s is None:
+            s = memo[v] = cell_label(v)
+        names.append(s)
+    table = np.array(names)  # str, as wide as the longest label: the labels are picked from it
+    if every:
+        labels = table[inverse.ravel()]
+    else:
+        labels = np.full(flat.shape, "", dtype=table.dtype)
+        labels[has] = table[inverse.ravel()]
+    labels = labels.reshape(a.shape)
     labels.flags.writeable = False
     return labels
 
