@@ -331,6 +331,9 @@ def report(res: dict[str, dict[str, float]]) -> list[str]:
 
 
 def main() -> int:
+    from gui.app import paint_on_one_thread
+
+    paint_on_one_thread()  # as the app does
     app = QApplication.instance() or QApplication([sys.argv[0]])
     load = os.getloadavg()[0]
     res = bench_cancel(app)

@@ -48,6 +48,9 @@ def main() -> int:
     s = PipelineState()
     rows.append(("set_drawing (digit_input + LeNet-5 forward)", best_ms(lambda: s.set_drawing(picture))))
     rows.append(("saliency of the winner (whole-network backward)", best_ms(lambda: s.saliency())))
+    from gui.app import paint_on_one_thread
+
+    paint_on_one_thread()  # as the app does
     app = QApplication.instance() or QApplication(["convviz"])
     win = PipelineWindow()
     win.resize(1700, 900)

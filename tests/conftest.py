@@ -10,8 +10,11 @@ from hypothesis import settings
 from PySide6.QtCore import QAbstractAnimation, QEvent, QPoint, QPointF, Qt, QTimer, QVariantAnimation
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QWidget
 
+from gui.app import paint_on_one_thread
+
 # Read when the QApplication is created (by pytest-qt's qapp fixture), not at import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+paint_on_one_thread()  # as the app paints (read at the first paint)
 
 # CI replays the same examples every run (a failure there is reproducible); locally they vary.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)

@@ -73,6 +73,10 @@ class Watch(QObject):
                                   "caption": win.renderer.frame.caption,
                                   "status": win.status.text()}
                 QTimer.singleShot(200, lambda: QApplication.instance().exit(0))
+            if parent is not None and parent.objectName() == "scene":  # the threads painting the lesson made
+                tasks = "/proc/self/task"
+                seen["threads"] = sorted(open(f"{tasks}/{t}/comm").read().strip() for t in os.listdir(tasks)
+                                         ) if os.path.isdir(tasks) else None
 
 app = QApplication(sys.argv)
 watch = Watch()
@@ -88,6 +92,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """What the first paint and the stage's first paint saw (``STARTUP``), settings in a fresh folder."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT),
                XDG_CONFIG_HOME=str(tmp_path_factory.mktemp("config")))
+    env.pop("QT_NO_GUI_THREADPOOL", None)  # as a user's shell has it (these tests set it for themselves)
     proc = subprocess.run([sys.executable, "-c", STARTUP], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -119,6 +124,15 @@ def test_the_stage_first_paints_the_lesson_the_command_line_asked_for(started: d
     assert lesson["heading"] == "Average pooling 3x3, stride 1, padding 1"
     assert lesson["caption"].startswith("Average pooling — Step 4 of 25")
     assert lesson["status"] == "Opened preset avgpool-3x3-stride1"
+
+
+def test_qt_paints_the_lesson_on_the_ui_thread_alone(started: dict[str, dict]) -> None:
+    """Issue 12: Qt's pool of painting threads is off (``gui.app.paint_on_one_thread``): handing pieces of
+    every big draw to it cost more CPU time than it saved and made each draw wait for threads."""
+    threads = started["threads"]
+    if threads is None:
+        pytest.skip("no /proc/self/task to list the threads")
+    assert "Thread (pooled)" not in threads, threads
 
 
 def test_the_lazy_list_names_real_modules() -> None:
