@@ -16,7 +16,7 @@ from gui import export
 from gui.models.frame import Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
-from gui.scene import grid, inking
+from gui.scene import grid, inking, upscale
 from gui.scene.cells import paint_cells, paint_lines
 from gui.scene.colour import RenderCache, TileRender
 from gui.scene.grid import GridItem
@@ -152,7 +152,7 @@ def test_new_values_redraw_cells_and_numbers_but_keep_lines_and_blank_pictures(q
     item = item_for(g1, d1)
     first = {n: item._picture(n, g1, d1, 30.0, 1.0) for n in ("full", "blank", "text")}
     statics = {k: v[1] for k, v in item._statics.items()}
-    assert len(statics) == 2  # the lines and the blank tile
+    assert len(statics) == 3  # the lines, the blank tile and which cell each pixel shows (upscale)
     item.set_tile(g2, d2, item.origin, True)
     item._recent, item._pics = [], {}
     second = {n: item._picture(n, g2, d2, 30.0, 1.0) for n in ("full", "blank", "text")}
@@ -238,3 +238,49 @@ def test_tiles_a_big_frame_needs_are_made_while_a_worker_colours_it(qtbot) -> No
             assert view.tiles[n] == made[n] and len(view.visible_tiles(n)) == k  # type: ignore[index, arg-type]
     finally:
         dispose_view(view)
+
+
+@pytest.mark.parametrize(("shape", "px", "dpr", "origin"), [
+    ((34, 34), 18.264, 1.0, (0.0, 0.0)), ((7, 9), 23.7, 1.0, (37.7, 1.2)),
+    ((3, 3), 44.9, 2.0, (-3.31, 12.77)), ((130, 61), 3.3, 1.0, (5.5, -2.25)),
+    ((514, 514), 4.6, 1.0, (0.0, 0.0)), ((40, 90), 0.72, 1.5, (1.0, 2.0)),
+    ((5, 800), 2.9, 1.0, (-11.1, 0.4)),  # wider than QPainter's 2048-pixel spans
+])
+def test_cell_colours_put_in_with_numpy_are_the_pixels_qpainter_draws(qapp, monkeypatch, shape, px, dpr,  # type: ignore[no-untyped-def]
+                                                                     origin) -> None:
+    """Issue 12 (``scene.upscale``): an opaque tile's colours come from NumPy, through a map of which cell
+    each pixel shows that QPainter drew once per shape, size and place; the pictures are QPainter's own,
+    and the map is kept for the next values."""
+    rng = np.random.default_rng(3)
+    grids = [Grid(rng.normal(size=shape) * 3, np.full(shape, "", "<U1")) for _ in range(2)]
+    cmap = colour_map("light", "output")
+    renders = [RenderCache().get(g, (-5.0, 5.0), cmap, (236, 236, 236)) for g in grids]
+    item = GridItem(theme_colours("light"))
+    drawn = []
+    for g, d in zip(grids, renders, strict=True):
+        assert d.opaque
+        item.set_tile(g, d, origin, True)
+        item._recent, item._pics = [], {}  # new values: new pictures (as ``_blit`` keys them)
+        drawn.append(pixels(item._picture("full", g, d, px, dpr)))
+        maps = [v[1] for k, v in item._statics.items() if k[0] == "cell map"]
+        assert len(maps) == 1 and isinstance(maps[0], upscale.CellMap)  # one map, made once, used twice
+    assert not np.array_equal(drawn[0], drawn[1])
+    monkeypatch.setattr(grid, "cell_map", lambda *args: None)  # QPainter draws the colours
+    for g, d, numpy_drawn in zip(grids, renders, drawn, strict=True):
+        plain = GridItem(theme_colours("light"))
+        plain.set_tile(g, d, origin, True)
+        np.testing.assert_array_equal(numpy_drawn, pixels(plain._picture("full", g, d, px, dpr)))
+
+
+def test_a_cell_map_is_only_made_of_rows_and_columns(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Turned cells are no grid of pixel rows and columns: no map (QPainter draws them); nor is a grid too
+    big to number."""
+    def place(q: QPainter) -> None:
+        q.translate(40, 0)
+        q.rotate(20)
+        q.scale(9.0, 9.0)
+
+    assert upscale.cell_map((200, 200), 1.0, (8, 8), (0.0, 0.0), place) is None
+    assert upscale.cell_map((200, 200), 1.0, (upscale.MAX_CELLS, 2), (0.0, 0.0), lambda q: None) is None
+    straight = upscale.cell_map((200, 200), 1.0, (8, 8), (0.0, 0.0), lambda q: q.scale(9.0, 9.0))
+    assert straight is not None and straight.rows.tolist() == np.repeat(np.arange(8), 9).tolist()

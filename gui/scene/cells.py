@@ -63,9 +63,10 @@ def kind_cells(kinds: np.ndarray) -> KindCells:
 
 
 def paint_cells(p: QPainter, g: Grid, colours: tuple[np.ndarray, QImage] | None, corner: Corner,
-                theme: dict[str, str], px: float) -> None:
-    """Cell colours ``(rgba (h, w, 4), the same as an image)`` (None: the empty colour), then padding,
-    overhang, border and unreached marks; ``px`` device pixels per cell."""
+                theme: dict[str, str], px: float, *, drawn: bool = False) -> None:
+    """Cell colours ``(rgba (h, w, 4), the same as an image)`` (None: the empty colour; ``drawn``: in the
+    picture already, ``upscale``), then padding, overhang, border and unreached marks; ``px`` device
+    pixels per cell."""
     h, w = g.shape
     x0, y0 = corner
     if colours is None:
@@ -76,7 +77,7 @@ def paint_cells(p: QPainter, g: Grid, colours: tuple[np.ndarray, QImage] | None,
             for j in range(w):
                 r, gr, b, a = (int(v) for v in rgba[i, j])
                 p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), QColor(r, gr, b, a))
-    else:
+    elif not drawn:
         p.drawImage(QRectF(x0, y0, w, h), colours[1])
     kinds = g.kinds
     marks = None if kinds is None else kind_cells(kinds)

@@ -5,8 +5,10 @@ content and zoom into a picture at the device's resolution and every later
 paint is a blit; cells not computed yet come from a blank version of the same
 picture. New values redraw only what depends on them: the blank picture and the
 grid lines are kept per shape, kinds and size (the lines are copied in, the
-same pixels as drawing them), and the numbers are copied into their picture in
-one NumPy pass (``inking``) wherever that gives QPainter's very pixels. On a
+same pixels as drawing them), opaque cells' colours are put in with NumPy through
+a map of which cell each pixel shows, kept per shape, size and place (``upscale``),
+and the numbers are copied into their picture in one NumPy pass (``inking``);
+both wherever that gives QPainter's very pixels. On a
 vector device (SVG export) it is drawn directly, a rectangle per cell, so the
 file stays vector. The text is exactly ``Grid.labels``; it is
 painted by a layer of its own (``LabelLayer``) above the flow lines, so a line
@@ -32,6 +34,7 @@ from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
 from .inking import Spots, ink_spots, qround
+from .upscale import CellMap, cell_map, fill_cells
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
@@ -223,7 +226,7 @@ class GridItem(QGraphicsObject):
         if hit is None or hit[0] is not held:
             hit = (held, make())
             self._statics[key] = hit
-            while len(self._statics) > 6:
+            while len(self._statics) > 9:  # blank, lines and cell map at three sizes
                 del self._statics[next(iter(self._statics))]
         return hit[1]
 
@@ -242,6 +245,7 @@ class GridItem(QGraphicsObject):
         """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
         w, h = self._picture_size(d, px, dpr)
         pix: QPixmap | QImage
+        filled = False
         if blank or not d.opaque:
             pix = QPixmap(w, h)
             pix.fill(Qt.GlobalColor.transparent)
@@ -252,11 +256,17 @@ class GridItem(QGraphicsObject):
             bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
             bits[max(0, int(rows * px * dpr) - 2):] = 0
             bits[:, max(0, int(cols * px * dpr) - 2):] = 0
+            where = self._static(("cell map", (rows, cols), round(px, 3), dpr, self.origin), None,
+                                 lambda: cell_map((w, h), dpr, (rows, cols), self._corner(),
+                                                  lambda q: self._place_painter(q, px)))
+            if isinstance(where, CellMap):  # the colours as QPainter draws them, with NumPy
+                fill_cells(bits[:, :w], d.rgba, where)
+                filled = True
         pix.setDevicePixelRatio(dpr)
         q = QPainter(pix)
         try:
             self._place_painter(q, px)
-            self._paint_cells(q, g, d, px, blank=blank)
+            self._paint_cells(q, g, d, px, blank=blank, filled=filled)
             if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
                 key = ("lines", g.shape, round(px, 3), dpr, self.origin)
                 lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
@@ -281,9 +291,12 @@ class GridItem(QGraphicsObject):
             q.end()
         return pix
 
-    def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
-        """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
-        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px)
+    def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool,
+                     filled: bool = False) -> None:
+        """Cell colours (or the empty colour; ``filled``: in the picture already), then padding, overhang,
+        border and unreached marks."""
+        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
+                    drawn=filled)
 
     def _corner(self) -> tuple[float, float]:
         """The tile's top-left corner in item coordinates."""
