@@ -242,3 +242,30 @@ def test_error_from_an_unknown_setting_is_cleared_by_the_next_valid_change() -> 
     assert messages and messages[-1]
     assert m.set_params(stride=(2, 2)) is True
     assert messages[-1] == ""
+
+
+def test_a_change_plans_its_steps_once_and_builds_one_frame(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: new values are planned once (before they are drawn), not again when applied; the change
+    emits ``changed`` once, and the picture asked for after it is built once."""
+    from gui.models import framing, validate
+
+    m = Lesson(Params(in_h=32, in_w=32))
+    plans: list[Params] = []
+    real_plan = validate.plan
+    monkeypatch.setattr(validate, "plan", lambda p: plans.append(p) or real_plan(p))
+    built: list[int] = []
+    real_build = framing.build_frame
+    monkeypatch.setattr(framing, "build_frame", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    changes: list[int] = []
+    m.changed.connect(lambda: changes.append(1))
+    before = m.frame().panel("output").grids[0].values.copy()
+    built.clear()
+    assert m.set_params(seed=5)
+    assert len(plans) == 1 and plans[0] == m.params and changes == [1]
+    for _ in range(3):
+        m.frame()
+    assert built == [1]
+    assert not np.array_equal(m.frame().panel("output").grids[0].values, before)
+    small = Lesson(Params(in_h=5, in_w=5, pad_kind="valid"))
+    assert not small.set_params(k_h=7, k_w=7)  # refused by its plan, as before
+    assert small.params.k_h == 3 and small.last_error

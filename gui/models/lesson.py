@@ -400,11 +400,14 @@ class Lesson:
         self.error.emit(self.last_error)
         return False
 
-    def _apply(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> bool:
-        """Try a new state (``p`` checked): emit ``changed``, or ``error`` and keep the old one."""
+    def _apply(self, p: Params, x: np.ndarray, w: np.ndarray, b: np.ndarray, *,
+               planned: bool = False) -> bool:
+        """Try a new state (``p`` checked; ``planned``: ``validate.plan(p)`` passed): emit ``changed``, or
+        ``error`` and keep the old one."""
         saved = (self._target, self._dy_custom)
         try:
-            validate.plan(p)  # the step count before any trace is built
+            if not planned:
+                validate.plan(p)  # the step count before any trace is built
             run = self._build(p, x, w, b)
         except (ValueError, TypeError) as exc:
             self._target, self._dy_custom = saved
@@ -466,7 +469,7 @@ class Lesson:
             self._target = None  # new values: a new target to go with them
         if p.picture and x is not self._x:  # random values replaced the picture
             p = replace(p, picture=False)
-        if not self._apply(p, x, w, b):
+        if not self._apply(p, x, w, b, planned=True):  # planned above, before the values were drawn
             self._target = old_target
             return False
         return True

@@ -8,11 +8,10 @@ grid lines are kept per shape, kinds and size (the lines are copied in, the
 same pixels as drawing them), opaque cells' colours are put in with NumPy through
 a map of which cell each pixel shows, kept per shape, size and place (``upscale``),
 and the numbers are copied into their picture in one NumPy pass (``inking``);
-both wherever that gives QPainter's very pixels. On a
-vector device (SVG export) it is drawn directly, a rectangle per cell, so the
-file stays vector. The text is exactly ``Grid.labels``; it is
-painted by a layer of its own (``LabelLayer``) above the flow lines, so a line
-never crosses a number.
+both wherever that gives QPainter's very pixels. On a vector device (SVG export)
+it is drawn directly, a rectangle per cell, so the file stays vector. The text is
+exactly ``Grid.labels``; it is painted by a layer of its own (``LabelLayer``)
+above the flow lines, so a line never crosses a number.
 
 Coordinates: in the item, one unit is one cell; cell ``(i, j)`` of a tile whose
 origin is ``(x0, y0)`` is centred on ``(x0 + j, y0 + i)``; y points down. A
