@@ -5,20 +5,20 @@ grew with the number of steps. Here the file is assembled by hand: the
 header, one global palette (chosen from a sample of the frames) and the loop
 count first; then for each frame only the rectangle that changed since the
 previous one (found in order by ``change``, which maps onto the palette only
-the pixels that changed), compressed by Pillow's LZW encoder (``encode``, which
-may run for several frames at once) (a one-frame GIF, whose
-image block is copied out), drawn over the previous frame (disposal 1).
+the pixels that changed), compressed by Pillow's LZW encoder (``encode``: in a child process that a
+``gui.models.gif_lzw.BlockEncoder`` runs, or here), drawn over the previous
+frame (disposal 1).
 """
 
 from __future__ import annotations
 
-import io
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..models.gif_lzw import BlockEncoder, table
 from ..models.outfiles import ExportError
 
 try:
@@ -48,45 +48,6 @@ def palette_from(samples: Sequence[np.ndarray]) -> Image.Image:
     width = min(p.shape[1] for p in parts)
     stack = np.ascontiguousarray(np.concatenate([p[:, :width] for p in parts], axis=0))
     return Image.fromarray(stack).quantize(256, method=Image.Quantize.FASTOCTREE)
-
-
-def _table(palette: bytes) -> bytes:
-    """A colour table of 256 entries (GIF tables come in powers of two)."""
-    return palette[:768].ljust(768, b"\0")
-
-
-def _image_block(indices: np.ndarray, palette: bytes, left: int, top: int, table: bytes) -> bytes:
-    """The image descriptor and LZW data of ``indices`` placed at ``(left, top)``.
-
-    Pillow writes a one-frame GIF of them; its image block is copied out, with a
-    local colour table when Pillow's table differs from the global one.
-    """
-    h, w = indices.shape
-    im = Image.frombytes("P", (w, h), np.ascontiguousarray(indices).tobytes())
-    im.putpalette(palette)
-    buf = io.BytesIO()
-    im.save(buf, format="GIF", optimize=False, interlace=False)
-    data = buf.getvalue()
-    flags = data[10]
-    at = 13
-    own = b""
-    if flags & 0x80:
-        n = 3 << ((flags & 7) + 1)
-        own, at = data[at:at + n], at + n
-    while data[at] == 0x21:  # skip extensions before the image
-        at += 2
-        while data[at]:
-            at += data[at] + 1
-        at += 1
-    if data[at] != 0x2C or data[-1] != 0x3B:
-        raise ExportError("the GIF encoder gave an unexpected picture")
-    desc = bytearray(data[at:at + 10])
-    body = data[at + 10:-1]
-    desc[1:5] = struct.pack("<HH", left, top)
-    if desc[9] & 0x80 or _table(own) == table:
-        return bytes(desc) + body
-    desc[9] = (desc[9] & 0x40) | 0x80 | 7  # a local table of 256 entries
-    return bytes(desc) + _table(own) + body
 
 
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -128,16 +89,19 @@ class GifStream:
         Time per frame (GIF counts hundredths of a second).
     loop : int
         Times to play, 0 = forever (0 to 65535).
+    encoder : BlockEncoder, optional
+        Makes the LZW blocks (``encode``); by default in this process.
     """
 
     def __init__(self, write: Callable[[bytes], None], size: tuple[int, int], palette: Image.Image,
-                 delay_ms: int, loop: int) -> None:
+                 delay_ms: int, loop: int, encoder: BlockEncoder | None = None) -> None:
         if not 0 <= loop <= 0xFFFF:
             raise ExportError(f"a GIF loops 0 (forever) to 65535 times, not {loop}")
         self.write, self.size, self.frames = write, size, 0
         self._palette_image = palette
         self._palette = bytes(palette.getpalette() or b"")[:768]
-        self._table = _table(self._palette)
+        self._table = table(self._palette)
+        self._encoder = BlockEncoder(in_process=True) if encoder is None else encoder
         self._delay = max(2, round(delay_ms / 10))
         self._previous: np.ndarray | None = None
         self._indices: np.ndarray | None = None  # the previous picture's, (H, W)
@@ -185,9 +149,9 @@ class GifStream:
                           dtype=np.uint8).reshape(-1)
 
     def encode(self, change: Change) -> bytes:
-        """``change``'s indices LZW-compressed: a frame's image block. Any number of these may
-        run at once, on any threads."""
-        return _image_block(change.indices, self._palette, change.left, change.top, self._table)
+        """``change``'s indices LZW-compressed: a frame's image block (by the stream's encoder, on any
+        thread)."""
+        return self._encoder.encode(change.indices, change.left, change.top, self._palette)
 
     def write_block(self, block: bytes) -> None:
         """Append the next frame, an image block from ``encode``, shown for the stream's delay."""
