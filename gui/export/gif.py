@@ -5,9 +5,9 @@ grew with the number of steps. Here the file is assembled by hand: the
 header, one global palette (chosen from a sample of the frames) and the loop
 count first; then for each frame only the rectangle that changed since the
 previous one (found in order by ``change``, which maps onto the palette only
-the pixels that changed), compressed by Pillow's LZW encoder (``encode``: in a child process that a
-``gui.models.gif_lzw.BlockEncoder`` runs, or here), drawn over the previous
-frame (disposal 1).
+the pixels that changed), compressed by Pillow's LZW encoder (``encode``: in
+the child process of a ``gui.models.gif_lzw.BlockEncoder``, or here), drawn
+over the previous frame (disposal 1).
 """
 
 from __future__ import annotations
