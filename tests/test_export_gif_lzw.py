@@ -1,6 +1,6 @@
-"""GIF frames compressed in a child process (``gui.models.gif_lzw``): the same blocks as in this
-process, every frame of an export equal to a full paint of its picture, and no process left behind
-(finished, cancelled or failed)."""
+"""GIF frames compressed in a child process (``gui.models.gif_lzw``), unchanged pixels transparent:
+the same blocks as in this process, every frame of an export equal to a full paint of its picture (as
+Pillow and ffmpeg decode it), and no process left behind (finished, cancelled or failed)."""
 
 from __future__ import annotations
 
@@ -140,3 +140,19 @@ def test_every_gif_frame_is_a_full_paint_of_its_picture(offscreen_renderers, tmp
             im.seek(k)
             mapped = Image.fromarray(pictures[k]).quantize(palette=palette, dither=Image.Dither.NONE)
             assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(mapped.convert("RGB"))), k
+
+
+def test_ffmpeg_decodes_the_frames_pillow_decodes(offscreen_renderers, tmp_path) -> None:
+    """A second, independent decoder draws the transparent pixels over the previous frame the same way."""
+    import imageio_ffmpeg
+
+    m = model_for("conv-half-padding")
+    out = export.export(m, offscreen_renderers(SIZE), "gif", tmp_path / "a.gif", steps=range(0, 8))
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(out), "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    ff = np.frombuffer(raw, np.uint8).reshape(-1, SIZE[1], SIZE[0], 3)
+    with Image.open(out) as im:
+        assert im.n_frames == len(ff) == 8
+        for k in range(im.n_frames):
+            im.seek(k)
+            assert np.array_equal(np.asarray(im.convert("RGB")), ff[k]), k
