@@ -4,6 +4,7 @@ Pillow and ffmpeg decode it), and no process left behind (finished, cancelled or
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,14 @@ def test_the_child_makes_the_blocks_this_process_makes(children) -> None:
             indices[: h // 2] = 3  # some runs, as in real frames
             assert there.encode(indices, 5, 9, palette) == here.encode(indices, 5, 9, palette), (h, w)
     assert children[0].returncode == 0  # its input ended, it exited
+
+
+@pytest.mark.skipif(not hasattr(os, "getsid"), reason="POSIX sessions")
+def test_a_ctrl_c_at_the_terminal_does_not_reach_the_child() -> None:
+    """It runs in a session of its own (as ffmpeg does): convviz alone gets the interrupt and stops it."""
+    with gif_lzw.BlockEncoder() as lzw:
+        assert lzw.proc is not None
+        assert os.getsid(lzw.proc.pid) == lzw.proc.pid != os.getsid(0)
 
 
 def test_the_child_imports_no_qt_and_no_numpy() -> None:

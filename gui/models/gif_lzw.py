@@ -129,8 +129,9 @@ class BlockEncoder:
         if in_process or getattr(sys, "frozen", False):  # a frozen app's executable is not Python
             return
         try:
+            # A session of its own: a Ctrl+C at the terminal reaches only convviz, which stops it.
             self.proc = subprocess.Popen([sys.executable, "-c", _CHILD, _ROOT], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE)
+                                         stdout=subprocess.PIPE, start_new_session=True)
         except OSError:  # no child: the blocks are made here
             self.proc = None
 
@@ -156,7 +157,7 @@ class BlockEncoder:
                         if status:
                             raise ExportError(f"the GIF encoder failed: {out.decode('utf-8', 'replace')}")
                         return out
-            except (BrokenPipeError, ValueError):  # the child is gone (or stopped by ``close``)
+            except (OSError, ValueError):  # the child is gone (a broken pipe), or stopped by ``close``
                 pass
         raise ExportError("the GIF encoder stopped unexpectedly")
 
