@@ -288,9 +288,32 @@ def _lines(t: Title, size: int) -> float:
     return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
 
+def broken_inside_a_word(t: Title) -> bool:
+    """Whether a wrapped title breaks a line anywhere but at a space: Qt also breaks after "/" and
+    "-", which tears a name such as "dL/dY" into "dL/" and "dY"."""
+    block = t.textItem.document().firstBlock()
+    while block.isValid():
+        layout, text = block.layout(), block.text()
+        for i in range(1, layout.lineCount()):
+            start = layout.lineAt(i).textStart()
+            if start > 0 and not text[start - 1].isspace():
+                return True
+        block = block.next()
+    return False
+
+
+def _wraps_well(t: Title, width: float, size: int) -> bool:
+    """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
+    broken at spaces only."""
+    doc = t.textItem.document()
+    return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
+            and not broken_inside_a_word(t))
+
+
 def fit_title(t: Title, room_px: float, base: int) -> float:
-    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the words
-    onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that is too wide.
+    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the spaces
+    (never inside a word such as "dL/dY") onto at most ``MAX_TITLE_LINES``, shrinking (to
+    ``title_floor``) only while that is too wide.
 
     Returns
     -------
@@ -305,7 +328,7 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
         if doc.idealWidth() <= room_px:
             return 0.0
         t.setTextWidth(max(room_px, 1.0))
-        if doc.idealWidth() <= room_px + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
+        if _wraps_well(t, room_px, size):
             return 0.0
     # At the floor: the narrowest width that still keeps to MAX_TITLE_LINES lines.
     size = title_floor(base)
@@ -314,7 +337,7 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
     for _ in range(12):
         mid = (lo + hi) / 2
         t.setTextWidth(mid)
-        if doc.idealWidth() <= mid + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
+        if _wraps_well(t, mid, size):
             hi = mid
         else:
             lo = mid

@@ -1,0 +1,54 @@
+"""Titles as painted: a name such as "dL/dY" is never torn across two lines (Qt breaks after "/"), and
+a title kept whole still stays clear of every other title. Read back from the painted text's lines."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QGraphicsTextItem
+
+from gui import export
+from gui.models import scenario
+from gui.models.lesson import Lesson
+
+
+def painted_lines(item: QGraphicsTextItem) -> list[str]:
+    """The lines a title's text is laid out on, as painted."""
+    out = []
+    block = item.document().firstBlock()
+    while block.isValid():
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            out.append(block.text()[line.textStart():line.textStart() + line.textLength()])
+        block = block.next()
+    return out
+
+
+def matrix_backward(**changes: object) -> Lesson:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("conv-as-matrix")), m.last_error
+    assert m.set_params(mode="backward", **changes), m.last_error
+    return m
+
+
+@pytest.mark.parametrize(("size", "changes"), [
+    ((1024, 768), {}),  # "dL/dW = dL/" + "dY·Xcolᵀ (so far)" and "dL/" + "dY"
+    ((1400, 860), {"in_h": 5, "in_w": 5, "k_h": 2, "k_w": 2}),  # the dL/dY column's title: "dL/" + "dY"
+    ((1280, 720), {"in_h": 6, "in_w": 6}),
+])
+def test_matrix_backward_titles_break_only_at_spaces(offscreen_renderers, size, changes) -> None:
+    m = matrix_backward(**changes)
+    r = offscreen_renderers(size)
+    export.draw(r, m, 1)
+    shown = {name: t for name, t in r.titles.items() if t.isVisible() and t.textItem.toPlainText()}
+    assert {"down", "dw", "matrix"} <= set(shown)
+    for name, t in shown.items():
+        lines = painted_lines(t.textItem)
+        assert "".join(lines) == m.frame(1).panel(name).title  # all of it, nothing cut
+        for line in lines[:-1]:
+            assert line.endswith(" "), (name, lines)  # broken at a space, never inside "dL/dY"
+    assert painted_lines(shown["down"].textItem) == ["dL/dY"]
+    rects = {name: t.sceneBoundingRect() for name, t in shown.items()}
+    for name, rect in rects.items():
+        for other, orect in rects.items():
+            assert other == name or not rect.intersects(orect), (name, other)
