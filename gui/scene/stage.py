@@ -13,9 +13,9 @@ kernel is a box beside the lower plane, in its own colour, as is the output
 slab it makes.
 
 The numbers are exactly the frame's labels, painted upright on the cell faces,
-never smaller than the flat view's type for a cell that wide
-(``stage_plane.face_number_px``). What is shown is the frame's; where it goes is
-the projection's; these modules only paint: ``stage_plane`` one grid on its
+never smaller than the flat view's type for a cell that wide unless the widest
+would then not fit inside its slanted face (``stage_plane.face_number_px``).
+What is shown is the frame's; where it goes is the projection's; these modules only paint: ``stage_plane`` one grid on its
 plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
 of their own, so a step repaints little), ``stage_titles`` the titles and the
 boxes' numbers, this one the planes and boxes, the glide and the geometry tests
@@ -36,7 +36,7 @@ from .colour import RenderCache, TileRender
 from .grid import MIN_TEXT_CELL
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_plane import PlanePainter, changed_rows, face_number_px, face_type_px, over, planes_key
 from .stage_titles import paint_index, paint_titles
 from .theme import colour_map, qcolor
 
@@ -315,7 +315,7 @@ class StageItem(QGraphicsObject):
                                    blank=blank)
             if k == panel.front and front and active:
                 self.cell_px[name] = px
-                size = face_number_px(px, self._render(panel, g).longest, self.zoom)
+                size = face_type_px(px, self._render(panel, g), self.zoom)
                 if px >= MIN_TEXT_CELL:
                     self.number_px[name] = size
                 else:

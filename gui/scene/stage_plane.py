@@ -11,6 +11,7 @@ so the file stays vector.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QPainter,
     QPainterPath,
@@ -29,17 +31,22 @@ from PySide6.QtGui import (
 from ..models.frame import Cell, Frame, Grid
 from .colour import TileRender
 from .draw import is_vector, screen_pen
-from .grid import MIN_TEXT_CELL, glyph, number_px
-from .projection import Plane, Point, StageLayout
+from .grid import MIN_NUMBER_PX, MIN_TEXT_CELL, glyph, number_px
+from .projection import FORE, SHEAR, Plane, Point, StageLayout
 from .theme import qcolor
 
-__all__ = ["EDGE", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "over", "planes_key",
-           "poly"]
+__all__ = ["EDGE", "FACE_FIT", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "face_type_px",
+           "over", "planes_key", "poly", "slanted_ink"]
 
 #: A face is shorter than a flat cell of its width (``projection.FORE``) but as wide: its numbers take
 #: the type of a flat cell this much wider (while they fit across), so the stage's cells read at least
 #: as large as the flat view's.
 TYPE_GAIN = 1.2
+#: The share of a face's width its widest number may take, the face's slant counted: a number stays
+#: inside its parallelogram and clear of its neighbours' ("−22−18" ran together).
+FACE_FIT = 0.9
+#: How far a face's sides lean (pixels across per pixel up).
+SLANT = SHEAR / FORE
 #: How thick (cells) a slab's edge is drawn under its near side and along its right.
 EDGE = 0.14
 #: Pictures of planes kept (a few per plane: full, blank, a theme or zoom toggled back).
@@ -51,12 +58,33 @@ def poly(points: tuple[Point, ...] | list[Point]) -> QPolygonF:
     return QPolygonF([QPointF(x, y) for x, y in points])
 
 
-def face_number_px(px: float, longest: int, zoom: float) -> int:
+def face_number_px(px: float, longest: int, zoom: float, ink: float = 0.0) -> int:
     """Type size (pixels) of a number on a cell face ``px`` pixels wide: the flat view's rule
     (``grid.number_px``) for a cell ``TYPE_GAIN`` times wider, as long as ``longest`` characters still
-    fit across the face; never less than the flat rule for the same width."""
+    fit across the face; never less than the flat rule for the same width, unless the widest number
+    (``ink``: see ``slanted_ink``) would then take more than ``FACE_FIT`` of the slanted face."""
     flat = number_px(px, longest, zoom)
-    return max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
+    size = max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
+    if ink > 0:
+        size = min(size, max(MIN_NUMBER_PX, int(FACE_FIT * px / ink)))
+    return size
+
+
+@lru_cache(maxsize=512)
+def slanted_ink(labels: frozenset[str]) -> float:
+    """How wide (pixels per pixel of type) the widest of ``labels`` is on a slanted face: its ink's
+    width plus the lean of the face's sides over its ink's height (an upright box inside a
+    parallelogram)."""
+    font = QFont()
+    font.setPixelSize(100)
+    fm = QFontMetricsF(font)
+    rects = [fm.tightBoundingRect(s) for s in labels if s]
+    return max((r.width() + SLANT * r.height() for r in rects), default=0.0) / 100.0
+
+
+def face_type_px(px: float, render: TileRender, zoom: float) -> int:
+    """Type size (pixels) of ``render``'s numbers on faces ``px`` pixels wide (``face_number_px``)."""
+    return face_number_px(px, render.longest, zoom, slanted_ink(frozenset(s for s, _ in render.groups)))
 
 
 def over(base: QColor, veil: QColor | None) -> QColor:
@@ -274,7 +302,7 @@ class PlanePainter:
         size used, or None when the cells are too small to carry numbers."""
         if px < MIN_TEXT_CELL:
             return None
-        size = face_number_px(px, render.longest, self.zoom)
+        size = face_type_px(px, render, self.zoom)
         h, w = g.shape
         pick = None
         if only is not None:

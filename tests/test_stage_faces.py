@@ -1,0 +1,75 @@
+"""Numbers on the stage's cell faces as painted: each one's ink lies inside its slanted face, so
+neighbours never run together (the 1-D output read "−22−18"). The ink is read from the very glyph
+pictures the painter blits, at the type size it noted, centred where it centres them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from gui import export
+from gui.models import scenario
+from gui.models.lesson import Lesson
+from gui.scene.grid import glyph
+from gui.scene.projection import FORE, SHEAR
+
+SLANT = SHEAR / FORE  # a face's sides lean this far across per pixel up
+
+
+def ink_box(s: str, dark: bool, size: int) -> tuple[float, float, float, float]:
+    """``(left, top, right, bottom)`` of the painted ink of glyph ``s``, relative to the picture's
+    centre (where the painter puts the face's centre), in pixels."""
+    pix = glyph(s, dark, size, 1.0)
+    img = pix.toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    alpha = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine() // 4, 4)[:, :w, 3]
+    rows, cols = np.nonzero(alpha > 64)
+    assert rows.size, s
+    return (cols.min() - w / 2, rows.min() - h / 2, cols.max() + 1 - w / 2, rows.max() + 1 - h / 2)
+
+
+def inside_face(box: tuple[float, float, float, float], px: float) -> bool:
+    """Whether an upright box (relative to a face's centre, y down) lies inside the face: ``px`` wide,
+    ``FORE·px`` high, its far (upper) side shifted right."""
+    left, top, right, bottom = box
+    if top < -FORE * px / 2 or bottom > FORE * px / 2:
+        return False
+    return all(-px / 2 - SLANT * y <= x <= px / 2 - SLANT * y
+               for x, y in ((left, top), (left, bottom), (right, top), (right, bottom)))
+
+
+def staged(name: str, **changes: object) -> Lesson:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+    if changes:
+        assert m.set_params(**changes), m.last_error
+    assert m.set_view("stage")
+    return m
+
+
+@pytest.mark.parametrize(("name", "changes", "step", "size"), [
+    ("conv1d-stride2", {}, 3, (1400, 860)),  # "−22", "−18" side by side on the output
+    ("conv1d-stride2", {}, 3, (1920, 1080)),
+    ("conv-half-padding", {}, 24, (1400, 860)),
+    ("transposed-padding-strides", {}, 24, (1280, 720)),
+    ("backprop-conv", {}, 17, (1400, 860)),  # dL/dX and dL/dW with three digits and a sign
+])
+def test_every_number_lies_inside_its_face(offscreen_renderers, name, changes, step, size) -> None:
+    m = staged(name, **changes)
+    r = offscreen_renderers(size)
+    export.draw(r, m, step)
+    export.grab(r)  # painted: the painter notes the type sizes it used
+    f = m.frame(step)
+    checked = 0
+    for pname, type_px in r.stage.number_px.items():
+        panel = f.panel(pname)
+        assert panel is not None
+        px = r.stage.cell_px[pname]
+        render = r.stage._render(panel, panel.grids[panel.front])
+        for s, dark in render.groups:
+            box = ink_box(s, dark, type_px)
+            assert inside_face(box, px), (pname, s, type_px, px, box)
+            assert box[2] - box[0] < 0.95 * px  # clear of the next cell's number
+            checked += 1
+    assert {"output" if f.phase != "backward" else "dx"} <= set(r.stage.number_px) and checked > 5
