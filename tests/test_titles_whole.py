@@ -52,3 +52,27 @@ def test_matrix_backward_titles_break_only_at_spaces(offscreen_renderers, size, 
     for name, rect in rects.items():
         for other, orect in rects.items():
             assert other == name or not rect.intersects(orect), (name, other)
+
+
+@pytest.mark.parametrize(("name", "size"), [
+    ("conv1d-stride2", (1400, 860)),  # the kernel box's title was cut: "Kernel W[0] of 2: 2 chan…"
+    ("conv1d-stride2", (1280, 720)),
+    ("rgb-volume", (1280, 720)),
+    ("lenet5-c1", (1400, 860)),
+])
+def test_stage_titles_are_whole_and_clear_of_each_other(offscreen_renderers, name, size) -> None:
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+    assert m.set_view("stage")
+    r = offscreen_renderers(size)
+    export.draw(r, m, 3)
+    export.grab(r)  # painted: the stage notes each title as it painted it
+    f = m.frame(3)
+    shown = r.stage.title_rects
+    assert set(shown) == {p.name for p in f.panels if p.name in r.stage.layout.planes}
+    widget = r.rect()
+    for pname, (text, rect) in shown.items():
+        assert text == f.panel(pname).title, (pname, text)  # whole, never "…"
+        assert widget.contains(rect.toAlignedRect()), (pname, rect, widget)
+        for other, (_, orect) in shown.items():
+            assert other == pname or not rect.intersects(orect), (pname, other)

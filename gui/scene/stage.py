@@ -15,11 +15,11 @@ slab it makes.
 The numbers are exactly the frame's labels, painted upright on the cell faces,
 never smaller than the flat view's type for a cell that wide unless the widest
 would then not fit inside its slanted face (``stage_plane.face_number_px``).
-What is shown is the frame's; where it goes is the projection's; these modules only paint: ``stage_plane`` one grid on its
-plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
-of their own, so a step repaints little), ``stage_titles`` the titles and the
-boxes' numbers, this one the planes and boxes, the glide and the geometry tests
-read back. Plain
+What is shown is the frame's; where it goes is the projection's; these modules
+only paint: ``stage_plane`` one grid on its plane (a cached picture per plane),
+``stage_marks`` the moving marks (an item of their own, so a step repaints
+little), ``stage_titles`` the titles and the boxes' numbers, this one the planes
+and boxes, the glide and the geometry tests read back. Plain
 ``QGraphicsObject``/``QPainter`` code: it needs nothing of pyqtgraph's beyond a
 colour map's lookup table.
 """
@@ -60,6 +60,8 @@ class StageItem(QGraphicsObject):
         Width (pixels) of one cell of each panel's front plane when last painted.
     index_rects : dict of int to QRectF
         Where (device pixels) each kernel box's number was painted last.
+    title_rects : dict of PanelName to (str, QRectF)
+        Each title as painted last (its text, "…" where it had to be cut) and where (device pixels).
     """
 
     def __init__(self, theme: dict[str, str], theme_name: str = "light") -> None:
@@ -73,6 +75,7 @@ class StageItem(QGraphicsObject):
         self.number_px: dict[PanelName, int] = {}
         self.cell_px: dict[PanelName, float] = {}
         self.index_rects: dict[int, QRectF] = {}
+        self.title_rects: dict[PanelName, tuple[str, QRectF]] = {}
         self._renders = RenderCache()
         self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
@@ -283,7 +286,7 @@ class StageItem(QGraphicsObject):
         self._paint_boxes(p, f, lay)
         self._paint_stack(p, f, lay.lower)
         self._paint_stack(p, f, lay.upper)
-        paint_titles(p, f, lay, self.theme["text"], self.zoom)
+        self.title_rects = paint_titles(p, f, lay, self.theme["text"], self.zoom)
 
     def _render(self, panel: Panel, grid: Grid) -> TileRender:
         empty = qcolor(self.theme, "empty")
