@@ -12,10 +12,22 @@ from .layout import MAX_TITLE_LINES, TITLE_PT
 from .projection import Plane, StageLayout
 from .stage_plane import EDGE
 
-__all__ = ["MIN_TITLE_PX", "paint_index", "paint_titles"]
+__all__ = ["MIN_TITLE_PX", "paint_index", "paint_titles", "title_room_px"]
 
 #: A stage title shrinks to this type size (pixels) before it is cut.
 MIN_TITLE_PX = 13
+
+
+def title_room_px(zoom: float) -> float:
+    """Pixels a one-line title takes over the upper plane or under the lower one, its gap included."""
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(_title_px(zoom))
+    return QFontMetricsF(font).lineSpacing() + 8.0
+
+
+def _title_px(zoom: float) -> int:
+    return max(10, round(TITLE_PT * 1.3 * zoom))
 
 
 def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool,
@@ -46,7 +58,7 @@ def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str,
     for its room wraps at the spaces onto ``MAX_TITLE_LINES`` lines, then shrinks to ``MIN_TITLE_PX``;
     only then is it cut ("…"). What each title shows and where it went, in device pixels."""
     tr = p.transform()
-    base = max(10, round(TITLE_PT * 1.3 * zoom))
+    base = _title_px(zoom)
     lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
     items: list[tuple[PanelName, str, QPointF, bool, float]] = []
     for name, planes in lay.planes.items():
