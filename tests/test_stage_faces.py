@@ -48,16 +48,23 @@ def staged(name: str, **changes: object) -> Lesson:
     return m
 
 
-@pytest.mark.parametrize(("name", "changes", "step", "size"), [
-    ("conv1d-stride2", {}, 3, (1400, 860)),  # "−22", "−18" side by side on the output
-    ("conv1d-stride2", {}, 3, (1920, 1080)),
-    ("conv-half-padding", {}, 24, (1400, 860)),
-    ("transposed-padding-strides", {}, 24, (1280, 720)),
-    ("backprop-conv", {}, 17, (1400, 860)),  # dL/dX and dL/dW with three digits and a sign
+PRESENTER_ZOOM = 1.6  # what F5 sets
+
+
+@pytest.mark.parametrize(("name", "changes", "step", "size", "zoom"), [
+    ("conv1d-stride2", {}, 3, (1400, 860), 1.0),  # "−22", "−18" side by side on the output
+    ("conv1d-stride2", {}, 3, (1920, 1080), 1.0),
+    ("conv1d-stride2", {}, 3, (1920, 1080), PRESENTER_ZOOM),  # digits taller than the signal's faces
+    ("conv-half-padding", {}, 24, (1400, 860), 1.0),
+    ("conv-half-padding", {}, 24, (1920, 1080), PRESENTER_ZOOM),
+    ("transposed-padding-strides", {}, 24, (1280, 720), 1.0),
+    ("backprop-conv", {}, 17, (1400, 860), 1.0),  # dL/dX and dL/dW with three digits and a sign
+    ("backprop-conv", {}, 17, (1920, 1080), PRESENTER_ZOOM),
 ])
-def test_every_number_lies_inside_its_face(offscreen_renderers, name, changes, step, size) -> None:
+def test_every_number_lies_inside_its_face(offscreen_renderers, name, changes, step, size, zoom) -> None:
     m = staged(name, **changes)
     r = offscreen_renderers(size)
+    r.set_theme("light", zoom=zoom)
     export.draw(r, m, step)
     export.grab(r)  # painted: the painter notes the type sizes it used
     f = m.frame(step)

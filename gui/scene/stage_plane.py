@@ -72,14 +72,15 @@ def face_number_px(px: float, longest: int, zoom: float, ink: float = 0.0) -> in
 
 @lru_cache(maxsize=512)
 def slanted_ink(labels: frozenset[str]) -> float:
-    """How wide (pixels per pixel of type) the widest of ``labels`` is on a slanted face: its ink's
-    width plus the lean of the face's sides over its ink's height (an upright box inside a
-    parallelogram)."""
+    """How much of a slanted face (its width, pixels per pixel of type) the largest of ``labels``
+    needs: across, its ink's width plus the lean of the face's sides over its ink's height (an
+    upright box inside a parallelogram); up, its ink's height over the face's (``FORE`` of its
+    width)."""
     font = QFont()
     font.setPixelSize(100)
     fm = QFontMetricsF(font)
     rects = [fm.tightBoundingRect(s) for s in labels if s]
-    return max((r.width() + SLANT * r.height() for r in rects), default=0.0) / 100.0
+    return max((max(r.width() + SLANT * r.height(), r.height() / FORE) for r in rects), default=0.0) / 100.0
 
 
 def face_type_px(px: float, render: TileRender, zoom: float) -> int:
