@@ -4,6 +4,8 @@ pictures the painter blits, at the type size it noted, centred where it centres 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
@@ -80,3 +82,40 @@ def test_every_number_lies_inside_its_face(offscreen_renderers, name, changes, s
             assert box[2] - box[0] < 0.95 * px  # clear of the next cell's number
             checked += 1
     assert {"output" if f.phase != "backward" else "dx"} <= set(r.stage.number_px) and checked > 5
+
+
+@pytest.mark.parametrize(("name", "step"), [("global-avg-pool", 2), ("backprop-conv", 12)])
+def test_the_gradients_arrows_leave_the_number_they_start_on_readable(offscreen_renderers, name, step) -> None:
+    """The arrows from a dL/dY cell start on its number (global average pooling: 16 of them hid its
+    "1"): its number is painted over them, pixel for pixel as without them."""
+    m = staged(name, mode="backward")
+    r = offscreen_renderers((1400, 860))
+    f = m.frame(step)
+    fl = f.flows[0]
+
+    def picture(frame: object) -> np.ndarray:
+        r.show_frame(frame)
+        r.glide(1.0)
+        r.settle()
+        return export.rgb(export.grab(r)).astype(int)
+
+    with_arrows, without = picture(f), picture(dataclasses.replace(f, flows=()))
+    assert np.abs(with_arrows - without).sum() > 0  # the arrows are drawn
+    type_px = r.stage.number_px
+    s = f.panel(fl.panel).grids[fl.grid].labels[fl.cell]
+    at = r.cell_center(fl.panel, fl.grid, *fl.cell)
+    img = grid_glyph_alpha(s, type_px[fl.panel])
+    h, w = img.shape
+    x0, y0 = round(at.x() - w / 2), round(at.y() - h / 2)
+    ink = img > 200  # the glyph's solid pixels: the number itself
+    assert ink.sum() > 10
+    a = with_arrows[y0:y0 + h, x0:x0 + w][ink]
+    b = without[y0:y0 + h, x0:x0 + w][ink]
+    assert np.abs(a - b).max() < 40, (fl.panel, fl.cell, s)
+
+
+def grid_glyph_alpha(s: str, size: int) -> np.ndarray:
+    """The alpha of the picture the painter blits for label ``s`` at ``size`` pixels."""
+    img = glyph(s, False, size, 1.0).toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    return np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine() // 4, 4)[:, :w, 3].copy()
