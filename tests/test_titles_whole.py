@@ -3,12 +3,14 @@ a title kept whole still stays clear of every other title. Read back from the pa
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from gui import export
 from gui.models import scenario
 from gui.models.lesson import Lesson
+from gui.models.params import Params
 
 
 def painted_lines(item: QGraphicsTextItem) -> list[str]:
@@ -77,3 +79,21 @@ def test_stage_titles_are_whole_and_clear_of_each_other(offscreen_renderers, nam
         assert box.contains(rect.toAlignedRect()), (pname, rect, box)  # never clipped by the view
         for other, (_, orect) in shown.items():
             assert other == pname or not rect.intersects(orect), (pname, other)
+
+
+def test_every_kernel_box_is_named_legibly_whatever_its_hue(offscreen_renderers) -> None:
+    """Eight kernels take every kernel hue, yellow and orange too: each box's name "W[k]" is written
+    in ink that stands out from the page (contrast 4.5:1 or more), never in its pale hue."""
+    m = Lesson(Params(out_c=8))
+    assert m.set_view("stage")
+    r = offscreen_renderers((1920, 1080))
+    export.draw(r, m, 0)
+    img = export.rgb(export.grab(r)).astype(float) / 255.0
+    lum = img @ np.array([0.2126, 0.7152, 0.0722])  # near enough to relative luminance for this test
+    assert set(r.stage.index_rects) == set(range(8))
+    for k, rect in r.stage.index_rects.items():
+        x0, x1 = int(rect.left() + 0.4 * rect.width()), int(rect.right())  # the name, right of the swatch
+        y0, y1 = int(rect.top()), int(rect.bottom())
+        darkest = lum[y0:y1, x0:x1].min()
+        page = np.median(lum[y0:y1, x0:x1])
+        assert (page + 0.05) / (darkest + 0.05) >= 4.5, (k, darkest, page)

@@ -354,6 +354,6 @@ class StageItem(QGraphicsObject):
             self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
             if many:
                 self.index_rects[k] = paint_index(p, planes, k, hue or self.theme["text"], k == active,
-                                                  self.zoom)
+                                                  self.zoom, self.theme["text"])
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")

@@ -1,5 +1,5 @@
 """The stage view's words: each panel's title (over the upper plane and the boxes, under the lower
-plane) and the number under each kernel box. Exactly the frame's titles; placed by the layout."""
+plane) and the name under each kernel box. Exactly the frame's titles; placed by the layout."""
 
 from __future__ import annotations
 
@@ -31,25 +31,30 @@ def _title_px(zoom: float) -> int:
 
 
 def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool,
-                zoom: float) -> QRectF:
-    """A small kernel number under a box's near-left corner, below its lowest slab's edge (clear of every
-    face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it). Where
-    it went, in device pixels."""
+                zoom: float, text_colour: str = "#000000") -> QRectF:
+    """The kernel's name, "W[k]", under a box's near-left corner, below its lowest slab's edge (clear of
+    every face: it never covers a weight): a swatch of the kernel's ``colour`` and the name in
+    ``text_colour`` (a yellow or orange name on white was hard to read); the kernel at work's larger and
+    bold. Where it went, in device pixels."""
     low = max(planes, key=lambda pl: pl.y0)  # the lowest slab: the front one, unless spread apart
     x, y = low.point(low.rows, 0)
     at = p.transform().map(QPointF(x, y + EDGE * low.scale))
     p.save()
     p.resetTransform()
     font = QFont()
-    font.setPixelSize(int((16 if active else 13) * zoom))
+    size = int((16 if active else 14) * zoom)
+    font.setPixelSize(size)
     font.setBold(active)
     p.setFont(font)
-    p.setPen(QColor(colour))
-    rect = QRectF(at.x(), at.y() + 2, 60 * zoom, 20 * zoom)
-    text = f"W[{k}]" if active else str(k)
+    text = f"W[{k}]"
+    swatch = QRectF(at.x(), at.y() + 2 + size * 0.25, size * 0.7, size * 0.7)
+    p.fillRect(swatch, QColor(colour))
+    p.setPen(QColor(text_colour))
+    rect = QRectF(swatch.right() + size * 0.3, at.y() + 2, QFontMetricsF(font).horizontalAdvance(text) + 4,
+                  size * 1.3)
     p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
     p.restore()
-    return rect
+    return QRectF(swatch.topLeft(), rect.bottomRight())
 
 
 def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str,
