@@ -26,6 +26,30 @@ def painted_lines(item: QGraphicsTextItem) -> list[str]:
     return out
 
 
+def assert_whole(lines: list[str], title: str) -> None:
+    """``lines`` carry all of ``title``, broken only at spaces, never beside "=" nor inside "(…)"."""
+    assert "".join(lines) == title  # all of it, nothing cut
+    for k, line in enumerate(lines[:-1]):
+        before = "".join(lines[:k + 1]).rstrip()
+        assert line.endswith(" "), lines  # broken at a space, never inside "dL/dY"
+        assert not before.endswith("=") and not lines[k + 1].startswith("="), lines  # nor a formula
+        assert before.count("(") == before.count(")"), lines  # nor an aside
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1400, 860)])
+def test_matrix_forward_formula_titles_stay_whole(offscreen_renderers, size) -> None:
+    """The 1-D matrix picture's y column is one cell wide: its title "y = C·x" read "y =" over "C·x"."""
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("conv1d-stride2")), m.last_error
+    assert m.set_params(drawn_as="matrix"), m.last_error
+    r = offscreen_renderers(size)
+    export.draw(r, m, 2)
+    f = m.frame(2)
+    for p in f.panels:
+        assert_whole(painted_lines(r.titles[p.name].textItem), p.title)
+    assert painted_lines(r.titles["down"].textItem) == ["y = C·x"]
+
+
 def matrix_backward(**changes: object) -> Lesson:
     m = Lesson()
     assert scenario.apply(m, scenario.load_preset("conv-as-matrix")), m.last_error
@@ -45,10 +69,7 @@ def test_matrix_backward_titles_break_only_at_spaces(offscreen_renderers, size, 
     shown = {name: t for name, t in r.titles.items() if t.isVisible() and t.textItem.toPlainText()}
     assert {"down", "dw", "matrix"} <= set(shown)
     for name, t in shown.items():
-        lines = painted_lines(t.textItem)
-        assert "".join(lines) == m.frame(1).panel(name).title  # all of it, nothing cut
-        for line in lines[:-1]:
-            assert line.endswith(" "), (name, lines)  # broken at a space, never inside "dL/dY"
+        assert_whole(painted_lines(t.textItem), m.frame(1).panel(name).title)
     assert painted_lines(shown["down"].textItem) == ["dL/dY"]
     rects = {name: t.sceneBoundingRect() for name, t in shown.items()}
     for name, rect in rects.items():

@@ -288,15 +288,19 @@ def _lines(t: Title, size: int) -> float:
     return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
 
-def broken_inside_a_word(t: Title) -> bool:
-    """Whether a wrapped title breaks a line anywhere but at a space: Qt also breaks after "/" and
-    "-", which tears a name such as "dL/dY" into "dL/" and "dY"."""
+def broken_badly(t: Title) -> bool:
+    """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
+    after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; a break beside "=" tears
+    a formula ("y =" over "C·x"), one inside parentheses an aside ("(so" over "far)")."""
     block = t.textItem.document().firstBlock()
     while block.isValid():
         layout, text = block.layout(), block.text()
         for i in range(1, layout.lineCount()):
             start = layout.lineAt(i).textStart()
+            before, after = text[:start].rstrip(), text[start:]
             if start > 0 and not text[start - 1].isspace():
+                return True
+            if before.endswith("=") or after.startswith("=") or before.count("(") > before.count(")"):
                 return True
         block = block.next()
     return False
@@ -304,16 +308,16 @@ def broken_inside_a_word(t: Title) -> bool:
 
 def _wraps_well(t: Title, width: float, size: int) -> bool:
     """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
-    broken at spaces only."""
+    broken only where ``broken_badly`` allows."""
     doc = t.textItem.document()
     return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
-            and not broken_inside_a_word(t))
+            and not broken_badly(t))
 
 
 def fit_title(t: Title, room_px: float, base: int) -> float:
     """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the spaces
-    (never inside a word such as "dL/dY") onto at most ``MAX_TITLE_LINES``, shrinking (to
-    ``title_floor``) only while that is too wide.
+    (never inside "dL/dY", a formula or an aside: ``broken_badly``) onto at most ``MAX_TITLE_LINES``,
+    shrinking (to ``title_floor``) only while that is too wide.
 
     Returns
     -------
