@@ -85,7 +85,7 @@ def test_every_number_lies_inside_its_face(offscreen_renderers, name, changes, s
 
 
 @pytest.mark.parametrize(("name", "step"), [("global-avg-pool", 2), ("backprop-conv", 12)])
-def test_the_gradients_arrows_leave_the_number_they_start_on_readable(offscreen_renderers, name, step) -> None:
+def test_the_arrows_leave_the_number_they_start_on_readable(offscreen_renderers, name, step) -> None:
     """The arrows from a dL/dY cell start on its number (global average pooling: 16 of them hid its
     "1"): its number is painted over them, pixel for pixel as without them."""
     m = staged(name, mode="backward")
