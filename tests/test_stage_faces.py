@@ -119,3 +119,21 @@ def grid_glyph_alpha(s: str, size: int) -> np.ndarray:
     img = glyph(s, False, size, 1.0).toImage().convertToFormat(QImage.Format.Format_RGBA8888)
     w, h = img.width(), img.height()
     return np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine() // 4, 4)[:, :w, 3].copy()
+
+
+@pytest.mark.parametrize(("name", "step"), [("conv1d-stride2", 3), ("depthwise", 5), ("lenet5-c1", 0)])
+def test_every_kernel_box_shares_one_type_size(offscreen_renderers, name, step) -> None:
+    """W[0]'s "0 0 1" stood larger than W[1]'s "2 2 −1": each box was sized for its own labels. One
+    size for every box, and every box's numbers inside their faces."""
+    m = staged(name)
+    r = offscreen_renderers((1920, 1080))
+    export.draw(r, m, step)
+    export.grab(r)
+    kernel = m.frame(step).panel("kernel")
+    sizes = r.stage.box_number_px
+    assert set(sizes) == set(range(len(kernel.stacks))) and len(set(sizes.values())) == 1, sizes
+    px = r.stage.cell_px["kernel"]
+    for k, stack in enumerate(kernel.stacks):
+        render = r.stage._render(kernel, stack[kernel.front])
+        for s, dark in render.groups:
+            assert inside_face(ink_box(s, dark, sizes[k]), px), (k, s)

@@ -159,7 +159,7 @@ def test_numbers_are_never_smaller_than_the_flat_views(renderer) -> None:
         shown = r.stage.number_px["input"]
         assert shown >= number_px(px, max(longest, 1), r.zoom), name
         panel = m.frame().panel("input")
-        assert shown == face_type_px(px, r.stage._render(panel, panel.grids[0]), r.zoom)
+        assert shown == face_type_px(px, r.stage._render(panel, panel.grids[0]), r.zoom, r.stage._fit(panel))
         assert shown >= flat, (name, shown, flat)
 
 
