@@ -5,13 +5,11 @@ content and zoom into a picture at the device's resolution and every later
 paint is a blit; cells not computed yet come from a blank version of the same
 picture. New values redraw only what depends on them: the blank picture and the
 grid lines are kept per shape, kinds and size (the lines are copied in, the
-same pixels as drawing them), opaque cells' colours are put in with NumPy through
-a map of which cell each pixel shows, kept per shape, size and place (``upscale``),
-and the numbers are copied into their picture in one NumPy pass (``inking``);
-both wherever that gives QPainter's very pixels. On a vector device (SVG export)
-it is drawn directly, a rectangle per cell, so the file stays vector. The text is
-exactly ``Grid.labels``; it is painted by a layer of its own (``LabelLayer``)
-above the flow lines, so a line never crosses a number.
+same pixels as drawing them), opaque cells' colours (``upscale``) and the numbers
+(``inking``) go in with NumPy wherever that gives QPainter's very pixels. On a
+vector device (SVG export) it is drawn directly, a rectangle per cell, so the
+file stays vector. The text is exactly ``Grid.labels``; it is painted by a layer
+of its own (``LabelLayer``) above the flow lines, so a line never crosses a number.
 
 Coordinates: in the item, one unit is one cell; cell ``(i, j)`` of a tile whose
 origin is ``(x0, y0)`` is centred on ``(x0 + j, y0 + i)``; y points down. A
@@ -33,7 +31,7 @@ from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
 from .inking import Spots, ink_spots, qround
-from .upscale import CellMap, cell_map, fill_cells
+from .upscale import cell_map, fill_cells
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
@@ -252,28 +250,25 @@ class GridItem(QGraphicsObject):
         """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
         w, h = self._picture_size(d, px, dpr)
         pix: QPixmap | QImage
-        filled = False
         if blank or not d.opaque:
-            pix = QPixmap(w, h)
+            pix, filled = QPixmap(w, h), False
             pix.fill(Qt.GlobalColor.transparent)
         else:  # opaque cells cover all but the far edges: only the edges need clearing first
             pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
             bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
-            rows, cols = d.rgba.shape[:2]
+            shape = rows, cols = d.rgba.shape[:2]
             bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
             bits[max(0, int(rows * px * dpr) - 2):] = 0
             bits[:, max(0, int(cols * px * dpr) - 2):] = 0
-            where = self._static(("cell map", (rows, cols), round(px, 3), dpr, self.origin), None,
-                                 lambda: cell_map((w, h), dpr, (rows, cols), self._corner(),
-                                                  lambda q: self._place_painter(q, px)))
-            if isinstance(where, CellMap):  # the colours as QPainter draws them, with NumPy
-                fill_cells(bits[:, :w], d.rgba, where)
-                filled = True
+            where = self._static(("cell map", shape, round(px, 3), dpr, self.origin), None, lambda: cell_map(
+                (w, h), dpr, shape, self._corner(), lambda q: self._place_painter(q, px)))
+            filled = fill_cells(bits[:, :w], d.rgba, where)  # the colours as QPainter draws them, if it can
         pix.setDevicePixelRatio(dpr)
         q = QPainter(pix)
         try:
             self._place_painter(q, px)
-            self._paint_cells(q, g, d, px, blank=blank, filled=filled)
+            paint_cells(q, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
+                        drawn=filled)
             if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
                 key = ("lines", g.shape, round(px, 3), dpr, self.origin)
                 lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
@@ -298,12 +293,9 @@ class GridItem(QGraphicsObject):
             q.end()
         return pix
 
-    def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool,
-                     filled: bool = False) -> None:
-        """Cell colours (or the empty colour; ``filled``: in the picture already), then padding, overhang,
-        border and unreached marks."""
-        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
-                    drawn=filled)
+    def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
+        """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
+        paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px)
 
     def _corner(self) -> tuple[float, float]:
         """The tile's top-left corner in item coordinates."""

@@ -85,10 +85,14 @@ def cell_map(size: tuple[int, int], dpr: float, shape: tuple[int, int], corner: 
     return CellMap(int(ys[0]), int(xs[0]), rows, cols)
 
 
-def fill_cells(picture: np.ndarray, rgba: np.ndarray, where: CellMap) -> None:
+def fill_cells(picture: np.ndarray, rgba: np.ndarray, where: CellMap | None) -> bool:
     """Put opaque cell colours ``rgba (h, w, 4)`` into ``picture``, premultiplied ARGB words ``(H, W)``, as
-    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was."""
+    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was. False (and
+    nothing put in) without a map: QPainter draws them."""
+    if where is None:
+        return False
     words = ((rgba[..., 0].astype(np.uint32) << 16) | (rgba[..., 1].astype(np.uint32) << 8)
              | rgba[..., 2] | np.uint32(0xFF000000))
     line = np.take(words, where.cols, axis=1)  # one pixel row per cell row
     picture[where.top:where.top + where.rows.size, where.left:where.left + where.cols.size] = line[where.rows]
+    return True
