@@ -760,8 +760,10 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         gw = grads.grad_w
         n_in = gw.shape[1]
         title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
-        if p.bias and grads.grad_bias is not None:
-            title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
+        if p.bias and grads.grad_bias is not None:  # the bias of the kernel shown, or of all of them
+            db = grads.grad_bias.tolist()
+            shown = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
+            title += f", db{index} = {shown}"
         if expanded:
             panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
                                  lv["dw"], "diverging", columns=n_in))
