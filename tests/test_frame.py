@@ -224,6 +224,21 @@ def test_bias_off_shows_no_db() -> None:
                                                             f"{engine.describe.fmt(float(db[o]))}")
 
 
+def test_db_beside_one_kernel_is_that_kernels() -> None:
+    """Regression: with several kernels collapsed, dL/dW[o]'s title listed every kernel's db beside
+    kernel o's gradient; it names kernel o's db alone, and expanded it lists them all."""
+    for expanded in (False, True):
+        m = Lesson(Params(mode="backward", bias=True, out_c=2, upstream="random", seed=4))
+        for f in frames(m, expanded=expanded, every=7):
+            db = f.grads.grad_bias
+            o = f.step.out_channel
+            title = f.panel("dw").title
+            if expanded:
+                assert title == "dL/dW, db = " + ", ".join(expected_label(v) for v in db)
+            else:
+                assert title == f"dL/dW[{o}], db[{o}] = {expected_label(db[o])}"
+
+
 def fmt_grad(g: float) -> str:
     s = engine.describe.fmt(g)
     return f"({s})" if g < 0 else s

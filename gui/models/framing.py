@@ -503,6 +503,12 @@ def _build_frame(lesson: Lesson, k: int, *, expanded: bool) -> Frame:
     return _forward_frame(lesson, s, k, expanded)
 
 
+def _spread_words(s: _Scenario) -> str:
+    """How a transposed convolution's input grid differs from its input: spread, padded, or neither."""
+    parts = ["spread (· = inserted zero)"] * (s.params.stride != (1, 1)) + ["padded"] * bool(s.padding)
+    return ", " + " and ".join(parts) if parts else ""
+
+
 def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str, str]:
     """Forward titles: the input's and kernel's sizes, the output's shape."""
     p = s.params
@@ -510,8 +516,7 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
            (False, True): " + overhang", (False, False): ""}[(s.padding, s.overhang)]
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
     if p.is_transpose:
-        pad = ", spread (· = inserted zero)" if p.stride != (1, 1) else ""
-        pad += " and padded" if s.padding else ""
+        pad = _spread_words(s)
         label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
         kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
         if p.groups > 1:
@@ -732,7 +737,8 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     show = s.show_values
     front_in = _first_channel(step, in_channel)
     # Row 0: the forward tensors.
-    inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
+    in_title = "Input X" + (_spread_words(s) if p.is_transpose else "")
+    inp = _panel("input", in_title, s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
                                              unreached=True),
                  lv["input"], _input_colour(p), front=front_in)
     index = f"[{o}]" if p.out_c > 1 and not expanded else ""  # the kernel this step reads, of several
@@ -760,8 +766,10 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         gw = grads.grad_w
         n_in = gw.shape[1]
         title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
-        if p.bias and grads.grad_bias is not None:
-            title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
+        if p.bias and grads.grad_bias is not None:  # the bias of the kernel shown, or of all of them
+            db = grads.grad_bias.tolist()
+            shown = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
+            title += f", db{index} = {shown}"
         if expanded:
             panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
                                  lv["dw"], "diverging", columns=n_in))
