@@ -229,10 +229,12 @@ def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, lis
     return res, info
 
 
-def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float]:
+def bench_heavy(app: QApplication, kernel: int | None = None,
+                each_action: list[tuple[str, float, float, int]] | None = None) -> dict[str, float]:
     """The heaviest allowed change, through the panel's controller: the event loop's longest gap while
     the worker computes (a 10 ms QTimer's ticks), and the time until the new picture is painted
-    (``kernel``: the kernels' size instead of the largest)."""
+    (``kernel``: the kernels' size instead of the largest); with ``each_action`` a list, row 11c's figures are
+    added to it (``bench_turns``) before the window closes."""
     from gui.models.choices import BOUNDS
 
     win = make_window(app, Params(in_h=32, in_w=32, mode="backward"))
@@ -276,9 +278,112 @@ def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float
     out["jump_gap"], out["jump_landed"] = far_jump(app, win, win.model.n_steps * 3 // 5)
     print(f"heavy: {shape}, {big['in_c']}->{big['out_c']}, {big['k_h']}x{big['k_w']} backward: {out}",
           file=sys.stderr)
+    if each_action is not None:
+        each_action.extend(bench_turns(app, win))
     ctl.shutdown()
     close_window(app, win)
     return out
+
+
+#: Row 11c: a turn is quiet once this long has passed with no paint of the stage or of the pipeline window.
+QUIET_S = 0.3
+TURN_GOAL = 0.1
+
+
+class Painted(QObject):
+    """Counts paint events of a few widgets (the stage's viewport, the pipeline window's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.watched: list[QObject] = []
+
+    def watch(self, w: QObject) -> None:
+        if w not in self.watched:
+            w.installEventFilter(self)
+            self.watched.append(w)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def turns_of(app: QApplication, act: Callable[[], object], painted: Painted,
+             busy: Callable[[], bool]) -> tuple[list[float], list[float]]:
+    """``act()`` (the call turn), then event-loop turns until the window has painted and stayed quiet
+    (``QUIET_S`` without a paint, nothing ``busy``): each turn's wall and UI-thread CPU seconds."""
+    walls, cpus = [], []
+    n0 = painted.count
+    c0, t0 = time.thread_time(), time.perf_counter()
+    act()
+    walls.append(time.perf_counter() - t0)
+    cpus.append(time.thread_time() - c0)
+    last, start = time.perf_counter(), time.perf_counter()
+    while time.perf_counter() - start < 20:
+        n = painted.count
+        c0, t0 = time.thread_time(), time.perf_counter()
+        app.processEvents()
+        t1 = time.perf_counter()
+        if t1 - t0 > 1e-3 or painted.count != n:  # an idle turn is no turn of this action
+            walls.append(t1 - t0)
+            cpus.append(time.thread_time() - c0)
+        if painted.count != n or busy():
+            last = t1
+        elif painted.count > n0 and t1 - last > QUIET_S:
+            break
+        time.sleep(0.002)
+    return walls, cpus
+
+
+def bench_turns(app: QApplication, win: MainWindow) -> list[tuple[str, float, float, int]]:
+    """Row 11c: each user action at the heaviest setting, through its menu action or the window's own
+    slot: (action, the longest event-loop turn it caused (s), that turn's UI-thread CPU time (s), turns)."""
+    from PySide6.QtGui import QAction
+
+    acts = {a.text(): a for a in win.findChildren(QAction)}
+    painted = Painted()
+    painted.watch(win.renderer.viewport())
+
+    def busy() -> bool:
+        jobs = win.pipeline.jobs.busy if win.pipeline is not None else False
+        return bool(win.lesson_ctl.busy or win.jumps.jumping or jobs)
+
+    def pipeline() -> None:
+        acts["Pi&peline view"].trigger()
+        painted.watch(win.pipeline.view.viewport())  # made by the action: counted from the next turn
+
+    actions: list[tuple[str, Callable[[], object]]] = [
+        ("expand channels", acts["&Expand channels"].trigger),
+        ("collapse channels", acts["&Expand channels"].trigger),
+        ("presenter on (F5)", acts["&Presenter mode"].trigger),
+        ("presenter off (F5)", acts["&Presenter mode"].trigger),
+        ("resize to 1400x860", lambda: win.resize(1400, 860)),
+        ("resize back", lambda: win.resize(*WINDOW)),
+        *((f"theme {t}", acts[t].trigger) for t in ("dark", "high-contrast", "light")),
+        ("text zoom in (Ctrl++)", acts["Larger text"].trigger),
+        ("text zoom out (Ctrl+-)", acts["Smaller text"].trigger),
+        *((f"step +1 ({k})", acts["Step forward"].trigger) for k in (1, 2, 3)),
+        ("first Ctrl+L (pipeline)", pipeline),
+    ]
+    turns_of(app, lambda: None, painted, busy)  # whatever was still pending
+    out = []
+    for name, act in actions:
+        walls, cpus = turns_of(app, act, painted, busy)
+        k = int(np.argmax(walls))
+        out.append((name, walls[k], cpus[k], len(walls)))
+    if win.pipeline is not None:
+        win.pipeline.close()
+    return out
+
+
+def turns_report(turns: list[tuple[str, float, float, int]]) -> list[str]:
+    """Row 11c's table: per action its longest turn (wall and CPU, ms), turns counted, PASS/MISS."""
+    lines = [f"{'action':<26}{'longest turn':>13}{'its cpu':>9}{'turns':>7}  result"]
+    for name, wall, cpu, n in turns:
+        ok = verdict(wall < TURN_GOAL)
+        lines.append(f"{name:<26}{wall * 1e3:>10.0f} ms{cpu * 1e3:>6.0f} ms{n:>7}  {ok}")
+    return lines
 
 
 def far_jump(app: QApplication, win: MainWindow, k: int) -> tuple[float, float]:
@@ -666,6 +771,22 @@ def export_only(load: float) -> int:
     return 0
 
 
+def turns_only(load: float, kernel: int | None) -> int:
+    """Row 11c alone (``--only 11c``): the heaviest lesson computed, then each action's longest turn."""
+    qInstallMessageHandler(_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    turns: list[tuple[str, float, float, int]] = []
+    bench_heavy(app, kernel, turns)
+    print(f"convviz row 11c: each action's longest event-loop turn at the heaviest setting (goal < 100 ms; "
+          f"{os.cpu_count()} cpus, load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end)")
+    for line in turns_report(turns):
+        print(line)
+    ok = all(t[1] < TURN_GOAL for t in turns)
+    print(f"verdict: {verdict(ok)}" + ("" if ok else " (" + ", ".join(t[0] for t in turns
+                                                                    if t[1] >= TURN_GOAL) + ")"))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
@@ -674,13 +795,16 @@ def main() -> int:
     ap.add_argument("--heavy-kernel", type=int, default=None, metavar="K",
                     help="row 11 with KxK kernels instead of the largest (same grids, less computing)")
     ap.add_argument("--cold-only", action="store_true", help="run row 9 (cold start) only")
-    ap.add_argument("--only", choices=["7"], default=None,
-                    help="run only row 7 (export speed, with row 8 from the same export)")
+    ap.add_argument("--only", choices=["7", "11c"], default=None,
+                    help="run only row 7 (export speed, with row 8 from the same export) or row 11c (each "
+                         "action's longest event-loop turn at the heaviest setting)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     load = os.getloadavg()[0]
     if args.only == "7":
         return export_only(load)
+    if args.only == "11c":
+        return turns_only(load, args.heavy_kernel)
 
     cold = bench_cold()  # first, before this process loads the CPU with its own work
     cold_compiling = bench_cold(cached=False)
@@ -704,7 +828,8 @@ def main() -> int:
     stage_play = bench_playback(app, Params(in_h=32, in_w=32, view="stage"))
     exp = bench_export(app)
     pipe = bench_pipeline(app)
-    heavy = None if args.no_heavy else bench_heavy(app, args.heavy_kernel)
+    turns: list[tuple[str, float, float, int]] = []
+    heavy = None if args.no_heavy else bench_heavy(app, args.heavy_kernel, turns)
     stopping = None if args.no_heavy else bench_cancel(app)
 
     rows: list[tuple[str, str, str, str, str, str]] = []
@@ -785,6 +910,14 @@ def main() -> int:
                        f"{heavy['turn'] * 1e3:.0f} ms); then a far backward jump of the slider landed after "
                        f"{heavy['jump_landed']:.1f} s, computed in a worker (longest event-loop gap "
                        f"{heavy['jump_gap'] * 1e3:.0f} ms, the landing included)")
+
+    if turns:
+        worst_turn = max(turns, key=lambda t: t[1])
+        rows.append(("11c", "heaviest setting: each action's longest turn", "< 100 ms",
+                     f"{worst_turn[1] * 1e3:.0f}", f"cpu {worst_turn[2] * 1e3:.0f}",
+                     verdict(worst_turn[1] < TURN_GOAL)))
+        details.append(f"11c. the longest event-loop turn per action (worst: {worst_turn[0]}):")
+        details.extend(f"     {line}" for line in turns_report(turns))
 
     if stopping is not None:
         worst_exit, worst_gap = worst(stopping)
