@@ -256,3 +256,21 @@ def test_presenter_mode_and_a_resize_fit_the_stage_once_a_call_and_paint_what_th
     assert new_calls[2] < old_calls[2], (new_calls, old_calls)
     for a, b in zip(new, old, strict=True):
         assert a.size() == b.size() and a == b
+
+
+@pytest.mark.parametrize("expanded", [False, True])
+def test_labels_formatted_for_a_whole_stack_read_as_each_channel_formatted_alone(expanded: bool) -> None:
+    """The labels of a stack's channels are formatted in one pass (256 kernels of 15x15 when expanded):
+    each grid's labels are still exactly its own values' labels."""
+    from gui.models.frame import cell_labels
+
+    m = Lesson(Params(in_c=3, out_c=4, in_h=9, in_w=9, k_h=3, k_w=3, padding=(1, 1, 1, 1), mode="backward"))
+    checked = 0
+    for k in (0, m.n_forward + 3, m.n_steps - 1):
+        for p in m.frame(k, expanded=expanded).panels:
+            for g in p.grids:
+                if (g.labels != "").any():
+                    blank = None if g.kinds is None else g.kinds >= 2
+                    assert g.labels.tolist() == cell_labels(g.values, blank=blank).tolist(), p.name
+                    checked += 1
+    assert checked > (40 if expanded else 20)

@@ -87,10 +87,11 @@ def _labelled(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None)
     pairs = _STACKS.get(key)
     if pairs is None:
         blank = None if kinds is None else kinds >= 2
+        labels = cell_labels(stack, blank=blank) if show else None  # the stack at once: 256 kernels too
         pairs = tuple(
             (_ro(np.asarray(a, dtype=float)),
-             _dotted(cell_labels(a, blank=blank), kinds) if show else _blank_labels(a.shape))
-            for a in stack
+             _dotted(labels[c], kinds) if labels is not None else _blank_labels(a.shape))
+            for c, a in enumerate(stack)
         )
         if len(_STACKS) > 32:
             _STACKS.clear()
@@ -699,8 +700,9 @@ def _step_grids(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = Non
                 corner: np.ndarray | None = None) -> tuple[Grid, ...]:
     """Grids of a stack ``(n, h, w)`` that changes every step."""
     blank = None if kinds is None else kinds == 2
+    labels = cell_labels(stack, blank=blank) if show else None  # formatted for the stack at once
     return tuple(
-        Grid(_ro(a), cell_labels(a, blank=blank) if show else _blank_labels(a.shape), kinds,
+        Grid(_ro(a), labels[c] if labels is not None else _blank_labels(a.shape), kinds,
              corner=None if corner is None else corner[c])
         for c, a in enumerate(stack)
     )
