@@ -90,6 +90,7 @@ class MainWindow(WindowShell):
         from .controllers.picture import BusyRow
         from .controllers.playback import PlaybackController
         from .controllers.stage import StageController
+        from .controllers.theme import ThemeSwitch
         from .controls import ControlPanel, PlaybackBar
         from .models.lesson import Lesson
         from .scene import SceneRenderer
@@ -99,6 +100,7 @@ class MainWindow(WindowShell):
         self.controller = PlaybackController(self.model, self)
         self.renderer = SceneRenderer(self)
         self.renderer.setObjectName("scene")
+        self.themes = ThemeSwitch(self.renderer, self)  # a big lesson's colours looked up in a worker
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model)
         self.fill(self.controls, self.renderer, self.playback)
@@ -300,12 +302,12 @@ class MainWindow(WindowShell):
 
     # ------------------------------------------------------------------ themes, lecture mode
     def _scenario_theme(self, name: str) -> None:
-        if name != self.renderer.theme_name:
+        if name != self.themes.name:
             self.set_theme(name)
 
     def set_theme(self, name: Theme | str) -> None:
-        """Switch theme (remembered between runs)."""
-        self.renderer.set_theme(name)
+        """Switch theme (remembered between runs; a big lesson's stage switches once coloured)."""
+        self.themes.switch(name)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
         if self.pipeline is not None:
@@ -354,7 +356,7 @@ class MainWindow(WindowShell):
             from .pipeline import PipelineWindow
 
             pg.setConfigOptions(antialias=True)
-            self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
+            self.pipeline = PipelineWindow(self, theme=self.themes.name)
             self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
         self.pipeline.show()
@@ -408,6 +410,7 @@ class MainWindow(WindowShell):
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.themes.shutdown()
         self.files.pictures.shutdown()
         self.stage.shutdown()
         self.jumps.shutdown()
