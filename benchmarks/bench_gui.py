@@ -5,6 +5,7 @@ Run from the checkout (offscreen by default)::
     .venv/bin/python benchmarks/bench_gui.py            # all five measurements, ~30 s
     .venv/bin/python benchmarks/bench_gui.py --profile  # plus cProfile of the in-process ones
     .venv/bin/python benchmarks/bench_gui.py --only 7   # export speed alone (rows 7 and 8)
+    .venv/bin/python benchmarks/bench_gui.py --only 11c # each action's longest turn, heaviest setting
 
 Measurements
 ------------
@@ -39,6 +40,12 @@ Measurements
     time beside it, which a loaded machine inflates less). ``--no-heavy`` skips
     it; ``--heavy-kernel 3`` runs the same grids with 3x3 kernels (the UI
     thread's share is the same, the worker's ~25x smaller).
+11c. At that setting, each action a lecturer takes, through its menu action (or the window's resize):
+    expand/collapse channels, presenter mode on/off, a resize to 1400x860 and back, the three themes, text
+    zoom in/out, three steps, the first Ctrl+L; per action the longest event-loop turn it causes (the
+    call's and each one after until the stage, or the pipeline window, has painted and stayed quiet
+    ``QUIET_S``), goal < 100 ms; three rounds (the median round is the figure, the worst beside it) and
+    that turn's UI-thread CPU time, which a loaded machine inflates less. ``--only 11c`` runs it alone.
 15. Stopping a computation (``bench_cancel.py``): the largest change stopped by
     Cancel, a newer change and closing the window, a gradient check and a pipeline
     change by their Cancel; time to the worker's exit (goal < 0.2 s) and the event

@@ -85,18 +85,16 @@ class ThemeSwitch(QObject):
         # Colours for the frame asked about (a step meanwhile: the new frame's are looked up as usual).
         self.view.set_theme(self._name, renders=None if isinstance(result, Exception) else result)  # type: ignore[arg-type]
 
-    def cancel(self) -> None:
-        """Drop a switch being coloured (the stage keeps its theme)."""
-        self._drop()
-
     def shutdown(self) -> None:
-        """Drop any switch and wait for the worker to end."""
-        self._drop()
-        self._pool.waitForDone()
+        """Drop any switch and wait for the worker to end (the window closing)."""
+        self._drop(wait=True)
 
-    def _drop(self) -> None:
-        self._pool.clear()
-        self.token.cancel()
+    def _drop(self, *, wait: bool = False) -> None:
+        """Forget the switch being coloured (its result is ignored when it comes), stopping its job."""
         if self._job:
             self._job = 0
             self.busy_changed.emit(False)
+        self.token.cancel()
+        self._pool.clear()
+        if wait:
+            self._pool.waitForDone()
