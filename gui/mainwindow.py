@@ -310,7 +310,7 @@ class MainWindow(WindowShell):
         self.themes.switch(name)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
-        if self.pipeline is not None:
+        if self.pipeline is not None and self.pipeline.isVisible():  # a hidden one takes it when shown
             self.pipeline.set_theme(name)
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
@@ -359,6 +359,8 @@ class MainWindow(WindowShell):
             self.pipeline = PipelineWindow(self, theme=self.themes.name)
             self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
+        elif self.pipeline.theme_name != self.themes.name:  # switched while it was closed (it redraws)
+            self.pipeline.set_theme(self.themes.name)
         self.pipeline.show()
         self.pipeline.raise_()
         return self.pipeline
