@@ -144,3 +144,31 @@ def test_a_small_lesson_jumps_at_once(window, qtbot, monkeypatch) -> None:  # ty
     lesson = _backward_window(window, qtbot)
     window.playback.slider.setValue(100)
     assert lesson.step == 100 and not window.jumps.jumping
+
+
+def test_end_lands_at_once_on_the_final_totals(window, qtbot, gate, settle) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    lesson = _backward_window(window, qtbot)
+    trace, last = lesson.run.bwd, lesson.n_steps - 1
+    gate.set()
+    for k in (60, 100):  # far jumps: the trace's checkpoints are now elsewhere, the last step's gone
+        window.playback.slider.setValue(k)
+        qtbot.waitUntil(lambda k=k: lesson.step == k and not window.jumps.jumping, timeout=10_000)
+    assert not trace.reaches(last)
+    gate.clear()  # a recompute in the worker would now wait for the gate: End must not need one
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    in_worker = window.jumps.jumping
+    window.jumps.cancel()  # (a failing run leaves no worker waiting for the gate)
+    gate.set()
+    assert lesson.step == last and not in_worker
+    assert window.playback.label.text().startswith(f"step {last + 1} /")
+    fresh = engine.ConvBackwardTrace(trace.setup, trace.dy)  # the same lesson's numbers, nothing reached yet
+    expected = fresh.totals_at(last)
+    shown = lesson.run.bwd.partial(last)
+    for got, want in zip((shown.grad_x_padded, shown.grad_w, shown.grad_bias), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    direct = Lesson(lesson.params)  # the same seed: the same values, jumped to synchronously
+    assert direct.set_step(last)
+    assert _seen(lesson.frame()) == _seen(direct.frame())
+    settle(window)

@@ -19,7 +19,7 @@ import numpy as np
 
 import engine
 
-from .lesson import Lesson
+from .lesson import Lesson, Run
 
 __all__ = ["Reached", "far_jump", "land"]
 
@@ -54,9 +54,11 @@ def far_jump(lesson: Lesson, k: int) -> Callable[[], Reached] | None:
     """The work that moving ``lesson`` to step ``k`` would otherwise do on the caller's thread, or None.
 
     None when the step is cheap to show: not a backward step of a convolution
-    drawn as the scatter of its gradients, or one its trace reaches from the
-    running totals or a checkpoint. Call on the thread that owns the lesson;
-    run the returned function anywhere (it stops at the engine's checkpoints).
+    drawn as the scatter of its gradients, one its trace reaches from the
+    running totals or a checkpoint, or the last step once the run's final
+    gradients are known (they are handed to the trace here). Call on the
+    thread that owns the lesson; run the returned function anywhere (it stops
+    at the engine's checkpoints).
     """
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
         return None  # ``set_step`` explains what is wrong with it
@@ -70,10 +72,24 @@ def far_jump(lesson: Lesson, k: int) -> Callable[[], Reached] | None:
     if r.scatter is not None and k <= len(r.scatter):
         return None
     index = k - nf
-    if trace.reaches(index):
+    if trace.reaches(index) or (index == len(trace) - 1 and _adopt_final(r, trace)):
         return None
     base = lesson.version
     return lambda: Reached(base, k, trace, index, trace.totals_at(index))
+
+
+def _adopt_final(run: Run, trace: engine.ConvBackwardTrace) -> bool:
+    """Hand ``run``'s final gradients, when already known, to ``trace`` as its last step's checkpoint.
+
+    They are ``trace.partial(len(trace) - 1)``'s totals, worked out when the
+    lesson was built (its colour levels): the last step (End) is then reached
+    without recomputing the whole prefix. False when they are not known yet.
+    """
+    final = run.known_final()
+    if final is None or final.grad_w is None or final.grad_bias is None:
+        return False
+    trace.adopt(len(trace) - 1, (final.grad_x_padded, final.grad_w, final.grad_bias))
+    return True
 
 
 def land(lesson: Lesson, reached: Reached) -> bool:

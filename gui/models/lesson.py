@@ -80,6 +80,10 @@ class Run:
             self._final = self.bwd.partial(len(self.bwd) - 1)
         return self._final
 
+    def known_final(self) -> engine.Gradients | None:
+        """``final()`` when it was computed already (it never computes it here), else None."""
+        return self._final
+
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
