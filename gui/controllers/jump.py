@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..controls import PlaybackBar
 from ..models.cancel import StopToken
-from ..models.jump import Reached, far_jump, land
+from ..models.jump import Gathered, Reached, far_jump, land
 from ..models.lesson import Lesson
 from .latest import Latest
 from .lesson import BACKGROUND_COST
@@ -115,7 +115,7 @@ class JumpController(QObject):
         self._set_target(-1)
         self._landing = True
         try:
-            landed = isinstance(result, Reached) and land(self.lesson, result)
+            landed = isinstance(result, (Reached, Gathered)) and land(self.lesson, result)
         except ValueError as exc:  # totals of another shape: never escapes the slot
             landed, result = False, exc
         finally:
