@@ -31,7 +31,7 @@ def pictures() -> list[np.ndarray]:
 
 def write(frames: list[np.ndarray], palette: Image.Image, qt_order: bool) -> bytes:
     buf = io.BytesIO()
-    stream = gif.GifStream(buf.write, (64, 48), palette, 100, 0)
+    stream = gif.GifStream(buf.write, frames[0].shape[1::-1], palette, 100, 0)
     for a in frames:
         stream.add(np.concatenate([a[..., ::-1], np.full((*a.shape[:2], 1), 255, np.uint8)], axis=2)
                    if qt_order else a)
@@ -61,6 +61,35 @@ def test_a_frame_holds_only_the_rectangle_that_changed() -> None:
     assert (c.left, c.top, c.indices.shape) == (7, 5, (36, 54))
     assert changes[4].indices.shape == (1, 1)  # nothing changed
     assert changes[5].indices.shape == (48, 64)
+
+
+def test_the_unchanged_pixels_of_a_rectangle_are_transparent() -> None:
+    """They take an index no changed pixel uses; the changed ones their colour's."""
+    frames = pictures()
+    palette = gif.palette_from(frames[:1])
+    stream = gif.GifStream(lambda b: None, (64, 48), palette, 100, 0)
+    first, c = stream.change(frames[0]), stream.change(frames[1])
+    assert first.transparent is None  # the whole first picture
+    changed = (frames[1] != frames[0]).any(axis=2)[5:41, 7:61]
+    whole = Image.fromarray(frames[1]).quantize(palette=palette, dither=Image.Dither.NONE)
+    mapped = np.asarray(whole)[5:41, 7:61]
+    assert c.transparent is not None and c.transparent not in mapped[changed]
+    assert np.array_equal(c.indices, np.where(changed, mapped, c.transparent))
+
+
+def test_a_change_using_every_index_has_no_transparency() -> None:
+    """256 colours, each a palette entry, all changing: no index is free, the rectangle is whole."""
+    colours = np.stack(np.meshgrid(np.arange(16) * 17, np.arange(16) * 17, indexing="ij"), axis=2)
+    a = np.concatenate([colours, np.full((16, 16, 1), 128)], axis=2).astype(np.uint8)  # 256 colours
+    b = np.roll(a, 1, axis=1)  # every pixel changes, to every colour
+    palette = gif.palette_from([a])
+    data = write([a, b], palette, qt_order=False)
+    stream = gif.GifStream(lambda x: None, (16, 16), palette, 100, 0)
+    stream.change(a)
+    assert stream.change(b).transparent is None
+    with Image.open(io.BytesIO(data)) as im:
+        im.seek(1)
+        assert np.array_equal(np.asarray(im.convert("RGB")), b)
 
 
 # --------------------------------------------------------------------------- the palette, before the frames

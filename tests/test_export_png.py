@@ -81,3 +81,20 @@ def test_gif_frames_are_each_picture_mapped_onto_the_palette_exactly(offscreen_r
             im.seek(k)
             mapped = Image.fromarray(pictures[k]).quantize(palette=palette, dither=Image.Dither.NONE)
             assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(mapped.convert("RGB"))), k
+
+
+@pytest.mark.parametrize("fmt", ["Format_ARGB32", "Format_RGB32", "Format_ARGB32_Premultiplied",
+                                 "Format_RGB888", "Format_RGBA8888"])
+def test_rgb_rows_are_every_pixels_colour(fmt) -> None:
+    """Qt converts to RGB888: the colours are those of the picture as RGB32 (an ARGB32 picture's
+    as they are, not blended with its alpha), and the caller's picture keeps its format."""
+    rng = np.random.default_rng(7)
+    argb = QImage(7, 5, QImage.Format.Format_ARGB32)
+    for y in range(5):
+        for x in range(7):
+            argb.setPixel(x, y, int(rng.integers(0, 2**32)))
+    img = argb.convertToFormat(getattr(QImage.Format, fmt))
+    ref = img if fmt == "Format_ARGB32" else img.convertToFormat(QImage.Format.Format_RGB32)
+    expected = [[[(ref.pixel(x, y) >> s) & 0xFF for s in (16, 8, 0)] for x in range(7)] for y in range(5)]
+    assert png.rgb_rows(img).tolist() == expected
+    assert img.format() == getattr(QImage.Format, fmt)

@@ -24,6 +24,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from ..models.filechecks import check_gif, check_mp4, check_pdf, check_png, check_svg
+from ..models.gif_lzw import BlockEncoder
 from ..models.outfiles import AtomicFile, AtomicFolder, ExportError, disk_full
 from ..scene import SceneRenderer
 from . import gif
@@ -103,37 +104,40 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
     """An animated GIF, ``per_step`` frames per step (the in-between pictures of travelling products,
     then the step held), streamed (see ``gui.export.gif``)."""
     gif.need_pillow()
-    # One palette for the whole animation, from a few frames spread over it (the first and the
-    # last among them: the colours of empty and of finished outputs are both in it), each step's
-    # middle picture (a product on its way) and its finished one.
-    n = len(steps)
-    sample = sorted({steps[round(i * (n - 1) / 4)] for i in range(5)}) if n > 1 else [steps[0]]
-    pics = []
-    for k in sample:
-        tick(0)  # the window stays live and Cancel works while the samples are drawn
-        step_pics = list(pictures(range(k, k + 1)))
-        pics += [rgb(step_pics[len(step_pics) // 3]), rgb(step_pics[-1])] if len(step_pics) > 1 else [
-            rgb(step_pics[0])]
-    palette = _palette(pics, tick)
-    size = (pics[0].shape[1], pics[0].shape[0])
-    del pics
-    with AtomicFile(target, lambda p: check_gif(p, n * per_step)) as f:
-        stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop)
-        tick(0)
-        # While the next picture is drawn, one worker finds what changed since the previous picture and
-        # maps it onto the palette, another LZW-compresses it, and the blocks are written here, all in
-        # order. (Pillow's LZW holds the interpreter: a second compressing worker measured no faster.)
-        def changes() -> Iterator[gif.Change]:
-            found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
-            with contextlib.closing(found):
-                yield from found
+    # The LZW compression runs in a child process (Pillow's holds the interpreter: on a thread it would
+    # take turns with the drawing), started first so it is ready when the palette is.
+    with BlockEncoder() as lzw:
+        # One palette for the whole animation, from a few frames spread over it (the first and the
+        # last among them: the colours of empty and of finished outputs are both in it), each step's
+        # middle picture (a product on its way) and its finished one.
+        n = len(steps)
+        sample = sorted({steps[round(i * (n - 1) / 4)] for i in range(5)}) if n > 1 else [steps[0]]
+        pics = []
+        for k in sample:
+            tick(0)  # the window stays live and Cancel works while the samples are drawn
+            step_pics = list(pictures(range(k, k + 1)))
+            pics += [rgb(step_pics[len(step_pics) // 3]), rgb(step_pics[-1])] if len(step_pics) > 1 else [
+                rgb(step_pics[0])]
+        palette = _palette(pics, tick)
+        size = (pics[0].shape[1], pics[0].shape[0])
+        del pics
+        with AtomicFile(target, lambda p: check_gif(p, n * per_step)) as f:
+            stream = gif.GifStream(f.write, size, palette, gif_delay_ms(fps * per_step), loop, lzw)
+            tick(0)
+            # While the next picture is drawn, a worker finds what changed since the previous picture and
+            # maps it onto the palette, another hands it to the child to compress, and the blocks are
+            # written here, all in order.
+            def changes() -> Iterator[gif.Change]:
+                found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
+                with contextlib.closing(found):
+                    yield from found
 
-        with contextlib.closing(overlapped(changes(), stream.encode)) as blocks:
-            for done, block in enumerate(blocks, start=1):
-                stream.write_block(block)
-                if done % per_step == 0:
-                    tick(done // per_step)
-        stream.close()
+            with contextlib.closing(overlapped(changes(), stream.encode)) as blocks:
+                for done, block in enumerate(blocks, start=1):
+                    stream.write_block(block)
+                    if done % per_step == 0:
+                        tick(done // per_step)
+            stream.close()
     return target
 
 

@@ -4,7 +4,8 @@ Painting must stay on the thread that owns the offscreen stage; compressing a
 picture (a GIF frame's palette mapping and LZW, a PNG's deflate) need not. zlib
 releases the interpreter while it compresses, so PNGs compress alongside the
 drawing; Pillow's GIF (LZW) encoder does not (two threads of it take twice as
-long as one), so a GIF's compression mostly takes turns with it. ``overlapped``
+long as one), so a GIF's worker hands its frames to a child process
+(``gui.models.gif_lzw``) and waits for the blocks. ``overlapped``
 runs ``work`` on worker threads while the caller's loop draws the next picture
 and hands the results back in order; at most ``depth`` pictures wait, so memory
 stays that of a few frames. Work that keeps state from one picture to the next

@@ -735,10 +735,12 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
                                              unreached=True),
                  lv["input"], _input_colour(p), front=front_in)
+    index = f"[{o}]" if p.out_c > 1 and not expanded else ""  # the kernel this step reads, of several
+    which = f"{index} of {p.out_c}" if index else ""
     if s.kernel is not None:
-        kern = _kernel_panel(s, s.kernel, o, "Kernel W, flipped (as the gather picture slides it)"
-                             if p.is_transpose else "Kernel W", expanded=expanded, levels=lv["kernel"],
-                             key="forward kernel")
+        kern = _kernel_panel(s, s.kernel, o, f"Kernel W{which}, flipped (as the gather picture slides it)"
+                             if p.is_transpose else f"Kernel W{which}", expanded=expanded,
+                             levels=lv["kernel"], key="forward kernel")
     else:
         kern = _pool_window_panel(s, pool_rule(p, padding=s.padding))
     out = _panel("output", "Output Y", s.grids(("backward", "y"), r.y, show=show), lv["output"], "output",
@@ -757,7 +759,7 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     if grads.grad_w is not None:
         gw = grads.grad_w
         n_in = gw.shape[1]
-        title = "dL/dW (flipped, like W above)" if p.is_transpose else "dL/dW"
+        title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
         if p.bias and grads.grad_bias is not None:
             title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
         if expanded:
