@@ -300,6 +300,7 @@ class ConvTrace(_Trace[ConvStep]):
         -------
         ndarray, shape (C_out, H_out, W_out)
             At "tap" granularity the cell in progress holds its partial sum.
+            A new array, or (read-only) the one ``adopt`` was given for ``i``.
         """
         i = self._check_upto(i)
         if self._adopted is not None and self._adopted[0] == i:
