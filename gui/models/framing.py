@@ -852,12 +852,10 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
     arith = describe.conv_arithmetic(step, show_bias=False)
     arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
     motion = _travels(step, arith, start=arith.index(" = ") + 3)
-    if kg == len(t) - 1:
-        final = r.final()
-        assert final is not None
-        agree = bool(np.isfinite(out).all() and np.allclose(out, final.grad_x_padded, rtol=1e-12,
-                                                                 atol=1e-12))
-        diff = float(np.abs(out - final.grad_x_padded).max())
+    if kg == len(t) - 1:  # every cell gathered: the output as a whole against the scatter's
+        check = r.gather_check()
+        assert check is not None
+        agree, diff = check
         arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
                   if agree else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
     cap = (f"{s.op_label} — Backward pass, gather view (transposed convolution) — step {k + 1} of "
