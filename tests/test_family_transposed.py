@@ -90,6 +90,9 @@ def test_gather_picture_spreads_the_input_and_marks_inserted_zeros_apart_from_re
     assert set(grid.labels[spread.kind == 3].tolist()) == {"·"}
     assert grid.labels[3, 3] == "0" and spread.kind[3, 3] == 0  # input (1, 1) at 1 + 2·1
     assert "spread (· = inserted zero) and padded" in f.panels[0].title
+    # The backward pass shows the same grid, and says so (it read "Input X").
+    m.set_params(mode="backward")
+    assert m.frame(0).panels[0].title == "Input X, spread (· = inserted zero) and padded"
     assert "flipped" in f.panels[1].title
     # The kernel slid is W turned 180°.
     np.testing.assert_array_equal(f.kernel[0, 0], np.asarray(m.w)[0, 0, ::-1, ::-1])
@@ -277,3 +280,11 @@ def test_a_transposed_output_beyond_the_bound_is_refused_before_anything_is_buil
     m = lesson(in_h=2, in_w=2, padding=(0, 0, 0, 0))
     assert not m.set_params(in_h=200, stride=(4, 4))
     assert "at most 544 a side" in m.last_error
+
+
+def test_a_padded_stride_1_transposed_input_reads_padded() -> None:
+    """Regression: with stride 1 the title read "Input 3×3 and padded"."""
+    m = lesson(in_h=3, in_w=3, stride=(1, 1), padding=(0, 0, 0, 0))
+    assert m.frame(0).panels[0].title == "Input 3×3, padded"
+    m.set_params(mode="backward")
+    assert m.frame(0).panels[0].title == "Input X, padded"

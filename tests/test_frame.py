@@ -162,6 +162,20 @@ def test_forward_titles_and_caption() -> None:
     assert f.caption.startswith("Max pooling — Forward pass — Step 1 of ")
 
 
+def test_a_backward_step_names_the_kernel_it_shows_among_several() -> None:
+    """With two kernels the backward picture shows one kernel and its dL/dW: the titles say which
+    (they read "Kernel W" and "dL/dW" while W[1] and dL/dW[1] were shown)."""
+    m = Lesson(Params(mode="backward", out_c=2))
+    for k in (0, m.n_steps - 1):
+        f = m.frame(k)
+        o = f.step.out_channel
+        kern, dw = f.panel("kernel"), f.panel("dw")
+        assert kern.title == f"Kernel W[{o}] of 2" and dw.title == f"dL/dW[{o}]"
+        assert kern.grids[0].labels.tolist() == cell_labels(f.kernel[o, 0]).tolist()
+        assert dw.grids[0].labels.tolist() == cell_labels(f.grads.grad_w[o, 0]).tolist()
+    assert {m.frame(k).step.out_channel for k in (0, m.n_steps - 1)} == {0, 1}
+
+
 def test_backward_titles_and_panel_places() -> None:
     f = Lesson(Params(mode="backward")).frame(3)
     assert titles(f) == {"input": "Input X", "kernel": "Kernel W", "output": "Output Y", "dx": "dL/dX",
@@ -205,6 +219,21 @@ def test_bias_off_shows_no_db() -> None:
                 o = f.step.out_channel
                 assert f.arithmetic.splitlines()[0].endswith(f"db[{o}] += {fmt_grad(f.step.grad)} → "
                                                             f"{engine.describe.fmt(float(db[o]))}")
+
+
+def test_db_beside_one_kernel_is_that_kernels() -> None:
+    """Regression: with several kernels collapsed, dL/dW[o]'s title listed every kernel's db beside
+    kernel o's gradient; it names kernel o's db alone, and expanded it lists them all."""
+    for expanded in (False, True):
+        m = Lesson(Params(mode="backward", bias=True, out_c=2, upstream="random", seed=4))
+        for f in frames(m, expanded=expanded, every=7):
+            db = f.grads.grad_bias
+            o = f.step.out_channel
+            title = f.panel("dw").title
+            if expanded:
+                assert title == "dL/dW, db = " + ", ".join(expected_label(v) for v in db)
+            else:
+                assert title == f"dL/dW[{o}], db[{o}] = {expected_label(db[o])}"
 
 
 def fmt_grad(g: float) -> str:

@@ -20,7 +20,7 @@ from gui.models import scenario
 from gui.models.frame import cell_label
 from gui.models.lesson import Lesson
 from gui.scene.grid import number_px
-from gui.scene.stage import face_number_px
+from gui.scene.stage_plane import face_type_px
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1280, 720)
@@ -159,7 +159,7 @@ def test_numbers_are_never_smaller_than_the_flat_views(renderer) -> None:
         shown = r.stage.number_px["input"]
         assert shown >= number_px(px, max(longest, 1), r.zoom), name
         panel = m.frame().panel("input")
-        assert shown == face_number_px(px, r.stage._render(panel, panel.grids[0]).longest, r.zoom)
+        assert shown == face_type_px(px, r.stage._render(panel, panel.grids[0]), r.zoom, r.stage._fit(panel))
         assert shown >= flat, (name, shown, flat)
 
 

@@ -504,6 +504,12 @@ def _build_frame(lesson: Lesson, k: int, *, expanded: bool) -> Frame:
     return _forward_frame(lesson, s, k, expanded)
 
 
+def _spread_words(s: _Scenario) -> str:
+    """How a transposed convolution's input grid differs from its input: spread, padded, or neither."""
+    parts = ["spread (· = inserted zero)"] * (s.params.stride != (1, 1)) + ["padded"] * bool(s.padding)
+    return ", " + " and ".join(parts) if parts else ""
+
+
 def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str, str]:
     """Forward titles: the input's and kernel's sizes, the output's shape."""
     p = s.params
@@ -511,8 +517,7 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
            (False, True): " + overhang", (False, False): ""}[(s.padding, s.overhang)]
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
     if p.is_transpose:
-        pad = ", spread (· = inserted zero)" if p.stride != (1, 1) else ""
-        pad += " and padded" if s.padding else ""
+        pad = _spread_words(s)
         label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
         kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
         if p.groups > 1:
@@ -734,13 +739,16 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     show = s.show_values
     front_in = _first_channel(step, in_channel)
     # Row 0: the forward tensors.
-    inp = _panel("input", "Input X", s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
+    in_title = "Input X" + (_spread_words(s) if p.is_transpose else "")
+    inp = _panel("input", in_title, s.grids(("forward", "input"), s.x_padded, show=show, kinds=s.kinds,
                                              unreached=True),
                  lv["input"], _input_colour(p), front=front_in)
+    index = f"[{o}]" if p.out_c > 1 and not expanded else ""  # the kernel this step reads, of several
+    which = f"{index} of {p.out_c}" if index else ""
     if s.kernel is not None:
-        kern = _kernel_panel(s, s.kernel, o, "Kernel W, flipped (as the gather picture slides it)"
-                             if p.is_transpose else "Kernel W", expanded=expanded, levels=lv["kernel"],
-                             key="forward kernel")
+        kern = _kernel_panel(s, s.kernel, o, f"Kernel W{which}, flipped (as the gather picture slides it)"
+                             if p.is_transpose else f"Kernel W{which}", expanded=expanded,
+                             levels=lv["kernel"], key="forward kernel")
     else:
         kern = _pool_window_panel(s, pool_rule(p, padding=s.padding))
     out = _panel("output", "Output Y", s.grids(("backward", "y"), r.y, show=show), lv["output"], "output",
@@ -759,9 +767,11 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
     if grads.grad_w is not None:
         gw = grads.grad_w
         n_in = gw.shape[1]
-        title = "dL/dW (flipped, like W above)" if p.is_transpose else "dL/dW"
-        if p.bias and grads.grad_bias is not None:
-            title += ", db = " + ", ".join(cell_label(v) for v in grads.grad_bias.tolist())
+        title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
+        if p.bias and grads.grad_bias is not None:  # the bias of the kernel shown, or of all of them
+            db = grads.grad_bias.tolist()
+            shown = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
+            title += f", db{index} = {shown}"
         if expanded:
             panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
                                  lv["dw"], "diverging", columns=n_in))
@@ -844,12 +854,10 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
     arith = describe.conv_arithmetic(step, show_bias=False)
     arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
     motion = _travels(step, arith, start=arith.index(" = ") + 3)
-    if kg == len(t) - 1:
-        final = r.final()
-        assert final is not None
-        agree = bool(np.isfinite(out).all() and np.allclose(out, final.grad_x_padded, rtol=1e-12,
-                                                                 atol=1e-12))
-        diff = float(np.abs(out - final.grad_x_padded).max())
+    if kg == len(t) - 1:  # every cell gathered: the output as a whole against the scatter's
+        check = r.gather_check()
+        assert check is not None
+        agree, diff = check
         arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
                   if agree else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
     cap = (f"{s.op_label} — Backward pass, gather view (transposed convolution) — step {k + 1} of "

@@ -99,11 +99,16 @@ def paint_cells(p: QPainter, g: Grid, colours: tuple[np.ndarray, QImage] | None,
             p.setBrush(Qt.BrushStyle.NoBrush)
             for i, j in zip(*marks.overhang, strict=True):
                 p.drawRect(QRectF(x0 + j + 0.05, y0 + i + 0.05, 0.9, 0.9))
-        if marks.inserted:  # no value of their own: dimmed, so they never pass for a real zero
-            dim = QColor(theme["background"])
+        if marks.inserted:  # no value of their own: dimmed and framed dotted (as on the stage), so
+            dim = QColor(theme["background"])  # they never pass for a real cell, on dL/dX too
             dim.setAlpha(170)
             for i, j in marks.inserted:
                 p.fillRect(QRectF(x0 + j, y0 + i, 1, 1), dim)
+            if px >= 8:
+                p.setPen(screen_pen(p, theme["padding"], 1.5, Qt.PenStyle.DotLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                for i, j in marks.inserted:
+                    p.drawRect(QRectF(x0 + j + 0.12, y0 + i + 0.12, 0.76, 0.76))
         p.setPen(screen_pen(p, theme["text"], 2.0))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(real.translated(x0, y0))

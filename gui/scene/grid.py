@@ -43,12 +43,20 @@ LABEL_Z = 46.0
 MIN_NUMBER_PX = 7
 #: Cells narrower than this (pixels) show no numbers: the grid reads as a picture.
 MIN_TEXT_CELL = 16
+#: A window's tag ("+3", "×−2") is written in a white band this share of the cell high, at its top.
+TAG_BAND = 0.25
+#: The largest number type (a share of the cell): its digits, centred, keep clear of the tag band and
+#: of the corner count (bottom right) in presenter mode.
+NUMBER_CAP = 0.52
+#: The corner count's largest type (a share of the cell).
+CORNER_CAP = 0.24
 
 
 def number_px(px: float, longest: int, zoom: float) -> int:
-    """Type size (pixels) of a cell's number: ``0.42·px`` grown by the text zoom up to ``0.62·px``, and
-    never wider than the cell holds for ``longest`` characters."""
-    return int(max(MIN_NUMBER_PX, min(px * 0.42 * max(zoom, 0.5), px * 0.62, px * 1.5 / max(longest, 2))))
+    """Type size (pixels) of a cell's number: ``0.42·px`` grown by the text zoom up to ``NUMBER_CAP·px``,
+    and never wider than the cell holds for ``longest`` characters."""
+    return int(max(MIN_NUMBER_PX, min(px * 0.42 * max(zoom, 0.5), px * NUMBER_CAP,
+                                      px * 1.5 / max(longest, 2))))
 
 
 def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
@@ -365,7 +373,7 @@ class GridItem(QGraphicsObject):
         if g.corner is None or px < 30:
             return
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * 0.28)))
+        small = int(max(8, min(px * 0.2 * max(self.zoom, 1.0), px * CORNER_CAP)))
         for i, j in zip(*np.nonzero(g.corner != ""), strict=True):
             gl = glyph(str(g.corner[i, j]), bool(d.dark[i, j]), small, dpr)
             gw, gh = gl.width() / dpr, gl.height() / dpr

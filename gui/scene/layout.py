@@ -41,6 +41,7 @@ MIN_TITLE_PT = 10  # a title never shrinks below this ...
 TITLE_FLOOR = 0.8  # ... nor below this fraction of its size at the current zoom
 LEGEND_PX = 11  # legend labels' type (pixels) at text zoom 1
 MAX_TITLE_LINES = 2  # a title wraps onto at most this many lines before it shrinks
+STRICT_EXTRA_PX = 24.0  # a formula or an aside kept whole may ask for this much more room (pixels)
 
 
 @dataclass(frozen=True)
@@ -288,9 +289,38 @@ def _lines(t: Title, size: int) -> float:
     return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
 
+def broken_badly(t: Title, strict: bool = True) -> bool:
+    """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
+    after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; and, ``strict``, beside
+    "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)")."""
+    block = t.textItem.document().firstBlock()
+    while block.isValid():
+        layout, text = block.layout(), block.text()
+        for i in range(1, layout.lineCount()):
+            start = layout.lineAt(i).textStart()
+            before, after = text[:start].rstrip(), text[start:]
+            if start > 0 and not text[start - 1].isspace():
+                return True
+            if strict and (before.endswith("=") or after.startswith("=")
+                           or before.count("(") > before.count(")")):
+                return True
+        block = block.next()
+    return False
+
+
+def _wraps_well(t: Title, width: float, size: int, strict: bool = True) -> bool:
+    """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
+    broken only where ``broken_badly`` allows."""
+    doc = t.textItem.document()
+    return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
+            and not broken_badly(t, strict))
+
+
 def fit_title(t: Title, room_px: float, base: int) -> float:
-    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the words
-    onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that is too wide.
+    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the spaces
+    (never inside "dL/dY", nor, while anything else fits, inside a formula or an aside:
+    ``broken_badly``) onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that
+    is too wide.
 
     Returns
     -------
@@ -299,27 +329,38 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
         that much more room.
     """
     doc = t.textItem.document()
-    for size in range(base, title_floor(base) - 1, -1):
-        t.setFont(bold_font(size))
-        t.setTextWidth(-1)
-        if doc.idealWidth() <= room_px:
-            return 0.0
-        t.setTextWidth(max(room_px, 1.0))
-        if doc.idealWidth() <= room_px + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
-            return 0.0
-    # At the floor: the narrowest width that still keeps to MAX_TITLE_LINES lines.
-    size = title_floor(base)
+    floor = title_floor(base)
+    for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
+        for size in range(base, floor - 1, -1):
+            t.setFont(bold_font(size))
+            t.setTextWidth(-1)
+            if doc.idealWidth() <= room_px:
+                return 0.0
+            t.setTextWidth(max(room_px, 1.0))
+            if _wraps_well(t, room_px, size, strict):
+                return 0.0
+        # At the floor: the narrowest width that keeps to MAX_TITLE_LINES lines; a formula and an
+        # aside stay whole if that asks for a little more room only ("y = C·x" over a one-cell column).
+        width = _narrowest(t, room_px, floor, strict)
+        if not strict or width - room_px <= STRICT_EXTRA_PX:
+            break
+    t.setTextWidth(width)
+    return max(0.0, width - room_px)
+
+
+def _narrowest(t: Title, room_px: float, size: int, strict: bool) -> float:
+    """The narrowest width (at least ``room_px``) the title wraps well to at ``size`` points."""
+    t.setFont(bold_font(size))
     t.setTextWidth(-1)
-    lo, hi = max(room_px, 1.0), doc.idealWidth()
+    lo, hi = max(room_px, 1.0), t.textItem.document().idealWidth()
     for _ in range(12):
         mid = (lo + hi) / 2
         t.setTextWidth(mid)
-        if doc.idealWidth() <= mid + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5:
+        if _wraps_well(t, mid, size, strict):
             hi = mid
         else:
             lo = mid
-    t.setTextWidth(hi)
-    return max(0.0, hi - room_px)
+    return hi
 
 
 def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlace], per_cell: float,

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.choices import PanelName
 from ..models.frame import Frame, Highlight, MarkStyle
 from .colour import lut_bytes
-from .grid import is_vector, screen_pen
+from .grid import TAG_BAND, is_vector, screen_pen
 from .theme import ColourMap
 from .widgets import Box
 
@@ -107,14 +107,14 @@ class CellMarks(QGraphicsObject):
         p.save()
         p.resetTransform()
         font = QFont()
-        font.setPixelSize(int(max(10, min(px * 0.22 * max(self.zoom, 1.0), px * 0.3))))
+        font.setPixelSize(int(max(10, min(px * 0.22 * max(self.zoom, 1.0), px * TAG_BAND))))
         font.setBold(True)
         p.setFont(font)
         for (r, c), s in zip(self.cells, self.labels, strict=False):
             if not s:
                 continue
             tl = tr.map(QPointF(c - 0.5, r - 0.5))
-            box = QRectF(tl.x() + 2, tl.y() + 1, px - 4, px * 0.3)
+            box = QRectF(tl.x() + 2, tl.y() + 1, px - 4, px * TAG_BAND)
             p.fillRect(box, QColor(255, 255, 255, 200))
             p.setPen(QColor("#000000"))
             p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, s)

@@ -13,13 +13,13 @@ kernel is a box beside the lower plane, in its own colour, as is the output
 slab it makes.
 
 The numbers are exactly the frame's labels, painted upright on the cell faces,
-never smaller than the flat view's type for a cell that wide
-(``stage_plane.face_number_px``). What is shown is the frame's; where it goes is
-the projection's; these modules only paint: ``stage_plane`` one grid on its
-plane (a cached picture per plane), ``stage_marks`` the moving marks (an item
-of their own, so a step repaints little), ``stage_titles`` the titles and the
-boxes' numbers, this one the planes and boxes, the glide and the geometry tests
-read back. Plain
+never smaller than the flat view's type for a cell that wide unless the widest
+would then not fit inside its slanted face (``stage_plane.face_number_px``).
+What is shown is the frame's; where it goes is the projection's; these modules
+only paint: ``stage_plane`` one grid on its plane (a cached picture per plane),
+``stage_marks`` the moving marks (an item of their own, so a step repaints
+little), ``stage_titles`` the titles and the boxes' numbers, this one the planes
+and boxes, the glide and the geometry tests read back. Plain
 ``QGraphicsObject``/``QPainter`` code: it needs nothing of pyqtgraph's beyond a
 colour map's lookup table.
 """
@@ -36,7 +36,16 @@ from .colour import RenderCache, TileRender
 from .grid import MIN_TEXT_CELL
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import PlanePainter, changed_rows, face_number_px, over, planes_key
+from .stage_plane import (
+    PlanePainter,
+    TypeFit,
+    changed_rows,
+    face_number_px,
+    face_type_px,
+    over,
+    planes_key,
+    type_fit,
+)
 from .stage_titles import paint_index, paint_titles
 from .theme import colour_map, qcolor
 
@@ -60,6 +69,10 @@ class StageItem(QGraphicsObject):
         Width (pixels) of one cell of each panel's front plane when last painted.
     index_rects : dict of int to QRectF
         Where (device pixels) each kernel box's number was painted last.
+    box_number_px : dict of int to int
+        Type size (pixels) each kernel box's numbers were painted in last (one for them all).
+    title_rects : dict of PanelName to (str, QRectF)
+        Each title as painted last (its text, "…" where it had to be cut) and where (device pixels).
     """
 
     def __init__(self, theme: dict[str, str], theme_name: str = "light") -> None:
@@ -73,6 +86,8 @@ class StageItem(QGraphicsObject):
         self.number_px: dict[PanelName, int] = {}
         self.cell_px: dict[PanelName, float] = {}
         self.index_rects: dict[int, QRectF] = {}
+        self.title_rects: dict[PanelName, tuple[str, QRectF]] = {}
+        self.box_number_px: dict[int, int] = {}
         self._renders = RenderCache()
         self.planes = PlanePainter(theme)
         self._from: dict[tuple[str, int], _Corner] = {}
@@ -283,7 +298,7 @@ class StageItem(QGraphicsObject):
         self._paint_boxes(p, f, lay)
         self._paint_stack(p, f, lay.lower)
         self._paint_stack(p, f, lay.upper)
-        paint_titles(p, f, lay, self.theme["text"], self.zoom)
+        self.title_rects = paint_titles(p, f, lay, self.theme["text"], self.zoom)
 
     def _render(self, panel: Panel, grid: Grid) -> TileRender:
         empty = qcolor(self.theme, "empty")
@@ -292,34 +307,40 @@ class StageItem(QGraphicsObject):
 
     def _paint_stack(self, p: QPainter, f: Frame, name: PanelName, hue: str | None = None,
                      planes: tuple[Plane, ...] | None = None, grids: tuple[Grid, ...] | None = None,
-                     active: bool = True) -> None:
+                     active: bool = True) -> int | None:
         """A panel's slabs, the ones behind first, then its front plane with numbers: ``grids`` (default
         the panel's) on ``planes``; ``grids`` of None with ``planes`` given: every slab blank (a kernel
-        the frame does not show). Only the ``active`` stack's sizes are noted for tests."""
+        the frame does not show). The type size of the front plane's numbers (None: none); only the
+        ``active`` stack's sizes are noted for tests."""
         panel = f.panel(name)
         lay = self.layout
         if panel is None or lay is None:
-            return
+            return None
         blank = planes is not None and grids is None
         planes = planes if planes is not None else lay.planes.get(name)
         stack = grids if grids is not None else panel.grids
         if not planes or len(stack) != len(planes):
-            return
+            return None
+        shown = None
         order = sorted(range(len(planes)), key=lambda k: (k == panel.front, -planes[k].y0))
         for k in order:
             front = (k == panel.front or f.spread) and not blank  # spread apart: every slab's numbers
             edge = hue or (KERNEL_HUES[k % len(KERNEL_HUES)] if name == lay.upper and len(planes) > 1
                            else None)
             g = stack[k]
+            fit = self._fit(panel)
             px = self.planes.paint(p, g, self._render(panel, g), planes[k], numbers=front, edge=edge,
-                                   blank=blank)
-            if k == panel.front and front and active:
-                self.cell_px[name] = px
-                size = face_number_px(px, self._render(panel, g).longest, self.zoom)
-                if px >= MIN_TEXT_CELL:
-                    self.number_px[name] = size
-                else:
-                    self.number_px.pop(name, None)
+                                   blank=blank, fit=fit)
+            if k == panel.front and front:
+                size = face_type_px(px, self._render(panel, g), self.zoom, fit)
+                shown = size if px >= MIN_TEXT_CELL else None
+                if active:
+                    self.cell_px[name] = px
+                    if shown is not None:
+                        self.number_px[name] = shown
+                    else:
+                        self.number_px.pop(name, None)
+        return shown
 
     def renumber(self, p: QPainter, name: PanelName, cells: tuple[Cell, ...]) -> None:
         """The numbers of ``cells`` of ``name``'s front plane again, over a tint just laid on them."""
@@ -331,7 +352,14 @@ class StageItem(QGraphicsObject):
         g = panel.grids[panel.front]
         h, w = g.shape
         stop = h * w if g.pending_from is None else g.pending_from
-        self.planes.numbers(p, g, self._render(panel, g), plane, self.cell_px[name], stop, only=cells)
+        self.planes.numbers(p, g, self._render(panel, g), plane, self.cell_px[name], stop, only=cells,
+                            fit=self._fit(panel))
+
+    def _fit(self, panel: Panel) -> TypeFit:
+        """What the numbers of every plane of ``panel`` are sized for: all its labels (every kernel's, for
+        the kernel boxes), so its slabs and boxes share one type size."""
+        grids = [g for stack in panel.stacks for g in stack] if panel.stacks else list(panel.grids)
+        return type_fit(self._render(panel, g) for g in grids)
 
     def _panel_of(self, g: Grid) -> PanelName | None:
         f = self.frame
@@ -348,9 +376,11 @@ class StageItem(QGraphicsObject):
         for k, planes in enumerate(lay.boxes):
             hue = KERNEL_HUES[k % len(KERNEL_HUES)] if many else None
             grids = kernel.grids if k == active and kernel is not None else (stacks[k] if stacks else None)
-            self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
+            size = self._paint_stack(p, f, "kernel", hue=hue, planes=planes, grids=grids, active=k == active)
+            if size is not None:
+                self.box_number_px[k] = size
             if many:
                 self.index_rects[k] = paint_index(p, planes, k, hue or self.theme["text"], k == active,
-                                                  self.zoom)
+                                                  self.zoom, self.theme["text"])
         if "dw" in lay.planes:
             self._paint_stack(p, f, "dw")

@@ -207,11 +207,13 @@ class StageMarks(QGraphicsObject):
 
     def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
-        thick as its share and coloured by its sign; dots travel down them while the step glides."""
+        thick as its share and coloured by its sign; dots travel down them while the step glides. The
+        numbers of the cells they join are written again over them (the arrows start on dL/dY's)."""
         st = self.stage
         pos, neg = st.theme["window"], st.theme["hover"]
         t = st.t
-        for (x0, y0), (x1, y1), wgt in st.flow_segments():
+        segments = st.flow_segments()
+        for (x0, y0), (x1, y1), wgt in segments:
             colour = pos if wgt > 0 else neg
             p.setPen(screen_pen(p, colour, 1.0 + 2.5 * abs(wgt)))
             p.drawLine(QLineF(x0, y0, x1, y1))
@@ -225,6 +227,10 @@ class StageMarks(QGraphicsObject):
                 p.resetTransform()
                 p.drawEllipse(at, 4.0, 4.0)
                 p.restore()
+        if segments:
+            fl = f.flows[0]
+            st.renumber(p, fl.to_panel, tuple(fl.to_cells))
+            st.renumber(p, fl.panel, (fl.cell,))
 
     def _arrow_head(self, p: QPainter, a: Point, b: Point, colour: str, size: float) -> None:
         """A filled arrow head at ``b`` pointing from ``a`` (``size`` in pixels)."""

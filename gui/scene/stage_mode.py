@@ -15,7 +15,9 @@ from PySide6.QtCore import QPointF
 
 from ..models.choices import PANELS, PanelName
 from ..models.frame import Frame
+from .projection import TITLE_ROOM
 from .stage import StageItem
+from .stage_titles import title_room_px
 
 if TYPE_CHECKING:
     from .view import SceneView
@@ -71,7 +73,9 @@ class StageMode:
         self.item.setVisible(False)
 
     def fit(self) -> None:
-        """Fit the view box to the stage (the text around it placed first)."""
+        """Fit the view box to the stage (the text around it placed first), with room in pixels for the
+        titles over the upper plane and under the lower one: the stage keeps ``TITLE_ROOM`` cells for
+        them, too little once its cells are small (a 32×32 input)."""
         v = self.view
         rect = self.item.boundingRect()
         if rect.isEmpty() or v._fitting:
@@ -80,7 +84,13 @@ class StageMode:
         try:
             v.text.arrange(rect.width(), rect.height())
             v._range = rect
-            v.view.setRange(rect, padding=0)
+            shown = rect
+            for _ in range(3):  # the room grows as the stage shrinks: a few rounds settle it
+                v.view.setRange(shown, padding=0)
+                units = max(v.view.viewPixelSize())  # scene units per pixel
+                extra = max(0.0, title_room_px(v.zoom) * units - TITLE_ROOM)
+                shown = rect.adjusted(0.0, -extra, 0.0, extra)
+            v.view.setRange(shown, padding=0)
             px_w = v.view.viewPixelSize()[0]
             v._per_cell = 1.0 / px_w if px_w > 0 else None
         finally:

@@ -11,6 +11,8 @@ so the file stays vector.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -18,6 +20,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QPainter,
     QPainterPath,
@@ -29,17 +32,22 @@ from PySide6.QtGui import (
 from ..models.frame import Cell, Frame, Grid
 from .colour import TileRender
 from .draw import is_vector, screen_pen
-from .grid import MIN_TEXT_CELL, glyph, number_px
-from .projection import Plane, Point, StageLayout
+from .grid import MIN_NUMBER_PX, MIN_TEXT_CELL, glyph, number_px
+from .projection import FORE, SHEAR, Plane, Point, StageLayout
 from .theme import qcolor
 
-__all__ = ["EDGE", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "over", "planes_key",
-           "poly"]
+__all__ = ["EDGE", "FACE_FIT", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "face_type_px",
+           "over", "planes_key", "poly", "slanted_ink", "type_fit"]
 
 #: A face is shorter than a flat cell of its width (``projection.FORE``) but as wide: its numbers take
 #: the type of a flat cell this much wider (while they fit across), so the stage's cells read at least
 #: as large as the flat view's.
 TYPE_GAIN = 1.2
+#: The share of a face's width its widest number may take, the face's slant counted: a number stays
+#: inside its parallelogram and clear of its neighbours' ("−22−18" ran together).
+FACE_FIT = 0.9
+#: How far a face's sides lean (pixels across per pixel up).
+SLANT = SHEAR / FORE
 #: How thick (cells) a slab's edge is drawn under its near side and along its right.
 EDGE = 0.14
 #: Pictures of planes kept (a few per plane: full, blank, a theme or zoom toggled back).
@@ -51,12 +59,48 @@ def poly(points: tuple[Point, ...] | list[Point]) -> QPolygonF:
     return QPolygonF([QPointF(x, y) for x, y in points])
 
 
-def face_number_px(px: float, longest: int, zoom: float) -> int:
+def face_number_px(px: float, longest: int, zoom: float, ink: float = 0.0) -> int:
     """Type size (pixels) of a number on a cell face ``px`` pixels wide: the flat view's rule
     (``grid.number_px``) for a cell ``TYPE_GAIN`` times wider, as long as ``longest`` characters still
-    fit across the face; never less than the flat rule for the same width."""
+    fit across the face; never less than the flat rule for the same width, unless the widest number
+    (``ink``: see ``slanted_ink``) would then take more than ``FACE_FIT`` of the slanted face."""
     flat = number_px(px, longest, zoom)
-    return max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
+    size = max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
+    if ink > 0:
+        size = min(size, max(MIN_NUMBER_PX, int(FACE_FIT * px / ink)))
+    return size
+
+
+@lru_cache(maxsize=512)
+def slanted_ink(labels: frozenset[str]) -> float:
+    """How much of a slanted face (its width, pixels per pixel of type) the largest of ``labels``
+    needs: across, its ink's width plus the lean of the face's sides over its ink's height (an
+    upright box inside a parallelogram); up, its ink's height over the face's (``FORE`` of its
+    width)."""
+    font = QFont()
+    font.setPixelSize(100)
+    fm = QFontMetricsF(font)
+    rects = [fm.tightBoundingRect(s) for s in labels if s]
+    return max((max(r.width() + SLANT * r.height(), r.height() / FORE) for r in rects), default=0.0) / 100.0
+
+
+#: What a plane's numbers are sized for: the most characters of a label and ``slanted_ink``.
+TypeFit = tuple[int, float]
+
+
+def type_fit(renders: Iterable[TileRender]) -> TypeFit:
+    """The ``TypeFit`` of every label of ``renders`` (the planes of one panel, or every kernel's box:
+    one type size for them all)."""
+    rs = list(renders)
+    labels = frozenset(s for r in rs for s, _ in r.groups)
+    return max((r.longest for r in rs), default=1), slanted_ink(labels)
+
+
+def face_type_px(px: float, render: TileRender, zoom: float, fit: TypeFit | None = None) -> int:
+    """Type size (pixels) of numbers on faces ``px`` pixels wide (``face_number_px``), sized for
+    ``fit`` (default: ``render``'s own labels)."""
+    longest, ink = fit if fit is not None else type_fit((render,))
+    return face_number_px(px, longest, zoom, ink)
 
 
 def over(base: QColor, veil: QColor | None) -> QColor:
@@ -94,19 +138,22 @@ class PlanePainter:
 
     # ------------------------------------------------------------------ one plane
     def paint(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, *, numbers: bool,
-              edge: str | None, blank: bool) -> float:
+              edge: str | None, blank: bool, fit: TypeFit | None = None) -> float:
         """Paint grid ``g`` on ``plane`` (numbers when ``numbers``); its cells' width in pixels.
 
-        ``edge``: the slab's outline colour (a kernel's hue); ``blank``: the empty colour only.
+        ``edge``: the slab's outline colour (a kernel's hue); ``blank``: the empty colour only;
+        ``fit``: the labels the numbers' type is sized for (``type_fit``; default: ``render``'s).
         """
         h, w = g.shape
         stop = h * w if g.pending_from is None or blank else g.pending_from
         m = QTransform(*plane.affine()) * p.transform()
         px = math.hypot(m.m11(), m.m12())
         if is_vector(p):
-            self._draw(p, g, render, plane, numbers=numbers, edge=edge, blank=blank, px=px, stop=stop)
+            self._draw(p, g, render, plane, numbers=numbers, edge=edge, blank=blank, px=px, stop=stop,
+                       fit=fit)
             return px
-        self._blit(p, self._picture(p, g, render, plane, numbers=numbers, edge=edge, blank=blank, px=px))
+        self._blit(p, self._picture(p, g, render, plane, numbers=numbers, edge=edge, blank=blank, px=px,
+                                    fit=fit))
         if stop < h * w:  # the cells to come: empty again, drawn over the finished picture
             p.save()
             p.setTransform(QTransform(*plane.affine()), True)
@@ -140,7 +187,8 @@ class PlanePainter:
         p.restore()
 
     def _picture(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, *, numbers: bool,
-                 edge: str | None, blank: bool, px: float) -> tuple[tuple[int, int], QPixmap]:
+                 edge: str | None, blank: bool, px: float,
+                 fit: TypeFit | None) -> tuple[tuple[int, int], QPixmap]:
         """The plane drawn into a device-pixel picture, and where its top-left corner goes (cached)."""
         tr = p.transform()
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
@@ -150,7 +198,7 @@ class PlanePainter:
         shifted = QTransform(tr.m11(), tr.m12(), tr.m21(), tr.m22(), tr.dx() - ox, tr.dy() - oy)
         key = (id(g.labels), id(render), id(g.kinds), plane, numbers, edge, blank, dpr, self.zoom,
                round(tr.m11(), 6), round(tr.m12(), 6), round(tr.m21(), 6), round(tr.m22(), 6),
-               round(shifted.dx(), 3), round(shifted.dy(), 3), tuple(self.theme.values()))
+               round(shifted.dx(), 3), round(shifted.dy(), 3), tuple(self.theme.values()), fit)
         held = (g.labels, render, g.kinds)  # holding them keeps their ids from being reused while cached
         hit = self._pictures.get(key)
         if hit is not None and hit[0][1] is render and hit[0][0] is g.labels:
@@ -163,7 +211,7 @@ class PlanePainter:
             q.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             q.setTransform(shifted)
             self._draw(q, g, render, plane, numbers=numbers, edge=edge, blank=blank, px=px,
-                       stop=g.values.size)
+                       stop=g.values.size, fit=fit)
         finally:
             q.end()
         if len(self._pictures) >= CACHE:
@@ -172,7 +220,7 @@ class PlanePainter:
         return (ox, oy), pix
 
     def _draw(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, *, numbers: bool,
-              edge: str | None, blank: bool, px: float, stop: int) -> None:
+              edge: str | None, blank: bool, px: float, stop: int, fit: TypeFit | None = None) -> None:
         """Draw the plane directly with ``p``'s transform: edge band, cells, kinds, lines, numbers."""
         h, w = g.shape
         near_l, near_r, far_r = plane.point(h, 0), plane.point(h, w), plane.point(0, w)
@@ -209,7 +257,7 @@ class PlanePainter:
         p.drawRect(QRectF(0, 0, w, h))
         p.restore()
         if numbers:
-            self.numbers(p, g, render, plane, px, stop)
+            self.numbers(p, g, render, plane, px, stop, fit=fit)
 
     def _unreached(self, p: QPainter, g: Grid) -> None:
         """Rows and columns no window reaches: tinted and hatched in the "unreached" colour, framed."""
@@ -269,12 +317,12 @@ class PlanePainter:
             p.drawRect(QRectF(float(j0), float(i0), float(j1 - j0 + 1), float(i1 - i0 + 1)))
 
     def numbers(self, p: QPainter, g: Grid, render: TileRender, plane: Plane, px: float, stop: int,
-                only: tuple[Cell, ...] | None = None) -> int | None:
+                only: tuple[Cell, ...] | None = None, fit: TypeFit | None = None) -> int | None:
         """The labels, upright, centred on their cell faces (``only`` those cells when given); the type
         size used, or None when the cells are too small to carry numbers."""
         if px < MIN_TEXT_CELL:
             return None
-        size = face_number_px(px, render.longest, self.zoom)
+        size = face_type_px(px, render, self.zoom, fit)
         h, w = g.shape
         pick = None
         if only is not None:

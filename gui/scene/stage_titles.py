@@ -1,49 +1,71 @@
 """The stage view's words: each panel's title (over the upper plane and the boxes, under the lower
-plane) and the number under each kernel box. Exactly the frame's titles; placed by the layout."""
+plane) and the name under each kernel box. Exactly the frame's titles; placed by the layout."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
+from ..models.choices import PanelName
 from ..models.frame import Frame
-from .layout import TITLE_PT
+from .layout import MAX_TITLE_LINES, TITLE_PT
 from .projection import Plane, StageLayout
 from .stage_plane import EDGE
 
-__all__ = ["paint_index", "paint_titles"]
+__all__ = ["MIN_TITLE_PX", "paint_index", "paint_titles", "title_room_px"]
+
+#: A stage title shrinks to this type size (pixels) before it is cut.
+MIN_TITLE_PX = 13
+
+
+def title_room_px(zoom: float) -> float:
+    """Pixels a one-line title takes over the upper plane or under the lower one, its gap included."""
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(_title_px(zoom))
+    return QFontMetricsF(font).lineSpacing() + 8.0
+
+
+def _title_px(zoom: float) -> int:
+    return max(10, round(TITLE_PT * 1.3 * zoom))
 
 
 def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, active: bool,
-                zoom: float) -> QRectF:
-    """A small kernel number under a box's near-left corner, below its lowest slab's edge (clear of every
-    face: it never covers a weight); the kernel at work's larger, as "W[k]" (the title names it). Where
-    it went, in device pixels."""
+                zoom: float, text_colour: str = "#000000") -> QRectF:
+    """The kernel's name, "W[k]", under a box's near-left corner, below its lowest slab's edge (clear of
+    every face: it never covers a weight): a swatch of the kernel's ``colour`` and the name in
+    ``text_colour`` (a yellow or orange name on white was hard to read); the kernel at work's larger and
+    bold. Where it went, in device pixels."""
     low = max(planes, key=lambda pl: pl.y0)  # the lowest slab: the front one, unless spread apart
     x, y = low.point(low.rows, 0)
     at = p.transform().map(QPointF(x, y + EDGE * low.scale))
     p.save()
     p.resetTransform()
     font = QFont()
-    font.setPixelSize(int((16 if active else 13) * zoom))
+    size = int((16 if active else 14) * zoom)
+    font.setPixelSize(size)
     font.setBold(active)
     p.setFont(font)
-    p.setPen(QColor(colour))
-    rect = QRectF(at.x(), at.y() + 2, 60 * zoom, 20 * zoom)
-    text = f"W[{k}]" if active else str(k)
+    text = f"W[{k}]"
+    swatch = QRectF(at.x(), at.y() + 2 + size * 0.25, size * 0.7, size * 0.7)
+    p.fillRect(swatch, QColor(colour))
+    p.setPen(QColor(text_colour))
+    rect = QRectF(swatch.right() + size * 0.3, at.y() + 2, QFontMetricsF(font).horizontalAdvance(text) + 4,
+                  size * 1.3)
     p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, text)
     p.restore()
-    return rect
+    return QRectF(swatch.topLeft(), rect.bottomRight())
 
 
-def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str, zoom: float) -> None:
-    """Each panel's title: over the upper plane and the boxes, under the lower plane."""
+def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str,
+                 zoom: float) -> dict[PanelName, tuple[str, QRectF]]:
+    """Each panel's title: over the upper plane and the boxes, under the lower plane. A title too wide
+    for its room wraps at the spaces onto ``MAX_TITLE_LINES`` lines, then shrinks to ``MIN_TITLE_PX``;
+    only then is it cut ("…"). What each title shows and where it went, in device pixels."""
     tr = p.transform()
-    font = QFont()
-    font.setBold(True)
-    font.setPixelSize(max(10, round(TITLE_PT * 1.3 * zoom)))
+    base = _title_px(zoom)
     lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
-    items: list[tuple[str, QPointF, bool, float]] = []
+    items: list[tuple[PanelName, str, QPointF, bool, float]] = []
     for name, planes in lay.planes.items():
         panel = f.panel(name)
         if panel is None or not planes:
@@ -52,7 +74,7 @@ def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str, zoom: flo
         if name == lay.lower:  # under the lowest slab (the front one, unless spread apart)
             x, y = max(planes, key=lambda pl: pl.y0).point(planes[0].rows, 0)
             at = tr.map(QPointF(x, y + EDGE * planes[0].scale))
-            items.append((panel.title, at, False, 4000.0))  # nothing beside it
+            items.append((name, panel.title, at, False, 4000.0))  # nothing beside it
             continue
         first = lay.boxes[0] if name == "kernel" and lay.boxes else planes
         at = tr.map(QPointF(x, min(pl.y0 for pl in first)))
@@ -60,16 +82,36 @@ def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str, zoom: flo
         nxt = [tr.map(QPointF(q[0].x0, 0)).x() for n, q in lay.planes.items()
                if n in lay.side and q[0].x0 > planes[0].x0]
         room = (min(nxt) if nxt else lower_left) - at.x() - 12 if name in lay.side else 4000.0
-        items.append((panel.title, at, True, room))
+        items.append((name, panel.title, at, True, room))
     p.save()
     p.resetTransform()
-    p.setFont(font)
     p.setPen(QColor(colour))
-    metrics = QFontMetricsF(font)
-    for text, at, above, room in items:
-        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, 40.0))
-        rect = QRectF(at.x(), at.y() - 40 if above else at.y() + 4, max(room, 40.0) + 4, 36)
+    out: dict[PanelName, tuple[str, QRectF]] = {}
+    for name, text, at, above, room in items:
+        width = max(room, 40.0)
+        font, shown, box = _fit(text, width, base)
+        p.setFont(font)
+        rect = QRectF(at.x(), at.y() - 4 - box.height() if above else at.y() + 4, box.width() + 2,
+                      box.height())
         flags = Qt.AlignmentFlag.AlignLeft | (Qt.AlignmentFlag.AlignBottom if above
-                                              else Qt.AlignmentFlag.AlignTop)
+                                              else Qt.AlignmentFlag.AlignTop) | Qt.TextFlag.TextWordWrap
         p.drawText(rect, flags, shown)
+        out[name] = (shown, rect)
     p.restore()
+    return out
+
+
+def _fit(text: str, width: float, base: int) -> tuple[QFont, str, QRectF]:
+    """The font, the text and its box for a title ``width`` pixels wide at most (see ``paint_titles``)."""
+    font = QFont()
+    font.setBold(True)
+    flags = int(Qt.TextFlag.TextWordWrap)
+    for size in range(base, min(base, MIN_TITLE_PX) - 1, -1):
+        font.setPixelSize(size)
+        metrics = QFontMetricsF(font)
+        box = metrics.boundingRect(QRectF(0, 0, width, 1e5), flags, text)
+        if box.width() <= width + 0.5 and box.height() < (MAX_TITLE_LINES + 0.5) * metrics.lineSpacing():
+            return font, text, box
+    metrics = QFontMetricsF(font)
+    shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+    return font, shown, metrics.boundingRect(QRectF(0, 0, width, 1e5), flags, shown)
