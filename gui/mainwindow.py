@@ -324,16 +324,15 @@ class MainWindow(WindowShell):
     def toggle_presenter(self) -> None:
         """Presenter mode: full screen, large type, no editing controls."""
         self.presenting = not self.presenting
-        with self.renderer.refits.held():  # four widgets shown or hidden, new type: the stage fits once
-            for w in (self.scroll, self.playback, self.menuBar(), self.statusBar()):
-                w.setVisible(not self.presenting)
-            if self.presenting:
-                self._zoom_before = self.renderer.zoom
-                self.renderer.set_theme(self.renderer.theme_name, zoom=max(1.6, self.renderer.zoom))
-                self.showFullScreen()
-            else:
-                self.renderer.set_theme(self.renderer.theme_name, zoom=self._zoom_before)
-                self.showNormal()
+        for w in (self.scroll, self.playback, self.menuBar(), self.statusBar()):
+            w.setVisible(not self.presenting)
+        if self.presenting:
+            self._zoom_before = self.renderer.zoom
+            self.renderer.set_theme(self.renderer.theme_name, zoom=max(1.6, self.renderer.zoom))
+            self.showFullScreen()
+        else:
+            self.renderer.set_theme(self.renderer.theme_name, zoom=self._zoom_before)
+            self.showNormal()
         self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
@@ -17,9 +15,7 @@ from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene import SceneView, colour
 from gui.scene.colour import TileRender, changed_box, colourize, recolour, render_grid, repaint
-from gui.scene.refit import Refits
 from gui.scene.theme import ColourMap, colour_map, load_colour_map, qcolor
-from gui.scene.widgets import LayoutView
 from tests.test_scene import view  # noqa: F401 - the offscreen stage fixture
 
 
@@ -202,60 +198,6 @@ def test_a_render_is_opaque_exactly_when_every_cell_colour_is_whatever_the_map(a
         r = render_grid(g, levels, cmap, (250, 250, 250))
         assert r.opaque == want == bool((r.rgba[..., 3] == 255).all())
         assert repaint(r, g, cmap, (10, 10, 10)).opaque == want
-
-
-# --------------------------------------------------------------------------- one fit for many resizes
-
-
-def _old_resize(self: SceneView, ev: object) -> None:
-    """``SceneView.resizeEvent`` as it was: the view box's own resize fitted the stage, then this again."""
-    LayoutView.resizeEvent(self, ev)  # type: ignore[arg-type]
-    if self.frame is not None:
-        self.text.refresh()
-        self._refit()
-
-
-def _presenter_pictures(qtbot, monkeypatch: pytest.MonkeyPatch, old: bool) -> tuple[list[QImage], list[int]]:  # type: ignore[no-untyped-def]
-    """Presenter mode on, off, then a resize, each settled: the stage's pictures, and the fits each call
-    made before returning (``old``: as the code was before fits were held)."""
-    from gui.mainwindow import MainWindow
-
-    if old:
-        monkeypatch.setattr(Refits, "held", lambda self: contextlib.nullcontext())
-        monkeypatch.setattr(SceneView, "resizeEvent", _old_resize)
-    fits: list[int] = []
-    real = SceneView._fit
-    monkeypatch.setattr(SceneView, "_fit", lambda self: fits.append(1) or real(self))
-    win = MainWindow(Params(in_c=3, out_c=2, in_h=20, in_w=20, mode="backward"))
-    qtbot.addWidget(win)
-    win.resize(1100, 700)
-    with qtbot.waitExposed(win):
-        win.show()
-    pictures, calls = [], []
-    for act in (win.toggle_presenter, win.toggle_presenter, lambda: win.resize(900, 640)):
-        fits.clear()
-        act()
-        calls.append(len(fits))
-        for _ in range(4):
-            QApplication.sendPostedEvents()
-            QApplication.processEvents()
-        pictures.append(win.renderer.grab().toImage())
-    win.close()
-    return pictures, calls
-
-
-def test_presenter_mode_and_a_resize_fit_the_stage_once_a_call_and_paint_what_they_did(
-        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Issue 12: presenter mode shows or hides four widgets (each resizes the stage) and sets new type;
-    a widget's resize fitted the stage twice (its view box's resize, then its own). Now once each call
-    (the type's fit, then the sizes'), and the settled pictures are those of before."""
-    new, new_calls = _presenter_pictures(qtbot, monkeypatch, old=False)
-    monkeypatch.undo()
-    old, old_calls = _presenter_pictures(qtbot, monkeypatch, old=True)
-    assert new_calls[:2] == [2, 2] and old_calls[1] > 2  # leaving it: 5 fits before
-    assert new_calls[2] < old_calls[2], (new_calls, old_calls)
-    for a, b in zip(new, old, strict=True):
-        assert a.size() == b.size() and a == b
 
 
 @pytest.mark.parametrize("expanded", [False, True])

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from ..models.cancel import Cancelled, StopToken
 from ..models.frame import Frame
 from ..scene import SceneRenderer
 from ..scene.colour import render_frame
 from ..scene.theme import qcolor, theme_colours
-from .lesson import Job, Sink, worker_pool
+from .latest import Latest
 
 __all__ = ["BACKGROUND_CELLS", "ThemeSwitch"]
 
@@ -43,17 +42,14 @@ class ThemeSwitch(QObject):
     def __init__(self, view: SceneRenderer, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.view = view
-        self._pool = worker_pool()
-        self._sink = Sink(self)
-        self._sink.done.connect(self._landed)
-        self._job = self._serial = 0
         self._name = ""
-        self.token = StopToken()
+        self._jobs = Latest(self._landed, self)
+        self._jobs.running_changed.connect(self.busy_changed)
 
     @property
     def busy(self) -> bool:
         """A switch is being coloured in the worker."""
-        return self._job != 0
+        return self._jobs.running
 
     @property
     def name(self) -> str:
@@ -62,7 +58,7 @@ class ThemeSwitch(QObject):
 
     def switch(self, name: str) -> None:
         """Show theme ``name``: at once for a small frame, else once a worker has coloured it."""
-        self._drop()
+        self._jobs.drop()
         f = self.view.frame
         small = f is None or f.view == "stage" or frame_cells(f) <= BACKGROUND_CELLS
         if name == self.view.theme_name or small:
@@ -70,31 +66,13 @@ class ThemeSwitch(QObject):
             return
         e = qcolor(theme_colours(name), "empty")
         empty = (e.red(), e.green(), e.blue())
-        self._serial += 1
-        self._job, self._name, self.token = self._serial, name, StopToken()
-        self._pool.start(Job(self._job, lambda: render_frame(f, name, empty), self._sink, self.token))
-        self.busy_changed.emit(True)
+        self._name = name
+        self._jobs.start(lambda: render_frame(f, name, empty))
 
-    def _landed(self, job: int, result: object) -> None:
-        if job != self._job:  # dropped: a newer switch, or the window closing
-            return
-        self._job = 0
-        self.busy_changed.emit(False)
-        if isinstance(result, Cancelled):
-            return
+    def _landed(self, result: object) -> None:
         # Colours for the frame asked about (a step meanwhile: the new frame's are looked up as usual).
         self.view.set_theme(self._name, renders=None if isinstance(result, Exception) else result)  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
         """Drop any switch and wait for the worker to end (the window closing)."""
-        self._drop(wait=True)
-
-    def _drop(self, *, wait: bool = False) -> None:
-        """Forget the switch being coloured (its result is ignored when it comes), stopping its job."""
-        if self._job:
-            self._job = 0
-            self.busy_changed.emit(False)
-        self.token.cancel()
-        self._pool.clear()
-        if wait:
-            self._pool.waitForDone()
+        self._jobs.shutdown()

@@ -770,8 +770,8 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
         if p.bias and grads.grad_bias is not None:  # the bias of the kernel shown, or of all of them
             db = grads.grad_bias.tolist()
-            shown = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
-            title += f", db{index} = {shown}"
+            db_text = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
+            title += f", db{index} = {db_text}"
         if expanded:
             panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
                                  lv["dw"], "diverging", columns=n_in))

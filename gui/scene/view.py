@@ -32,7 +32,6 @@ from .layout import (
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
 from .placing import place_panels
-from .refit import Refits
 from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
@@ -95,7 +94,6 @@ class SceneView(LayoutView):
         self._margins = Margins()
         self._placed: dict[PanelName, PanelPlace] = {}
         self._fitting = False
-        self.refits = Refits(self._refit, self._rewrap)  # ``refits.held()``: resizes meanwhile fit once
         self.view.sigResized.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -338,8 +336,6 @@ class SceneView(LayoutView):
 
     def _refit(self) -> None:
         """The view box changed size (a caption grew): fit the stage again, marks with it."""
-        if self.refits.waits():
-            return
         if self.staged:
             return self.staging.fit()
         if self.frame is not None and not self._fitting:
@@ -366,13 +362,10 @@ class SceneView(LayoutView):
         return heights, short
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
-        if not hasattr(self, "refits"):  # resized while being made
-            return super().resizeEvent(ev)
-        self.refits.resized(lambda: super(SceneView, self).resizeEvent(ev))
-
-    def _rewrap(self) -> None:
-        """Wrap the captions for the widget's width, then fit the stage (the widget changed size)."""
-        if not getattr(self, "closed", False) and self.frame is not None:  # closed: its items are gone
+        super().resizeEvent(ev)
+        if getattr(self, "closed", False):  # the scene's items are gone
+            return
+        if getattr(self, "frame", None) is not None:
             self.text.refresh()
             self._refit()
 
