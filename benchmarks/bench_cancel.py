@@ -117,9 +117,7 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
     """Stop the largest lesson change by Cancel, by a newer change and by closing the window; stop a
     gradient check of the largest lesson by its Cancel; stop a big pipeline change by its Cancel."""
     from engine import network as nw
-    from gui.controllers import picture as picture_ctl
-    from gui.controllers import pipeline_jobs
-    from gui.controllers import stage as stage_ctl
+    from gui.controllers import latest
     from gui.mainwindow import MainWindow
     from gui.pipeline import PipelineWindow
 
@@ -130,9 +128,8 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
         made.append(TimedToken())
         return made[-1]
 
-    saved = lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken, picture_ctl.StopToken
-    lesson_ctl.StopToken = stage_ctl.StopToken = pipeline_jobs.StopToken = timed  # type: ignore[misc,assignment]
-    picture_ctl.StopToken = timed  # type: ignore[misc,assignment]
+    saved = latest.StopToken  # every worker job's token is made there
+    latest.StopToken = timed  # type: ignore[misc,assignment]
     try:
         big = _largest()
         small = dict(in_h=20, in_w=20, in_c=1, out_c=1, k_h=3, k_w=3)  # applied at once
@@ -178,7 +175,7 @@ def bench_cancel(app: QApplication) -> dict[str, dict[str, float]]:
         app.processEvents()
         _stop_picture(app, made, out)
     finally:
-        lesson_ctl.StopToken, stage_ctl.StopToken, pipeline_jobs.StopToken, picture_ctl.StopToken = saved  # type: ignore[misc]
+        latest.StopToken = saved  # type: ignore[misc]
     return out
 
 

@@ -6,6 +6,7 @@ Run from the checkout (offscreen by default)::
     .venv/bin/python benchmarks/bench_gui.py --profile  # plus cProfile of the in-process ones
     .venv/bin/python benchmarks/bench_gui.py --only 7   # export speed alone (rows 7 and 8)
     .venv/bin/python benchmarks/bench_gui.py --only 1b  # new values on a 32x32 lesson, 200 changes
+    .venv/bin/python benchmarks/bench_gui.py --only 11c # each action's longest turn, heaviest setting
 
 Measurements
 ------------
@@ -40,6 +41,12 @@ Measurements
     time beside it, which a loaded machine inflates less). ``--no-heavy`` skips
     it; ``--heavy-kernel 3`` runs the same grids with 3x3 kernels (the UI
     thread's share is the same, the worker's ~25x smaller).
+11c. At that setting, each action a lecturer takes, through its menu action (or the window's resize):
+    expand/collapse channels, presenter mode on/off, a resize to 1400x860 and back, the three themes, text
+    zoom in/out, three steps, the first Ctrl+L; per action the longest event-loop turn it causes (the
+    call's and each one after until the stage, or the pipeline window, has painted and stayed quiet
+    ``QUIET_S``), goal < 100 ms; three rounds (the median round is the figure, the worst beside it) and
+    that turn's UI-thread CPU time, which a loaded machine inflates less. ``--only 11c`` runs it alone.
 15. Stopping a computation (``bench_cancel.py``): the largest change stopped by
     Cancel, a newer change and closing the window, a gradient check and a pipeline
     change by their Cancel; time to the worker's exit (goal < 0.2 s) and the event
@@ -236,10 +243,12 @@ def bench_param_change(app: QApplication, params: Params) -> tuple[dict[str, lis
     return res, info
 
 
-def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float]:
+def bench_heavy(app: QApplication, kernel: int | None = None,
+                each_action: list[Turns] | None = None) -> dict[str, float]:
     """The heaviest allowed change, through the panel's controller: the event loop's longest gap while
     the worker computes (a 10 ms QTimer's ticks), and the time until the new picture is painted
-    (``kernel``: the kernels' size instead of the largest)."""
+    (``kernel``: the kernels' size instead of the largest); with ``each_action`` a list, row 11c's figures are
+    added to it (``bench_turns``) before the window closes."""
     from gui.models.choices import BOUNDS
 
     win = make_window(app, Params(in_h=32, in_w=32, mode="backward"))
@@ -283,9 +292,126 @@ def bench_heavy(app: QApplication, kernel: int | None = None) -> dict[str, float
     out["jump_gap"], out["jump_landed"] = far_jump(app, win, win.model.n_steps * 3 // 5)
     print(f"heavy: {shape}, {big['in_c']}->{big['out_c']}, {big['k_h']}x{big['k_w']} backward: {out}",
           file=sys.stderr)
+    if each_action is not None:
+        each_action.extend(bench_turns(app, win))
     ctl.shutdown()
     close_window(app, win)
     return out
+
+
+#: Row 11c: a turn is quiet once this long has passed with no paint of the stage or of the pipeline window.
+QUIET_S = 0.3
+TURN_GOAL = 0.1
+
+
+class Painted(QObject):
+    """Counts paint events of a few widgets (the stage's viewport, the pipeline window's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.watched: list[QObject] = []
+
+    def watch(self, w: QObject) -> None:
+        if w not in self.watched:
+            w.installEventFilter(self)
+            self.watched.append(w)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def turns_of(app: QApplication, act: Callable[[], object], painted: Painted,
+             busy: Callable[[], bool]) -> tuple[list[float], list[float]]:
+    """``act()`` (the call turn), then event-loop turns until the window has painted and stayed quiet
+    (``QUIET_S`` without a paint, nothing ``busy``): each turn's wall and UI-thread CPU seconds."""
+    walls, cpus = [], []
+    n0 = painted.count
+    c0, t0 = time.thread_time(), time.perf_counter()
+    act()
+    walls.append(time.perf_counter() - t0)
+    cpus.append(time.thread_time() - c0)
+    last, start = time.perf_counter(), time.perf_counter()
+    while time.perf_counter() - start < 20:
+        n = painted.count
+        c0, t0 = time.thread_time(), time.perf_counter()
+        app.processEvents()
+        t1 = time.perf_counter()
+        if t1 - t0 > 1e-3 or painted.count != n:  # an idle turn is no turn of this action
+            walls.append(t1 - t0)
+            cpus.append(time.thread_time() - c0)
+        if painted.count != n or busy():
+            last = t1
+        elif painted.count > n0 and t1 - last > QUIET_S:
+            break
+        time.sleep(0.002)
+    return walls, cpus
+
+
+#: Row 11c: rounds of the actions (a loaded machine's noise: each action's median round is the figure).
+TURN_ROUNDS = 3
+Turns = tuple[str, list[float], list[float]]
+
+
+def bench_turns(app: QApplication, win: MainWindow, rounds: int = TURN_ROUNDS) -> list[Turns]:
+    """Row 11c: each user action at the heaviest setting, through its menu action or the window's own
+    slot, ``rounds`` times (the first Ctrl+L once): per action the longest event-loop turn each time it
+    ran (s) and that turn's UI-thread CPU time (s). The first expand makes the tiles the expanded stage
+    needs, the first switch to a theme loads its maps: round 1 holds those."""
+    from PySide6.QtGui import QAction
+
+    acts = {a.text(): a for a in win.findChildren(QAction)}
+    painted = Painted()
+    painted.watch(win.renderer.viewport())
+
+    def busy() -> bool:
+        jobs = win.pipeline.jobs.busy if win.pipeline is not None else False
+        return bool(win.lesson_ctl.busy or win.jumps.jumping or win.themes.busy or jobs)
+
+    def pipeline() -> None:
+        acts["Pi&peline view"].trigger()
+        painted.watch(win.pipeline.view.viewport())  # made by the action: counted from the next turn
+
+    actions: list[tuple[str, Callable[[], object]]] = [
+        ("expand channels", acts["&Expand channels"].trigger),
+        ("collapse channels", acts["&Expand channels"].trigger),
+        ("presenter on (F5)", acts["&Presenter mode"].trigger),
+        ("presenter off (F5)", acts["&Presenter mode"].trigger),
+        ("resize to 1400x860", lambda: win.resize(1400, 860)),
+        ("resize back", lambda: win.resize(*WINDOW)),
+        *((f"theme {t}", acts[t].trigger) for t in ("dark", "high-contrast", "light")),
+        ("text zoom in (Ctrl++)", acts["Larger text"].trigger),
+        ("text zoom out (Ctrl+-)", acts["Smaller text"].trigger),
+        *((f"step +1 ({k})", acts["Step forward"].trigger) for k in (1, 2, 3)),
+        ("first Ctrl+L (pipeline)", pipeline),
+    ]
+    turns_of(app, lambda: None, painted, busy)  # whatever was still pending
+    out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in actions}
+    for r in range(rounds):
+        for name, act in actions:
+            if r and name.startswith("first"):
+                continue
+            walls, cpus = turns_of(app, act, painted, busy)
+            k = int(np.argmax(walls))
+            out[name][0].append(walls[k])
+            out[name][1].append(cpus[k])
+    if win.pipeline is not None:
+        win.pipeline.close()
+    return [(name, walls, cpus) for name, (walls, cpus) in out.items()]
+
+
+def turns_report(turns: list[Turns]) -> list[str]:
+    """Row 11c's table: per action its longest turn (median and worst round, wall; the median round's
+    UI-thread CPU time), ms, and PASS/MISS on the median."""
+    lines = [f"{'action':<26}{'median':>9}{'worst':>9}{'its cpu':>9}{'rounds':>7}  result"]
+    for name, walls, cpus in turns:
+        med = float(np.median(walls))
+        cpu = float(np.median(cpus))
+        lines.append(f"{name:<26}{med * 1e3:>6.0f} ms{max(walls) * 1e3:>6.0f} ms{cpu * 1e3:>6.0f} ms"
+                     f"{len(walls):>7}  {verdict(med < TURN_GOAL)}")
+    return lines
 
 
 def far_jump(app: QApplication, win: MainWindow, k: int) -> tuple[float, float]:
@@ -721,6 +847,21 @@ def new_values_only(load: float, runs: int = 200) -> int:
     return 0 if ms(res["total"])[1] < 16.0 else 1
 
 
+def turns_only(load: float, kernel: int | None) -> int:
+    """Row 11c alone (``--only 11c``): the heaviest lesson computed, then each action's longest turn."""
+    qInstallMessageHandler(_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    turns: list[Turns] = []
+    bench_heavy(app, kernel, turns)
+    print(f"convviz row 11c: each action's longest event-loop turn at the heaviest setting (goal < 100 ms; "
+          f"{os.cpu_count()} cpus, load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end)")
+    for line in turns_report(turns):
+        print(line)
+    missed = [name for name, walls, _ in turns if np.median(walls) >= TURN_GOAL]
+    print(f"verdict: {verdict(not missed)}" + (f" ({', '.join(missed)})" if missed else ""))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", action="store_true", help="also print cProfile tables for 1, 2 and 4")
@@ -729,9 +870,10 @@ def main() -> int:
     ap.add_argument("--heavy-kernel", type=int, default=None, metavar="K",
                     help="row 11 with KxK kernels instead of the largest (same grids, less computing)")
     ap.add_argument("--cold-only", action="store_true", help="run row 9 (cold start) only")
-    ap.add_argument("--only", choices=["7", "1b"], default=None,
-                    help="run only row 7 (export speed, with row 8 from the same export) or row 1b "
-                         "(new values on a 32x32 lesson, 200 changes)")
+    ap.add_argument("--only", choices=["7", "1b", "11c"], default=None,
+                    help="run only row 7 (export speed, with row 8 from the same export), row 1b (new values "
+                         "on a 32x32 lesson, 200 changes) or row 11c (each action's longest event-loop turn "
+                         "at the heaviest setting)")
     args = ap.parse_args()
     t_start = time.perf_counter()
     load = os.getloadavg()[0]
@@ -739,6 +881,8 @@ def main() -> int:
         return export_only(load)
     if args.only == "1b":
         return new_values_only(load)
+    if args.only == "11c":
+        return turns_only(load, args.heavy_kernel)
 
     cold = bench_cold()  # first, before this process loads the CPU with its own work
     cold_compiling = bench_cold(cached=False)
@@ -762,7 +906,8 @@ def main() -> int:
     stage_play = bench_playback(app, Params(in_h=32, in_w=32, view="stage"))
     exp = bench_export(app)
     pipe = bench_pipeline(app)
-    heavy = None if args.no_heavy else bench_heavy(app, args.heavy_kernel)
+    turns: list[Turns] = []
+    heavy = None if args.no_heavy else bench_heavy(app, args.heavy_kernel, turns)
     stopping = None if args.no_heavy else bench_cancel(app)
 
     rows: list[tuple[str, str, str, str, str, str]] = []
@@ -843,6 +988,14 @@ def main() -> int:
                        f"{heavy['turn'] * 1e3:.0f} ms); then a far backward jump of the slider landed after "
                        f"{heavy['jump_landed']:.1f} s, computed in a worker (longest event-loop gap "
                        f"{heavy['jump_gap'] * 1e3:.0f} ms, the landing included)")
+
+    if turns:
+        worst_turn = max(turns, key=lambda t: float(np.median(t[1])))
+        rows.append(("11c", "heaviest setting: each action's longest turn", "< 100 ms",
+                     f"{np.median(worst_turn[1]) * 1e3:.0f}", f"cpu {np.median(worst_turn[2]) * 1e3:.0f}",
+                     verdict(float(np.median(worst_turn[1])) < TURN_GOAL)))
+        details.append(f"11c. the longest event-loop turn per action (worst: {worst_turn[0]}):")
+        details.extend(f"     {line}" for line in turns_report(turns))
 
     if stopping is not None:
         worst_exit, worst_gap = worst(stopping)

@@ -23,6 +23,7 @@ __all__ = [
     "output_size_formula",
     "pool_arithmetic",
     "pool_backward_arithmetic",
+    "shown_terms",
 ]
 
 MINUS = "\u2212"
@@ -56,6 +57,14 @@ def _term(v: float) -> str:
     return f"({s})" if v < 0 else s
 
 
+def shown_terms(n: int, max_terms: int = 27) -> list[int]:
+    """Which of ``n`` multiply-add terms an arithmetic line writes: all of them, or (more than
+    ``max_terms``) the first ``max_terms − 3`` and the last two, around "… (n more) …"."""
+    if n <= max_terms:
+        return list(range(n))
+    return [*range(max_terms - 3), n - 2, n - 1]
+
+
 def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 27,
                     per_line: int = 9) -> str:
     """The multiply-adds of one convolution step, with the real numbers.
@@ -72,12 +81,12 @@ def conv_arithmetic(step: ConvStep, *, show_bias: bool = True, max_terms: int = 
     w = step.weights.ravel()
     per_channel = step.weights[0].size
     n = x.size if step.tap is None else int(np.ravel_multi_index(step.tap, step.weights.shape)) + 1
-    terms = [f"{_term(x[k])}{TIMES}{_term(w[k])}" for k in range(n)]
-    breaks = {k for k in range(1, n) if k % per_channel == 0 or (k % per_channel) % per_line == 0}
-    if len(terms) > max_terms:
-        skipped = len(terms) - max_terms + 1
-        terms = [*terms[: max_terms - 3], f"… ({skipped} more) …", *terms[-2:]]
-        breaks = {k for k in breaks if k < max_terms - 3}
+    shown = shown_terms(n, max_terms)  # only those are formatted (a 16-channel 15×15 window has 3,600)
+    terms = [f"{_term(x[k])}{TIMES}{_term(w[k])}" for k in shown]
+    last = n if n <= max_terms else max_terms - 3  # terms before the "…", where lines may break
+    breaks = {k for k in range(1, last) if k % per_channel == 0 or (k % per_channel) % per_line == 0}
+    if n > max_terms:
+        terms.insert(max_terms - 3, f"… ({n - max_terms + 1} more) …")
     text = "".join(
         (" +\n" if k in breaks else " + ") + t if k else t for k, t in enumerate(terms)
     )

@@ -90,6 +90,7 @@ class MainWindow(WindowShell):
         from .controllers.picture import BusyRow
         from .controllers.playback import PlaybackController
         from .controllers.stage import StageController
+        from .controllers.theme import ThemeSwitch
         from .controls import ControlPanel, PlaybackBar
         from .models.lesson import Lesson
         from .scene import SceneRenderer
@@ -99,6 +100,7 @@ class MainWindow(WindowShell):
         self.controller = PlaybackController(self.model, self)
         self.renderer = SceneRenderer(self)
         self.renderer.setObjectName("scene")
+        self.themes = ThemeSwitch(self.renderer, self)  # a big lesson's colours looked up in a worker
         self.controls = ControlPanel(self.model)
         self.playback = PlaybackBar(self.model)
         self.fill(self.controls, self.renderer, self.playback)
@@ -300,15 +302,15 @@ class MainWindow(WindowShell):
 
     # ------------------------------------------------------------------ themes, lecture mode
     def _scenario_theme(self, name: str) -> None:
-        if name != self.renderer.theme_name:
+        if name != self.themes.name:
             self.set_theme(name)
 
     def set_theme(self, name: Theme | str) -> None:
-        """Switch theme (remembered between runs)."""
-        self.renderer.set_theme(name)
+        """Switch theme (remembered between runs; a big lesson's stage switches once coloured)."""
+        self.themes.switch(name)
         if name in self.theme_actions:
             self.theme_actions[name].setChecked(True)
-        if self.pipeline is not None:
+        if self.pipeline is not None and self.pipeline.isVisible():  # a hidden one takes it when shown
             self.pipeline.set_theme(name)
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
@@ -353,9 +355,11 @@ class MainWindow(WindowShell):
             from .pipeline import PipelineWindow
 
             pg.setConfigOptions(antialias=True)
-            self.pipeline = PipelineWindow(self, theme=self.renderer.theme_name)
+            self.pipeline = PipelineWindow(self, theme=self.themes.name)
             self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
+        elif self.pipeline.theme_name != self.themes.name:  # switched while it was closed (it redraws)
+            self.pipeline.set_theme(self.themes.name)
         self.pipeline.show()
         self.pipeline.raise_()
         return self.pipeline
@@ -407,6 +411,7 @@ class MainWindow(WindowShell):
         self._save_settings()
         self.controller.stop()
         self.lesson_ctl.shutdown()
+        self.themes.shutdown()
         self.files.pictures.shutdown()
         self.stage.shutdown()
         self.jumps.shutdown()

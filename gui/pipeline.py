@@ -240,8 +240,8 @@ class PipelineView(pg.GraphicsLayoutWidget):
                 for lab, a in zip(labels, outputs, strict=False)]
 
     def _width(self) -> float:
-        """The view's width in pixels (what the rows must fit)."""
-        return float(max(self.viewport().width(), 1))
+        """The view's width in pixels (what the rows must fit): its viewport's, known before it is shown."""
+        return float(max(self.maximumViewportSize().width(), 1))
 
     def _fit(self) -> None:
         """Keep the layout inside the viewport, rewrap the rows if the width asks, tile maps to fill boxes."""
@@ -641,6 +641,10 @@ class PipelineWindow(QMainWindow):
         self.jobs = PipelineJobs(self.model, self)  # a big change is computed in a worker thread
         ll.addWidget(self._busy_row())
         self.view.cell_clicked.connect(self.trace_field)
+        # Laid out at its size before the stages are drawn, so they are built once, for the width they
+        # get (built in a 100-pixel view, they were built again when the window first showed).
+        self.layout().activate()
+        split.setSizes([330, 330, 1000])  # a hidden splitter lays its parts out here, not when resized
         self.refresh()
         self._show_error(self.model.last_error)
         self.digits.start()

@@ -220,5 +220,6 @@ def test_a_change_gone_stale_is_not_coloured(window, qtbot, monkeypatch) -> None
     ctl.change(**BIG)  # about a second of computing
     assert lesson.set_params(k_h=2)  # e.g. a preset opened meanwhile
     qtbot.waitUntil(lambda: not ctl.busy, timeout=120_000)
-    assert lesson.params.k_h == 2
+    qtbot.waitUntil(lambda: lesson_ctl.running_jobs() == 0, timeout=120_000)  # the worker is over: it
+    assert lesson.params.k_h == 2  # coloured nothing, not just nothing yet
     assert set(threads) <= {threading.get_ident()}  # only the stage's own redraw, on the UI thread

@@ -198,3 +198,41 @@ def test_a_render_is_opaque_exactly_when_every_cell_colour_is_whatever_the_map(a
         r = render_grid(g, levels, cmap, (250, 250, 250))
         assert r.opaque == want == bool((r.rgba[..., 3] == 255).all())
         assert repaint(r, g, cmap, (10, 10, 10)).opaque == want
+
+
+@pytest.mark.parametrize("expanded", [False, True])
+def test_labels_formatted_for_a_whole_stack_read_as_each_channel_formatted_alone(expanded: bool) -> None:
+    """The labels of a stack's channels are formatted in one pass (256 kernels of 15x15 when expanded):
+    each grid's labels are still exactly its own values' labels."""
+    from gui.models.frame import cell_labels
+
+    m = Lesson(Params(in_c=3, out_c=4, in_h=9, in_w=9, k_h=3, k_w=3, padding=(1, 1, 1, 1), mode="backward"))
+    checked = 0
+    for k in (0, m.n_forward + 3, m.n_steps - 1):
+        for p in m.frame(k, expanded=expanded).panels:
+            for g in p.grids:
+                if (g.labels != "").any():
+                    blank = None if g.kinds is None else g.kinds >= 2
+                    assert g.labels.tolist() == cell_labels(g.values, blank=blank).tolist(), p.name
+                    checked += 1
+    assert checked > (40 if expanded else 20)
+
+
+def test_a_panels_new_grids_are_coloured_together_with_the_bytes_of_each_alone(
+        view: SceneView, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Issue 12: expanding a 16 -> 16 lesson shows 256 kernels and 256 dL/dW grids never coloured
+    before; each panel's are coloured in one lookup, and every tile shows what colouring it alone gives
+    (a step after it still recolours from each tile's own render)."""
+    m = Lesson(Params(in_c=3, out_c=4, in_h=9, in_w=9, mode="backward"))
+    k = m.n_forward + 4
+    f = m.frame(k, expanded=True)
+    lookups: list[int] = []
+    real = colour.lut_indices
+    monkeypatch.setattr(colour, "lut_indices", lambda v, *a: lookups.append(v.size) or real(v, *a))
+    view.show_frame(f)
+    assert sum(len(p.grids) >= 12 for p in f.panels) >= 2  # kernels and dL/dW: 12 grids each
+    assert len(lookups) <= len(f.panels)  # one per panel (a panel of one grid: its own)
+    _shows_fresh_colours(view, f)
+    g = m.frame(k + 1, expanded=True)
+    view.show_frame(g)
+    _shows_fresh_colours(view, g)

@@ -144,3 +144,93 @@ def test_a_small_lesson_jumps_at_once(window, qtbot, monkeypatch) -> None:  # ty
     lesson = _backward_window(window, qtbot)
     window.playback.slider.setValue(100)
     assert lesson.step == 100 and not window.jumps.jumping
+
+
+def test_end_lands_at_once_on_the_final_totals(window, qtbot, gate, settle) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    lesson = _backward_window(window, qtbot)
+    trace, last = lesson.run.bwd, lesson.n_steps - 1
+    gate.set()
+    for k in (60, 100):  # far jumps: the trace's checkpoints are now elsewhere, the last step's gone
+        window.playback.slider.setValue(k)
+        qtbot.waitUntil(lambda k=k: lesson.step == k and not window.jumps.jumping, timeout=10_000)
+    assert not trace.reaches(last)
+    gate.clear()  # a recompute in the worker would now wait for the gate: End must not need one
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    in_worker = window.jumps.jumping
+    window.jumps.cancel()  # (a failing run leaves no worker waiting for the gate)
+    gate.set()
+    assert lesson.step == last and not in_worker
+    assert window.playback.label.text().startswith(f"step {last + 1} /")
+    fresh = engine.ConvBackwardTrace(trace.setup, trace.dy)  # the same lesson's numbers, nothing reached yet
+    expected = fresh.totals_at(last)
+    shown = lesson.run.bwd.partial(last)
+    for got, want in zip((shown.grad_x_padded, shown.grad_w, shown.grad_bias), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    direct = Lesson(lesson.params)  # the same seed: the same values, jumped to synchronously
+    assert direct.set_step(last)
+    assert _seen(lesson.frame()) == _seen(direct.frame())
+    settle(window)
+
+
+@pytest.fixture
+def gather_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Every lesson counts as big; the gather trace's ``partial`` waits for the gate off the UI thread."""
+    monkeypatch.setattr(jump_ctl, "BACKGROUND_COST", 0)
+    opened = threading.Event()
+    real = engine.ConvTrace.partial
+
+    def gated(self: engine.ConvTrace, i: int) -> np.ndarray:
+        while threading.current_thread() is not threading.main_thread() and not opened.wait(0.005):
+            checkpoint()
+        return real(self, i)
+
+    monkeypatch.setattr(engine.ConvTrace, "partial", gated)
+    yield opened
+    opened.set()
+
+
+def test_a_gather_jump_is_worked_out_in_a_worker_and_lands_with_the_synchronous_frame(  # type: ignore[no-untyped-def]
+        window, qtbot, gather_gate, settle) -> None:
+    lesson = window.model
+    assert lesson.set_params(**SMALL_BACKWARD, grad_view="gather") and lesson.run.gather is not None
+    steps: list[int] = []
+    lesson.step_changed.connect(steps.append)
+    old = lesson.frame()
+    window.playback.slider.setValue(60)
+    window.playback.slider.setValue(100)  # supersedes the jump to 60
+    assert window.jumps.jumping and window.jumps.target == 100
+    assert lesson.step == 0 and window.renderer.frame is old  # the last picture stays meanwhile
+    assert window.controls.busy_label.text().startswith("Computing step 101…")
+    gather_gate.set()
+    qtbot.waitUntil(lambda: not window.jumps.jumping, timeout=10_000)
+    qtbot.waitUntil(lambda: lesson_ctl.running_jobs() == 0, timeout=10_000)
+    qtbot.wait(1)  # deliver the superseded job's queued result (dropped)
+    assert steps == [100] and window.renderer.frame is lesson.frame()
+    direct = Lesson(lesson.params)  # the same seed: the same values, jumped to synchronously
+    assert direct.set_step(100)
+    assert _seen(lesson.frame()) == _seen(direct.frame())
+    window.controller.step_by(1)  # one step stays synchronous
+    assert lesson.step == 101 and not window.jumps.jumping
+    assert _seen(lesson.frame()) == _seen(direct.frame(101))
+    settle(window)
+    window.controller.last()  # End: the whole gradient, and its comparison with the scatter's
+    assert window.jumps.jumping
+    qtbot.waitUntil(lambda: not window.jumps.jumping, timeout=10_000)
+    last = lesson.n_steps - 1
+    assert lesson.step == last and "Gather and scatter agree cell for cell" in lesson.frame().arithmetic
+    assert _seen(lesson.frame()) == _seen(direct.frame(last))
+    np.testing.assert_array_equal(lesson.frame().output, lesson.run.gather.grad_x_padded)
+
+
+def test_a_conv_trace_hands_out_an_adopted_partial() -> None:
+    t = engine.trace_conv2d(np.arange(32.0).reshape(2, 4, 4), np.ones((3, 2, 2, 2)))
+    worked_out = t.partial(5)
+    t.adopt(5, worked_out)
+    assert t.partial(5) is not worked_out and np.shares_memory(t.partial(5), worked_out)
+    assert not t.partial(5).flags.writeable
+    np.testing.assert_array_equal(t.partial(6), engine.trace_conv2d(
+        np.arange(32.0).reshape(2, 4, 4), np.ones((3, 2, 2, 2))).partial(6))
+    with pytest.raises(ValueError, match="shape"):
+        t.adopt(5, worked_out[:1])

@@ -77,6 +77,45 @@ def test_every_product_travels_from_its_own_cell_into_its_own_term(p: Params, ex
             assert float(f.output[step.out_channel, step.out_row, step.out_col]) == pytest.approx(step.total)
 
 
+def test_a_long_line_moves_the_products_it_writes_from_their_own_cells() -> None:
+    """Regression: past 27 terms the line writes "… (n more) …" and the last two; a left-out product
+    whose text equals a written one ("1·1" among 0/1 inputs and weights) took that term's place and
+    travelled from its own, wrong, cell (and the written one did not travel)."""
+    # Every weight the same: the 36 products take at most 10 texts.
+    lesson = Lesson(Params(in_c=4, in_h=5, in_w=5, k_h=3, k_w=3, preset="box blur", seed=2))
+    checked = 0
+    for k in range(lesson.n_forward):
+        f = lesson.frame(k)
+        step = f.step
+        assert isinstance(step, engine.ConvStep) and f.motion is not None
+        x, w = step.inputs.ravel(), step.weights.ravel()
+        n = x.size
+        assert n == 36 and "(10 more)" in f.arithmetic
+        products = [t for t in f.motion.travels if t.kind == "product"]
+        assert [t.slot for t in products] == [*range(24), n - 2, n - 1]
+        for t in products:
+            assert f.arithmetic[t.start:t.end] == t.text == f"{_term(x[t.slot])}·{_term(w[t.slot])}"
+            c, i, j = np.unravel_index(t.slot, step.weights.shape)
+            cell = (int(step.window.rows[i]), int(step.window.cols[j]))
+            assert (t.grid, t.cell) == (f.panel("input").front + c, cell)
+        checked += 1
+    assert checked == lesson.n_forward
+
+
+def test_a_long_line_formats_only_what_it_writes() -> None:
+    """The line is the same as formatting every term and cutting the middle out (the old way)."""
+    lesson = Lesson(Params(in_c=4, in_h=5, in_w=5, k_h=3, k_w=3, integers=False, seed=7))
+    for k in range(0, lesson.n_forward, 5):
+        step = lesson.run.fwd[k]
+        x, w = step.inputs.ravel(), step.weights.ravel()
+        terms = [f"{_term(x[i])}·{_term(w[i])}" for i in range(x.size)]
+        breaks = {i for i in range(1, 24) if i % 9 == 0}
+        kept = [*terms[:24], f"… ({x.size - 26} more) …", *terms[-2:]]
+        text = "".join((" +\n" if i in breaks else " + ") + t if i else t for i, t in enumerate(kept))
+        end = f" + {_term(step.bias)} (bias) = {describe.fmt(step.total)}"
+        assert describe.conv_arithmetic(step) == text + end
+
+
 def _channel(step: engine.ConvStep, c: int) -> int:
     group = getattr(step, "in_channels", None)
     return int(c + (group.start if group is not None else 0))

@@ -442,3 +442,18 @@ def test_the_pipeline_follows_the_main_windows_theme(window) -> None:
     window.set_theme("colour-blind")  # switched while open: follows
     assert pw.theme_name == "colour-blind"
     assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["colour-blind"]["background"])
+
+
+def test_a_closed_pipeline_is_not_redrawn_by_a_theme_switch_but_opens_in_it(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: a switch redrew a closed pipeline window's every stage (~140 ms on the UI thread); now
+    it takes the theme when it opens again, and looks as one opened in that theme."""
+    pw = window.show_pipeline()
+    pw.close()
+    redrawn: list[str] = []
+    real = pw.set_theme
+    monkeypatch.setattr(pw, "set_theme", lambda name: redrawn.append(name) or real(name))
+    window.set_theme("dark")
+    window.set_theme("high-contrast")
+    assert redrawn == [] and pw.theme_name == "light"
+    assert window.show_pipeline() is pw and redrawn == ["high-contrast"]
+    assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["high-contrast"]["background"])

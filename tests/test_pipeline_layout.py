@@ -186,3 +186,25 @@ def test_the_stack_and_the_field_text_are_written_large_and_whole(pipeline, qtbo
     for item in long_rows:  # wrapped onto two lines, its parameter count in view
         assert lst.visualItemRect(item).height() >= 2 * metrics.lineSpacing() - 1
     assert lst.horizontalScrollBar().maximum() == 0
+
+
+def test_a_new_window_builds_its_stages_once_at_the_width_it_shows(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the first Ctrl+L built the stages in a 100-pixel view, then again once shown; now once,
+    and the picture is the one a build at the shown width draws."""
+    from gui.pipeline import PipelineView
+
+    widths: list[float] = []
+    real = PipelineView._build
+    monkeypatch.setattr(PipelineView, "_build",
+                        lambda self, *a: widths.append(self._width()) or real(self, *a))
+    win = PipelineWindow()
+    qtbot.addWidget(win)
+    with qtbot.waitExposed(win):
+        win.show()
+    view = win.view
+    qtbot.waitUntil(lambda: abs(view.ci.geometry().width() - view.viewport().width()) < 1, timeout=3000)
+    assert widths == [view.viewport().width()]
+    once = view.grab().toImage()
+    real(view, *view._shown)  # built again, now that it is shown: what the first show used to end with
+    view._fit()
+    assert len(widths) == 1 and view.grab().toImage() == once

@@ -8,70 +8,29 @@ next to the controls.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QSpinBox
 
 from ..controls import ControlPanel, PairEditor, PlaybackBar, signals_blocked
-from ..models.cancel import Cancelled, StopToken
+from ..models.cancel import StopToken, checkpoint
 from ..models.choices import FIXED_3X3_PRESETS
 from ..models.frame import Frame
 from ..models.lesson import Lesson, Prepared
+from .latest import Latest, live_pools, running_jobs
 from .playback import PlaybackController
+
+# ``running_jobs``/``live_pools`` stay importable from here: tests check that no worker is left running.
+__all__ = [
+    "BACKGROUND_COST", "Coloured", "Colourer", "LessonController", "live_pools", "running_jobs",
+    "then_colour",
+]
 
 #: A change whose traces take more multiply-adds than this (``Lesson.cost``) is worked out in a worker
 #: thread while the last picture stays on screen; smaller ones are applied at once.
 BACKGROUND_COST = 30_000_000
-
-_POOLS: weakref.WeakSet[QThreadPool] = weakref.WeakSet()
-
-
-def running_jobs() -> int:
-    """Worker threads still running a lesson change, over every live controller (tests check 0)."""
-    return sum(p.activeThreadCount() for p in live_pools())
-
-
-def live_pools() -> list[QThreadPool]:
-    """Every live controller's thread pool."""
-    return [p for p in list(_POOLS) if shiboken6.isValid(p)]
-
-
-def worker_pool() -> QThreadPool:
-    """A one-thread pool that ``running_jobs`` counts (keep a Python reference to it: it is not parented)."""
-    pool = QThreadPool()
-    pool.setMaxThreadCount(1)
-    _POOLS.add(pool)
-    return pool
-
-
-class Sink(QObject):
-    """Lives in the UI thread; a worker's result reaches it through a queued signal."""
-
-    done = Signal(int, object)
-
-
-class Job(QRunnable):
-    """Runs ``work`` (e.g. a ``Lesson.preparer``) under ``token`` and posts ``(job, result)`` to the sink.
-
-    An exception is posted as the result: it is reported on the UI thread, never lost in the worker.
-    A job stopped by ``token.cancel()`` posts ``Cancelled``, which the receiver drops silently.
-    """
-
-    def __init__(self, job: int, work: Callable[[], object], sink: Sink, token: StopToken) -> None:
-        super().__init__()
-        self.job, self.work, self.sink, self.token = job, work, sink, token
-
-    def run(self) -> None:
-        try:
-            result: object = self.token.run(self.work)
-        except Exception as exc:  # reported on the UI thread, never lost in the worker (Cancelled too)
-            result = exc
-        self.sink.done.emit(self.job, result)
-
 
 #: Made on the UI thread when a big change starts: a function the worker runs on the change's first frame
 #: (the stage colouring its grids), returning what the UI thread calls before the change is shown.
@@ -89,18 +48,17 @@ class Coloured:
 def then_colour(work: Callable[[], Prepared], colour: Callable[[Frame], Callable[[], None]],
                 wanted: Callable[[Prepared], bool]) -> Callable[[], Prepared | Coloured]:
     """``work``, then ``colour`` on the first frame of what it prepared (unless it was refused, or is
-    no longer ``wanted``: superseded, cancelled or stale, it will be dropped)."""
+    no longer ``wanted``: stale, it will be dropped). A job superseded or cancelled meanwhile stops
+    before colouring (``Cancelled`` at the checkpoint)."""
     def run() -> Prepared | Coloured:
         prepared = work()
         f = prepared.frame
-        return prepared if f is None or not wanted(prepared) else Coloured(prepared, colour(f))
+        if f is None or not wanted(prepared):
+            return prepared
+        checkpoint()
+        return Coloured(prepared, colour(f))
 
     return run
-
-
-def dropped(result: object) -> bool:
-    """A job's result that is dropped without a word: it was cancelled."""
-    return isinstance(result, Cancelled)
 
 
 class LessonController(QObject):
@@ -125,13 +83,8 @@ class LessonController(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.lesson, self.panel, self.bar, self.playback = lesson, panel, bar, playback
-        self._pool = worker_pool()  # owned by Python: never deleted under a live reference
-        self._sink = Sink(self)
-        self._sink.done.connect(self._finished)
-        self._job = 0  # the id of the job whose result is wanted; 0: none
-        self._next_job = 0
-        #: The running (or last) job's stop token: ``token.checks`` is its progress.
-        self.token = StopToken()
+        self._latest = Latest(self._finished, self)
+        self._latest.running_changed.connect(self._show_busy)
         self._pending: dict[str, object] = {}
         #: Set by the window to the stage's ``colourer``: a big change's pictures are coloured in the worker.
         self.colourer: Colourer | None = None
@@ -160,7 +113,12 @@ class LessonController(QObject):
     @property
     def busy(self) -> bool:
         """A change is being worked out in a worker thread."""
-        return self._job != 0
+        return self._latest.running
+
+    @property
+    def token(self) -> StopToken:
+        """The running (or last) change's stop token: ``token.checks`` is its progress."""
+        return self._latest.token
 
     def change(self, **changes: object) -> bool:
         """Apply ``changes`` (on top of any change still being worked out).
@@ -180,17 +138,11 @@ class LessonController(QObject):
             self._drop()
             return self.lesson.set_params(**pending)
         self._pending = pending
-        self._pool.clear()  # a job not started yet is stale already: it never runs
-        self.token.cancel()  # one running stops at its next check: the pool's one thread is free soon
-        self._next_job += 1
-        self._job = self._next_job
-        self.token = StopToken()
         prepare = self.lesson.preparer(**pending)
-        job, lesson = self._job, self.lesson
+        lesson = self.lesson
         work = prepare if self.colourer is None else then_colour(
-            prepare, self.colourer(), lambda done: self._job == job and done.base == lesson.version)
-        self._pool.start(Job(self._job, work, self._sink, self.token))
-        self._show_busy(True)
+            prepare, self.colourer(), lambda done: done.base == lesson.version)
+        self._latest.start(work)
         return True
 
     def cancel(self) -> None:
@@ -203,26 +155,19 @@ class LessonController(QObject):
 
     def shutdown(self) -> None:
         """Stop any change being worked out and wait for the worker thread to end (soon: it is stopped)."""
-        self._drop()
-        self._pool.waitForDone()
+        self._pending = {}
+        self._latest.shutdown()
 
     def _drop(self) -> None:
-        self._pool.clear()
-        self.token.cancel()
         self._pending = {}
-        if self._job:
-            self._job = 0
-            self._show_busy(False)
+        self._latest.drop()
 
     def _show_busy(self, on: bool) -> None:
         self.panel.show_busy(on)
         self.busy_changed.emit(on)
 
-    def _finished(self, job: int, result: object) -> None:
-        if job != self._job or dropped(result):
-            return  # superseded or cancelled: dropped
-        self._job, self._pending = 0, {}
-        self._show_busy(False)
+    def _finished(self, result: object) -> None:
+        self._pending = {}
         if isinstance(result, Coloured):
             result.adopt()
             result = result.prepared

@@ -4,12 +4,12 @@
 into a small lesson is read and applied at once; a big one (many pixels in
 its header, or a lesson whose traces cost more than ``BACKGROUND_COST`` once
 it takes the picture's size) is decoded, area-averaged and worked out into
-the lesson's first picture in a worker thread (the same ``Job``/``Sink``/
-``worker_pool`` pieces as the lesson's changes), then committed on the UI
-thread. Meanwhile the stage keeps the last picture and stays interactive. A
-newer picture supersedes a running one, ``cancel`` drops it, ``shutdown``
-stops it and waits; the decode itself stops within a chunk of the file
-(``gui.images`` reads through a stoppable device), so waiting is short.
+the lesson's first picture in a worker thread (a ``Latest``, as the
+lesson's changes), then committed on the UI thread. Meanwhile the stage
+keeps the last picture and stays interactive. A newer picture supersedes
+a running one, ``cancel`` drops it, ``shutdown`` stops it and waits; the
+decode itself stops within a chunk of the file (``gui.images`` reads
+through a stoppable device), so waiting is short.
 
 ``BusyRow`` shares the panel's busy row and its Cancel between a big lesson
 change and a picture being read: whichever starts last stops the other.
@@ -27,7 +27,8 @@ from ..controls import ControlPanel
 from ..models.cancel import StopToken, checkpoint
 from ..models.lesson import Lesson, Prepared
 from .jump import JumpController
-from .lesson import BACKGROUND_COST, Job, LessonController, Sink, dropped, worker_pool
+from .latest import Latest
+from .lesson import BACKGROUND_COST, LessonController
 
 #: A picture with more pixels than this (read from its header) is read in a worker thread.
 BACKGROUND_PIXELS = 1_000_000
@@ -57,16 +58,15 @@ class PictureLoader(QObject):
         super().__init__(parent)
         self.lesson = lesson
         self._notify, self._say = notify, say
-        self._pool = worker_pool()  # owned by Python: never deleted under a live reference
-        self._sink = Sink(self)
-        self._sink.done.connect(self._finished)
-        self._job = 0  # the id of the job whose result is wanted; 0: none
-        self._next_job = 0
+        self._latest = Latest(self._finished, self)
         #: The name of the picture being read in the background ("" when none is).
         self.loading = ""
-        #: The running (or last) job's stop token: ``token.checks`` is its progress.
-        self.token = StopToken()
         lesson.changed.connect(self._lesson_changed)
+
+    @property
+    def token(self) -> StopToken:
+        """The running (or last) picture's stop token: ``token.checks`` is its progress."""
+        return self._latest.token
 
     def open(self, path: str | Path, *, gray: bool = True, size: tuple[int, int] = (28, 28),
              unit: bool = True) -> bool:
@@ -98,10 +98,7 @@ class PictureLoader(QObject):
             checkpoint()
             return Loaded(x.shape, prepare(x))
 
-        self._next_job += 1
-        self._job = self._next_job
-        self.token = StopToken()
-        self._pool.start(Job(self._job, work, self._sink, self.token))
+        self._latest.start(work)
         self._set_loading(name)
         self._say(f"Loading {name}… (Cancel or Esc stops it; the last picture stays meanwhile)")
         return True
@@ -125,8 +122,8 @@ class PictureLoader(QObject):
 
     def shutdown(self) -> None:
         """Stop any picture being read and wait for the worker thread to end (soon: it is stopped)."""
-        self._drop()
-        self._pool.waitForDone()
+        self._set_loading("")
+        self._latest.shutdown()
 
     def _lesson_changed(self) -> None:
         if self.loading:  # a newer change (a parameter, a file, a preset) supersedes the picture
@@ -135,9 +132,7 @@ class PictureLoader(QObject):
             self._say(f"Stopped loading {name}: a newer change came first")
 
     def _drop(self) -> None:
-        self._pool.clear()  # a job not started yet never runs
-        self.token.cancel()  # one running stops at its next check; its result is dropped
-        self._job = 0
+        self._latest.drop()  # its result is never used
         self._set_loading("")
 
     def _set_loading(self, name: str) -> None:
@@ -145,11 +140,8 @@ class PictureLoader(QObject):
             self.loading = name
             self.loading_changed.emit(name)
 
-    def _finished(self, job: int, result: object) -> None:
-        if job != self._job or dropped(result):
-            return  # superseded or cancelled: dropped
+    def _finished(self, result: object) -> None:
         name = self.loading
-        self._job = 0
         self._set_loading("")
         if isinstance(result, Loaded):
             if result.prepared.refused:

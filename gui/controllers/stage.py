@@ -13,7 +13,8 @@ from ..models.choices import VALUE_LIMIT
 from ..models.interaction import Hover, Selection
 from ..models.lesson import GradientCheck, Lesson
 from ..scene import SceneRenderer
-from .lesson import BACKGROUND_COST, Job, Sink, dropped, worker_pool
+from .latest import Latest
+from .lesson import BACKGROUND_COST
 
 #: What the check's result says while a big check is worked out in a worker thread.
 CHECKING = "<i>Checking the gradient…</i>"
@@ -58,13 +59,8 @@ class StageController(QObject):
         self._pinned_tile = 0  # the tile (channel) of the pinned cell
         #: The cell the gradient check looks at.
         self.selected: Selection = ("x", (0, 0, 0))
-        self._pool = worker_pool()  # owned by Python: never deleted under a live reference
-        self._sink = Sink(self)
-        self._sink.done.connect(self._checked)
-        self._job = 0  # the id of the check whose result is wanted; 0: none
-        self._next_job = 0
-        #: The running (or last) check's stop token: ``token.checks`` is its progress.
-        self.token = StopToken()
+        self._checks = Latest(self._checked, self)
+        self._checks.running_changed.connect(self.checking_changed)
         lesson.changed.connect(self._changed)
         lesson.step_changed.connect(self._step_changed)
         view.cell_hovered.connect(self.hovered)
@@ -145,7 +141,12 @@ class StageController(QObject):
     @property
     def checking(self) -> bool:
         """A gradient check is being worked out in a worker thread."""
-        return self._job != 0
+        return self._checks.running
+
+    @property
+    def token(self) -> StopToken:
+        """The running (or last) check's stop token: ``token.checks`` is its progress."""
+        return self._checks.token
 
     def check_gradient(self) -> None:
         """Compare the selected cell's analytic gradient with a centred finite difference."""
@@ -156,12 +157,8 @@ class StageController(QObject):
         elif Lesson.check_cost(self.lesson.params) <= BACKGROUND_COST:
             self._check_result(interaction.check_text(work()))
         else:
-            self._next_job += 1
-            self._job = self._next_job
-            self.token = StopToken()
-            self._pool.start(Job(self._job, work, self._sink, self.token))
+            self._checks.start(work)
             self._check_result(CHECKING)
-            self.checking_changed.emit(True)
 
     def cancel_check(self) -> None:
         """Stop the check being worked out; its result is never shown."""
@@ -171,21 +168,12 @@ class StageController(QObject):
 
     def shutdown(self) -> None:
         """Stop any check being worked out and wait for the worker thread to end (soon: it is stopped)."""
-        self._drop_check()
-        self._pool.waitForDone()
+        self._checks.shutdown()
 
     def _drop_check(self) -> None:
-        self._pool.clear()  # a check not started yet never runs
-        self.token.cancel()  # one running stops at its next check
-        if self._job:
-            self._job = 0
-            self.checking_changed.emit(False)
+        self._checks.drop()  # its result is never shown
 
-    def _checked(self, job: int, result: object) -> None:
-        if job != self._job or dropped(result):
-            return  # superseded, cancelled, or the lesson changed: dropped
-        self._job = 0
-        self.checking_changed.emit(False)
+    def _checked(self, result: object) -> None:
         if isinstance(result, GradientCheck) and result.version != self.lesson.version:
             return  # stale (the label was cleared when the lesson changed)
         if isinstance(result, Exception):

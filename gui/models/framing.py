@@ -87,10 +87,11 @@ def _labelled(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = None)
     pairs = _STACKS.get(key)
     if pairs is None:
         blank = None if kinds is None else kinds >= 2
+        labels = cell_labels(stack, blank=blank) if show else None  # the stack at once: 256 kernels too
         pairs = tuple(
             (_ro(np.asarray(a, dtype=float)),
-             _dotted(cell_labels(a, blank=blank), kinds) if show else _blank_labels(a.shape))
-            for a in stack
+             _dotted(labels[c], kinds) if labels is not None else _blank_labels(a.shape))
+            for c, a in enumerate(stack)
         )
         if len(_STACKS) > 32:
             _STACKS.clear()
@@ -704,8 +705,9 @@ def _step_grids(stack: np.ndarray, *, show: bool, kinds: np.ndarray | None = Non
                 corner: np.ndarray | None = None) -> tuple[Grid, ...]:
     """Grids of a stack ``(n, h, w)`` that changes every step."""
     blank = None if kinds is None else kinds == 2
+    labels = cell_labels(stack, blank=blank) if show else None  # formatted for the stack at once
     return tuple(
-        Grid(_ro(a), cell_labels(a, blank=blank) if show else _blank_labels(a.shape), kinds,
+        Grid(_ro(a), labels[c] if labels is not None else _blank_labels(a.shape), kinds,
              corner=None if corner is None else corner[c])
         for c, a in enumerate(stack)
     )
@@ -768,8 +770,8 @@ def _backward_frame(lesson: Lesson, s: _Scenario, kb: int, k: int, expanded: boo
         title = f"dL/dW{index} (flipped, like W above)" if p.is_transpose else f"dL/dW{index}"
         if p.bias and grads.grad_bias is not None:  # the bias of the kernel shown, or of all of them
             db = grads.grad_bias.tolist()
-            shown = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
-            title += f", db{index} = {shown}"
+            db_text = cell_label(db[o]) if index else ", ".join(map(cell_label, db))
+            title += f", db{index} = {db_text}"
         if expanded:
             panels.append(_panel("dw", title, _step_grids(gw.reshape(-1, *gw.shape[2:]), show=True),
                                  lv["dw"], "diverging", columns=n_in))
@@ -852,12 +854,10 @@ def _gather_frame(lesson: Lesson, s: _Scenario, kg: int, k: int, expanded: bool)
     arith = describe.conv_arithmetic(step, show_bias=False)
     arith = f"dX_padded[{step.out_channel},{step.out_row},{step.out_col}] = " + arith
     motion = _travels(step, arith, start=arith.index(" = ") + 3)
-    if kg == len(t) - 1:
-        final = r.final()
-        assert final is not None
-        agree = bool(np.isfinite(out).all() and np.allclose(out, final.grad_x_padded, rtol=1e-12,
-                                                                 atol=1e-12))
-        diff = float(np.abs(out - final.grad_x_padded).max())
+    if kg == len(t) - 1:  # every cell gathered: the output as a whole against the scatter's
+        check = r.gather_check()
+        assert check is not None
+        agree, diff = check
         arith += (f"\nGather and scatter agree cell for cell (largest difference {describe.fmt(diff)})"
                   if agree else f"\nGather and scatter differ by up to {describe.fmt(diff)}")
     cap = (f"{s.op_label} — Backward pass, gather view (transposed convolution) — step {k + 1} of "

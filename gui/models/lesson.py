@@ -73,12 +73,31 @@ class Run:
     dz: np.ndarray | None = None
     scatter: engine.TransposeScatterTrace | None = None
     _final: engine.Gradients | None = None
+    _gather_check: tuple[bool, float] | None = None
 
     def final(self) -> engine.Gradients | None:
         """The backward trace's gradients after its last step (computed once), or None."""
         if self._final is None and self.bwd is not None:
             self._final = self.bwd.partial(len(self.bwd) - 1)
         return self._final
+
+    def known_final(self) -> engine.Gradients | None:
+        """``final()`` when it was computed already (it never computes it here), else None."""
+        return self._final
+
+    def gather_check(self) -> tuple[bool, float] | None:
+        """Whether the gather route's whole ``dL/dX_padded`` agrees with the backward trace's
+        (``allclose`` at 1e-12, every cell finite), and their largest difference; computed once.
+
+        None without a gather view. Any thread may call it once ``known_final()`` is set.
+        """
+        if self._gather_check is None and self.gather is not None and self.bwd is not None:
+            final = self.final()
+            assert final is not None
+            out, want = self.gather.trace.output, final.grad_x_padded
+            agree = bool(np.isfinite(out).all() and np.allclose(out, want, rtol=1e-12, atol=1e-12))
+            self._gather_check = agree, float(np.abs(out - want).max())
+        return self._gather_check
 
 
 @dataclass(frozen=True, eq=False)

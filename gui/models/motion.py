@@ -263,8 +263,8 @@ def conv_motion(step: engine.ConvStep, arithmetic: str, *, grid_of: tuple[int, .
     travels: list[Travel] = []
     at = start
     hidden = -1
-    for k in range(n):
-        text = product_text(float(x[k]), float(w[k]))
+    for k in describe.shown_terms(n):  # a product the line leaves out never travels (nor takes a
+        text = product_text(float(x[k]), float(w[k]))  # later product's place with the same text)
         pos = arithmetic.find(text, at)
         if pos < 0:
             continue

@@ -301,19 +301,60 @@ class RenderCache:
             self._slots[slot] = (grid, render, key[2:])
         return render
 
+    def get_stack(self, grids: tuple[Grid, ...], levels: tuple[float, float], cmap: ColourMap | None,
+                  empty: tuple[int, int, int], name: object) -> list[TileRender]:
+        """``get`` of every grid of a panel, grid ``k`` in slot ``(name, k)``: the grids that neither the
+        cache nor their slot's last render can colour, if of one shape, are coloured together (the same
+        bytes: an expanded 16 -> 16 kernel is 256 grids of 15 x 15, ~50 µs each alone)."""
+        fresh = [k for k, g in enumerate(grids) if self._cold(g, levels, cmap, empty, (name, k))]
+        if len(fresh) < 2 or len({grids[k].values.shape for k in fresh}) > 1:
+            fresh = []
+        else:
+            rows = table_rows(np.stack([grids[k].values for k in fresh]), None if cmap is None else levels)
+            together = _tile_render(rows, cmap, empty, np.empty(0))
+            opaque = together.__dict__.get("opaque")  # known without a scan when the map is opaque
+            for i, k in enumerate(fresh):
+                render = TileRender(together.rgba[i], together.dark[i], grids[k].labels, rows[i])
+                if opaque is not None:
+                    render.__dict__["opaque"] = opaque
+                key = self.key(grids[k], levels, cmap, empty)
+                self.adopt([(key, grids[k], render)])
+                self._slots[(name, k)] = (grids[k], render, key[2:])
+        return [self.get(g, levels, cmap, empty, slot=(name, k)) for k, g in enumerate(grids)]
+
+    def _cold(self, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+              empty: tuple[int, int, int], slot: object) -> bool:
+        """Whether ``get`` would colour ``grid`` from nothing (no cache entry, no slot to start from)."""
+        key = self.key(grid, levels, cmap, empty)
+        hit = self._items.get(key)
+        if hit is not None and hit[0].values is grid.values and hit[0].labels is grid.labels:
+            return False
+        return self._last(slot, grid, levels, cmap, empty) is None
+
+    def _last(self, slot: object, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
+              empty: tuple[int, int, int]) -> tuple[str, Grid, TileRender] | None:
+        """How the slot's last render can make ``grid``'s: ("recolour" or "repaint", its grid, it)."""
+        last = self._slots.get(slot) if slot is not None else None
+        if last is None:
+            return None
+        old, render, (old_levels, old_name, _) = last
+        if last[2] == self.key(grid, levels, cmap, empty)[2:]:
+            return "recolour", old, render
+        if (old.values is grid.values and old_levels == levels and (old_name is None) == (cmap is None)
+                and render.rows is not None):
+            return "repaint", old, render
+        return None
+
     def _from_slot(self, slot: object, grid: Grid, levels: tuple[float, float], cmap: ColourMap | None,
                    empty: tuple[int, int, int]) -> TileRender:
         """A new render of ``grid``, from the slot's last one where it can be."""
-        last = self._slots.get(slot) if slot is not None else None
+        last = self._last(slot, grid, levels, cmap, empty)
         if last is None:
             return render_grid(grid, levels, cmap, empty)
-        old, render, (old_levels, old_name, _) = last
-        if last[2] == self.key(grid, levels, cmap, empty)[2:]:
+        how, old, render = last
+        if how == "recolour":
             return recolour(old, render, grid, levels, cmap, empty)
-        if (old.values is grid.values and old_levels == levels and (old_name is None) == (cmap is None)
-                and render.rows is not None):
-            return repaint(render, grid, cmap, empty)
-        return render_grid(grid, levels, cmap, empty)
+        return repaint(render, grid, cmap, empty)
 
     def adopt(self, entries: Entries) -> None:
         """Remember renders worked out elsewhere (``(key, grid, render)``, e.g. by a worker thread)."""

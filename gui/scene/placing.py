@@ -51,11 +51,11 @@ def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
         if not items:
             continue
         cmap = None if panel.colour == "none" else colour_map(view.theme_name, panel.colour)
-        for k, (tile, grid, tp) in enumerate(zip(tiles, panel.grids, pp.tiles, strict=True)):
+        renders = view._renders.get_stack(panel.grids, panel.levels, cmap, rgb, name)
+        for tile, grid, tp, render in zip(tiles, panel.grids, pp.tiles, renders, strict=True):
             tile.origin, tile.shape, tile.scale = tp.origin, grid.shape, tp.scale
             tile.item.setZValue(tp.z)
             tile.item.zoom = view.zoom
-            render = view._renders.get(grid, panel.levels, cmap, rgb, slot=(name, k))
             tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale)
             tile.item.show(True)
         if panel.legend is not None and cmap is not None:

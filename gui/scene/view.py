@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QSizePolicy
 from ..models.choices import MATRIX_PANELS, MAX_ZOOM, MIN_ZOOM, PANELS, PanelName
 from ..models.frame import Frame, Highlight, Panel
 from .closing import close_view
-from .colour import RenderCache
+from .colour import Entries, RenderCache
 from .layout import (
     LEGEND_PX,
     TITLE_PT,
@@ -193,8 +193,9 @@ class SceneView(LayoutView):
         """Old name: ``show_highlight("fed", …)`` on output cells ``(row, col)`` with tap labels."""
         self.show_highlight("fed", Highlight("output", tuple(cells), tuple(labels or ())) if cells else None)
 
-    def set_theme(self, name: str, zoom: float | None = None) -> None:
-        """Switch to theme ``name`` and text zoom; redraws the current frame."""
+    def set_theme(self, name: str, zoom: float | None = None, renders: Entries | None = None) -> None:
+        """Switch to theme ``name`` and text zoom; redraws the current frame (``renders``: its grids
+        coloured in ``name`` already, by ``render_frame``)."""
         colours = theme_colours(name)
         recolour = name != self.theme_name  # a text zoom alone keeps every colour
         self.theme_name = name
@@ -204,6 +205,7 @@ class SceneView(LayoutView):
             self.zoom = min(max(float(zoom), MIN_ZOOM), MAX_ZOOM)
         if recolour:
             self._renders.clear()
+        self._renders.adopt(renders or [])
         self.setBackground(self.theme["background"])
         self.text.set_style(self.theme["text"], self.zoom)
         for t in self.titles.values():
