@@ -13,10 +13,18 @@ between bands. Inside a ``StopToken.run`` a cancelled read raises
 ``Cancelled``; elsewhere it never stops. The bands also bound the memory:
 about the decoded picture plus one band in floats, not the picture in floats
 several times over.
+
+Finding a reader's format takes a lock of Qt's (its list of image plugins)
+and, through that device, calls back into Python, while PySide keeps the
+interpreter during ``QImageReader``'s calls: a thread looking at a picture
+while another did could each wait for what the other held, for ever. Every
+reader here finds its format and size under ``_PROBING``, one at a time (a
+Python lock, which lets go of the interpreter while it waits).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +44,10 @@ SAMPLES: tuple[str, ...] = ("digit", "checkerboard", "shapes")
 #: Where ``write_samples`` draws the samples: a source checkout's ``resources/images``.
 #: The app reads them through ``sample_path`` (from the installed package when installed).
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "images"
+
+
+#: Held while a ``QImageReader`` finds its format and size (see the module's docstring).
+_PROBING = threading.Lock()
 
 
 class ImageError(ValueError):
@@ -176,11 +188,13 @@ def _read(reader: QImageReader, name: str, gray: bool, size: tuple[int, int] | N
     """``read_image``'s work on an open ``reader`` (of the file ``name``)."""
     reader.setDecideFormatFromContent(True)
     reader.setAllocationLimit(ALLOCATION_LIMIT_MB)
-    fmt = bytes(reader.format().data()).lower()
-    if not reader.canRead() or fmt not in FORMATS:
+    with _PROBING:  # the plugin is chosen (and the header read) here; decoding below needs no lock
+        fmt = bytes(reader.format().data()).lower()
+        readable = reader.canRead()
+        dims = reader.size()
+    if not readable or fmt not in FORMATS:
         kind = f" (it looks like {fmt.decode()})" if fmt else ""
         raise ImageError(f"{name} is not a PNG, JPEG or BMP picture{kind}")
-    dims = reader.size()
     if dims.isValid() and dims.width() * dims.height() > MAX_PIXELS:
         raise ImageError(f"{name} is {dims.width()}×{dims.height()} pixels; the limit is "
                          f"{MAX_PIXELS / 1e6:.0f} million")
@@ -200,9 +214,10 @@ def _read(reader: QImageReader, name: str, gray: bool, size: tuple[int, int] | N
 
 def picture_pixels(path: str | Path) -> int:
     """How many pixels the picture file at ``path`` has, from its header (0: unknown or unreadable)."""
-    reader = QImageReader(str(path))
-    reader.setDecideFormatFromContent(True)
-    dims = reader.size()
+    with _PROBING:
+        reader = QImageReader(str(path))
+        reader.setDecideFormatFromContent(True)
+        dims = reader.size()
     return dims.width() * dims.height() if dims.isValid() else 0
 
 
