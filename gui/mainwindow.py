@@ -355,7 +355,7 @@ class MainWindow(WindowShell):
             from .pipeline import PipelineWindow
 
             pg.setConfigOptions(antialias=True)
-            self.pipeline = PipelineWindow(self, theme=self.themes.name)
+            self.pipeline = PipelineWindow(self, theme=self.themes.name, later=True)  # shows, then fills
             self.pipeline.setWindowFlag(QtCore.Qt.WindowType.Window, True)
             self.pipeline.open_layer.connect(self.open_layer)
         elif self.pipeline.theme_name != self.themes.name:  # switched while it was closed (it redraws)

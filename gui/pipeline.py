@@ -505,9 +505,15 @@ class PipelineWindow(QMainWindow):
     """
 
     open_layer = Signal(object)
+    #: The stages are drawn and the sample digit is on the canvas (``later``: a few turns after it shows).
+    ready = Signal()
 
-    def __init__(self, parent: QWidget | None = None, theme: str = "light") -> None:
+    def __init__(self, parent: QWidget | None = None, theme: str = "light", *, later: bool = False) -> None:
+        """``later``: draw the stages on the next turn of the event loop and put the sample digit on the
+        canvas on the one after (each a share of the ~150 ms of opening, so the window shows at once and
+        no turn stops the app for long); else here, before this returns."""
         super().__init__(parent)
+        self.is_ready = False
         self.setWindowTitle("convviz — pipeline")
         self.model = PipelineState(load_sample=read_sample)
         self.view = PipelineView(self, theme=theme)
@@ -645,9 +651,24 @@ class PipelineWindow(QMainWindow):
         # get (built in a 100-pixel view, they were built again when the window first showed).
         self.layout().activate()
         split.setSizes([330, 330, 1000])  # a hidden splitter lays its parts out here, not when resized
+        if later:  # after this turn (the window shows): the stages, then the digit, a turn each
+            QTimer.singleShot(0, self, self._draw_stages)
+        else:
+            self._draw_stages()
+
+    def _draw_stages(self) -> None:
+        """The stages drawn for the first time (at the size they were laid out for), then the sample."""
         self.refresh()
         self._show_error(self.model.last_error)
+        if self.isVisible():  # shown meanwhile (``later``): the digit on the next turn
+            QTimer.singleShot(0, self, self._start_digit)
+        else:
+            self._start_digit()
+
+    def _start_digit(self) -> None:
         self.digits.start()
+        self.is_ready = True
+        self.ready.emit()
 
     @staticmethod
     def _enlarge(widget: QWidget) -> None:

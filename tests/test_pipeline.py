@@ -311,6 +311,7 @@ def open_in_main(qtbot, window, row: int) -> PipelineWindow:  # type: ignore[no-
     pw = window.show_pipeline()
     with qtbot.waitExposed(pw):
         pass
+    qtbot.waitUntil(lambda: pw.is_ready)
     click_row(qtbot, pw, row)
     assert pw.open_button.isEnabled()
     with qtbot.waitSignal(pw.open_layer, timeout=1000):
@@ -434,9 +435,10 @@ def test_a_traced_field_survives_a_theme_switch_in_the_new_colour(pipeline, qtbo
     assert item.pen().color() == QColor(THEME_COLOURS["high-contrast"]["window"])
 
 
-def test_the_pipeline_follows_the_main_windows_theme(window) -> None:
+def test_the_pipeline_follows_the_main_windows_theme(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     window.set_theme("dark")
     pw = window.show_pipeline()  # opened after the switch: starts dark
+    qtbot.waitUntil(lambda: pw.is_ready)
     assert pw.theme_name == "dark"
     assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["dark"]["background"])
     window.set_theme("colour-blind")  # switched while open: follows
@@ -444,10 +446,11 @@ def test_the_pipeline_follows_the_main_windows_theme(window) -> None:
     assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["colour-blind"]["background"])
 
 
-def test_a_closed_pipeline_is_not_redrawn_by_a_theme_switch_but_opens_in_it(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_closed_pipeline_is_not_redrawn_by_a_switch_but_opens_in_it(window, monkeypatch, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Issue 12: a switch redrew a closed pipeline window's every stage (~140 ms on the UI thread); now
     it takes the theme when it opens again, and looks as one opened in that theme."""
     pw = window.show_pipeline()
+    qtbot.waitUntil(lambda: pw.is_ready)
     pw.close()
     redrawn: list[str] = []
     real = pw.set_theme
@@ -457,3 +460,21 @@ def test_a_closed_pipeline_is_not_redrawn_by_a_theme_switch_but_opens_in_it(wind
     assert redrawn == [] and pw.theme_name == "light"
     assert window.show_pipeline() is pw and redrawn == ["high-contrast"]
     assert pw.view.backgroundBrush().color() == QColor(THEME_COLOURS["high-contrast"]["background"])
+
+
+def test_ctrl_l_shows_the_window_first_then_draws_it_as_one_built_at_once(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the first Ctrl+L built the stages and ran two forward passes in one ~160 ms turn; now the
+    window shows at once, its stages are drawn on the next turn and the sample digit put on the canvas on
+    the one after, and it ends as a window built in one go does."""
+    pw = window.show_pipeline()
+    assert pw.isVisible() and not pw.is_ready and not pw.view.boxes
+    with qtbot.waitSignal(pw.ready, timeout=10_000):
+        pass
+    at_once = PipelineWindow()
+    qtbot.addWidget(at_once)
+    assert at_once.is_ready
+    np.testing.assert_array_equal(pw.model.x, at_once.model.x)
+    assert len(pw.view.boxes) == len(at_once.view.boxes) == len(at_once.model.outputs)
+    for a, b in zip(pw.model.outputs, at_once.model.outputs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(pw.digits.canvas.model.picture, at_once.digits.canvas.model.picture)

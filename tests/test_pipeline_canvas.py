@@ -187,6 +187,7 @@ def test_c1_kernels_are_drawn_as_six_5x5_tiles(pipeline) -> None:
 @needs_weights
 def test_c1_opens_in_the_main_window_with_trained_weights_and_the_drawn_input(qtbot, window) -> None:
     pw = window.show_pipeline()
+    qtbot.waitUntil(lambda: pw.is_ready)  # the sample is on the canvas (it would replace the drawing)
     qtbot.mouseClick(pw.digits.clear_button, Qt.MouseButton.LeftButton)
     draw(qtbot, pw.digits.canvas, STROKES[0][0])
     pw.layers.setCurrentRow(0)
