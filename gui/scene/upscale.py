@@ -19,7 +19,13 @@ import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
-__all__ = ["CellMap", "cell_map", "fill_cells"]
+__all__ = ["MAP_FROM_PX", "CellMap", "cell_map", "fill_cells"]
+
+#: Cells this many device pixels a side or more get a map. Smaller cells are drawn by QPainter: its
+#: scaling is then cheap, while a map costs a QPainter draw and several NumPy passes over the picture
+#: at every new size or place (a big lesson's ~100 tiles at every resize, text zoom, presenter switch
+#: or expand: turns of 139-326 ms at the largest setting, against 42-147 ms drawn by QPainter).
+MAP_FROM_PX = 2.0
 
 #: Largest side (cells) a map can number: 12 bits of a pixel's colour each way.
 MAX_CELLS = 4096
@@ -49,10 +55,11 @@ def cell_map(size: tuple[int, int], dpr: float, shape: tuple[int, int], corner: 
              place: Callable[[QPainter], None]) -> CellMap | None:
     """The ``CellMap`` of a picture ``size = (width, height)`` (device pixels, ratio ``dpr``) whose painter,
     placed by ``place``, draws a ``shape = (h, w)`` colour image (RGBA8888) over the cells' rectangle from
-    ``corner``; None when the drawn cells are not rows and columns of whole pixels (then draw them)."""
+    ``corner``; None when the drawn cells are not rows and columns of whole pixels, or are smaller than
+    ``MAP_FROM_PX`` (then draw them)."""
     h, w = shape
-    if not (0 < h < MAX_CELLS and 0 < w < MAX_CELLS):
-        return None
+    if not (0 < h < MAX_CELLS and 0 < w < MAX_CELLS) or min(size[0] / w, size[1] / h) < MAP_FROM_PX:
+        return None  # too many cells to number, or cells too small to be worth it (``MAP_FROM_PX``)
     ii, jj = np.indices(shape)
     index = np.empty((h, w, 4), np.uint8)  # each cell's own number as its colour, opaque
     index[..., 0] = jj & 0xFF
