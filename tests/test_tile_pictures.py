@@ -274,6 +274,31 @@ def test_cell_colours_put_in_with_numpy_are_the_pixels_qpainter_draws(qapp, monk
         np.testing.assert_array_equal(numpy_drawn, pixels(plain._picture("full", g, d, px, dpr)))
 
 
+def test_a_theme_switch_keeps_the_cell_map_and_draws_the_new_colours(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: a theme switch forgot the tiles' cell maps with their pictures, and made them again (~26 ms
+    a switch at the largest setting); a map depends on no colour, so it is kept, and the picture in the new
+    theme is a fresh tile's."""
+    g = Grid(np.random.default_rng(5).normal(size=(15, 15)) * 3, np.full((15, 15), "", "<U1"))
+    px, dpr, origin = 12.5, 1.0, (0.0, 0.0)
+
+    def render(theme: str) -> TileRender:
+        return RenderCache().get(g, (-5.0, 5.0), colour_map(theme, "output"), (236, 236, 236))
+
+    item = GridItem(theme_colours("light"))
+    item.set_tile(g, render("light"), origin, True)
+    item._picture("full", g, item.render, px, dpr)
+    maps = [v[1] for k, v in item._statics.items() if k[0] == "cell map"]
+    assert len(maps) == 1 and isinstance(maps[0], upscale.CellMap)
+    item.theme = theme_colours("dark")
+    item.forget()  # as the view does on a theme switch
+    item.set_tile(g, render("dark"), origin, True)
+    switched = pixels(item._picture("full", g, item.render, px, dpr))
+    assert [v[1] for k, v in item._statics.items() if k[0] == "cell map"] == maps  # the same map, kept
+    fresh = GridItem(theme_colours("dark"))
+    fresh.set_tile(g, render("dark"), origin, True)
+    np.testing.assert_array_equal(switched, pixels(fresh._picture("full", g, fresh.render, px, dpr)))
+
+
 def test_a_cell_map_is_only_made_of_rows_and_columns(qapp) -> None:  # type: ignore[no-untyped-def]
     """Turned cells are no grid of pixel rows and columns: no map (QPainter draws them); nor is a grid too
     big to number."""

@@ -137,7 +137,7 @@ class GridItem(QGraphicsObject):
         self.grid = self.render = None
         self._recent = []
         self._pics = {}
-        self._statics = {}
+        self._statics = {k: v for k, v in self._statics.items() if k[0] == "cell map"}  # maps have no colour
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
         return self._rect.adjusted(-0.1, -0.1, 0.1, 0.1)
