@@ -652,7 +652,7 @@ class PipelineWindow(QMainWindow):
         self.layout().activate()
         split.setSizes([330, 330, 1000])  # a hidden splitter lays its parts out here, not when resized
         if later:  # after this turn (the window shows): the stages, then the digit, a turn each
-            self.message.setText("Drawing the stages…")  # what the first, still empty, picture says
+            self.totals.setText("Drawing the stages…")  # what the first, still empty, picture says
             QTimer.singleShot(0, self, self._draw_stages)
         else:
             self._draw_stages()
