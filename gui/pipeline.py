@@ -2,9 +2,9 @@
 
 The state (network, input, weights, every stage's output, and every text shown
 here) lives in the core; this module wires it to the widgets. ``PipelineWindow`` shows the
-stack (with shapes, parameter counts and the first impossible layer flagged),
-the maps of every stage (``gui.pipeline_view``: feature maps in the theme's colour
-maps, dense outputs as bars, receptive fields traced back to the input) and an
+stack (``gui.pipeline_panel``: shapes, parameter counts, the first impossible layer
+flagged), the maps of every stage (``gui.pipeline_view``: feature maps in the theme's
+colour maps, dense outputs as bars, receptive fields traced back to the input) and an
 animation of flatten's reading order; a layer is edited in ``gui.pipeline_dialog``.
 It reads the sample pictures (Qt image reading) and hands them to the state. Beside
 the maps, the digit panel (``gui.pipeline_digit``) is a canvas on the input with the
@@ -14,41 +14,24 @@ class probabilities and a saliency map.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QListWidgetItem, QMainWindow, QSplitter, QWidget
 
 from engine import network as nw
 
 from .controllers.pipeline_jobs import PipelineJobs
-from .images import SAMPLES, read_image, sample_path
+from .images import read_image, sample_path
 from .models.pipeline import PRESETS, PipelineState, new_layers
-from .models.weights import WEIGHTS_KINDS
 from .pipeline_dialog import LayerDialog
 from .pipeline_digit import DigitPanel
+from .pipeline_panel import ERROR_COLOUR, StackPanel
 from .pipeline_view import PipelineView
 
 __all__ = ["ERROR_COLOUR", "LayerDialog", "PipelineView", "PipelineWindow", "read_sample"]
 
 #: The sample digit is put on the canvas this long after the stages' first paint (a turn of its own).
 DIGIT_AFTER_PAINT_MS = 20
-PANEL_POINTS = 12.0  # the stack list and the receptive-field / flatten text beside the maps
-#: Refusals and impossible layers in the (unthemed) side panel, as the main window's status line.
-ERROR_COLOUR = "#b00000"
 
 
 def read_sample(name: str, channels: int, height: int, width: int) -> np.ndarray:
@@ -85,120 +68,36 @@ class PipelineWindow(QMainWindow):
         self.flatten_timer.setInterval(60)
         self.flatten_timer.timeout.connect(self._flatten_tick)
         self.flatten_k = -1  # the element shown (-1: none)
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        row = QHBoxLayout()
-        self.preset = QComboBox()
-        self.preset.setObjectName("preset")
-        self.preset.addItems(list(PRESETS))
-        self.preset.setToolTip("Start from a classic stack")
+        self.panel = panel = StackPanel()
+        (self.preset, self.weights_kind, self.sample, self.layers, self.add, self.weights_label, self.totals,
+         self.message, self.field_label, self.flatten_button, self.flatten_back, self.flatten_next,
+         self.open_button, self.busy, self.cancel) = (
+            panel.preset, panel.weights_kind, panel.sample, panel.layers, panel.add, panel.weights_label,
+            panel.totals, panel.message, panel.field_label, panel.flatten_button, panel.flatten_back,
+            panel.flatten_next, panel.open_button, panel.busy, panel.cancel)
         self.preset.activated.connect(lambda _: self.model.set_network(PRESETS[self.preset.currentText()]()))
-        row.addWidget(QLabel("Preset"))
-        row.addWidget(self.preset, 1)
-        ll.addLayout(row)
-        row = QHBoxLayout()
-        self.weights_kind = QComboBox()
-        self.weights_kind.setObjectName("weights_kind")
-        self.weights_kind.addItems(list(WEIGHTS_KINDS))
-        self.weights_kind.setToolTip("LeNet-5's weights trained on handwritten digits, or seeded random ones")
         self.weights_kind.activated.connect(
             lambda _: self.model.set_weights_kind(self.weights_kind.currentText()))
-        row.addWidget(QLabel("Weights"))
-        row.addWidget(self.weights_kind, 1)
-        reseed = QPushButton("New weights")
-        reseed.setObjectName("new_weights")
-        reseed.setToolTip("Draw new seeded random weights (hand-set filters stay; trained weights give way)")
-        reseed.clicked.connect(self.model.new_weights)
-        row.addWidget(reseed)
-        ll.addLayout(row)
-        row = QHBoxLayout()
-        self.sample = QComboBox()
-        self.sample.setObjectName("sample")
-        self.sample.addItems(list(SAMPLES))
-        self.sample.setToolTip("The input picture (drawn by convviz)")
+        panel.new_weights.clicked.connect(self.model.new_weights)
         self.sample.activated.connect(lambda _: self.use_sample(self.sample.currentText()))
-        row.addWidget(QLabel("Input"))
-        row.addWidget(self.sample, 1)
-        ll.addLayout(row)
-        self.layers = QListWidget()
-        self.layers.setObjectName("layers")
-        self.layers.setToolTip("The stack; double-click a layer to edit it")
-        self._enlarge(self.layers)
-        self.layers.setWordWrap(True)  # a long row wraps rather than hiding its parameter count
-        self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.layers.itemDoubleClicked.connect(lambda _: self.edit_layer())
         self.layers.currentRowChanged.connect(self._layer_selected)
-        ll.addWidget(self.layers, 1)
-        buttons = QHBoxLayout()
-        self.add = QToolButton()
-        self.add.setText("Add")
-        self.add.setToolTip("Add a layer after the selected one")
-        self.add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.add)
-        menu.aboutToShow.connect(self._fill_add_menu)  # a signal's input offers a causal layer too
-        self.add.setMenu(menu)
-        buttons.addWidget(self.add)
-        for text, tip, slot in (("Edit", "Edit the selected layer", self.edit_layer),
-                                ("Remove", "Remove the selected layer", self.remove_layer),
-                                ("Up", "Move the selected layer up", lambda: self.move_layer(-1)),
-                                ("Down", "Move the selected layer down", lambda: self.move_layer(1))):
-            b = QPushButton(text)
-            b.setToolTip(tip)
-            b.clicked.connect(slot)
-            buttons.addWidget(b)
-        ll.addLayout(buttons)
-        self.weights_label = QLabel()
-        self.weights_label.setObjectName("weights_text")
-        self.weights_label.setWordWrap(True)
-        ll.addWidget(self.weights_label)
-        self.totals = QLabel()
-        self.totals.setObjectName("totals")
-        self.totals.setWordWrap(True)
-        ll.addWidget(self.totals)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold")
-        ll.addWidget(self.message)
-        self.field_label = QLabel("Click a cell of any feature map to trace its receptive field.")
-        self.field_label.setObjectName("field")
-        self._enlarge(self.field_label)
-        self.field_label.setWordWrap(True)
-        ll.addWidget(self.field_label)
-        self.flatten_button = QPushButton("Animate flatten")
-        self.flatten_button.setObjectName("flatten")
-        self.flatten_button.setToolTip(
-            "Watch the C×H×W volume become a vector, in the order the engine reads it"
-        )
-        self.flatten_button.setCheckable(True)
+        self.add.menu().aboutToShow.connect(self._fill_add_menu)
+        for name, slot in (("Edit", self.edit_layer), ("Remove", self.remove_layer),
+                           ("Up", lambda: self.move_layer(-1)), ("Down", lambda: self.move_layer(1))):
+            panel.stack_buttons[name].clicked.connect(slot)
         self.flatten_button.toggled.connect(self.animate_flatten)
-        flat_row = QHBoxLayout()
-        self.flatten_back, self.flatten_next = QPushButton("◀"), QPushButton("▶")
-        for b, name, delta, key in ((self.flatten_back, "flatten_back", -1, "Left"),
-                                    (self.flatten_next, "flatten_next", 1, "Right")):
-            b.setObjectName(name)
-            b.setToolTip(f"Flatten one element {'back' if delta < 0 else 'on'} ({key}): the cell it reads "
-                         "and i = c·H·W + r·W + col with its numbers")
+        for b, delta, key in panel.flatten_steps:
             b.clicked.connect(lambda _=False, d=delta: self.step_flatten(d))
             act = QAction(b.toolTip(), self)
             act.setShortcut(QKeySequence(key))
             act.triggered.connect(b.click)
             self.addAction(act)
-        flat_row.addWidget(self.flatten_back)
-        flat_row.addWidget(self.flatten_button, 1)
-        flat_row.addWidget(self.flatten_next)
-        ll.addLayout(flat_row)
-        self.open_button = QPushButton("Open layer in main window")
-        self.open_button.setObjectName("open_layer")
-        self.open_button.setToolTip(
-            "Step through the selected convolution or pooling layer, forward and backward"
-        )
         self.open_button.clicked.connect(self.open_selected)
-        ll.addWidget(self.open_button)
         self.digits = DigitPanel(self.model, theme=theme)
         self.digits.drawn.connect(self.use_drawing)
         split = QSplitter()
-        split.addWidget(left)
+        split.addWidget(panel)
         split.addWidget(self.digits)
         split.addWidget(self.view)
         split.setStretchFactor(2, 1)
@@ -208,7 +107,8 @@ class PipelineWindow(QMainWindow):
         self.model.changed.connect(self.refresh)
         self.model.error.connect(self._show_error)
         self.jobs = PipelineJobs(self.model, self)  # a big change is computed in a worker thread
-        ll.addWidget(self._busy_row())
+        self.cancel.clicked.connect(self.jobs.cancel)
+        self.jobs.busy_changed.connect(self.busy.setVisible)
         self.view.cell_clicked.connect(self.trace_field)
         # Laid out at its size before the stages are drawn, so they are built once, for the width they
         # get (built in a 100-pixel view, they were built again when the window first showed).
@@ -257,13 +157,6 @@ class PipelineWindow(QMainWindow):
             self.view.fit()
         self.is_ready = True
         self.ready.emit()
-
-    @staticmethod
-    def _enlarge(widget: QWidget) -> None:
-        """Write ``widget`` in ``PANEL_POINTS`` (the stack and the field/flatten text, read from afar)."""
-        font = widget.font()
-        font.setPointSizeF(max(font.pointSizeF(), PANEL_POINTS))
-        widget.setFont(font)
 
     # ------------------------------------------------------------------ theme
     @property
@@ -417,27 +310,6 @@ class PipelineWindow(QMainWindow):
         self.animate_flatten(False)
         self.jobs.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]
-
-    def _busy_row(self) -> QWidget:
-        """'Computing…' with Cancel, shown while a big change is computed; the last picture stays."""
-        self.busy = QWidget()
-        self.busy.setObjectName("busy")
-        row = QHBoxLayout(self.busy)
-        row.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("Computing… the last picture stays meanwhile")
-        label.setWordWrap(True)
-        self.cancel = QPushButton("Cancel")
-        self.cancel.setObjectName("cancel")
-        self.cancel.setToolTip("Stop the change being computed and keep the picture on screen")
-        self.cancel.clicked.connect(self.jobs.cancel)
-        row.addWidget(label, 1)
-        row.addWidget(self.cancel)
-        keep = self.busy.sizePolicy()
-        keep.setRetainSizeWhenHidden(True)  # showing it moves nothing
-        self.busy.setSizePolicy(keep)
-        self.busy.setVisible(False)
-        self.jobs.busy_changed.connect(self.busy.setVisible)
-        return self.busy
 
     # ------------------------------------------------------------------ hand-off
     def open_selected(self) -> None:

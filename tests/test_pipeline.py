@@ -22,7 +22,9 @@ import engine
 from engine import network as nw
 from gui.images import read_image, sample_path
 from gui.models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
-from gui.pipeline import ERROR_COLOUR, LayerDialog, PipelineWindow
+from gui.pipeline import PipelineWindow
+from gui.pipeline_dialog import LayerDialog
+from gui.pipeline_panel import ERROR_COLOUR
 from gui.scene import apply_lut
 
 LENET_ROWS = [  # (shape after the layer, parameters) by hand
