@@ -30,6 +30,8 @@ from .pipeline_view import PipelineView
 
 __all__ = ["ERROR_COLOUR", "LayerDialog", "PipelineView", "PipelineWindow", "read_sample"]
 
+#: The totals line while the stages are first drawn (plain: nothing is wrong).
+DRAWING = "Drawing the stages…"
 #: The sample digit is put on the canvas this long after the stages' first paint (a turn of its own).
 DIGIT_AFTER_PAINT_MS = 20
 
@@ -117,7 +119,7 @@ class PipelineWindow(QMainWindow):
         self.view.built.connect(self._stages_drawn)
         self._drawing = True  # the stages' first drawing is going on (the digit waits for it)
         if later:  # after this turn (the window shows): the stages, a slice a turn, then the digit
-            self.totals.setText("Drawing the stages…")  # what the first, still empty, picture says
+            self.totals.setText(DRAWING)  # what the first, still empty, picture says
             QTimer.singleShot(0, self, self._draw_stages)
         else:
             self._draw_stages()
@@ -126,7 +128,9 @@ class PipelineWindow(QMainWindow):
         """The stages drawn for the first time (at the size they were laid out for), then the sample:
         a slice of the stages per turn when the window is shown meanwhile (``later``), else at once."""
         self.refresh(in_turns=self.isVisible())
-        if not self.view.building:
+        if self.view.building:
+            self.totals.setText(DRAWING)  # the empty picture says why until the stages are drawn
+        else:
             self._stages_drawn()
 
     def _stages_drawn(self) -> None:
@@ -134,6 +138,7 @@ class PipelineWindow(QMainWindow):
         if not self._drawing:
             return  # a later rebuild
         self._drawing = False
+        self.totals.setText(self.model.totals_text())
         self._show_error(self.model.last_error)
         if self.isVisible():  # the digit on the turn after the stages' first paint (not in the same turn)
             self.view.viewport().installEventFilter(self)

@@ -471,6 +471,8 @@ def test_ctrl_l_shows_the_window_first_then_draws_it_as_one_built_at_once(window
     pw = window.show_pipeline()
     assert pw.isVisible() and not pw.is_ready and not pw.view.boxes
     assert pw.totals.text() == "Drawing the stages…"  # the empty window says why (not as an error)
+    qtbot.waitUntil(lambda: pw.view.building, timeout=5000)
+    assert pw.totals.text() == "Drawing the stages…"  # until the last slice of them is drawn
     with qtbot.waitSignal(pw.ready, timeout=10_000):
         pass
     at_once = PipelineWindow()
