@@ -361,20 +361,23 @@ def freeze_start_up() -> None:
 
 #: The pipeline window's modules are imported in a worker thread this long after the window is up.
 PRELOAD_AFTER_MS = 3000
+#: ... these (``numpy.ma``: NumPy loads it on the first ``np.median``, ~35 ms, which the sample digit's
+#: preparation calls when the window first opens).
+PRELOADED = ("gui.pipeline", "numpy.ma")
 
 
 def preload_pipeline() -> threading.Thread | None:
-    """Import the pipeline window's modules (pyqtgraph and ``gui.pipeline`` with what it needs) in a
-    daemon thread; None when they are loaded already.
+    """Import the pipeline window's modules (``PRELOADED``: pyqtgraph and ``gui.pipeline`` with what it
+    needs) in a daemon thread; None when they are loaded already.
 
     Imported on the first Ctrl+L, they made that action's first turn 160-190 ms long (pyqtgraph alone
     ~130 ms: its Qt shim makes every PySide6 type, and ~40 ms more where our modules are compiled on
     each start). In a worker the UI thread keeps running meanwhile: the import gives the interpreter
     up every few milliseconds. A Ctrl+L while it runs waits for it at Python's import lock.
     """
-    if "gui.pipeline" in sys.modules:
+    if all(name in sys.modules for name in PRELOADED):
         return None
-    worker = threading.Thread(target=importlib.import_module, args=("gui.pipeline",),
+    worker = threading.Thread(target=lambda: [importlib.import_module(name) for name in PRELOADED],
                               name="convviz-preload", daemon=True)
     worker.start()
     return worker

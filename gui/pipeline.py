@@ -14,7 +14,7 @@ class probabilities and a saliency map.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QDialog, QListWidgetItem, QMainWindow, QSplitter, QWidget
 
@@ -32,8 +32,6 @@ __all__ = ["ERROR_COLOUR", "LayerDialog", "PipelineView", "PipelineWindow", "rea
 
 #: The totals line while the stages are first drawn (plain: nothing is wrong).
 DRAWING = "Drawing the stages…"
-#: The sample digit is put on the canvas this long after the stages' first paint (a turn of its own).
-DIGIT_AFTER_PAINT_MS = 20
 
 
 def read_sample(name: str, channels: int, height: int, width: int) -> np.ndarray:
@@ -52,16 +50,17 @@ class PipelineWindow(QMainWindow):
     """
 
     open_layer = Signal(object)
-    #: The stages are drawn and the sample digit is on the canvas (``later``: a few turns after it shows).
+    #: The sample digit is on the canvas and the stages are drawn (``later``: a few turns after it shows).
     ready = Signal()
 
     def __init__(self, parent: QWidget | None = None, theme: str = "light", *, later: bool = False) -> None:
-        """``later``: draw the stages from the next turn of the event loop on, a slice of them a turn
-        (``PipelineView.show_stages``), and put the sample digit on the canvas on the turn after (each a
-        share of the ~150 ms of opening, so the window shows at once and no turn stops the app for long);
-        else here, before this returns."""
+        """``later``: put the sample digit on the canvas on the next turn of the event loop and draw the
+        stages from then on, a slice of them a turn (``PipelineView.show_stages``): each a share of the
+        ~150 ms of opening, so the window shows at once and no turn stops the app for long; else all here,
+        before this returns."""
         super().__init__(parent)
         self.is_ready = False
+        self._drawing = True  # the stages' first drawing is to come or going on (``refresh``)
         self.setWindowTitle("convviz — pipeline")
         self.model = PipelineState(load_sample=read_sample)
         self.view = PipelineView(self, theme=theme)
@@ -117,49 +116,31 @@ class PipelineWindow(QMainWindow):
         self.layout().activate()
         split.setSizes([330, 330, 1000])  # a hidden splitter lays its parts out here, not when resized
         self.view.built.connect(self._stages_drawn)
-        self._drawing = True  # the stages' first drawing is going on (the digit waits for it)
-        if later:  # after this turn (the window shows): the stages, a slice a turn, then the digit
+        if later:  # after this turn (the window shows): the digit, then the stages a slice a turn
             self.totals.setText(DRAWING)  # what the first, still empty, picture says
             QTimer.singleShot(0, self, self._draw_stages)
         else:
             self._draw_stages()
 
     def _draw_stages(self) -> None:
-        """The stages drawn for the first time (at the size they were laid out for), then the sample:
-        a slice of the stages per turn when the window is shown meanwhile (``later``), else at once."""
-        self.refresh(in_turns=self.isVisible())
+        """The sample digit on the canvas, then the stages drawn for the first time, with its values (at
+        the size they were laid out for): a slice of them a turn when the window is shown meanwhile
+        (``later``), else at once."""
+        self.digits.start()  # its change draws the stages (``refresh``)
+        if not self.view.building and not self.view.boxes:
+            self.refresh()  # no digit was put (no samples, or the network reads a signal)
         if self.view.building:
             self.totals.setText(DRAWING)  # the empty picture says why until the stages are drawn
         else:
             self._stages_drawn()
 
     def _stages_drawn(self) -> None:
-        """The first drawing of the stages is complete: the digit next (on the next turn if shown)."""
+        """The first drawing of the stages is complete: the window is ready."""
         if not self._drawing:
             return  # a later rebuild
         self._drawing = False
         self.totals.setText(self.model.totals_text())
         self._show_error(self.model.last_error)
-        if self.isVisible():  # the digit on the turn after the stages' first paint (not in the same turn)
-            self.view.viewport().installEventFilter(self)
-        else:
-            self._start_digit()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """The view's first paint after its stages were drawn: the sample digit on the next turn."""
-        if event.type() == QEvent.Type.Paint and obj is self.view.viewport():
-            obj.removeEventFilter(self)
-            # Not with a 0 ms timer or a queued call: depending on which of Qt's event sources delivers
-            # the paint, either can still run in this turn. A short wait is a turn of its own.
-            QTimer.singleShot(DIGIT_AFTER_PAINT_MS, self, lambda: self._start_digit(shown=True))
-        return False
-
-    def _start_digit(self, shown: bool = False) -> None:
-        """The sample digit on the canvas (the stages show it); ``shown``: the stages are fitted to its
-        values, as a window drawn at once is when it first shows (its first resize fits them)."""
-        self.digits.start()
-        if shown:
-            self.view.fit()
         self.is_ready = True
         self.ready.emit()
 
@@ -224,10 +205,13 @@ class PipelineWindow(QMainWindow):
     def _show_error(self, message: str) -> None:
         self.message.setText(message or self.model.message_text())
 
-    def refresh(self, in_turns: bool = False) -> None:
-        """Redraw the list, totals, message and stages from the model (a rebuild of the stages spread
-        over turns with ``in_turns``: ``PipelineView.show_stages``)."""
+    def refresh(self, in_turns: bool | None = None) -> None:
+        """Redraw the list, totals, message and stages from the model; the stages are rebuilt a slice a
+        turn (``PipelineView.show_stages``) with ``in_turns``, by default while a shown window draws them
+        for the first time."""
         m = self.model
+        if in_turns is None:
+            in_turns = self._drawing and self.isVisible()
         k_sel = self._current()
         greyed = self.layers.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         self.layers.blockSignals(True)

@@ -211,11 +211,6 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         """The view's width in pixels (what the rows must fit): its viewport's, known before it is shown."""
         return float(max(self.maximumViewportSize().width(), 1))
 
-    def fit(self) -> None:
-        """Fit the stages to the view and each box's range to the values shown, as a resize does."""
-        if self.boxes and not self.building:
-            self._fit()
-
     def _fit(self) -> None:
         """Keep the layout inside the viewport, rewrap the rows if the width asks, tile maps to fill boxes."""
         outputs = self._shown[1]

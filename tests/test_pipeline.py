@@ -466,8 +466,9 @@ def test_a_closed_pipeline_is_not_redrawn_by_a_switch_but_opens_in_it(window, mo
 
 def test_ctrl_l_shows_the_window_first_then_draws_it_as_one_built_at_once(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Issue 12: the first Ctrl+L built the stages and ran two forward passes in one ~160 ms turn; now the
-    window shows at once, its stages are drawn on the next turn and the sample digit put on the canvas on
-    the one after, and it ends as a window built in one go does."""
+    window shows at once, the sample digit is put on the canvas on the next turn and the stages are drawn
+    with its values a slice a turn after that, and it ends as a window built in one go does, pixel for
+    pixel (its dense bars were ranged on the first input's values, before the digit's)."""
     pw = window.show_pipeline()
     assert pw.isVisible() and not pw.is_ready and not pw.view.boxes
     assert pw.totals.text() == "Drawing the stages…"  # the empty window says why (not as an error)
