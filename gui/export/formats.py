@@ -127,9 +127,16 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
             tick(0)
             # While the next picture is drawn, a worker finds what changed since the previous picture and
             # maps it onto the palette, another hands it to the child to compress, and the blocks are
-            # written here, all in order.
+            # written here, all in order. The stream reads the pictures' own pixels (nothing paints on a
+            # picture once it is handed out): the worker holds the last two, the stream compares them.
+            held: list[QImage] = []
+
+            def change(img: QImage) -> gif.Change:
+                held[:] = [*held[-1:], img]
+                return stream.change(bgrx(img, copy=False))
+
             def changes() -> Iterator[gif.Change]:
-                found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
+                found = overlapped(pictures(steps), change)
                 with contextlib.closing(found):
                     yield from found
 
