@@ -1,0 +1,236 @@
+"""A tile's pictures at the device's resolution, and drawing them (``GridItem`` takes these from here).
+
+A tile is drawn once per content and size into a picture and every later paint
+is a blit (see ``grid``). A tile behind a stack's front tile shows only a sliver
+along its top and right edges: the opaque tile just over it (``cover``, the
+offset of that tile in this one's cells) hides the rest. Such a tile's picture
+is drawn only outside a ``hole`` a few pixels inside what hides it, and only
+that is blitted: the screen's pixels are the same (the tile over it paints every
+pixel of the hole opaquely), at a few hundredths of the work for a big stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
+
+from ..models.frame import Grid
+from .cells import LINES_PX, paint_cells, paint_lines
+from .colour import TileRender
+from .upscale import cell_map, fill_cells
+
+__all__ = ["HOLE_MARGIN", "Hole", "TilePictures", "outside"]
+
+#: Device pixels a hole keeps inside the edges of the tile that hides it (its rounding to pixels, and the
+#: blit's: never a pixel the tile over it leaves to this one).
+HOLE_MARGIN = 6
+#: Device pixels the blit leaves out beyond a picture's hole, never less (a picture lands on whole pixels).
+BLIT_SLACK = 2
+
+#: Pixels of a picture not drawn: ``(x0, y0, x1, y1)``, device pixels from its top-left corner.
+Hole = tuple[int, int, int, int]
+Rect = tuple[float, float, float, float]
+
+
+def outside(rect: Rect, hole: Rect | None) -> list[Rect]:
+    """``rect = (x0, y0, x1, y1)`` less ``hole``: at most four rectangles that do not overlap (the rows
+    above and below the hole across, then its left and right)."""
+    if hole is None:
+        return [rect]
+    x0, y0, x1, y1 = rect
+    hx0, hy0, hx1, hy1 = max(hole[0], x0), max(hole[1], y0), min(hole[2], x1), min(hole[3], y1)
+    if hx1 <= hx0 or hy1 <= hy0:
+        return [rect]
+    parts = [(x0, y0, x1, hy0), (x0, hy1, x1, y1), (x0, hy0, hx0, hy1), (hx1, hy0, x1, hy1)]
+    return [r for r in parts if r[2] > r[0] and r[3] > r[1]]
+
+
+class TilePictures:
+    """``GridItem``'s pictures: made, cached and blitted (a mix-in: the item's ``origin``, ``theme``,
+    ``zoom``, ``cover``, ``_qimage`` and caches are its own)."""
+
+    origin: tuple[float, float]
+    theme: dict[str, str]
+    zoom: float
+    cover: tuple[float, float] | None
+    _qimage: QImage
+    _pics: dict[str, QPixmap | QImage]
+    _recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]]
+    _statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]]
+
+    def _text_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QImage:
+        raise NotImplementedError
+
+    def _corner(self) -> tuple[float, float]:
+        """The tile's top-left corner in item coordinates."""
+        return self.origin[0] - 0.5, self.origin[1] - 0.5
+
+    def _blit(self, p: QPainter, g: Grid, d: TileRender, px: float,
+              names: tuple[tuple[str, bool], ...]) -> None:
+        """Draw cached pictures: each ``(name, done)`` over the cells computed (done) or not yet; none in
+        the hole (``_hole``) the tile over this one hides."""
+        tr = p.transform()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        key = (id(d), id(g.kinds), id(g.corner), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
+               self.zoom, self.cover)
+        held = (d, g.kinds, g.corner)  # holding them keeps their ids from being reused while cached
+        hit = next((e for e in self._recent if e[0] == key and e[1][0] is d), None)
+        if hit is None:
+            hit = (key, held, {})
+            self._recent = [hit, *self._recent[:5]]
+        self._pics = hit[2]
+        h, w = d.rgba.shape[:2]
+        stop = h * w if g.pending_from is None else g.pending_from
+        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
+        top_left = tr.map(QPointF(x0, y0))
+        hole = self._hole(d, px, dpr)
+        skip: Rect | None = None
+        if hole is not None and any(on for _, on in names):  # the text (front tiles only) has no hole
+            s = BLIT_SLACK / dpr  # whole device pixels (``_hole``: whole pixels at a whole ratio)
+            skip = (math.floor((top_left.x() + hole[0] / dpr - s) * dpr) / dpr,
+                    math.floor((top_left.y() + hole[1] / dpr - s) * dpr) / dpr,
+                    math.ceil((top_left.x() + hole[2] / dpr + s) * dpr) / dpr,
+                    math.ceil((top_left.y() + hole[3] / dpr + s) * dpr) / dpr)
+        p.save()
+        p.resetTransform()
+        r0, c0 = divmod(stop, w)
+        done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
+        todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
+        for name, on_done in names:
+            for i0, i1, j0, j1 in done if on_done else todo:
+                if i1 <= i0 or j1 <= j0:
+                    continue
+                extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
+                extra_h = 1.0 if i1 == h else 0.0
+                left, top = top_left.x() + j0 * px, top_left.y() + i0 * px
+                rect = (left, top, left + (j1 - j0) * px + extra_w, top + (i1 - i0) * px + extra_h)
+                for a, b, c, e in outside(rect, skip if name != "text" else None):
+                    p.setClipRect(QRectF(a, b, c - a, e - b))
+                    pic = self._picture(name, g, d, px, dpr)
+                    if isinstance(pic, QImage):
+                        p.drawImage(top_left, pic)
+                    else:
+                        p.drawPixmap(top_left, pic)
+        p.restore()
+
+    def _hole(self, d: TileRender, px: float, dpr: float) -> Hole | None:
+        """The pixels of this tile's pictures the opaque tile over it (``cover``) hides, ``HOLE_MARGIN``
+        inside its edges, or None (no tile over it, or a device ratio that is not whole)."""
+        if self.cover is None or dpr != round(dpr):
+            return None
+        h, w = d.rgba.shape[:2]
+        size_w, size_h = self._picture_size(d, px, dpr)
+        cx, cy = self.cover
+        k, m = px * dpr, HOLE_MARGIN
+        n = int(dpr)  # edges on whole logical pixels: a painter's clip there is whole device pixels
+        x0, y0 = math.ceil((cx * k + m) / n) * n, math.ceil((cy * k + m) / n) * n
+        x1 = math.floor(min(size_w, (cx + w) * k - m) / n) * n
+        y1 = math.floor(min(size_h, (cy + h) * k - m) / n) * n
+        x0, y0 = max(x0, 0), max(y0, 0)
+        if x1 - x0 < 2 * m or y1 - y0 < 2 * m:
+            return None  # too small to be worth it
+        return x0, y0, x1, y1
+
+    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap | QImage:
+        """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
+        (the labels alone, on a transparent picture)."""
+        pix = self._pics.get(name)
+        if pix is None:
+            if name == "text":
+                pix = self._text_picture(g, d, px, dpr)
+            elif name == "blank":  # no values in it: one per shape, kinds and size, whatever the values
+                hole = self._hole(d, px, dpr)
+                key = ("blank", g.shape, id(g.kinds), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
+                       self.origin, hole)
+                pix = self._static(key, g.kinds, lambda: self._cells_picture(g, d, px, dpr, blank=True))
+            else:
+                pix = self._cells_picture(g, d, px, dpr, blank=False)
+            self._pics[name] = pix
+        return pix
+
+    def _static(self, key: tuple[object, ...], held: object,
+                make: Callable[[], QPixmap | QImage]) -> QPixmap | QImage:
+        """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
+        the ids in ``key`` from being reused while cached)."""
+        hit = self._statics.get(key)
+        if hit is None or hit[0] is not held:
+            hit = (held, make())
+            self._statics[key] = hit
+            while len(self._statics) > 9:  # blank, lines and cell map at three sizes
+                del self._statics[next(iter(self._statics))]
+        return hit[1]
+
+    def _picture_size(self, d: TileRender, px: float, dpr: float) -> tuple[int, int]:
+        """Pixels of a tile picture: one more each way, since the last grid line sits on the far edge."""
+        h, w = d.rgba.shape[:2]
+        return int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1
+
+    def _place_painter(self, q: QPainter, px: float) -> None:
+        """Put the tile's top-left corner at the picture's origin, ``px`` pixels per cell."""
+        q.scale(px, px)
+        q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
+
+    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *,
+                       blank: bool) -> QPixmap | QImage:
+        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines; nothing
+        in the ``_hole`` (its pixels are left as they come)."""
+        w, h = self._picture_size(d, px, dpr)
+        hole = self._hole(d, px, dpr)
+        pix: QPixmap | QImage
+        if blank or not d.opaque:
+            pix, filled = QPixmap(w, h), False
+            pix.fill(Qt.GlobalColor.transparent)
+        else:  # opaque cells cover all but the far edges: only the edges need clearing first
+            pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
+            shape = rows, cols = d.rgba.shape[:2]
+            bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
+            bits[max(0, int(rows * px * dpr) - 2):] = 0
+            bits[:, max(0, int(cols * px * dpr) - 2):] = 0
+            where = self._static(("cell map", shape, round(px, 3), dpr, self.origin), None, lambda: cell_map(
+                (w, h), dpr, shape, self._corner(), lambda q: self._place_painter(q, px)))
+            parts = None if hole is None else outside((0, 0, w, h), hole)
+            filled = fill_cells(bits[:, :w], d.rgba, where, parts)  # the colours as QPainter draws them
+        pix.setDevicePixelRatio(dpr)
+        q = QPainter(pix)
+        try:
+            for x0, y0, x1, y1 in outside((0, 0, w, h), hole):
+                if hole is not None:  # whole logical pixels (``_hole``): the clip is whole device pixels
+                    q.setClipRect(QRectF(x0 / dpr, y0 / dpr, (x1 - x0) / dpr, (y1 - y0) / dpr))
+                self._paint_picture(q, g, d, px, dpr, blank=blank, filled=filled)
+        finally:
+            q.end()
+        return pix
+
+    def _paint_picture(self, q: QPainter, g: Grid, d: TileRender, px: float, dpr: float, *, blank: bool,
+                       filled: bool) -> None:
+        """Paint a "full" or "blank" picture's marks (and colours, unless ``filled``) and lines with ``q``."""
+        q.save()
+        self._place_painter(q, px)
+        paint_cells(q, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
+                    drawn=filled)
+        if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
+            key = ("lines", g.shape, round(px, 3), dpr, self.origin)
+            lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
+            q.resetTransform()
+            q.drawPixmap(0, 0, lines)
+        else:
+            paint_lines(q, g, self._corner(), self.theme, px)
+        q.restore()
+
+    def _lines_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
+        """The grid lines alone on a transparent picture."""
+        pix = QPixmap(*self._picture_size(d, px, dpr))
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pix)
+        try:
+            self._place_painter(q, px)
+            paint_lines(q, g, self._corner(), self.theme, px)
+        finally:
+            q.end()
+        return pix
