@@ -4,32 +4,39 @@ A tile is drawn once per content and size into a picture and every later paint
 is a blit (see ``grid``). A tile behind a stack's front tile shows only a sliver
 along its top and right edges: the opaque tile just over it (``cover``, the
 offset of that tile in this one's cells) hides the rest. Such a tile's picture
-is drawn only outside a ``hole`` a few pixels inside what hides it, and only
-that is blitted: the screen's pixels are the same (the tile over it paints every
-pixel of the hole opaquely), at a few hundredths of the work for a big stack.
+is drawn only outside a ``hole`` a few pixels inside what hides it, as a few
+small pictures (``Banded``: one big picture would cost its every memory page,
+even with its inside left undrawn), each blitted where its pixels lie in the
+whole one: the screen's pixels are the same (the tile over it paints every pixel
+of the hole opaquely), at a few hundredths of the work for a big stack.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 
 from ..models.frame import Grid
-from .cells import LINES_PX, paint_cells, paint_lines
+from .cells import LINES_PX, kind_cells, paint_cells, paint_lines
 from .colour import TileRender
+from .draw import pixel_ratio
+from .inking import qround
 from .upscale import cell_map, fill_cells
 
-__all__ = ["HOLE_MARGIN", "Hole", "TilePictures", "outside"]
+__all__ = ["HOLE_MARGIN", "Banded", "Hole", "TilePictures", "outside"]
 
-#: Device pixels a hole keeps inside the edges of the tile that hides it (its rounding to pixels, and the
-#: blit's: never a pixel the tile over it leaves to this one).
+#: Device pixels a hole keeps inside the edges of the tile that hides it (both tiles land on whole pixels:
+#: never a pixel the tile over it leaves to this one).
 HOLE_MARGIN = 6
-#: Device pixels the blit leaves out beyond a picture's hole, never less (a picture lands on whole pixels).
-BLIT_SLACK = 2
+#: A hole's edges lie on multiples of this many device pixels: each part of a ``Banded`` picture starts
+#: where a hatching pattern's period (8 pixels) starts again, as in the whole picture.
+HOLE_GRID = 16
 
 #: Pixels of a picture not drawn: ``(x0, y0, x1, y1)``, device pixels from its top-left corner.
 Hole = tuple[int, int, int, int]
@@ -49,6 +56,26 @@ def outside(rect: Rect, hole: Rect | None) -> list[Rect]:
     return [r for r in parts if r[2] > r[0] and r[3] > r[1]]
 
 
+@dataclass(frozen=True, eq=False)
+class Banded:
+    """A tile's picture drawn only outside its hole: ``parts``, each ``(x, y, picture)`` with ``x, y`` the
+    device pixels of its top-left corner from the whole picture's."""
+
+    parts: tuple[tuple[int, int, QPixmap | QImage], ...]
+
+
+Picture = QPixmap | QImage | Banded
+T = TypeVar("T")
+
+
+def draw(p: QPainter, at: QPointF, pic: QPixmap | QImage) -> None:
+    """Draw ``pic`` with its top-left corner at ``at``."""
+    if isinstance(pic, QImage):
+        p.drawImage(at, pic)
+    else:
+        p.drawPixmap(at, pic)
+
+
 class TilePictures:
     """``GridItem``'s pictures: made, cached and blitted (a mix-in: the item's ``origin``, ``theme``,
     ``zoom``, ``cover``, ``_qimage`` and caches are its own)."""
@@ -58,9 +85,11 @@ class TilePictures:
     zoom: float
     cover: tuple[float, float] | None
     _qimage: QImage
-    _pics: dict[str, QPixmap | QImage]
-    _recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]]
-    _statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]]
+    grid: Grid | None
+    _parts_ok = False  # the painter's pixels are the pictures' (``_blit``)
+    _pics: dict[str, Picture]
+    _recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, Picture]]]
+    _statics: dict[tuple[object, ...], tuple[object, object]]
 
     def _text_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QImage:
         raise NotImplementedError
@@ -71,12 +100,14 @@ class TilePictures:
 
     def _blit(self, p: QPainter, g: Grid, d: TileRender, px: float,
               names: tuple[tuple[str, bool], ...]) -> None:
-        """Draw cached pictures: each ``(name, done)`` over the cells computed (done) or not yet; none in
-        the hole (``_hole``) the tile over this one hides."""
+        """Draw cached pictures: each ``(name, done)`` over the cells computed (done) or not yet."""
         tr = p.transform()
         dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        # Parts land on whole pixels only where the painter's pixels are the pictures' (not so in an image
+        # a widget is rendered into at another scale: whole pictures there).
+        self._parts_ok = pixel_ratio(p) == dpr
         key = (id(d), id(g.kinds), id(g.corner), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
-               self.zoom, self.cover)
+               self.zoom, self.cover if self._parts_ok else None)
         held = (d, g.kinds, g.corner)  # holding them keeps their ids from being reused while cached
         hit = next((e for e in self._recent if e[0] == key and e[1][0] is d), None)
         if hit is None:
@@ -87,14 +118,6 @@ class TilePictures:
         stop = h * w if g.pending_from is None else g.pending_from
         x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
         top_left = tr.map(QPointF(x0, y0))
-        hole = self._hole(d, px, dpr)
-        skip: Rect | None = None
-        if hole is not None and any(on for _, on in names):  # the text (front tiles only) has no hole
-            s = BLIT_SLACK / dpr  # whole device pixels (``_hole``: whole pixels at a whole ratio)
-            skip = (math.floor((top_left.x() + hole[0] / dpr - s) * dpr) / dpr,
-                    math.floor((top_left.y() + hole[1] / dpr - s) * dpr) / dpr,
-                    math.ceil((top_left.x() + hole[2] / dpr + s) * dpr) / dpr,
-                    math.ceil((top_left.y() + hole[3] / dpr + s) * dpr) / dpr)
         p.save()
         p.resetTransform()
         r0, c0 = divmod(stop, w)
@@ -106,36 +129,39 @@ class TilePictures:
                     continue
                 extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
                 extra_h = 1.0 if i1 == h else 0.0
-                left, top = top_left.x() + j0 * px, top_left.y() + i0 * px
-                rect = (left, top, left + (j1 - j0) * px + extra_w, top + (i1 - i0) * px + extra_h)
-                for a, b, c, e in outside(rect, skip if name != "text" else None):
-                    p.setClipRect(QRectF(a, b, c - a, e - b))
-                    pic = self._picture(name, g, d, px, dpr)
-                    if isinstance(pic, QImage):
-                        p.drawImage(top_left, pic)
-                    else:
-                        p.drawPixmap(top_left, pic)
+                p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
+                                     (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
+                pic = self._picture(name, g, d, px, dpr)
+                if isinstance(pic, Banded):  # each part where its pixels lie in the whole picture, which
+                    left = float(qround(np.array(top_left.x() * dpr)))  # lands on the pixel qRound says
+                    top = float(qround(np.array(top_left.y() * dpr)))
+                    for x, y, part in pic.parts:
+                        draw(p, QPointF((left + x) / dpr, (top + y) / dpr), part)
+                else:
+                    draw(p, top_left, pic)
         p.restore()
 
     def _hole(self, d: TileRender, px: float, dpr: float) -> Hole | None:
         """The pixels of this tile's pictures the opaque tile over it (``cover``) hides, ``HOLE_MARGIN``
-        inside its edges, or None (no tile over it, or a device ratio that is not whole)."""
-        if self.cover is None or dpr != round(dpr):
+        inside its edges, or None: no tile over it, a device ratio that is not whole or not the painter's, or
+        padding cells (QPainter's hatching would start elsewhere in a part than in the whole picture)."""
+        g = self.grid
+        if self.cover is None or not self._parts_ok or dpr != round(dpr) or g is None or (
+                g.kinds is not None and kind_cells(g.kinds).marked):
             return None
         h, w = d.rgba.shape[:2]
         size_w, size_h = self._picture_size(d, px, dpr)
         cx, cy = self.cover
-        k, m = px * dpr, HOLE_MARGIN
-        n = int(dpr)  # edges on whole logical pixels: a painter's clip there is whole device pixels
+        k, m, n = px * dpr, HOLE_MARGIN, HOLE_GRID
         x0, y0 = math.ceil((cx * k + m) / n) * n, math.ceil((cy * k + m) / n) * n
         x1 = math.floor(min(size_w, (cx + w) * k - m) / n) * n
         y1 = math.floor(min(size_h, (cy + h) * k - m) / n) * n
         x0, y0 = max(x0, 0), max(y0, 0)
         if x1 - x0 < 2 * m or y1 - y0 < 2 * m:
-            return None  # too small to be worth it
+            return None  # too small to be worth its parts
         return x0, y0, x1, y1
 
-    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap | QImage:
+    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> Picture:
         """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
         (the labels alone, on a transparent picture)."""
         pix = self._pics.get(name)
@@ -152,8 +178,7 @@ class TilePictures:
             self._pics[name] = pix
         return pix
 
-    def _static(self, key: tuple[object, ...], held: object,
-                make: Callable[[], QPixmap | QImage]) -> QPixmap | QImage:
+    def _static(self, key: tuple[object, ...], held: object, make: Callable[[], T]) -> T:
         """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
         the ids in ``key`` from being reused while cached)."""
         hit = self._statics.get(key)
@@ -162,7 +187,7 @@ class TilePictures:
             self._statics[key] = hit
             while len(self._statics) > 9:  # blank, lines and cell map at three sizes
                 del self._statics[next(iter(self._statics))]
-        return hit[1]
+        return hit[1]  # type: ignore[return-value]
 
     def _picture_size(self, d: TileRender, px: float, dpr: float) -> tuple[int, int]:
         """Pixels of a tile picture: one more each way, since the last grid line sits on the far edge."""
@@ -174,53 +199,54 @@ class TilePictures:
         q.scale(px, px)
         q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
 
-    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *,
-                       blank: bool) -> QPixmap | QImage:
-        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines; nothing
-        in the ``_hole`` (its pixels are left as they come)."""
+    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *, blank: bool) -> Picture:
+        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines; with a
+        ``_hole``, only the parts around it (``Banded``)."""
         w, h = self._picture_size(d, px, dpr)
         hole = self._hole(d, px, dpr)
+        if hole is None:
+            return self._cells_part(g, d, px, dpr, (0, 0, w, h), blank=blank)
+        return Banded(tuple((int(x0), int(y0), self._cells_part(g, d, px, dpr, (x0, y0, x1, y1), blank=blank))
+                            for x0, y0, x1, y1 in outside((0, 0, w, h), hole)))
+
+    def _cells_part(self, g: Grid, d: TileRender, px: float, dpr: float, box: Rect, *,
+                    blank: bool) -> QPixmap | QImage:
+        """The pixels ``box = (x0, y0, x1, y1)`` of the tile's picture (device pixels of the whole one)."""
+        x0, y0, x1, y1 = (int(v) for v in box)
+        w, h = x1 - x0, y1 - y0
         pix: QPixmap | QImage
         if blank or not d.opaque:
             pix, filled = QPixmap(w, h), False
             pix.fill(Qt.GlobalColor.transparent)
         else:  # opaque cells cover all but the far edges: only the edges need clearing first
             pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
+            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)[:, :w]
             shape = rows, cols = d.rgba.shape[:2]
-            bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
-            bits[max(0, int(rows * px * dpr) - 2):] = 0
-            bits[:, max(0, int(cols * px * dpr) - 2):] = 0
+            full_w, full_h = self._picture_size(d, px, dpr)
+            for a, b in ((0, 2), (full_h - 3, full_h), (max(0, int(rows * px * dpr) - 2), full_h)):
+                bits[min(max(a - y0, 0), h):min(max(b - y0, 0), h)] = 0  # those rows of the whole picture
+            for a, b in ((0, 2), (full_w - 3, full_w), (max(0, int(cols * px * dpr) - 2), full_w)):
+                bits[:, min(max(a - x0, 0), w):min(max(b - x0, 0), w)] = 0
             where = self._static(("cell map", shape, round(px, 3), dpr, self.origin), None, lambda: cell_map(
-                (w, h), dpr, shape, self._corner(), lambda q: self._place_painter(q, px)))
-            parts = None if hole is None else outside((0, 0, w, h), hole)
-            filled = fill_cells(bits[:, :w], d.rgba, where, parts)  # the colours as QPainter draws them
+                (full_w, full_h), dpr, shape, self._corner(), lambda q: self._place_painter(q, px)))
+            filled = fill_cells(bits, d.rgba, where, (x0, y0))  # the colours as QPainter draws them
         pix.setDevicePixelRatio(dpr)
         q = QPainter(pix)
         try:
-            for x0, y0, x1, y1 in outside((0, 0, w, h), hole):
-                if hole is not None:  # whole logical pixels (``_hole``): the clip is whole device pixels
-                    q.setClipRect(QRectF(x0 / dpr, y0 / dpr, (x1 - x0) / dpr, (y1 - y0) / dpr))
-                self._paint_picture(q, g, d, px, dpr, blank=blank, filled=filled)
+            q.translate(-x0 / dpr, -y0 / dpr)
+            self._place_painter(q, px)
+            paint_cells(q, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
+                        drawn=filled)
+            if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
+                key = ("lines", g.shape, round(px, 3), dpr, self.origin)
+                lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
+                q.resetTransform()
+                q.drawPixmap(-x0, -y0, lines)
+            else:
+                paint_lines(q, g, self._corner(), self.theme, px)
         finally:
             q.end()
         return pix
-
-    def _paint_picture(self, q: QPainter, g: Grid, d: TileRender, px: float, dpr: float, *, blank: bool,
-                       filled: bool) -> None:
-        """Paint a "full" or "blank" picture's marks (and colours, unless ``filled``) and lines with ``q``."""
-        q.save()
-        self._place_painter(q, px)
-        paint_cells(q, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
-                    drawn=filled)
-        if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
-            key = ("lines", g.shape, round(px, 3), dpr, self.origin)
-            lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
-            q.resetTransform()
-            q.drawPixmap(0, 0, lines)
-        else:
-            paint_lines(q, g, self._corner(), self.theme, px)
-        q.restore()
 
     def _lines_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
         """The grid lines alone on a transparent picture."""

@@ -93,23 +93,24 @@ def cell_map(size: tuple[int, int], dpr: float, shape: tuple[int, int], corner: 
 
 
 def fill_cells(picture: np.ndarray, rgba: np.ndarray, where: CellMap | None,
-               parts: list[tuple[int, int, int, int]] | None = None) -> bool:
+               at: tuple[int, int] = (0, 0)) -> bool:
     """Put opaque cell colours ``rgba (h, w, 4)`` into ``picture``, premultiplied ARGB words ``(H, W)``, as
-    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was, and with
-    ``parts`` (``(x0, y0, x1, y1)`` in pixels of the picture) only the pixels in them. False (and nothing
-    put in) without a map: QPainter draws them."""
+    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was. ``picture``
+    may be a part of the picture the map was made for, its top-left corner at pixel ``at = (x, y)`` of
+    that one. False (and nothing put in) without a map: QPainter draws them."""
     if where is None:
         return False
     top, left, rows, cols = where.top, where.left, where.rows, where.cols
-    if parts is None:
+    if at == (0, 0) and picture.shape[0] >= top + rows.size and picture.shape[1] >= left + cols.size:
         line = np.take(_words(rgba), cols, axis=1)  # one pixel row per cell row
         picture[top:top + rows.size, left:left + cols.size] = line[rows]
         return True
-    for x0, y0, x1, y1 in parts:
-        x0, y0 = max(x0, left), max(y0, top)
-        x1, y1 = min(x1, left + cols.size), min(y1, top + rows.size)
-        if x1 > x0 and y1 > y0:  # only the cells these pixels show are looked at
-            picture[y0:y1, x0:x1] = _words(rgba[np.ix_(rows[y0 - top:y1 - top], cols[x0 - left:x1 - left])])
+    x0, y0 = max(at[0], left), max(at[1], top)  # in the whole picture's pixels
+    x1 = min(at[0] + picture.shape[1], left + cols.size)
+    y1 = min(at[1] + picture.shape[0], top + rows.size)
+    if x1 > x0 and y1 > y0:  # only the cells these pixels show are looked at
+        part = _words(rgba[np.ix_(rows[y0 - top:y1 - top], cols[x0 - left:x1 - left])])
+        picture[y0 - at[1]:y1 - at[1], x0 - at[0]:x1 - at[0]] = part
     return True
 
 
