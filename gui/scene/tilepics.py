@@ -37,6 +37,8 @@ HOLE_MARGIN = 6
 #: A hole's edges lie on multiples of this many device pixels: each part of a ``Banded`` picture starts
 #: where a hatching pattern's period (8 pixels) starts again, as in the whole picture.
 HOLE_GRID = 16
+#: Smaller holes are not worth the parts (each part costs about what ~40,000 pixels of picture do).
+HOLE_MIN_PIXELS = 30_000
 
 #: Pixels of a picture not drawn: ``(x0, y0, x1, y1)``, device pixels from its top-left corner.
 Hole = tuple[int, int, int, int]
@@ -157,7 +159,7 @@ class TilePictures:
         x1 = math.floor(min(size_w, (cx + w) * k - m) / n) * n
         y1 = math.floor(min(size_h, (cy + h) * k - m) / n) * n
         x0, y0 = max(x0, 0), max(y0, 0)
-        if x1 - x0 < 2 * m or y1 - y0 < 2 * m:
+        if x1 - x0 < 2 * m or y1 - y0 < 2 * m or (x1 - x0) * (y1 - y0) < HOLE_MIN_PIXELS:
             return None  # too small to be worth its parts
         return x0, y0, x1, y1
 
