@@ -21,9 +21,9 @@ from gui.scene.tilepics import outside
 Action = Callable[[SceneView, Lesson], None]
 
 
-def stage(view: SceneView, scale: float = 1.0) -> np.ndarray:
-    """The stage's pixels once the layout has settled."""
-    for _ in range(3):
+def stage(view: SceneView, scale: float = 1.0, turns: int = 3) -> np.ndarray:
+    """The stage's pixels once the layout has settled (``turns`` of the event loop)."""
+    for _ in range(turns):
         QApplication.sendPostedEvents()
         QApplication.processEvents()
     img = export.grab(view, scale).convertToFormat(QImage.Format.Format_RGB32)
@@ -158,3 +158,33 @@ def test_a_stack_painted_on_any_device_ratio_is_the_same_with_slivers(qapp, dpr:
 
     a, b = picture(True), picture(False)
     assert (a != b).sum() == 0
+
+
+def test_a_live_window_makes_its_pictures_over_a_few_turns_and_settles_on_the_same_stage(  # type: ignore[no-untyped-def]
+        qapp, monkeypatch) -> None:
+    """Issue 12: a live window makes at most ``TURN_BUDGET`` of tile pictures a turn (a tile not made yet
+    shows its last picture, scaled); turn after turn it settles on the stage made in one go, after a new
+    lesson, a theme switch and a new size alike."""
+    monkeypatch.setattr(tilepics, "TURN_BUDGET", 3.0)
+    monkeypatch.setattr(tilepics.TURN, "left", 3.0)
+    params = Params(in_c=4, out_c=3, in_h=30, in_w=30, mode="backward")
+    m = Lesson(params)
+    acts: list[Action] = [step(0.6), lambda v, m: v.set_theme("dark"), lambda v, m: v.resize(1000, 700)]
+    whole = [a for a, _ in run(params, acts, (1400, 900), 1.0)]
+    view = export.offscreen_renderer((1400, 900))
+    view.progressive = True
+    try:
+        for k, act in enumerate(acts):
+            act(view, m)
+            first = stage(view, turns=0)  # the first paint, in this turn
+            assert tilepics.TURN.waiting, "all in one turn: the budget did nothing"
+            for _ in range(60):  # each a turn: the zero timer ends the last one, tiles waiting paint again
+                QApplication.processEvents()
+                if not tilepics.TURN.busy:
+                    break
+            assert not tilepics.TURN.busy, "never settles"
+            assert (first != whole[k]).any() and (stage(view) == whole[k]).all(), f"action {k}"
+    finally:
+        view.hide()
+        view.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -99,6 +99,7 @@ class GridItem(TilePictures, QGraphicsObject):
         self._qimage = QImage()
         self._rgba = np.zeros((0, 0, 4), np.uint8)
         self._pics: dict[str, QPixmap | QImage] = {}
+        self._stale: dict[str, tuple[object, float]] = {}  # the last picture of each name (kept on forget)
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]] = []
         # Pictures that do not depend on the values (blank, grid lines), by shape, kinds and size.

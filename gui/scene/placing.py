@@ -72,10 +72,13 @@ def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
         cmap = None if panel.colour == "none" else colour_map(view.theme_name, panel.colour)
         renders = view._renders.get_stack(panel.grids, panel.levels, cmap, rgb, name)
         covers = covering(pp.tiles, panel.grids, renders)
+        over = {tp.z + 1.0 for tp, c in zip(pp.tiles, covers, strict=True) if c is not None}
         for tile, grid, tp, render, cover in zip(tiles, panel.grids, pp.tiles, renders, covers, strict=True):
             tile.origin, tile.shape, tile.scale = tp.origin, grid.shape, tp.scale
             tile.item.setZValue(tp.z)
             tile.item.zoom = view.zoom
+            tile.item.progressive = view.progressive
+            tile.item.hides = tp.z in over
             tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale, cover)
             tile.item.show(True)
         if panel.legend is not None and cmap is not None:

@@ -9,17 +9,24 @@ small pictures (``Banded``: one big picture would cost its every memory page,
 even with its inside left undrawn), each blitted where its pixels lie in the
 whole one: the screen's pixels are the same (the tile over it paints every pixel
 of the hole opaquely), at a few hundredths of the work for a big stack.
+
+On a live window (``progressive``) the pictures one event-loop turn makes are
+limited (``TURN_BUDGET``): a tile whose picture is not made yet shows its last
+one (scaled to its new size) and is painted again next turn, so a theme switch,
+a new size or presenter mode at the largest setting is a few short turns instead
+of one long one; the stage settles on exactly the pictures made in one go.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QPixmap
 
 from ..models.frame import Grid
@@ -69,6 +76,74 @@ class Banded:
 Picture = QPixmap | QImage | Banded
 T = TypeVar("T")
 
+#: Picture-making a live window's tiles may do in one event-loop turn (estimated milliseconds,
+#: ``picture_cost``); what is left waits for the next turn.
+TURN_BUDGET = 24.0
+
+
+class Turn:
+    """What is left of this event-loop turn's ``TURN_BUDGET``, and the tiles to paint again next turn."""
+
+    def __init__(self) -> None:
+        self.left = TURN_BUDGET
+        self.armed = False
+        self.waiting: list[TilePictures] = []
+
+    @property
+    def busy(self) -> bool:
+        """Pictures were made or put off this turn (the stage may not have settled)."""
+        return self.armed
+
+    def spend(self, cost: float) -> bool:
+        """Take ``cost`` from this turn's budget; False when it is spent (nothing taken)."""
+        self._arm()
+        if self.left <= 0.0:
+            return False
+        self.left -= cost
+        return True
+
+    def wait(self, item: TilePictures) -> None:
+        """Paint ``item`` again next turn."""
+        self._arm()
+        self.waiting.append(item)
+
+    def _arm(self) -> None:
+        if not self.armed:
+            self.armed = True
+            QTimer.singleShot(0, self._next)
+
+    def _next(self) -> None:
+        self.left, self.armed = TURN_BUDGET, False
+        waiting, self.waiting = self.waiting, []
+        for item in waiting:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: its scene is gone
+                item.update()  # type: ignore[attr-defined]
+
+
+TURN = Turn()
+
+
+def picture_cost(size: tuple[int, int], hole: Hole | None) -> float:
+    """Estimated milliseconds to make a picture of ``size`` device pixels with ``hole`` left out (each
+    picture or part ~0.3 ms whatever its size, then ~1 ms per 400,000 pixels: a quiet machine's figures)."""
+    w, h = size
+    if hole is None:
+        return 0.3 + w * h / 400_000
+    x0, y0, x1, y1 = hole
+    return 4 * 0.3 + (w * h - (x1 - x0) * (y1 - y0)) / 400_000
+
+
+def stretch(p: QPainter, at: QPointF, pic: Picture, scale: float, dpr: float) -> None:
+    """Draw ``pic`` ``scale`` times its size from ``at`` (a stale picture until the new one is made)."""
+    parts = pic.parts if isinstance(pic, Banded) else ((0, 0, pic),)
+    for x, y, part in parts:
+        target = QRectF(at + QPointF(x * scale / dpr, y * scale / dpr),
+                        QSizeF(part.width() * scale / dpr, part.height() * scale / dpr))
+        if isinstance(part, QImage):
+            p.drawImage(target, part)
+        else:
+            p.drawPixmap(target, part, QRectF(part.rect()))
+
 
 def draw(p: QPainter, at: QPointF, pic: QPixmap | QImage) -> None:
     """Draw ``pic`` with its top-left corner at ``at``."""
@@ -89,6 +164,9 @@ class TilePictures:
     _qimage: QImage
     grid: Grid | None
     _parts_ok = False  # the painter's pixels are the pictures' (``_blit``)
+    progressive = False  # a live window's tile: at most ``TURN_BUDGET`` of pictures a turn
+    hides = False  # another tile's ``cover``: drawn over it, hiding its hole
+    _stale: dict[str, tuple[Picture, float]]  # the last picture of each name shown, and its cell size
     _pics: dict[str, Picture]
     _recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, Picture]]]
     _statics: dict[tuple[object, ...], tuple[object, object]]
@@ -126,22 +204,43 @@ class TilePictures:
         done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
         todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
         for name, on_done in names:
-            for i0, i1, j0, j1 in done if on_done else todo:
-                if i1 <= i0 or j1 <= j0:
-                    continue
+            rects = [r for r in (done if on_done else todo) if r[1] > r[0] and r[3] > r[2]]
+            if not rects:
+                continue
+            pic, scale = self._picture_now(name, g, d, px, dpr)
+            if pic is None:
+                continue
+            for i0, i1, j0, j1 in rects:
                 extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
                 extra_h = 1.0 if i1 == h else 0.0
                 p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
                                      (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
-                pic = self._picture(name, g, d, px, dpr)
-                if isinstance(pic, Banded):  # each part where its pixels lie in the whole picture, which
-                    left = float(qround(np.array(top_left.x() * dpr)))  # lands on the pixel qRound says
+                if scale != 1.0:  # the last picture, at its own size, until this one is made
+                    stretch(p, top_left, pic, scale, dpr)
+                elif isinstance(pic, Banded):  # each part where its pixels lie in the whole picture,
+                    left = float(qround(np.array(top_left.x() * dpr)))  # which lands where qRound says
                     top = float(qround(np.array(top_left.y() * dpr)))
                     for x, y, part in pic.parts:
                         draw(p, QPointF((left + x) / dpr, (top + y) / dpr), part)
                 else:
                     draw(p, top_left, pic)
         p.restore()
+
+    def _picture_now(self, name: str, g: Grid, d: TileRender, px: float,
+                     dpr: float) -> tuple[Picture | None, float]:
+        """The picture ``name`` and 1; or, on a live window whose turn has made enough pictures, the last
+        one shown and how much larger this one will be (None: none yet), the tile painted again next turn."""
+        if self.progressive and name != "text" and name not in self._pics:
+            old = self._stale.get(name)
+            # A tile over others hides their holes: never nothing (nor holes of its own) meanwhile.
+            stale = old is not None and not (self.hides and isinstance(old[0], Banded))
+            cost = picture_cost(self._picture_size(d, px, dpr), self._hole(d, px, dpr))
+            if not TURN.spend(cost) and (stale or not self.hides):
+                TURN.wait(self)
+                return (None, 1.0) if old is None else (old[0], px / old[1])
+        pic = self._picture(name, g, d, px, dpr)
+        self._stale[name] = (pic, px)
+        return pic, 1.0
 
     def _hole(self, d: TileRender, px: float, dpr: float) -> Hole | None:
         """The pixels of this tile's pictures the opaque tile over it (``cover``) hides, ``HOLE_MARGIN``

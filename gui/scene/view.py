@@ -64,6 +64,7 @@ class SceneView(LayoutView):
         self.theme = theme_colours(theme)  # items share this dict, so a theme switch reaches them
         self.theme_name = theme
         self.zoom = 1.0
+        self.progressive = False  # a live window: tiles' pictures made over a few turns (``tilepics``)
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
