@@ -188,3 +188,27 @@ def test_a_live_window_makes_its_pictures_over_a_few_turns_and_settles_on_the_sa
         view.hide()
         view.deleteLater()
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def test_a_title_fitted_again_to_a_room_it_had_takes_the_same_size_and_width(qapp) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: a presenter switch fits the stage at a few sizes, most twice; a title's fit is looked up
+    for a text, room and size seen before, and leaves the title as measuring it again does."""
+    from gui.scene import layout, refit
+    from gui.scene.widgets import Title
+
+    calls: list[float] = []
+
+    def fit(t: Title, room: float, base: int) -> float:
+        calls.append(room)
+        return layout.fit_title(t, room, base)
+
+    a, b = Title(), Title()
+    for t in (a, b):
+        t.setText("dL/dW[1] = X ⋆ dL/dY[1] (so far), db[1] = 4195")
+    for room in (90.0, 140.5, 90.0, 400.0, 140.5):
+        short = refit.fit_again(fit, layout.bold_font, a, room, 13)
+        assert short == layout.fit_title(b, room, 13)  # measured afresh
+        assert a.textItem.font().pointSize() == b.textItem.font().pointSize()
+        assert a.textItem.textWidth() == b.textItem.textWidth()
+        assert a.textItem.boundingRect() == b.textItem.boundingRect()
+    assert calls == [90.0, 140.5, 400.0]

@@ -275,7 +275,8 @@ class SceneView(LayoutView):
         while len(tiles) < n:
             tiles.append(Tile(self.view, self.theme))
         for t in tiles[n:]:
-            t.item.show(False)
+            if t.item.isVisible():  # hundreds are kept hidden once expanded: a fit places the panels often
+                t.item.show(False)
         return tiles[:n]
 
     def _origin(self, panel: PanelName, grid: int) -> tuple[float, float, float] | None:
