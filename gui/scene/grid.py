@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.frame import Grid
 from .cells import paint_cells, paint_lines, paint_pending
 from .colour import TileRender
-from .draw import bands, is_vector, screen_pen
+from .draw import bands, is_vector, repaint, screen_pen
 from .inking import Spots, ink_spots, qround
 from .tilepics import TilePictures
 
@@ -106,10 +106,12 @@ class GridItem(TilePictures, QGraphicsObject):
         self._statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
-                 scale: float = 1.0, cover: tuple[float, float] | None = None) -> None:
+                 scale: float = 1.0, cover: tuple[float, float] | None = None,
+                 dirty: QRectF | None = None) -> None:
         """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``, cells ``scale`` scene units
         wide; text only when ``front``; ``cover``: an opaque tile of the same shape is drawn over this one
-        that far away (in this one's cells), hiding all but a sliver (only that is drawn: ``tilepics``)."""
+        that far away (in this one's cells), hiding all but a sliver (only that is drawn: ``tilepics``).
+        Repaints ``dirty`` (item units; ``tile_damage``), or all of it."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
             # The image reads the render's bytes (kept alive with it): no copy of a big grid.
@@ -126,8 +128,8 @@ class GridItem(TilePictures, QGraphicsObject):
             self.labels.setTransform(t)
         self.grid, self.render, self.origin, self.front, self.scale_ = grid, render, origin, front, scale
         self.cover = cover
-        self.update()
-        self.labels.update()
+        repaint(self, dirty)  # None: the whole tile
+        repaint(self.labels, dirty)
 
     def show(self, on: bool) -> None:
         """Show or hide the tile and its labels."""
