@@ -25,6 +25,7 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from ..models.choices import PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
+from .refit import fit_again
 from .widgets import Box, Title
 
 GAP = 2.5  # cells between panels
@@ -381,7 +382,7 @@ def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlac
         room = placed[panel].room * per_cell
         key = (text, round(room, 1), base)
         if fitted.get(panel, (None,))[:3] != key:
-            fitted[panel] = (*key, fit_title(t, room, base))
+            fitted[panel] = (*key, fit_again(fit_title, bold_font, t, room, base))
         short[panel] = float(fitted[panel][3])  # type: ignore[arg-type]
         heights[panel] = t.textItem.boundingRect().height()
     return heights, short
