@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPen
 
 from .pipeline_layout import classifier_range, label_pixels, tile_origins
 from .scene import apply_lut
@@ -29,7 +29,8 @@ class StageItems:
 
     It reads the view's theme (``theme``, ``cmaps``, ``bar_colours``) and the
     values shown (``_shown``), and keeps each stage's items in ``items``,
-    ``class_texts`` and ``more_texts``.
+    ``class_texts``, ``more_texts`` and ``zero_lines``; ``_recolour_texts``
+    gives the texts and lines a new theme's colour in place.
     """
 
     theme: dict[str, str]
@@ -39,6 +40,7 @@ class StageItems:
     items: list[list[pg.GraphicsObject]]
     class_texts: dict[int, list[tuple[pg.TextItem, pg.TextItem]]]
     more_texts: dict[int, pg.TextItem]
+    zero_lines: dict[int, pg.InfiniteLine]
     _shown: tuple[list[str], list[np.ndarray]]
 
     @staticmethod
@@ -71,6 +73,15 @@ class StageItems:
         for m, img in enumerate(items):
             img.setImage(rgba[m], autoLevels=False)
 
+    def _recolour(self, k: int, a: np.ndarray) -> None:
+        """Stage ``k``'s pictures or bars in the theme's colours, ``a`` the values they show; nothing moves
+        (bars keep their lengths and range: their brushes follow the signs they are drawn with)."""
+        items = self.items[k]
+        if a.ndim == 1 and a.size <= BAR_LIMIT:
+            items[0].setOpts(brushes=self._bar_colors(np.asarray(items[0].opts["width"])))
+            return
+        self._update(k, a)
+
     def _colors(self, stage: int, a: np.ndarray) -> np.ndarray:
         """RGBA bytes ``(C, H, W, 4)`` of a stack, levels from its own range (NaN: the theme's empty)."""
         lo, hi = self._levels(a)
@@ -93,7 +104,9 @@ class StageItems:
                                        brushes=self._bar_colors(a), pen=None)
                 box.addItem(bars)
                 self.items[-1].append(bars)
-                box.addItem(pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen(self.theme["text"], width=1.5)))
+                line = pg.InfiniteLine(pos=0, angle=90, pen=self._zero_pen())
+                box.addItem(line)
+                self.zero_lines[stage] = line
                 box.setAspectLocked(False)
                 if last and a.size <= MAX_CLASSES:
                     self._add_class_texts(stage, box, a.size)
@@ -116,6 +129,22 @@ class StageItems:
             box.addItem(t, ignoreBounds=True)
             self.more_texts[stage] = t
         return tiles
+
+    def _zero_pen(self) -> QPen:
+        """The pen of the zero line beside bars (the theme's text colour)."""
+        return pg.mkPen(self.theme["text"], width=1.5)
+
+    def _recolour_texts(self) -> None:
+        """Give every stage's "+N more", class digits and values, and zero line the theme's text colour."""
+        text = self.theme["text"]
+        for t in self.more_texts.values():
+            t.setColor(text)
+        for pairs in self.class_texts.values():
+            for digit, value in pairs:
+                digit.setColor(text)
+                value.setColor(text)
+        for line in self.zero_lines.values():
+            line.setPen(self._zero_pen())
 
     def _text_font(self) -> QFont:
         """The font of labels drawn inside the boxes (legible from the back row)."""

@@ -78,6 +78,8 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         self._rows: list[list[int]] = []  # stage indices per row of the layout
         self.class_texts: dict[int, list[tuple[pg.TextItem, pg.TextItem]]] = {}  # stage: (digit, value)
         self.more_texts: dict[int, pg.TextItem] = {}  # stage: "+N more"
+        self.zero_lines: dict[int, pg.InfiniteLine] = {}  # stage: the zero line beside its bars
+        self._unrolled: tuple[int, int] | None = None  # (stage, k): a vector shown filled up to k
         self._building: Iterator[None] | None = None  # the steps of a build spread over turns
         self._apply_theme(theme)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -96,15 +98,33 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         self.setBackground(self.theme["background"])
 
     def set_theme(self, name: str) -> None:
-        """Switch to theme ``name`` (one of ``THEME_COLOURS``); redraws what is shown."""
+        """Switch to theme ``name`` (one of ``THEME_COLOURS``): what is shown is recoloured in place.
+
+        Titles, maps, bars, texts, zero lines, outlines and the background
+        take the new colours; nothing is rebuilt (a rebuild of every stage took
+        60-100 ms in the click's turn), and the view looks as one built in that
+        theme. A build still going on is done again at once in the new theme.
+        """
         self._apply_theme(name)
         names, outputs = self._shown
-        if outputs:
+        if not outputs:
+            return
+        if self.building or len(self.items) != len(outputs):
             fields, marked = self._fields, self._marked
             self._structure = []
             self.show_stages(names, outputs)
             self.show_field(fields)
             self.mark_cells(*marked)
+            return
+        for label in self.labels:
+            label.setText(label.text, color=self.theme["text"])
+        for k, a in enumerate(outputs):
+            if self._unrolled is not None and self._unrolled[0] == k:  # flatten's vector so far
+                self._recolour(k, unrolled(a, self._unrolled[1]))
+            else:
+                self._recolour(k, a)
+        self._recolour_texts()
+        self._recolour_marks()
 
     def close(self) -> bool:
         """Close safely (see ``gui.scene.close_view``)."""
@@ -120,6 +140,7 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         turn of the event loop (``building`` meanwhile; ``built`` when done).
         """
         self._shown = (list(names), list(outputs))
+        self._unrolled = None  # every stage shows its new values whole
         structure = [(n, a.shape) for n, a in zip(names, outputs, strict=False)]
         if structure == self._structure:
             for k, a in enumerate(outputs[: len(self.boxes)]):
@@ -174,7 +195,8 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         self.ci.setVisible(False)  # nothing half-built is painted: the view stays empty until the end
         self.boxes, self.labels, self.tiles, self.rf_items, self.flat_items = [], [], [], [], []
         self._fields, self._marked = [], (0, [])
-        self.items, self.class_texts, self.more_texts = [], {}, {}
+        self.items, self.class_texts, self.more_texts, self.zero_lines = [], {}, {}, {}
+        self._unrolled = None
         signal = is_signal_stack(outputs)  # one stage a row, the whole width: WaveNet's own figure
         labels = [pg.LabelItem(name, size=TITLE_SIZE, color=self.theme["text"]) for name in names]
         widths = self._title_widths(labels, outputs)
@@ -264,9 +286,7 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
             box.removeItem(item)
         self.rf_items = []
         self._fields = list(fields)
-        colour = QColor(self.theme["window"])
-        fill = QColor(colour)
-        fill.setAlpha(60)
+        pen, fill = self._field_pen()
         for k, (rows, cols) in enumerate(fields):
             if k >= len(self.boxes) or not len(rows) or not len(cols):
                 continue
@@ -274,8 +294,6 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
             for (x0, y0, _h, _w), (c0, c1) in itertools.product(self.tiles[k], spans):  # dilation: gaps
                 r = QRectF(x0 + c0 - 0.5, y0 + rows.min() - 0.5, c1 - c0, rows.max() - rows.min() + 1)
                 item = pg.QtWidgets.QGraphicsRectItem(r)
-                pen = QPen(colour, 2.5)
-                pen.setCosmetic(True)
                 item.setPen(pen)
                 item.setBrush(fill)
                 item.setZValue(10)
@@ -299,12 +317,35 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
     def _outline(self, stage: int, rect: QRectF) -> None:
         """Outline ``rect`` (view units) of ``stage`` in the output colour (``mark_cells`` clears it)."""
         item = pg.QtWidgets.QGraphicsRectItem(rect)
-        pen = QPen(QColor(self.theme["output"]), 3)
-        pen.setCosmetic(True)
-        item.setPen(pen)
+        item.setPen(self._outline_pen())
         item.setZValue(20)
         self.boxes[stage].addItem(item)
         self.flat_items.append((item, self.boxes[stage]))
+
+    def _field_pen(self) -> tuple[QPen, QColor]:
+        """The pen and fill of a receptive field's outline: the theme's window colour."""
+        colour = QColor(self.theme["window"])
+        pen = QPen(colour, 2.5)
+        pen.setCosmetic(True)
+        fill = QColor(colour)
+        fill.setAlpha(60)
+        return pen, fill
+
+    def _outline_pen(self) -> QPen:
+        """The pen of a cell's outline (``mark_cells``, ``show_unrolled``): the theme's output colour."""
+        pen = QPen(QColor(self.theme["output"]), 3)
+        pen.setCosmetic(True)
+        return pen
+
+    def _recolour_marks(self) -> None:
+        """Give the receptive fields' and the cells' outlines the theme's colours in place."""
+        pen, fill = self._field_pen()
+        for item, _box in self.rf_items:
+            item.setPen(pen)
+            item.setBrush(fill)
+        outline = self._outline_pen()
+        for item, _box in self.flat_items:
+            item.setPen(outline)
 
     def show_unrolled(self, stage: int, k: int) -> None:
         """Show the vector of ``stage`` filled up to element ``k`` (the flatten so far) with that element
@@ -315,6 +356,7 @@ class PipelineView(StageItems, pg.GraphicsLayoutWidget):
         vector = outputs[stage]
         shown = vector if k < 0 else unrolled(vector, k)
         self._update(stage, np.nan_to_num(shown, nan=0.0) if vector.size <= BAR_LIMIT else shown)  # no bar: 0
+        self._unrolled = None if k < 0 else (stage, k)
         if k < 0:
             return
         if vector.size <= BAR_LIMIT:  # bars, one per row
