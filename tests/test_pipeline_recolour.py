@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from engine import network as nw
+from gui.models.choices import THEME_COLOUR_MAPS
 from gui.pipeline import PipelineWindow
 
-THEMES = ("dark", "high-contrast", "light")
+THEMES = ("dark", "high-contrast", "colour-blind", "light")
 
 
 def sample_digit(w: PipelineWindow) -> None:
@@ -82,6 +84,20 @@ def test_a_switched_window_looks_as_one_opened_in_the_theme(qtbot, monkeypatch, 
     assert after[0] == fresh.view.grab().toImage()  # the same picture, pixel for pixel
     assert after[1] == fresh.digits.grab().toImage()
     assert switched.grab().toImage() == fresh.grab().toImage()  # and the whole window
+
+
+@pytest.mark.parametrize("state", ["sample digit", "wide stack"])
+def test_bars_take_a_new_diverging_map_in_place(qtbot, monkeypatch, state: str) -> None:  # type: ignore[no-untyped-def]
+    """Every theme has the same diverging map today; one that differs must recolour the bars too."""
+    monkeypatch.setitem(THEME_COLOUR_MAPS["dark"], "diverging", "CET-D1")
+    switched = opened(qtbot, "light", STATES[state])
+    bars = [k for k, items in enumerate(switched.view.items) if isinstance(items[0], pg.BarGraphItem)]
+    assert bars
+    switched.set_theme("dark")
+    QApplication.processEvents()
+    fresh = opened(qtbot, "dark", STATES[state])
+    assert switched.view.grab().toImage() == fresh.view.grab().toImage()
+    assert switched.digits.grab().toImage() == fresh.digits.grab().toImage()
 
 
 def test_a_build_going_on_when_the_theme_switches_ends_in_the_new_theme(pipeline, qtbot) -> None:  # type: ignore[no-untyped-def]
