@@ -8,9 +8,10 @@ expanded one lays them out ``columns`` to a row.
 A panel far narrower than the widest (a 3×3 kernel beside a 64×64 picture)
 is drawn with larger cells, ``MIN_SHARE`` of the widest at least, so its
 numbers and title stay readable. Titles never run into the next panel: they
-wrap (onto two lines at most), then shrink, down to a legible floor; a title
-that still needs more room pushes the next panel (or the right edge) further
-out. The room above each row is measured from the titles' real height
+shrink on one line, down to a legible floor, then wrap at spaces (onto two
+lines at most, never one word to a line: "Target" over "T"); a title that
+still needs more room pushes the next panel (or the right edge) further out.
+The room above each row is measured from the titles' real height
 (``Margins``), so a wrapped or zoomed title never covers a panel or leaves
 the view.
 """
@@ -292,10 +293,15 @@ def _lines(t: Title, size: int) -> float:
 def broken_badly(t: Title, strict: bool = True) -> bool:
     """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
     after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; and, ``strict``, beside
-    "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)")."""
+    "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)").
+    A line of one word is always a bad break: a short title such as "Target T" read "Target" over "T"."""
     block = t.textItem.document().firstBlock()
     while block.isValid():
         layout, text = block.layout(), block.text()
+        if layout.lineCount() > 1 and any(
+                " " not in text[(ln := layout.lineAt(i)).textStart():ln.textStart() + ln.textLength()].strip()
+                for i in range(layout.lineCount())):
+            return True
         for i in range(1, layout.lineCount()):
             start = layout.lineAt(i).textStart()
             before, after = text[:start].rstrip(), text[start:]
@@ -317,10 +323,10 @@ def _wraps_well(t: Title, width: float, size: int, strict: bool = True) -> bool:
 
 
 def fit_title(t: Title, room_px: float, base: int) -> float:
-    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the spaces
-    (never inside "dL/dY", nor, while anything else fits, inside a formula or an aside:
-    ``broken_badly``) onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that
-    is too wide.
+    """Fit a title into ``room_px``: on one line at the largest size down to ``title_floor`` that fits,
+    else wrapped at the spaces (never inside "dL/dY", never one word to a line, nor, while anything else
+    fits, inside a formula or an aside: ``broken_badly``) onto at most ``MAX_TITLE_LINES``, shrinking
+    (to ``title_floor``) only while that is too wide.
 
     Returns
     -------
@@ -330,6 +336,11 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
     """
     doc = t.textItem.document()
     floor = title_floor(base)
+    t.setTextWidth(-1)
+    for size in range(base, floor - 1, -1):  # one line first: a smaller type before a broken title
+        t.setFont(bold_font(size))
+        if doc.idealWidth() <= room_px:
+            return 0.0
     for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
         for size in range(base, floor - 1, -1):
             t.setFont(bold_font(size))
