@@ -21,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont, QFontMetricsF
 
 from ..models.choices import PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
-from .widgets import Box, Title
+from .title_fit import TITLE_PT, title_floor  # noqa: F401 - where the tests and older callers look
+from .widgets import Box
 
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
@@ -37,12 +37,7 @@ SIDE = 0.3  # cells left and right of the stage
 TITLE_ROOM = 0.3  # cells a title keeps clear of the next panel
 MIN_SHARE = 0.3  # a panel is drawn at least this fraction as wide as the widest one
 LEGEND_TOP, LEGEND_HEIGHT = 0.35, 0.3  # the colour bar under a panel (cells of the stage)
-TITLE_PT = 13  # titles' type at text zoom 1
-MIN_TITLE_PT = 10  # a title never shrinks below this ...
-TITLE_FLOOR = 0.8  # ... nor below this fraction of its size at the current zoom
 LEGEND_PX = 11  # legend labels' type (pixels) at text zoom 1
-MAX_TITLE_LINES = 2  # a title wraps onto at most this many lines before it shrinks
-STRICT_EXTRA_PX = 24.0  # a formula or an aside kept whole may ask for this much more room (pixels)
 
 
 @dataclass(frozen=True)
@@ -213,11 +208,24 @@ def stage_rect(placed: dict[PanelName, PanelPlace], margins: Margins) -> QRectF:
     return rect.adjusted(-SIDE, -margins.top, SIDE + margins.right, margins.bottom)
 
 
+def push_stretch(placed: dict[PanelName, PanelPlace], short: dict[PanelName, float],
+                 widths: dict[PanelName, float], view_px: float) -> float:
+    """How many times ``short`` to push titles out on a stage as wide as the view (``view_px``), so
+    that one round makes their room: the push makes every cell smaller, so titles ``T`` pixels wide in
+    all (on one row) need ``1 / (1 - T / view_px)`` times the room they lack now."""
+    rows: dict[int, float] = {}
+    for name, px in short.items():
+        if px > 0.5:
+            rows[placed[name].row] = rows.get(placed[name].row, 0.0) + widths.get(name, 0.0)
+    return 1.0 / max(1.0 - max(rows.values(), default=0.0) / max(view_px, 1.0), 0.25)
+
+
 def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, float],
                 short: dict[PanelName, float], per_cell: float, legend_px: float, slots: dict[PanelName, int],
-                old: Margins) -> Margins:
+                old: Margins, stretch: float = 1.0) -> Margins:
     """The margins that fit titles ``heights`` tall (pixels), each still ``short`` pixels too wide
-    for its room, and legend labels ``legend_px`` tall."""
+    for its room (pushed ``stretch`` times that: ``push_stretch``), and legend labels ``legend_px``
+    tall."""
     pc = max(per_cell, 1e-6)
     legend = LEGEND_TOP + LEGEND_HEIGHT + (legend_px * 1.6 + 4) / pc
     need = {0: 0.0, 1: 0.0}
@@ -232,9 +240,9 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
         if px <= 0.5:
             continue
         if placed[name] in lasts:
-            right += px / pc
+            right += (px * stretch + 1.0) / pc  # a pixel to spare: the next round may scale by a hair
         else:
-            gaps[slots[name]] = gaps.get(slots[name], 0.0) + px / pc
+            gaps[slots[name]] = gaps.get(slots[name], 0.0) + (px * stretch + 1.0) / pc
     # Under row 0: its colour bars' room, or only a little when none of its panels has one.
     under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
     return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
@@ -271,128 +279,3 @@ class Tile:
         if 0 <= i < self.shape[0] and 0 <= j < self.shape[1]:
             return i, j
         return None
-
-
-def bold_font(size: int) -> QFont:
-    """The titles' font at ``size`` points."""
-    f = QFont()
-    f.setPointSize(size)
-    f.setBold(True)
-    return f
-
-
-def title_floor(base: int) -> int:
-    """The smallest point size a title of ``base`` points may shrink to."""
-    return max(MIN_TITLE_PT, round(base * TITLE_FLOOR))
-
-
-def _lines(t: Title, size: int) -> float:
-    return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
-
-
-def broken_badly(t: Title, strict: bool = True) -> bool:
-    """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
-    after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; and, ``strict``, beside
-    "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)").
-    A line of one word is always a bad break: a short title such as "Target T" read "Target" over "T"."""
-    block = t.textItem.document().firstBlock()
-    while block.isValid():
-        layout, text = block.layout(), block.text()
-        if layout.lineCount() > 1 and any(
-                " " not in text[(ln := layout.lineAt(i)).textStart():ln.textStart() + ln.textLength()].strip()
-                for i in range(layout.lineCount())):
-            return True
-        for i in range(1, layout.lineCount()):
-            start = layout.lineAt(i).textStart()
-            before, after = text[:start].rstrip(), text[start:]
-            if start > 0 and not text[start - 1].isspace():
-                return True
-            if strict and (before.endswith("=") or after.startswith("=")
-                           or before.count("(") > before.count(")")):
-                return True
-        block = block.next()
-    return False
-
-
-def _wraps_well(t: Title, width: float, size: int, strict: bool = True) -> bool:
-    """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
-    broken only where ``broken_badly`` allows."""
-    doc = t.textItem.document()
-    return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
-            and not broken_badly(t, strict))
-
-
-def fit_title(t: Title, room_px: float, base: int) -> float:
-    """Fit a title into ``room_px``: on one line at the largest size down to ``title_floor`` that fits,
-    else wrapped at the spaces (never inside "dL/dY", never one word to a line, nor, while anything else
-    fits, inside a formula or an aside: ``broken_badly``) onto at most ``MAX_TITLE_LINES``, shrinking
-    (to ``title_floor``) only while that is too wide.
-
-    Returns
-    -------
-    float
-        Pixels the title is still too wide at the floor (0 when it fits): the layout then gives it
-        that much more room.
-    """
-    doc = t.textItem.document()
-    floor = title_floor(base)
-    t.setTextWidth(-1)
-    for size in range(base, floor - 1, -1):  # one line first: a smaller type before a broken title
-        t.setFont(bold_font(size))
-        if doc.idealWidth() <= room_px:
-            return 0.0
-    for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
-        for size in range(base, floor - 1, -1):
-            t.setFont(bold_font(size))
-            t.setTextWidth(-1)
-            if doc.idealWidth() <= room_px:
-                return 0.0
-            t.setTextWidth(max(room_px, 1.0))
-            if _wraps_well(t, room_px, size, strict):
-                return 0.0
-        # At the floor: the narrowest width that keeps to MAX_TITLE_LINES lines; a formula and an
-        # aside stay whole if that asks for a little more room only ("y = C·x" over a one-cell column).
-        width = _narrowest(t, room_px, floor, strict)
-        if not strict or width - room_px <= STRICT_EXTRA_PX:
-            break
-    t.setTextWidth(width)
-    return max(0.0, width - room_px)
-
-
-def _narrowest(t: Title, room_px: float, size: int, strict: bool) -> float:
-    """The narrowest width (at least ``room_px``) the title wraps well to at ``size`` points."""
-    t.setFont(bold_font(size))
-    t.setTextWidth(-1)
-    lo, hi = max(room_px, 1.0), t.textItem.document().idealWidth()
-    for _ in range(12):
-        mid = (lo + hi) / 2
-        t.setTextWidth(mid)
-        if _wraps_well(t, mid, size, strict):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlace], per_cell: float,
-               base: int, fitted: dict[PanelName, tuple[object, ...]]
-               ) -> tuple[dict[PanelName, float], dict[PanelName, float]]:
-    """Fit every shown title to its room (see ``fit_title``): the titles' heights, and how much each
-    is still too wide, in pixels.
-
-    A title is refitted only when its text, its room or ``base`` changed since ``fitted``
-    recorded it.
-    """
-    heights: dict[PanelName, float] = {}
-    short: dict[PanelName, float] = {}
-    for panel, t in titles.items():
-        text = t.textItem.toPlainText()
-        if not text or panel not in placed:
-            continue
-        room = placed[panel].room * per_cell
-        key = (text, round(room, 1), base)
-        if fitted.get(panel, (None,))[:3] != key:
-            fitted[panel] = (*key, fit_title(t, room, base))
-        short[panel] = float(fitted[panel][3])  # type: ignore[arg-type]
-        heights[panel] = t.textItem.boundingRect().height()
-    return heights, short

@@ -19,14 +19,12 @@ from .closing import close_view
 from .colour import Entries, RenderCache
 from .layout import (
     LEGEND_PX,
-    TITLE_PT,
     Margins,
     PanelPlace,
     Tile,
-    bold_font,
-    fit_titles,
     margins_for,
     place,
+    push_stretch,
     same_margins,
     stage_rect,
 )
@@ -36,6 +34,7 @@ from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
 from .theme import theme_colours
+from .title_fit import TITLE_PT, bold_font, fit_titles
 from .widgets import LayoutView, Title
 
 #: Hit-testing order: panels drawn over others first.
@@ -327,8 +326,11 @@ class SceneView(LayoutView):
             self._per_cell = 1.0 / px_w
             first = first or self._per_cell
             heights, short = self._fit_titles()
+            wide = self.view.width() * rect.height() <= self.view.height() * rect.width()  # fills the width
+            widths = {n: t.textItem.boundingRect().width() for n, t in self.titles.items()}
+            stretch = push_stretch(self._placed, short, widths, self.view.width()) if wide else 1.0
             need = margins_for(self._placed, heights, short, self._per_cell, self._legend_px(), slots,
-                               self._margins)
+                               self._margins, stretch)
             if last or same_margins(need, self._margins) or self._per_cell < 0.4 * first:
                 return
             self._margins = need
