@@ -44,3 +44,83 @@ def test_backward_titles_stay_on_one_line(window, qtbot, size, step) -> None:  #
     rects = {n: titles[n].sceneBoundingRect() for n in shown}
     for name, rect in rects.items():  # and a title kept on one line runs into no other
         assert all(o == name or not rect.intersects(r) for o, r in rects.items()), name
+
+
+# --------------------------------------------------------------------------- numbers only where they fit
+def long_labelled_tile():  # type: ignore[no-untyped-def]
+    """A grid whose labels run to 5 characters ("−0.49") and its render, as the stage colours it."""
+    from gui.models.lesson import Lesson
+    from gui.models.params import Params
+    from gui.scene.colour import RenderCache
+    from gui.scene.theme import colour_map
+
+    f = Lesson(Params(integers=False)).frame(3)
+    for panel in f.panels:
+        cmap = None if panel.colour == "none" else colour_map("light", panel.colour)
+        g = panel.grids[0]
+        d = RenderCache().get(g, panel.levels, cmap, (236, 236, 236))
+        if d.longest >= 5:
+            return g, d
+    raise AssertionError("no grid with 5-character labels")
+
+
+def painted_labels(px: float) -> int:
+    """How many pixels the flat view's labels of ``long_labelled_tile`` ink at ``px`` pixels a cell."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    from gui.scene.grid import GridItem
+    from gui.scene.theme import theme_colours
+
+    g, d = long_labelled_tile()
+    item = GridItem(theme_colours("light"))
+    item.set_tile(g, d, (0.0, 0.0), True)
+    h, w = g.shape
+    img = QImage(int(px * w) + 2, int(px * h) + 2, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    q = QPainter(img)
+    q.scale(px, px)
+    q.translate(0.5, 0.5)
+    item.paint_labels(q)
+    q.end()
+    a = np.frombuffer(img.constBits(), np.uint32).reshape(img.height(), img.bytesPerLine() // 4)
+    return int((a >> 24 > 0).sum())
+
+
+def test_flat_numbers_too_long_for_their_cells_are_not_drawn(qapp) -> None:  # type: ignore[no-untyped-def]
+    """20-pixel cells are wide enough for numbers (``MIN_TEXT_CELL``), but "−0.49" would need type
+    under the 7-pixel floor there: it spilled over its neighbours; now the tile reads as a picture."""
+    from gui.scene.numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit
+
+    assert MIN_TEXT_CELL <= 20 and not numbers_fit(20, 5) and numbers_fit(5 * MIN_NUMBER_PX / 1.5, 5)
+    assert painted_labels(20) == 0
+    assert painted_labels(40) > 0  # where they fit, they are drawn
+
+
+@pytest.mark.parametrize("size", [(1000, 700), (1500, 980), (1920, 1080)])  # the stage in 1400x860, 1920x1080
+def test_lenet_c1_stage_draws_only_numbers_that_fit_their_faces(offscreen_renderers, size) -> None:
+    """LeNet-5's C1 in the stage view: the 32×32 input's and 28×28 output's numbers were drawn at the
+    7-pixel floor, wider than their faces ("−0.49−0.59−1.7" ran together); a plane whose numbers do not
+    fit now reads as a picture, and every number drawn lies inside its face."""
+    from test_stage_faces import ink_box, inside_face
+
+    from gui import export
+    from gui.models import scenario
+    from gui.models.lesson import Lesson
+
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset("lenet5-c1")), m.last_error
+    assert m.set_view("stage")
+    r = offscreen_renderers(size)
+    export.draw(r, m, 3)
+    export.grab(r)  # painted: the painter notes the type sizes it used
+    f = m.frame(3)
+    st = r.stage
+    shown = [(p, st.number_px[p]) for p in st.number_px] + [("kernel", s) for s in st.box_number_px.values()]
+    assert shown or size[0] < 1920  # at 1920x1080 the kernels' 5×5 numbers are drawn
+    for pname, type_px in shown:
+        panel = f.panel(pname)
+        render = st._render(panel, panel.grids[panel.front])
+        for s, dark in render.groups:
+            assert inside_face(ink_box(s, dark, type_px), st.cell_px[pname]), (pname, s, type_px)
