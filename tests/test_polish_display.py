@@ -124,3 +124,47 @@ def test_lenet_c1_stage_draws_only_numbers_that_fit_their_faces(offscreen_render
         render = st._render(panel, panel.grids[panel.front])
         for s, dark in render.groups:
             assert inside_face(ink_box(s, dark, type_px), st.cell_px[pname]), (pname, s, type_px)
+
+
+# --------------------------------------------------------------------------- the room a backward view takes
+def stage_fill(r) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """How much of the view box's width and height the flat stage takes."""
+    rect = r._range
+    return rect.width() * r._per_cell / r.view.width(), rect.height() * r._per_cell / r.view.height()
+
+
+@pytest.mark.parametrize("size", [(1400, 860), (1920, 1080)])
+def test_a_backward_view_takes_the_room_beside_it(window, qtbot, size) -> None:  # type: ignore[no-untyped-def]
+    """At 1920x1080 the backward stage took 1119 of 1494 pixels across, its 3×3 panels as small as the
+    7×7 input's cells: the short panels now grow into the room (up to their row's height), the input
+    keeps its size, and the stage fills the view one way and nearly the other (up to ``MAX_GROW``)."""
+    assert window.files.open_preset("backprop-conv"), window.status.text()
+    window.model.set_step(12)
+    settle(qtbot, window, (1400, 860))
+    settle(qtbot, window, size)  # as a lecturer does: the default window, then larger
+    r = window.renderer
+    scale = {name: tiles[0].scale for name, tiles in r.tiles.items() if tiles and tiles[0].is_visible()}
+    assert scale["input"] == scale["dx"] == 1.0
+    for name in ("kernel", "output", "target", "dw", "dy"):
+        assert 1.5 <= scale[name] <= 7 / 3, (name, scale)  # larger, never taller than the 7×7 input
+    across, down = stage_fill(r)
+    assert max(across, down) > 0.99 and min(across, down) > 0.85, (across, down)  # (0.75 at 1920x1080)
+
+
+def test_forward_layouts_do_not_grow(offscreen_renderers) -> None:
+    """One-row (forward) stages keep their layout: every panel at the size ``MIN_SHARE`` gives it."""
+    from gui import export
+    from gui.models import scenario
+    from gui.models.lesson import Lesson
+    from gui.scene.layout import panel_scales
+
+    for name in ("conv-half-padding", "maxpool-2x2", "lenet5-c1", "backprop-conv"):
+        m = Lesson()
+        assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+        r = offscreen_renderers((1524, 991))
+        export.draw(r, m, 2)  # backprop-conv's step 2 is its forward pass
+        f = m.frame(2)
+        assert not any(p.row == 1 for p in f.panels)
+        want = panel_scales(f)
+        for p in f.panels:
+            assert r.tiles[p.name][0].scale == want[p.name], (name, p.name)

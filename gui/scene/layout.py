@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QRectF
 
-from ..models.choices import PanelName
+from ..models.choices import MATRIX_PANELS, PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
 from .title_fit import TITLE_PT, title_floor  # noqa: F401 - where the tests and older callers look
@@ -36,6 +36,7 @@ ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1 (before 
 SIDE = 0.3  # cells left and right of the stage
 TITLE_ROOM = 0.3  # cells a title keeps clear of the next panel
 MIN_SHARE = 0.3  # a panel is drawn at least this fraction as wide as the widest one
+MAX_GROW = 2.0  # a two-row stage's short panels grow into the room beside it at most this much
 LEGEND_TOP, LEGEND_HEIGHT = 0.35, 0.3  # the colour bar under a panel (cells of the stage)
 LEGEND_PX = 11  # legend labels' type (pixels) at text zoom 1
 
@@ -80,13 +81,15 @@ class PanelPlace:
 @dataclass(frozen=True)
 class Margins:
     """Room (scene units) above row 0, between the rows, under the last row, right of the last panel,
-    and after each slot (``gaps``: ``(slot, extra)`` pairs) for titles wider than their panel."""
+    and after each slot (``gaps``: ``(slot, extra)`` pairs) for titles wider than their panel; and how
+    much larger a two-row stage draws its short panels (``grow``: ``grown_scales``)."""
 
     top: float = 1.9
     row_gap: float = ROW_GAP
     bottom: float = 1.3
     right: float = 0.0
     gaps: tuple[tuple[int, float], ...] = ()
+    grow: float = 1.0  # a two-row stage's panels shorter than their row are drawn this much larger
 
     def gap_after(self, slot: int) -> float:
         """Extra room after the panels of ``slot``."""
@@ -147,6 +150,8 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
     by_row = {r: sorted((p for p in frame.panels if p.row == r), key=lambda p: p.slot) for r in (0, 1)}
     two_rows = bool(by_row[1])
     scales = panel_scales(frame)
+    if two_rows and margins.grow > 1.0:
+        scales = grown_scales(frame, by_row, scales, margins.grow)
     placed: dict[PanelName, PanelPlace] = {}
     slot_x: dict[int, float] = {}
     x, last = 0.0, -1
@@ -174,6 +179,67 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
             placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
                                       a.row, a.legend)
     return placed
+
+
+def _tall(panel: Panel, expanded: bool) -> float:
+    """Height of ``panel`` in cells at scale 1."""
+    h = panel.grids[0].shape[0]
+    rows = (len(panel.grids) + panel.columns - 1) // panel.columns
+    return rows * (h + 1.0) - 1.0 if expanded else float(h)
+
+
+def can_grow(frame: Frame) -> bool:
+    """Whether ``frame``'s short panels may grow into room beside the stage (``grown_scales``): a
+    two-row stage (the backward pass) without matrix pictures or panels that keep their size."""
+    return (not frame.banded and any(p.row == 1 for p in frame.panels)
+            and not any(p.name in MATRIX_PANELS or not p.enlarge for p in frame.panels))
+
+
+def grown_scales(frame: Frame, by_row: dict[int, list[Panel]], scales: dict[PanelName, float],
+                 grow: float) -> dict[PanelName, float]:
+    """A two-row (backward) stage's columns drawn up to ``grow`` times larger, each no taller than
+    the tallest panel of its rows (a 3×3 kernel beside a 7×7 input grows, the input does not): the
+    room a stage bounded by the view's height leaves beside it (``grow_to``). Matrix pictures and
+    panels that keep their size (``Panel.enlarge``) do not grow."""
+    if not can_grow(frame):
+        return scales
+    height = {r: max((_tall(p, frame.expanded) * scales[p.name] for p in by_row[r]), default=0.0)
+              for r in (0, 1)}
+    out = dict(scales)
+    for slot in {p.slot for p in by_row[0]}:
+        column = [p for r in (0, 1) for p in by_row[r] if p.slot == slot]
+        k = min([grow] + [height[p.row] / (_tall(p, frame.expanded) * scales[p.name]) for p in column])
+        for p in column:
+            out[p.name] = scales[p.name] * max(k, 1.0)
+    return out
+
+
+def grow_to(frame: Frame, margins: Margins, width: float) -> float:
+    """The largest ``Margins.grow`` (up to ``MAX_GROW``) whose stage is at most ``width`` scene units
+    wide; 1 when the stage is that wide already."""
+    def wide(g: float) -> float:
+        m = replace(margins, grow=g)
+        return stage_rect(place(frame, m), m).width()
+
+    lo, hi = 1.0, MAX_GROW
+    if wide(lo * 1.01) > width:
+        return 1.0
+    if wide(hi) <= width:
+        return hi
+    for _ in range(12):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if wide(mid) <= width else (lo, mid)
+    return lo
+
+
+def grow_for(frame: Frame, placed: dict[PanelName, PanelPlace], margins: Margins, room: float) -> Margins:
+    """``margins`` with the ``grow`` that a two-row stage, ``placed``, takes of ``room`` scene units
+    across (a stage the view's height bounds leaves room beside it: ``grown_scales``)."""
+    rect = stage_rect(placed, margins)
+    if not can_grow(frame) or rect.isEmpty() or room < rect.width() + 0.5:
+        return margins
+    g = grow_to(frame, margins, room)
+    return replace(margins, grow=g) if g > 1.01 else margins
 
 
 def place_bands(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
@@ -246,7 +312,7 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
     # Under row 0: its colour bars' room, or only a little when none of its panels has one.
     under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
     return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
-                   right=right, gaps=tuple(sorted(gaps.items())))
+                   right=right, gaps=tuple(sorted(gaps.items())), grow=old.grow)
 
 
 def same_margins(a: Margins, b: Margins) -> bool:

@@ -22,6 +22,8 @@ from .layout import (
     Margins,
     PanelPlace,
     Tile,
+    can_grow,
+    grow_for,
     margins_for,
     place,
     push_stretch,
@@ -302,7 +304,13 @@ class SceneView(LayoutView):
             self._place(f, items=False)
             self._fit_rounds(f)
             rect = stage_rect(self._placed, self._margins)
-            if self.text.arrange(rect.width(), rect.height()):  # the text moved: the view has new room
+            if self.text.arrange(rect.width(), rect.height(), grows=can_grow(f)):  # the view has new room
+                self._fit_rounds(f)
+            across = 0.98 * self.view.width() / (self._per_cell or 1e9)  # scene units across the view
+            grown = grow_for(f, self._placed, self._margins, across)
+            if grown != self._margins:  # room beside a two-row stage: its short panels take it
+                self._margins = grown
+                self._place(f, items=False)
                 self._fit_rounds(f)
             self._place(f)  # the tiles move once, where the last round put them
         finally:
