@@ -274,24 +274,11 @@ def stage_rect(placed: dict[PanelName, PanelPlace], margins: Margins) -> QRectF:
     return rect.adjusted(-SIDE, -margins.top, SIDE + margins.right, margins.bottom)
 
 
-def push_stretch(placed: dict[PanelName, PanelPlace], short: dict[PanelName, float],
-                 widths: dict[PanelName, float], view_px: float) -> float:
-    """How many times ``short`` to push titles out on a stage as wide as the view (``view_px``), so
-    that one round makes their room: the push makes every cell smaller, so titles ``T`` pixels wide in
-    all (on one row) need ``1 / (1 - T / view_px)`` times the room they lack now."""
-    rows: dict[int, float] = {}
-    for name, px in short.items():
-        if px > 0.5:
-            rows[placed[name].row] = rows.get(placed[name].row, 0.0) + widths.get(name, 0.0)
-    return 1.0 / max(1.0 - max(rows.values(), default=0.0) / max(view_px, 1.0), 0.25)
-
-
 def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, float],
                 short: dict[PanelName, float], per_cell: float, legend_px: float, slots: dict[PanelName, int],
-                old: Margins, stretch: float = 1.0) -> Margins:
+                old: Margins) -> Margins:
     """The margins that fit titles ``heights`` tall (pixels), each still ``short`` pixels too wide
-    for its room (pushed ``stretch`` times that: ``push_stretch``), and legend labels ``legend_px``
-    tall."""
+    for its room, and legend labels ``legend_px`` tall."""
     pc = max(per_cell, 1e-6)
     legend = LEGEND_TOP + LEGEND_HEIGHT + (legend_px * 1.6 + 4) / pc
     need = {0: 0.0, 1: 0.0}
@@ -306,9 +293,9 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
         if px <= 0.5:
             continue
         if placed[name] in lasts:
-            right += (px * stretch + 1.0) / pc  # a pixel to spare: the next round may scale by a hair
+            right += (px + 1.0) / pc  # a pixel to spare: the next round may scale by a hair
         else:
-            gaps[slots[name]] = gaps.get(slots[name], 0.0) + (px * stretch + 1.0) / pc
+            gaps[slots[name]] = gaps.get(slots[name], 0.0) + (px + 1.0) / pc
     # Under row 0: its colour bars' room, or only a little when none of its panels has one.
     under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
     return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,

@@ -26,7 +26,6 @@ from .layout import (
     grow_for,
     margins_for,
     place,
-    push_stretch,
     same_margins,
     stage_rect,
 )
@@ -38,6 +37,9 @@ from .text import TextRows
 from .theme import theme_colours
 from .title_fit import TITLE_PT, bold_font, fit_titles
 from .widgets import LayoutView, Title
+
+#: Rounds of fitting titles at most: a crowded stage converges slowly (each push makes every cell smaller).
+ROUNDS = 14
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
@@ -322,7 +324,7 @@ class SceneView(LayoutView):
         first scale (the titles then keep to their floor and may crowd)."""
         slots = {p.name: p.slot for p in f.panels}
         first = 0.0
-        for last in (False,) * 7 + (True,):
+        for last in (False,) * (ROUNDS - 1) + (True,):
             rect = stage_rect(self._placed, self._margins)
             if rect.isEmpty():
                 return
@@ -334,11 +336,8 @@ class SceneView(LayoutView):
             self._per_cell = 1.0 / px_w
             first = first or self._per_cell
             heights, short = self._fit_titles()
-            wide = self.view.width() * rect.height() <= self.view.height() * rect.width()  # fills the width
-            widths = {n: t.textItem.boundingRect().width() for n, t in self.titles.items()}
-            stretch = push_stretch(self._placed, short, widths, self.view.width()) if wide else 1.0
             need = margins_for(self._placed, heights, short, self._per_cell, self._legend_px(), slots,
-                               self._margins, stretch)
+                               self._margins)
             if last or same_margins(need, self._margins) or self._per_cell < 0.4 * first:
                 return
             self._margins = need
