@@ -168,3 +168,24 @@ def test_forward_layouts_do_not_grow(offscreen_renderers) -> None:
         want = panel_scales(f)
         for p in f.panels:
             assert r.tiles[p.name][0].scale == want[p.name], (name, p.name)
+
+
+# --------------------------------------------------------------------------- the matrix picture at 1024x768
+@pytest.mark.parametrize("mode", ["forward", "backward"])
+def test_the_matrix_carries_its_numbers_at_1024x768(window, qtbot, mode) -> None:  # type: ignore[no-untyped-def]
+    """C's title ("C 4×16: one row per output cell (a kernel placement), · = structural zero") pushed
+    the panels beside C 11 cells away: C's cells were 13 pixels, too small for numbers. The facts line
+    says what a row is; the title is short, and C's numbers are drawn."""
+    from gui.scene.numbers import numbers_fit
+
+    assert window.files.open_preset("conv-as-matrix"), window.status.text()
+    assert window.model.set_params(mode=mode), window.model.last_error
+    window.model.set_step(1)
+    settle(qtbot, window, (1024, 768))
+    r = window.renderer
+    f = window.model.frame(1)
+    assert f.panel("matrix").title == "C 4×16, · = structural zero"
+    assert any("one row per output cell" in fact for fact in f.facts)
+    tile = r.tiles["matrix"][0]
+    px = r._per_cell * tile.scale
+    assert numbers_fit(px, tile.item.render.longest), px
