@@ -189,3 +189,63 @@ def test_the_matrix_carries_its_numbers_at_1024x768(window, qtbot, mode) -> None
     tile = r.tiles["matrix"][0]
     px = r._per_cell * tile.scale
     assert numbers_fit(px, tile.item.render.longest), px
+
+
+# --------------------------------------------------------------------------- stage lines under the numbers
+def cells_under(plane, segments) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Cells of ``plane`` whose faces the scene segments cross (sampled finely)."""
+    out = set()
+    for (x0, y0), (x1, y1) in segments:
+        for k in range(2001):
+            hit = plane.cell_at(x0 + (x1 - x0) * k / 2000, y0 + (y1 - y0) * k / 2000)
+            if hit is not None:
+                out.add(hit)
+    return out
+
+
+@pytest.mark.parametrize(("name", "step"), [("conv-half-padding", 7), ("backprop-conv", 12)])
+def test_stage_lines_never_cross_a_number(offscreen_renderers, name, step) -> None:
+    """The lines from the footprint to the cell being written crossed the "8" and "1" beside the window
+    (conv-half-padding, step 8); the gradient's arrows crossed dL/dY's "−39" and dL/dX's "−106": every
+    number a line or an arrow crosses is written over it, its ink the number's own colour."""
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    from gui import export
+    from gui.models import scenario
+    from gui.models.lesson import Lesson
+    from gui.scene.grid import glyph
+
+    m = Lesson()
+    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
+    assert m.set_view("stage")
+    r = offscreen_renderers((1500, 980))
+    export.draw(r, m, step)
+    img = export.rgb(export.grab(r)).astype(int)
+    st, f = r.stage, m.frame(step)
+    lines = [(a, b) for a, b in st.link_lines()] + [(a, b) for a, b, _ in st.flow_segments()]
+    assert lines
+    checked = 0
+    for pname in (st.layout.lower, st.layout.upper):
+        panel, size = f.panel(pname), st.number_px.get(pname)
+        if panel is None or size is None:
+            continue
+        g = panel.grids[panel.front]
+        dark_of = {s: dark for s, dark in st._render(panel, g).groups}
+        stop = g.values.size if g.pending_from is None else g.pending_from
+        for i, j in sorted(cells_under(st.plane(pname), lines)):
+            s = g.labels[i, j]
+            if not s or i * g.shape[1] + j >= stop:  # not computed yet: no number drawn
+                continue
+            pic = glyph(s, dark_of[s], size, 1.0).toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+            w, h = pic.width(), pic.height()
+            alpha = np.frombuffer(pic.constBits(), np.uint8).reshape(h, pic.bytesPerLine() // 4, 4)[:, :w, 3]
+            at = r.cell_center(pname, panel.front, i, j)
+            x0, y0 = round(at.x() - w / 2), round(at.y() - h / 2)
+            want = 0x11 if dark_of[s] else 0xFF
+            off = min(  # the painter rounds the glyph's corner its own way: the best of a pixel either side
+                np.abs(img[y0 + dy:y0 + dy + h, x0 + dx:x0 + dx + w][alpha > 200] - want).max()
+                for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+            assert off < 60, (pname, (i, j), s, off)
+            checked += 1
+    assert checked >= 3
