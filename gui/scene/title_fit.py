@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 TITLE_PT = 13  # titles' type at text zoom 1
 MIN_TITLE_PT = 10  # a title never shrinks below this ...
 TITLE_FLOOR = 0.8  # ... nor below this fraction of its size at the current zoom
+ONE_LINE_SHARE = 0.85  # a title shrinks to this share of its size to stay on one line, before it wraps
 MAX_TITLE_LINES = 2  # a title wraps onto at most this many lines before it shrinks
 STRICT_EXTRA_PX = 24.0  # a formula or an aside kept whole may ask for this much more room (pixels)
 
@@ -86,9 +87,9 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
     doc = t.textItem.document()
     floor = title_floor(base)
     t.setTextWidth(-1)
-    for size in range(base, floor - 1, -1):  # one line first: a smaller type before a broken title
-        t.setFont(bold_font(size))
-        if doc.idealWidth() <= room_px:
+    for size in range(base, max(floor, round(base * ONE_LINE_SHARE)) - 1, -1):  # one line first: a
+        t.setFont(bold_font(size))                                                # little smaller type
+        if doc.idealWidth() <= room_px:                                           # before a broken title
             return 0.0
     for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
         for size in range(base, floor - 1, -1):
