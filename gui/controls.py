@@ -7,6 +7,7 @@ the lesson and puts a widget back to the lesson's value when a change is refused
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -78,6 +79,20 @@ def show_value(spin: QSpinBox, v: int) -> None:
     ``setValue``, even of its own value, and a parameter change refreshes 17 of them (~1 ms)."""
     if spin.value() != v or spin.cleanText() != spin.textFromValue(v):
         spin.setValue(v)
+
+
+def _whole_tail(formula: str) -> str:
+    """``formula`` as HTML whose last step, "− 1) / s⌋ + 1" with the "= 5" after it, never wraps apart
+    (a narrow panel used to leave "1" alone on a line)."""
+    head, sep, tail = formula.rpartition(") / ")
+    if not sep:
+        return html.escape(formula)
+    before = head.split(" ")
+    lead, last = before[:-2], before[-2:]  # "− 1" before the ")" stays with it too
+    words = tail.split(" ")
+    keep = 5 if len(words) >= 5 and words[3] == "=" else 3  # "s⌋ + 1", and "= 5" when it follows
+    glued = "&nbsp;".join(html.escape(w) for w in (*last[:-1], last[-1] + ")", "/", *words[:keep]))
+    return " ".join([*map(html.escape, lead), glued, *map(html.escape, words[keep:])])
 
 
 def _choice(name: str, labels: Mapping[str, str], tip: str) -> QComboBox:
@@ -422,7 +437,7 @@ class ControlPanel(QWidget):
     def _formula_html(self) -> str:
         f = self.model.frame()
         rows = "".join(
-            f"<p style='margin:4px 0'><b>{gen}</b><br>&nbsp;&nbsp;= {filled}</p>"
+            f"<p style='margin:4px 0'><b>{_whole_tail(gen)}</b><br>&nbsp;&nbsp;= {_whole_tail(filled)}</p>"
             for gen, filled in f.formulas
         )
         extra = ""

@@ -23,7 +23,7 @@ def test_kernels_say_their_group_and_the_window_marks_only_its_channels() -> Non
     np.testing.assert_allclose(m.run.y, engine.conv2d(np.asarray(m.x), np.asarray(m.w), padding=1, groups=2))
     k = 2 * 25 + 7  # output channel 2: group 1, input channels 2–3
     f = m.frame(k, expanded=True)
-    assert f.panels[1].title == "Kernel W[2] of 4 3×3, group 1: channels 2–3"
+    assert f.panels[1].title == "Kernel W[2] of 4: 2×3×3, group 1: channels 2–3"
     windows = f.marks_of("window")
     assert sorted(mk.grid for mk in windows) == [2, 3]
     weights = np.asarray(m.w)[2]

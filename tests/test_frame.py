@@ -158,8 +158,15 @@ def test_forward_titles_and_caption() -> None:
     assert titles(f) == {"input": "Input 5×5 + padding", "kernel": "Kernel 3×3", "output": "Output 5×5"}
     assert f.caption == "Convolution — Step 8 of 25: output channel 0, cell (1, 2)"  # indices from 0
     f = Lesson(Params(in_c=3, out_c=2, flip_kernel=True, padding=(0, 0, 0, 0))).frame(10)
-    assert titles(f) == {"input": "Input 3×5×5", "kernel": "Kernel W[1] of 2 (flipped) 3×3",
+    assert titles(f) == {"input": "Input 3×5×5", "kernel": "Kernel W[1] of 2 (flipped): 3×3×3",
                          "output": "Output 2×3×3"}
+    # A kernel that reads several channels says so, as PyTorch lays its weights out (W[o] is C_in×kh×kw,
+    # a transposed one's w[:, o] too): the titles said "3×3" beside a stack of three.
+    assert Lesson(Params(in_c=3)).frame(0).panel("kernel").title == "Kernel 3×3×3"
+    up = Params(op="conv_transpose", in_c=2, out_c=2, in_h=3, in_w=3, padding=(0, 0, 0, 0))
+    assert Lesson(up).frame(0).panel("kernel").title == "Kernel W[0] of 2: 2×3×3, flipped (turned 180°)"
+    scatter = Lesson(dataclasses.replace(up, transpose_view="scatter")).frame(0).panel("kernel").title
+    assert scatter == "Kernel W[0] of 2: 2×3×3 (as entered, not flipped)"
     f = Lesson(Params(op="max", k_h=2, k_w=2, stride=(2, 2), mode="both")).frame(0)
     assert titles(f)["kernel"] == "max of each 2×2 window"
     assert f.caption.startswith("Max pooling — Forward pass — Step 1 of ")

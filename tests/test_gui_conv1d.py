@@ -40,7 +40,8 @@ def test_the_1d_convolution_from_the_combo_with_causal_padding(window) -> None:
     np.testing.assert_allclose(m.run.y[:, 0], engine.conv1d(x, w, padding="causal", dilation=2))
     tiles = window.renderer.visible_tiles("input")
     assert [t.shape for t in tiles] == [(1, 13)]  # 9 samples and 4 causal padding on the left
-    assert "L_out = ⌊(L + p_left + p_right − d·(k−1) − 1) / s⌋ + 1" in window.controls.formula.text()
+    assert "L_out = ⌊(L + p_left + p_right − d·(k−1) − 1) / s⌋ + 1" in window.controls.formula.text().replace(
+        "&nbsp;", " ")
     assert m.frame().panel("input").title == "Signal X: 1 channel × length 9, causal padding 4 on the left"
     # Back to a 2-D convolution: causal padding is the 1-D convolution's only, said and refused.
     combo.setCurrentIndex(combo.findData("conv"))

@@ -275,7 +275,7 @@ def test_indices_count_from_0_everywhere_and_never_go_negative(p: Params) -> Non
 def test_the_kernel_of_a_channel_is_named_from_0() -> None:
     f = Lesson(Params(in_c=2, out_c=3)).frame(25)
     assert f.step.out_channel == 1
-    assert f.panel("kernel").title == "Kernel W[1] of 3 3×3"
+    assert f.panel("kernel").title == "Kernel W[1] of 3: 2×3×3"
 
 
 # --------------------------------------------------------------------------- the facts on the stage

@@ -25,6 +25,7 @@ from .framing import (
     _step_grids,
     _words,
     group_channels,
+    kernel_size,
 )
 from .transposed import transposed_padding
 
@@ -60,8 +61,8 @@ def scatter_frame(lesson: Lesson, s: _Scenario, k: int, expanded: bool) -> Frame
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
     inp = _panel("input", f"Input {size}", s.grids(("scatter", "input"), x, show=show),
                  levels["input"], _input_colour(p), front=c)
-    label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel W"
-    title = f"{label} {p.k_h}×{p.k_w} (as entered, not flipped)"
+    label = f"Kernel W[{o}] of {p.out_c}:" if p.out_c > 1 else "Kernel W"
+    title = f"{label} {kernel_size(p)} (as entered, not flipped)"
     if p.groups > 1:
         title += ", " + group_channels(p, o)
     kern = _kernel_panel(s, np.asarray(w), o, title, expanded=expanded, levels=levels["kernel"],

@@ -337,6 +337,12 @@ def group_channels(p: Params, o: int) -> str:
     return f"group {g}: {chans}"
 
 
+def kernel_size(p: Params) -> str:
+    """One kernel's shape as PyTorch lays it out: "3×3×3" (its input channels first), or "3×3" when it
+    reads one channel."""
+    return f"{p.group_in}×{p.k_h}×{p.k_w}" if p.group_in > 1 else f"{p.k_h}×{p.k_w}"
+
+
 def pool_rule(p: Params, *, padding: bool) -> str:
     """What a pooling window computes, in words: "max of each 2×2 window", "mean of each 3×3
     window (padding counted)"."""
@@ -518,14 +524,14 @@ def _titles(s: _Scenario, o: int, out_shape: tuple[int, ...]) -> tuple[str, str,
     size = f"{p.in_c}×{p.in_h}×{p.in_w}" if p.in_c > 1 else f"{p.in_h}×{p.in_w}"
     if p.is_transpose:
         pad = _spread_words(s)
-        label = f"Kernel W[{o}] of {p.out_c}" if p.out_c > 1 else "Kernel"
-        kernel = f"{label} {p.k_h}×{p.k_w}, flipped (turned 180°)"
+        label = f"Kernel W[{o}] of {p.out_c}:" if p.out_c > 1 else "Kernel"
+        kernel = f"{label} {kernel_size(p)}, flipped (turned 180°)"
         if p.groups > 1:
             kernel += ", " + group_channels(p, o)
     elif p.is_conv:
         flip = " (flipped)" if p.flip_kernel else ""
-        label = f"Kernel W[{o}] of {p.out_c}{flip}" if p.out_c > 1 else f"Kernel{flip}"
-        kernel = f"{label} {p.k_h}×{p.k_w}"
+        label = f"Kernel W[{o}] of {p.out_c}{flip}:" if p.out_c > 1 else f"Kernel{flip}"
+        kernel = f"{label} {kernel_size(p)}"
         if p.groups > 1:
             kernel += ", " + group_channels(p, o)
     else:

@@ -31,6 +31,17 @@ def reserve_tiles(view: SceneView, counts: dict[str, int]) -> None:
             tiles.append(tile)
 
 
+def _within(view: SceneView, title: object, at: tuple[float, float]) -> tuple[float, float]:
+    """Where a title anchored at its bottom-left ``at`` goes: there, or moved left just enough to end
+    inside the view's range where the fit's last round left it a pixel or two short of room."""
+    rng, pc = view._range, view._per_cell
+    if rng is None or not pc:
+        return at
+    width = title.textItem.boundingRect().width() / pc  # type: ignore[attr-defined]
+    over = at[0] + width - rng.right()
+    return (at[0] - over, at[1]) if 0 < over < 0.5 else at
+
+
 def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
     """Put every title of ``f`` where ``view._placed`` says and, with ``items``, every tile and legend."""
     empty = qcolor(view.theme, "empty")
@@ -47,7 +58,7 @@ def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
         pp = view._placed[name]
         if title.textItem.toPlainText() != panel.title:
             title.setText(panel.title)
-        title.setPos(*pp.title_at)
+        title.setPos(*_within(view, title, pp.title_at))
         if not items:
             continue
         cmap = None if panel.colour == "none" else colour_map(view.theme_name, panel.colour)
