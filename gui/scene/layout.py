@@ -226,7 +226,7 @@ def grow_to(frame: Frame, margins: Margins, width: float) -> float:
         return 1.0
     if wide(hi) <= width:
         return hi
-    for _ in range(12):
+    for _ in range(8):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if wide(mid) <= width else (lo, mid)
     return lo
@@ -236,8 +236,8 @@ def grow_for(frame: Frame, placed: dict[PanelName, PanelPlace], margins: Margins
     """``margins`` with the ``grow`` that a two-row stage, ``placed``, takes of ``room`` scene units
     across (a stage the view's height bounds leaves room beside it: ``grown_scales``)."""
     rect = stage_rect(placed, margins)
-    if not can_grow(frame) or rect.isEmpty() or room < rect.width() + 0.5:
-        return margins
+    if not can_grow(frame) or rect.isEmpty() or room < max(rect.width() * 1.03, rect.width() + 0.5):
+        return margins  # (a stage as wide as the view, or nearly: nothing to gain)
     g = grow_to(frame, margins, room)
     return replace(margins, grow=g) if g > 1.01 else margins
 

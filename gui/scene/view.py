@@ -310,10 +310,12 @@ class SceneView(LayoutView):
                 self._fit_rounds(f)
             across = 0.98 * self.view.width() / (self._per_cell or 1e9)  # scene units across the view
             grown = grow_for(f, self._placed, self._margins, across)
-            if grown != self._margins:  # room beside a two-row stage: its short panels take it
-                self._margins = grown
+            if grown != self._margins:  # room beside a two-row stage: its short panels take it (at the
+                self._margins = grown     # same scale: the titles only gain room, fitted to it once)
                 self._place(f, items=False)
-                self._fit_rounds(f)
+                self._range = stage_rect(self._placed, self._margins)
+                self.view.setRange(self._range, padding=0)
+                self._fit_titles()
             self._place(f)  # the tiles move once, where the last round put them
         finally:
             self._fitting = False
