@@ -31,7 +31,7 @@ from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, screen_pen
 from .inking import Spots, ink_spots, qround
-from .numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit  # noqa: F401 - (MIN_TEXT_CELL: grid's name too)
+from .numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit
 from .upscale import cell_map, fill_cells
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
@@ -160,7 +160,7 @@ class GridItem(QGraphicsObject):
             return
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))
-        if not numbers_fit(px, d.longest):
+        if px < MIN_TEXT_CELL or not numbers_fit(px, d.longest):  # (cheap test first: ``longest`` reads)
             return
         if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_text(p, g, d, px)

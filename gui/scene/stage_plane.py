@@ -31,6 +31,7 @@ from .colour import TileRender
 from .draw import is_vector, screen_pen
 from .face_type import TypeFit, face_numbers_fit, face_type_px, type_fit
 from .grid import glyph
+from .numbers import MIN_TEXT_CELL
 from .projection import Plane, Point, StageLayout
 from .theme import qcolor
 
@@ -264,6 +265,8 @@ class PlanePainter:
                 only: tuple[Cell, ...] | None = None, fit: TypeFit | None = None) -> int | None:
         """The labels, upright, centred on their cell faces (``only`` those cells when given); the type
         size used, or None when the cells are too small to carry numbers."""
+        if px < MIN_TEXT_CELL:  # (before ``type_fit``, which reads every label)
+            return None
         fit = fit if fit is not None else type_fit((render,))
         if not face_numbers_fit(px, fit, self.zoom):
             return None

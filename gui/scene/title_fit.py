@@ -91,18 +91,22 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
         t.setFont(bold_font(size))                                                # little smaller type
         if doc.idealWidth() <= room_px:                                           # before a broken title
             return 0.0
+    # Under four words, any break leaves a word alone on a line: strictly, such a title never wraps.
+    few = len(doc.toPlainText().split()) < 4
     for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
         for size in range(base, floor - 1, -1):
             t.setFont(bold_font(size))
             t.setTextWidth(-1)
             if doc.idealWidth() <= room_px:
                 return 0.0
+            if strict and few:
+                continue
             t.setTextWidth(max(room_px, 1.0))
             if _wraps_well(t, room_px, size, strict):
                 return 0.0
         # At the floor: the narrowest width that keeps to MAX_TITLE_LINES lines; a formula and an
         # aside stay whole if that asks for a little more room only ("y = C·x" over a one-cell column).
-        width = _narrowest(t, room_px, floor, strict)
+        width = max(room_px, doc.idealWidth()) if strict and few else _narrowest(t, room_px, floor, strict)
         if not strict or width - room_px <= STRICT_EXTRA_PX:
             break
     t.setTextWidth(width)
