@@ -54,7 +54,8 @@ def test_a_png_of_a_picture_with_padded_rows(tmp_path) -> None:
 
 
 def test_a_png_folder_holds_every_step_in_order(offscreen_renderers, tmp_path) -> None:
-    """Compressed on two workers, written on a third: file k is still step k's picture."""
+    """Compressed in order on a worker (unchanged bands kept), written on another: file k is still step
+    k's picture."""
     m = model_for("conv-stride2")
     r = offscreen_renderers(SIZE, "light")
     steps = range(0, 9)

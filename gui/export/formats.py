@@ -27,7 +27,7 @@ from ..models.filechecks import check_gif, check_mp4, check_pdf, check_png, chec
 from ..models.gif_lzw import BlockEncoder
 from ..models.outfiles import AtomicFile, AtomicFolder, ExportError, disk_full
 from ..scene import SceneRenderer
-from . import gif
+from . import gif, png
 from .overlap import overlapped
 from .paint import PdfPages, bgrx, png_bytes, rgb, svg_bytes
 
@@ -53,10 +53,11 @@ def write_png_folder(pictures: Pictures, target: Path, steps: range, tick: Tick)
     """Several steps as ``frame_0000.png``, … in a new folder."""
     with AtomicFolder(target) as folder:
         tick(0)
-        # Pictures are compressed on two workers while the next is drawn, then written, synced and
-        # read back in order on a third: this thread only draws.
+        # Pictures are compressed on a worker while the next is drawn, in order (a band of rows that did
+        # not change keeps the previous file's bytes: ``png.Bands``), then written, synced and read back
+        # in order on a second: this thread only draws.
         def named() -> Iterator[tuple[str, bytes]]:
-            with contextlib.closing(overlapped(pictures(steps), png_bytes, depth=3, workers=2)) as encoded:
+            with contextlib.closing(overlapped(pictures(steps), png.Bands().encode)) as encoded:
                 for n, data in enumerate(encoded):
                     yield f"frame_{n:04d}.png", data
 
@@ -126,9 +127,16 @@ def write_gif(pictures: Pictures, target: Path, steps: range, fps: float, loop: 
             tick(0)
             # While the next picture is drawn, a worker finds what changed since the previous picture and
             # maps it onto the palette, another hands it to the child to compress, and the blocks are
-            # written here, all in order.
+            # written here, all in order. The stream reads the pictures' own pixels (nothing paints on a
+            # picture once it is handed out): the worker holds the last two, the stream compares them.
+            held: list[QImage] = []
+
+            def change(img: QImage) -> gif.Change:
+                held[:] = [*held[-1:], img]
+                return stream.change(bgrx(img, copy=False))
+
             def changes() -> Iterator[gif.Change]:
-                found = overlapped(pictures(steps), lambda img: stream.change(bgrx(img)))
+                found = overlapped(pictures(steps), change)
                 with contextlib.closing(found):
                     yield from found
 

@@ -87,10 +87,10 @@ def export(lesson: Lesson, renderer: SceneRenderer | None, fmt: str, out: str | 
         raise ExportError(f"{fmt} export needs a renderer")
 
     def pictures(which: range) -> Iterator[QImage]:
-        return frames(renderer, model, which, scale, expanded=expanded)
+        return frames(renderer, model, which, scale, expanded=expanded, partial=True)
 
     def animation(which: range) -> Iterator[QImage]:
-        return movie(renderer, model, which, fps, scale, expanded=expanded)
+        return movie(renderer, model, which, fps, scale, expanded=expanded, partial=True)
 
     def draw_step(k: int) -> None:
         draw(renderer, model, k, expanded=expanded)

@@ -9,7 +9,7 @@ long as one), so a GIF's worker hands its frames to a child process
 runs ``work`` on worker threads while the caller's loop draws the next picture
 and hands the results back in order; at most ``depth`` pictures wait, so memory
 stays that of a few frames. Work that keeps state from one picture to the next
-(a GIF's frame differences) takes one worker; independent work (PNG files) two,
+(a GIF's frame differences, a PNG sequence's bands) takes one worker; independent work two,
 one per core of a small machine.
 """
 

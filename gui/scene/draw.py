@@ -5,12 +5,26 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPaintEngine, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 
 def is_vector(p: QPainter) -> bool:
     """True when ``p`` paints on a vector device (an SVG), not into pixels."""
     engine = p.paintEngine()
     return engine is not None and engine.type() != QPaintEngine.Type.Raster
+
+
+def repaint(item: QGraphicsItem, rect: QRectF | None) -> None:
+    """Repaint ``rect`` of ``item`` (item units; empty: nothing), or all of it (None).
+
+    A part is handed to the scene as a scene rectangle: while anyone listens to the scene's changes
+    (an export does: ``gui.export.damage``), Qt widens an item's own partial update to the whole item.
+    """
+    scene = item.scene()
+    if rect is None or scene is None or not item.isVisible():
+        item.update()
+    elif not rect.isEmpty():
+        scene.update(item.mapRectToScene(rect))
 
 
 def pixel_ratio(p: QPainter) -> float:

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.frame import Grid
 from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
 from .colour import TileRender
-from .draw import bands, is_vector, screen_pen
+from .draw import bands, is_vector, repaint, screen_pen
 from .inking import Spots, ink_spots, qround
 from .numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit
 from .upscale import cell_map, fill_cells
@@ -103,9 +103,9 @@ class GridItem(QGraphicsObject):
         self._statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
-                 scale: float = 1.0) -> None:
+                 scale: float = 1.0, dirty: QRectF | None = None) -> None:
         """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``, cells ``scale`` scene units
-        wide; text only when ``front``."""
+        wide; text only when ``front``. Repaints ``dirty`` (item units; ``tile_damage``), or all of it."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
             # The image reads the render's bytes (kept alive with it): no copy of a big grid.
@@ -121,8 +121,8 @@ class GridItem(QGraphicsObject):
             self.setTransform(t)
             self.labels.setTransform(t)
         self.grid, self.render, self.origin, self.front, self.scale_ = grid, render, origin, front, scale
-        self.update()
-        self.labels.update()
+        repaint(self, dirty)  # None: the whole tile
+        repaint(self.labels, dirty)
 
     def show(self, on: bool) -> None:
         """Show or hide the tile and its labels."""

@@ -57,6 +57,8 @@ class CellMarks(QGraphicsObject):
     def set_cells(self, cells: list[tuple[float, float]], *, labels: list[str] | None = None,
                   special: tuple[float, float] | None = None, outline: QRectF | None = None) -> None:
         """Cells as ``(row, col)`` offsets (centres); optional small labels and a circled cell."""
+        if not cells and not self.cells and outline is None and self.outline is None:
+            return  # nothing before, nothing now (a change of nothing repaints an export's whole picture)
         self.prepareGeometryChange()
         self.cells = cells
         self.labels = labels or []
