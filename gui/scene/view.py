@@ -39,7 +39,7 @@ from .title_fit import TITLE_PT, bold_font, fit_titles
 from .widgets import LayoutView, Title
 
 #: Rounds of fitting titles at most: a crowded stage converges slowly (each push makes every cell smaller).
-ROUNDS = 14
+ROUNDS = 10
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
