@@ -49,6 +49,8 @@ Measurements
     call's and each one after until the stage, or the pipeline window, has painted and stayed quiet
     ``QUIET_S``), goal < 100 ms; three rounds (the median round is the figure, the worst beside it) and
     that turn's UI-thread CPU time, which a loaded machine inflates less. ``--only 11c`` runs it alone.
+    The pipeline window's modules are imported before, in a worker, as the app does a few seconds after
+    it starts (``gui.app.preload_pipeline``; ``bench_pipeline_open.py`` measures a Ctrl+L before that).
 15. Stopping a computation (``bench_cancel.py``): the largest change stopped by
     Cancel, a newer change and closing the window, a gradient check and a pipeline
     change by their Cancel; time to the worker's exit (goal < 0.2 s) and the event
@@ -390,6 +392,11 @@ def bench_turns(app: QApplication, win: MainWindow, rounds: int = TURN_ROUNDS) -
         ("first Ctrl+L (pipeline)", pipeline),
     ]
     turns_of(app, lambda: None, painted, busy)  # whatever was still pending
+    from gui.app import preload_pipeline
+
+    worker = preload_pipeline()  # as the app does once its window is quiet, a few seconds after it starts
+    if worker is not None:
+        worker.join()
     out: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in actions}
     for r in range(rounds):
         for name, act in actions:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from types import FrameType, TracebackType
@@ -357,6 +359,41 @@ def freeze_start_up() -> None:
     gc.freeze()
 
 
+#: The pipeline window's modules are imported in a worker thread this long after the window is up.
+PRELOAD_AFTER_MS = 3000
+#: ... these (``numpy.ma``: NumPy loads it on the first ``np.median``, ~35 ms, which the sample digit's
+#: preparation calls when the window first opens).
+PRELOADED = ("gui.pipeline", "numpy.ma")
+
+
+def preload_pipeline() -> threading.Thread | None:
+    """Import the pipeline window's modules (``PRELOADED``: pyqtgraph and ``gui.pipeline`` with what it
+    needs) in a daemon thread; None when they are loaded already.
+
+    Imported on the first Ctrl+L, they made that action's first turn 160-190 ms long (pyqtgraph alone
+    ~130 ms: its Qt shim makes every PySide6 type, and ~40 ms more where our modules are compiled on
+    each start). In a worker the UI thread keeps running meanwhile: the import gives the interpreter
+    up every few milliseconds. A Ctrl+L while it runs waits for it at Python's import lock.
+    """
+    if all(name in sys.modules for name in PRELOADED):
+        return None
+    worker = threading.Thread(target=lambda: [importlib.import_module(name) for name in PRELOADED],
+                              name="convviz-preload", daemon=True)
+    worker.start()
+    return worker
+
+
+def preload_when_quiet(win: MainWindow) -> None:
+    """``preload_pipeline`` now if ``win`` is quiet, else a while later: the import in a worker still
+    makes a playing lesson's turns longer (the longest 20-70 ms instead of ~10 ms at 60 steps/s)."""
+    from PySide6.QtCore import QTimer
+
+    if win.controller.playing or win.lesson_ctl.busy:
+        QTimer.singleShot(PRELOAD_AFTER_MS, win, lambda: preload_when_quiet(win))
+        return
+    preload_pipeline()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the app (or a subcommand); returns the process exit code."""
     argv = list(sys.argv if argv is None else argv)
@@ -421,6 +458,7 @@ def _as_asked(app: QCoreApplication, win: MainWindow, args: argparse.Namespace) 
     if args.step is not None:
         win.model.set_step(args.step)
     QTimer.singleShot(0, freeze_start_up)  # once the window is up: start-up's objects leave the collector
+    QTimer.singleShot(PRELOAD_AFTER_MS, win, lambda: preload_when_quiet(win))  # then Ctrl+L imports nothing
     if args.screenshot:
         def snap() -> None:
             ok = win.grab().save(args.screenshot)

@@ -99,6 +99,7 @@ class MainWindow(WindowShell):
         self.model = Lesson(params)
         self.controller = PlaybackController(self.model, self)
         self.renderer = SceneRenderer(self)
+        self.renderer.progressive = True  # big lessons' tile pictures over a few short turns
         self.renderer.setObjectName("scene")
         self.themes = ThemeSwitch(self.renderer, self)  # a big lesson's colours looked up in a worker
         self.controls = ControlPanel(self.model)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDialog, QSpinBox
 
 from engine import network as nw
 from gui.models.params import Params
-from gui.pipeline import LayerDialog
+from gui.pipeline_dialog import LayerDialog
 
 
 def _lit_scene_cells(window) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]

@@ -22,7 +22,9 @@ import engine
 from engine import network as nw
 from gui.images import read_image, sample_path
 from gui.models.choices import THEME_COLOUR_MAPS, THEME_COLOURS
-from gui.pipeline import ERROR_COLOUR, LayerDialog, PipelineWindow
+from gui.pipeline import PipelineWindow
+from gui.pipeline_dialog import LayerDialog
+from gui.pipeline_panel import ERROR_COLOUR
 from gui.scene import apply_lut
 
 LENET_ROWS = [  # (shape after the layer, parameters) by hand
@@ -464,19 +466,70 @@ def test_a_closed_pipeline_is_not_redrawn_by_a_switch_but_opens_in_it(window, mo
 
 def test_ctrl_l_shows_the_window_first_then_draws_it_as_one_built_at_once(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Issue 12: the first Ctrl+L built the stages and ran two forward passes in one ~160 ms turn; now the
-    window shows at once, its stages are drawn on the next turn and the sample digit put on the canvas on
-    the one after, and it ends as a window built in one go does."""
+    window shows at once, the sample digit is put on the canvas on the next turn and the stages are drawn
+    with its values a slice a turn after that, and it ends as a window built in one go does, pixel for
+    pixel (its dense bars were ranged on the first input's values, before the digit's)."""
     pw = window.show_pipeline()
     assert pw.isVisible() and not pw.is_ready and not pw.view.boxes
     assert pw.totals.text() == "Drawing the stages…"  # the empty window says why (not as an error)
+    qtbot.waitUntil(lambda: pw.view.building, timeout=5000)
+    assert pw.totals.text() == "Drawing the stages…"  # until the last slice of them is drawn
     with qtbot.waitSignal(pw.ready, timeout=10_000):
         pass
     at_once = PipelineWindow()
     qtbot.addWidget(at_once)
     assert at_once.is_ready
+    with qtbot.waitExposed(at_once):
+        at_once.show()
+    assert pw.view.size() == at_once.view.size()
+    assert pw.view.grab().toImage() == at_once.view.grab().toImage()  # the same picture, pixel for pixel
+    assert pw.digits.grab().toImage() == at_once.digits.grab().toImage()
     np.testing.assert_array_equal(pw.model.x, at_once.model.x)
     assert len(pw.view.boxes) == len(at_once.view.boxes) == len(at_once.model.outputs)
     for a, b in zip(pw.model.outputs, at_once.model.outputs, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(pw.digits.canvas.model.picture, at_once.digits.canvas.model.picture)
     assert (pw.totals.text(), pw.message.text()) == (at_once.totals.text(), at_once.message.text())
+
+
+def test_stages_drawn_over_turns_end_as_the_stages_drawn_at_once(pipeline, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the first Ctrl+L drew every stage in one 65-127 ms turn; now a slice of them a turn
+    (here one a turn), nothing painted half-built, and the picture at the end is the one drawn at once."""
+    monkeypatch.setattr("gui.pipeline_view.BUILD_SLICE_S", 0.0)
+    view = pipeline.view
+    names, outputs = view._shown
+    at_once = view.grab().toImage()
+    slices: list[tuple[int, bool]] = []  # after each slice: stages drawn, the layout shown
+    real = view._build_more
+    monkeypatch.setattr(view, "_build_more",
+                        lambda build: real(build) or slices.append((len(view.boxes), view.ci.isVisible())))
+    view._structure = []  # not the same stages: built again
+    with qtbot.waitSignal(view.built, timeout=10_000):
+        view.show_stages(names, outputs, in_turns=True)
+        assert view.building and not view.boxes and not view.ci.isVisible()  # old stages gone, no new one yet
+    n = len(outputs)
+    assert slices == [(k, False) for k in range(1, n + 1)] + [(n, True)]  # a stage each, then the fit
+    assert not view.building
+    assert view.grab().toImage() == at_once
+
+
+def test_new_values_during_stages_drawn_over_turns_land_in_every_stage(pipeline, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Values of the same shapes shown while a build is going on: the stages drawn already are updated,
+    the others drawn with them; a new stack instead supersedes the build."""
+    view = pipeline.view
+    names, outputs = view._shown
+    flipped = [-a for a in outputs]
+    view._structure = []
+    with qtbot.waitSignal(view.built, timeout=10_000):
+        view.show_stages(names, outputs, in_turns=True)
+        qtbot.waitUntil(lambda: 0 < len(view.boxes) < len(outputs), timeout=5000)
+        view.show_stages(names, flipped)  # the same stages: only the values change
+    built_in_turns = view.grab().toImage()
+    view._structure = []
+    view.show_stages(names, flipped)  # at once
+    assert view.grab().toImage() == built_in_turns
+    with qtbot.waitSignal(view.built, timeout=10_000):
+        view._structure = []
+        view.show_stages(names, outputs, in_turns=True)
+        view.show_stages(names[:3], outputs[:3])  # another stack, at once: the build in turns is dropped
+    assert not view.building and len(view.boxes) == 3

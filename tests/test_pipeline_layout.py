@@ -191,7 +191,7 @@ def test_the_stack_and_the_field_text_are_written_large_and_whole(pipeline, qtbo
 def test_a_new_window_builds_its_stages_once_at_the_width_it_shows(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Issue 12: the first Ctrl+L built the stages in a 100-pixel view, then again once shown; now once,
     and the picture is the one a build at the shown width draws."""
-    from gui.pipeline import PipelineView
+    from gui.pipeline_view import PipelineView
 
     widths: list[float] = []
     real = PipelineView._build

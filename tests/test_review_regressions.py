@@ -16,7 +16,7 @@ from gui.models import resources, scenario
 from gui.models.choices import MAX_STEPS
 from gui.models.lesson import Lesson
 from gui.models.params import Params
-from gui.pipeline import LayerDialog
+from gui.pipeline_dialog import LayerDialog
 
 
 def _naive_fold(gxp: np.ndarray, top: int, left: int, h: int, w: int, mode: str) -> np.ndarray:

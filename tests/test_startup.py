@@ -293,3 +293,38 @@ def test_a_lesson_that_cannot_be_made_is_said_in_the_frame(qtbot, monkeypatch) -
     assert exits == [1]
     assert win.preparing.text() == "The lesson could not be made: no lesson today"
     assert not win.is_ready
+
+
+PRELOAD = r"""
+import sys, time
+from gui.app import preload_pipeline
+worker = preload_pipeline()
+started = {"alive": worker.is_alive(), "daemon": worker.daemon}  # it returned while importing
+worker.join(120)
+print(started, "gui.pipeline" in sys.modules, "pyqtgraph" in sys.modules, "numpy.ma" in sys.modules,
+      preload_pipeline())
+"""
+
+
+def test_the_pipeline_windows_modules_are_imported_in_a_worker_thread() -> None:
+    """Issue 12: the first Ctrl+L imported pyqtgraph and the window's modules in its turn (160-190 ms);
+    ``preload_pipeline`` imports them beside the UI thread (once: nothing when they are loaded)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", PRELOAD], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["{'alive':", "True,", "'daemon':", "True}", "True", "True", "True", "None"]
+
+
+def test_the_app_preloads_the_pipeline_once_the_window_is_quiet(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Not while a lesson plays (the worker's import would make its turns longer): a while later."""
+    from gui import app as gui_app
+
+    calls: list[bool] = []
+    monkeypatch.setattr(gui_app, "preload_pipeline", lambda: calls.append(True))
+    monkeypatch.setattr(gui_app, "PRELOAD_AFTER_MS", 50)
+    window.controller.play()
+    gui_app.preload_when_quiet(window)
+    assert calls == []
+    window.controller.pause()
+    qtbot.waitUntil(lambda: calls == [True], timeout=5000)

@@ -16,7 +16,7 @@ from gui import export
 from gui.models.frame import Grid
 from gui.models.lesson import Lesson
 from gui.models.params import Params
-from gui.scene import grid, inking, upscale
+from gui.scene import grid, inking, tilepics, upscale
 from gui.scene.cells import paint_cells, paint_lines
 from gui.scene.colour import RenderCache, TileRender
 from gui.scene.grid import GridItem
@@ -127,7 +127,7 @@ def test_a_tile_picture_is_its_cells_then_lines_drawn_directly(qapp, monkeypatch
             if len(args) == 3 and isinstance(args[0], int):
                 self.fill(0x7F123456)
 
-    monkeypatch.setattr(grid, "QImage", Dirty)
+    monkeypatch.setattr(tilepics, "QImage", Dirty)
     for g, d in tiles(params, theme):
         for px in (0.72, 9.5, 18.264, 31.3):
             item = item_for(g, d, theme)
@@ -267,7 +267,7 @@ def test_cell_colours_put_in_with_numpy_are_the_pixels_qpainter_draws(qapp, monk
         assert len(maps) == 1 and (isinstance(maps[0], upscale.CellMap) if px * dpr >= upscale.MAP_FROM_PX
                                    else maps[0] is None)
     assert not np.array_equal(drawn[0], drawn[1])
-    monkeypatch.setattr(grid, "cell_map", lambda *args: None)  # QPainter draws the colours
+    monkeypatch.setattr(tilepics, "cell_map", lambda *args: None)  # QPainter draws the colours
     for g, d, numpy_drawn in zip(grids, renders, drawn, strict=True):
         plain = GridItem(theme_colours("light"))
         plain.set_tile(g, d, origin, True)

@@ -19,20 +19,18 @@ puts cell ``(i, j)`` at ``(x0 + scale*j, y0 + scale*i)`` in the scene.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsObject
 
 from ..models.frame import Grid
-from .cells import LINES_PX, paint_cells, paint_lines, paint_pending
+from .cells import paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, repaint, screen_pen
 from .inking import Spots, ink_spots, qround
 from .numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit
-from .upscale import cell_map, fill_cells
+from .tilepics import TilePictures
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
 
@@ -80,7 +78,7 @@ def glyph(s: str, dark: bool, size: int, dpr: float) -> QPixmap:
     return pix
 
 
-class GridItem(QGraphicsObject):
+class GridItem(TilePictures, QGraphicsObject):
     """One tile, painted from a ``Grid`` and its ``TileRender``."""
 
     def __init__(self, theme: dict[str, str]) -> None:
@@ -91,21 +89,26 @@ class GridItem(QGraphicsObject):
         self.origin = (0.0, 0.0)
         self.scale_ = 1.0
         self.front = True
+        self.cover: tuple[float, float] | None = None  # where the opaque tile over this one is (cells)
         self.zoom = 1.0  # the text zoom: cell numbers grow with it where the cell has room
         self.labels = LabelLayer(self)
         self._rect = QRectF()
         self._qimage = QImage()
         self._rgba = np.zeros((0, 0, 4), np.uint8)
         self._pics: dict[str, QPixmap | QImage] = {}
+        self._stale: dict[str, tuple[object, float]] = {}  # the last picture of each name (kept on forget)
         # A few recent (key, held objects, pictures): toggling a setting back shows cached pictures.
         self._recent: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, QPixmap | QImage]]] = []
         # Pictures that do not depend on the values (blank, grid lines), by shape, kinds and size.
         self._statics: dict[tuple[object, ...], tuple[object, QPixmap | QImage]] = {}
 
     def set_tile(self, grid: Grid, render: TileRender, origin: tuple[float, float], front: bool,
-                 scale: float = 1.0, dirty: QRectF | None = None) -> None:
+                 scale: float = 1.0, cover: tuple[float, float] | None = None,
+                 dirty: QRectF | None = None) -> None:
         """Show ``grid`` with cell (0, 0) centred on ``origin = (x0, y0)``, cells ``scale`` scene units
-        wide; text only when ``front``. Repaints ``dirty`` (item units; ``tile_damage``), or all of it."""
+        wide; text only when ``front``; ``cover``: an opaque tile of the same shape is drawn over this one
+        that far away (in this one's cells), hiding all but a sliver (only that is drawn: ``tilepics``).
+        Repaints ``dirty`` (item units; ``tile_damage``), or all of it."""
         if render is not self.render:
             h, w = render.rgba.shape[:2]
             # The image reads the render's bytes (kept alive with it): no copy of a big grid.
@@ -121,6 +124,7 @@ class GridItem(QGraphicsObject):
             self.setTransform(t)
             self.labels.setTransform(t)
         self.grid, self.render, self.origin, self.front, self.scale_ = grid, render, origin, front, scale
+        self.cover = cover
         repaint(self, dirty)  # None: the whole tile
         repaint(self.labels, dirty)
 
@@ -167,136 +171,9 @@ class GridItem(QGraphicsObject):
             return
         self._blit(p, g, d, px, (("text", True),))
 
-    def _blit(self, p: QPainter, g: Grid, d: TileRender, px: float,
-              names: tuple[tuple[str, bool], ...]) -> None:
-        """Draw cached pictures: each ``(name, done)`` over the cells computed (done) or not yet."""
-        tr = p.transform()
-        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        key = (id(d), id(g.kinds), id(g.corner), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
-               self.zoom)
-        held = (d, g.kinds, g.corner)  # holding them keeps their ids from being reused while cached
-        hit = next((e for e in self._recent if e[0] == key and e[1][0] is d), None)
-        if hit is None:
-            hit = (key, held, {})
-            self._recent = [hit, *self._recent[:5]]
-        self._pics = hit[2]
-        h, w = d.rgba.shape[:2]
-        stop = h * w if g.pending_from is None else g.pending_from
-        x0, y0 = self.origin[0] - 0.5, self.origin[1] - 0.5
-        top_left = tr.map(QPointF(x0, y0))
-        p.save()
-        p.resetTransform()
-        r0, c0 = divmod(stop, w)
-        done = [(0, r0, 0, w), (r0, r0 + 1, 0, c0)] if stop < h * w else [(0, h, 0, w)]
-        todo = [(r0, r0 + 1, c0, w), (r0 + 1, h, 0, w)] if stop < h * w else []
-        for name, on_done in names:
-            for i0, i1, j0, j1 in done if on_done else todo:
-                if i1 <= i0 or j1 <= j0:
-                    continue
-                extra_w = 1.0 if j1 == w else 0.0  # the last grid line lies on the far edge
-                extra_h = 1.0 if i1 == h else 0.0
-                p.setClipRect(QRectF(top_left.x() + j0 * px, top_left.y() + i0 * px,
-                                     (j1 - j0) * px + extra_w, (i1 - i0) * px + extra_h))
-                pic = self._picture(name, g, d, px, dpr)
-                if isinstance(pic, QImage):
-                    p.drawImage(top_left, pic)
-                else:
-                    p.drawPixmap(top_left, pic)
-        p.restore()
-
-    def _picture(self, name: str, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap | QImage:
-        """The tile drawn at ``px`` pixels per cell: "full", "blank" (not computed yet) or "text"
-        (the labels alone, on a transparent picture)."""
-        pix = self._pics.get(name)
-        if pix is None:
-            if name == "text":
-                pix = self._text_picture(g, d, px, dpr)
-            elif name == "blank":  # no values in it: one per shape, kinds and size, whatever the values
-                key = ("blank", g.shape, id(g.kinds), g.unreached_rows, g.unreached_cols, round(px, 3), dpr,
-                       self.origin)
-                pix = self._static(key, g.kinds, lambda: self._cells_picture(g, d, px, dpr, blank=True))
-            else:
-                pix = self._cells_picture(g, d, px, dpr, blank=False)
-            self._pics[name] = pix
-        return pix
-
-    def _static(self, key: tuple[object, ...], held: object,
-                make: Callable[[], QPixmap | QImage]) -> QPixmap | QImage:
-        """A picture that depends on the tile's shape, kinds and size, not on its values (``held`` keeps
-        the ids in ``key`` from being reused while cached)."""
-        hit = self._statics.get(key)
-        if hit is None or hit[0] is not held:
-            hit = (held, make())
-            self._statics[key] = hit
-            while len(self._statics) > 9:  # blank, lines and cell map at three sizes
-                del self._statics[next(iter(self._statics))]
-        return hit[1]
-
-    def _picture_size(self, d: TileRender, px: float, dpr: float) -> tuple[int, int]:
-        """Pixels of a tile picture: one more each way, since the last grid line sits on the far edge."""
-        h, w = d.rgba.shape[:2]
-        return int(np.ceil(w * px * dpr)) + 1, int(np.ceil(h * px * dpr)) + 1
-
-    def _place_painter(self, q: QPainter, px: float) -> None:
-        """Put the tile's top-left corner at the picture's origin, ``px`` pixels per cell."""
-        q.scale(px, px)
-        q.translate(-(self.origin[0] - 0.5), -(self.origin[1] - 0.5))
-
-    def _cells_picture(self, g: Grid, d: TileRender, px: float, dpr: float, *,
-                       blank: bool) -> QPixmap | QImage:
-        """Cell colours (or, ``blank``, the empty colour), padding and unreached marks, grid lines."""
-        w, h = self._picture_size(d, px, dpr)
-        pix: QPixmap | QImage
-        if blank or not d.opaque:
-            pix, filled = QPixmap(w, h), False
-            pix.fill(Qt.GlobalColor.transparent)
-        else:  # opaque cells cover all but the far edges: only the edges need clearing first
-            pix = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-            bits = np.frombuffer(pix.bits(), np.uint32).reshape(h, pix.bytesPerLine() // 4)
-            shape = rows, cols = d.rgba.shape[:2]
-            bits[:2] = bits[-3:] = bits[:, :2] = bits[:, -3:] = 0
-            bits[max(0, int(rows * px * dpr) - 2):] = 0
-            bits[:, max(0, int(cols * px * dpr) - 2):] = 0
-            where = self._static(("cell map", shape, round(px, 3), dpr, self.origin), None, lambda: cell_map(
-                (w, h), dpr, shape, self._corner(), lambda q: self._place_painter(q, px)))
-            filled = fill_cells(bits[:, :w], d.rgba, where)  # the colours as QPainter draws them, if it can
-        pix.setDevicePixelRatio(dpr)
-        q = QPainter(pix)
-        try:
-            self._place_painter(q, px)
-            paint_cells(q, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px,
-                        drawn=filled)
-            if px >= LINES_PX and dpr == 1.0:  # opaque one-pixel lines: a copy of them is the same pixels
-                key = ("lines", g.shape, round(px, 3), dpr, self.origin)
-                lines = self._static(key, None, lambda: self._lines_picture(g, d, px, dpr))
-                q.resetTransform()
-                q.drawPixmap(0, 0, lines)
-            else:
-                paint_lines(q, g, self._corner(), self.theme, px)
-        finally:
-            q.end()
-        return pix
-
-    def _lines_picture(self, g: Grid, d: TileRender, px: float, dpr: float) -> QPixmap:
-        """The grid lines alone on a transparent picture."""
-        pix = QPixmap(*self._picture_size(d, px, dpr))
-        pix.setDevicePixelRatio(dpr)
-        pix.fill(Qt.GlobalColor.transparent)
-        q = QPainter(pix)
-        try:
-            self._place_painter(q, px)
-            paint_lines(q, g, self._corner(), self.theme, px)
-        finally:
-            q.end()
-        return pix
-
     def _paint_cells(self, p: QPainter, g: Grid, d: TileRender, px: float, *, blank: bool) -> None:
         """Cell colours (or the empty colour), then padding, overhang, border and unreached marks."""
         paint_cells(p, g, None if blank else (d.rgba, self._qimage), self._corner(), self.theme, px)
-
-    def _corner(self) -> tuple[float, float]:
-        """The tile's top-left corner in item coordinates."""
-        return self.origin[0] - 0.5, self.origin[1] - 0.5
 
     def _paint_text(self, p: QPainter, g: Grid, d: TileRender, px: float) -> None:
         """The labels (and corner labels), centred, in type sized to the cell."""

@@ -25,7 +25,7 @@ from PySide6.QtCore import QRectF
 from ..models.choices import MATRIX_PANELS, PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
-from .title_fit import TITLE_PT, title_floor  # noqa: F401 - where the tests and older callers look
+from .title_fit import TITLE_PT, bold_font, fit_title, title_floor  # noqa: F401 - where tests look
 from .widgets import Box
 
 GAP = 2.5  # cells between panels

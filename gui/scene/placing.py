@@ -12,7 +12,8 @@ from PySide6.QtCore import QRectF
 
 from ..models.choices import PANELS
 from ..models.frame import Frame, Grid
-from .layout import Tile
+from .colour import TileRender
+from .layout import Tile, TilePlace
 from .theme import colour_map, qcolor
 
 if TYPE_CHECKING:
@@ -64,6 +65,24 @@ def reserve_tiles(view: SceneView, counts: dict[str, int]) -> None:
             tiles.append(tile)
 
 
+def covering(places: tuple[TilePlace, ...], grids: tuple[Grid, ...] | list[Grid],
+             renders: list[TileRender]) -> list[tuple[float, float] | None]:
+    """For each tile of a stack, where the tile just over it is (its own cells), when that one is opaque,
+    of the same shape and size and drawn over it: it hides all of this one but a sliver. None for a front
+    tile, and for every tile of an expanded panel (none lies over another)."""
+    by_z = {tp.z: k for k, tp in enumerate(places)}
+    out: list[tuple[float, float] | None] = []
+    for tp, g in zip(places, grids, strict=True):
+        k = by_z.get(tp.z + 1.0) if tp.z < 0 else None
+        over = None if k is None else places[k]
+        if over is None or k is None or grids[k].shape != g.shape or over.scale != tp.scale \
+                or not renders[k].opaque:
+            out.append(None)
+            continue
+        out.append(((over.origin[0] - tp.origin[0]) / tp.scale, (over.origin[1] - tp.origin[1]) / tp.scale))
+    return out
+
+
 def _within(view: SceneView, title: object, at: tuple[float, float]) -> tuple[float, float]:
     """Where a title anchored at its bottom-left ``at`` goes: there, or moved left just enough to end
     inside the view's range where the fit's last round left it a pixel or two short of room."""
@@ -96,13 +115,19 @@ def place_panels(view: SceneView, f: Frame, *, items: bool) -> None:
             continue
         cmap = None if panel.colour == "none" else colour_map(view.theme_name, panel.colour)
         renders = view._renders.get_stack(panel.grids, panel.levels, cmap, rgb, name)
-        for tile, grid, tp, render in zip(tiles, panel.grids, pp.tiles, renders, strict=True):
+        covers = covering(pp.tiles, panel.grids, renders)
+        over = {tp.z + 1.0 for tp, c in zip(pp.tiles, covers, strict=True) if c is not None}
+        for tile, grid, tp, render, cover in zip(tiles, panel.grids, pp.tiles, renders, covers, strict=True):
             tile.origin, tile.shape, tile.scale = tp.origin, grid.shape, tp.scale
             dirty = tile_damage(tile.item, grid, render, tp.origin, tp.front, tp.scale, view.zoom)
             tile.item.setZValue(tp.z)
             tile.item.zoom = view.zoom
+            tile.item.progressive = view.progressive
+            tile.item.hides = tp.z in over
+            if cover != tile.item.cover:
+                dirty = None  # another sliver: all of it
             if dirty is not False:  # False: the same picture
-                tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale, dirty=dirty)
+                tile.item.set_tile(grid, render, tp.origin, tp.front, tp.scale, cover, dirty=dirty)
             tile.item.show(True)
         if panel.legend is not None and cmap is not None:
             legend.text_px = legend_px

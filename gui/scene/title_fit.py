@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QFont, QFontMetricsF
 
 from ..models.choices import PanelName
+from .refit import fit_again
 from .widgets import Title
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlac
         room = placed[panel].room * per_cell
         key = (text, round(room, 1), base)
         if fitted.get(panel, (None,))[:3] != key:
-            fitted[panel] = (*key, fit_title(t, room, base))
+            fitted[panel] = (*key, fit_again(fit_title, bold_font, t, room, base))
         short[panel] = float(fitted[panel][3])  # type: ignore[arg-type]
         heights[panel] = t.textItem.boundingRect().height()
     return heights, short

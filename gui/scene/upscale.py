@@ -92,14 +92,29 @@ def cell_map(size: tuple[int, int], dpr: float, shape: tuple[int, int], corner: 
     return CellMap(int(ys[0]), int(xs[0]), rows, cols)
 
 
-def fill_cells(picture: np.ndarray, rgba: np.ndarray, where: CellMap | None) -> bool:
+def fill_cells(picture: np.ndarray, rgba: np.ndarray, where: CellMap | None,
+               at: tuple[int, int] = (0, 0)) -> bool:
     """Put opaque cell colours ``rgba (h, w, 4)`` into ``picture``, premultiplied ARGB words ``(H, W)``, as
-    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was. False (and
-    nothing put in) without a map: QPainter draws them."""
+    QPainter draws them (``where``: from ``cell_map``); every other pixel is left as it was. ``picture``
+    may be a part of the picture the map was made for, its top-left corner at pixel ``at = (x, y)`` of
+    that one. False (and nothing put in) without a map: QPainter draws them."""
     if where is None:
         return False
-    words = ((rgba[..., 0].astype(np.uint32) << 16) | (rgba[..., 1].astype(np.uint32) << 8)
-             | rgba[..., 2] | np.uint32(0xFF000000))
-    line = np.take(words, where.cols, axis=1)  # one pixel row per cell row
-    picture[where.top:where.top + where.rows.size, where.left:where.left + where.cols.size] = line[where.rows]
+    top, left, rows, cols = where.top, where.left, where.rows, where.cols
+    if at == (0, 0) and picture.shape[0] >= top + rows.size and picture.shape[1] >= left + cols.size:
+        line = np.take(_words(rgba), cols, axis=1)  # one pixel row per cell row
+        picture[top:top + rows.size, left:left + cols.size] = line[rows]
+        return True
+    x0, y0 = max(at[0], left), max(at[1], top)  # in the whole picture's pixels
+    x1 = min(at[0] + picture.shape[1], left + cols.size)
+    y1 = min(at[1] + picture.shape[0], top + rows.size)
+    if x1 > x0 and y1 > y0:  # only the cells these pixels show are looked at
+        part = _words(rgba[np.ix_(rows[y0 - top:y1 - top], cols[x0 - left:x1 - left])])
+        picture[y0 - at[1]:y1 - at[1], x0 - at[0]:x1 - at[0]] = part
     return True
+
+
+def _words(rgba: np.ndarray) -> np.ndarray:
+    """Opaque colours ``rgba (..., 4)`` as premultiplied ARGB words ``(...)``."""
+    return ((rgba[..., 0].astype(np.uint32) << 16) | (rgba[..., 1].astype(np.uint32) << 8)
+            | rgba[..., 2] | np.uint32(0xFF000000))

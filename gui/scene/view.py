@@ -67,6 +67,7 @@ class SceneView(LayoutView):
         self.theme = theme_colours(theme)  # items share this dict, so a theme switch reaches them
         self.theme_name = theme
         self.zoom = 1.0
+        self.progressive = False  # a live window: tiles' pictures made over a few turns (``tilepics``)
         self.frame: Frame | None = None
         self.setBackground(self.theme["background"])
         self.ci.setContentsMargins(12, 8, 12, 8)
@@ -277,7 +278,8 @@ class SceneView(LayoutView):
         while len(tiles) < n:
             tiles.append(Tile(self.view, self.theme))
         for t in tiles[n:]:
-            t.item.show(False)
+            if t.item.isVisible():  # hundreds are kept hidden once expanded: a fit places the panels often
+                t.item.show(False)
         return tiles[:n]
 
     def _origin(self, panel: PanelName, grid: int) -> tuple[float, float, float] | None:
