@@ -195,8 +195,10 @@ def test_svg_drawn_by_librsvg_looks_like_the_png(renderer, tmp_path) -> None:
     compare_text(drawn, png)
     mean, _ = shrunk_difference(drawn, png)
     # Padding is hatched in pictures and a plain tint in vector files, and another reader places
-    # glyphs a pixel apart here and there (so no block test); the rest is the same picture.
-    assert mean < 10, mean
+    # glyphs a pixel apart here and there (so no block test); the rest is the same picture. (At
+    # 640x360 the titles keep to one line in smaller type, which the readers draw a little apart:
+    # ~11; a shifted, cropped or magnified picture differs by 50 or more.)
+    assert mean < 12.5, mean
 
 
 # --------------------------------------------------------------------------- PDF

@@ -120,16 +120,20 @@ def test_marks_and_flow_sit_where_the_frame_says(view) -> None:
             for style in ("window", "cell", "tap"):
                 marks, items = f.marks_of(style), view.marks.of(style)
                 for mk, item in zip(marks, items, strict=False):
-                    x0, y0 = view.visible_tiles(mk.panel)[mk.grid].origin
-                    assert (item.pos().x(), item.pos().y()) == (x0 + mk.at[1], y0 + mk.at[0])
+                    tile = view.visible_tiles(mk.panel)[mk.grid]  # (a short panel may be drawn larger)
+                    (x0, y0), s = tile.origin, tile.scale
+                    at = (x0 + s * mk.at[1], y0 + s * mk.at[0])
+                    assert (item.pos().x(), item.pos().y()) == pytest.approx(at)
                     assert item.cells == [(float(r), float(c)) for r, c in mk.cells]
                     assert item.labels == list(mk.labels)
                 assert all(not item.cells for item in items[len(marks):])
             assert view.marks.flow.isVisible() == bool(f.flows)
             if f.flows:
                 fl = f.flows[0]
-                x0, y0 = view.visible_tiles(fl.panel)[fl.grid].origin
-                assert view.marks.flow.start.toTuple() == (x0 + fl.cell[1], y0 + fl.cell[0])
+                tile = view.visible_tiles(fl.panel)[fl.grid]
+                (x0, y0), s = tile.origin, tile.scale
+                start = (x0 + s * fl.cell[1], y0 + s * fl.cell[0])
+                assert view.marks.flow.start.toTuple() == pytest.approx(start)
                 assert view.marks.flow.weights == list(fl.weights)
 
 

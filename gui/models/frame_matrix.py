@@ -133,9 +133,9 @@ def matrix_frame(lesson: Lesson, s: _Scenario, k: int) -> Frame:
         step = fwd
     line = _line(p, step, y_full.shape, c_mat, structure)
     shown = (_backward(lesson, s, k - s.n_forward, line) if backward else _forward(lesson, s, k, line))
-    c_title = (f"C {n_rows}×{n_cols}: one row per input cell (a kernel placement of the convolution it "
-               "transposes), · = structural zero" if transposed else
-               f"C {n_rows}×{n_cols}: one row per output cell (a kernel placement), · = structural zero")
+    # What a row of C is, the facts line says ("one row per output cell, …"): the title stays short, so
+    # it does not push the panels beside C away and shrink every cell below its numbers (1024x768).
+    c_title = f"C {n_rows}×{n_cols}, · = structural zero"
     mat = _panel("matrix", c_title, c_grid, c_levels, "diverging")
     # Marks: C's lit row (column), the vector entries it joins, the output cell.
     idx, taps = line.idx, line.taps
@@ -273,7 +273,8 @@ def _facts(lesson: Lesson, s: _Scenario, shape: tuple[int, int]) -> tuple[str, .
     if p.is_transpose:
         twin = forward_twin(p)
         parts = [f"a transposed convolution is y = Cᵀ·x, with C ({rows}×{cols}) the matrix of "
-                 + twin.removeprefix("the transpose of ")]
+                 + twin.removeprefix("the transpose of ")
+                 + "; C has one row per input cell (a kernel placement of the convolution it transposes)"]
         usual = tuple(f for f in usual if f != twin and not f.startswith("as a stride-1 convolution"))
     else:
         parts = [f"C is {rows}×{cols}: one row per output cell, one column per input cell; y = C·x is "

@@ -29,6 +29,7 @@ from .cells import paint_cells, paint_lines, paint_pending
 from .colour import TileRender
 from .draw import bands, is_vector, repaint, screen_pen
 from .inking import Spots, ink_spots, qround
+from .numbers import MIN_NUMBER_PX, MIN_TEXT_CELL, numbers_fit
 from .tilepics import TilePictures
 
 __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "number_px", "screen_pen"]
@@ -37,10 +38,6 @@ __all__ = ["LABEL_Z", "GridItem", "LabelLayer", "bands", "glyph", "is_vector", "
 _GLYPHS: dict[tuple[str, bool, int, float], QPixmap] = {}
 #: Depth of the labels: above the flow lines (45) and window footprints (40), under the cell marks (50).
 LABEL_Z = 46.0
-#: Smallest type (pixels) a cell number is drawn in (cells narrower than ``MIN_TEXT_CELL`` show none).
-MIN_NUMBER_PX = 7
-#: Cells narrower than this (pixels) show no numbers: the grid reads as a picture.
-MIN_TEXT_CELL = 16
 #: A window's tag ("+3", "×−2") is written in a white band this share of the cell high, at its top.
 TAG_BAND = 0.25
 #: The largest number type (a share of the cell): its digits, centred, keep clear of the tag band and
@@ -167,7 +164,7 @@ class GridItem(TilePictures, QGraphicsObject):
             return
         tr = p.transform()
         px = float(np.hypot(tr.m11(), tr.m12()))
-        if px < MIN_TEXT_CELL:
+        if px < MIN_TEXT_CELL or not numbers_fit(px, d.longest):  # (cheap test first: ``longest`` reads)
             return
         if is_vector(p) or abs(tr.m12()) > 1e-9:
             self._paint_text(p, g, d, px)

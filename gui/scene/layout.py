@@ -8,9 +8,10 @@ expanded one lays them out ``columns`` to a row.
 A panel far narrower than the widest (a 3×3 kernel beside a 64×64 picture)
 is drawn with larger cells, ``MIN_SHARE`` of the widest at least, so its
 numbers and title stay readable. Titles never run into the next panel: they
-wrap (onto two lines at most), then shrink, down to a legible floor; a title
-that still needs more room pushes the next panel (or the right edge) further
-out. The room above each row is measured from the titles' real height
+shrink on one line, down to a legible floor, then wrap at spaces (onto two
+lines at most, never one word to a line: "Target" over "T"); a title that
+still needs more room pushes the next panel (or the right edge) further out.
+The room above each row is measured from the titles' real height
 (``Margins``), so a wrapped or zoomed title never covers a panel or leaves
 the view.
 """
@@ -20,13 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QFont, QFontMetricsF
 
-from ..models.choices import PanelName
+from ..models.choices import MATRIX_PANELS, PanelName
 from ..models.frame import Frame, Panel
 from .grid import GridItem
-from .refit import fit_again
-from .widgets import Box, Title
+from .title_fit import TITLE_PT, bold_font, fit_title, title_floor  # noqa: F401 - where tests look
+from .widgets import Box
 
 GAP = 2.5  # cells between panels
 WIDE_GAP = GAP + 1.5  # between the columns of a two-row (backward) stage: room for the flow lines
@@ -36,13 +36,9 @@ ROW_GAP = 3.2  # cells between the bottom of row 0 and the top of row 1 (before 
 SIDE = 0.3  # cells left and right of the stage
 TITLE_ROOM = 0.3  # cells a title keeps clear of the next panel
 MIN_SHARE = 0.3  # a panel is drawn at least this fraction as wide as the widest one
+MAX_GROW = 2.0  # a two-row stage's short panels grow into the room beside it at most this much
 LEGEND_TOP, LEGEND_HEIGHT = 0.35, 0.3  # the colour bar under a panel (cells of the stage)
-TITLE_PT = 13  # titles' type at text zoom 1
-MIN_TITLE_PT = 10  # a title never shrinks below this ...
-TITLE_FLOOR = 0.8  # ... nor below this fraction of its size at the current zoom
 LEGEND_PX = 11  # legend labels' type (pixels) at text zoom 1
-MAX_TITLE_LINES = 2  # a title wraps onto at most this many lines before it shrinks
-STRICT_EXTRA_PX = 24.0  # a formula or an aside kept whole may ask for this much more room (pixels)
 
 
 @dataclass(frozen=True)
@@ -85,13 +81,15 @@ class PanelPlace:
 @dataclass(frozen=True)
 class Margins:
     """Room (scene units) above row 0, between the rows, under the last row, right of the last panel,
-    and after each slot (``gaps``: ``(slot, extra)`` pairs) for titles wider than their panel."""
+    and after each slot (``gaps``: ``(slot, extra)`` pairs) for titles wider than their panel; and how
+    much larger a two-row stage draws its short panels (``grow``: ``grown_scales``)."""
 
     top: float = 1.9
     row_gap: float = ROW_GAP
     bottom: float = 1.3
     right: float = 0.0
     gaps: tuple[tuple[int, float], ...] = ()
+    grow: float = 1.0  # a two-row stage's panels shorter than their row are drawn this much larger
 
     def gap_after(self, slot: int) -> float:
         """Extra room after the panels of ``slot``."""
@@ -152,6 +150,8 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
     by_row = {r: sorted((p for p in frame.panels if p.row == r), key=lambda p: p.slot) for r in (0, 1)}
     two_rows = bool(by_row[1])
     scales = panel_scales(frame)
+    if two_rows and margins.grow > 1.0:
+        scales = grown_scales(frame, by_row, scales, margins.grow)
     placed: dict[PanelName, PanelPlace] = {}
     slot_x: dict[int, float] = {}
     x, last = 0.0, -1
@@ -179,6 +179,67 @@ def place(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPl
             placed[name] = PanelPlace(a.tiles, a.title_at, a.legend_box, a.rect, end - a.rect[0], a.lift,
                                       a.row, a.legend)
     return placed
+
+
+def _tall(panel: Panel, expanded: bool) -> float:
+    """Height of ``panel`` in cells at scale 1."""
+    h = panel.grids[0].shape[0]
+    rows = (len(panel.grids) + panel.columns - 1) // panel.columns
+    return rows * (h + 1.0) - 1.0 if expanded else float(h)
+
+
+def can_grow(frame: Frame) -> bool:
+    """Whether ``frame``'s short panels may grow into room beside the stage (``grown_scales``): a
+    two-row stage (the backward pass) without matrix pictures or panels that keep their size."""
+    return (not frame.banded and any(p.row == 1 for p in frame.panels)
+            and not any(p.name in MATRIX_PANELS or not p.enlarge for p in frame.panels))
+
+
+def grown_scales(frame: Frame, by_row: dict[int, list[Panel]], scales: dict[PanelName, float],
+                 grow: float) -> dict[PanelName, float]:
+    """A two-row (backward) stage's columns drawn up to ``grow`` times larger, each no taller than
+    the tallest panel of its rows (a 3×3 kernel beside a 7×7 input grows, the input does not): the
+    room a stage bounded by the view's height leaves beside it (``grow_to``). Matrix pictures and
+    panels that keep their size (``Panel.enlarge``) do not grow."""
+    if not can_grow(frame):
+        return scales
+    height = {r: max((_tall(p, frame.expanded) * scales[p.name] for p in by_row[r]), default=0.0)
+              for r in (0, 1)}
+    out = dict(scales)
+    for slot in {p.slot for p in by_row[0]}:
+        column = [p for r in (0, 1) for p in by_row[r] if p.slot == slot]
+        k = min([grow] + [height[p.row] / (_tall(p, frame.expanded) * scales[p.name]) for p in column])
+        for p in column:
+            out[p.name] = scales[p.name] * max(k, 1.0)
+    return out
+
+
+def grow_to(frame: Frame, margins: Margins, width: float) -> float:
+    """The largest ``Margins.grow`` (up to ``MAX_GROW``) whose stage is at most ``width`` scene units
+    wide; 1 when the stage is that wide already."""
+    def wide(g: float) -> float:
+        m = replace(margins, grow=g)
+        return stage_rect(place(frame, m), m).width()
+
+    lo, hi = 1.0, MAX_GROW
+    if wide(lo * 1.01) > width:
+        return 1.0
+    if wide(hi) <= width:
+        return hi
+    for _ in range(8):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if wide(mid) <= width else (lo, mid)
+    return lo
+
+
+def grow_for(frame: Frame, placed: dict[PanelName, PanelPlace], margins: Margins, room: float) -> Margins:
+    """``margins`` with the ``grow`` that a two-row stage, ``placed``, takes of ``room`` scene units
+    across (a stage the view's height bounds leaves room beside it: ``grown_scales``)."""
+    rect = stage_rect(placed, margins)
+    if not can_grow(frame) or rect.isEmpty() or room < max(rect.width() * 1.03, rect.width() + 0.5):
+        return margins  # (a stage as wide as the view, or nearly: nothing to gain)
+    g = grow_to(frame, margins, room)
+    return replace(margins, grow=g) if g > 1.01 else margins
 
 
 def place_bands(frame: Frame, margins: Margins = Margins()) -> dict[PanelName, PanelPlace]:
@@ -232,13 +293,13 @@ def margins_for(placed: dict[PanelName, PanelPlace], heights: dict[PanelName, fl
         if px <= 0.5:
             continue
         if placed[name] in lasts:
-            right += px / pc
+            right += (px + 1.0) / pc  # a pixel to spare: the next round may scale by a hair
         else:
-            gaps[slots[name]] = gaps.get(slots[name], 0.0) + px / pc
+            gaps[slots[name]] = gaps.get(slots[name], 0.0) + (px + 1.0) / pc
     # Under row 0: its colour bars' room, or only a little when none of its panels has one.
     under = legend if any(pl.legend for pl in placed.values() if pl.row == 0) else LEGEND_TOP
     return Margins(top=need[0], row_gap=under + need[1] + 0.2 if two_rows else ROW_GAP, bottom=legend,
-                   right=right, gaps=tuple(sorted(gaps.items())))
+                   right=right, gaps=tuple(sorted(gaps.items())), grow=old.grow)
 
 
 def same_margins(a: Margins, b: Margins) -> bool:
@@ -271,118 +332,3 @@ class Tile:
         if 0 <= i < self.shape[0] and 0 <= j < self.shape[1]:
             return i, j
         return None
-
-
-def bold_font(size: int) -> QFont:
-    """The titles' font at ``size`` points."""
-    f = QFont()
-    f.setPointSize(size)
-    f.setBold(True)
-    return f
-
-
-def title_floor(base: int) -> int:
-    """The smallest point size a title of ``base`` points may shrink to."""
-    return max(MIN_TITLE_PT, round(base * TITLE_FLOOR))
-
-
-def _lines(t: Title, size: int) -> float:
-    return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
-
-
-def broken_badly(t: Title, strict: bool = True) -> bool:
-    """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
-    after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; and, ``strict``, beside
-    "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)")."""
-    block = t.textItem.document().firstBlock()
-    while block.isValid():
-        layout, text = block.layout(), block.text()
-        for i in range(1, layout.lineCount()):
-            start = layout.lineAt(i).textStart()
-            before, after = text[:start].rstrip(), text[start:]
-            if start > 0 and not text[start - 1].isspace():
-                return True
-            if strict and (before.endswith("=") or after.startswith("=")
-                           or before.count("(") > before.count(")")):
-                return True
-        block = block.next()
-    return False
-
-
-def _wraps_well(t: Title, width: float, size: int, strict: bool = True) -> bool:
-    """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
-    broken only where ``broken_badly`` allows."""
-    doc = t.textItem.document()
-    return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
-            and not broken_badly(t, strict))
-
-
-def fit_title(t: Title, room_px: float, base: int) -> float:
-    """Fit a title into ``room_px``: on one line at its full size if it fits, else wrapped at the spaces
-    (never inside "dL/dY", nor, while anything else fits, inside a formula or an aside:
-    ``broken_badly``) onto at most ``MAX_TITLE_LINES``, shrinking (to ``title_floor``) only while that
-    is too wide.
-
-    Returns
-    -------
-    float
-        Pixels the title is still too wide at the floor (0 when it fits): the layout then gives it
-        that much more room.
-    """
-    doc = t.textItem.document()
-    floor = title_floor(base)
-    for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
-        for size in range(base, floor - 1, -1):
-            t.setFont(bold_font(size))
-            t.setTextWidth(-1)
-            if doc.idealWidth() <= room_px:
-                return 0.0
-            t.setTextWidth(max(room_px, 1.0))
-            if _wraps_well(t, room_px, size, strict):
-                return 0.0
-        # At the floor: the narrowest width that keeps to MAX_TITLE_LINES lines; a formula and an
-        # aside stay whole if that asks for a little more room only ("y = C·x" over a one-cell column).
-        width = _narrowest(t, room_px, floor, strict)
-        if not strict or width - room_px <= STRICT_EXTRA_PX:
-            break
-    t.setTextWidth(width)
-    return max(0.0, width - room_px)
-
-
-def _narrowest(t: Title, room_px: float, size: int, strict: bool) -> float:
-    """The narrowest width (at least ``room_px``) the title wraps well to at ``size`` points."""
-    t.setFont(bold_font(size))
-    t.setTextWidth(-1)
-    lo, hi = max(room_px, 1.0), t.textItem.document().idealWidth()
-    for _ in range(12):
-        mid = (lo + hi) / 2
-        t.setTextWidth(mid)
-        if _wraps_well(t, mid, size, strict):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def fit_titles(titles: dict[PanelName, Title], placed: dict[PanelName, PanelPlace], per_cell: float,
-               base: int, fitted: dict[PanelName, tuple[object, ...]]
-               ) -> tuple[dict[PanelName, float], dict[PanelName, float]]:
-    """Fit every shown title to its room (see ``fit_title``): the titles' heights, and how much each
-    is still too wide, in pixels.
-
-    A title is refitted only when its text, its room or ``base`` changed since ``fitted``
-    recorded it.
-    """
-    heights: dict[PanelName, float] = {}
-    short: dict[PanelName, float] = {}
-    for panel, t in titles.items():
-        text = t.textItem.toPlainText()
-        if not text or panel not in placed:
-            continue
-        room = placed[panel].room * per_cell
-        key = (text, round(room, 1), base)
-        if fitted.get(panel, (None,))[:3] != key:
-            fitted[panel] = (*key, fit_again(fit_title, bold_font, t, room, base))
-        short[panel] = float(fitted[panel][3])  # type: ignore[arg-type]
-        heights[panel] = t.textItem.boundingRect().height()
-    return heights, short

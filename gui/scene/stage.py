@@ -14,7 +14,7 @@ slab it makes.
 
 The numbers are exactly the frame's labels, painted upright on the cell faces,
 never smaller than the flat view's type for a cell that wide unless the widest
-would then not fit inside its slanted face (``stage_plane.face_number_px``).
+would then not fit inside its slanted face (``face_type.face_number_px``).
 What is shown is the frame's; where it goes is the projection's; these modules
 only paint: ``stage_plane`` one grid on its plane (a cached picture per plane),
 ``stage_marks`` the moving marks (an item of their own, so a step repaints
@@ -33,19 +33,10 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.choices import PanelName
 from ..models.frame import Cell, Frame, Grid, Highlight, Mark, Panel
 from .colour import RenderCache, TileRender
-from .grid import MIN_TEXT_CELL
+from .face_type import TypeFit, face_number_px, face_numbers_fit, face_type_px, type_fit
 from .projection import Plane, Point, StageLayout, stage_layout
 from .stage_marks import StageMarks
-from .stage_plane import (
-    PlanePainter,
-    TypeFit,
-    changed_rows,
-    face_number_px,
-    face_type_px,
-    over,
-    planes_key,
-    type_fit,
-)
+from .stage_plane import PlanePainter, changed_rows, over, planes_key
 from .stage_titles import paint_index, paint_titles
 from .theme import colour_map, qcolor
 
@@ -333,7 +324,7 @@ class StageItem(QGraphicsObject):
                                    blank=blank, fit=fit)
             if k == panel.front and front:
                 size = face_type_px(px, self._render(panel, g), self.zoom, fit)
-                shown = size if px >= MIN_TEXT_CELL else None
+                shown = size if face_numbers_fit(px, fit, self.zoom) else None
                 if active:
                     self.cell_px[name] = px
                     if shown is not None:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGraphicsObject
 from ..models.frame import Cell, Frame, Mark
 from .draw import is_vector, screen_pen
 from .grid import glyph, number_px
-from .projection import FORE, Plane, Point, StageLayout
+from .projection import FORE, SHEAR, Plane, Point, StageLayout
 from .stage_plane import EDGE, poly
 from .theme import qcolor
 
@@ -31,6 +31,22 @@ __all__ = ["StageMarks"]
 
 #: Room (cells of a plane) kept round the marks for pens, arrow heads and labels.
 MARGIN = 0.6
+
+
+def crossed(plane: Plane | None, segments: list[tuple[Point, Point]]) -> set[Cell]:
+    """The cells of ``plane`` whose faces ``segments`` cross (sampled every twentieth of a cell): their
+    numbers are written again over the lines, so a line never crosses a number (as in the flat view)."""
+    out: set[Cell] = set()
+    if plane is None:
+        return out
+    step = 0.05 * plane.scale * FORE
+    for (x0, y0), (x1, y1) in segments:
+        t = np.linspace(0.0, 1.0, max(2, int(math.hypot(x1 - x0, y1 - y0) / step) + 1))
+        r = (y0 + (y1 - y0) * t - plane.y0) / (plane.scale * FORE)
+        c = (x0 + (x1 - x0) * t - plane.x0) / plane.scale - SHEAR * (plane.rows - r)
+        inside = (r >= 0) & (r < plane.rows) & (c >= 0) & (c < plane.cols)
+        out.update(zip(r[inside].astype(int).tolist(), c[inside].astype(int).tolist(), strict=True))
+    return out
 
 
 class StageMarks(QGraphicsObject):
@@ -182,6 +198,7 @@ class StageMarks(QGraphicsObject):
                             else Qt.PenStyle.SolidLine))
         p.drawLines([QLineF(QPointF(*a), QPointF(*b)) for a, b in lines])
         p.restore()
+        st.renumber(p, lay.lower, tuple(sorted(crossed(st.plane(lay.lower), lines))))
 
     def _paint_cell_marks(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """The cell being written (thick), cells the activation changed and multiply-add taps."""
@@ -208,7 +225,7 @@ class StageMarks(QGraphicsObject):
     def _paint_flows(self, p: QPainter, f: Frame, lay: StageLayout) -> None:
         """The gradient flowing down: an arrow from the dL/dY cell to each dL/dX cell it reaches, as
         thick as its share and coloured by its sign; dots travel down them while the step glides. The
-        numbers of the cells they join are written again over them (the arrows start on dL/dY's)."""
+        numbers of the cells they join or cross are written again over them (the arrows start on dL/dY's)."""
         st = self.stage
         pos, neg = st.theme["window"], st.theme["hover"]
         t = st.t
@@ -229,8 +246,9 @@ class StageMarks(QGraphicsObject):
                 p.restore()
         if segments:
             fl = f.flows[0]
-            st.renumber(p, fl.to_panel, tuple(fl.to_cells))
-            st.renumber(p, fl.panel, (fl.cell,))
+            ab = [(a, b) for a, b, _ in segments]
+            st.renumber(p, fl.to_panel, tuple(sorted({*fl.to_cells, *crossed(st.plane(fl.to_panel), ab)})))
+            st.renumber(p, fl.panel, tuple(sorted({fl.cell, *crossed(st.plane(fl.panel), ab)})))
 
     def _arrow_head(self, p: QPainter, a: Point, b: Point, colour: str, size: float) -> None:
         """A filled arrow head at ``b`` pointing from ``a`` (``size`` in pixels)."""

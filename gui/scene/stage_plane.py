@@ -11,8 +11,6 @@ so the file stays vector.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -20,7 +18,6 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
-    QFontMetricsF,
     QImage,
     QPainter,
     QPainterPath,
@@ -32,22 +29,14 @@ from PySide6.QtGui import (
 from ..models.frame import Cell, Frame, Grid
 from .colour import TileRender
 from .draw import is_vector, screen_pen
-from .grid import MIN_NUMBER_PX, MIN_TEXT_CELL, glyph, number_px
-from .projection import FORE, SHEAR, Plane, Point, StageLayout
+from .face_type import TypeFit, face_numbers_fit, face_type_px, type_fit
+from .grid import glyph
+from .numbers import MIN_TEXT_CELL
+from .projection import Plane, Point, StageLayout
 from .theme import qcolor
 
-__all__ = ["EDGE", "FACE_FIT", "TYPE_GAIN", "PlanePainter", "changed_rows", "face_number_px", "face_type_px",
-           "over", "planes_key", "poly", "slanted_ink", "type_fit"]
+__all__ = ["EDGE", "PlanePainter", "changed_rows", "face_type_px", "over", "planes_key", "poly"]
 
-#: A face is shorter than a flat cell of its width (``projection.FORE``) but as wide: its numbers take
-#: the type of a flat cell this much wider (while they fit across), so the stage's cells read at least
-#: as large as the flat view's.
-TYPE_GAIN = 1.2
-#: The share of a face's width its widest number may take, the face's slant counted: a number stays
-#: inside its parallelogram and clear of its neighbours' ("−22−18" ran together).
-FACE_FIT = 0.9
-#: How far a face's sides lean (pixels across per pixel up).
-SLANT = SHEAR / FORE
 #: How thick (cells) a slab's edge is drawn under its near side and along its right.
 EDGE = 0.14
 #: Pictures of planes kept (a few per plane: full, blank, a theme or zoom toggled back).
@@ -57,50 +46,6 @@ CACHE = 32
 def poly(points: tuple[Point, ...] | list[Point]) -> QPolygonF:
     """A polygon of scene points."""
     return QPolygonF([QPointF(x, y) for x, y in points])
-
-
-def face_number_px(px: float, longest: int, zoom: float, ink: float = 0.0) -> int:
-    """Type size (pixels) of a number on a cell face ``px`` pixels wide: the flat view's rule
-    (``grid.number_px``) for a cell ``TYPE_GAIN`` times wider, as long as ``longest`` characters still
-    fit across the face; never less than the flat rule for the same width, unless the widest number
-    (``ink``: see ``slanted_ink``) would then take more than ``FACE_FIT`` of the slanted face."""
-    flat = number_px(px, longest, zoom)
-    size = max(flat, min(number_px(px * TYPE_GAIN, longest, zoom), int(px * 1.5 / max(longest, 2))))
-    if ink > 0:
-        size = min(size, max(MIN_NUMBER_PX, int(FACE_FIT * px / ink)))
-    return size
-
-
-@lru_cache(maxsize=512)
-def slanted_ink(labels: frozenset[str]) -> float:
-    """How much of a slanted face (its width, pixels per pixel of type) the largest of ``labels``
-    needs: across, its ink's width plus the lean of the face's sides over its ink's height (an
-    upright box inside a parallelogram); up, its ink's height over the face's (``FORE`` of its
-    width)."""
-    font = QFont()
-    font.setPixelSize(100)
-    fm = QFontMetricsF(font)
-    rects = [fm.tightBoundingRect(s) for s in labels if s]
-    return max((max(r.width() + SLANT * r.height(), r.height() / FORE) for r in rects), default=0.0) / 100.0
-
-
-#: What a plane's numbers are sized for: the most characters of a label and ``slanted_ink``.
-TypeFit = tuple[int, float]
-
-
-def type_fit(renders: Iterable[TileRender]) -> TypeFit:
-    """The ``TypeFit`` of every label of ``renders`` (the planes of one panel, or every kernel's box:
-    one type size for them all)."""
-    rs = list(renders)
-    labels = frozenset(s for r in rs for s, _ in r.groups)
-    return max((r.longest for r in rs), default=1), slanted_ink(labels)
-
-
-def face_type_px(px: float, render: TileRender, zoom: float, fit: TypeFit | None = None) -> int:
-    """Type size (pixels) of numbers on faces ``px`` pixels wide (``face_number_px``), sized for
-    ``fit`` (default: ``render``'s own labels)."""
-    longest, ink = fit if fit is not None else type_fit((render,))
-    return face_number_px(px, longest, zoom, ink)
 
 
 def over(base: QColor, veil: QColor | None) -> QColor:
@@ -320,7 +265,10 @@ class PlanePainter:
                 only: tuple[Cell, ...] | None = None, fit: TypeFit | None = None) -> int | None:
         """The labels, upright, centred on their cell faces (``only`` those cells when given); the type
         size used, or None when the cells are too small to carry numbers."""
-        if px < MIN_TEXT_CELL:
+        if px < MIN_TEXT_CELL:  # (before ``type_fit``, which reads every label)
+            return None
+        fit = fit if fit is not None else type_fit((render,))
+        if not face_numbers_fit(px, fit, self.zoom):
             return None
         size = face_type_px(px, render, self.zoom, fit)
         h, w = g.shape

@@ -8,9 +8,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
 from ..models.choices import PanelName
 from ..models.frame import Frame
-from .layout import MAX_TITLE_LINES, TITLE_PT
 from .projection import Plane, StageLayout
 from .stage_plane import EDGE
+from .title_fit import MAX_TITLE_LINES, TITLE_PT
 
 __all__ = ["MIN_TITLE_PX", "paint_index", "paint_titles", "title_room_px"]
 
@@ -60,8 +60,9 @@ def paint_index(p: QPainter, planes: tuple[Plane, ...], k: int, colour: str, act
 def paint_titles(p: QPainter, f: Frame, lay: StageLayout, colour: str,
                  zoom: float) -> dict[PanelName, tuple[str, QRectF]]:
     """Each panel's title: over the upper plane and the boxes, under the lower plane. A title too wide
-    for its room wraps at the spaces onto ``MAX_TITLE_LINES`` lines, then shrinks to ``MIN_TITLE_PX``;
-    only then is it cut ("…"). What each title shows and where it went, in device pixels."""
+    for its room shrinks on one line to ``MIN_TITLE_PX``, then wraps at the spaces onto
+    ``MAX_TITLE_LINES`` lines (from its full size down); only then is it cut ("…"). What each title
+    shows and where it went, in device pixels."""
     tr = p.transform()
     base = _title_px(zoom)
     lower_left = tr.map(QPointF(lay.planes[lay.lower][0].x0, 0)).x()
@@ -106,7 +107,13 @@ def _fit(text: str, width: float, base: int) -> tuple[QFont, str, QRectF]:
     font = QFont()
     font.setBold(True)
     flags = int(Qt.TextFlag.TextWordWrap)
-    for size in range(base, min(base, MIN_TITLE_PX) - 1, -1):
+    sizes = range(base, min(base, MIN_TITLE_PX) - 1, -1)
+    for size in sizes:  # one line first: a smaller type before a broken title
+        font.setPixelSize(size)
+        box = QFontMetricsF(font).boundingRect(QRectF(0, 0, 1e5, 1e5), 0, text)
+        if box.width() <= width + 0.5:
+            return font, text, box
+    for size in sizes:
         font.setPixelSize(size)
         metrics = QFontMetricsF(font)
         box = metrics.boundingRect(QRectF(0, 0, width, 1e5), flags, text)

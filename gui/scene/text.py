@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QGraphicsWidget, QSizePolicy
 
 from ..models.frame import Frame
@@ -134,9 +135,11 @@ class TextRows:
         self._shown.clear()
         self._put(self.heading.text, self.caption.text, self._facts, self.arith.text)
 
-    def arrange(self, stage_w: float, stage_h: float) -> bool:
+    def arrange(self, stage_w: float, stage_h: float, grows: bool = False) -> bool:
         """Put the facts and arithmetic beside a stage of ``stage_w × stage_h`` scene units when the
-        stage is drawn larger that way than with the text underneath; True when that changed."""
+        stage is drawn larger that way than with the text underneath; True when that changed. A stage
+        that ``grows`` into the room beside it (``layout.grown_scales``) uses the width the text would
+        take there: it keeps the text under it unless beside is clearly (5%) better."""
         vw, vh = self.widget.viewport().width() - 24.0, self.widget.viewport().height() - 16.0
         top = sum(label.item.boundingRect().height() for label in (self.heading, self.caption)
                   if label.text)
@@ -145,10 +148,11 @@ class TextRows:
         if self.mode == "bottom":
             self._under = sum(label.item.boundingRect().height() + 6 for label in (self.facts, self.arith)
                               if label.text)
+        under = self._under_at(vw) if grows and self.mode == "side" else self._under
         beside = min(max(vw - stage_w * (vh - top) / stage_h, SIDE_MIN), SIDE_SHARE * vw)
-        scale_under = min(vw / stage_w, (vh - top - self._under) / stage_h)
+        scale_under = min(vw / stage_w, (vh - top - under) / stage_h)
         scale_beside = min((vw - beside) / stage_w, (vh - top) / stage_h)
-        lead = 0.95 if self.mode == "side" else 1.1  # a little reluctance to flip back and forth
+        lead = (1.05 if grows else 0.95) if self.mode == "side" else 1.1  # reluctance to flip back and forth
         mode = "side" if scale_beside > lead * scale_under else "bottom"
         width = beside if mode == "side" else 0.0
         if mode == self.mode and abs(width - self.side_width) < 8:
@@ -166,6 +170,14 @@ class TextRows:
         self.refresh()
         return True
 
+    def _under_at(self, vw: float) -> float:
+        """The height the facts and arithmetic, now beside the stage, would take under it (wrapped as
+        ``set_wrapped`` would wrap them there), not the height they took when last under it, perhaps
+        in a narrower window."""
+        wh = self.widget.height()
+        return (_wrapped_height(self.facts, FACT_SEP.join(self._facts), self.pt["facts"], vw, 0.12 * wh)
+                + _wrapped_height(self.arith, self.arith.text, self.pt["arith"], vw, 0.3 * wh))
+
     def _set_side_width(self, width: float) -> None:
         self.side_width = width
         self.side.setMinimumWidth(width)
@@ -180,6 +192,23 @@ class TextRows:
             heading += (" — " if heading else "") + html_escape(f.note)
         self.show(heading, html_escape(f.caption), [html_escape(x) for x in f.facts],
                   html_escape(f.arithmetic).replace("\n", "<br>"))
+
+
+def _wrapped_height(label: Label, html: str, size: float, vw: float, most: float) -> float:
+    """The height (and a gap) ``set_wrapped`` would give ``label`` showing ``html`` across a widget
+    ``vw + 24`` pixels wide, at most ``most`` pixels high (0 for no text)."""
+    if not html:
+        return 0.0
+    doc = QTextDocument()
+    doc.setDefaultFont(label.item.font())
+    while True:
+        doc.setHtml(f"<span style='font-size: {size:.0f}pt'>{html}</span>")
+        doc.setTextWidth(-1)
+        if doc.idealWidth() > max(160.0, vw - 16.0):
+            doc.setTextWidth(max(160.0, vw - 16.0))
+        if doc.size().height() <= most or size <= 8:
+            return doc.size().height() + 6
+        size -= 1
 
 
 def html_escape(s: str) -> str:

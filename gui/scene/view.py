@@ -19,12 +19,11 @@ from .closing import close_view
 from .colour import Entries, RenderCache
 from .layout import (
     LEGEND_PX,
-    TITLE_PT,
     Margins,
     PanelPlace,
     Tile,
-    bold_font,
-    fit_titles,
+    can_grow,
+    grow_for,
     margins_for,
     place,
     same_margins,
@@ -36,7 +35,11 @@ from .stage import StageItem
 from .stage_mode import StageMode
 from .text import TextRows
 from .theme import theme_colours
+from .title_fit import TITLE_PT, bold_font, fit_titles
 from .widgets import LayoutView, Title
+
+#: Rounds of fitting titles at most: a crowded stage converges slowly (each push makes every cell smaller).
+ROUNDS = 10
 
 #: Hit-testing order: panels drawn over others first.
 PICK_ORDER: tuple[PanelName, ...] = ("output", "dy", "target", "input", "dx", "kernel", "dw", *MATRIX_PANELS)
@@ -305,8 +308,16 @@ class SceneView(LayoutView):
             self._place(f, items=False)
             self._fit_rounds(f)
             rect = stage_rect(self._placed, self._margins)
-            if self.text.arrange(rect.width(), rect.height()):  # the text moved: the view has new room
+            if self.text.arrange(rect.width(), rect.height(), grows=can_grow(f)):  # the view has new room
                 self._fit_rounds(f)
+            across = 0.98 * self.view.width() / (self._per_cell or 1e9)  # scene units across the view
+            grown = grow_for(f, self._placed, self._margins, across)
+            if grown != self._margins:  # room beside a two-row stage: its short panels take it (at the
+                self._margins = grown     # same scale: the titles only gain room, fitted to it once)
+                self._place(f, items=False)
+                self._range = stage_rect(self._placed, self._margins)
+                self.view.setRange(self._range, padding=0)
+                self._fit_titles()
             self._place(f)  # the tiles move once, where the last round put them
         finally:
             self._fitting = False
@@ -317,7 +328,7 @@ class SceneView(LayoutView):
         first scale (the titles then keep to their floor and may crowd)."""
         slots = {p.name: p.slot for p in f.panels}
         first = 0.0
-        for last in (False,) * 7 + (True,):
+        for last in (False,) * (ROUNDS - 1) + (True,):
             rect = stage_rect(self._placed, self._margins)
             if rect.isEmpty():
                 return
