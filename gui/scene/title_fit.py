@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtGui import QFont, QFontMetricsF, QTextDocument
 
 from ..models.choices import PanelName
 from .refit import fit_again
@@ -36,17 +36,18 @@ def title_floor(base: int) -> int:
     return max(MIN_TITLE_PT, round(base * TITLE_FLOOR))
 
 
-def _lines(t: Title, size: int) -> float:
-    return t.textItem.document().size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
+def _lines(doc: QTextDocument, size: int) -> float:
+    return doc.size().height() / max(QFontMetricsF(bold_font(size)).lineSpacing(), 1.0)
 
 
-def broken_badly(t: Title, strict: bool = True) -> bool:
+def broken_badly(t: Title | QTextDocument, strict: bool = True) -> bool:
     """Whether a wrapped title breaks a line anywhere but at a space between words: Qt also breaks
     after "/" and "-", which tears a name such as "dL/dY" into "dL/" and "dY"; and, ``strict``, beside
     "=", which tears a formula ("y =" over "C·x"), or inside parentheses, an aside ("(so" over "far)").
     A line of one word is a bad break too (``strict``): a short title such as "Target T" read "Target"
     over "T"."""
-    block = t.textItem.document().firstBlock()
+    doc = t if isinstance(t, QTextDocument) else t.textItem.document()
+    block = doc.firstBlock()
     while block.isValid():
         layout, text = block.layout(), block.text()
         if strict and layout.lineCount() > 1 and any(
@@ -65,12 +66,11 @@ def broken_badly(t: Title, strict: bool = True) -> bool:
     return False
 
 
-def _wraps_well(t: Title, width: float, size: int, strict: bool = True) -> bool:
+def _wraps_well(doc: QTextDocument, width: float, size: int, strict: bool = True) -> bool:
     """Whether the title, wrapped to ``width``, keeps within it on at most ``MAX_TITLE_LINES`` lines
     broken only where ``broken_badly`` allows."""
-    doc = t.textItem.document()
-    return (doc.idealWidth() <= width + 0.5 and _lines(t, size) < MAX_TITLE_LINES + 0.5
-            and not broken_badly(t, strict))
+    return (doc.idealWidth() <= width + 0.5 and _lines(doc, size) < MAX_TITLE_LINES + 0.5
+            and not broken_badly(doc, strict))
 
 
 def fit_title(t: Title, room_px: float, base: int) -> float:
@@ -85,44 +85,59 @@ def fit_title(t: Title, room_px: float, base: int) -> float:
         Pixels the title is still too wide at the floor (0 when it fits): the layout then gives it
         that much more room.
     """
-    doc = t.textItem.document()
+    doc = _DOC
+    doc.setPlainText(t.textItem.toPlainText())
+    short = _fit(doc, room_px, base)
+    t.setFont(doc.defaultFont())  # the title takes the size and width found: one change of the scene item
+    t.setTextWidth(doc.textWidth())
+    return short
+
+
+#: The document titles are measured in: measuring the scene's own text item moved it (and told the
+#: scene) at every size and width tried.
+_DOC = QTextDocument()
+
+
+def _fit(doc: QTextDocument, room_px: float, base: int) -> float:
+    """``fit_title``'s search on ``doc`` (the title's text): leaves its font and width as chosen."""
     floor = title_floor(base)
-    t.setTextWidth(-1)
-    for size in range(base, max(floor, round(base * ONE_LINE_SHARE)) - 1, -1):  # one line first: a
-        t.setFont(bold_font(size))                                                # little smaller type
-        if doc.idealWidth() <= room_px:                                           # before a broken title
+    doc.setTextWidth(-1)
+    # One line first: a little smaller type before a broken title.
+    for size in range(base, max(floor, round(base * ONE_LINE_SHARE)) - 1, -1):
+        doc.setDefaultFont(bold_font(size))
+        if doc.idealWidth() <= room_px:
             return 0.0
     # Under four words, any break leaves a word alone on a line: strictly, such a title never wraps.
     few = len(doc.toPlainText().split()) < 4
     for strict in (True, False):  # a formula or an aside is broken only when nothing else fits
         for size in range(base, floor - 1, -1):
-            t.setFont(bold_font(size))
-            t.setTextWidth(-1)
+            doc.setDefaultFont(bold_font(size))
+            doc.setTextWidth(-1)
             if doc.idealWidth() <= room_px:
                 return 0.0
             if strict and few:
                 continue
-            t.setTextWidth(max(room_px, 1.0))
-            if _wraps_well(t, room_px, size, strict):
+            doc.setTextWidth(max(room_px, 1.0))
+            if _wraps_well(doc, room_px, size, strict):
                 return 0.0
         # At the floor: the narrowest width that keeps to MAX_TITLE_LINES lines; a formula and an
         # aside stay whole if that asks for a little more room only ("y = C·x" over a one-cell column).
-        width = max(room_px, doc.idealWidth()) if strict and few else _narrowest(t, room_px, floor, strict)
+        width = max(room_px, doc.idealWidth()) if strict and few else _narrowest(doc, room_px, floor, strict)
         if not strict or width - room_px <= STRICT_EXTRA_PX:
             break
-    t.setTextWidth(width)
+    doc.setTextWidth(width)
     return max(0.0, width - room_px)
 
 
-def _narrowest(t: Title, room_px: float, size: int, strict: bool) -> float:
+def _narrowest(doc: QTextDocument, room_px: float, size: int, strict: bool) -> float:
     """The narrowest width (at least ``room_px``) the title wraps well to at ``size`` points."""
-    t.setFont(bold_font(size))
-    t.setTextWidth(-1)
-    lo, hi = max(room_px, 1.0), t.textItem.document().idealWidth()
+    doc.setDefaultFont(bold_font(size))
+    doc.setTextWidth(-1)
+    lo, hi = max(room_px, 1.0), doc.idealWidth()
     for _ in range(12):
         mid = (lo + hi) / 2
-        t.setTextWidth(mid)
-        if _wraps_well(t, mid, size, strict):
+        doc.setTextWidth(mid)
+        if _wraps_well(doc, mid, size, strict):
             hi = mid
         else:
             lo = mid
