@@ -324,16 +324,19 @@ class MainWindow(WindowShell):
 
     def toggle_presenter(self) -> None:
         """Presenter mode: full screen, large type, no editing controls."""
+        from .scene.onefit import one_fit  # with the scene, imported once the lesson is shown
+
         self.presenting = not self.presenting
-        for w in (self.scroll, self.playback, self.menuBar(), self.statusBar()):
-            w.setVisible(not self.presenting)
-        if self.presenting:
-            self._zoom_before = self.renderer.zoom
-            self.renderer.set_theme(self.renderer.theme_name, zoom=max(1.6, self.renderer.zoom))
-            self.showFullScreen()
-        else:
-            self.renderer.set_theme(self.renderer.theme_name, zoom=self._zoom_before)
-            self.showNormal()
+        with one_fit(self.renderer):  # the stage fitted once for the new size and type, not at each step
+            for w in (self.scroll, self.playback, self.menuBar(), self.statusBar()):
+                w.setVisible(not self.presenting)
+            if self.presenting:
+                self._zoom_before = self.renderer.zoom
+                self.renderer.set_theme(self.renderer.theme_name, zoom=max(1.6, self.renderer.zoom))
+                self.showFullScreen()
+            else:
+                self.renderer.set_theme(self.renderer.theme_name, zoom=self._zoom_before)
+                self.showNormal()
         self.motion.refresh()  # "auto": products travel while presenting
 
     def _escape(self) -> None:

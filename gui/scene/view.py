@@ -1,9 +1,8 @@
 """``SceneView``: the one stage painter, used on screen and (offscreen) for every export.
 
-It lays out and paints exactly what a ``Frame`` says: the lecturer's heading,
-the caption, the panels with their titles, tiles and legends, the marks, the
-flow lines, the facts line and the arithmetic. It decides nothing about what
-is shown; colours are looked up once per grid, never inside ``paint``.
+It lays out and paints exactly what a ``Frame`` says: the lecturer's heading, the caption, the panels
+with their titles, tiles and legends, the marks, the flow lines, the facts line and the arithmetic. It
+decides nothing about what is shown; colours are looked up once per grid, never inside ``paint``.
 """
 
 from __future__ import annotations
@@ -98,6 +97,7 @@ class SceneView(LayoutView):
         self._margins = Margins()
         self._placed: dict[PanelName, PanelPlace] = {}
         self._fitting = False
+        self.held: list[bool] | None = None  # fits asked for while ``one_fit`` holds them
         self.view.sigResized.connect(self._refit)
         self.scene().sigMouseMoved.connect(self._mouse_moved)
         self.scene().sigMouseClicked.connect(self._mouse_clicked)
@@ -293,9 +293,11 @@ class SceneView(LayoutView):
 
     # ------------------------------------------------------------------ fitting
     def _fit(self) -> None:
-        """Fit the stage to the view: place, show, measure the titles at that scale, and make room
-        for them (a few rounds: the room changes the scale a little)."""
+        """Fit the stage to the view: place, show, measure the titles, make room for them (a few rounds)."""
         f = self.frame
+        if self.held is not None:  # inside ``onefit.one_fit``: fitted once, at its end
+            self.held.append(True)
+            return
         if f is None or self._fitting:
             return  # fitting already (the text moved and the view resized)
         if self.view.height() < 40 or self.view.width() < 40:
@@ -376,9 +378,7 @@ class SceneView(LayoutView):
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(ev)
-        if getattr(self, "closed", False):  # the scene's items are gone
-            return
-        if getattr(self, "frame", None) is not None:
+        if not getattr(self, "closed", False) and getattr(self, "frame", None) is not None:  # items alive
             self.text.refresh()
             self._refit()
 
