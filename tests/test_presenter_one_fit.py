@@ -1,6 +1,7 @@
 """Presenter mode fits the stage once for its new size and type (it fitted at each of the widgets it hides,
-the text zoom and the full screen: about seven fits in one turn); the picture must be the one the fits one
-by one arrived at, going in and coming back."""
+the text zoom and the full screen: about seven fits in one turn), and a resize of the view fits once for the
+view and its box (it fitted for each); the picture must be the one the fits one by one arrived at, going in
+and coming back."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 import gui.scene.onefit as onefit
+import gui.scene.view as scene_view
 from gui.mainwindow import MainWindow
 
 
@@ -21,16 +23,22 @@ def pixels(win: MainWindow) -> np.ndarray:
     return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine()).copy()
 
 
-def presenter_pictures(qtbot, name: str, step: int, expand: bool) -> list[np.ndarray]:
+def lesson_window(qtbot, name: str, step: int, expand: bool, size: tuple[int, int]) -> MainWindow:
     win = MainWindow()
     qtbot.addWidget(win)
-    win.resize(1400, 860)
+    win.resize(*size)
     with qtbot.waitExposed(win):
         win.show()
     assert win.files.open_preset(name)
     win.controller.go_to(step)
     if expand:
         win.act_expand.trigger()
+    win.renderer.settle()
+    return win
+
+
+def presenter_pictures(qtbot, name: str, step: int, expand: bool) -> list[np.ndarray]:
+    win = lesson_window(qtbot, name, step, expand, (1400, 860))
     shots = []
     for _ in range(2):  # on, then off
         win.toggle_presenter()
@@ -41,13 +49,15 @@ def presenter_pictures(qtbot, name: str, step: int, expand: bool) -> list[np.nda
     return shots
 
 
-@pytest.mark.parametrize(("name", "step", "expand"), [("conv-half-padding", 7, False),
-                                                     ("backprop-conv", 12, False),
-                                                     ("rgb-volume", 20, True),
-                                                     ("conv-as-matrix", 3, False)])
+CASES = [("conv-half-padding", 7, False), ("backprop-conv", 12, False), ("rgb-volume", 20, True),
+         ("conv-as-matrix", 3, False)]
+
+
+@pytest.mark.parametrize(("name", "step", "expand"), CASES)
 def test_one_fit_shows_what_fitting_at_each_resize_showed(qtbot, monkeypatch, name, step, expand) -> None:
     once = presenter_pictures(qtbot, name, step, expand)
     monkeypatch.setattr(onefit, "one_fit", lambda view: contextlib.nullcontext())
+    monkeypatch.setattr(scene_view, "one_fit", lambda view: contextlib.nullcontext())
     each = presenter_pictures(qtbot, name, step, expand)
     for a, b in zip(once, each, strict=True):
         assert a.shape == b.shape

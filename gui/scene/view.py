@@ -1,9 +1,7 @@
-"""``SceneView``: the one stage painter, used on screen and (offscreen) for every export.
-
-It lays out and paints exactly what a ``Frame`` says: the lecturer's heading, the caption, the panels
-with their titles, tiles and legends, the marks, the flow lines, the facts line and the arithmetic. It
-decides nothing about what is shown; colours are looked up once per grid, never inside ``paint``.
-"""
+"""``SceneView``: the one stage painter, on screen and (offscreen) for every export. It lays out and paints
+exactly what a ``Frame`` says: the heading, the caption, the panels with their titles, tiles and legends,
+the marks, the flow lines, the facts line and the arithmetic. It decides nothing about what is shown;
+colours are looked up once per grid, never inside ``paint``."""
 
 from __future__ import annotations
 
@@ -29,6 +27,7 @@ from .layout import (
     stage_rect,
 )
 from .marks import CellMarks, HighlightKind, Legend, MarkLayer
+from .onefit import one_fit
 from .placing import place_panels
 from .stage import StageItem
 from .stage_mode import StageMode
@@ -377,10 +376,11 @@ class SceneView(LayoutView):
         return heights, short
 
     def resizeEvent(self, ev: object) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(ev)
-        if not getattr(self, "closed", False) and getattr(self, "frame", None) is not None:  # items alive
-            self.text.refresh()
-            self._refit()
+        with one_fit(self):  # the view box resizes inside: one fit for both
+            super().resizeEvent(ev)
+            if not getattr(self, "closed", False) and getattr(self, "frame", None) is not None:  # items alive
+                self.text.refresh()
+                self._refit()
 
     # ------------------------------------------------------------------ mouse
     def _mouse_moved(self, pos: QPointF) -> None:
