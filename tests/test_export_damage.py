@@ -16,20 +16,14 @@ from PySide6.QtGui import QImage
 from gui import export
 from gui.export import damage, png
 from gui.export.paint import draw, movie
-from gui.models import scenario
 from gui.models.lesson import Lesson
 from gui.models.params import Params
 from gui.scene.placing import tile_damage
+from tests.test_export_gif_lzw import model_for
 
 SIZE = (640, 360)
 
 
-def model_for(name: str, **params: object) -> Lesson:
-    m = Lesson()
-    assert scenario.apply(m, scenario.load_preset(name)), m.last_error
-    if params:
-        assert m.set_params(**params), m.last_error
-    return m
 
 
 @pytest.mark.parametrize(("preset", "params", "size", "scale", "fps", "theme"), [

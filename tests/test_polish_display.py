@@ -4,20 +4,9 @@ numbers only where they fit their cells, the room the views take, lines clear of
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QApplication, QGraphicsTextItem
+from PySide6.QtWidgets import QApplication
 
-
-def painted_lines(item: QGraphicsTextItem) -> list[str]:
-    """The lines a title's text is laid out on, as painted."""
-    out = []
-    block = item.document().firstBlock()
-    while block.isValid():
-        layout = block.layout()
-        for i in range(layout.lineCount()):
-            line = layout.lineAt(i)
-            out.append(block.text()[line.textStart():line.textStart() + line.textLength()])
-        block = block.next()
-    return out
+from tests.test_titles_whole import painted_lines
 
 
 def settle(qtbot, window, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
